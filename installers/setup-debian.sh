@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every build, run and test dependency of SmartBot on Debian 12 (idempotent).
+# Usage: sudo bash installers/setup-debian.sh      (as root: plain bash)
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates curl
+  # Qt 6.4
+  qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev qt6-l10n-tools qt6-charts-dev
+  libqt6sql6-sqlite libqt6sql6-psql qtkeychain-qt6-dev libgl-dev
+  # engine: libtorch (CPU) with a fast BLAS, JSON, regex
+  libtorch-dev libopenblas0-openmp nlohmann-json3-dev libpcre2-dev
+  # crypto, JWT, archives
+  libssl-dev libjwt-dev libarchive-dev
+  # tests: offscreen/xvfb GUI, HTTP peers
+  xvfb xauth python3
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup-debian: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+echo "setup-debian: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,149 @@
+#include "core/secret_files.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFileInfo>
+#include <QRandomGenerator>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace smartbot {
+
+namespace {
+std::string sysError() { return std::strerror(errno); }
+
+Result<QByteArray> readSmallFile(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return engine::makeError("cannot read " + path.toStdString() + ": " + f.errorString().toStdString());
+    return f.read(64 * 1024).trimmed();
+}
+} // namespace
+
+QByteArray sha256(const QByteArray &data) { return QCryptographicHash::hash(data, QCryptographicHash::Sha256); }
+
+QByteArray randomBytes(int n)
+{
+    QByteArray out(n, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(out.data()), n / 4);
+    for (int i = n - n % 4; i < n; ++i)
+        out[i] = char(QRandomGenerator::system()->generate() & 0xff);
+    return out;
+}
+
+QByteArray randomToken(const QByteArray &prefix, int bytes)
+{
+    return prefix + randomBytes(bytes).toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
+
+bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
+{
+    if (a.size() != b.size())
+        return false;
+    unsigned char diff = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+Result<void> checkPrivateFile(const QString &path)
+{
+    struct stat st {};
+    if (::stat(QFile::encodeName(path).constData(), &st) != 0)
+        return engine::makeError("cannot stat " + path.toStdString() + ": " + sysError());
+    if ((st.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+        return engine::makeError(path.toStdString() + " has mode " + mode +
+                                 ": it holds a secret and must not be accessible by group or others (chmod 600 " +
+                                 path.toStdString() + ")");
+    }
+    return {};
+}
+
+Result<void> writePrivateFile(const QString &path, const QByteArray &data, int mode)
+{
+    const QByteArray target = QFile::encodeName(path);
+    const QByteArray tmp = target + ".tmp" + QByteArray::number(QRandomGenerator::system()->generate());
+    const int fd = ::open(tmp.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return engine::makeError("cannot create " + path.toStdString() + ": " + sysError());
+    qsizetype done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd, data.constData() + done, size_t(data.size() - done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            const std::string err = sysError();
+            ::close(fd);
+            ::unlink(tmp.constData());
+            return engine::makeError("cannot write " + path.toStdString() + ": " + err);
+        }
+        done += n;
+    }
+    if (::fsync(fd) != 0 || ::fchmod(fd, mode_t(mode)) != 0 || ::close(fd) != 0 ||
+        ::rename(tmp.constData(), target.constData()) != 0) {
+        const std::string err = sysError();
+        ::unlink(tmp.constData());
+        return engine::makeError("cannot write " + path.toStdString() + ": " + err);
+    }
+    return {};
+}
+
+Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &adminKeyFromEnv)
+{
+    Secrets s;
+    const QDir dir(configDir);
+    const QString authDir = dir.filePath(QStringLiteral("auth"));
+    if (!QFileInfo::exists(authDir)) {
+        if (::mkdir(QFile::encodeName(authDir).constData(), 0700) != 0)
+            return engine::makeError("cannot create " + authDir.toStdString() + ": " + sysError());
+    }
+
+    // JWT signing key: 32 random bytes, base64, mode 0400.
+    const QString secretPath = QDir(authDir).filePath(QStringLiteral("secret.key"));
+    if (!QFileInfo::exists(secretPath)) {
+        if (auto r = writePrivateFile(secretPath, randomBytes(32).toBase64() + '\n', 0400); !r)
+            return Error{r.error()};
+    }
+    if (auto r = checkPrivateFile(secretPath); !r)
+        return Error{r.error()};
+    auto secret = readSmallFile(secretPath);
+    if (!secret)
+        return Error{secret.error()};
+    s.jwtKey = QByteArray::fromBase64(secret.value());
+    if (s.jwtKey.size() < 32)
+        return engine::makeError(secretPath.toStdString() + " must hold at least 32 bytes, base64-encoded");
+
+    // Admin key: the environment wins; else admin.key (created on first start).
+    if (!adminKeyFromEnv.isEmpty()) {
+        if (adminKeyFromEnv.size() < 16)
+            return engine::makeError("SMARTBOT_ADMIN_KEY must be at least 16 characters long");
+        s.adminKeyHash = sha256(adminKeyFromEnv);
+        s.adminKeySource = QStringLiteral("environment (SMARTBOT_ADMIN_KEY)");
+        return s;
+    }
+    const QString adminPath = dir.filePath(QStringLiteral("admin.key"));
+    if (!QFileInfo::exists(adminPath)) {
+        if (auto r = writePrivateFile(adminPath, randomToken("sbadmin_", 32) + '\n', 0600); !r)
+            return Error{r.error()};
+        s.adminKeyCreated = true;
+    }
+    if (auto r = checkPrivateFile(adminPath); !r)
+        return Error{r.error()};
+    auto admin = readSmallFile(adminPath);
+    if (!admin)
+        return Error{admin.error()};
+    if (admin.value().size() < 16)
+        return engine::makeError(adminPath.toStdString() + " must hold a key of at least 16 characters");
+    s.adminKeyHash = sha256(admin.value());
+    s.adminKeySource = adminPath;
+    return s;
+}
+
+} // namespace smartbot

@@ -1,0 +1,35 @@
+// Secret files of a config folder: the JWT signing key (auth/secret.key, 0400) and the admin key
+// (admin.key, 0600, or $SMARTBOT_ADMIN_KEY). Created on first start, refused when readable by others.
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+#include "core/server_config.h"
+
+namespace smartbot {
+
+struct Secrets {
+    QByteArray jwtKey;        // raw HMAC key bytes
+    QByteArray adminKeyHash;  // SHA-256 of the admin key; the key itself is not kept
+    QString adminKeySource;   // "environment" or the admin.key path (for messages, never the key)
+    bool adminKeyCreated = false;
+};
+
+// Loads (creating when missing) the secrets of configDir. adminKeyFromEnv: value of SMARTBOT_ADMIN_KEY or empty.
+Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &adminKeyFromEnv);
+
+// Fails, naming the file and its mode, if path is accessible by group or others.
+Result<void> checkPrivateFile(const QString &path);
+
+// Writes data to path atomically with the given mode; the file never exists with wider permissions.
+Result<void> writePrivateFile(const QString &path, const QByteArray &data, int mode);
+
+// Compares two byte strings in time that depends only on their lengths.
+bool constantTimeEquals(const QByteArray &a, const QByteArray &b);
+
+QByteArray sha256(const QByteArray &data);
+QByteArray randomBytes(int n);
+QByteArray randomToken(const QByteArray &prefix, int bytes); // prefix + base64url(random bytes)
+
+} // namespace smartbot

@@ -1,0 +1,114 @@
+#include "core/server_config.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QHostAddress>
+#include <QSaveFile>
+#include <QSettings>
+
+namespace smartbot {
+
+QString ServerConfig::defaultConfigText()
+{
+    return QStringLiteral(R"(; SmartBot server configuration. Lines starting with ; are comments.
+; Changes take effect when the server (re)starts.
+
+[network]
+; Address to listen on: 127.0.0.1 = this machine only, 0.0.0.0 = every IPv4 interface, :: = IPv6 too.
+bind_address = 127.0.0.1
+; TCP port of the HTTP API.
+port = 18789
+; Largest request body accepted, in bytes (larger ones get 413).
+max_body_bytes = 1048576
+; Largest request head (request line + headers), in bytes (larger ones get 431).
+max_header_bytes = 16384
+
+[auth]
+; Default lifetime of tokens issued by POST /admin/token, in hours.
+token_expire_hours = 24
+; Longest lifetime a caller may ask for with expires_in, in hours.
+max_token_hours = 720
+
+[model]
+; Hugging Face model folder loaded at start (config.json, model.safetensors, tokenizer.json).
+; Relative paths are resolved against this folder. --model on the command line overrides it.
+path =
+; CPU threads for inference; 0 lets the engine choose.
+threads = 0
+; Reply length when a request does not say, and the most a request may ask for.
+max_tokens = 256
+max_tokens_limit = 4096
+)");
+}
+
+namespace {
+
+// Reads an integer key and checks its range; the error names the key.
+Result<qint64> intValue(const QSettings &s, const QString &key, qint64 fallback, qint64 lo, qint64 hi)
+{
+    const QVariant v = s.value(key);
+    if (!v.isValid() || v.toString().trimmed().isEmpty())
+        return fallback;
+    bool ok = false;
+    const qint64 n = v.toString().trimmed().toLongLong(&ok);
+    if (!ok || n < lo || n > hi)
+        return engine::makeError(QStringLiteral("server.conf: [%1] %2 = '%3' must be a whole number from %4 to %5")
+                                     .arg(key.section('/', 0, 0), key.section('/', 1), v.toString())
+                                     .arg(lo)
+                                     .arg(hi)
+                                     .toStdString());
+    return n;
+}
+
+} // namespace
+
+Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
+{
+    ServerConfig c;
+    QDir d(dir);
+    if (!d.exists() && !QDir().mkpath(dir))
+        return engine::makeError("cannot create config folder " + dir.toStdString());
+    c.configDir = QFileInfo(dir).absoluteFilePath();
+    const QString path = d.filePath(QStringLiteral("server.conf"));
+    if (!QFileInfo::exists(path)) {
+        QSaveFile f(path);
+        if (!f.open(QIODevice::WriteOnly) || f.write(defaultConfigText().toUtf8()) < 0 || !f.commit())
+            return engine::makeError("cannot write " + path.toStdString() + ": " + f.errorString().toStdString());
+    }
+    QSettings s(path, QSettings::IniFormat);
+    if (s.status() != QSettings::NoError)
+        return engine::makeError("server.conf: cannot be parsed (" + path.toStdString() + ")");
+
+    const QString bind = s.value(QStringLiteral("network/bind_address"), c.bindAddress).toString().trimmed();
+    QHostAddress addr;
+    if (bind != QLatin1String("localhost") && !addr.setAddress(bind))
+        return engine::makeError("server.conf: [network] bind_address = '" + bind.toStdString() +
+                                 "' is not an IP address");
+    c.bindAddress = bind;
+
+#define SB_READ(member, key, lo, hi)                                                                         \
+    do {                                                                                                     \
+        auto r = intValue(s, QStringLiteral(key), c.member, lo, hi);                                         \
+        if (!r)                                                                                              \
+            return Error{r.error()};                                                                         \
+        c.member = decltype(c.member)(r.value());                                                            \
+    } while (0)
+    SB_READ(port, "network/port", 1, 65535);
+    SB_READ(maxBodyBytes, "network/max_body_bytes", 64, qint64(1) << 32);
+    SB_READ(maxHeaderBytes, "network/max_header_bytes", 1024, 1024 * 1024);
+    SB_READ(tokenExpireHours, "auth/token_expire_hours", 1, 24 * 365);
+    SB_READ(maxTokenHours, "auth/max_token_hours", 1, 24 * 3650);
+    SB_READ(threads, "model/threads", 0, 1024);
+    SB_READ(maxTokens, "model/max_tokens", 1, 1 << 20);
+    SB_READ(maxTokensLimit, "model/max_tokens_limit", 1, 1 << 20);
+#undef SB_READ
+    if (c.tokenExpireHours > c.maxTokenHours)
+        return engine::makeError("server.conf: [auth] token_expire_hours must not exceed max_token_hours");
+
+    const QString model = s.value(QStringLiteral("model/path")).toString().trimmed();
+    if (!model.isEmpty())
+        c.modelPath = QDir(c.configDir).absoluteFilePath(model);
+    return c;
+}
+
+} // namespace smartbot

@@ -1,0 +1,35 @@
+// ServerConfig: DIR/server.conf (INI). Created with commented defaults when missing; every value validated.
+#pragma once
+
+#include <QString>
+
+#include "smartbot/engine/result.h"
+
+namespace smartbot {
+
+using engine::Error;
+using engine::Result;
+
+struct ServerConfig {
+    // [network]
+    QString bindAddress = QStringLiteral("127.0.0.1");
+    quint16 port = 18789;
+    qint64 maxBodyBytes = 1024 * 1024;
+    int maxHeaderBytes = 16 * 1024;
+    // [auth]
+    int tokenExpireHours = 24;
+    int maxTokenHours = 24 * 30;
+    // [model]
+    QString modelPath;      // relative paths are resolved against the config folder
+    int threads = 0;        // 0 = engine's choice
+    int maxTokens = 256;    // default reply length cap
+    int maxTokensLimit = 4096;
+
+    QString configDir;      // where server.conf lives
+
+    // Reads DIR/server.conf, writing the commented defaults first if it does not exist.
+    static Result<ServerConfig> loadOrCreate(const QString &dir);
+    static QString defaultConfigText();
+};
+
+} // namespace smartbot

@@ -1,0 +1,96 @@
+#include "core/token_service.h"
+
+#include <jwt.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "core/secret_files.h"
+
+namespace smartbot {
+
+namespace {
+struct JwtDeleter {
+    void operator()(jwt_t *j) const { jwt_free(j); }
+};
+using JwtPtr = std::unique_ptr<jwt_t, JwtDeleter>;
+
+QString grant(jwt_t *j, const char *name)
+{
+    const char *v = jwt_get_grant(j, name);
+    return v ? QString::fromUtf8(v) : QString();
+}
+} // namespace
+
+TokenService::TokenService(QByteArray key, Clock clock) : key_(std::move(key)), clock_(std::move(clock)) {}
+
+Result<IssuedToken> TokenService::issue(const QString &subject, qint64 expiresIn, const QString &scope) const
+{
+    if (subject.isEmpty())
+        return engine::makeError("subject must not be empty");
+    if (expiresIn <= 0)
+        return engine::makeError("expires_in must be positive");
+    jwt_t *raw = nullptr;
+    if (jwt_new(&raw) != 0)
+        return engine::makeError("out of memory creating a token");
+    JwtPtr j(raw);
+    const qint64 now = clock_();
+    IssuedToken out;
+    out.expiresIn = expiresIn;
+    out.claims = {subject, scope, QString::fromLatin1(randomBytes(16).toHex()), now, now + expiresIn};
+    int rc = jwt_add_grant(j.get(), "sub", subject.toUtf8().constData());
+    rc |= jwt_add_grant(j.get(), "iss", kIssuer);
+    rc |= jwt_add_grant(j.get(), "scope", scope.toUtf8().constData());
+    rc |= jwt_add_grant(j.get(), "jti", out.claims.jti.toLatin1().constData());
+    rc |= jwt_add_grant_int(j.get(), "iat", long(now));
+    rc |= jwt_add_grant_int(j.get(), "nbf", long(now));
+    rc |= jwt_add_grant_int(j.get(), "exp", long(now + expiresIn));
+    rc |= jwt_set_alg(j.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char *>(key_.constData()),
+                      int(key_.size()));
+    if (rc != 0)
+        return engine::makeError("cannot build token");
+    char *encoded = jwt_encode_str(j.get());
+    if (!encoded)
+        return engine::makeError("cannot sign token");
+    out.token = QByteArray(encoded);
+    std::free(encoded); // libjwt 1.10 allocates with malloc
+    return out;
+}
+
+Result<TokenClaims> TokenService::verify(const QByteArray &token) const
+{
+    if (token.isEmpty())
+        return engine::makeError("missing token");
+    if (token.size() > 8192 || token.count('.') != 2)
+        return engine::makeError("malformed token");
+    // The header must name HS256 before we let the library near it (no "none", no algorithm confusion).
+    const QByteArray headerJson = QByteArray::fromBase64(token.left(token.indexOf('.')), QByteArray::Base64UrlEncoding);
+    if (!headerJson.contains("\"HS256\""))
+        return engine::makeError("token algorithm must be HS256");
+    jwt_t *raw = nullptr;
+    if (jwt_decode(&raw, token.constData(), reinterpret_cast<const unsigned char *>(key_.constData()),
+                   int(key_.size())) != 0 || !raw)
+        return engine::makeError("invalid token signature");
+    JwtPtr j(raw);
+    if (jwt_get_alg(j.get()) != JWT_ALG_HS256)
+        return engine::makeError("token algorithm must be HS256");
+    TokenClaims c;
+    c.subject = grant(j.get(), "sub");
+    c.scope = grant(j.get(), "scope");
+    c.jti = grant(j.get(), "jti");
+    c.issuedAt = jwt_get_grant_int(j.get(), "iat");
+    c.expiresAt = jwt_get_grant_int(j.get(), "exp");
+    const qint64 nbf = jwt_get_grant_int(j.get(), "nbf");
+    if (grant(j.get(), "iss") != QLatin1String(kIssuer))
+        return engine::makeError("token issuer is not smartbot");
+    if (c.subject.isEmpty())
+        return engine::makeError("token has no subject");
+    const qint64 now = clock_();
+    if (c.expiresAt <= 0 || now > c.expiresAt + kLeewaySeconds)
+        return engine::makeError("token expired");
+    if (nbf > now + kLeewaySeconds)
+        return engine::makeError("token not valid yet");
+    return c;
+}
+
+} // namespace smartbot

@@ -1,0 +1,83 @@
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QSocketNotifier>
+
+#include <csignal>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log_buffer.h"
+#include "daemon/cli.h"
+#include "http/smartbot_server.h"
+
+namespace smartbot::daemon {
+
+namespace {
+int signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char c = 1;
+    [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1);
+}
+
+// SIGTERM/SIGINT end the event loop, so the server stops cleanly.
+void installQuitOnSignals()
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, qApp);
+    QObject::connect(notifier, &QSocketNotifier::activated, qApp, [] {
+        char c;
+        [[maybe_unused]] auto n = ::read(signalPipe[0], &c, 1);
+        qInfo("signal received: stopping");
+        QCoreApplication::quit();
+    });
+    struct sigaction sa {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::sigaction(SIGINT, &sa, nullptr);
+}
+} // namespace
+
+int runServe(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Runs the SmartBot chat server."));
+    p.addHelpOption();
+    p.addOption({QStringLiteral("config"), QStringLiteral("Config folder (server.conf, keys)."), QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("model"), QStringLiteral("Model folder (overrides server.conf)."), QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("bind"), QStringLiteral("Bind address (overrides server.conf)."), QStringLiteral("ADDR")});
+    p.addOption({QStringLiteral("port"), QStringLiteral("Port (overrides server.conf; 0 = any)."), QStringLiteral("N")});
+    p.process(args);
+    if (!p.isSet(QStringLiteral("config"))) {
+        std::fputs("smartbotd serve: --config DIR is required\n", stderr);
+        return 2;
+    }
+    LogBuffer::instance().install(true);
+    http::ServerOverrides o;
+    o.modelPath = p.value(QStringLiteral("model"));
+    o.bindAddress = p.value(QStringLiteral("bind"));
+    if (p.isSet(QStringLiteral("port"))) {
+        bool ok = false;
+        o.port = p.value(QStringLiteral("port")).toInt(&ok);
+        if (!ok || o.port < 0 || o.port > 65535) {
+            std::fputs("smartbotd serve: --port must be 0..65535\n", stderr);
+            return 2;
+        }
+    }
+    http::SmartbotServer server;
+    auto r = server.start(p.value(QStringLiteral("config")), o);
+    if (!r) {
+        qCritical("cannot start: %s", r.error().c_str());
+        return 1;
+    }
+    installQuitOnSignals();
+    const int rc = QCoreApplication::exec();
+    server.stop();
+    return rc;
+}
+
+} // namespace smartbot::daemon

@@ -1,0 +1,42 @@
+// smartbotd: the SmartBot server, headless (systemd), plus admin and engine subcommands.
+#include <QCoreApplication>
+#include <cstdio>
+
+#include "daemon/cli.h"
+
+namespace {
+void usage()
+{
+    std::fputs("usage:\n"
+               "  smartbotd [serve] --config DIR [--model DIR] [--bind ADDR] [--port N]\n"
+               "  smartbotd generate --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S] [--ids]\n"
+               "  smartbotd tokenize --model DIR      (UTF-8 lines on stdin -> one JSON array of ids per line)\n",
+               stderr);
+}
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("smartbotd"));
+    QCoreApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QStringList args = app.arguments();
+    QString command = QStringLiteral("serve");
+    if (args.size() > 1 && !args[1].startsWith('-')) {
+        command = args[1];
+        args.removeAt(1);
+    }
+    if (command == QLatin1String("serve"))
+        return smartbot::daemon::runServe(args);
+    if (command == QLatin1String("generate"))
+        return smartbot::daemon::runGenerate(args);
+    if (command == QLatin1String("tokenize"))
+        return smartbot::daemon::runTokenize(args);
+    if (command == QLatin1String("help")) {
+        usage();
+        return 0;
+    }
+    std::fprintf(stderr, "smartbotd: unknown command '%s'\n", qPrintable(command));
+    usage();
+    return 2;
+}

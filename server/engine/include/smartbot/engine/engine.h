@@ -1,0 +1,80 @@
+// Engine: loads a Hugging Face Llama-family model folder and generates text. Qt-free (libtorch inside).
+// Thread-safety: one Engine serves one generation at a time; callers serialise (see server/http's worker).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "smartbot/engine/result.h"
+#include "smartbot/engine/tokenizer.h"
+
+namespace smartbot::engine {
+
+struct LoadOptions {
+    int threads = 0;          // intra-op threads for CPU; 0 = choose (physical cores, capped by model size)
+    std::string device = "auto"; // "auto" (CUDA when available), "cpu", "cuda"
+    bool stopOnBos = true;    // treat BOS as end of text (llama2.c-trained models end a story with BOS)
+};
+
+struct ModelInfo {
+    std::string name;         // folder name
+    std::string path;
+    std::string architecture;
+    std::string device;       // "cpu" / "cuda:0"
+    std::string dtype;        // compute dtype, e.g. "float32"
+    int64_t parameters = 0;
+    int contextLength = 0;    // max_position_embeddings
+    int vocabSize = 0;
+    double loadSeconds = 0;
+};
+
+struct GenerationParams {
+    int maxTokens = 256;       // new tokens at most (also capped by the context length)
+    float temperature = 0.0f;  // 0 = greedy
+    int topK = 0;              // 0 = off
+    float topP = 1.0f;         // 1 = off
+    uint64_t seed = 0;         // used when temperature > 0
+};
+
+enum class FinishReason { Stop, Length };
+
+struct GenerationResult {
+    std::vector<int32_t> promptIds;
+    std::vector<int32_t> ids;  // generated ids (without the stop token)
+    std::string text;          // decoded continuation
+    FinishReason finish = FinishReason::Length;
+    double prefillSeconds = 0;
+    double decodeSeconds = 0;
+};
+
+class Engine {
+public:
+    // Loads config.json, model.safetensors, tokenizer.json and tokenizer_config.json from modelDir.
+    static Result<std::unique_ptr<Engine>> load(const std::string &modelDir, const LoadOptions &options = {});
+    ~Engine();
+    Engine(const Engine &) = delete;
+    Engine &operator=(const Engine &) = delete;
+
+    const ModelInfo &info() const;
+    const Tokenizer &tokenizer() const;
+
+    // Called with each newly final piece of text; return false to cancel.
+    using TokenCallback = std::function<bool(int32_t id, const std::string &piece)>;
+    Result<GenerationResult> generate(const std::vector<int32_t> &promptIds, const GenerationParams &params,
+                                      const TokenCallback &onToken = {});
+
+    // Teacher-forced logits for ids (one row of vocabSize floats per position). For tests and tools.
+    Result<std::vector<std::vector<float>>> logits(const std::vector<int32_t> &ids);
+
+private:
+    Engine();
+    struct Impl;
+    std::unique_ptr<Impl> d_;
+};
+
+const char *finishReasonName(FinishReason reason); // "stop" / "length"
+
+} // namespace smartbot::engine

@@ -1,0 +1,54 @@
+// Tokenizer: reads a Hugging Face tokenizer.json (+ optional tokenizer_config.json).
+// Supported: SentencePiece-style BPE with byte fallback (Llama-2 / stories260K / Phi-3 kind).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "smartbot/engine/result.h"
+
+namespace smartbot::engine {
+
+class Tokenizer {
+public:
+    // tokenizerJson: path to tokenizer.json. tokenizerConfig: path to tokenizer_config.json or "" (optional).
+    static Result<std::unique_ptr<Tokenizer>> load(const std::string &tokenizerJson,
+                                                   const std::string &tokenizerConfig);
+    ~Tokenizer();
+    Tokenizer(const Tokenizer &) = delete;
+    Tokenizer &operator=(const Tokenizer &) = delete;
+
+    // addSpecial: apply the post-processor (e.g. prepend BOS when tokenizer_config says add_bos_token).
+    // Added/special tokens written in the text are always matched as tokens (as HF does).
+    std::vector<int32_t> encode(std::string_view text, bool addSpecial) const;
+    std::string decode(const std::vector<int32_t> &ids, bool skipSpecial) const;
+
+    int32_t vocabSize() const;
+    int32_t bosId() const;  // -1 if none
+    int32_t eosId() const;  // -1 if none
+    bool isSpecial(int32_t id) const;
+    std::string tokenString(int32_t id) const; // raw vocabulary string ("" if out of range)
+
+    // Incremental decoding for streaming: emits only complete UTF-8 characters.
+    class StreamDecoder {
+    public:
+        explicit StreamDecoder(const Tokenizer &tok, bool skipSpecial = true);
+        std::string push(int32_t id); // text that became complete with this token (may be empty)
+        std::string flush();          // whatever is left (invalid bytes become U+FFFD)
+    private:
+        const Tokenizer &tok_;
+        bool skipSpecial_;
+        std::vector<int32_t> ids_;
+        std::string emitted_;
+    };
+
+private:
+    Tokenizer();
+    struct Impl;
+    std::unique_ptr<Impl> d_;
+};
+
+} // namespace smartbot::engine

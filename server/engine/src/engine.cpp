@@ -1,0 +1,207 @@
+#include "smartbot/engine/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "llama_model.h"
+#include "model_config.h"
+#include "safetensors.h"
+#include "sampler.h"
+
+namespace smartbot::engine {
+
+namespace fs = std::filesystem;
+
+struct Engine::Impl {
+    ModelInfo info;
+    LoadOptions options;
+    ModelConfig config;
+    std::shared_ptr<SafetensorsFile> weights; // keeps the mapping alive for zero-copy tensors
+    std::unique_ptr<LlamaModel> model;
+    std::unique_ptr<Tokenizer> tokenizer;
+    std::vector<int32_t> stopIds;
+
+    bool isStop(int32_t id) const { return std::find(stopIds.begin(), stopIds.end(), id) != stopIds.end(); }
+};
+
+Engine::Engine() : d_(std::make_unique<Impl>()) {}
+Engine::~Engine() = default;
+
+const ModelInfo &Engine::info() const { return d_->info; }
+const Tokenizer &Engine::tokenizer() const { return *d_->tokenizer; }
+
+namespace {
+
+int chooseThreads(int requested, int64_t parameters)
+{
+    if (requested > 0)
+        return requested;
+    const int hw = std::max(1u, std::thread::hardware_concurrency());
+    // Tiny models are dominated by per-op overhead: extra threads only add synchronisation.
+    if (parameters < 20'000'000)
+        return 1;
+    return hw;
+}
+
+} // namespace
+
+Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const LoadOptions &options)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    const fs::path dir(modelDir);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        return makeError("model folder " + modelDir + " does not exist or is not a folder");
+
+    std::unique_ptr<Engine> e(new Engine);
+    Impl &d = *e->d_;
+    d.options = options;
+
+    auto cfg = ModelConfig::load((dir / "config.json").string());
+    if (!cfg)
+        return makeError(modelDir + ": " + cfg.error());
+    d.config = cfg.value();
+
+    const fs::path st = dir / "model.safetensors";
+    if (!fs::exists(st))
+        return makeError(modelDir + ": model.safetensors is missing");
+    auto w = SafetensorsFile::open(st.string());
+    if (!w)
+        return Error{w.error()};
+    d.weights = w.value();
+
+    const fs::path tcfg = dir / "tokenizer_config.json";
+    auto tok = Tokenizer::load((dir / "tokenizer.json").string(), fs::exists(tcfg) ? tcfg.string() : "");
+    if (!tok)
+        return makeError(modelDir + ": " + tok.error());
+    d.tokenizer = std::move(tok.value());
+    if (d.tokenizer->vocabSize() > d.config.vocabSize)
+        return makeError(modelDir + ": tokenizer has " + std::to_string(d.tokenizer->vocabSize()) +
+                         " tokens but config.json vocab_size is " + std::to_string(d.config.vocabSize));
+
+    torch::Device device(torch::kCPU);
+    if (options.device == "cuda" || (options.device == "auto" && torch::cuda::is_available())) {
+        if (!torch::cuda::is_available())
+            return makeError("device 'cuda' requested but this libtorch build has no usable CUDA device");
+        device = torch::Device(torch::kCUDA, 0);
+    } else if (options.device != "auto" && options.device != "cpu") {
+        return makeError("unknown device '" + options.device + "' (use auto, cpu or cuda)");
+    }
+
+    int64_t params = 0;
+    for (const auto &[name, view] : d.weights->tensors())
+        params += view.numel();
+    at::set_num_threads(chooseThreads(options.threads, params));
+
+    torch::InferenceMode guard;
+    auto model = LlamaModel::load(*d.weights, d.config, device);
+    if (!model)
+        return makeError(modelDir + ": " + model.error());
+    d.model = std::move(model.value());
+
+    d.stopIds = d.config.eosTokenIds;
+    if (d.tokenizer->eosId() >= 0)
+        d.stopIds.push_back(d.tokenizer->eosId());
+    if (options.stopOnBos && d.tokenizer->bosId() >= 0)
+        d.stopIds.push_back(d.tokenizer->bosId());
+
+    ModelInfo &info = d.info;
+    info.path = fs::absolute(dir).lexically_normal().string();
+    info.name = fs::path(info.path).filename().string();
+    if (info.name.empty())
+        info.name = fs::path(info.path).parent_path().filename().string();
+    info.architecture = d.config.architecture;
+    info.device = device.str();
+    info.dtype = d.model->dtype() == torch::kFloat32 ? "float32" : "bfloat16";
+    info.parameters = d.model->parameterCount();
+    info.contextLength = int(d.config.maxPositions);
+    info.vocabSize = int(d.config.vocabSize);
+    info.loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return e;
+}
+
+Result<GenerationResult> Engine::generate(const std::vector<int32_t> &promptIds, const GenerationParams &params,
+                                          const TokenCallback &onToken)
+{
+    Impl &d = *d_;
+    const int64_t ctx = d.config.maxPositions;
+    if (promptIds.empty())
+        return makeError("prompt is empty");
+    if (int64_t(promptIds.size()) >= ctx)
+        return makeError("prompt has " + std::to_string(promptIds.size()) + " tokens; the model's context is " +
+                         std::to_string(ctx));
+    for (int32_t id : promptIds)
+        if (id < 0 || id >= d.config.vocabSize)
+            return makeError("prompt token id " + std::to_string(id) + " is outside the vocabulary");
+    if (params.maxTokens < 0)
+        return makeError("max_tokens must not be negative");
+
+    torch::InferenceMode guard;
+    GenerationResult out;
+    out.promptIds = promptIds;
+    // Positions available: the prompt plus generated tokens fed back (the last one is never fed).
+    const int64_t maxNew = std::min<int64_t>(params.maxTokens, ctx - int64_t(promptIds.size()) + 1);
+    KvCache cache = d.model->newCache(std::min<int64_t>(ctx, int64_t(promptIds.size()) + maxNew));
+    Sampler sampler(params);
+    Tokenizer::StreamDecoder stream(*d.tokenizer);
+
+    using clock = std::chrono::steady_clock;
+    auto t0 = clock::now();
+    if (maxNew == 0) {
+        out.finish = FinishReason::Length;
+        return out;
+    }
+    torch::Tensor logits = d.model->forward(promptIds.data(), int64_t(promptIds.size()), cache);
+    auto t1 = clock::now();
+    out.prefillSeconds = std::chrono::duration<double>(t1 - t0).count();
+    out.finish = FinishReason::Length;
+    for (int64_t step = 0; step < maxNew; ++step) {
+        const int32_t next = sampler.sample(logits.data_ptr<float>(), logits.size(-1));
+        if (d.isStop(next)) {
+            out.finish = FinishReason::Stop;
+            break;
+        }
+        out.ids.push_back(next);
+        std::string piece = stream.push(next);
+        out.text += piece;
+        if (onToken && !onToken(next, piece)) {
+            out.finish = FinishReason::Stop;
+            break;
+        }
+        if (step + 1 < maxNew)
+            logits = d.model->forward(&next, 1, cache);
+    }
+    std::string tail = stream.flush();
+    if (!tail.empty()) {
+        out.text += tail;
+        if (onToken)
+            onToken(-1, tail);
+    }
+    out.decodeSeconds = std::chrono::duration<double>(clock::now() - t1).count();
+    return out;
+}
+
+Result<std::vector<std::vector<float>>> Engine::logits(const std::vector<int32_t> &ids)
+{
+    Impl &d = *d_;
+    if (ids.empty() || int64_t(ids.size()) > d.config.maxPositions)
+        return makeError("ids must hold 1.." + std::to_string(d.config.maxPositions) + " tokens");
+    for (int32_t id : ids)
+        if (id < 0 || id >= d.config.vocabSize)
+            return makeError("token id " + std::to_string(id) + " is outside the vocabulary");
+    torch::InferenceMode guard;
+    KvCache cache = d.model->newCache(int64_t(ids.size()));
+    auto t = d.model->forward(ids.data(), int64_t(ids.size()), cache, /*allLogits=*/true);
+    std::vector<std::vector<float>> rows(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+        const float *p = t[int64_t(i)].data_ptr<float>();
+        rows[i].assign(p, p + t.size(1));
+    }
+    return rows;
+}
+
+} // namespace smartbot::engine

@@ -1,0 +1,54 @@
+// LlamaModel: weights and the forward pass (RMSNorm, rotate-half RoPE, grouped-query attention, SwiGLU)
+// with a KV cache. Private to the engine; torch types stay behind this header's users.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "model_config.h"
+#include "safetensors.h"
+
+namespace smartbot::engine {
+
+struct KvCache {
+    std::vector<torch::Tensor> k, v; // per layer: [numKvHeads, capacity, headDim]
+    int64_t length = 0;              // positions filled
+    int64_t capacity = 0;
+};
+
+class LlamaModel {
+public:
+    static Result<std::unique_ptr<LlamaModel>> load(const SafetensorsFile &weights, const ModelConfig &config,
+                                                    torch::Device device);
+
+    const ModelConfig &config() const { return config_; }
+    torch::Device device() const { return device_; }
+    torch::ScalarType dtype() const { return dtype_; }
+    int64_t parameterCount() const { return parameters_; }
+
+    KvCache newCache(int64_t capacity) const;
+    // Runs ids (appended at cache.length) through the model; returns float32 logits on the CPU,
+    // [n, vocab] when allLogits, else [1, vocab] for the last position.
+    torch::Tensor forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits = false) const;
+
+private:
+    struct Layer {
+        torch::Tensor attnNorm, wqkv, wo, mlpNorm, wgateUp, wdown;
+    };
+    LlamaModel() = default;
+    torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const;
+    torch::Tensor rope(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) const;
+
+    ModelConfig config_;
+    torch::Device device_{torch::kCPU};
+    torch::ScalarType dtype_ = torch::kFloat32;
+    int64_t parameters_ = 0;
+    torch::Tensor embed_, finalNorm_, lmHead_;
+    torch::Tensor cos_, sin_; // [maxPositions, headDim/2]
+    std::vector<Layer> layers_;
+};
+
+} // namespace smartbot::engine

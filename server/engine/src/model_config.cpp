@@ -1,0 +1,169 @@
+#include "model_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace smartbot::engine {
+namespace {
+
+using json = nlohmann::json;
+
+Error fieldError(const std::string &field, const std::string &what)
+{
+    return makeError("config.json: field '" + field + "' " + what);
+}
+
+// Reads a required positive integer field.
+Result<int64_t> positiveInt(const json &j, const std::string &field, bool required = true, int64_t fallback = 0)
+{
+    auto it = j.find(field);
+    if (it == j.end() || it->is_null()) {
+        if (required)
+            return fieldError(field, "is missing");
+        return fallback;
+    }
+    if (!it->is_number_integer())
+        return fieldError(field, "must be an integer");
+    const int64_t v = it->get<int64_t>();
+    if (v <= 0)
+        return fieldError(field, "must be positive (got " + std::to_string(v) + ")");
+    return v;
+}
+
+Result<double> positiveNumber(const json &j, const std::string &field, double fallback)
+{
+    auto it = j.find(field);
+    if (it == j.end() || it->is_null())
+        return fallback;
+    if (!it->is_number())
+        return fieldError(field, "must be a number");
+    const double v = it->get<double>();
+    if (!(v > 0))
+        return fieldError(field, "must be positive");
+    return v;
+}
+
+Result<bool> boolean(const json &j, const std::string &field, bool fallback)
+{
+    auto it = j.find(field);
+    if (it == j.end() || it->is_null())
+        return fallback;
+    if (!it->is_boolean())
+        return fieldError(field, "must be true or false");
+    return it->get<bool>();
+}
+
+} // namespace
+
+Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
+{
+    json j;
+    try {
+        j = json::parse(jsonText);
+    } catch (const json::exception &e) {
+        return makeError(std::string("config.json: invalid JSON: ") + e.what());
+    }
+    if (!j.is_object())
+        return makeError("config.json: top level must be an object");
+
+    ModelConfig c;
+    auto arch = j.find("architectures");
+    if (arch == j.end() || !arch->is_array() || arch->empty() || !(*arch)[0].is_string())
+        return fieldError("architectures", "is missing or not a list of names");
+    c.architecture = (*arch)[0].get<std::string>();
+    if (c.architecture != "LlamaForCausalLM")
+        return fieldError("architectures", "names unsupported architecture '" + c.architecture +
+                                               "' (supported: LlamaForCausalLM)");
+
+#define SB_INT(member, name)                                                                                 \
+    do {                                                                                                     \
+        auto r = positiveInt(j, name);                                                                       \
+        if (!r)                                                                                              \
+            return Error{r.error()};                                                                         \
+        c.member = r.value();                                                                                \
+    } while (0)
+    SB_INT(hiddenSize, "hidden_size");
+    SB_INT(intermediateSize, "intermediate_size");
+    SB_INT(numLayers, "num_hidden_layers");
+    SB_INT(numHeads, "num_attention_heads");
+    SB_INT(vocabSize, "vocab_size");
+    SB_INT(maxPositions, "max_position_embeddings");
+#undef SB_INT
+
+    auto kv = positiveInt(j, "num_key_value_heads", false, c.numHeads);
+    if (!kv)
+        return Error{kv.error()};
+    c.numKvHeads = kv.value();
+    if (c.numHeads % c.numKvHeads != 0)
+        return fieldError("num_key_value_heads", "(" + std::to_string(c.numKvHeads) +
+                                                     ") must divide num_attention_heads (" +
+                                                     std::to_string(c.numHeads) + ")");
+    if (c.hiddenSize % c.numHeads != 0 && j.find("head_dim") == j.end())
+        return fieldError("hidden_size", "must be divisible by num_attention_heads when head_dim is absent");
+    auto hd = positiveInt(j, "head_dim", false, c.hiddenSize / c.numHeads);
+    if (!hd)
+        return Error{hd.error()};
+    c.headDim = hd.value();
+    if (c.headDim % 2 != 0)
+        return fieldError("head_dim", "must be even for rotary embeddings");
+
+    auto eps = positiveNumber(j, "rms_norm_eps", 1e-6);
+    if (!eps)
+        return Error{eps.error()};
+    c.rmsNormEps = eps.value();
+    auto theta = positiveNumber(j, "rope_theta", 10000.0);
+    if (!theta)
+        return Error{theta.error()};
+    c.ropeTheta = theta.value();
+    auto tie = boolean(j, "tie_word_embeddings", false);
+    if (!tie)
+        return Error{tie.error()};
+    c.tieWordEmbeddings = tie.value();
+
+    auto rs = j.find("rope_scaling");
+    if (rs != j.end() && !rs->is_null())
+        return fieldError("rope_scaling", "is not supported yet (only null)");
+    auto act = j.find("hidden_act");
+    if (act != j.end() && !(act->is_string() && (*act == "silu" || *act == "swish")))
+        return fieldError("hidden_act", "must be \"silu\"");
+    for (const char *biasField : {"attention_bias", "mlp_bias"}) {
+        auto b = boolean(j, biasField, false);
+        if (!b)
+            return Error{b.error()};
+        if (b.value())
+            return fieldError(biasField, "= true is not supported yet");
+    }
+    if (auto dt = j.find("torch_dtype"); dt != j.end() && dt->is_string())
+        c.torchDtype = dt->get<std::string>();
+
+    if (auto b = j.find("bos_token_id"); b != j.end() && b->is_number_integer())
+        c.bosTokenId = b->get<int32_t>();
+    if (auto e = j.find("eos_token_id"); e != j.end()) {
+        if (e->is_number_integer())
+            c.eosTokenIds.push_back(e->get<int32_t>());
+        else if (e->is_array())
+            for (const auto &x : *e)
+                if (x.is_number_integer())
+                    c.eosTokenIds.push_back(x.get<int32_t>());
+    }
+    for (int32_t id : c.eosTokenIds)
+        if (id < 0 || id >= c.vocabSize)
+            return fieldError("eos_token_id", "is outside the vocabulary");
+    if (c.bosTokenId >= c.vocabSize)
+        return fieldError("bos_token_id", "is outside the vocabulary");
+    return c;
+}
+
+Result<ModelConfig> ModelConfig::load(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return makeError("cannot open " + path);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return parse(ss.str());
+}
+
+} // namespace smartbot::engine

@@ -1,0 +1,33 @@
+// ModelConfig: the fields of a Hugging Face config.json that the Llama forward pass uses, validated.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "smartbot/engine/result.h"
+
+namespace smartbot::engine {
+
+struct ModelConfig {
+    std::string architecture;
+    int64_t hiddenSize = 0;
+    int64_t intermediateSize = 0;
+    int64_t numLayers = 0;
+    int64_t numHeads = 0;
+    int64_t numKvHeads = 0;
+    int64_t headDim = 0;
+    int64_t vocabSize = 0;
+    int64_t maxPositions = 0;
+    double rmsNormEps = 1e-6;
+    double ropeTheta = 10000.0;
+    bool tieWordEmbeddings = false;
+    std::string torchDtype; // informational
+    int32_t bosTokenId = -1;
+    std::vector<int32_t> eosTokenIds;
+
+    static Result<ModelConfig> parse(const std::string &jsonText);
+    static Result<ModelConfig> load(const std::string &path);
+};
+
+} // namespace smartbot::engine

@@ -1,0 +1,31 @@
+// One place that turns errors into HTTP responses: {"error": {"code": ..., "message": ...}}.
+#pragma once
+
+#include <QByteArray>
+#include <QHttpServerResponder>
+#include <QJsonObject>
+#include <QString>
+
+namespace smartbot::http {
+
+using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+struct ApiError {
+    int status = 500;
+    QString code;      // machine-readable, e.g. "invalid_request"
+    QString message;   // for people; names the offending field where there is one
+    int retryAfterSeconds = -1;
+    QByteArray allow;  // for 405
+};
+
+ApiError badRequest(const QString &message, const QString &code = QStringLiteral("invalid_request"));
+ApiError unauthorized(const QString &message);
+
+QByteArray errorBody(const ApiError &e);
+void writeJson(QHttpServerResponder &responder, int status, const QJsonObject &body,
+               Headers extra = {});
+void writeError(QHttpServerResponder &responder, const ApiError &e);
+// A complete HTTP/1.1 response (Connection: close) for answering below QHttpServer.
+QByteArray rawErrorResponse(const ApiError &e);
+
+} // namespace smartbot::http

@@ -1,0 +1,137 @@
+#include "http/smartbot_server.h"
+
+#include <QHostAddress>
+
+#include "core/secret_files.h"
+#include "core/token_service.h"
+#include "http/api_server.h"
+#include "http/guarded_tcp_server.h"
+#include "http/routes.h"
+
+namespace smartbot::http {
+
+struct SmartbotServer::Impl {
+    ServerConfig config;
+    std::unique_ptr<TokenService> tokens;
+    std::unique_ptr<InferenceWorker> worker;
+    std::unique_ptr<ApiServer> api;
+    GuardedTcpServer *tcp = nullptr; // owned by api
+    QString modelPath;
+    bool running = false;
+};
+
+SmartbotServer::SmartbotServer(QObject *parent) : QObject(parent), d_(std::make_unique<Impl>()) {}
+
+SmartbotServer::~SmartbotServer() { stop(); }
+
+Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrides &overrides)
+{
+    if (d_->running)
+        return engine::makeError("the server is already running");
+    auto cfg = ServerConfig::loadOrCreate(configDir);
+    if (!cfg)
+        return Error{cfg.error()};
+    ServerConfig config = cfg.value();
+    if (!overrides.bindAddress.isEmpty())
+        config.bindAddress = overrides.bindAddress;
+    if (overrides.port >= 0)
+        config.port = quint16(overrides.port);
+    const QHostAddress address(config.bindAddress == QLatin1String("localhost") ? QStringLiteral("127.0.0.1")
+                                                                              : config.bindAddress);
+    if (address.isNull())
+        return engine::makeError("bind address '" + config.bindAddress.toStdString() + "' is not an IP address");
+
+    auto secrets = loadOrCreateSecrets(config.configDir, qgetenv("SMARTBOT_ADMIN_KEY"));
+    if (!secrets)
+        return Error{secrets.error()};
+    if (secrets->adminKeyCreated)
+        qInfo("created a new admin key in %s (read it there; it is never logged)",
+              qPrintable(secrets->adminKeySource));
+
+    auto d = std::make_unique<Impl>();
+    d->config = config;
+    d->tokens = std::make_unique<TokenService>(secrets->jwtKey);
+    d->worker = std::make_unique<InferenceWorker>();
+    d->api = std::make_unique<ApiServer>();
+    d->tcp = new GuardedTcpServer({config.maxBodyBytes, config.maxHeaderBytes}, d->api.get());
+    if (!d->tcp->listen(address, config.port))
+        return engine::makeError("cannot listen on " + config.bindAddress.toStdString() + ":" +
+                                 std::to_string(config.port) + ": " + d->tcp->errorString().toStdString());
+    d->api->bind(d->tcp);
+    installRoutes(*d->api, RouteContext{&d->config, d->tokens.get(), secrets->adminKeyHash, d->worker.get()});
+    connect(d->worker.get(), &InferenceWorker::modelStateChanged, this, [this] {
+        const auto state = d_->worker ? d_->worker->modelState() : InferenceWorker::ModelState::None;
+        if (state == InferenceWorker::ModelState::Ready) {
+            const auto info = d_->worker->modelInfo();
+            qInfo("model %s ready: %s, %lld parameters, %s on %s, loaded in %.0f ms", info.name.c_str(),
+                  info.architecture.c_str(), (long long)info.parameters, info.dtype.c_str(), info.device.c_str(),
+                  info.loadSeconds * 1000);
+        } else if (state == InferenceWorker::ModelState::Failed) {
+            qWarning("model failed to load: %s", qPrintable(d_->worker->modelError()));
+        }
+        Q_EMIT modelStateChanged();
+    });
+
+    d->modelPath = overrides.modelPath.isEmpty() ? config.modelPath : overrides.modelPath;
+    if (!d->modelPath.isEmpty()) {
+        engine::LoadOptions opts;
+        opts.threads = config.threads;
+        d->worker->loadModel(d->modelPath, opts);
+    } else {
+        qWarning("no model configured: set [model] path in server.conf or pass --model; chat answers 503");
+    }
+    d->running = true;
+    d_ = std::move(d);
+    qInfo("SmartBot listening on %s", qPrintable(url().toString()));
+    Q_EMIT runningChanged(true);
+    Q_EMIT modelStateChanged();
+    return {};
+}
+
+void SmartbotServer::stop()
+{
+    if (!d_->running)
+        return;
+    d_->tcp->close();
+    d_->api.reset(); // closes connections
+    d_->worker->shutdown();
+    d_->worker.reset();
+    d_->running = false;
+    qInfo("SmartBot stopped");
+    Q_EMIT runningChanged(false);
+    Q_EMIT modelStateChanged();
+}
+
+bool SmartbotServer::isRunning() const { return d_->running; }
+quint16 SmartbotServer::port() const { return d_->running ? d_->tcp->serverPort() : d_->config.port; }
+QString SmartbotServer::bindAddress() const { return d_->config.bindAddress; }
+const ServerConfig &SmartbotServer::config() const { return d_->config; }
+QString SmartbotServer::modelPath() const { return d_->modelPath; }
+
+QUrl SmartbotServer::url() const
+{
+    QUrl u;
+    u.setScheme(QStringLiteral("http"));
+    QString host = d_->config.bindAddress;
+    if (host == QLatin1String("0.0.0.0") || host.isEmpty())
+        host = QStringLiteral("127.0.0.1");
+    else if (host == QLatin1String("::"))
+        host = QStringLiteral("::1");
+    u.setHost(host);
+    u.setPort(port());
+    return u;
+}
+
+InferenceWorker::ModelState SmartbotServer::modelState() const
+{
+    return d_->worker ? d_->worker->modelState() : InferenceWorker::ModelState::None;
+}
+
+QString SmartbotServer::modelName() const
+{
+    return d_->worker ? QString::fromStdString(d_->worker->modelInfo().name) : QString();
+}
+
+QString SmartbotServer::modelError() const { return d_->worker ? d_->worker->modelError() : QString(); }
+
+} // namespace smartbot::http

@@ -1,0 +1,148 @@
+// server.conf creation and validation; secret files: creation, modes, refusal when too open.
+#include <QtTest>
+
+#include <sys/stat.h>
+
+#include "core/secret_files.h"
+#include "core/server_config.h"
+
+using namespace smartbot;
+
+namespace {
+int modeOf(const QString &path)
+{
+    struct stat st {};
+    ::stat(QFile::encodeName(path).constData(), &st);
+    return int(st.st_mode & 07777);
+}
+void writeConf(const QString &dir, const QByteArray &text)
+{
+    QFile f(QDir(dir).filePath("server.conf"));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(text);
+}
+} // namespace
+
+class TestConfig : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void createsCommentedDefaults()
+    {
+        QTemporaryDir tmp;
+        const QString dir = tmp.filePath("conf");
+        auto c = ServerConfig::loadOrCreate(dir);
+        QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
+        QCOMPARE(c->port, quint16(18789));
+        QCOMPARE(c->bindAddress, QStringLiteral("127.0.0.1"));
+        QCOMPARE(c->tokenExpireHours, 24);
+        QFile f(QDir(dir).filePath("server.conf"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray text = f.readAll();
+        QVERIFY(text.contains("[network]"));
+        QVERIFY(text.contains("bind_address = 127.0.0.1"));
+        QVERIFY(text.contains("port = 18789"));
+        QVERIFY(text.contains("[auth]"));
+        QVERIFY(text.contains("token_expire_hours = 24"));
+        QVERIFY(text.contains("; "));
+    }
+
+    void readsValues()
+    {
+        QTemporaryDir tmp;
+        writeConf(tmp.path(), "[network]\nbind_address = 0.0.0.0\nport = 8080\nmax_body_bytes = 2048\n"
+                              "[auth]\ntoken_expire_hours = 2\n[model]\npath = models/x\n");
+        auto c = ServerConfig::loadOrCreate(tmp.path());
+        QVERIFY(c.ok());
+        QCOMPARE(c->bindAddress, QStringLiteral("0.0.0.0"));
+        QCOMPARE(c->port, quint16(8080));
+        QCOMPARE(c->maxBodyBytes, qint64(2048));
+        QCOMPARE(c->tokenExpireHours, 2);
+        QCOMPARE(c->modelPath, QDir(tmp.path()).absoluteFilePath("models/x"));
+    }
+
+    void rejectsBadValues_data()
+    {
+        QTest::addColumn<QByteArray>("conf");
+        QTest::addColumn<QString>("needle");
+        QTest::newRow("port range") << QByteArray("[network]\nport = 70000\n") << "port";
+        QTest::newRow("port text") << QByteArray("[network]\nport = abc\n") << "port";
+        QTest::newRow("bind") << QByteArray("[network]\nbind_address = not-an-ip\n") << "bind_address";
+        QTest::newRow("expire") << QByteArray("[auth]\ntoken_expire_hours = 0\n") << "token_expire_hours";
+        QTest::newRow("body") << QByteArray("[network]\nmax_body_bytes = -5\n") << "max_body_bytes";
+    }
+    void rejectsBadValues()
+    {
+        QFETCH(QByteArray, conf);
+        QFETCH(QString, needle);
+        QTemporaryDir tmp;
+        writeConf(tmp.path(), conf);
+        auto c = ServerConfig::loadOrCreate(tmp.path());
+        QVERIFY(!c.ok());
+        QVERIFY2(QString::fromStdString(c.error()).contains(needle), c.error().c_str());
+    }
+
+    void createsSecretsWithPrivateModes()
+    {
+        QTemporaryDir tmp;
+        auto s = loadOrCreateSecrets(tmp.path(), {});
+        QVERIFY2(s.ok(), s.ok() ? "" : s.error().c_str());
+        QVERIFY(s->adminKeyCreated);
+        const QString secret = tmp.filePath("auth/secret.key"), admin = tmp.filePath("admin.key");
+        QCOMPARE(modeOf(secret), 0400);
+        QCOMPARE(modeOf(admin), 0600);
+        QFile f(secret);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(QByteArray::fromBase64(f.readAll().trimmed()).size(), 32);
+        QCOMPARE(s->jwtKey.size(), 32);
+        QFile a(admin);
+        QVERIFY(a.open(QIODevice::ReadOnly));
+        const QByteArray key = a.readAll().trimmed();
+        QVERIFY(key.startsWith("sbadmin_"));
+        QCOMPARE(s->adminKeyHash, sha256(key));
+        // Second start: same secrets, nothing recreated.
+        auto again = loadOrCreateSecrets(tmp.path(), {});
+        QVERIFY(again.ok());
+        QVERIFY(!again->adminKeyCreated);
+        QCOMPARE(again->jwtKey, s->jwtKey);
+        QCOMPARE(again->adminKeyHash, s->adminKeyHash);
+    }
+
+    void refusesOpenPermissions()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(loadOrCreateSecrets(tmp.path(), {}).ok());
+        const QString admin = tmp.filePath("admin.key");
+        QVERIFY(::chmod(QFile::encodeName(admin).constData(), 0644) == 0);
+        auto r = loadOrCreateSecrets(tmp.path(), {});
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error()).contains("admin.key") &&
+                     QString::fromStdString(r.error()).contains("0644"),
+                 r.error().c_str());
+        QVERIFY(::chmod(QFile::encodeName(admin).constData(), 0600) == 0);
+        const QString secret = tmp.filePath("auth/secret.key");
+        QVERIFY(::chmod(QFile::encodeName(secret).constData(), 0440) == 0);
+        r = loadOrCreateSecrets(tmp.path(), {});
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error()).contains("secret.key"), r.error().c_str());
+    }
+
+    void adminKeyFromEnvironment()
+    {
+        QTemporaryDir tmp;
+        auto s = loadOrCreateSecrets(tmp.path(), "a-long-enough-admin-key");
+        QVERIFY(s.ok());
+        QVERIFY(!QFile::exists(tmp.filePath("admin.key")));
+        QCOMPARE(s->adminKeyHash, sha256("a-long-enough-admin-key"));
+        QVERIFY(!loadOrCreateSecrets(tmp.path(), "short").ok());
+    }
+
+    void constantTimeCompare()
+    {
+        QVERIFY(constantTimeEquals("abc", "abc"));
+        QVERIFY(!constantTimeEquals("abc", "abd"));
+        QVERIFY(!constantTimeEquals("abc", "abcd"));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestConfig)
+#include "test_config.moc"

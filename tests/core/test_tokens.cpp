@@ -1,0 +1,117 @@
+// JWT issue/verify with an injected clock: expiry, leeway, tampering, alg confusion.
+#include <QtTest>
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMessageAuthenticationCode>
+
+#include "core/token_service.h"
+
+using namespace smartbot;
+
+namespace {
+QByteArray b64(const QByteArray &b) { return b.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals); }
+
+QByteArray sign(const QByteArray &header, const QByteArray &payload, const QByteArray &key)
+{
+    const QByteArray input = b64(header) + '.' + b64(payload);
+    return input + '.' + b64(QMessageAuthenticationCode::hash(input, key, QCryptographicHash::Sha256));
+}
+} // namespace
+
+class TestTokens : public QObject {
+    Q_OBJECT
+    const QByteArray key = QByteArray(32, 'k');
+    qint64 now = 1'700'000'000;
+    Clock clock = [this] { return now; };
+
+private Q_SLOTS:
+    void issueAndVerify()
+    {
+        TokenService t(key, clock);
+        auto tok = t.issue(QStringLiteral("alice"), 3600);
+        QVERIFY(tok.ok());
+        QCOMPARE(tok->expiresIn, qint64(3600));
+        const QList<QByteArray> parts = tok->token.split('.');
+        QCOMPARE(parts.size(), 3);
+        const auto header = QJsonDocument::fromJson(QByteArray::fromBase64(parts[0], QByteArray::Base64UrlEncoding)).object();
+        QCOMPARE(header.value("alg").toString(), QStringLiteral("HS256"));
+        const auto payload = QJsonDocument::fromJson(QByteArray::fromBase64(parts[1], QByteArray::Base64UrlEncoding)).object();
+        QCOMPARE(payload.value("sub").toString(), QStringLiteral("alice"));
+        QCOMPARE(qint64(payload.value("exp").toDouble()), now + 3600);
+        QCOMPARE(qint64(payload.value("iat").toDouble()), now);
+        QVERIFY(!payload.value("jti").toString().isEmpty());
+        auto c = t.verify(tok->token);
+        QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
+        QCOMPARE(c->subject, QStringLiteral("alice"));
+        QCOMPARE(c->scope, QStringLiteral("chat"));
+    }
+
+    void expiry()
+    {
+        TokenService t(key, clock);
+        auto tok = t.issue(QStringLiteral("bob"), 60);
+        QVERIFY(tok.ok());
+        now += 60 + TokenService::kLeewaySeconds; // still inside the leeway
+        QVERIFY(t.verify(tok->token).ok());
+        now += 1;
+        auto r = t.verify(tok->token);
+        QVERIFY(!r.ok());
+        QVERIFY(QString::fromStdString(r.error()).contains("expired"));
+    }
+
+    void notYetValid()
+    {
+        TokenService t(key, clock);
+        const QByteArray future = sign(R"({"alg":"HS256","typ":"JWT"})",
+                                       QByteArray(R"({"sub":"x","iss":"smartbot","nbf":)") +
+                                           QByteArray::number(now + 3600) + R"(,"exp":)" +
+                                           QByteArray::number(now + 7200) + "}",
+                                       key);
+        auto r = t.verify(future);
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error()).contains("not valid yet"), r.error().c_str());
+    }
+
+    void rejectsForgeries()
+    {
+        TokenService t(key, clock);
+        auto tok = t.issue(QStringLiteral("carol"), 3600);
+        QVERIFY(tok.ok());
+        const QList<QByteArray> p = tok->token.split('.');
+        const QByteArray payload = QByteArray::fromBase64(p[1], QByteArray::Base64UrlEncoding);
+
+        // Tampered payload (admin instead of carol), signature kept.
+        QByteArray evil = payload;
+        evil.replace("carol", "admin");
+        QVERIFY(!t.verify(p[0] + '.' + b64(evil) + '.' + p[2]).ok());
+        // Tampered signature.
+        QByteArray sig = p[2];
+        sig[2] = sig[2] == 'A' ? 'B' : 'A';
+        QVERIFY(!t.verify(p[0] + '.' + p[1] + '.' + sig).ok());
+        // alg none, unsigned.
+        QVERIFY(!t.verify(b64(R"({"alg":"none","typ":"JWT"})") + '.' + p[1] + '.').ok());
+        // alg HS512 signed with the right key: still refused (algorithm pinned).
+        const QByteArray in512 = b64(R"({"alg":"HS512","typ":"JWT"})") + '.' + p[1];
+        QVERIFY(!t.verify(in512 + '.' + b64(QMessageAuthenticationCode::hash(in512, key, QCryptographicHash::Sha512))).ok());
+        // Signed with another key.
+        TokenService other(QByteArray(32, 'x'), clock);
+        QVERIFY(!t.verify(other.issue(QStringLiteral("carol"), 60)->token).ok());
+        // Wrong issuer, correctly signed.
+        QVERIFY(!t.verify(sign(R"({"alg":"HS256"})", R"({"sub":"x","iss":"evil","exp":9999999999})", key)).ok());
+        // Garbage.
+        QVERIFY(!t.verify("not-a-token").ok());
+        QVERIFY(!t.verify("").ok());
+        QVERIFY(!t.verify("a.b.c").ok());
+    }
+
+    void issueValidation()
+    {
+        TokenService t(key, clock);
+        QVERIFY(!t.issue(QString(), 60).ok());
+        QVERIFY(!t.issue(QStringLiteral("x"), 0).ok());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestTokens)
+#include "test_tokens.moc"

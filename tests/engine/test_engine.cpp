@@ -1,0 +1,253 @@
+// Engine fidelity (reference greedy ids and logits from llama2.c / float64), config and safetensors validation.
+#include <QtTest>
+
+#include <cstring>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "model_config.h"
+#include "safetensors.h"
+#include "smartbot/engine/engine.h"
+
+using namespace smartbot::engine;
+using json = nlohmann::json;
+
+namespace {
+const std::string kModelDir = std::string(SMARTBOT_SHARED_DIR) + "/models/stories260K";
+
+json readJson(const std::string &path)
+{
+    std::ifstream in(path);
+    return json::parse(in);
+}
+
+// A safetensors file image: header JSON + data bytes.
+std::vector<uint8_t> image(const json &header, size_t dataBytes, int64_t headerLenOverride = -1)
+{
+    const std::string h = header.dump();
+    const uint64_t len = headerLenOverride >= 0 ? uint64_t(headerLenOverride) : h.size();
+    std::vector<uint8_t> out(8);
+    for (int i = 0; i < 8; ++i)
+        out[size_t(i)] = uint8_t((len >> (8 * i)) & 0xff);
+    out.insert(out.end(), h.begin(), h.end());
+    out.resize(out.size() + dataBytes, 0);
+    return out;
+}
+} // namespace
+
+class TestEngine : public QObject {
+    Q_OBJECT
+    std::unique_ptr<Engine> engine;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (!QFileInfo::exists(QString::fromStdString(kModelDir + "/config.json")))
+            QSKIP("shared model ../shared/models/stories260K is absent: engine fidelity tests skipped");
+        auto e = Engine::load(kModelDir, LoadOptions{});
+        QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+        engine = std::move(e.value());
+        QCOMPARE(engine->info().architecture, std::string("LlamaForCausalLM"));
+        QCOMPARE(engine->info().vocabSize, 512);
+    }
+
+    void referenceGreedy()
+    {
+        const json ref = readJson(kModelDir + "/reference_greedy.json");
+        QVERIFY(ref["cases"].size() >= 3);
+        for (const auto &c : ref["cases"]) {
+            const auto promptIds = c["prompt_ids"].get<std::vector<int32_t>>();
+            const auto expected = c["greedy_ids"].get<std::vector<int32_t>>();
+            QCOMPARE(engine->tokenizer().encode(c["prompt"].get<std::string>(), true), promptIds);
+            GenerationParams p;
+            p.maxTokens = c["max_positions"].get<int>() - int(promptIds.size()) + 1;
+            auto r = engine->generate(promptIds, p);
+            QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+            QCOMPARE(r->ids, expected);
+            QCOMPARE(r->promptIds, promptIds);
+            const std::string text = c["greedy_text"].get<std::string>();
+            std::vector<int32_t> all = promptIds;
+            all.insert(all.end(), r->ids.begin(), r->ids.end());
+            QCOMPARE(QString::fromStdString(engine->tokenizer().decode(all, true)), QString::fromStdString(text));
+        }
+    }
+
+    void referenceLogits()
+    {
+        const json ref = readJson(kModelDir + "/reference_logits.json");
+        const auto ids = ref["tokens"].get<std::vector<int32_t>>();
+        const auto expected = ref["logits"].get<std::vector<std::vector<double>>>();
+        auto r = engine->logits(ids);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        QCOMPARE(r->size(), expected.size());
+        double maxDiff = 0;
+        for (size_t t = 0; t < expected.size(); ++t) {
+            QCOMPARE((*r)[t].size(), expected[t].size());
+            for (size_t i = 0; i < expected[t].size(); ++i)
+                maxDiff = std::max(maxDiff, std::abs(double((*r)[t][i]) - expected[t][i]));
+        }
+        qInfo("max abs logit difference vs float64 reference: %.3g", maxDiff);
+        QVERIFY2(maxDiff < 1e-4, qPrintable(QString("max abs diff %1").arg(maxDiff)));
+    }
+
+    void incrementalMatchesTeacherForced()
+    {
+        // The KV-cache path (prefill + one token at a time) must agree with the full forward pass.
+        const std::vector<int32_t> ids{1, 403, 407, 261, 378, 432, 383, 286};
+        auto full = engine->logits(ids);
+        QVERIFY(full.ok());
+        GenerationParams p;
+        p.maxTokens = 1;
+        auto r = engine->generate(std::vector<int32_t>(ids.begin(), ids.end()), p);
+        QVERIFY(r.ok());
+        const auto &last = full->back();
+        QCOMPARE(r->ids.front(), int32_t(std::max_element(last.begin(), last.end()) - last.begin()));
+    }
+
+    void samplingIsSeededAndStops()
+    {
+        GenerationParams p;
+        p.maxTokens = 40;
+        p.temperature = 0.9f;
+        p.topP = 0.9f;
+        p.topK = 40;
+        p.seed = 1234;
+        const auto prompt = engine->tokenizer().encode("Once upon a time", true);
+        auto a = engine->generate(prompt, p), b = engine->generate(prompt, p);
+        QVERIFY(a.ok() && b.ok());
+        QCOMPARE(a->ids, b->ids);
+        p.seed = 99;
+        auto c = engine->generate(prompt, p);
+        QVERIFY(c.ok());
+        QVERIFY(c->ids != a->ids);
+        QVERIFY(a->ids.size() <= 40);
+        // top_k = 1 is greedy whatever the temperature.
+        GenerationParams g;
+        g.maxTokens = 20;
+        GenerationParams k1 = g;
+        k1.temperature = 1.5f;
+        k1.topK = 1;
+        QCOMPARE(engine->generate(prompt, k1)->ids, engine->generate(prompt, g)->ids);
+        // Max tokens is honoured and reported as "length".
+        g.maxTokens = 3;
+        auto l = engine->generate(prompt, g);
+        QCOMPARE(l->ids.size(), size_t(3));
+        QCOMPARE(l->finish, FinishReason::Length);
+    }
+
+    void streamingCallbackSeesEveryPiece()
+    {
+        GenerationParams p;
+        p.maxTokens = 60;
+        std::string streamed;
+        int calls = 0;
+        auto r = engine->generate(engine->tokenizer().encode("Tom and his dog", true), p,
+                                  [&](int32_t, const std::string &piece) {
+                                      streamed += piece;
+                                      ++calls;
+                                      return true;
+                                  });
+        QVERIFY(r.ok());
+        QCOMPARE(streamed, r->text);
+        QVERIFY(calls >= int(r->ids.size()));
+        // Cancelling from the callback stops generation.
+        int seen = 0;
+        auto c = engine->generate(engine->tokenizer().encode("Tom and his dog", true), p,
+                                  [&](int32_t, const std::string &) { return ++seen < 5; });
+        QVERIFY(c.ok());
+        QCOMPARE(c->ids.size(), size_t(5));
+    }
+
+    void badGenerationInput()
+    {
+        QVERIFY(!engine->generate({}, {}).ok());
+        QVERIFY(!engine->generate({1, 9999}, {}).ok());
+        QVERIFY(!engine->generate(std::vector<int32_t>(600, 5), {}).ok());
+    }
+
+    void configValidation_data()
+    {
+        QTest::addColumn<QString>("patch");
+        QTest::addColumn<QString>("field");
+        QTest::newRow("architecture") << R"({"architectures":["GPT2LMHeadModel"]})" << "architectures";
+        QTest::newRow("missing hidden") << R"({"hidden_size":null})" << "hidden_size";
+        QTest::newRow("kv heads") << R"({"num_key_value_heads":3})" << "num_key_value_heads";
+        QTest::newRow("negative layers") << R"({"num_hidden_layers":-1})" << "num_hidden_layers";
+        QTest::newRow("eps type") << R"({"rms_norm_eps":"x"})" << "rms_norm_eps";
+        QTest::newRow("rope scaling") << R"({"rope_scaling":{"type":"yarn"}})" << "rope_scaling";
+        QTest::newRow("eos range") << R"({"eos_token_id":5000})" << "eos_token_id";
+    }
+    void configValidation()
+    {
+        QFETCH(QString, patch);
+        QFETCH(QString, field);
+        json base = json::parse(R"({"architectures":["LlamaForCausalLM"],"hidden_size":64,"intermediate_size":172,
+            "num_hidden_layers":5,"num_attention_heads":8,"num_key_value_heads":4,"vocab_size":512,
+            "max_position_embeddings":512,"rms_norm_eps":1e-5})");
+        QVERIFY(ModelConfig::parse(base.dump()).ok());
+        base.merge_patch(json::parse(patch.toStdString()));
+        if (patch.contains("null"))
+            base.erase("hidden_size");
+        auto r = ModelConfig::parse(base.dump());
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error()).contains(field), r.error().c_str());
+    }
+
+    void safetensorsMalformed()
+    {
+        const json ok = {{"a", {{"dtype", "F32"}, {"shape", {2, 2}}, {"data_offsets", {0, 16}}}},
+                         {"__metadata__", {{"format", "pt"}}}};
+        QVERIFY(SafetensorsFile::fromMemory(image(ok, 16)).ok());
+
+        auto expectError = [](std::vector<uint8_t> bytes, const char *needle) {
+            auto r = SafetensorsFile::fromMemory(std::move(bytes));
+            QVERIFY2(!r.ok(), needle);
+            QVERIFY2(QString::fromStdString(r.error()).contains(needle), r.error().c_str());
+        };
+        expectError({1, 2, 3}, "truncated");
+        expectError(image(ok, 16, 1 << 30), "longer than the file");
+        expectError(image(ok, 8), "out of range");
+        json overlap = ok;
+        overlap["b"] = {{"dtype", "F32"}, {"shape", {2}}, {"data_offsets", {8, 16}}};
+        expectError(image(overlap, 16), "overlap");
+        json badType = ok;
+        badType["a"]["dtype"] = "I64";
+        expectError(image(badType, 16), "unsupported dtype I64");
+        json badSize = ok;
+        badSize["a"]["shape"] = {3, 2};
+        expectError(image(badSize, 24), "does not match shape");
+        json neg = ok;
+        neg["a"]["data_offsets"] = {16, 0};
+        expectError(image(neg, 16), "end before begin");
+        std::vector<uint8_t> garbage = image(ok, 16);
+        garbage[8] = 'x'; // the header's opening brace
+        expectError(garbage, "not valid JSON");
+    }
+
+    void modelFolderErrors()
+    {
+        QTemporaryDir dir;
+        const std::string d = dir.path().toStdString();
+        QVERIFY(!Engine::load(d + "/nope").ok());
+        QVERIFY(QFile::copy(QString::fromStdString(kModelDir + "/config.json"), dir.filePath("config.json")));
+        auto r = Engine::load(d);
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error()).contains("model.safetensors"), r.error().c_str());
+        // Truncated weights: a clear error, never a crash.
+        QFile src(QString::fromStdString(kModelDir + "/model.safetensors"));
+        QVERIFY(src.open(QIODevice::ReadOnly));
+        QFile dst(dir.filePath("model.safetensors"));
+        QVERIFY(dst.open(QIODevice::WriteOnly));
+        dst.write(src.read(src.size() / 2));
+        dst.close();
+        for (const char *f : {"tokenizer.json", "tokenizer_config.json"})
+            QVERIFY(QFile::copy(QString::fromStdString(kModelDir + "/" + f), dir.filePath(f)));
+        r = Engine::load(d);
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error()).contains("out of range"), r.error().c_str());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestEngine)
+#include "test_engine.moc"

@@ -1,0 +1,45 @@
+// Test helper: runs the real smartbotd on a free port and talks to it over real sockets.
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+
+struct HttpReply {
+    int status = 0;
+    QByteArray body;
+    QList<QPair<QByteArray, QByteArray>> headers;
+    QByteArray header(const QByteArray &name) const;
+    QJsonObject json() const;
+    QString errorCode() const;
+};
+
+class DaemonProcess {
+public:
+    ~DaemonProcess();
+    // Starts `smartbotd serve --config dir --port 0 [extra]`; waits for the "listening on" line.
+    bool start(const QString &configDir, const QStringList &extra = {}, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
+    bool waitForLog(const QString &needle, int timeoutMs = 20000);
+    void stop();
+    quint16 port() const { return port_; }
+    QString output() const { return output_; }
+    QProcess &process() { return proc_; }
+
+    // One request on a fresh connection; raw bytes, so malformed requests can be sent too.
+    HttpReply raw(const QByteArray &request, int timeoutMs = 20000) const;
+    HttpReply request(const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
+                      const QList<QPair<QByteArray, QByteArray>> &headers = {}) const;
+    HttpReply postJson(const QByteArray &path, const QJsonObject &body,
+                       const QList<QPair<QByteArray, QByteArray>> &headers = {}) const;
+
+private:
+    void drain();
+    QProcess proc_;
+    QString output_;
+    quint16 port_ = 0;
+};
+
+QString smartbotdPath();
+QString sharedModelDir();

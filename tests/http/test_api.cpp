@@ -1,0 +1,312 @@
+// The seed's flow over real sockets against a real smartbotd: /admin/token then /api/v1/chat, and every bad input.
+#include <QtTest>
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QTcpSocket>
+
+#include <sys/stat.h>
+
+#include "daemon_process.h"
+
+namespace {
+int modeOf(const QString &path)
+{
+    struct stat st {};
+    ::stat(QFile::encodeName(path).constData(), &st);
+    return int(st.st_mode & 07777);
+}
+
+QByteArray readFile(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed() : QByteArray();
+}
+
+// llama2.c's greedy text for "Once upon a time" (reference_greedy.json, first case).
+QString referenceText()
+{
+    const auto doc = QJsonDocument::fromJson(readFile(sharedModelDir() + "/reference_greedy.json"));
+    return doc.object().value("cases").toArray().at(0).toObject().value("greedy_text").toString();
+}
+} // namespace
+
+class TestApi : public QObject {
+    Q_OBJECT
+    QTemporaryDir configDir;
+    DaemonProcess daemon;
+    QByteArray adminKey;
+    QByteArray token;
+
+    QList<QPair<QByteArray, QByteArray>> bearer() const { return {{"Authorization", "Bearer " + token}}; }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (!QFileInfo::exists(sharedModelDir() + "/config.json"))
+            QSKIP("shared model ../shared/models/stories260K is absent: API tests skipped");
+        QVERIFY(QFileInfo::exists(smartbotdPath()));
+        QDir().mkpath(configDir.path());
+        QFile conf(configDir.filePath("server.conf"));
+        QVERIFY(conf.open(QIODevice::WriteOnly));
+        conf.write("[network]\nmax_body_bytes = 4096\nmax_header_bytes = 2048\n[model]\nmax_tokens = 32\n");
+        conf.close();
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.remove("SMARTBOT_ADMIN_KEY");
+        QVERIFY2(daemon.start(configDir.path(), {"--model", sharedModelDir()}, env), qPrintable(daemon.output()));
+        QVERIFY2(daemon.waitForLog("ready"), qPrintable(daemon.output()));
+        adminKey = readFile(configDir.filePath("admin.key"));
+        QVERIFY(adminKey.startsWith("sbadmin_"));
+    }
+
+    void cleanupTestCase()
+    {
+        daemon.stop();
+        // Secrets never reach the log.
+        QVERIFY(!adminKey.isEmpty());
+        QVERIFY2(!daemon.output().contains(QString::fromLatin1(adminKey)), "admin key leaked into the log");
+        if (!token.isEmpty())
+            QVERIFY2(!daemon.output().contains(QString::fromLatin1(token)), "token leaked into the log");
+    }
+
+    void secretFilesArePrivate()
+    {
+        QCOMPARE(modeOf(configDir.filePath("admin.key")), 0600);
+        QCOMPARE(modeOf(configDir.filePath("auth/secret.key")), 0400);
+        QVERIFY(readFile(configDir.filePath("server.conf")).contains("[network]"));
+    }
+
+    void health()
+    {
+        auto r = daemon.request("GET", "/healthz");
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.json().value("status").toString(), QStringLiteral("ok"));
+        QCOMPARE(daemon.request("GET", "/readyz").status, 200);
+    }
+
+    void seedFlow()
+    {
+        auto t = daemon.postJson("/admin/token", {{"username", "alice"}, {"expires_in", 3600}}, {{"X-API-Key", adminKey}});
+        QCOMPARE(t.status, 200);
+        token = t.json().value("token").toString().toLatin1();
+        QCOMPARE(token.count('.'), 2);
+        QCOMPARE(t.json().value("expires_in").toInt(), 3600);
+
+        // Default expiry is [auth] token_expire_hours (24 h).
+        auto d = daemon.postJson("/admin/token", {{"username", "bob"}}, {{"X-API-Key", adminKey}});
+        QCOMPARE(d.status, 200);
+        QCOMPARE(d.json().value("expires_in").toInt(), 24 * 3600);
+
+        // Greedy reply = the reference continuation of the same prompt.
+        auto c = daemon.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 8}}, bearer());
+        QCOMPARE(c.status, 200);
+        const QJsonObject o = c.json();
+        QCOMPARE(o.value("reply").toString(), QStringLiteral(", there was a little girl"));
+        QVERIFY(referenceText().startsWith(QStringLiteral("Once upon a time") + o.value("reply").toString()));
+        QCOMPARE(o.value("model").toString(), QStringLiteral("stories260K"));
+        QCOMPARE(o.value("finish_reason").toString(), QStringLiteral("length"));
+        QCOMPARE(o.value("usage").toObject().value("prompt_tokens").toInt(), 5);
+        QCOMPARE(o.value("usage").toObject().value("completion_tokens").toInt(), 8);
+        QCOMPARE(o.value("usage").toObject().value("total_tokens").toInt(), 13);
+
+        // Default reply length is [model] max_tokens (32).
+        auto def = daemon.postJson("/api/v1/chat", {{"message", "Tom and his dog"}}, bearer());
+        QCOMPARE(def.status, 200);
+        QVERIFY(def.json().value("usage").toObject().value("completion_tokens").toInt() <= 32);
+        QVERIFY(!def.json().value("reply").toString().isEmpty());
+    }
+
+    void authFailures()
+    {
+        QCOMPARE(daemon.postJson("/admin/token", {{"username", "x"}}).status, 401);
+        auto wrong = daemon.postJson("/admin/token", {{"username", "x"}}, {{"X-API-Key", adminKey + "x"}});
+        QCOMPARE(wrong.status, 401);
+        QCOMPARE(wrong.errorCode(), QStringLiteral("unauthorized"));
+        QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "hi"}}).status, 401);
+        auto bad = daemon.postJson("/api/v1/chat", {{"message", "hi"}}, {{"Authorization", "Bearer abc.def.ghi"}});
+        QCOMPARE(bad.status, 401);
+        QVERIFY(!bad.json().value("error").toObject().value("message").toString().isEmpty());
+        QCOMPARE(bad.header("WWW-Authenticate"), QByteArray("Bearer"));
+        // The admin key is not a chat token.
+        QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "hi"}}, {{"Authorization", "Bearer " + adminKey}}).status, 401);
+        // A tampered token.
+        QByteArray t = token;
+        t[t.size() - 3] = t[t.size() - 3] == 'A' ? 'B' : 'A';
+        QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "hi"}}, {{"Authorization", "Bearer " + t}}).status, 401);
+    }
+
+    void badInput_data()
+    {
+        QTest::addColumn<QByteArray>("path");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QByteArray>("contentType");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QString>("needle");
+        QTest::newRow("malformed json") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": ") << QByteArray("application/json") << 400 << "JSON";
+        QTest::newRow("not an object") << QByteArray("/api/v1/chat") << QByteArray("[1,2]") << QByteArray("application/json") << 400 << "object";
+        QTest::newRow("missing message") << QByteArray("/api/v1/chat") << QByteArray("{}") << QByteArray("application/json") << 400 << "message";
+        QTest::newRow("message number") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": 5}") << QByteArray("application/json") << 400 << "message";
+        QTest::newRow("message null") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": null}") << QByteArray("application/json") << 400 << "message";
+        QTest::newRow("max_tokens") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": \"a\", \"max_tokens\": -1}") << QByteArray("application/json") << 400 << "max_tokens";
+        QTest::newRow("temperature") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": \"a\", \"temperature\": \"hot\"}") << QByteArray("application/json") << 400 << "temperature";
+        QTest::newRow("content type") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": \"a\"}") << QByteArray("text/plain") << 415 << "application/json";
+        QTest::newRow("no content type") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": \"a\"}") << QByteArray() << 415 << "application/json";
+        QTest::newRow("token username") << QByteArray("/admin/token") << QByteArray("{\"username\": 3}") << QByteArray("application/json") << 400 << "username";
+        QTest::newRow("token expires") << QByteArray("/admin/token") << QByteArray("{\"username\": \"a\", \"expires_in\": 99999999999}") << QByteArray("application/json") << 400 << "expires_in";
+    }
+    void badInput()
+    {
+        QFETCH(QByteArray, path);
+        QFETCH(QByteArray, body);
+        QFETCH(QByteArray, contentType);
+        QFETCH(int, status);
+        QFETCH(QString, needle);
+        QList<QPair<QByteArray, QByteArray>> h = path == "/admin/token" ? QList<QPair<QByteArray, QByteArray>>{{"X-API-Key", adminKey}} : bearer();
+        if (!contentType.isEmpty())
+            h.push_back({"Content-Type", contentType});
+        auto r = daemon.request("POST", path, body, h);
+        QCOMPARE(r.status, status);
+        QCOMPARE(r.header("Content-Type"), QByteArray("application/json"));
+        const QString msg = r.json().value("error").toObject().value("message").toString();
+        QVERIFY2(msg.contains(needle), qPrintable(msg));
+        QVERIFY(!r.errorCode().isEmpty());
+    }
+
+    void routing()
+    {
+        auto nf = daemon.request("GET", "/nope");
+        QCOMPARE(nf.status, 404);
+        QCOMPARE(nf.errorCode(), QStringLiteral("not_found"));
+        auto m = daemon.request("GET", "/api/v1/chat", {}, bearer());
+        QCOMPARE(m.status, 405);
+        QCOMPARE(m.errorCode(), QStringLiteral("method_not_allowed"));
+        QCOMPARE(m.header("Allow"), QByteArray("POST"));
+        QCOMPARE(daemon.request("DELETE", "/healthz").status, 405);
+    }
+
+    void limits()
+    {
+        // Body over max_body_bytes: answered from the head alone, before the body is read.
+        QByteArray head = "POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
+                          token + "\r\nContent-Length: 50000000\r\n\r\n{\"message\":\"";
+        auto big = daemon.raw(head);
+        QCOMPARE(big.status, 413);
+        QCOMPARE(big.errorCode(), QStringLiteral("payload_too_large"));
+        // Just over the limit, sent whole.
+        const QByteArray body = "{\"message\":\"" + QByteArray(5000, 'a') + "\"}";
+        auto r = daemon.request("POST", "/api/v1/chat", body, bearer() + QList<QPair<QByteArray, QByteArray>>{{"Content-Type", "application/json"}});
+        QCOMPARE(r.status, 413);
+        // Head over max_header_bytes.
+        auto h = daemon.request("GET", "/healthz", {}, {{"X-Filler", QByteArray(4000, 'x')}});
+        QCOMPARE(h.status, 431);
+        // Chunked bodies need Content-Length.
+        auto c = daemon.raw("POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        QCOMPARE(c.status, 411);
+        // The server keeps serving.
+        QCOMPARE(daemon.request("GET", "/healthz").status, 200);
+    }
+
+    void keepAliveAndPipelining()
+    {
+        QTcpSocket s;
+        s.connectToHost("127.0.0.1", daemon.port());
+        QVERIFY(s.waitForConnected(5000));
+        s.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray data;
+        QElapsedTimer t;
+        t.start();
+        while (data.count("HTTP/1.1 200") < 2 && t.elapsed() < 5000) {
+            s.waitForReadyRead(100);
+            data += s.readAll();
+        }
+        QCOMPARE(data.count("HTTP/1.1 200"), 2);
+    }
+
+    void concurrentClients()
+    {
+        QNetworkAccessManager nam;
+        const QUrl url(QStringLiteral("http://127.0.0.1:%1/api/v1/chat").arg(daemon.port()));
+        QList<QNetworkReply *> replies;
+        const int n = 24;
+        for (int i = 0; i < n; ++i) {
+            QNetworkRequest req(url);
+            req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+            req.setRawHeader("Authorization", "Bearer " + token);
+            const QJsonObject body{{"message", QStringLiteral("Lily had a ball %1").arg(i)},
+                                   {"max_tokens", 24}, {"temperature", 0.8}, {"seed", i}};
+            replies << nam.post(req, QJsonDocument(body).toJson());
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(replies.begin(), replies.end(), [](auto *r) { return r->isFinished(); }), 60000);
+        // While they ran, health stayed responsive and every client got its own answer.
+        for (auto *r : replies) {
+            QCOMPARE(r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+            const auto o = QJsonDocument::fromJson(r->readAll()).object();
+            QVERIFY(o.value("usage").toObject().value("completion_tokens").toInt() > 0);
+            r->deleteLater();
+        }
+    }
+
+    void clientDisconnectDoesNotHurt()
+    {
+        // A client that sends a chat and hangs up must not crash or wedge the server.
+        for (int i = 0; i < 5; ++i) {
+            QTcpSocket s;
+            s.connectToHost("127.0.0.1", daemon.port());
+            QVERIFY(s.waitForConnected(5000));
+            const QByteArray body = "{\"message\":\"Once upon a time\",\"max_tokens\":200}";
+            s.write("POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " + token +
+                    "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+            s.waitForBytesWritten(1000);
+            s.abort();
+        }
+        QCOMPARE(daemon.request("GET", "/healthz").status, 200);
+        auto c = daemon.postJson("/api/v1/chat", {{"message", "The sun was"}, {"max_tokens", 4}}, bearer());
+        QCOMPARE(c.status, 200);
+    }
+
+    void noModelMeans503()
+    {
+        QTemporaryDir dir;
+        DaemonProcess d;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("SMARTBOT_ADMIN_KEY", "an-admin-key-from-the-environment");
+        QVERIFY2(d.start(dir.path(), {}, env), qPrintable(d.output()));
+        QVERIFY(!QFile::exists(dir.filePath("admin.key")));
+        auto t = d.postJson("/admin/token", {{"username", "u"}}, {{"X-API-Key", "an-admin-key-from-the-environment"}});
+        QCOMPARE(t.status, 200);
+        auto c = d.postJson("/api/v1/chat", {{"message", "hi"}},
+                            {{"Authorization", "Bearer " + t.json().value("token").toString().toLatin1()}});
+        QCOMPARE(c.status, 503);
+        QCOMPARE(c.errorCode(), QStringLiteral("model_not_loaded"));
+        QCOMPARE(d.request("GET", "/readyz").status, 503);
+        // A token from another server (other secret) is refused here.
+        QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "hi"}},
+                                 {{"Authorization", "Bearer " + t.json().value("token").toString().toLatin1()}}).status, 401);
+    }
+
+    void refusesOpenSecretFiles()
+    {
+        QTemporaryDir dir;
+        {
+            DaemonProcess first;
+            auto env = QProcessEnvironment::systemEnvironment();
+            env.remove("SMARTBOT_ADMIN_KEY");
+            QVERIFY(first.start(dir.path(), {}, env));
+        }
+        QVERIFY(::chmod(QFile::encodeName(dir.filePath("admin.key")).constData(), 0640) == 0);
+        QProcess p;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.remove("SMARTBOT_ADMIN_KEY");
+        p.setProcessEnvironment(env);
+        p.start(smartbotdPath(), {"serve", "--config", dir.path(), "--port", "0"});
+        QVERIFY(p.waitForFinished(20000));
+        QVERIFY(p.exitCode() != 0);
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(err.contains("admin.key") && err.contains("0640"), qPrintable(err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestApi)
+#include "test_api.moc"

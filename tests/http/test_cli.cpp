@@ -1,0 +1,96 @@
+// smartbotd generate / tokenize against the reference files, and CLI errors.
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+#include <fstream>
+
+#include "daemon_process.h"
+
+using json = nlohmann::json;
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+    static QProcess *run(const QStringList &args, const QByteArray &stdinData = {})
+    {
+        auto *p = new QProcess;
+        p->start(smartbotdPath(), args);
+        p->waitForStarted(10000);
+        if (!stdinData.isEmpty())
+            p->write(stdinData);
+        p->closeWriteChannel();
+        p->waitForFinished(60000);
+        return p;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (!QFileInfo::exists(sharedModelDir() + "/config.json"))
+            QSKIP("shared model ../shared/models/stories260K is absent: CLI tests skipped");
+    }
+
+    void generateMatchesReference()
+    {
+        std::ifstream in((sharedModelDir() + "/reference_greedy.json").toStdString());
+        const json ref = json::parse(in);
+        for (const auto &c : ref["cases"]) {
+            const auto promptIds = c["prompt_ids"].get<std::vector<int>>();
+            const int maxTokens = c["max_positions"].get<int>() - int(promptIds.size()) + 1;
+            std::unique_ptr<QProcess> p(run({"generate", "--model", sharedModelDir(), "--prompt",
+                                             QString::fromStdString(c["prompt"].get<std::string>()), "--max-tokens",
+                                             QString::number(maxTokens), "--ids"}));
+            QCOMPARE(p->exitCode(), 0);
+            const json out = json::parse(p->readAllStandardOutput().toStdString());
+            QCOMPARE(out["prompt_ids"].get<std::vector<int>>(), promptIds);
+            QCOMPARE(out["ids"].get<std::vector<int>>(), c["greedy_ids"].get<std::vector<int>>());
+            const QByteArray err = p->readAllStandardError().trimmed();
+            const QByteArray last = err.mid(err.lastIndexOf('\n') + 1);
+            QVERIFY2(last.contains("tokens/s"), last.constData());
+        }
+    }
+
+    void generateText()
+    {
+        std::unique_ptr<QProcess> p(run({"generate", "--model", sharedModelDir(), "--prompt", "Once upon a time",
+                                         "--max-tokens", "8"}));
+        QCOMPARE(p->exitCode(), 0);
+        QCOMPARE(p->readAllStandardOutput().trimmed(), QByteArray(", there was a little girl"));
+        // Sampling with a seed is reproducible.
+        const QStringList s{"generate", "--model", sharedModelDir(), "--prompt", "Once", "--max-tokens", "30",
+                            "--temperature", "1.0", "--seed", "42"};
+        std::unique_ptr<QProcess> a(run(s)), b(run(s));
+        QCOMPARE(a->readAllStandardOutput(), b->readAllStandardOutput());
+    }
+
+    void tokenize()
+    {
+        std::unique_ptr<QProcess> p(run({"tokenize", "--model", sharedModelDir()}, "Once upon a time\nTom and his dog\n\n"));
+        QCOMPARE(p->exitCode(), 0);
+        const QList<QByteArray> lines = p->readAllStandardOutput().trimmed().split('\n');
+        QCOMPARE(lines.size(), 3);
+        QCOMPARE(json::parse(lines[0].toStdString()).get<std::vector<int>>(), (std::vector<int>{1, 403, 407, 261, 378}));
+        QCOMPARE(json::parse(lines[1].toStdString()).get<std::vector<int>>(), (std::vector<int>{1, 274, 287, 269, 345, 400, 428}));
+        QCOMPARE(json::parse(lines[2].toStdString()).get<std::vector<int>>(), (std::vector<int>{1}));
+    }
+
+    void errors()
+    {
+        std::unique_ptr<QProcess> a(run({"generate", "--model", "/nonexistent", "--prompt", "x"}));
+        QVERIFY(a->exitCode() != 0);
+        QVERIFY(a->readAllStandardError().contains("/nonexistent"));
+        std::unique_ptr<QProcess> b(run({"generate", "--model", sharedModelDir()}));
+        QVERIFY(b->exitCode() != 0);
+        QVERIFY(b->readAllStandardError().contains("--prompt"));
+        std::unique_ptr<QProcess> c(run({"frobnicate"}));
+        QCOMPARE(c->exitCode(), 2);
+        std::unique_ptr<QProcess> d(run({"serve"}));
+        QCOMPARE(d->exitCode(), 2);
+        QVERIFY(d->readAllStandardError().contains("--config"));
+        std::unique_ptr<QProcess> e(run({"generate", "--model", sharedModelDir(), "--prompt", "x", "--temperature", "hot"}));
+        QCOMPARE(e->exitCode(), 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
