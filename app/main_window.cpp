@@ -1,0 +1,94 @@
+#include "app/main_window.h"
+
+#include <QEvent>
+#include <QHBoxLayout>
+#include <QIcon>
+#include <QLabel>
+#include <QListWidget>
+#include <QStackedWidget>
+#include <QStatusBar>
+
+#include "app/log_panel.h"
+#include "app/server_panel.h"
+#include "http/smartbot_server.h"
+
+namespace smartbot::gui {
+
+namespace {
+constexpr int kTitleRole = Qt::UserRole + 1; // the entry's untranslated title
+}
+
+MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/smartbot.png")));
+    server_ = new http::SmartbotServer(this);
+
+    nav_ = new QListWidget(this);
+    nav_->setObjectName(QStringLiteral("navList"));
+    nav_->setFixedWidth(150);
+    nav_->setSpacing(2);
+    stack_ = new QStackedWidget(this);
+    stack_->setObjectName(QStringLiteral("panelStack"));
+    connect(nav_, &QListWidget::currentRowChanged, stack_, &QStackedWidget::setCurrentIndex);
+
+    auto *central = new QWidget(this);
+    auto *layout = new QHBoxLayout(central);
+    layout->addWidget(nav_);
+    layout->addWidget(stack_, 1);
+    setCentralWidget(central);
+
+    serverPanel_ = new ServerPanel(server_, this);
+    serverPanel_->setObjectName(QStringLiteral("serverPanel"));
+    logPanel_ = new LogPanel(this);
+    logPanel_->setObjectName(QStringLiteral("logPanel"));
+    addPanel(serverPanel_, QT_TR_NOOP("Server"));
+    addPanel(logPanel_, QT_TR_NOOP("Logs"));
+    showPanel(0);
+
+    statusText_ = new QLabel(this);
+    statusText_->setObjectName(QStringLiteral("statusText"));
+    statusBar()->addWidget(statusText_, 1);
+    connect(serverPanel_, &ServerPanel::summaryChanged, statusText_, &QLabel::setText);
+    statusText_->setText(serverPanel_->summary());
+
+    retranslateUi();
+    resize(880, 560);
+}
+
+MainWindow::~MainWindow()
+{
+    // Stop while the panels still exist, but without them reacting to a half-destroyed window.
+    server_->disconnect(this);
+    server_->disconnect(serverPanel_);
+    server_->stop();
+}
+
+int MainWindow::addPanel(QWidget *panel, const char *title)
+{
+    auto *item = new QListWidgetItem(tr(title), nav_);
+    item->setData(kTitleRole, QByteArray(title));
+    item->setSizeHint(QSize(0, 32));
+    return stack_->addWidget(panel);
+}
+
+void MainWindow::showPanel(int index) { nav_->setCurrentRow(index); }
+
+void MainWindow::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::LanguageChange)
+        retranslateUi();
+    QMainWindow::changeEvent(event);
+}
+
+void MainWindow::retranslateUi()
+{
+    setWindowTitle(tr("SmartBot"));
+    for (int i = 0; i < nav_->count(); ++i) {
+        QListWidgetItem *item = nav_->item(i);
+        item->setText(tr(item->data(kTitleRole).toByteArray().constData()));
+    }
+    statusText_->setText(serverPanel_->summary());
+}
+
+} // namespace smartbot::gui

@@ -1,0 +1,49 @@
+// MainWindow: a navigation list on the left and one panel per entry (Server, Logs, ...) on the right.
+// Owns the in-process server; the status bar shows its state.
+#pragma once
+
+#include <QMainWindow>
+
+class QLabel;
+class QListWidget;
+class QStackedWidget;
+
+namespace smartbot::http {
+class SmartbotServer;
+}
+
+namespace smartbot::gui {
+
+class LogPanel;
+class ServerPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override; // stops the server
+
+    http::SmartbotServer *server() const { return server_; }
+    ServerPanel *serverPanel() const { return serverPanel_; }
+    LogPanel *logPanel() const { return logPanel_; }
+
+    // Adds a navigation entry. title is an untranslated source text marked with QT_TR_NOOP in MainWindow's
+    // context (it is translated again on language changes). Returns the entry's index.
+    int addPanel(QWidget *panel, const char *title);
+    void showPanel(int index);
+
+protected:
+    void changeEvent(QEvent *event) override;
+
+private:
+    void retranslateUi();
+
+    http::SmartbotServer *server_ = nullptr;
+    QListWidget *nav_ = nullptr;
+    QStackedWidget *stack_ = nullptr;
+    QLabel *statusText_ = nullptr;
+    ServerPanel *serverPanel_ = nullptr;
+    LogPanel *logPanel_ = nullptr;
+};
+
+} // namespace smartbot::gui

@@ -1,0 +1,335 @@
+#include "app/server_panel.h"
+
+#include <QDir>
+#include <QEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QVBoxLayout>
+
+#include "core/server_config.h"
+#include "http/smartbot_server.h"
+
+namespace smartbot::gui {
+
+namespace {
+using ModelState = http::InferenceWorker::ModelState;
+
+const QString kErrorStyle = QStringLiteral("color: #c62828;");
+
+QString settingKey(const char *name) { return QStringLiteral("server/") + QLatin1String(name); }
+
+void setRowLabel(QFormLayout *form, QWidget *field, const QString &text)
+{
+    if (auto *label = qobject_cast<QLabel *>(form->labelForField(field)))
+        label->setText(text);
+}
+
+void setRowLabel(QFormLayout *form, QLayout *field, const QString &text)
+{
+    if (auto *label = qobject_cast<QLabel *>(form->labelForField(field)))
+        label->setText(text);
+}
+} // namespace
+
+ServerPanel::ServerPanel(http::SmartbotServer *server, QWidget *parent) : QWidget(parent), server_(server)
+{
+    buildUi();
+    loadSettings();
+    connect(server_, &http::SmartbotServer::runningChanged, this, &ServerPanel::updateState);
+    connect(server_, &http::SmartbotServer::modelStateChanged, this, &ServerPanel::updateState);
+    connect(startStopButton_, &QPushButton::clicked, this, &ServerPanel::toggleServer);
+    connect(modelDirEdit_, &QLineEdit::textChanged, this, &ServerPanel::updateModelLabel);
+    connect(configBrowseButton_, &QPushButton::clicked, this,
+            [this] { browse(configDirEdit_, tr("Choose the config folder")); });
+    connect(modelBrowseButton_, &QPushButton::clicked, this,
+            [this] { browse(modelDirEdit_, tr("Choose the model folder")); });
+    retranslateUi();
+}
+
+void ServerPanel::buildUi()
+{
+    startStopButton_ = new QPushButton(this);
+    startStopButton_->setObjectName(QStringLiteral("startStopButton"));
+    startStopButton_->setMinimumWidth(140);
+    startStopButton_->setDefault(true);
+
+    statusLabel_ = new QLabel(this);
+    statusLabel_->setObjectName(QStringLiteral("statusLabel"));
+    statusLabel_->setTextFormat(Qt::PlainText);
+    statusLabel_->setWordWrap(true);
+    statusLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    urlLabel_ = new QLabel(this);
+    urlLabel_->setObjectName(QStringLiteral("urlLabel"));
+    urlLabel_->setTextFormat(Qt::RichText);
+    urlLabel_->setTextInteractionFlags(Qt::TextBrowserInteraction);
+    urlLabel_->setOpenExternalLinks(true);
+
+    modelLabel_ = new QLabel(this);
+    modelLabel_->setObjectName(QStringLiteral("modelLabel"));
+    modelLabel_->setTextFormat(Qt::PlainText);
+    modelLabel_->setWordWrap(true);
+    modelLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    statusGroup_ = new QGroupBox(this);
+    auto *statusRow = new QHBoxLayout(statusGroup_);
+    statusForm_ = new QFormLayout;
+    statusForm_->addRow(new QLabel(this), statusLabel_);
+    statusForm_->addRow(new QLabel(this), urlLabel_);
+    statusForm_->addRow(new QLabel(this), modelLabel_);
+    statusRow->addLayout(statusForm_, 1);
+    statusRow->addWidget(startStopButton_, 0, Qt::AlignTop);
+
+    portSpin_ = new QSpinBox(this);
+    portSpin_->setObjectName(QStringLiteral("portSpin"));
+    portSpin_->setRange(0, 65535);
+    portSpin_->setValue(ServerConfig{}.port);
+
+    bindEdit_ = new QLineEdit(ServerConfig{}.bindAddress, this);
+    bindEdit_->setObjectName(QStringLiteral("bindEdit"));
+
+    configDirEdit_ = new QLineEdit(this);
+    configDirEdit_->setObjectName(QStringLiteral("configDirEdit"));
+    configBrowseButton_ = new QPushButton(this);
+    configBrowseButton_->setObjectName(QStringLiteral("configBrowseButton"));
+    configRow_ = new QHBoxLayout;
+    configRow_->addWidget(configDirEdit_, 1);
+    configRow_->addWidget(configBrowseButton_);
+
+    modelDirEdit_ = new QLineEdit(this);
+    modelDirEdit_->setObjectName(QStringLiteral("modelDirEdit"));
+    modelBrowseButton_ = new QPushButton(this);
+    modelBrowseButton_->setObjectName(QStringLiteral("modelBrowseButton"));
+    modelRow_ = new QHBoxLayout;
+    modelRow_->addWidget(modelDirEdit_, 1);
+    modelRow_->addWidget(modelBrowseButton_);
+
+    hintLabel_ = new QLabel(this);
+    hintLabel_->setWordWrap(true);
+    hintLabel_->setEnabled(false); // greyed: it is a note
+
+    settingsGroup_ = new QGroupBox(this);
+    settingsForm_ = new QFormLayout(settingsGroup_);
+    settingsForm_->addRow(new QLabel(this), portSpin_);
+    settingsForm_->addRow(new QLabel(this), bindEdit_);
+    settingsForm_->addRow(new QLabel(this), configRow_);
+    settingsForm_->addRow(new QLabel(this), modelRow_);
+    settingsForm_->addRow(hintLabel_);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(statusGroup_);
+    layout->addWidget(settingsGroup_);
+    layout->addStretch(1);
+}
+
+void ServerPanel::retranslateUi()
+{
+    statusGroup_->setTitle(tr("Server"));
+    settingsGroup_->setTitle(tr("Settings"));
+    setRowLabel(statusForm_, statusLabel_, tr("Status:"));
+    setRowLabel(statusForm_, urlLabel_, tr("Address:"));
+    setRowLabel(statusForm_, modelLabel_, tr("Model:"));
+    setRowLabel(settingsForm_, portSpin_, tr("Port:"));
+    setRowLabel(settingsForm_, bindEdit_, tr("Bind address:"));
+    setRowLabel(settingsForm_, configRow_, tr("Config folder:"));
+    setRowLabel(settingsForm_, modelRow_, tr("Model folder:"));
+    portSpin_->setSpecialValueText(tr("Any free port"));
+    portSpin_->setToolTip(tr("TCP port of the HTTP API; 0 picks any free port."));
+    bindEdit_->setToolTip(tr("127.0.0.1: this computer only; 0.0.0.0: every network interface."));
+    configDirEdit_->setToolTip(tr("Folder with server.conf and the keys; created when missing."));
+    modelDirEdit_->setPlaceholderText(tr("Empty: the [model] path of server.conf"));
+    modelDirEdit_->setToolTip(tr("Model folder with config.json, model.safetensors and tokenizer.json."));
+    configBrowseButton_->setText(tr("Browse…"));
+    modelBrowseButton_->setText(tr("Browse…"));
+    hintLabel_->setText(tr("Port, address and folders can be changed while the server is stopped."));
+    updateState();
+}
+
+void ServerPanel::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::LanguageChange)
+        retranslateUi();
+    QWidget::changeEvent(event);
+}
+
+QString ServerPanel::defaultConfigDir()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation);
+}
+
+QString ServerPanel::configDir() const { return configDirEdit_->text().trimmed(); }
+void ServerPanel::setConfigDir(const QString &dir) { configDirEdit_->setText(QDir::toNativeSeparators(dir)); }
+QString ServerPanel::modelDir() const { return modelDirEdit_->text().trimmed(); }
+void ServerPanel::setModelDir(const QString &dir) { modelDirEdit_->setText(QDir::toNativeSeparators(dir)); }
+int ServerPanel::port() const { return portSpin_->value(); }
+void ServerPanel::setPort(int port) { portSpin_->setValue(port); }
+QString ServerPanel::bindAddress() const { return bindEdit_->text().trimmed(); }
+void ServerPanel::setBindAddress(const QString &address) { bindEdit_->setText(address); }
+
+void ServerPanel::toggleServer()
+{
+    if (server_->isRunning())
+        stopServer();
+    else
+        startServer();
+}
+
+bool ServerPanel::startServer()
+{
+    if (server_->isRunning())
+        return true;
+    startError_.clear();
+    const QString dir = configDir();
+    if (dir.isEmpty()) {
+        startError_ = tr("choose a config folder first");
+        qWarning("cannot start the server: no config folder");
+        updateState();
+        return false;
+    }
+    http::ServerOverrides overrides;
+    overrides.port = portSpin_->value();
+    overrides.bindAddress = bindAddress();
+    overrides.modelPath = modelDir();
+
+    showStatus(tr("Starting…"), false);
+    startStopButton_->setEnabled(false);
+    statusLabel_->repaint(); // start() blocks briefly (config, keys, listen); show why
+    requestedPort_ = overrides.port;
+    const auto result = server_->start(QDir::fromNativeSeparators(dir), overrides);
+    startStopButton_->setEnabled(true);
+    if (!result) {
+        requestedPort_ = -1;
+        startError_ = QString::fromStdString(result.error());
+        qWarning("cannot start the server: %s", result.error().c_str());
+        updateState();
+        return false;
+    }
+    saveSettings(dir, overrides);
+    updateState();
+    return true;
+}
+
+void ServerPanel::stopServer()
+{
+    startError_.clear();
+    server_->stop();
+    if (requestedPort_ >= 0) { // back to what the user asked for (0 stays "any free port")
+        portSpin_->setValue(requestedPort_);
+        requestedPort_ = -1;
+    }
+    updateState();
+}
+
+void ServerPanel::updateState()
+{
+    const bool running = server_->isRunning();
+    startStopButton_->setText(running ? tr("Stop server") : tr("Start server"));
+    for (QWidget *w : std::initializer_list<QWidget *>{portSpin_, bindEdit_, configDirEdit_, configBrowseButton_,
+                                                       modelDirEdit_, modelBrowseButton_})
+        w->setEnabled(!running);
+    if (running) {
+        showStatus(tr("Running"), false);
+        portSpin_->setValue(server_->port()); // the real port when 0 was asked for
+        const QString url = server_->url().toString();
+        urlLabel_->setText(QStringLiteral("<a href=\"%1\">%1</a>").arg(url.toHtmlEscaped()));
+    } else {
+        if (startError_.isEmpty())
+            showStatus(tr("Stopped"), false);
+        else
+            showStatus(tr("Failed to start: %1").arg(startError_), true);
+        urlLabel_->setText(tr("Not running"));
+    }
+    updateModelLabel();
+    Q_EMIT summaryChanged(summary());
+}
+
+void ServerPanel::updateModelLabel()
+{
+    const auto folderName = [](const QString &path) { return QFileInfo(QDir::cleanPath(path)).fileName(); };
+    QString text;
+    bool error = false;
+    if (!server_->isRunning()) {
+        text = modelDir().isEmpty() ? tr("Not loaded") : tr("%1: Not loaded").arg(folderName(modelDir()));
+    } else {
+        QString name = server_->modelName();
+        if (name.isEmpty())
+            name = folderName(server_->modelPath());
+        switch (server_->modelState()) {
+        case ModelState::None:
+            text = server_->modelPath().isEmpty() ? tr("No model configured: chat requests answer 503")
+                                                  : tr("%1: Not loaded").arg(name);
+            break;
+        case ModelState::Loading:
+            text = tr("%1: Loading…").arg(name);
+            break;
+        case ModelState::Ready:
+            text = tr("%1: Ready").arg(name);
+            break;
+        case ModelState::Failed:
+            text = tr("%1: Failed: %2").arg(name, server_->modelError());
+            error = true;
+            break;
+        }
+    }
+    modelLabel_->setText(text);
+    modelLabel_->setStyleSheet(error ? kErrorStyle : QString());
+}
+
+void ServerPanel::showStatus(const QString &text, bool error)
+{
+    statusLabel_->setText(text);
+    statusLabel_->setStyleSheet(error ? kErrorStyle : QString());
+}
+
+QString ServerPanel::summary() const
+{
+    if (!server_->isRunning())
+        return startError_.isEmpty() ? tr("Server stopped") : tr("Server failed to start");
+    switch (server_->modelState()) {
+    case ModelState::Loading:
+        return tr("Server running at %1 (loading the model)").arg(server_->url().toString());
+    case ModelState::Failed:
+        return tr("Server running at %1 (the model failed to load)").arg(server_->url().toString());
+    case ModelState::None:
+    case ModelState::Ready:
+        break;
+    }
+    return tr("Server running at %1").arg(server_->url().toString());
+}
+
+void ServerPanel::loadSettings()
+{
+    const ServerConfig defaults;
+    QSettings s(QStringLiteral("SmartBot"), QStringLiteral("smartbot"));
+    setConfigDir(s.value(settingKey("configDir"), defaultConfigDir()).toString());
+    setModelDir(s.value(settingKey("modelDir")).toString());
+    setPort(s.value(settingKey("port"), int(defaults.port)).toInt());
+    setBindAddress(s.value(settingKey("bindAddress"), defaults.bindAddress).toString());
+}
+
+void ServerPanel::saveSettings(const QString &configDir, const http::ServerOverrides &used) const
+{
+    QSettings s(QStringLiteral("SmartBot"), QStringLiteral("smartbot"));
+    s.setValue(settingKey("configDir"), configDir);
+    s.setValue(settingKey("modelDir"), used.modelPath);
+    s.setValue(settingKey("port"), used.port);
+    s.setValue(settingKey("bindAddress"), used.bindAddress);
+}
+
+void ServerPanel::browse(QLineEdit *edit, const QString &title)
+{
+    const QString dir = QFileDialog::getExistingDirectory(this, title, edit->text());
+    if (!dir.isEmpty())
+        edit->setText(QDir::toNativeSeparators(dir));
+}
+
+} // namespace smartbot::gui

@@ -1,0 +1,85 @@
+// ServerPanel: starts and stops the in-process SmartBot server and edits what it starts with
+// (port, bind address, config folder, model folder). Shows the state, the URL and the model's state.
+#pragma once
+
+#include <QWidget>
+
+class QFormLayout;
+class QGroupBox;
+class QHBoxLayout;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+
+namespace smartbot::http {
+class SmartbotServer;
+struct ServerOverrides;
+}
+
+namespace smartbot::gui {
+
+class ServerPanel : public QWidget {
+    Q_OBJECT
+public:
+    // The server is not owned; it must outlive the panel.
+    explicit ServerPanel(http::SmartbotServer *server, QWidget *parent = nullptr);
+
+    QString configDir() const;
+    void setConfigDir(const QString &dir);
+    QString modelDir() const;
+    void setModelDir(const QString &dir);
+    int port() const;                  // the spin box: the bound port while running
+    void setPort(int port);            // 0: any free port
+    QString bindAddress() const;
+    void setBindAddress(const QString &address);
+
+    QString summary() const;           // one line for a status bar
+    static QString defaultConfigDir(); // under QStandardPaths::AppConfigLocation
+
+public Q_SLOTS:
+    // Starts with the fields as overrides and saves them to QSettings. False (and a red status) on error.
+    bool startServer();
+    void stopServer();
+    void toggleServer();
+
+Q_SIGNALS:
+    void summaryChanged(const QString &summary);
+
+protected:
+    void changeEvent(QEvent *event) override;
+
+private:
+    void buildUi();
+    void retranslateUi();
+    void updateState();
+    void updateModelLabel();
+    void showStatus(const QString &text, bool error);
+    void loadSettings();
+    void saveSettings(const QString &configDir, const http::ServerOverrides &used) const;
+    void browse(QLineEdit *edit, const QString &title);
+
+    http::SmartbotServer *server_;
+    QGroupBox *statusGroup_ = nullptr;
+    QGroupBox *settingsGroup_ = nullptr;
+    QFormLayout *statusForm_ = nullptr;
+    QFormLayout *settingsForm_ = nullptr;
+    QPushButton *startStopButton_ = nullptr;
+    QLabel *statusLabel_ = nullptr;
+    QLabel *urlLabel_ = nullptr;
+    QLabel *modelLabel_ = nullptr;
+    QSpinBox *portSpin_ = nullptr;
+    QLineEdit *bindEdit_ = nullptr;
+    QLineEdit *configDirEdit_ = nullptr;
+    QPushButton *configBrowseButton_ = nullptr;
+    QLineEdit *modelDirEdit_ = nullptr;
+    QPushButton *modelBrowseButton_ = nullptr;
+    QHBoxLayout *configRow_ = nullptr;
+    QHBoxLayout *modelRow_ = nullptr;
+    QLabel *hintLabel_ = nullptr;
+
+    QString startError_;    // why the last start failed; cleared by a successful start
+    int requestedPort_ = -1; // the spin box value before start (0 stays 0 after a stop)
+};
+
+} // namespace smartbot::gui

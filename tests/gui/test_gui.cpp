@@ -1,0 +1,243 @@
+// GUI tests: drive the real MainWindow (offscreen) against the in-process server and a tiny model.
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QNetworkReply>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "app/i18n.h"
+#include "app/log_panel.h"
+#include "app/main_window.h"
+#include "app/server_panel.h"
+#include "core/log_buffer.h"
+#include "http/smartbot_server.h"
+
+using smartbot::gui::MainWindow;
+using smartbot::gui::ServerPanel;
+using ModelState = smartbot::http::InferenceWorker::ModelState;
+
+namespace {
+
+const QString kModelDir = QStringLiteral(SMARTBOT_SHARED_DIR "/models/stories260K");
+
+template <typename T>
+T *child(QWidget *root, const char *name)
+{
+    T *w = root->findChild<T *>(QLatin1String(name));
+    if (!w)
+        qWarning("no %s named %s", T::staticMetaObject.className(), name);
+    return w;
+}
+
+struct HttpResult {
+    bool finished = false;
+    QNetworkReply::NetworkError error = QNetworkReply::NoError;
+    int status = 0;
+    QByteArray body;
+};
+
+HttpResult httpGet(const QUrl &url)
+{
+    QNetworkAccessManager nam;
+    nam.setProxy(QNetworkProxy::NoProxy);
+    QNetworkRequest request(url);
+    request.setTransferTimeout(10000);
+    std::unique_ptr<QNetworkReply> reply(nam.get(request));
+    QSignalSpy done(reply.get(), &QNetworkReply::finished);
+    HttpResult r;
+    r.finished = done.wait(15000) || reply->isFinished();
+    r.error = reply->error();
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.body = reply->readAll();
+    return r;
+}
+
+// SMARTBOT_SCREENSHOT_DIR=/some/dir test_gui: saves pictures of the window, to look at the layout.
+void saveScreenshot(QWidget *w, const QString &name)
+{
+    const QString dir = qEnvironmentVariable("SMARTBOT_SCREENSHOT_DIR");
+    if (dir.isEmpty())
+        return;
+    QCoreApplication::processEvents();
+    const QString path = dir + QLatin1Char('/') + name + QStringLiteral(".png");
+    if (!w->grab().save(path))
+        qWarning("cannot save %s", qPrintable(path));
+}
+
+} // namespace
+
+class TestGui : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true); // keep QSettings out of the user's ~/.config
+        smartbot::LogBuffer::instance().install(true);
+        QVERIFY(smartbot::gui::installTranslations(QStringLiteral("en")) == false); // English: the source texts
+    }
+
+    void windowLayout()
+    {
+        MainWindow w;
+        QCOMPARE(w.windowTitle(), QStringLiteral("SmartBot"));
+        auto *button = child<QPushButton>(&w, "startStopButton");
+        QVERIFY(button);
+        QCOMPARE(button->text(), QStringLiteral("Start server"));
+        QVERIFY(child<QLabel>(&w, "statusLabel"));
+        QCOMPARE(child<QLabel>(&w, "statusLabel")->text(), QStringLiteral("Stopped"));
+        QVERIFY(child<QLabel>(&w, "urlLabel"));
+        QVERIFY(child<QLabel>(&w, "modelLabel"));
+        QVERIFY(child<QLineEdit>(&w, "configDirEdit"));
+        QVERIFY(child<QLineEdit>(&w, "modelDirEdit"));
+        auto *spin = child<QSpinBox>(&w, "portSpin");
+        QVERIFY(spin);
+        QCOMPARE(spin->minimum(), 0);
+        QCOMPARE(spin->maximum(), 65535);
+        QStringList labels;
+        for (const QLabel *l : w.serverPanel()->findChildren<QLabel *>())
+            labels << l->text();
+        for (const char *text : {"Status:", "Address:", "Model:", "Port:", "Bind address:", "Config folder:",
+                                 "Model folder:"})
+            QVERIFY2(labels.contains(QLatin1String(text)), text);
+        auto *log = w.logPanel()->view();
+        QVERIFY(log->isReadOnly());
+        qInfo("a line for the log panel");
+        QTRY_VERIFY(log->toPlainText().contains(QStringLiteral("a line for the log panel")));
+    }
+
+    void startStopWithModel()
+    {
+        if (!QFileInfo::exists(kModelDir + QStringLiteral("/config.json")))
+            QSKIP(qPrintable(QStringLiteral("test model missing: %1 (see shared/models)").arg(kModelDir)));
+        QTemporaryDir config;
+        QVERIFY(config.isValid());
+
+        MainWindow w;
+        w.show();
+        ServerPanel *panel = w.serverPanel();
+        auto *button = child<QPushButton>(&w, "startStopButton");
+        auto *status = child<QLabel>(&w, "statusLabel");
+        auto *url = child<QLabel>(&w, "urlLabel");
+        auto *model = child<QLabel>(&w, "modelLabel");
+        auto *spin = child<QSpinBox>(&w, "portSpin");
+        auto *bind = child<QLineEdit>(&w, "bindEdit");
+        QVERIFY(button && status && url && model && spin && bind);
+
+        child<QLineEdit>(&w, "configDirEdit")->setText(config.path());
+        child<QLineEdit>(&w, "modelDirEdit")->setText(kModelDir);
+        spin->setValue(0);
+        bind->setText(QStringLiteral("127.0.0.1"));
+
+        QTest::mouseClick(button, Qt::LeftButton);
+        QTRY_VERIFY(w.server()->isRunning());
+        QCOMPARE(status->text(), QStringLiteral("Running"));
+        QCOMPARE(button->text(), QStringLiteral("Stop server"));
+        QVERIFY(!spin->isEnabled());
+        QVERIFY(!bind->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(w.server()->modelState() != ModelState::Loading &&
+                                     w.server()->modelState() != ModelState::None, 60000);
+        QCOMPARE(int(w.server()->modelState()), int(ModelState::Ready));
+        // The label follows the server's (queued) modelStateChanged.
+        QTRY_COMPARE(model->text(), QStringLiteral("stories260K: Ready"));
+        saveScreenshot(&w, QStringLiteral("server_running"));
+
+        const int port = spin->value();
+        QVERIFY(port > 0);
+        QCOMPARE(port, int(w.server()->port()));
+        const QString base = QStringLiteral("http://127.0.0.1:%1").arg(port);
+        QVERIFY2(url->text().contains(base), qPrintable(url->text()));
+        QVERIFY(panel->summary().contains(base));
+
+        const HttpResult ok = httpGet(QUrl(base + QStringLiteral("/healthz")));
+        QVERIFY(ok.finished);
+        QCOMPARE(ok.error, QNetworkReply::NoError);
+        QCOMPARE(ok.status, 200);
+        QCOMPARE(ok.body.trimmed(), QByteArray(R"({"status":"ok"})"));
+
+        // The fields were saved when the server started (0 = any port, as asked).
+        QSettings settings(QStringLiteral("SmartBot"), QStringLiteral("smartbot"));
+        QCOMPARE(settings.value(QStringLiteral("server/configDir")).toString(), config.path());
+        QCOMPARE(settings.value(QStringLiteral("server/port")).toInt(), 0);
+
+        QTest::mouseClick(button, Qt::LeftButton);
+        QTRY_VERIFY(!w.server()->isRunning());
+        QCOMPARE(status->text(), QStringLiteral("Stopped"));
+        QCOMPARE(button->text(), QStringLiteral("Start server"));
+        QVERIFY(spin->isEnabled());
+        QVERIFY(bind->isEnabled());
+        QCOMPARE(spin->value(), 0); // back to "any free port"
+
+        const HttpResult refused = httpGet(QUrl(base + QStringLiteral("/healthz")));
+        QVERIFY(refused.finished);
+        QCOMPARE(refused.error, QNetworkReply::ConnectionRefusedError);
+    }
+
+    void portInUseShowsError()
+    {
+        QTemporaryDir config;
+        QVERIFY(config.isValid());
+        QTcpServer blocker;
+        QVERIFY(blocker.listen(QHostAddress(QStringLiteral("127.0.0.1")), 0));
+        const int port = blocker.serverPort();
+
+        MainWindow w;
+        w.show();
+        auto *button = child<QPushButton>(&w, "startStopButton");
+        auto *status = child<QLabel>(&w, "statusLabel");
+        auto *spin = child<QSpinBox>(&w, "portSpin");
+        QVERIFY(button && status && spin);
+        child<QLineEdit>(&w, "configDirEdit")->setText(config.path());
+        child<QLineEdit>(&w, "modelDirEdit")->clear();
+        child<QLineEdit>(&w, "bindEdit")->setText(QStringLiteral("127.0.0.1"));
+        spin->setValue(port);
+
+        QTest::mouseClick(button, Qt::LeftButton);
+        QVERIFY(!w.server()->isRunning());
+        QVERIFY2(status->text().startsWith(QStringLiteral("Failed to start")), qPrintable(status->text()));
+        QVERIFY2(status->text().contains(QString::number(port)), qPrintable(status->text()));
+        QVERIFY(status->styleSheet().contains(QStringLiteral("color")));
+        QCOMPARE(button->text(), QStringLiteral("Start server"));
+        QVERIFY(button->isEnabled());
+        QVERIFY(spin->isEnabled());
+        QCOMPARE(spin->value(), port);
+        QTRY_VERIFY(w.logPanel()->view()->toPlainText().contains(QStringLiteral("cannot start the server")));
+        saveScreenshot(&w, QStringLiteral("server_port_in_use"));
+        w.showPanel(1);
+        saveScreenshot(&w, QStringLiteral("logs"));
+        w.showPanel(0);
+
+        // A bad bind address is an error too, not a crash.
+        child<QLineEdit>(&w, "bindEdit")->setText(QStringLiteral("not-an-address"));
+        QTest::mouseClick(button, Qt::LeftButton);
+        QVERIFY(!w.server()->isRunning());
+        QVERIFY2(status->text().contains(QStringLiteral("not-an-address")), qPrintable(status->text()));
+    }
+
+    void chineseTranslation()
+    {
+        QVERIFY(smartbot::gui::installTranslations(QStringLiteral("zh_CN")));
+        {
+            MainWindow w;
+            QCOMPARE(child<QPushButton>(&w, "startStopButton")->text(), QStringLiteral("启动服务器"));
+            QCOMPARE(child<QLabel>(&w, "statusLabel")->text(), QStringLiteral("已停止"));
+            w.show();
+            saveScreenshot(&w, QStringLiteral("server_zh_CN"));
+            // Switching back at run time retranslates the open window.
+            smartbot::gui::installTranslations(QStringLiteral("en"));
+            QTRY_COMPARE(child<QPushButton>(&w, "startStopButton")->text(), QStringLiteral("Start server"));
+        }
+    }
+};
+
+QTEST_MAIN(TestGui)
+#include "test_gui.moc"

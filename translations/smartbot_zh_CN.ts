@@ -1,0 +1,185 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>smartbot::gui::LogPanel</name>
+    <message>
+        <source>Follow new lines</source>
+        <translation>跟随最新日志</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+</context>
+<context>
+    <name>smartbot::gui::MainWindow</name>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Logs</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <source>SmartBot</source>
+        <translation>SmartBot</translation>
+    </message>
+</context>
+<context>
+    <name>smartbot::gui::ServerPanel</name>
+    <message>
+        <source>Choose the config folder</source>
+        <translation>选择配置文件夹</translation>
+    </message>
+    <message>
+        <source>Choose the model folder</source>
+        <translation>选择模型文件夹</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Status:</source>
+        <translation>状态：</translation>
+    </message>
+    <message>
+        <source>Address:</source>
+        <translation>地址：</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <source>Port:</source>
+        <translation>端口：</translation>
+    </message>
+    <message>
+        <source>Bind address:</source>
+        <translation>绑定地址：</translation>
+    </message>
+    <message>
+        <source>Config folder:</source>
+        <translation>配置文件夹：</translation>
+    </message>
+    <message>
+        <source>Model folder:</source>
+        <translation>模型文件夹：</translation>
+    </message>
+    <message>
+        <source>Any free port</source>
+        <translation>任意空闲端口</translation>
+    </message>
+    <message>
+        <source>TCP port of the HTTP API; 0 picks any free port.</source>
+        <translation>HTTP API 的 TCP 端口；0 表示自动选择任意空闲端口。</translation>
+    </message>
+    <message>
+        <source>127.0.0.1: this computer only; 0.0.0.0: every network interface.</source>
+        <translation>127.0.0.1：仅限本机访问；0.0.0.0：监听所有网络接口。</translation>
+    </message>
+    <message>
+        <source>Folder with server.conf and the keys; created when missing.</source>
+        <translation>存放 server.conf 和密钥的文件夹；不存在时会自动创建。</translation>
+    </message>
+    <message>
+        <source>Empty: the [model] path of server.conf</source>
+        <translation>留空：使用 server.conf 中 [model] 的路径</translation>
+    </message>
+    <message>
+        <source>Model folder with config.json, model.safetensors and tokenizer.json.</source>
+        <translation>包含 config.json、model.safetensors 和 tokenizer.json 的模型文件夹。</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Port, address and folders can be changed while the server is stopped.</source>
+        <translation>端口、地址和文件夹只能在服务器停止时修改。</translation>
+    </message>
+    <message>
+        <source>choose a config folder first</source>
+        <translation>请先选择配置文件夹</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>Stop server</source>
+        <translation>停止服务器</translation>
+    </message>
+    <message>
+        <source>Start server</source>
+        <translation>启动服务器</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Failed to start: %1</source>
+        <translation>启动失败：%1</translation>
+    </message>
+    <message>
+        <source>Not running</source>
+        <translation>未运行</translation>
+    </message>
+    <message>
+        <source>Not loaded</source>
+        <translation>未加载</translation>
+    </message>
+    <message>
+        <source>%1: Not loaded</source>
+        <translation>%1：未加载</translation>
+    </message>
+    <message>
+        <source>No model configured: chat requests answer 503</source>
+        <translation>未配置模型：聊天请求将返回 503</translation>
+    </message>
+    <message>
+        <source>%1: Loading…</source>
+        <translation>%1：正在加载…</translation>
+    </message>
+    <message>
+        <source>%1: Ready</source>
+        <translation>%1：就绪</translation>
+    </message>
+    <message>
+        <source>%1: Failed: %2</source>
+        <translation>%1：加载失败：%2</translation>
+    </message>
+    <message>
+        <source>Server stopped</source>
+        <translation>服务器已停止</translation>
+    </message>
+    <message>
+        <source>Server failed to start</source>
+        <translation>服务器启动失败</translation>
+    </message>
+    <message>
+        <source>Server running at %1 (loading the model)</source>
+        <translation>服务器运行于 %1（正在加载模型）</translation>
+    </message>
+    <message>
+        <source>Server running at %1 (the model failed to load)</source>
+        <translation>服务器运行于 %1（模型加载失败）</translation>
+    </message>
+    <message>
+        <source>Server running at %1</source>
+        <translation>服务器运行于 %1</translation>
+    </message>
+</context>
+</TS>
