@@ -14,7 +14,7 @@ PACKAGES=(
   # crypto, JWT, archives
   libssl-dev libjwt-dev libarchive-dev
   # tests: offscreen/xvfb GUI, HTTP peers
-  xvfb xauth python3
+  xvfb xauth python3 prometheus
 )
 
 SUDO=""

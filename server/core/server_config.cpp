@@ -22,6 +22,27 @@ port = 18789
 max_body_bytes = 1048576
 ; Largest request head (request line + headers), in bytes (larger ones get 431).
 max_header_bytes = 16384
+; Seconds a client has to send one whole request (head and body) once it has started it; a slower one gets 408
+; and is closed. Also bounds the TLS handshake. Producing the reply (inference, streaming) is not limited by it.
+request_timeout_s = 30
+; Seconds a keep-alive connection may stay open with no request in progress before it is closed.
+idle_timeout_s = 60
+; Most connections open at once; beyond it a new connection gets 503 with Retry-After and is closed
+; (on a TLS port it is closed at once, without a handshake).
+max_connections = 512
+; Graceful drain (SIGTERM, POST /admin/drain): /readyz says 503 "draining", new chat requests get 503, in-flight
+; ones finish; the server then exits. It waits at most this many seconds for them.
+drain_timeout_s = 30
+; HTTPS: true serves TLS 1.2+ only on the port above (plain HTTP is not served then). ssl_cert is a PEM certificate
+; (the server's first, then any intermediates) and ssl_key its PEM private key (RSA or EC, not encrypted, mode 600);
+; relative paths are resolved against this folder. Both are checked at start (readable, parse, match, dates).
+ssl_enable = false
+ssl_cert =
+ssl_key =
+
+[limits]
+; Chat generations waiting for the model at once; more get 503 with Retry-After.
+max_queue = 256
 
 [auth]
 ; Default lifetime of tokens issued by POST /admin/token, in hours.
@@ -60,6 +81,24 @@ Result<qint64> intValue(const QSettings &s, const QString &key, qint64 fallback,
     return n;
 }
 
+// Reads a boolean key (true/false, yes/no, on/off, 1/0); the error names the key.
+Result<bool> boolValue(const QSettings &s, const QString &key, bool fallback)
+{
+    const QVariant v = s.value(key);
+    const QString text = v.isValid() ? v.toString().trimmed().toLower() : QString();
+    if (text.isEmpty())
+        return fallback;
+    if (text == QLatin1String("true") || text == QLatin1String("yes") || text == QLatin1String("on") ||
+        text == QLatin1String("1"))
+        return true;
+    if (text == QLatin1String("false") || text == QLatin1String("no") || text == QLatin1String("off") ||
+        text == QLatin1String("0"))
+        return false;
+    return engine::makeError(QStringLiteral("server.conf: [%1] %2 = '%3' must be true or false")
+                                 .arg(key.section('/', 0, 0), key.section('/', 1), v.toString())
+                                 .toStdString());
+}
+
 } // namespace
 
 Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
@@ -96,6 +135,11 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     SB_READ(port, "network/port", 1, 65535);
     SB_READ(maxBodyBytes, "network/max_body_bytes", 64, qint64(1) << 32);
     SB_READ(maxHeaderBytes, "network/max_header_bytes", 1024, 1024 * 1024);
+    SB_READ(requestTimeoutS, "network/request_timeout_s", 1, 3600);
+    SB_READ(idleTimeoutS, "network/idle_timeout_s", 1, 86400);
+    SB_READ(maxConnections, "network/max_connections", 1, 1000000);
+    SB_READ(drainTimeoutS, "network/drain_timeout_s", 1, 3600);
+    SB_READ(maxQueue, "limits/max_queue", 1, 1000000);
     SB_READ(tokenExpireHours, "auth/token_expire_hours", 1, 24 * 365);
     SB_READ(maxTokenHours, "auth/max_token_hours", 1, 24 * 3650);
     SB_READ(threads, "model/threads", 0, 1024);
@@ -104,6 +148,19 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
 #undef SB_READ
     if (c.tokenExpireHours > c.maxTokenHours)
         return engine::makeError("server.conf: [auth] token_expire_hours must not exceed max_token_hours");
+
+    auto ssl = boolValue(s, QStringLiteral("network/ssl_enable"), c.sslEnable);
+    if (!ssl)
+        return Error{ssl.error()};
+    c.sslEnable = ssl.value();
+    const QString cert = s.value(QStringLiteral("network/ssl_cert")).toString().trimmed();
+    const QString key = s.value(QStringLiteral("network/ssl_key")).toString().trimmed();
+    if (!cert.isEmpty())
+        c.sslCert = QDir(c.configDir).absoluteFilePath(cert);
+    if (!key.isEmpty())
+        c.sslKey = QDir(c.configDir).absoluteFilePath(key);
+    if (c.sslEnable && (cert.isEmpty() || key.isEmpty()))
+        return engine::makeError("server.conf: [network] ssl_enable = true needs both ssl_cert and ssl_key");
 
     const QString model = s.value(QStringLiteral("model/path")).toString().trimmed();
     if (!model.isEmpty())

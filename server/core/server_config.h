@@ -16,6 +16,15 @@ struct ServerConfig {
     quint16 port = 18789;
     qint64 maxBodyBytes = 1024 * 1024;
     int maxHeaderBytes = 16 * 1024;
+    int requestTimeoutS = 30;   // receiving one request (head + body) once it has started; also the TLS handshake
+    int idleTimeoutS = 60;      // a keep-alive connection with no request in progress
+    int maxConnections = 512;   // open connections; more get 503 + Retry-After and are closed
+    int drainTimeoutS = 30;     // graceful drain (SIGTERM, POST /admin/drain): longest wait for in-flight work
+    bool sslEnable = false;
+    QString sslCert;            // PEM certificate (chain), absolute (resolved against the config folder)
+    QString sslKey;             // PEM private key (RSA or EC), absolute; must not be group/other-readable
+    // [limits]
+    int maxQueue = 256;         // generations waiting for the inference worker; more get 503 + Retry-After
     // [auth]
     int tokenExpireHours = 24;
     int maxTokenHours = 24 * 30;

@@ -21,17 +21,22 @@ void onSignal(int)
     [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1);
 }
 
-// SIGTERM/SIGINT end the event loop, so the server stops cleanly.
-void installQuitOnSignals()
+// The first SIGTERM/SIGINT starts a graceful drain (blue-green upgrades: finish what was accepted, then exit 0);
+// a second one stops at once.
+void installDrainOnSignals(http::SmartbotServer &server)
 {
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
         return;
     auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, qApp);
-    QObject::connect(notifier, &QSocketNotifier::activated, qApp, [] {
+    QObject::connect(notifier, &QSocketNotifier::activated, qApp, [&server] {
         char c;
         [[maybe_unused]] auto n = ::read(signalPipe[0], &c, 1);
-        qInfo("signal received: stopping");
-        QCoreApplication::quit();
+        if (server.isDraining() || !server.isRunning()) {
+            qInfo("signal received again: stopping now");
+            QCoreApplication::quit();
+            return;
+        }
+        server.drain(QStringLiteral("signal"));
     });
     struct sigaction sa {};
     sa.sa_handler = onSignal;
@@ -74,7 +79,12 @@ int runServe(const QStringList &args)
         qCritical("cannot start: %s", r.error().c_str());
         return 1;
     }
-    installQuitOnSignals();
+    // A drain (signal or POST /admin/drain) ends with the server stopping itself; then the process exits.
+    QObject::connect(&server, &http::SmartbotServer::runningChanged, qApp, [](bool running) {
+        if (!running)
+            QCoreApplication::quit();
+    });
+    installDrainOnSignals(server);
     const int rc = QCoreApplication::exec();
     server.stop();
     return rc;

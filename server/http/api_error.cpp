@@ -2,6 +2,9 @@
 
 #include <QJsonDocument>
 
+#include "http/cors.h"
+#include "http/request_metrics.h"
+
 namespace smartbot::http {
 
 namespace {
@@ -39,12 +42,32 @@ Headers errorHeaders(const ApiError &e)
 }
 } // namespace
 
-ApiError badRequest(const QString &message, const QString &code) { return {400, code, message}; }
+ApiError badRequest(const QString &message, const QString &code, const QString &param)
+{
+    ApiError e{400, code, message};
+    e.param = param;
+    return e;
+}
 ApiError unauthorized(const QString &message) { return {401, QStringLiteral("unauthorized"), message}; }
+
+// OpenAI's error "type" for a status.
+static QString errorType(int status)
+{
+    switch (status) {
+    case 401: return QStringLiteral("authentication_error");
+    case 403: return QStringLiteral("permission_error");
+    case 404: return QStringLiteral("not_found_error");
+    case 429: return QStringLiteral("rate_limit_error");
+    default: return status >= 500 ? QStringLiteral("server_error") : QStringLiteral("invalid_request_error");
+    }
+}
 
 QByteArray errorBody(const ApiError &e)
 {
-    QJsonObject err{{QStringLiteral("code"), e.code}, {QStringLiteral("message"), e.message}};
+    QJsonObject err{{QStringLiteral("code"), e.code},
+                    {QStringLiteral("message"), e.message},
+                    {QStringLiteral("type"), errorType(e.status)},
+                    {QStringLiteral("param"), e.param.isEmpty() ? QJsonValue() : QJsonValue(e.param)}};
     return QJsonDocument(QJsonObject{{QStringLiteral("error"), err}}).toJson(QJsonDocument::Compact);
 }
 
@@ -55,10 +78,12 @@ void writeJson(QHttpServerResponder &responder, int status, const QJsonObject &b
     extra.push_back({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});
     extra.push_back({QByteArrayLiteral("Content-Length"), QByteArray::number(bytes.size())});
     extra.push_back({QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store")});
+    extra += corsHeaders(responder.socket());
     responder.writeStatusLine(QHttpServerResponder::StatusCode(status));
     for (const auto &[k, v] : extra)
         responder.writeHeader(k, v);
     responder.writeBody(bytes);
+    endRequest(responder.socket(), status);
 }
 
 void writeError(QHttpServerResponder &responder, const ApiError &e)
@@ -67,10 +92,12 @@ void writeError(QHttpServerResponder &responder, const ApiError &e)
     auto h = errorHeaders(e);
     h.push_back({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});
     h.push_back({QByteArrayLiteral("Content-Length"), QByteArray::number(bytes.size())});
+    h += corsHeaders(responder.socket());
     responder.writeStatusLine(QHttpServerResponder::StatusCode(e.status));
     for (const auto &[k, v] : h)
         responder.writeHeader(k, v);
     responder.writeBody(bytes);
+    endRequest(responder.socket(), e.status);
 }
 
 QByteArray rawErrorResponse(const ApiError &e)

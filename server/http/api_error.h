@@ -1,4 +1,5 @@
-// One place that turns errors into HTTP responses: {"error": {"code": ..., "message": ...}}.
+// One place that turns errors into HTTP responses:
+// {"error": {"code": ..., "message": ..., "type": ..., "param": ...}} (a superset of OpenAI's error shape).
 #pragma once
 
 #include <QByteArray>
@@ -16,9 +17,11 @@ struct ApiError {
     QString message;   // for people; names the offending field where there is one
     int retryAfterSeconds = -1;
     QByteArray allow;  // for 405
+    QString param;     // the offending request field, when there is one (OpenAI's "param")
 };
 
-ApiError badRequest(const QString &message, const QString &code = QStringLiteral("invalid_request"));
+ApiError badRequest(const QString &message, const QString &code = QStringLiteral("invalid_request"),
+                    const QString &param = {});
 ApiError unauthorized(const QString &message);
 
 QByteArray errorBody(const ApiError &e);

@@ -1,7 +1,9 @@
 #include "http/api_server.h"
 
 #include "http/api_error.h"
+#include "http/cors.h"
 #include "http/guarded_tcp_server.h"
+#include "http/request_metrics.h"
 
 namespace smartbot::http {
 
@@ -27,6 +29,17 @@ void ApiServer::route(QHttpServerRequest::Method method, const QString &path, Ha
     routes_[path][int(method)] = std::move(handler);
 }
 
+// CORS preflight from an allowed origin: 204, no body.
+void ApiServer::writePreflight(QHttpServerResponder &responder, const QByteArray &methods)
+{
+    QTcpSocket *socket = responder.socket();
+    responder.writeStatusLine(QHttpServerResponder::StatusCode::NoContent);
+    for (const auto &[k, v] : corsHeaders(socket) + corsPreflightHeaders(methods))
+        responder.writeHeader(k, v);
+    responder.writeBody(QByteArray());
+    endRequest(socket, 204);
+}
+
 bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     if (GuardedTcpServer::isRejected(socket))
@@ -35,16 +48,23 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     QString path = request.url().path();
     if (path.size() > 1 && path.endsWith('/'))
         path.chop(1);
+    const QByteArray allowOrigin = corsAllowOrigin(corsOrigins_, request.value("Origin"));
     const auto byPath = routes_.constFind(path);
     if (byPath == routes_.constEnd()) {
+        beginRequest(socket, QStringLiteral("unmatched"), allowOrigin);
         writeError(responder, {404, QStringLiteral("not_found"), QStringLiteral("no route %1").arg(path)});
         return true;
     }
+    beginRequest(socket, path, allowOrigin);
     const auto handler = byPath->constFind(int(request.method()));
     if (handler == byPath->constEnd()) {
         QByteArrayList allowed;
         for (auto it = byPath->constBegin(); it != byPath->constEnd(); ++it)
             allowed << methodName(QHttpServerRequest::Method(it.key()));
+        if (request.method() == QHttpServerRequest::Method::Options && !allowOrigin.isEmpty()) {
+            writePreflight(responder, allowed.join(", "));
+            return true;
+        }
         ApiError e{405, QStringLiteral("method_not_allowed"),
                    QStringLiteral("%1 does not accept %2 (allowed: %3)")
                        .arg(path, QString::fromLatin1(methodName(request.method())),
@@ -61,6 +81,8 @@ void ApiServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *so
 {
     if (GuardedTcpServer::isRejected(socket))
         return;
+    beginRequest(socket, QStringLiteral("unmatched"),
+                 corsAllowOrigin(corsOrigins_, request.value("Origin")));
     QHttpServerResponder responder = makeResponder(request, socket);
     writeError(responder, {404, QStringLiteral("not_found"), QStringLiteral("no route %1").arg(request.url().path())});
 }

@@ -1,122 +1,154 @@
 #include "http/guarded_tcp_server.h"
 
+#include <QPointer>
+#include <QSslSocket>
+#include <QTimer>
+
+#include <algorithm>
+
 #include "http/api_error.h"
 
 namespace smartbot::http {
 
 namespace {
-constexpr const char *kRejected = "smartbot_rejected";
+constexpr int kMaxLingering = 64;       // refused connections kept open at once to deliver their 503
+constexpr int kLingerMs = 1000;         // how long one may take to send its request head and read the 503
+constexpr int kRefusalLogEveryMs = 10000;
 
-// Follows the request stream of one connection: every byte is seen once, because QHttpServer reads all
-// available data in its own readyRead handler, which runs after this one (connected first).
-class RequestGuard : public QObject {
+// A socket that shows every byte written to it to its guard: the guard follows response framing this way.
+template <class Base>
+class TrackedSocket : public Base {
 public:
-    RequestGuard(QTcpSocket *socket, ConnectionLimits limits) : QObject(socket), socket_(socket), limits_(limits)
-    {
-        connect(socket, &QTcpSocket::readyRead, this, &RequestGuard::onReadyRead);
-    }
+    explicit TrackedSocket(QObject *parent) : Base(parent) {}
+    QPointer<ConnectionGuard> guard;
 
-private:
-    void onReadyRead()
+protected:
+    qint64 writeData(const char *data, qint64 size) override
     {
-        if (socket_->property(kRejected).toBool())
-            return;
-        const QByteArray data = socket_->peek(socket_->bytesAvailable());
-        qsizetype pos = 0;
-        while (pos < data.size()) {
-            if (bodyRemaining_ > 0) {
-                const qint64 n = std::min<qint64>(bodyRemaining_, data.size() - pos);
-                bodyRemaining_ -= n;
-                pos += n;
-                continue;
-            }
-            // Accumulate the head up to the blank line.
-            const qsizetype take = data.size() - pos;
-            head_.append(data.constData() + pos, take);
-            qsizetype end = head_.indexOf("\r\n\r\n");
-            if (end < 0) {
-                if (head_.size() > limits_.maxHeaderBytes)
-                    return reject({431, QStringLiteral("header_too_large"),
-                                   QStringLiteral("request head exceeds %1 bytes").arg(limits_.maxHeaderBytes)});
-                return;
-            }
-            if (end + 4 > limits_.maxHeaderBytes)
-                return reject({431, QStringLiteral("header_too_large"),
-                               QStringLiteral("request head exceeds %1 bytes").arg(limits_.maxHeaderBytes)});
-            const qsizetype consumedFromData = take - (head_.size() - (end + 4));
-            if (!checkHead(head_.left(end)))
-                return;
-            pos += consumedFromData;
-            head_.clear();
-        }
+        const qint64 n = Base::writeData(data, size);
+        if (n > 0 && guard)
+            guard->onWritten(data, n);
+        return n;
     }
-
-    // Returns false when the request was rejected.
-    bool checkHead(const QByteArray &head)
-    {
-        bodyRemaining_ = 0;
-        const QList<QByteArray> lines = head.split('\n');
-        for (qsizetype i = 1; i < lines.size(); ++i) {
-            const QByteArray line = lines[i].trimmed();
-            const qsizetype colon = line.indexOf(':');
-            if (colon <= 0)
-                continue;
-            const QByteArray name = line.left(colon).trimmed().toLower();
-            const QByteArray value = line.mid(colon + 1).trimmed();
-            if (name == "content-length") {
-                bool ok = false;
-                const qint64 n = value.toLongLong(&ok);
-                if (!ok || n < 0) {
-                    reject(badRequest(QStringLiteral("invalid Content-Length")));
-                    return false;
-                }
-                if (n > limits_.maxBodyBytes) {
-                    reject({413, QStringLiteral("payload_too_large"),
-                            QStringLiteral("request body of %1 bytes exceeds the limit of %2 bytes")
-                                .arg(n)
-                                .arg(limits_.maxBodyBytes)});
-                    return false;
-                }
-                bodyRemaining_ = n;
-            } else if (name == "transfer-encoding" && value.toLower() != "identity") {
-                reject({411, QStringLiteral("length_required"),
-                        QStringLiteral("chunked request bodies are not accepted; send Content-Length")});
-                return false;
-            }
-        }
-        return true;
-    }
-
-    void reject(const ApiError &e)
-    {
-        socket_->setProperty(kRejected, true);
-        socket_->write(rawErrorResponse(e));
-        socket_->disconnectFromHost();
-    }
-
-    QTcpSocket *socket_;
-    ConnectionLimits limits_;
-    QByteArray head_;
-    qint64 bodyRemaining_ = 0;
 };
 } // namespace
 
-GuardedTcpServer::GuardedTcpServer(ConnectionLimits limits, QObject *parent) : QTcpServer(parent), limits_(limits) {}
-
-bool GuardedTcpServer::isRejected(const QTcpSocket *socket)
+GuardedTcpServer::GuardedTcpServer(ConnectionLimits limits, QObject *parent) : QTcpServer(parent), limits_(limits)
 {
-    return socket && socket->property(kRejected).toBool();
+    // A burst of connects must not overflow the kernel's accept queue (Qt's default backlog is 50): clients whose
+    // handshake is not accepted yet wait for SYN-ACK retransmits (1 s, 3 s, ...). The kernel caps it (somaxconn).
+    setListenBacklogSize(std::clamp(limits_.maxConnections, 128, 4096));
+}
+
+void GuardedTcpServer::setTlsConfiguration(const QSslConfiguration &configuration)
+{
+    tlsConfiguration_ = configuration;
+    tls_ = true;
+}
+
+bool GuardedTcpServer::isRejected(const QTcpSocket *socket) { return ConnectionGuard::isRejected(socket); }
+
+int GuardedTcpServer::pendingResponses() const
+{
+    int n = 0;
+    for (const ConnectionGuard *g : findChildren<ConnectionGuard *>())
+        n += g->responsePending() ? 1 : 0;
+    return n;
+}
+
+void GuardedTcpServer::closeConnectionsGracefully()
+{
+    for (ConnectionGuard *g : findChildren<ConnectionGuard *>())
+        g->closeGracefully();
 }
 
 void GuardedTcpServer::incomingConnection(qintptr handle)
 {
+    if (connections_ >= limits_.maxConnections)
+        return refuse(handle);
+
+    if (!tls_) {
+        auto *socket = new TrackedSocket<QTcpSocket>(this);
+        if (!socket->setSocketDescriptor(handle)) {
+            delete socket;
+            return;
+        }
+        ++connections_;
+        connect(socket, &QObject::destroyed, this, [this] { --connections_; });
+        socket->guard = new ConnectionGuard(socket, limits_, false);
+        addPendingConnection(socket); // QHttpServer takes it from here (and deletes it once disconnected)
+        return;
+    }
+
+    auto *socket = new TrackedSocket<QSslSocket>(this);
+    socket->setSslConfiguration(tlsConfiguration_);
+    if (!socket->setSocketDescriptor(handle)) {
+        delete socket;
+        return;
+    }
+    ++connections_;
+    connect(socket, &QObject::destroyed, this, [this] { --connections_; });
+    auto *guard = new ConnectionGuard(socket, limits_, true);
+    socket->guard = guard;
+    // Until the handshake is done the socket is ours: drop it on any failure (plain HTTP, old TLS, a timeout).
+    auto handedOver = std::make_shared<bool>(false);
+    connect(socket, &QSslSocket::encrypted, this, [this, socket, guard, handedOver] {
+        *handedOver = true;
+        guard->handshakeDone();
+        addPendingConnection(socket);
+        Q_EMIT newConnection();
+        // Bytes decrypted together with the end of the handshake reach the HTTP layer too.
+        if (socket->bytesAvailable() > 0)
+            QMetaObject::invokeMethod(socket, [socket] { Q_EMIT socket->readyRead(); }, Qt::QueuedConnection);
+    });
+    connect(socket, &QAbstractSocket::errorOccurred, this, [socket, handedOver](QAbstractSocket::SocketError) {
+        if (!*handedOver) {
+            socket->abort();
+            socket->deleteLater();
+        }
+    });
+    connect(socket, &QAbstractSocket::stateChanged, this, [socket, handedOver](QAbstractSocket::SocketState s) {
+        if (!*handedOver && s == QAbstractSocket::UnconnectedState)
+            socket->deleteLater();
+    });
+    socket->startServerEncryption();
+}
+
+void GuardedTcpServer::refuse(qintptr handle)
+{
+    ++refused_;
+    if (!lastRefusalLog_.isValid() || lastRefusalLog_.elapsed() > kRefusalLogEveryMs) {
+        qWarning("max_connections (%d) reached: refusing new connections (%lld so far)", limits_.maxConnections,
+                 refused_);
+        lastRefusalLog_.start();
+    }
     auto *socket = new QTcpSocket(this);
     if (!socket->setSocketDescriptor(handle)) {
         delete socket;
         return;
     }
-    new RequestGuard(socket, limits_);
-    addPendingConnection(socket);
+    if (tls_ || lingering_ >= kMaxLingering) {
+        socket->abort();
+        delete socket;
+        return;
+    }
+    // Answer at once, then close once the request head has come in (or after kLingerMs): closing before the
+    // client's request arrives could make its TCP stack reset the connection before it reads the 503.
+    ++lingering_;
+    connect(socket, &QObject::destroyed, this, [this] { --lingering_; });
+    ApiError e{503, QStringLiteral("too_many_connections"),
+               QStringLiteral("the server has %1 connections open; try again shortly").arg(limits_.maxConnections)};
+    e.retryAfterSeconds = 1;
+    socket->write(rawErrorResponse(e));
+    connect(socket, &QTcpSocket::readyRead, socket, [socket] {
+        socket->readAll();
+        socket->disconnectFromHost();
+    });
+    connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
+    QTimer::singleShot(kLingerMs, socket, [socket] {
+        socket->abort();
+        socket->deleteLater();
+    });
 }
 
 } // namespace smartbot::http

@@ -1,30 +1,52 @@
-// GuardedTcpServer: the QTcpServer handed to QHttpServer. It watches each connection's bytes before the HTTP
-// layer reads them (QHttpServer 6.4 has no limits of its own) and answers oversize requests itself:
-// a head over maxHeaderBytes -> 431, a Content-Length over maxBodyBytes -> 413, chunked bodies -> 411.
+// GuardedTcpServer: the QTcpServer handed to QHttpServer (bind()). Every connection gets a ConnectionGuard
+// (size limits, request and idle timeouts; see connection_guard.h) before the HTTP layer sees it, and the number of
+// open connections is capped: beyond max_connections a new connection is answered 503 + Retry-After and closed
+// (on a TLS port it is closed at once: there is nothing to answer before a handshake).
+// With a TLS configuration every connection is a QSslSocket (TLS 1.2+); it is handed to the HTTP layer only once its
+// handshake has finished, so the guard and QHttpServer both see decrypted bytes. Handshakes that fail or do not
+// finish within request_timeout_s are dropped without a word.
 #pragma once
 
+#include <QElapsedTimer>
+#include <QSslConfiguration>
 #include <QTcpServer>
 #include <QTcpSocket>
 
-namespace smartbot::http {
+#include "http/connection_guard.h"
 
-struct ConnectionLimits {
-    qint64 maxBodyBytes = 1024 * 1024;
-    int maxHeaderBytes = 16 * 1024;
-};
+namespace smartbot::http {
 
 class GuardedTcpServer : public QTcpServer {
     Q_OBJECT
 public:
     explicit GuardedTcpServer(ConnectionLimits limits, QObject *parent = nullptr);
+
+    // Serves TLS with this configuration on every new connection (call before listen()).
+    void setTlsConfiguration(const QSslConfiguration &configuration);
+    bool isTls() const { return tls_; }
+
     // True once the guard has answered this connection itself: the HTTP layer must not answer again.
     static bool isRejected(const QTcpSocket *socket);
+
+    int connectionCount() const { return connections_; }
+    // Connections with a reply not yet completely written and sent (in-flight requests).
+    int pendingResponses() const;
+    // Closes every connection once its pending output has been sent (used at the end of a drain).
+    void closeConnectionsGracefully();
 
 protected:
     void incomingConnection(qintptr handle) override;
 
 private:
+    void refuse(qintptr handle);
+
     ConnectionLimits limits_;
+    QSslConfiguration tlsConfiguration_;
+    bool tls_ = false;
+    int connections_ = 0;  // guarded sockets alive, TLS handshakes included
+    int lingering_ = 0;    // refused sockets still flushing their 503
+    qint64 refused_ = 0;
+    QElapsedTimer lastRefusalLog_;
 };
 
 } // namespace smartbot::http

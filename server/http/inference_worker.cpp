@@ -1,6 +1,11 @@
 #include "http/inference_worker.h"
 
+#include <QDateTime>
 #include <QMetaObject>
+
+#include <chrono>
+
+#include "core/metrics.h"
 
 namespace smartbot::http {
 
@@ -68,6 +73,7 @@ void InferenceWorker::loadModel(const QString &path, const engine::LoadOptions &
             if (r.ok()) {
                 engine_ = std::move(r.value());
                 info_ = engine_->info();
+                readyAt_ = QDateTime::currentSecsSinceEpoch();
                 state_ = ModelState::Ready;
             } else {
                 state_ = ModelState::Failed;
@@ -97,10 +103,22 @@ engine::ModelInfo InferenceWorker::modelInfo() const
     return info_;
 }
 
+qint64 InferenceWorker::modelReadyAt() const
+{
+    std::lock_guard lock(mutex_);
+    return readyAt_;
+}
+
 int InferenceWorker::queueDepth() const
 {
     std::lock_guard lock(mutex_);
     return queuedJobs_;
+}
+
+int InferenceWorker::inFlight() const
+{
+    std::lock_guard lock(mutex_);
+    return queuedJobs_ + runningJobs_;
 }
 
 bool InferenceWorker::submit(Request request, QObject *context, std::function<void(const Reply &)> done,
@@ -117,45 +135,83 @@ bool InferenceWorker::submit(Request request, QObject *context, std::function<vo
         {
             std::lock_guard lock(mutex_);
             --queuedJobs_;
+            ++runningJobs_;
         }
-        Reply reply;
-        if (!engine_) {
-            reply.status = 503;
-            reply.errorCode = QStringLiteral("model_not_loaded");
-            reply.error = QStringLiteral("no model is loaded");
-        } else if (!(cancelled && cancelled->load())) {
-            const auto ids = engine_->tokenizer().encode(request.message, true);
-            const int context = engine_->info().contextLength;
-            if (int(ids.size()) >= context) {
-                reply.status = 400;
-                reply.errorCode = QStringLiteral("context_length_exceeded");
-                reply.error = QStringLiteral("message is %1 tokens; the model's context is %2 tokens")
-                                  .arg(ids.size())
-                                  .arg(context);
-            } else {
-                auto r = engine_->generate(ids, request.params, [&](int32_t, const std::string &) {
-                    return !(cancelled && cancelled->load());
-                });
-                if (r.ok()) {
-                    reply.ok = true;
-                    reply.result = std::move(r.value());
-                } else {
-                    reply.status = 400;
-                    reply.errorCode = QStringLiteral("invalid_request");
-                    reply.error = QString::fromStdString(r.error());
-                }
-            }
-        }
+        Reply reply = runJob(request, cancelled, ctx);
         // Delivered through this object (which outlives the thread); ctx is checked on its own thread.
         QMetaObject::invokeMethod(
             this,
-            [ctx, done = std::move(done), reply = std::move(reply)] {
+            [this, ctx, done = std::move(done), reply = std::move(reply)] {
+                {
+                    std::lock_guard lock(mutex_);
+                    --runningJobs_;
+                }
                 if (ctx)
                     done(reply);
             },
             Qt::QueuedConnection);
     });
     return true;
+}
+
+InferenceWorker::Reply InferenceWorker::runJob(Request &request, const std::shared_ptr<std::atomic_bool> &cancelled,
+                                               const QPointer<QObject> &ctx)
+{
+    Reply reply;
+    auto fail = [&reply](int status, const char *code, const QString &message) {
+        reply.status = status;
+        reply.errorCode = QString::fromLatin1(code);
+        reply.error = message;
+        return reply;
+    };
+    if (!engine_)
+        return fail(503, "model_not_loaded", QStringLiteral("no model is loaded"));
+    if (cancelled && cancelled->load())
+        return fail(499, "cancelled", QStringLiteral("the client went away"));
+
+    std::vector<int32_t> ids;
+    if (!request.messages.empty()) {
+        auto encoded = engine_->encodeChat(request.messages);
+        if (!encoded)
+            return fail(400, "invalid_request", QString::fromStdString(encoded.error()));
+        ids = std::move(encoded.value());
+    } else {
+        ids = engine_->tokenizer().encode(request.prompt, true);
+    }
+    const int context = engine_->info().contextLength;
+    if (int(ids.size()) >= context)
+        return fail(400, "context_length_exceeded",
+                    QStringLiteral("the prompt is %1 tokens; the model's context is %2 tokens").arg(ids.size()).arg(context));
+
+    using clock = std::chrono::steady_clock;
+    const auto started = clock::now();
+    auto last = started;
+    bool first = true;
+    auto r = engine_->generate(ids, request.params, [&](int32_t, const std::string &piece) {
+        const auto now = clock::now();
+        const double dt = std::chrono::duration<double>(now - last).count();
+        if (first)
+            Metrics::instance().observeTimeToFirstToken(dt);
+        else
+            Metrics::instance().observeInterTokenLatency(dt);
+        first = false;
+        last = now;
+        if (request.onPiece)
+            QMetaObject::invokeMethod(
+                this,
+                [ctx, onPiece = request.onPiece, piece] {
+                    if (ctx)
+                        onPiece(piece);
+                },
+                Qt::QueuedConnection);
+        return !(cancelled && cancelled->load());
+    });
+    if (!r)
+        return fail(400, "invalid_request", QString::fromStdString(r.error()));
+    Metrics::instance().addTokens(qint64(r->promptIds.size()), qint64(r->ids.size()));
+    reply.ok = true;
+    reply.result = std::move(r.value());
+    return reply;
 }
 
 } // namespace smartbot::http

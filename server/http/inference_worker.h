@@ -24,8 +24,11 @@ public:
     enum class ModelState { None, Loading, Ready, Failed };
 
     struct Request {
-        std::string message;                 // tokenized on the worker (with BOS per tokenizer_config)
+        std::string prompt;                  // raw text (BOS added per tokenizer_config), used when messages is empty
+        std::vector<std::pair<std::string, std::string>> messages; // (role, content): rendered by the chat template
         engine::GenerationParams params;
+        // Streaming: called on the context's thread with each final piece of text, in order, before done.
+        std::function<void(const std::string &piece)> onPiece;
     };
     struct Reply {
         bool ok = false;
@@ -42,7 +45,9 @@ public:
     ModelState modelState() const;
     QString modelError() const;
     engine::ModelInfo modelInfo() const;
-    int queueDepth() const;
+    qint64 modelReadyAt() const; // seconds since the epoch when the model became ready (0 if not)
+    int queueDepth() const;   // jobs waiting
+    int inFlight() const;     // jobs waiting or running
 
     // Queues a generation; done runs on context's thread (dropped if context is gone). False when full.
     bool submit(Request request, QObject *context, std::function<void(const Reply &)> done,
@@ -56,12 +61,14 @@ Q_SIGNALS:
 private:
     void run();
     void post(std::function<void()> task);
+    Reply runJob(Request &request, const std::shared_ptr<std::atomic_bool> &cancelled, const QPointer<QObject> &ctx);
 
     const int maxQueue_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::function<void()>> tasks_;
     int queuedJobs_ = 0;
+    int runningJobs_ = 0;
     bool stopping_ = false;
     std::thread thread_;
 
@@ -69,6 +76,7 @@ private:
     ModelState state_ = ModelState::None;   // guarded by mutex_
     QString error_;
     engine::ModelInfo info_;
+    qint64 readyAt_ = 0;
 };
 
 } // namespace smartbot::http

@@ -1,9 +1,11 @@
-// The API routes: /healthz, /readyz, /admin/token, /api/v1/chat.
+// The API routes, one file per group; installRoutes() installs them all.
 #pragma once
 
 #include "core/server_config.h"
 #include "core/token_service.h"
 #include "http/api_server.h"
+#include "http/conversation_store.h"
+#include "http/drain_state.h"
 #include "http/inference_worker.h"
 
 namespace smartbot::http {
@@ -13,8 +15,17 @@ struct RouteContext {
     const TokenService *tokens = nullptr;
     QByteArray adminKeyHash;
     InferenceWorker *worker = nullptr;
+    QStringList corsOrigins; // [network] cors_origins (cors.h)
+    ConversationStore *conversations = nullptr; // /api/v1/chat conversation_id
+    std::shared_ptr<DrainState> draining;       // drain_state.h: rejectIfDraining(ctx, responder)
 };
 
-void installRoutes(ApiServer &server, const RouteContext &context);
+void installRoutes(ApiServer &server, const RouteContext &context); // all of the below
+
+void installHealthRoutes(ApiServer &server, const RouteContext &context); // routes_health.cpp
+void installAdminRoutes(ApiServer &server, const RouteContext &context);  // routes_admin.cpp
+void installChatRoutes(ApiServer &server, const RouteContext &context);   // routes_chat.cpp
+void installOpenAiRoutes(ApiServer &server, const RouteContext &context); // routes_openai.cpp
+void installMetricsRoutes(ApiServer &server, const RouteContext &context); // routes_metrics.cpp
 
 } // namespace smartbot::http

@@ -1,24 +1,55 @@
 #include "http/smartbot_server.h"
 
 #include <QHostAddress>
+#include <QTimer>
 
+#include <sys/resource.h>
+
+#include "core/metrics.h"
 #include "core/secret_files.h"
 #include "core/token_service.h"
 #include "http/api_server.h"
+#include "http/cors.h"
+#include "http/drain_controller.h"
 #include "http/guarded_tcp_server.h"
 #include "http/routes.h"
+#include "http/tls_setup.h"
 
 namespace smartbot::http {
 
 struct SmartbotServer::Impl {
     ServerConfig config;
+    ConversationStore conversations;
     std::unique_ptr<TokenService> tokens;
     std::unique_ptr<InferenceWorker> worker;
     std::unique_ptr<ApiServer> api;
     GuardedTcpServer *tcp = nullptr; // owned by api
+    std::shared_ptr<DrainState> drainState = std::make_shared<DrainState>();
+    std::unique_ptr<DrainController> drain; // refers to tcp and worker: destroyed first
     QString modelPath;
     bool running = false;
 };
+
+namespace {
+// Each connection is a file descriptor: make room for max_connections (plus model files, logs, listeners).
+void ensureFileLimit(int connections)
+{
+    constexpr rlim_t kSpare = 128;
+    struct rlimit rl {};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    const rlim_t wanted = rlim_t(connections) + kSpare;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted) {
+        rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= wanted) ? wanted : rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+        ::getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted)
+        qWarning("max_connections = %d, but only %llu file descriptors are allowed (ulimit -n): raise the limit "
+                 "or lower max_connections",
+                 connections, (unsigned long long)rl.rlim_cur);
+}
+} // namespace
 
 SmartbotServer::SmartbotServer(QObject *parent) : QObject(parent), d_(std::make_unique<Impl>()) {}
 
@@ -44,6 +75,14 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     auto secrets = loadOrCreateSecrets(config.configDir, qgetenv("SMARTBOT_ADMIN_KEY"));
     if (!secrets)
         return Error{secrets.error()};
+    QSslConfiguration tls;
+    if (config.sslEnable) {
+        auto t = loadTlsConfiguration(config);
+        if (!t)
+            return Error{t.error()};
+        tls = t.value();
+    }
+    ensureFileLimit(config.maxConnections);
     if (secrets->adminKeyCreated)
         qInfo("created a new admin key in %s (read it there; it is never logged)",
               qPrintable(secrets->adminKeySource));
@@ -51,18 +90,38 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     auto d = std::make_unique<Impl>();
     d->config = config;
     d->tokens = std::make_unique<TokenService>(secrets->jwtKey);
-    d->worker = std::make_unique<InferenceWorker>();
+    d->worker = std::make_unique<InferenceWorker>(config.maxQueue);
     d->api = std::make_unique<ApiServer>();
-    d->tcp = new GuardedTcpServer({config.maxBodyBytes, config.maxHeaderBytes}, d->api.get());
+    ConnectionLimits limits;
+    limits.maxBodyBytes = config.maxBodyBytes;
+    limits.maxHeaderBytes = config.maxHeaderBytes;
+    limits.requestTimeoutMs = config.requestTimeoutS * 1000;
+    limits.idleTimeoutMs = config.idleTimeoutS * 1000;
+    limits.maxConnections = config.maxConnections;
+    d->tcp = new GuardedTcpServer(limits, d->api.get());
+    if (config.sslEnable)
+        d->tcp->setTlsConfiguration(tls);
     if (!d->tcp->listen(address, config.port))
         return engine::makeError("cannot listen on " + config.bindAddress.toStdString() + ":" +
                                  std::to_string(config.port) + ": " + d->tcp->errorString().toStdString());
     d->api->bind(d->tcp);
-    installRoutes(*d->api, RouteContext{&d->config, d->tokens.get(), secrets->adminKeyHash, d->worker.get()});
+    RouteContext routeContext{&d->config, d->tokens.get(), secrets->adminKeyHash, d->worker.get()};
+    routeContext.corsOrigins = readCorsOrigins(config.configDir);
+    routeContext.conversations = &d->conversations;
+    routeContext.draining = d->drainState;
+    d->drain = std::make_unique<DrainController>(d->drainState, d->worker.get(), d->tcp, config.drainTimeoutS);
+    d->drainState->begin = [this] { drain(QStringLiteral("POST /admin/drain")); };
+    connect(d->drain.get(), &DrainController::finished, this, [this](bool complete) {
+        Q_EMIT drainFinished(complete);
+        QTimer::singleShot(0, this, &SmartbotServer::stop); // not from inside the controller's own signal
+    });
+    d->api->setCorsOrigins(routeContext.corsOrigins);
+    installRoutes(*d->api, routeContext);
     connect(d->worker.get(), &InferenceWorker::modelStateChanged, this, [this] {
         const auto state = d_->worker ? d_->worker->modelState() : InferenceWorker::ModelState::None;
         if (state == InferenceWorker::ModelState::Ready) {
             const auto info = d_->worker->modelInfo();
+            Metrics::instance().setModelLoadSeconds(info.loadSeconds);
             qInfo("model %s ready: %s, %lld parameters, %s on %s, loaded in %.0f ms", info.name.c_str(),
                   info.architecture.c_str(), (long long)info.parameters, info.dtype.c_str(), info.device.c_str(),
                   info.loadSeconds * 1000);
@@ -88,10 +147,20 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     return {};
 }
 
+void SmartbotServer::drain(const QString &reason)
+{
+    if (d_->running && d_->drain)
+        d_->drain->start(reason);
+}
+
+bool SmartbotServer::isDraining() const { return d_->running && d_->drainState->isDraining(); }
+
 void SmartbotServer::stop()
 {
     if (!d_->running)
         return;
+    d_->drain.reset();
+    d_->drainState->begin = nullptr;
     d_->tcp->close();
     d_->api.reset(); // closes connections
     d_->worker->shutdown();
@@ -111,7 +180,7 @@ QString SmartbotServer::modelPath() const { return d_->modelPath; }
 QUrl SmartbotServer::url() const
 {
     QUrl u;
-    u.setScheme(QStringLiteral("http"));
+    u.setScheme(d_->config.sslEnable ? QStringLiteral("https") : QStringLiteral("http"));
     QString host = d_->config.bindAddress;
     if (host == QLatin1String("0.0.0.0") || host.isEmpty())
         host = QStringLiteral("127.0.0.1");

@@ -24,12 +24,17 @@ public:
 
     // Reads DIR/server.conf and the secrets, listens, and starts loading the model in the background.
     Result<void> start(const QString &configDir, const ServerOverrides &overrides = {});
+    // Stops at once: connections are closed, running generations end (the GUI's Stop).
     void stop();
+    // Graceful drain (SIGTERM, POST /admin/drain): readyz 503, new chat requests 503, in-flight requests finish
+    // (at most [network] drain_timeout_s), then drainFinished() and stop().
+    void drain(const QString &reason);
+    bool isDraining() const;
 
     bool isRunning() const;
     quint16 port() const;          // the bound port (useful with port 0)
     QString bindAddress() const;
-    QUrl url() const;              // http://host:port
+    QUrl url() const;              // http://host:port, or https:// with [network] ssl_enable
     const ServerConfig &config() const;
     QString modelPath() const;
     InferenceWorker::ModelState modelState() const;
@@ -39,6 +44,7 @@ public:
 Q_SIGNALS:
     void runningChanged(bool running);
     void modelStateChanged();
+    void drainFinished(bool complete); // complete: nothing was left in flight (false: drain_timeout_s passed)
 
 private:
     struct Impl;

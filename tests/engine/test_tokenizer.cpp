@@ -1,4 +1,5 @@
 // Tokenizer tests: HF tokenizer.json reader against vectors produced by the official HF library.
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -148,6 +149,54 @@ QStringList checkVectors(const Tokenizer &tok, const std::vector<json> &lines, i
     return failures;
 }
 
+// GPT-2's bytes_to_unicode(): the byte-level spelling of byte b.
+std::string byteLevelChar(int b) {
+    int next = 256;
+    for (int x = 0; x < 256; ++x) {
+        const bool printable = (x >= 0x21 && x <= 0x7E) || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE && x <= 0xFF);
+        const int c = printable ? x : next++;
+        if (x == b) {
+            std::string out;
+            if (c < 0x80) {
+                out += static_cast<char>(c);
+            } else {
+                out += static_cast<char>(0xC0 | (c >> 6));
+                out += static_cast<char>(0x80 | (c & 0x3F));
+            }
+            return out;
+        }
+    }
+    return {};
+}
+
+// A byte-level tokenizer whose vocabulary is the 256 bytes (id = byte value) and nothing else: decode(encode(x))
+// shows what the normalizer and pre-tokenizer did to x.
+json byteIdentityTokenizer() {
+    json vocab = json::object();
+    for (int b = 0; b < 256; ++b)
+        vocab[byteLevelChar(b)] = b;
+    return {{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", json::array()}}},
+            {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}},
+            {"decoder", {{"type", "ByteLevel"}}}};
+}
+
+// Checks chat_vectors.jsonl: encode(prompt, false) must equal `ids`. Returns the failures.
+QStringList checkChatIds(const Tokenizer &tok, const std::vector<json> &lines, int *passed) {
+    QStringList failures;
+    *passed = 0;
+    for (std::size_t n = 0; n < lines.size(); ++n) {
+        const std::string prompt = lines[n].at("prompt").get<std::string>();
+        const auto ids = lines[n].at("ids").get<std::vector<int32_t>>();
+        const auto got = tok.encode(prompt, false);
+        if (got == ids)
+            ++*passed;
+        else
+            failures << QString::fromStdString("line " + std::to_string(n + 1) + " prompt " + show(prompt) +
+                                               ": got " + show(got) + ", expected " + show(ids));
+    }
+    return failures;
+}
+
 #define REQUIRE_DATA(path)                                                                                   \
     do {                                                                                                     \
         if (!exists(path))                                                                                   \
@@ -164,12 +213,20 @@ private Q_SLOTS:
     void stories260kVectors();
     void phi3Vectors();
     void phi3ChatVectors();
+    void gpt2Vectors();
+    void qwen2Vectors();
+    void qwen2ChatVectors();
     void referenceGreedyPrompts();
     void specialIdsAndTokens();
     void decodeSkipsOutOfRangeIds();
     void streamDecoderMatchesDecode();
     void streamDecoderRandomIds();
     void streamDecoderHoldsIncompleteCharacters();
+    void byteLevelStreamRandomIds();
+    void byteLevelDecodeInvalidUtf8();
+    void nfcNormalizer();
+    void splitPreTokenizerBehaviors();
+    void encodeSpeed();
     void mergesAsPairs();
     void metaspacePreTokenizer();
     void errorMissingFile();
@@ -177,7 +234,7 @@ private Q_SLOTS:
     void errorUnsupportedModel();
     void errorUnsupportedComponents();
     void errorWrongTypes();
-    void errorUnsupportedSharedTokenizers();
+    void errorBadRegex();
     void invalidUtf8Input();
 };
 
@@ -217,19 +274,67 @@ void TestTokenizer::phi3ChatVectors() {
     QVERIFY2(tok, error.c_str());
     const auto lines = readJsonLines(dir + "/chat_vectors.jsonl");
     QVERIFY(!lines.empty());
-    QStringList failures;
     int passed = 0;
-    for (std::size_t n = 0; n < lines.size(); ++n) {
-        const std::string prompt = lines[n].at("prompt").get<std::string>();
-        const auto ids = lines[n].at("ids").get<std::vector<int32_t>>();
-        const auto got = tok->encode(prompt, false);
-        if (got == ids)
-            ++passed;
-        else
-            failures << QString::fromStdString("line " + std::to_string(n + 1) + " prompt " + show(prompt) +
-                                               ": got " + show(got) + ", expected " + show(ids));
-    }
+    const QStringList failures = checkChatIds(*tok, lines, &passed);
     qInfo("phi-3-mini chat_vectors.jsonl: %d/%d lines passed", passed, int(lines.size()));
+    QVERIFY2(failures.isEmpty(), qPrintable(failures.mid(0, 10).join(QLatin1Char('\n'))));
+}
+
+void TestTokenizer::gpt2Vectors() {
+    const std::string dir = sharedPath("tokenizers/gpt2");
+    REQUIRE_DATA(dir + "/vectors.jsonl");
+    std::string error;
+    auto r = Tokenizer::load(dir + "/tokenizer.json", ""); // gpt2 comes without tokenizer_config.json
+    QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+    const auto lines = readJsonLines(dir + "/vectors.jsonl");
+    QVERIFY(!lines.empty());
+    int passed = 0;
+    const QStringList failures = checkVectors(*r.value(), lines, &passed);
+    qInfo("gpt2 vectors.jsonl: %d/%d lines passed", passed, int(lines.size()));
+    QVERIFY2(failures.isEmpty(), qPrintable(failures.mid(0, 10).join(QLatin1Char('\n'))));
+    QCOMPARE(r.value()->vocabSize(), 50257);
+    QVERIFY(r.value()->isSpecial(50256));
+}
+
+void TestTokenizer::qwen2Vectors() {
+    const std::string dir = sharedPath("tokenizers/qwen2");
+    REQUIRE_DATA(dir + "/vectors.jsonl");
+    std::string error;
+    const auto tok = loadOrNull(dir, &error);
+    QVERIFY2(tok, error.c_str());
+    const auto lines = readJsonLines(dir + "/vectors.jsonl");
+    QVERIFY(!lines.empty());
+    int passed = 0;
+    const QStringList failures = checkVectors(*tok, lines, &passed);
+    qInfo("qwen2 vectors.jsonl: %d/%d lines passed", passed, int(lines.size()));
+    QVERIFY2(failures.isEmpty(), qPrintable(failures.mid(0, 10).join(QLatin1Char('\n'))));
+    QCOMPARE(tok->bosId(), -1);     // bos_token: null
+    QCOMPARE(tok->eosId(), 151645); // <|im_end|>
+    QVERIFY(tok->isSpecial(151644));
+    QVERIFY(!tok->isSpecial(151657)); // <tool_call> is an added token but not special
+}
+
+void TestTokenizer::qwen2ChatVectors() {
+    const std::string dir = sharedPath("tokenizers/qwen2");
+    REQUIRE_DATA(dir + "/chat_vectors.jsonl");
+    std::string error;
+    const auto tok = loadOrNull(dir, &error);
+    QVERIFY2(tok, error.c_str());
+    const auto lines = readJsonLines(dir + "/chat_vectors.jsonl");
+    QVERIFY(!lines.empty());
+    int passed = 0;
+    QStringList failures = checkChatIds(*tok, lines, &passed);
+    qInfo("qwen2 chat_vectors.jsonl: %d/%d lines passed", passed, int(lines.size()));
+    for (const json &v : lines) {
+        const auto ids = v.at("ids").get<std::vector<int32_t>>();
+        if (tok->decode(ids, false) != v.at("decoded").get<std::string>())
+            failures << QString::fromStdString("decode of chat " + v.at("name").get<std::string>());
+        if (tok->decode(ids, true) != v.at("decoded_skip_special").get<std::string>())
+            failures << QString::fromStdString("decode(skip) of chat " + v.at("name").get<std::string>());
+        for (const bool skip : {false, true})
+            if (const std::string problem = checkStream(*tok, ids, skip); !problem.empty())
+                failures << QString::fromStdString("stream of chat " + v.at("name").get<std::string>() + ": " + problem);
+    }
     QVERIFY2(failures.isEmpty(), qPrintable(failures.mid(0, 10).join(QLatin1Char('\n'))));
 }
 
@@ -299,10 +404,13 @@ void TestTokenizer::decodeSkipsOutOfRangeIds() {
 
 void TestTokenizer::streamDecoderMatchesDecode() {
     int checked = 0;
-    for (const char *name : {"stories260K", "phi-3-mini"}) {
+    for (const char *name : {"stories260K", "phi-3-mini", "gpt2", "qwen2"}) {
         const std::string dir = sharedPath(std::string("tokenizers/") + name);
         REQUIRE_DATA(dir + "/vectors.jsonl");
-        const auto tok = loadOrNull(dir);
+        const std::string config = exists(dir + "/tokenizer_config.json") ? dir + "/tokenizer_config.json" : "";
+        auto loaded = Tokenizer::load(dir + "/tokenizer.json", config);
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().c_str());
+        const auto tok = std::move(loaded).value();
         QVERIFY(tok);
         std::vector<int32_t> everything;
         for (const json &v : readJsonLines(dir + "/vectors.jsonl")) {
@@ -369,6 +477,174 @@ void TestTokenizer::streamDecoderHoldsIncompleteCharacters() {
     QCOMPARE(partial.push(tok->encode("a", false).back()), std::string("a"));
     QCOMPARE(partial.push(3 + 0xE4), std::string());
     QCOMPARE(partial.flush(), std::string("\xEF\xBF\xBD"));
+}
+
+void TestTokenizer::byteLevelStreamRandomIds() {
+    for (const char *name : {"gpt2", "qwen2"}) {
+        const std::string dir = sharedPath(std::string("tokenizers/") + name);
+        REQUIRE_DATA(dir + "/tokenizer.json");
+        auto loaded = Tokenizer::load(dir + "/tokenizer.json", "");
+        QVERIFY(loaded.ok());
+        const Tokenizer &tok = *loaded.value();
+        // Ids 0..255 are the single-byte tokens in both: random bytes split and break UTF-8 characters.
+        std::mt19937 rng(99);
+        std::uniform_int_distribution<int32_t> any(0, tok.vocabSize() - 1);
+        std::uniform_int_distribution<int32_t> byteTok(0, 255);
+        std::uniform_int_distribution<int32_t> kind(0, 9);
+        for (int round = 0; round < 300; ++round) {
+            std::vector<int32_t> ids;
+            const int len = 1 + round % 50;
+            for (int i = 0; i < len; ++i)
+                ids.push_back(kind(rng) < 6 ? byteTok(rng) : any(rng));
+            for (const bool skip : {false, true}) {
+                const std::string problem = checkStream(tok, ids, skip);
+                QVERIFY2(problem.empty(), qPrintable(QString::fromStdString(std::string(name) + " ids " + show(ids) +
+                                                                            ": " + problem)));
+            }
+        }
+    }
+}
+
+void TestTokenizer::byteLevelDecodeInvalidUtf8() {
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const std::string path = tmp.path().toStdString() + "/tokenizer.json";
+    writeFile(path, byteIdentityTokenizer().dump());
+    auto r = Tokenizer::load(path, "");
+    QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+    const Tokenizer &tok = *r.value();
+    const std::string fffd = "\xEF\xBF\xBD";
+    // One U+FFFD per maximal ill-formed subpart, as Rust's from_utf8_lossy.
+    QCOMPARE(tok.decode({'a', 0xE4, 0xBD, 'b'}, false), "a" + fffd + "b");
+    QCOMPARE(tok.decode({0xFF, 0xC0, 0x80}, false), fffd + fffd + fffd);
+    QCOMPARE(tok.decode({0xED, 0xA0, 0x80}, false), fffd + fffd + fffd); // surrogate
+    QCOMPARE(tok.decode({0xF0, 0x9F, 0x98}, false), fffd);
+    QCOMPARE(tok.decode({0xF0, 0x9F, 0x98, 0x80}, false), std::string("\xF0\x9F\x98\x80"));
+    // Raw invalid bytes in the text survive encoding as their byte tokens.
+    const std::string raw("x\xFF\xE4\xBD y", 6);
+    QCOMPARE(tok.encode(raw, false), (std::vector<int32_t>{'x', 0xFF, 0xE4, 0xBD, ' ', 'y'}));
+    QCOMPARE(checkStream(tok, tok.encode(raw, false), false), std::string());
+    // Streaming never emits half a character.
+    Tokenizer::StreamDecoder stream(tok);
+    QCOMPARE(stream.push(0xE4), std::string());
+    QCOMPARE(stream.push(0xBD), std::string());
+    QCOMPARE(stream.push(0xA0), std::string("\xE4\xBD\xA0"));
+    QCOMPARE(stream.push(0xF0), std::string());
+    QCOMPARE(stream.push('z'), fffd + "z");
+    QCOMPARE(stream.push(0xF0), std::string());
+    QCOMPARE(stream.flush(), fffd);
+}
+
+void TestTokenizer::nfcNormalizer() {
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const std::string path = tmp.path().toStdString() + "/tokenizer.json";
+    json root = byteIdentityTokenizer();
+    root["normalizer"] = {{"type", "NFC"}};
+    writeFile(path, root.dump());
+    auto r = Tokenizer::load(path, "");
+    QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+    const Tokenizer &nfc = *r.value();
+    root["normalizer"] = {{"type", "Sequence"}, {"normalizers", json::array({{{"type", "NFD"}}})}};
+    writeFile(path, root.dump());
+    auto d = Tokenizer::load(path, "");
+    QVERIFY2(d.ok(), d.ok() ? "" : d.error().c_str());
+    const Tokenizer &nfd = *d.value();
+    struct Case {
+        const char *in, *nfc, *nfd;
+    };
+    const std::vector<Case> cases = {
+        {"plain ascii", "plain ascii", "plain ascii"},
+        {"e\xCC\x81", "\xC3\xA9", "e\xCC\x81"},                                  // e + U+0301 -> U+00E9
+        {"\xE2\x84\xAB", "\xC3\x85", "A\xCC\x8A"},                               // U+212B ANGSTROM SIGN
+        {"\xE2\x84\xAA", "K", "K"},                                              // U+212A KELVIN SIGN
+        {"\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8", "\xEA\xB0\x81", "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8"}, // Hangul L V T
+        {"\xEA\xB0\x80\xE1\x86\xA8", "\xEA\xB0\x81", "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8"}, // LV + T
+        {"a\xCC\x81\xCC\xA8", "\xC4\x85\xCC\x81", "a\xCC\xA8\xCC\x81"},           // reordered, then ą + acute
+        {"\xCD\x84", "\xCC\x88\xCC\x81", "\xCC\x88\xCC\x81"},                    // U+0344: non-starter decomposition
+        {"\xE0\xA5\x98", "\xE0\xA4\x95\xE0\xA4\xBC", "\xE0\xA4\x95\xE0\xA4\xBC"}, // U+0958: composition exclusion
+        {"\xE1\xB8\x8A\xCC\xA3", "\xE1\xB8\x8C\xCC\x87", "D\xCC\xA3\xCC\x87"},   // Ḋ + dot below -> Ḍ + dot above
+        {"\xEF\xA4\x80", "\xE8\xB1\x88", "\xE8\xB1\x88"},                        // U+F900 CJK compatibility
+        {"\xCC\x81" "e", "\xCC\x81" "e", "\xCC\x81" "e"},                        // leading mark stays
+        {"Stra\xC3\x9F" "e \xE6\x97\xA5\xE6\x9C\xAC", "Stra\xC3\x9F" "e \xE6\x97\xA5\xE6\x9C\xAC",
+         "Stra\xC3\x9F" "e \xE6\x97\xA5\xE6\x9C\xAC"},
+    };
+    for (const Case &c : cases) {
+        QCOMPARE(nfc.decode(nfc.encode(c.in, false), false), std::string(c.nfc));
+        QCOMPARE(nfd.decode(nfd.encode(c.in, false), false), std::string(c.nfd));
+    }
+    // Invalid bytes pass through unchanged (decode turns them into U+FFFD) and block composition.
+    QCOMPARE(nfc.encode(std::string("e\xFF\xCC\x81", 4), false), (std::vector<int32_t>{'e', 0xFF, 0xCC, 0x81}));
+}
+
+void TestTokenizer::splitPreTokenizerBehaviors() {
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const std::string path = tmp.path().toStdString() + "/tokenizer.json";
+    // Merges join everything, so the tokens show exactly where the pre-tokenizer cut.
+    const json vocab = {{"a", 0}, {"b", 1}, {"-", 2}, {"a-", 3}, {"-b", 4}, {"a-b", 5}, {"--", 6}, {"a--", 7},
+                        {"a--b", 8}};
+    const json merges = json::array({"a -", "- b", "a- b", "- -", "a --", "a-- b"});
+    auto tokens = [&](const json &pre, const std::string &text) {
+        json root = {{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}}};
+        root["pre_tokenizer"] = pre;
+        writeFile(path, root.dump());
+        auto r = Tokenizer::load(path, "");
+        if (!r.ok())
+            return std::vector<std::string>{"load error: " + r.error()};
+        std::vector<std::string> out;
+        for (const int32_t id : r.value()->encode(text, false))
+            out.push_back(r.value()->tokenString(id));
+        return out;
+    };
+    using V = std::vector<std::string>;
+    auto split = [](const char *behavior, bool invert, json pattern = {{"String", "-"}}) {
+        return json{{"type", "Split"}, {"pattern", pattern}, {"behavior", behavior}, {"invert", invert}};
+    };
+    QCOMPARE(tokens(nullptr, "a-b"), V({"a-b"}));
+    QCOMPARE(tokens(split("Isolated", false), "a-b"), V({"a", "-", "b"}));
+    QCOMPARE(tokens(split("Removed", false), "a-b"), V({"a", "b"}));
+    QCOMPARE(tokens(split("MergedWithPrevious", false), "a-b"), V({"a-", "b"}));
+    QCOMPARE(tokens(split("MergedWithNext", false), "a-b"), V({"a", "-b"}));
+    QCOMPARE(tokens(split("Isolated", false), "a--b"), V({"a", "-", "-", "b"}));
+    QCOMPARE(tokens(split("Contiguous", false), "a--b"), V({"a", "--", "b"}));
+    QCOMPARE(tokens(split("MergedWithPrevious", false), "a--b"), V({"a-", "-", "b"}));
+    QCOMPARE(tokens(split("Removed", true), "a-b"), V({"-"}));
+    QCOMPARE(tokens(split("Removed", false, {{"Regex", "\\p{L}"}}), "a-b"), V({"-"}));
+    QCOMPARE(tokens(split("Removed", true, {{"Regex", "\\p{L}"}}), "a--b"), V({"a", "b"}));
+    // A Sequence runs the splits one after the other on every piece.
+    const json seq = {{"type", "Sequence"},
+                      {"pretokenizers", json::array({split("MergedWithNext", false), split("Removed", false, {{"Regex", "b"}})})}};
+    QCOMPARE(tokens(seq, "a-b-a"), V({"a", "-", "-", "a"}));
+}
+
+void TestTokenizer::encodeSpeed() {
+    const std::string dir = sharedPath("tokenizers/qwen2");
+    REQUIRE_DATA(dir + "/tokenizer.json");
+    const auto tok = loadOrNull(dir);
+    QVERIFY(tok);
+    std::string text;
+    const std::string para =
+        "The quick brown fox jumps over the lazy dog. It's 2024; prices rose 3.5% (see https://example.com/a?b=1).\n"
+        "def reverse(s: str) -> str:\n    return s[::-1]  # comment\n"
+        "\xE5\x8C\x97\xE4\xBA\xAC\xE6\x98\xAF\xE4\xB8\xAD\xE5\x9B\xBD\xE7\x9A\x84\xE9\xA6\x96\xE9\x83\xBD\xE3\x80\x82 "
+        "Caf\xC3\xA9 na\xC3\xAFve \xF0\x9F\x98\x80\n";
+    while (text.size() < 10 * 1024)
+        text += para;
+    text.resize(10 * 1024);
+    while ((static_cast<unsigned char>(text.back()) & 0xC0) == 0x80 || static_cast<unsigned char>(text.back()) >= 0xC0)
+        text.pop_back(); // do not end inside a character
+    std::size_t count = tok->encode(text, false).size();
+    QElapsedTimer timer;
+    timer.start();
+    const int reps = 20;
+    for (int i = 0; i < reps; ++i)
+        count = tok->encode(text, false).size();
+    const double ms = double(timer.nsecsElapsed()) / 1e6 / reps;
+    qInfo("qwen2 encode: %zu bytes -> %zu tokens in %.3f ms (%.1f MB/s)", text.size(), count, ms,
+          double(text.size()) / 1e3 / ms);
+    QVERIFY(count > 1000);
+    QVERIFY2(ms < 500.0, "encoding 10 KB takes far too long");
 }
 
 void TestTokenizer::mergesAsPairs() {
@@ -496,11 +772,11 @@ void TestTokenizer::errorUnsupportedComponents() {
         const char *expected;
     };
     const std::vector<Case> cases = {
-        {"normalizer", {{"type", "NFC"}}, "unsupported normalizer type 'NFC'"},
+        {"normalizer", {{"type", "NFKC"}}, "unsupported normalizer type 'NFKC'"},
         {"normalizer", {{"type", "Sequence"}, {"normalizers", json::array({{{"type", "Lowercase"}}})}},
          "unsupported normalizer type 'Lowercase'"},
-        {"pre_tokenizer", {{"type", "ByteLevel"}}, "unsupported pre_tokenizer type 'ByteLevel'"},
-        {"decoder", {{"type", "ByteLevel"}}, "unsupported decoder type 'ByteLevel'"},
+        {"pre_tokenizer", {{"type", "BertPreTokenizer"}}, "unsupported pre_tokenizer type 'BertPreTokenizer'"},
+        {"decoder", {{"type", "WordPiece"}}, "unsupported decoder type 'WordPiece'"},
         {"post_processor", {{"type", "Unknown"}}, "unsupported post_processor type 'Unknown'"},
     };
     for (const Case &c : cases) {
@@ -567,18 +843,22 @@ void TestTokenizer::errorWrongTypes() {
     QCOMPARE(ok.value()->encode("", true), std::vector<int32_t>{0}); // no post_processor: add_bos_token applies
 }
 
-void TestTokenizer::errorUnsupportedSharedTokenizers() {
-    // GPT-2 (ByteLevel) and Qwen2 (NFC + Split regex) are outside what this reader supports: clean errors.
-    const std::string gpt2 = sharedPath("tokenizers/gpt2/tokenizer.json");
-    const std::string qwen2 = sharedPath("tokenizers/qwen2/tokenizer.json");
-    REQUIRE_DATA(gpt2);
-    REQUIRE_DATA(qwen2);
-    auto g = Tokenizer::load(gpt2, "");
-    QVERIFY(!g.ok());
-    QVERIFY2(g.error().find("unsupported pre_tokenizer type 'ByteLevel'") != std::string::npos, g.error().c_str());
-    auto q = Tokenizer::load(qwen2, "");
-    QVERIFY(!q.ok());
-    QVERIFY2(q.error().find("unsupported normalizer type 'NFC'") != std::string::npos, q.error().c_str());
+void TestTokenizer::errorBadRegex() {
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    const std::string path = tmp.path().toStdString() + "/tokenizer.json";
+    json root = {{"model", {{"type", "BPE"}, {"vocab", {{"a", 0}}}, {"merges", json::array()}}}};
+    root["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "(ab"}}}, {"behavior", "Isolated"}};
+    writeFile(path, root.dump());
+    auto r = Tokenizer::load(path, "");
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().find("invalid regex") != std::string::npos && r.error().find("(ab") != std::string::npos,
+             r.error().c_str());
+    root["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "a"}}}, {"behavior", "Sideways"}};
+    writeFile(path, root.dump());
+    auto b = Tokenizer::load(path, "");
+    QVERIFY(!b.ok());
+    QVERIFY2(b.error().find("unsupported Split behavior 'Sideways'") != std::string::npos, b.error().c_str());
 }
 
 void TestTokenizer::invalidUtf8Input() {

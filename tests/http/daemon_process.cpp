@@ -36,7 +36,7 @@ bool DaemonProcess::start(const QString &configDir, const QStringList &extra, co
         return false;
     if (!waitForLog(QStringLiteral("listening on")))
         return false;
-    const auto m = QRegularExpression(QStringLiteral("listening on http://[^:]+:(\\d+)")).match(output_);
+    const auto m = QRegularExpression(QStringLiteral("listening on https?://[^:]+:(\\d+)")).match(output_);
     port_ = quint16(m.captured(1).toUInt());
     return port_ != 0;
 }

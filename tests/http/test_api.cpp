@@ -118,6 +118,87 @@ private Q_SLOTS:
         QVERIFY(!def.json().value("reply").toString().isEmpty());
     }
 
+    void chatOptions()
+    {
+        // model: the loaded one is accepted, another is 404.
+        auto ok = daemon.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 3}, {"model", "stories260K"}}, bearer());
+        QCOMPARE(ok.status, 200);
+        auto other = daemon.postJson("/api/v1/chat", {{"message", "hi"}, {"model", "llama-70b"}}, bearer());
+        QCOMPARE(other.status, 404);
+        QCOMPARE(other.errorCode(), QStringLiteral("model_not_found"));
+        QCOMPARE(other.json().value("error").toObject().value("param").toString(), QStringLiteral("model"));
+        // stop strings end the reply before them.
+        auto stop = daemon.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 30}, {"stop", "girl"}}, bearer());
+        QCOMPARE(stop.json().value("reply").toString(), QStringLiteral(", there was a little "));
+        QCOMPARE(stop.json().value("finish_reason").toString(), QStringLiteral("stop"));
+    }
+
+    void conversations()
+    {
+        auto first = daemon.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 6}}, bearer());
+        QCOMPARE(first.status, 200);
+        const QString id = first.json().value("conversation_id").toString();
+        QVERIFY(id.startsWith("conv_"));
+        auto second = daemon.postJson("/api/v1/chat", {{"message", "The end"}, {"max_tokens", 6}, {"conversation_id", id}}, bearer());
+        QCOMPARE(second.status, 200);
+        QCOMPARE(second.json().value("conversation_id").toString(), id);
+        // The history is part of the prompt: more prompt tokens than the message alone.
+        auto alone = daemon.postJson("/api/v1/chat", {{"message", "The end"}, {"max_tokens", 6}}, bearer());
+        QVERIFY(alone.json().value("conversation_id").toString() != id);
+        QVERIFY(second.json().value("usage").toObject().value("prompt_tokens").toInt() >
+                alone.json().value("usage").toObject().value("prompt_tokens").toInt() + 6);
+        // Unknown ids, and another user's conversation, are not found.
+        auto unknown = daemon.postJson("/api/v1/chat", {{"message", "x"}, {"conversation_id", "conv_nope"}}, bearer());
+        QCOMPARE(unknown.status, 404);
+        QCOMPARE(unknown.errorCode(), QStringLiteral("conversation_not_found"));
+        auto bob = daemon.postJson("/admin/token", {{"username", "bob"}}, {{"X-API-Key", adminKey}});
+        auto stolen = daemon.postJson("/api/v1/chat", {{"message", "x"}, {"conversation_id", id}},
+                                      {{"Authorization", "Bearer " + bob.json().value("token").toString().toLatin1()}});
+        QCOMPARE(stolen.status, 404);
+        QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "x"}, {"conversation_id", 5}}, bearer()).status, 400);
+    }
+
+    void chatStreaming()
+    {
+        QNetworkAccessManager nam;
+        QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/chat").arg(daemon.port())));
+        req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+        req.setRawHeader("Authorization", "Bearer " + token);
+        QNetworkReply *reply = nam.post(req, R"({"message":"Tom and his dog","max_tokens":30,"stream":true})");
+        QByteArray all;
+        int reads = 0;
+        QObject::connect(reply, &QNetworkReply::readyRead, [&] {
+            all += reply->readAll();
+            ++reads;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 20000);
+        all += reply->readAll();
+        QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+        QVERIFY(reply->header(QNetworkRequest::ContentTypeHeader).toString().startsWith("text/event-stream"));
+        QString streamed;
+        QJsonObject final;
+        int deltas = 0;
+        const QList<QByteArray> events = all.split('\n');
+        QVERIFY(all.trimmed().endsWith("data: [DONE]"));
+        for (const QByteArray &line : events) {
+            if (!line.startsWith("data: ") || line == "data: [DONE]")
+                continue;
+            const QJsonObject e = QJsonDocument::fromJson(line.mid(6)).object();
+            if (e.contains("delta")) {
+                streamed += e.value("delta").toString();
+                ++deltas;
+            } else if (e.value("done").toBool()) {
+                final = e;
+            }
+        }
+        QVERIFY(deltas > 3);
+        QCOMPARE(streamed, final.value("reply").toString());
+        QVERIFY(final.value("usage").toObject().value("completion_tokens").toInt() > 0);
+        auto plain = daemon.postJson("/api/v1/chat", {{"message", "Tom and his dog"}, {"max_tokens", 30}}, bearer());
+        QCOMPARE(streamed, plain.json().value("reply").toString());
+        reply->deleteLater();
+    }
+
     void authFailures()
     {
         QCOMPARE(daemon.postJson("/admin/token", {{"username", "x"}}).status, 401);

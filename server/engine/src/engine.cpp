@@ -11,6 +11,7 @@
 #include "model_config.h"
 #include "safetensors.h"
 #include "sampler.h"
+#include "stop_matcher.h"
 
 namespace smartbot::engine {
 
@@ -145,47 +146,75 @@ Result<GenerationResult> Engine::generate(const std::vector<int32_t> &promptIds,
     out.promptIds = promptIds;
     // Positions available: the prompt plus generated tokens fed back (the last one is never fed).
     const int64_t maxNew = std::min<int64_t>(params.maxTokens, ctx - int64_t(promptIds.size()) + 1);
+    out.finish = FinishReason::Length;
+    if (maxNew == 0)
+        return out;
     KvCache cache = d.model->newCache(std::min<int64_t>(ctx, int64_t(promptIds.size()) + maxNew));
-    Sampler sampler(params);
+    Sampler sampler(params, promptIds);
     Tokenizer::StreamDecoder stream(*d.tokenizer);
+    StopMatcher stops(params.stop);
+    bool cancelled = false;
+    // Releases final text to the result and the callback.
+    auto release = [&](int32_t id, const std::string &text) {
+        if (text.empty())
+            return;
+        out.text += text;
+        if (onToken && !cancelled && !onToken(id, text))
+            cancelled = true;
+    };
 
     using clock = std::chrono::steady_clock;
-    auto t0 = clock::now();
-    if (maxNew == 0) {
-        out.finish = FinishReason::Length;
-        return out;
-    }
+    const auto t0 = clock::now();
     torch::Tensor logits = d.model->forward(promptIds.data(), int64_t(promptIds.size()), cache);
-    auto t1 = clock::now();
+    const auto t1 = clock::now();
     out.prefillSeconds = std::chrono::duration<double>(t1 - t0).count();
-    out.finish = FinishReason::Length;
     for (int64_t step = 0; step < maxNew; ++step) {
         const int32_t next = sampler.sample(logits.data_ptr<float>(), logits.size(-1));
         if (d.isStop(next)) {
             out.finish = FinishReason::Stop;
             break;
         }
+        sampler.accept(next);
         out.ids.push_back(next);
-        std::string piece = stream.push(next);
-        out.text += piece;
-        if (onToken && !onToken(next, piece)) {
+        auto [text, hit] = stops.push(stream.push(next));
+        release(next, text);
+        if (hit || cancelled) {
             out.finish = FinishReason::Stop;
             break;
         }
         if (step + 1 < maxNew)
-            logits = d.model->forward(&next, 1, cache);
+            logits = d.model->step(next, cache);
     }
-    std::string tail = stream.flush();
-    if (!tail.empty()) {
-        out.text += tail;
-        if (onToken)
-            onToken(-1, tail);
+    if (!stops.stopped()) {
+        auto [text, hit] = stops.push(stream.flush());
+        release(-1, text);
+        if (hit)
+            out.finish = FinishReason::Stop;
+        if (!hit)
+            release(-1, stops.flush());
     }
     out.decodeSeconds = std::chrono::duration<double>(clock::now() - t1).count();
     return out;
 }
 
-Result<std::vector<std::vector<float>>> Engine::logits(const std::vector<int32_t> &ids)
+Result<std::vector<int32_t>> Engine::encodeChat(const std::vector<std::pair<std::string, std::string>> &messages) const
+{
+    if (messages.empty())
+        return makeError("messages must not be empty");
+    std::string prompt;
+    for (const auto &[role, content] : messages) {
+        if (role != "system" && role != "user" && role != "assistant")
+            return makeError("unknown message role '" + role + "' (use system, user or assistant)");
+        if (content.empty())
+            continue;
+        if (!prompt.empty())
+            prompt += "\n\n";
+        prompt += content;
+    }
+    return d_->tokenizer->encode(prompt, true);
+}
+
+Result<std::vector<std::vector<float>>> Engine::logits(const std::vector<int32_t> &ids, bool incremental)
 {
     Impl &d = *d_;
     if (ids.empty() || int64_t(ids.size()) > d.config.maxPositions)
@@ -195,12 +224,20 @@ Result<std::vector<std::vector<float>>> Engine::logits(const std::vector<int32_t
             return makeError("token id " + std::to_string(id) + " is outside the vocabulary");
     torch::InferenceMode guard;
     KvCache cache = d.model->newCache(int64_t(ids.size()));
-    auto t = d.model->forward(ids.data(), int64_t(ids.size()), cache, /*allLogits=*/true);
-    std::vector<std::vector<float>> rows(ids.size());
-    for (size_t i = 0; i < ids.size(); ++i) {
-        const float *p = t[int64_t(i)].data_ptr<float>();
-        rows[i].assign(p, p + t.size(1));
+    std::vector<std::vector<float>> rows;
+    auto take = [&rows](const torch::Tensor &t) {
+        for (int64_t i = 0; i < t.size(0); ++i) {
+            const float *p = t[i].data_ptr<float>();
+            rows.emplace_back(p, p + t.size(1));
+        }
+    };
+    if (!incremental) {
+        take(d.model->forward(ids.data(), int64_t(ids.size()), cache, /*allLogits=*/true));
+        return rows;
     }
+    take(d.model->forward(ids.data(), 1, cache));
+    for (size_t i = 1; i < ids.size(); ++i)
+        take(d.model->step(ids[i], cache));
     return rows;
 }
 

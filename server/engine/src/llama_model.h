@@ -33,6 +33,8 @@ public:
     // Runs ids (appended at cache.length) through the model; returns float32 logits on the CPU,
     // [n, vocab] when allLogits, else [1, vocab] for the last position.
     torch::Tensor forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits = false) const;
+    // One decode step, dispatching to the fused CPU kernel when it applies (float32 on the CPU), else forward().
+    torch::Tensor step(int32_t id, KvCache &cache) const;
 
 private:
     struct Layer {
@@ -41,6 +43,8 @@ private:
     LlamaModel() = default;
     torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const;
     torch::Tensor rope(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) const;
+    // llama_decode_cpu.cpp: the single-token forward pass in plain loops over the weights (no per-op dispatch).
+    torch::Tensor stepCpu(int32_t id, KvCache &cache) const;
 
     ModelConfig config_;
     torch::Device device_{torch::kCPU};

@@ -14,13 +14,71 @@ int32_t argmax(const float *logits, int64_t n)
     return int32_t(best);
 }
 
-Sampler::Sampler(const GenerationParams &params) : params_(params), rng_(params.seed) {}
+Sampler::Sampler(const GenerationParams &params, const std::vector<int32_t> &promptIds)
+    : params_(params), rng_(params.seed)
+{
+    if (params_.repetitionPenalty != 1.0f)
+        seen_ = promptIds;
+}
+
+bool Sampler::penalised() const
+{
+    return params_.presencePenalty != 0.0f || params_.frequencyPenalty != 0.0f || params_.repetitionPenalty != 1.0f;
+}
+
+void Sampler::accept(int32_t id)
+{
+    if (!penalised() || id < 0)
+        return;
+    if (size_t(id) >= generatedCount_.size())
+        generatedCount_.resize(size_t(id) + 1, 0);
+    if (generatedCount_[size_t(id)]++ == 0 && params_.repetitionPenalty != 1.0f)
+        seen_.push_back(id);
+}
 
 int32_t Sampler::sample(const float *logits, int64_t vocab)
 {
+    if (penalised()) {
+        adjusted_.assign(logits, logits + vocab);
+        const float rp = params_.repetitionPenalty;
+        if (rp != 1.0f) {
+            std::vector<bool> done(size_t(vocab), false);
+            for (int32_t id : seen_) {
+                if (id < 0 || id >= vocab || done[size_t(id)])
+                    continue;
+                done[size_t(id)] = true;
+                float &l = adjusted_[size_t(id)];
+                l = l > 0 ? l / rp : l * rp;
+            }
+        }
+        for (size_t id = 0; id < generatedCount_.size() && id < size_t(vocab); ++id) {
+            const int32_t n = generatedCount_[id];
+            if (n > 0)
+                adjusted_[id] -= params_.frequencyPenalty * float(n) + params_.presencePenalty;
+        }
+        logits = adjusted_.data();
+    }
     if (params_.temperature <= 0.0f || params_.topK == 1)
         return argmax(logits, vocab);
 
+    // Plain temperature sampling needs no ordering: draw straight from the softmax.
+    if (params_.topK <= 0 && !(params_.topP > 0.0f && params_.topP < 1.0f)) {
+        const float maxLogit = *std::max_element(logits, logits + vocab);
+        scratch_.resize(size_t(vocab));
+        double sum = 0;
+        for (int64_t i = 0; i < vocab; ++i) {
+            const float p = float(std::exp(double(logits[i] - maxLogit) / double(params_.temperature)));
+            scratch_[size_t(i)] = {p, int32_t(i)};
+            sum += double(p);
+        }
+        double r = std::uniform_real_distribution<double>(0.0, sum)(rng_);
+        for (const auto &[p, id] : scratch_) {
+            r -= double(p);
+            if (r <= 0)
+                return id;
+        }
+        return scratch_.back().second;
+    }
     // Candidates: top-k (or all), sorted by logit, descending.
     scratch_.resize(size_t(vocab));
     for (int64_t i = 0; i < vocab; ++i)

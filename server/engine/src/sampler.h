@@ -11,13 +11,20 @@ namespace smartbot::engine {
 
 class Sampler {
 public:
-    explicit Sampler(const GenerationParams &params);
+    // promptIds feed the repetition penalty.
+    Sampler(const GenerationParams &params, const std::vector<int32_t> &promptIds);
     int32_t sample(const float *logits, int64_t vocab);
+    // Records a chosen token (for the penalties).
+    void accept(int32_t id);
 
 private:
+    bool penalised() const;
     GenerationParams params_;
     std::mt19937_64 rng_;
     std::vector<std::pair<float, int32_t>> scratch_;
+    std::vector<float> adjusted_;
+    std::vector<int32_t> generatedCount_; // per token id, grown on demand
+    std::vector<int32_t> seen_;           // ids in prompt + generated (for the repetition penalty)
 };
 
 int32_t argmax(const float *logits, int64_t n);

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "tokenizer_added.h"
 #include "tokenizer_bpe.h"
@@ -132,6 +132,10 @@ void Tokenizer::Impl::build(const json &root, const json *config) {
             idToToken[static_cast<std::size_t>(id)] = tok;
         }
     }
+    std::unordered_set<std::string> specialContents;
+    for (const AddedToken &t : added)
+        if (t.special)
+            specialContents.insert(t.content);
     for (const AddedToken &t : added) {
         // HF (0.23) reports and decodes a normalized added token as its normalized content, and its
         // skip_special_tokens test looks that string up among the special contents: a special token whose
@@ -141,9 +145,8 @@ void Tokenizer::Impl::build(const json &root, const json *config) {
         uint8_t flags = kValid;
         if (t.special)
             flags |= kSpecial;
-        for (const AddedToken &other : added)
-            if (other.special && other.content == token)
-                flags |= kSkippable;
+        if (specialContents.count(token))
+            flags |= kSkippable;
         idFlags[static_cast<std::size_t>(t.id)] = flags;
     }
     for (const AddedToken &t : added) {

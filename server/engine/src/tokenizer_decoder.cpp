@@ -1,5 +1,6 @@
 #include "tokenizer_decoder.h"
 
+#include "tokenizer_bytelevel.h"
 #include "tokenizer_utf8.h"
 
 namespace smartbot::engine::tokenizer_detail {
@@ -113,6 +114,10 @@ void DecoderPipeline::parse(const json &j, const std::string &where, bool &fused
         } else {
             step.prependNever = !boolField(j, "add_prefix_space", where, true);
         }
+    } else if (type == "ByteLevel") {
+        // Joins all tokens into one byte string (what follows sees a single growing token).
+        step.kind = Kind::ByteLevel;
+        fused = true;
     } else {
         fail("unsupported decoder type '" + type + "'");
     }
@@ -158,6 +163,7 @@ bool DecoderPipeline::onlyBuffersBytes(std::string_view token) const {
             return byteTokenValue(t) >= 0;
         case Kind::Fuse:
         case Kind::Metaspace: // stateful: its first-token flag may change
+        case Kind::ByteLevel:
             return false;
         }
     }
@@ -253,6 +259,18 @@ void DecoderPipeline::feedFrom(State &state, std::size_t i, std::string token, s
                     return;
             }
             break;
+        case Kind::ByteLevel: {
+            // Bytes accumulate; complete characters (and ill-formed parts, as U+FFFD) go on, an unfinished
+            // character waits for the next token. Identical to from_utf8_lossy over the whole sequence.
+            appendByteLevelBytes(ss.buf, token);
+            const std::size_t ready = ss.buf.size() - incompleteUtf8Tail(ss.buf);
+            if (ready == 0)
+                return;
+            token.clear();
+            appendUtf8Lossy(token, std::string_view(ss.buf).substr(0, ready));
+            ss.buf.erase(0, ready);
+            break;
+        }
         case Kind::Metaspace: {
             // After Fuse everything is token 0.
             const bool first = s.fused || !ss.started;
@@ -285,6 +303,11 @@ void DecoderPipeline::finish(State &state, std::string &out) const {
                 feedFrom(state, i + 1, std::move(text), out);
         } else if (s.kind == Kind::Replace && s.fused && !ss.buf.empty()) {
             std::string rest = std::move(ss.buf);
+            ss.buf.clear();
+            feedFrom(state, i + 1, std::move(rest), out);
+        } else if (s.kind == Kind::ByteLevel && !ss.buf.empty()) {
+            std::string rest;
+            appendUtf8Lossy(rest, ss.buf);
             ss.buf.clear();
             feedFrom(state, i + 1, std::move(rest), out);
         } else if (s.kind == Kind::Strip && s.fused) {

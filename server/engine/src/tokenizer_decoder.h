@@ -1,5 +1,5 @@
 // Internal: tokenizer.json "decoder" as a streaming pipeline.
-// Supported steps: Sequence, Replace (String), ByteFallback, Fuse, Strip, Metaspace; null joins with " ".
+// Supported steps: Sequence, Replace (String), ByteFallback, Fuse, Strip, Metaspace, ByteLevel; null joins with " ".
 // Each step consumes tokens one at a time and forwards final text only, so a whole-sequence decode and
 // an incremental (streaming) decode run the very same code and always agree.
 #pragma once
@@ -42,7 +42,7 @@ public:
     bool onlyBuffersBytes(std::string_view token) const;
 
 private:
-    enum class Kind { Replace, ByteFallback, Fuse, Strip, Metaspace };
+    enum class Kind { Replace, ByteFallback, Fuse, Strip, Metaspace, ByteLevel };
     struct Step {
         Kind kind = Kind::Fuse;
         bool fused = false;   // a Fuse came earlier: this step sees one growing token

@@ -1,5 +1,6 @@
 #include "tokenizer_normalizer.h"
 
+#include "tokenizer_unicode.h"
 #include "tokenizer_utf8.h"
 
 namespace smartbot::engine::tokenizer_detail {
@@ -34,6 +35,10 @@ void Normalizer::parse(const json &j, const std::string &where) {
         s.left = boolField(j, "strip_left", where, false);
         s.right = boolField(j, "strip_right", where, false);
         steps_.push_back(std::move(s));
+    } else if (type == "NFC") {
+        steps_.push_back(Step{Kind::Nfc, {}, {}});
+    } else if (type == "NFD") {
+        steps_.push_back(Step{Kind::Nfd, {}, {}});
     } else {
         fail("unsupported normalizer type '" + type + "'");
     }
@@ -56,6 +61,12 @@ std::string Normalizer::apply(std::string_view text) const {
                 s.resize(trailingWhitespaceStart(s));
             if (step.left)
                 s.erase(0, leadingWhitespaceLength(s));
+            break;
+        case Kind::Nfc:
+            s = toNfc(s);
+            break;
+        case Kind::Nfd:
+            s = toNfd(s);
             break;
         }
     }

@@ -1,4 +1,4 @@
-// Internal: tokenizer.json "normalizer" (Sequence, Prepend, Replace with a String pattern, Strip).
+// Internal: tokenizer.json "normalizer" (Sequence, Prepend, Replace with a String pattern, Strip, NFC, NFD).
 #pragma once
 
 #include <string>
@@ -18,7 +18,7 @@ public:
     std::string apply(std::string_view text) const;
 
 private:
-    enum class Kind { Prepend, Replace, Strip };
+    enum class Kind { Prepend, Replace, Strip, Nfc, Nfd };
     struct Step {
         Kind kind;
         std::string a; // Prepend: text; Replace: pattern

@@ -1,4 +1,5 @@
-// Internal: tokenizer.json "pre_tokenizer" (null, Metaspace, or a Sequence of Metaspace).
+// Internal: tokenizer.json "pre_tokenizer": null, or a Sequence of Metaspace, ByteLevel, Split and Digits.
+// Each step splits every current piece further (HF PreTokenizedString::split), dropping empty pieces.
 #pragma once
 
 #include <string>
@@ -6,6 +7,7 @@
 #include <vector>
 
 #include "tokenizer_json.h"
+#include "tokenizer_regex.h"
 
 namespace smartbot::engine::tokenizer_detail {
 
@@ -20,15 +22,31 @@ public:
     void split(std::string_view segment, bool atTextStart, std::vector<std::string> &words) const;
 
 private:
+    enum class Kind { Metaspace, ByteLevel, Split, Digits };
     enum class Prepend { Always, First, Never };
-    struct Metaspace {
-        std::string replacement;
-        Prepend prepend = Prepend::Always;
-        bool split = true;
+    enum class Behavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
+    struct Step {
+        Kind kind = Kind::Metaspace;
+        std::string replacement;           // Metaspace
+        Prepend prepend = Prepend::Always; // Metaspace
+        bool split = true;                 // Metaspace
+        bool addPrefixSpace = false;       // ByteLevel
+        bool useRegex = false;             // ByteLevel
+        Regex regex;                       // ByteLevel (use_regex), Split (Regex pattern), Digits
+        std::string literal;               // Split (String pattern); empty: regex
+        Behavior behavior = Behavior::Isolated; // Split, Digits
+        bool invert = false;               // Split
+    };
+    struct Piece {
+        std::string text;
+        bool atTextStart;
     };
     void parse(const json &j, const std::string &where);
+    static void parseMetaspace(const json &j, const std::string &where, Step &s);
+    void applyStep(const Step &step, Piece &piece, std::vector<Piece> &out) const;
+    static void splitByMatches(const Step &step, Piece &piece, std::vector<Piece> &out);
 
-    std::vector<Metaspace> steps_;
+    std::vector<Step> steps_;
 };
 
 } // namespace smartbot::engine::tokenizer_detail

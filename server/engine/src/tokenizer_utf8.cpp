@@ -170,6 +170,72 @@ std::size_t leadingWhitespaceLength(std::string_view s) {
     return pos;
 }
 
+namespace {
+
+// Number of bytes of the well-formed prefix of the sequence at s[pos] (stops at the first byte that cannot
+// continue it); `need` gets the full length the lead byte announces (0 for a byte that cannot start one).
+std::size_t wellFormedPrefix(std::string_view s, std::size_t pos, std::size_t &need) {
+    const auto b0 = static_cast<unsigned char>(s[pos]);
+    unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
+    if (b0 < 0x80) {
+        need = 1;
+        return 1;
+    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+        need = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+        need = 3;
+        if (b0 == 0xE0)
+            lo = 0xA0;
+        else if (b0 == 0xED)
+            hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+        need = 4;
+        if (b0 == 0xF0)
+            lo = 0x90;
+        else if (b0 == 0xF4)
+            hi = 0x8F;
+    } else {
+        need = 0;
+        return 1;
+    }
+    std::size_t n = 1;
+    while (n < need && pos + n < s.size()) {
+        const auto b = static_cast<unsigned char>(s[pos + n]);
+        if (b < (n == 1 ? lo : 0x80) || b > (n == 1 ? hi : 0xBF))
+            break;
+        ++n;
+    }
+    return n;
+}
+
+} // namespace
+
+void appendUtf8Lossy(std::string &out, std::string_view bytes) {
+    std::size_t pos = 0;
+    while (pos < bytes.size()) {
+        std::size_t need = 0;
+        const std::size_t n = wellFormedPrefix(bytes, pos, need);
+        if (n == need)
+            out.append(bytes.substr(pos, n));
+        else
+            out.append(kReplacementChar);
+        pos += n;
+    }
+}
+
+std::size_t incompleteUtf8Tail(std::string_view bytes) {
+    const std::size_t size = bytes.size();
+    for (std::size_t back = 1; back <= 3 && back <= size; ++back) {
+        const auto b = static_cast<unsigned char>(bytes[size - back]);
+        if ((b & 0xC0u) == 0x80u)
+            continue; // a continuation byte: look further back for the lead
+        std::size_t need = 0;
+        const std::size_t n = wellFormedPrefix(bytes, size - back, need);
+        return n == back && need > back ? back : 0;
+    }
+    return 0;
+}
+
 std::string replaceAll(std::string_view s, std::string_view from, std::string_view to) {
     std::string out;
     out.reserve(s.size() + s.size() / 4);

@@ -31,6 +31,13 @@ std::size_t leadingWhitespaceLength(std::string_view s);
 char32_t lastCodePoint(std::string_view s);
 char32_t firstCodePoint(std::string_view s);
 
+// Appends `bytes` with each ill-formed part replaced by U+FFFD, one per maximal subpart (Rust's
+// String::from_utf8_lossy, the Unicode "substitution of maximal subparts").
+void appendUtf8Lossy(std::string &out, std::string_view bytes);
+// Length of the tail of `bytes` that is a valid but unfinished UTF-8 sequence (0..3): more bytes could
+// still complete it, so a streaming decoder must hold it back.
+std::size_t incompleteUtf8Tail(std::string_view bytes);
+
 // Replaces every non-overlapping occurrence of `from` (non-empty) in s, scanning left to right.
 std::string replaceAll(std::string_view s, std::string_view from, std::string_view to);
 

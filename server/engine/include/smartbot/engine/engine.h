@@ -37,6 +37,10 @@ struct GenerationParams {
     int topK = 0;              // 0 = off
     float topP = 1.0f;         // 1 = off
     uint64_t seed = 0;         // used when temperature > 0
+    float presencePenalty = 0.0f;   // OpenAI semantics, over generated tokens: logit -= p * (count > 0)
+    float frequencyPenalty = 0.0f;  // logit -= f * count
+    float repetitionPenalty = 1.0f; // HF semantics over prompt + generated tokens (1 = off)
+    std::vector<std::string> stop;  // stop strings: generation ends before the first occurrence (not included)
 };
 
 enum class FinishReason { Stop, Length };
@@ -61,13 +65,20 @@ public:
     const ModelInfo &info() const;
     const Tokenizer &tokenizer() const;
 
-    // Called with each newly final piece of text; return false to cancel.
+    // Called with each newly final piece of text (never half a UTF-8 character, never part of a stop string);
+    // id is the token that completed the piece, or -1 for text released at the end. Return false to cancel.
     using TokenCallback = std::function<bool(int32_t id, const std::string &piece)>;
     Result<GenerationResult> generate(const std::vector<int32_t> &promptIds, const GenerationParams &params,
                                       const TokenCallback &onToken = {});
 
+    // The prompt ids for a conversation of (role, content) messages: the model's chat template when it has one,
+    // else the plain fallback for base models: the non-empty contents joined by blank lines, after BOS as
+    // tokenizer_config.json says. Errors: unknown role, empty conversation, template failure.
+    Result<std::vector<int32_t>> encodeChat(const std::vector<std::pair<std::string, std::string>> &messages) const;
+
     // Teacher-forced logits for ids (one row of vocabSize floats per position). For tests and tools.
-    Result<std::vector<std::vector<float>>> logits(const std::vector<int32_t> &ids);
+    // incremental: run the first id as a prompt, then one decode step per id (the KV-cache path generation uses).
+    Result<std::vector<std::vector<float>>> logits(const std::vector<int32_t> &ids, bool incremental = false);
 
 private:
     Engine();

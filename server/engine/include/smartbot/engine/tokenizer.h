@@ -1,5 +1,12 @@
 // Tokenizer: reads a Hugging Face tokenizer.json (+ optional tokenizer_config.json).
-// Supported: SentencePiece-style BPE with byte fallback (Llama-2 / stories260K / Phi-3 kind).
+// Supported: BPE models of two kinds:
+//  - SentencePiece style with byte fallback (Llama-2 / stories260K / Phi-3): normalizers Prepend, Replace, Strip;
+//    Metaspace pre-tokenizer; decoders Replace, ByteFallback, Fuse, Strip, Metaspace.
+//  - byte-level (GPT-2 / Qwen2 / Llama-3): normalizers NFC, NFD; pre-tokenizers ByteLevel, Split (PCRE2 regex or
+//    string; Isolated/Removed/MergedWithPrevious/MergedWithNext/Contiguous; invert), Digits, in any Sequence;
+//    decoder ByteLevel (invalid UTF-8 becomes U+FFFD per maximal subpart, like from_utf8_lossy).
+// Post-processors: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence.
+// Anything else is reported by load() as "unsupported ... type '...'".
 #pragma once
 
 #include <cstdint>

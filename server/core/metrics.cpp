@@ -1,0 +1,300 @@
+#include "core/metrics.h"
+
+#include <QFile>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace smartbot {
+
+namespace {
+
+// Request latency: 1 ms … 60 s (a chat completion can run for a minute).
+const std::vector<double> kRequestBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                          0.5,   1,      2.5,   5,    10,    30,   60};
+// Time to first token: prefill of a small model takes well under a millisecond.
+const std::vector<double> kFirstTokenBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                             0.1,    0.25,    0.5,    1,     2.5,    5,     10,   30,    60};
+// Inter-token latency: ~0.3 ms per token for a small model, seconds for a large one on a CPU.
+const std::vector<double> kInterTokenBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                             0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
+
+struct Histogram {
+    explicit Histogram(const std::vector<double> &b = {}) : bounds(&b), counts(b.size() + 1, 0) {}
+    void observe(double v)
+    {
+        size_t i = 0;
+        while (i < bounds->size() && v > (*bounds)[i])
+            ++i;
+        ++counts[i];
+        sum += v;
+        ++count;
+    }
+    const std::vector<double> *bounds;
+    std::vector<quint64> counts; // per bucket, not cumulative; the last one is +Inf
+    double sum = 0;
+    quint64 count = 0;
+};
+
+// Sample values: whole numbers as integers, others in the shortest round-trip form (fixed where readable:
+// 0.0001, 1795969412.04; else 1e-05),
+// +Inf/-Inf/NaN spelled as Prometheus reads them.
+QByteArray num(double v)
+{
+    if (std::isnan(v))
+        return QByteArrayLiteral("NaN");
+    if (std::isinf(v))
+        return v > 0 ? QByteArrayLiteral("+Inf") : QByteArrayLiteral("-Inf");
+    if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0)
+        return QByteArray::number(qint64(v));
+    std::array<char, 32> buf{};
+    const double a = std::fabs(v);
+    const auto format = a >= 1e-4 && a < 1e15 ? std::chars_format::fixed : std::chars_format::general;
+    const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), v, format);
+    return QByteArray(buf.data(), res.ptr - buf.data());
+}
+
+QByteArray num(quint64 v) { return QByteArray::number(v); }
+
+QByteArray escapeLabel(const QByteArray &v)
+{
+    QByteArray out;
+    out.reserve(v.size());
+    for (const char c : v) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+QByteArray label(const char *name, const QString &value)
+{
+    return QByteArray(name) + "=\"" + escapeLabel(value.toUtf8()) + '"';
+}
+
+void family(QByteArray &out, const QByteArray &name, const char *type, const char *help)
+{
+    out += "# HELP " + name + ' ' + help + '\n';
+    out += "# TYPE " + name + ' ' + type + '\n';
+}
+
+void sample(QByteArray &out, const QByteArray &name, const QByteArray &labels, const QByteArray &value)
+{
+    out += name;
+    if (!labels.isEmpty())
+        out += '{' + labels + '}';
+    out += ' ' + value + '\n';
+}
+
+// One histogram's series; labels are the series' own labels without "le".
+void histogramSamples(QByteArray &out, const QByteArray &base, const QByteArray &labels, const Histogram &h)
+{
+    const QByteArray prefix = labels.isEmpty() ? QByteArray() : labels + ',';
+    quint64 cumulative = 0;
+    for (size_t i = 0; i < h.counts.size(); ++i) {
+        cumulative += h.counts[i];
+        const QByteArray le = i < h.bounds->size() ? num((*h.bounds)[i]) : QByteArrayLiteral("+Inf");
+        sample(out, base + "_bucket", prefix + "le=\"" + le + '"', num(cumulative));
+    }
+    sample(out, base + "_sum", labels, num(h.sum));
+    sample(out, base + "_count", labels, num(h.count));
+}
+
+struct ProcessStats {
+    double residentBytes = -1, virtualBytes = -1, startTimeSeconds = -1, cpuSeconds = -1;
+};
+
+QList<QByteArray> readFields(const char *path)
+{
+    QFile f(QString::fromLatin1(path));
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return f.readAll().simplified().split(' ');
+}
+
+// Seconds since the epoch at which the kernel started this process (/proc/self/stat field 22 + btime).
+double processStartTime()
+{
+    QFile stat(QStringLiteral("/proc/self/stat"));
+    QFile proc(QStringLiteral("/proc/stat"));
+    if (!stat.open(QIODevice::ReadOnly) || !proc.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray s = stat.readAll();
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const QList<QByteArray> after = s.mid(s.lastIndexOf(')') + 2).simplified().split(' ');
+    const long ticks = sysconf(_SC_CLK_TCK);
+    if (after.size() < 20 || ticks <= 0)
+        return -1;
+    const double startTicks = after[19].toDouble(); // field 22 overall: the 20th after "pid (comm)"
+    for (const QByteArray &line : proc.readAll().split('\n'))
+        if (line.startsWith("btime "))
+            return line.mid(6).trimmed().toDouble() + startTicks / double(ticks);
+    return -1;
+}
+
+ProcessStats processStats()
+{
+    ProcessStats p;
+    const QList<QByteArray> statm = readFields("/proc/self/statm");
+    const long page = sysconf(_SC_PAGESIZE);
+    if (statm.size() >= 2 && page > 0) {
+        p.virtualBytes = statm[0].toDouble() * double(page);
+        p.residentBytes = statm[1].toDouble() * double(page);
+    }
+    rusage ru{};
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        p.cpuSeconds = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    static const double start = processStartTime();
+    p.startTimeSeconds = start;
+    return p;
+}
+
+} // namespace
+
+struct Metrics::Impl {
+    mutable std::mutex mutex;
+    std::map<std::pair<QString, int>, quint64> requests;   // (route, status) -> count
+    std::map<QString, Histogram> requestSeconds;            // route -> histogram
+    Histogram firstToken{kFirstTokenBuckets};
+    Histogram interToken{kInterTokenBuckets};
+    quint64 promptTokens = 0, generatedTokens = 0;
+    int queueDepth = 0, activeSequences = 0;
+    double modelLoadSeconds = 0;
+};
+
+Metrics &Metrics::instance()
+{
+    static Metrics *metrics = new Metrics(); // never destroyed: worker threads may still record at exit
+    return *metrics;
+}
+
+Metrics::Metrics() : d_(new Impl) { processStats(); /* pins the start time early */ }
+
+void Metrics::observeRequest(const QString &route, int status, double seconds)
+{
+    std::lock_guard lock(d_->mutex);
+    ++d_->requests[{route, status}];
+    auto it = d_->requestSeconds.try_emplace(route, kRequestBuckets).first;
+    it->second.observe(seconds);
+}
+
+void Metrics::observeTimeToFirstToken(double seconds)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->firstToken.observe(seconds);
+}
+
+void Metrics::observeInterTokenLatency(double seconds)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->interToken.observe(seconds);
+}
+
+void Metrics::addTokens(qint64 promptTokens, qint64 generatedTokens)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->promptTokens += quint64(std::max<qint64>(promptTokens, 0));
+    d_->generatedTokens += quint64(std::max<qint64>(generatedTokens, 0));
+}
+
+void Metrics::setQueueDepth(int n)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->queueDepth = n;
+}
+
+void Metrics::setActiveSequences(int n)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->activeSequences = n;
+}
+
+void Metrics::setModelLoadSeconds(double seconds)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->modelLoadSeconds = seconds;
+}
+
+void Metrics::resetForTests()
+{
+    std::lock_guard lock(d_->mutex);
+    Impl &d = *d_;
+    d.requests.clear();
+    d.requestSeconds.clear();
+    d.firstToken = Histogram(kFirstTokenBuckets);
+    d.interToken = Histogram(kInterTokenBuckets);
+    d.promptTokens = d.generatedTokens = 0;
+    d.queueDepth = d.activeSequences = 0;
+    d.modelLoadSeconds = 0;
+}
+
+QByteArray Metrics::render() const
+{
+    const ProcessStats proc = processStats();
+    QByteArray out;
+    out.reserve(8192);
+    std::lock_guard lock(d_->mutex);
+    const Impl &d = *d_;
+
+    family(out, "smartbot_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
+    for (const auto &[key, count] : d.requests)
+        sample(out, "smartbot_http_requests_total",
+               label("route", key.first) + ',' + label("status", QString::number(key.second)), num(count));
+
+    family(out, "smartbot_http_request_duration_seconds", "histogram",
+           "Time from the request's arrival to its response being written, by route.");
+    for (const auto &[route, h] : d.requestSeconds)
+        histogramSamples(out, "smartbot_http_request_duration_seconds", label("route", route), h);
+
+    family(out, "smartbot_time_to_first_token_seconds", "histogram",
+           "Time from a generation's start to its first generated token.");
+    histogramSamples(out, "smartbot_time_to_first_token_seconds", {}, d.firstToken);
+
+    family(out, "smartbot_inter_token_latency_seconds", "histogram", "Time between consecutive generated tokens.");
+    histogramSamples(out, "smartbot_inter_token_latency_seconds", {}, d.interToken);
+
+    family(out, "smartbot_prompt_tokens_total", "counter", "Prompt tokens processed.");
+    sample(out, "smartbot_prompt_tokens_total", {}, num(d.promptTokens));
+    family(out, "smartbot_generated_tokens_total", "counter", "Tokens generated.");
+    sample(out, "smartbot_generated_tokens_total", {}, num(d.generatedTokens));
+
+    family(out, "smartbot_queue_depth", "gauge", "Generation requests waiting for the inference worker.");
+    sample(out, "smartbot_queue_depth", {}, QByteArray::number(d.queueDepth));
+    family(out, "smartbot_active_sequences", "gauge", "Sequences being generated right now.");
+    sample(out, "smartbot_active_sequences", {}, QByteArray::number(d.activeSequences));
+    family(out, "smartbot_model_load_seconds", "gauge", "Time the loaded model took to load.");
+    sample(out, "smartbot_model_load_seconds", {}, num(d.modelLoadSeconds));
+
+    if (proc.residentBytes >= 0) {
+        family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+        sample(out, "process_resident_memory_bytes", {}, num(proc.residentBytes));
+        family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+        sample(out, "process_virtual_memory_bytes", {}, num(proc.virtualBytes));
+    }
+    if (proc.startTimeSeconds >= 0) {
+        family(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+        sample(out, "process_start_time_seconds", {}, num(proc.startTimeSeconds));
+    }
+    if (proc.cpuSeconds >= 0) {
+        family(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+        sample(out, "process_cpu_seconds_total", {}, num(proc.cpuSeconds));
+    }
+    return out;
+}
+
+} // namespace smartbot

@@ -1,0 +1,38 @@
+// Metrics: the process's Prometheus registry (counters, gauges, histograms) and its text exposition.
+// Thread-safe; one instance per process (Metrics::instance()), as Prometheus client libraries do.
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+namespace smartbot {
+
+class Metrics {
+public:
+    static Metrics &instance();
+    Metrics(const Metrics &) = delete;
+    Metrics &operator=(const Metrics &) = delete;
+
+    // HTTP: one call per answered request (route = the matched route pattern, or "unmatched").
+    void observeRequest(const QString &route, int status, double seconds);
+    // Generation.
+    void observeTimeToFirstToken(double seconds);
+    void observeInterTokenLatency(double seconds);
+    void addTokens(qint64 promptTokens, qint64 generatedTokens);
+    // Gauges.
+    void setQueueDepth(int n);
+    void setActiveSequences(int n);
+    void setModelLoadSeconds(double seconds);
+
+    // Prometheus text format 0.0.4 (includes process memory read at call time).
+    QByteArray render() const;
+
+    void resetForTests();
+
+private:
+    Metrics();
+    struct Impl;
+    Impl *d_;
+};
+
+} // namespace smartbot

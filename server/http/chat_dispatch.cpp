@@ -1,0 +1,54 @@
+#include "http/chat_dispatch.h"
+
+#include <QJsonObject>
+#include <QTcpSocket>
+
+namespace smartbot::http {
+
+std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJsonValue &model)
+{
+    if (!model.isUndefined() && !model.isNull() && !model.isString())
+        return badRequest(QStringLiteral("field 'model' must be a string"), QStringLiteral("invalid_request"),
+                          QStringLiteral("model"));
+    const auto state = ctx.worker->modelState();
+    if (state != InferenceWorker::ModelState::Ready) {
+        ApiError e{503, QStringLiteral("model_not_loaded"), QStringLiteral("no model is loaded")};
+        if (state == InferenceWorker::ModelState::Loading) {
+            e.message = QStringLiteral("the model is still loading");
+            e.retryAfterSeconds = 1;
+        }
+        return e;
+    }
+    const QString loaded = QString::fromStdString(ctx.worker->modelInfo().name);
+    if (model.isString() && model.toString() != loaded) {
+        ApiError e{404, QStringLiteral("model_not_found"),
+                   QStringLiteral("model '%1' is not available (loaded: %2)").arg(model.toString(), loaded)};
+        e.param = QStringLiteral("model");
+        return e;
+    }
+    return std::nullopt;
+}
+
+void dispatch(const RouteContext &ctx, InferenceWorker::Request &&job, QTcpSocket *socket,
+              const std::shared_ptr<SseStream> &stream, std::function<void(const InferenceWorker::Reply &)> done)
+{
+    auto cancelled = std::make_shared<std::atomic_bool>(false);
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, [cancelled] { cancelled->store(true); });
+    if (!ctx.worker->submit(std::move(job), socket, std::move(done), cancelled)) {
+        ApiError e{503, QStringLiteral("busy"), QStringLiteral("the server is busy; try again shortly")};
+        e.retryAfterSeconds = 1;
+        writeError(stream->responder(), e);
+    }
+}
+
+void failStream(SseStream &stream, const InferenceWorker::Reply &reply)
+{
+    if (!stream.begun())
+        return writeError(stream.responder(), {reply.status, reply.errorCode, reply.error});
+    stream.send({{QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), reply.errorCode},
+                                                       {QStringLiteral("message"), reply.error}}}});
+    stream.sendRaw("[DONE]");
+    stream.end();
+}
+
+} // namespace smartbot::http

@@ -1,0 +1,68 @@
+// ConnectionGuard: watches one connection beneath QHttpServer (which has no limits or timeouts of its own).
+// It sees every request byte (decrypted, on a TLS port) before the HTTP layer reads it and every response byte as
+// it is written, and enforces:
+//   - a head over max_header_bytes -> 431, a Content-Length over max_body_bytes -> 413, chunked bodies -> 411;
+//   - request_timeout_s: a request (head + body) must arrive completely once it has started -> 408, then close;
+//     on a TLS port the handshake must finish in the same time, or the connection is dropped;
+//   - idle_timeout_s: with no request in progress, a connection with no traffic either way is closed.
+// A request whose reply is still being produced (queued or running inference, an SSE stream) is in progress: neither
+// timer runs for it. Answers it gives itself are marked on the socket so that the HTTP layer does not answer again.
+#pragma once
+
+#include <QObject>
+#include <QTcpSocket>
+#include <QTimer>
+
+#include "http/response_tracker.h"
+
+namespace smartbot::http {
+
+struct ApiError;
+
+struct ConnectionLimits {
+    qint64 maxBodyBytes = 1024 * 1024;
+    int maxHeaderBytes = 16 * 1024;
+    int requestTimeoutMs = 30 * 1000;
+    int idleTimeoutMs = 60 * 1000;
+    int maxConnections = 512;
+};
+
+class ConnectionGuard : public QObject {
+    Q_OBJECT
+public:
+    // Becomes a child of socket. tlsHandshake: the socket is still in its TLS handshake (see handshakeDone()).
+    ConnectionGuard(QTcpSocket *socket, const ConnectionLimits &limits, bool tlsHandshake);
+
+    void handshakeDone();
+    // Called with every byte written to the socket (before it is sent).
+    void onWritten(const char *data, qint64 size);
+    // A request has been received whose response is not completely written yet, or bytes still wait to be sent.
+    bool responsePending() const;
+    // Closes the connection once what is written has been sent.
+    void closeGracefully();
+
+    static bool isRejected(const QTcpSocket *socket);
+
+private:
+    void onReadyRead();
+    bool checkHead(const QByteArray &head);
+    void requestComplete();
+    void reject(const ApiError &e);
+    void updateTimers(bool activity);
+    void onRequestTimeout();
+    void onIdleTimeout();
+    bool awaitingResponse() const;
+
+    QTcpSocket *socket_;
+    ConnectionLimits limits_;
+    QTimer requestTimer_, idleTimer_;
+    ResponseTracker responses_;
+    QByteArray head_;
+    qint64 bodyRemaining_ = 0;
+    quint64 requestsReceived_ = 0;
+    bool receiving_ = false;   // a request has started arriving and is not complete
+    bool handshaking_ = false;
+    bool closing_ = false;
+};
+
+} // namespace smartbot::http

@@ -1,0 +1,120 @@
+#include "http/request_helpers.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <cmath>
+
+#include "core/secret_files.h"
+
+namespace smartbot::http {
+
+std::optional<ApiError> jsonBody(const QHttpServerRequest &request, QJsonObject &out)
+{
+    const QByteArray type = request.value("Content-Type").toLower();
+    if (!type.startsWith("application/json"))
+        return ApiError{415, QStringLiteral("unsupported_media_type"),
+                        QStringLiteral("Content-Type must be application/json")};
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(request.body(), &err);
+    if (err.error != QJsonParseError::NoError)
+        return badRequest(QStringLiteral("malformed JSON at offset %1: %2").arg(err.offset).arg(err.errorString()),
+                          QStringLiteral("invalid_json"));
+    if (!doc.isObject())
+        return badRequest(QStringLiteral("request body must be a JSON object"), QStringLiteral("invalid_json"));
+    out = doc.object();
+    return std::nullopt;
+}
+
+std::optional<ApiError> number(const QJsonObject &o, const QString &field, double lo, double hi, bool integral,
+                               double &out)
+{
+    const QJsonValue v = o.value(field);
+    if (v.isUndefined() || v.isNull())
+        return std::nullopt;
+    const double d = v.toDouble(std::nan(""));
+    if (!v.isDouble() || std::isnan(d) || d < lo || d > hi || (integral && d != std::floor(d)))
+        return badRequest(QStringLiteral("field '%1' must be %2 from %3 to %4")
+                              .arg(field, integral ? QStringLiteral("a whole number") : QStringLiteral("a number"))
+                              .arg(lo)
+                              .arg(hi),
+                          QStringLiteral("invalid_request"), field);
+    out = d;
+    return std::nullopt;
+}
+
+QByteArray bearerToken(const QHttpServerRequest &request)
+{
+    const QByteArray auth = request.value("Authorization");
+    if (!auth.left(7).toLower().startsWith("bearer "))
+        return {};
+    return auth.mid(7).trimmed();
+}
+
+bool adminKeyValid(const QHttpServerRequest &request, const QByteArray &expectedHash)
+{
+    const QByteArray key = request.value("X-API-Key");
+    return !key.isEmpty() && constantTimeEquals(sha256(key), expectedHash);
+}
+
+std::optional<ApiError> checkBearer(const QHttpServerRequest &request, const TokenService &tokens, QString *subject)
+{
+    const QByteArray token = bearerToken(request);
+    if (token.isEmpty())
+        return unauthorized(QStringLiteral("missing Authorization: Bearer <token>"));
+    auto claims = tokens.verify(token);
+    if (!claims)
+        return unauthorized(QString::fromStdString(claims.error()));
+    if (subject)
+        *subject = claims->subject;
+    return std::nullopt;
+}
+
+std::optional<ApiError> parseSampling(const QJsonObject &body, const ServerConfig &config, double defaultTemperature,
+                                      engine::GenerationParams &out)
+{
+    double maxTokens = config.maxTokens, temperature = defaultTemperature, topP = 1, topK = 0, seed = 0;
+    double presence = 0, frequency = 0, repetition = 1;
+    const QString maxField = body.contains(QStringLiteral("max_completion_tokens")) ? QStringLiteral("max_completion_tokens")
+                                                                                    : QStringLiteral("max_tokens");
+    for (auto e : {number(body, maxField, 1, config.maxTokensLimit, true, maxTokens),
+                   number(body, QStringLiteral("temperature"), 0, 2, false, temperature),
+                   number(body, QStringLiteral("top_p"), 0.0001, 1, false, topP),
+                   number(body, QStringLiteral("top_k"), 0, 1e6, true, topK),
+                   number(body, QStringLiteral("seed"), 0, 9007199254740991.0, true, seed),
+                   number(body, QStringLiteral("presence_penalty"), -2, 2, false, presence),
+                   number(body, QStringLiteral("frequency_penalty"), -2, 2, false, frequency),
+                   number(body, QStringLiteral("repetition_penalty"), 0.01, 10, false, repetition)})
+        if (e)
+            return e;
+    out.maxTokens = int(maxTokens);
+    out.temperature = float(temperature);
+    out.topP = float(topP);
+    out.topK = int(topK);
+    out.seed = uint64_t(seed);
+    out.presencePenalty = float(presence);
+    out.frequencyPenalty = float(frequency);
+    out.repetitionPenalty = float(repetition);
+
+    const QJsonValue stop = body.value(QStringLiteral("stop"));
+    const auto stopError = badRequest(QStringLiteral("field 'stop' must be a string or a list of up to 4 non-empty strings"),
+                                      QStringLiteral("invalid_request"), QStringLiteral("stop"));
+    if (stop.isString()) {
+        if (stop.toString().isEmpty())
+            return stopError;
+        out.stop = {stop.toString().toStdString()};
+    } else if (stop.isArray()) {
+        const QJsonArray a = stop.toArray();
+        if (a.size() > 4)
+            return stopError;
+        for (const auto &v : a) {
+            if (!v.isString() || v.toString().isEmpty())
+                return stopError;
+            out.stop.push_back(v.toString().toStdString());
+        }
+    } else if (!stop.isUndefined() && !stop.isNull()) {
+        return stopError;
+    }
+    return std::nullopt;
+}
+
+} // namespace smartbot::http

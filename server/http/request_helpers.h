@@ -1,0 +1,36 @@
+// Shared request checks for the route handlers: JSON bodies, typed fields, credentials.
+#pragma once
+
+#include <QByteArray>
+#include <QHttpServerRequest>
+#include <QJsonObject>
+#include <optional>
+
+#include "core/server_config.h"
+#include "core/token_service.h"
+#include "http/api_error.h"
+#include "smartbot/engine/engine.h"
+
+namespace smartbot::http {
+
+// Parses a JSON object body; checks the content type first (415), then the syntax (400).
+std::optional<ApiError> jsonBody(const QHttpServerRequest &request, QJsonObject &out);
+// Optional numeric field within [lo, hi]; integral when asked. The error names the field.
+std::optional<ApiError> number(const QJsonObject &o, const QString &field, double lo, double hi, bool integral,
+                               double &out);
+// The token of "Authorization: Bearer <token>", or empty.
+QByteArray bearerToken(const QHttpServerRequest &request);
+// True when X-API-Key hashes to expectedHash (constant-time comparison).
+bool adminKeyValid(const QHttpServerRequest &request, const QByteArray &expectedHash);
+
+// Checks "Authorization: Bearer <JWT>" (401 when missing or invalid).
+// subject, when given, receives the token's subject.
+std::optional<ApiError> checkBearer(const QHttpServerRequest &request, const TokenService &tokens,
+                                    QString *subject = nullptr);
+
+// Sampling fields shared by the chat routes: max_tokens / max_completion_tokens, temperature, top_p, top_k,
+// seed, presence_penalty, frequency_penalty, repetition_penalty, stop (a string or up to 4 strings).
+std::optional<ApiError> parseSampling(const QJsonObject &body, const ServerConfig &config, double defaultTemperature,
+                                      engine::GenerationParams &out);
+
+} // namespace smartbot::http

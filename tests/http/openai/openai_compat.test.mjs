@@ -1,0 +1,118 @@
+// The official OpenAI Node client (v7) against a live smartbotd: SMARTBOT_URL, SMARTBOT_TOKEN, SMARTBOT_MODEL.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+
+const baseURL = `${process.env.SMARTBOT_URL}/v1`;
+const model = process.env.SMARTBOT_MODEL;
+const client = new OpenAI({ baseURL, apiKey: process.env.SMARTBOT_TOKEN, maxRetries: 0, timeout: 30000 });
+
+async function metric(name) {
+  const text = await (await fetch(`${process.env.SMARTBOT_URL}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(name + ' ') || l.startsWith(name + '{'));
+  return line ? Number(line.trim().split(/\s+/).pop()) : NaN;
+}
+
+test('lists the loaded model', async () => {
+  const list = await client.models.list();
+  const ids = list.data.map((m) => m.id);
+  assert.deepEqual(ids, [model]);
+  assert.equal(list.data[0].object, 'model');
+});
+
+test('a completion', async () => {
+  const r = await client.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 8, temperature: 0,
+  });
+  assert.equal(r.object, 'chat.completion');
+  assert.match(r.id, /^chatcmpl-/);
+  assert.equal(r.choices.length, 1);
+  assert.equal(r.choices[0].message.role, 'assistant');
+  assert.equal(r.choices[0].message.content, ', there was a little girl');
+  assert.equal(r.choices[0].finish_reason, 'length');
+  assert.deepEqual(r.usage, { prompt_tokens: 5, completion_tokens: 8, total_tokens: 13 });
+});
+
+test('stop sequences end with finish_reason stop', async () => {
+  const r = await client.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 30, temperature: 0, stop: ['girl'],
+  });
+  assert.equal(r.choices[0].message.content, ', there was a little ');
+  assert.equal(r.choices[0].finish_reason, 'stop');
+});
+
+test('a streamed completion equals the plain one', async () => {
+  const params = { model, messages: [{ role: 'user', content: 'Tom and his dog' }], max_tokens: 40, temperature: 0 };
+  const plain = await client.chat.completions.create(params);
+  const stream = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
+  let text = '';
+  let chunks = 0;
+  let finish = null;
+  let usage = null;
+  let role = null;
+  for await (const chunk of stream) {
+    assert.equal(chunk.object, 'chat.completion.chunk');
+    if (chunk.usage) usage = chunk.usage;
+    for (const c of chunk.choices) {
+      if (c.delta.role) role = c.delta.role;
+      if (c.delta.content) { text += c.delta.content; chunks++; }
+      if (c.finish_reason) finish = c.finish_reason;
+    }
+  }
+  assert.equal(role, 'assistant');
+  assert.ok(chunks > 3, `expected many chunks, got ${chunks}`);
+  assert.equal(text, plain.choices[0].message.content);
+  assert.equal(finish, plain.choices[0].finish_reason);
+  assert.deepEqual(usage, plain.usage);
+});
+
+test('an aborted stream frees its slot', async () => {
+  const params = { model, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 480, temperature: 0 };
+  const full = await client.chat.completions.create(params);
+  const fullTokens = full.usage.completion_tokens;
+  const before = await metric('smartbot_generated_tokens_total');
+  const controller = new AbortController();
+  const stream = await client.chat.completions.create({ ...params, stream: true }, { signal: controller.signal });
+  let received = 0;
+  try {
+    for await (const chunk of stream) { received++; controller.abort(); }
+  } catch (e) {
+    assert.ok(e instanceof OpenAI.APIUserAbortError || e.name === 'AbortError', `unexpected ${e}`);
+  }
+  assert.ok(received >= 1);
+  // The worker notices within one decode step: the slot is idle again and the generation was cut short.
+  let active = NaN;
+  for (let i = 0; i < 50; i++) {
+    active = await metric('smartbot_active_sequences');
+    if (active === 0 && (await metric('smartbot_queue_depth')) === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(active, 0);
+  const generated = (await metric('smartbot_generated_tokens_total')) - before;
+  assert.ok(generated < fullTokens, `aborted stream generated ${generated} of ${fullTokens} tokens`);
+  const after = await client.chat.completions.create({ ...params, max_tokens: 4 });
+  assert.equal(after.usage.completion_tokens, 4);
+});
+
+test('a wrong key raises the client authentication error', async () => {
+  const bad = new OpenAI({ baseURL, apiKey: 'not-a-token', maxRetries: 0 });
+  await assert.rejects(bad.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    (e) => e instanceof OpenAI.AuthenticationError && e.status === 401);
+  await assert.rejects(bad.models.list(), OpenAI.AuthenticationError);
+});
+
+test('unsupported options and unknown models are refused clearly', async () => {
+  await assert.rejects(
+    client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], n: 2 }),
+    (e) => e instanceof OpenAI.BadRequestError && /n other than 1/.test(e.message) && e.param === 'n');
+  await assert.rejects(
+    client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools');
+  await assert.rejects(
+    client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+    (e) => e instanceof OpenAI.NotFoundError && e.param === 'model');
+  await assert.rejects(
+    client.chat.completions.create({ model, messages: [] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'messages');
+});

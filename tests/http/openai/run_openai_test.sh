@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs openai_compat.test.mjs (official OpenAI Node client) against a real smartbotd.
+# Usage: run_openai_test.sh SMARTBOTD MODEL_DIR WORK_DIR
+set -euo pipefail
+SMARTBOTD=$1 MODEL_DIR=$2 WORK=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+if [ ! -f "$MODEL_DIR/config.json" ]; then echo "SKIP: $MODEL_DIR is absent"; exit 0; fi
+mkdir -p "$WORK"
+cp "$HERE/package.json" "$HERE/openai_compat.test.mjs" "$WORK/"
+cd "$WORK"
+if [ ! -d node_modules/openai ]; then
+  npm install --no-audit --no-fund --loglevel=error >/dev/null
+fi
+CONF=$(mktemp -d)
+LOG="$CONF/smartbotd.log"
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$CONF"' EXIT
+SMARTBOT_ADMIN_KEY= "$SMARTBOTD" serve --config "$CONF" --model "$MODEL_DIR" --port 0 2>"$LOG" &
+PID=$!
+for _ in $(seq 100); do grep -q " ready" "$LOG" 2>/dev/null && break; sleep 0.1; done
+PORT=$(grep -o 'listening on http://[^ ]*' "$LOG" | sed 's/.*://')
+URL="http://127.0.0.1:$PORT"
+TOKEN=$(curl -sf -X POST "$URL/admin/token" -H "X-API-Key: $(cat "$CONF/admin.key")" \
+          -H 'Content-Type: application/json' -d '{"username":"openai-test"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
+SMARTBOT_URL=$URL SMARTBOT_TOKEN=$TOKEN SMARTBOT_MODEL=$(basename "$MODEL_DIR") node --test openai_compat.test.mjs

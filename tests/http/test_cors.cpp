@@ -1,0 +1,192 @@
+// CORS against a real smartbotd: [network] cors_origins in server.conf decides which browser origins get
+// Access-Control-Allow-Origin (on every response, errors included) and a 204 preflight; others get nothing.
+#include <QtTest>
+
+#include <QTcpSocket>
+
+#include "daemon_process.h"
+
+namespace {
+using HeaderList = QList<QPair<QByteArray, QByteArray>>;
+
+// One request on a fresh connection; ends at the head for 204 (DaemonProcess::raw waits for a body length).
+HttpReply exchange(quint16 port, const QByteArray &method, const QByteArray &path, const HeaderList &headers)
+{
+    HttpReply r;
+    QTcpSocket s;
+    s.connectToHost(QStringLiteral("127.0.0.1"), port);
+    if (!s.waitForConnected(5000))
+        return r;
+    QByteArray req = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    for (const auto &[k, v] : headers)
+        req += k + ": " + v + "\r\n";
+    s.write(req + "\r\n");
+    QByteArray data;
+    QElapsedTimer t;
+    t.start();
+    qsizetype headEnd = -1;
+    while (t.elapsed() < 10000) {
+        s.waitForReadyRead(100);
+        data += s.readAll();
+        if (headEnd < 0 && (headEnd = data.indexOf("\r\n\r\n")) >= 0) {
+            const QList<QByteArray> lines = data.left(headEnd).split('\n');
+            r.status = lines.value(0).split(' ').value(1).toInt();
+            for (qsizetype i = 1; i < lines.size(); ++i) {
+                const qsizetype c = lines[i].indexOf(':');
+                if (c > 0)
+                    r.headers.push_back({lines[i].left(c).trimmed(), lines[i].mid(c + 1).trimmed()});
+            }
+        }
+        if (headEnd >= 0) {
+            const qint64 length = r.status == 204 ? 0 : r.header("Content-Length").toLongLong();
+            if (data.size() >= headEnd + 4 + length) {
+                r.body = data.mid(headEnd + 4);
+                break;
+            }
+        }
+    }
+    return r;
+}
+
+bool startWith(DaemonProcess &daemon, const QTemporaryDir &dir, const QByteArray &network)
+{
+    QFile conf(dir.filePath("server.conf"));
+    if (!conf.open(QIODevice::WriteOnly))
+        return false;
+    conf.write("[network]\n" + network + "\n");
+    conf.close();
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("SMARTBOT_ADMIN_KEY", "cors-test-admin-key");
+    return daemon.start(dir.path(), {}, env);
+}
+
+const QByteArray kApp = "https://app.example";
+const QByteArray kDev = "http://localhost:3000";
+const QByteArray kEvil = "https://evil.example";
+} // namespace
+
+class TestCors : public QObject {
+    Q_OBJECT
+    QTemporaryDir listDir, anyDir, noneDir;
+    DaemonProcess listed, any, none;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(QFileInfo::exists(smartbotdPath()));
+        QVERIFY2(startWith(listed, listDir, "cors_origins = " + kApp + ", " + kDev + "/, not an origin"),
+                 qPrintable(listed.output()));
+        QVERIFY2(listed.output().contains("not an origin"), qPrintable(listed.output())); // warned and skipped
+        QVERIFY2(startWith(any, anyDir, "cors_origins = *"), qPrintable(any.output()));
+        QVERIFY2(startWith(none, noneDir, "max_body_bytes = 4096"), qPrintable(none.output()));
+    }
+
+    void cleanupTestCase()
+    {
+        listed.stop();
+        any.stop();
+        none.stop();
+    }
+
+    void configuredOriginGetsHeaders_data()
+    {
+        QTest::addColumn<QByteArray>("method");
+        QTest::addColumn<QByteArray>("path");
+        QTest::addColumn<QByteArray>("origin");
+        QTest::addColumn<int>("status");
+        QTest::newRow("200") << QByteArray("GET") << QByteArray("/healthz") << kApp << 200;
+        QTest::newRow("second origin") << QByteArray("GET") << QByteArray("/healthz") << kDev << 200;
+        QTest::newRow("401") << QByteArray("POST") << QByteArray("/admin/token") << kApp << 401;
+        QTest::newRow("404") << QByteArray("GET") << QByteArray("/nope") << kApp << 404;
+        QTest::newRow("405") << QByteArray("DELETE") << QByteArray("/healthz") << kApp << 405;
+        QTest::newRow("metrics") << QByteArray("GET") << QByteArray("/metrics") << kApp << 200;
+    }
+    void configuredOriginGetsHeaders()
+    {
+        QFETCH(QByteArray, method);
+        QFETCH(QByteArray, path);
+        QFETCH(QByteArray, origin);
+        QFETCH(int, status);
+        const HttpReply r = exchange(listed.port(), method, path, {{"Origin", origin}, {"Content-Length", "0"}});
+        QCOMPARE(r.status, status);
+        QCOMPARE(r.header("Access-Control-Allow-Origin"), origin);
+        QCOMPARE(r.header("Vary"), QByteArray("Origin"));
+    }
+
+    void preflight()
+    {
+        const HttpReply r = exchange(listed.port(), "OPTIONS", "/api/v1/chat",
+                                     {{"Origin", kApp},
+                                      {"Access-Control-Request-Method", "POST"},
+                                      {"Access-Control-Request-Headers", "authorization, content-type"}});
+        QCOMPARE(r.status, 204);
+        QVERIFY(r.body.isEmpty());
+        QCOMPARE(r.header("Access-Control-Allow-Origin"), kApp);
+        QCOMPARE(r.header("Vary"), QByteArray("Origin"));
+        QCOMPARE(r.header("Access-Control-Allow-Methods"), QByteArray("POST"));
+        QCOMPARE(r.header("Access-Control-Allow-Headers"), QByteArray("Authorization, Content-Type, X-API-Key"));
+        QCOMPARE(r.header("Access-Control-Max-Age"), QByteArray("600"));
+        QVERIFY(r.header("Content-Length").isEmpty());
+        // Unknown routes are still 404s, with CORS headers so the browser can read them.
+        const HttpReply nf = exchange(listed.port(), "OPTIONS", "/nope", {{"Origin", kApp}});
+        QCOMPARE(nf.status, 404);
+        QCOMPARE(nf.header("Access-Control-Allow-Origin"), kApp);
+        // The connection stays usable after a 204 (keep-alive, no body).
+        QTcpSocket s;
+        s.connectToHost("127.0.0.1", listed.port());
+        QVERIFY(s.waitForConnected(5000));
+        s.write("OPTIONS /healthz HTTP/1.1\r\nHost: x\r\nOrigin: " + kApp + "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray data;
+        QElapsedTimer t;
+        t.start();
+        while (!data.contains("HTTP/1.1 200") && t.elapsed() < 5000) {
+            s.waitForReadyRead(100);
+            data += s.readAll();
+        }
+        QVERIFY2(data.startsWith("HTTP/1.1 204"), data.constData());
+        QVERIFY2(data.contains("Access-Control-Allow-Methods: GET\r\n"), data.constData());
+        QVERIFY2(data.contains("HTTP/1.1 200"), data.constData());
+        // The second (no Origin) response carries no CORS headers.
+        QVERIFY(!data.mid(data.indexOf("HTTP/1.1 200")).contains("Access-Control"));
+    }
+
+    void otherOriginsGetNothing()
+    {
+        const HttpReply r = exchange(listed.port(), "GET", "/healthz", {{"Origin", kEvil}});
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.header("Access-Control-Allow-Origin").isEmpty());
+        QVERIFY(r.header("Vary").isEmpty());
+        // A preflight from elsewhere is an ordinary OPTIONS: 405, no CORS headers.
+        const HttpReply p = exchange(listed.port(), "OPTIONS", "/api/v1/chat",
+                                     {{"Origin", kEvil}, {"Access-Control-Request-Method", "POST"}});
+        QCOMPARE(p.status, 405);
+        QVERIFY(p.header("Access-Control-Allow-Origin").isEmpty());
+        QVERIFY(p.header("Access-Control-Allow-Methods").isEmpty());
+        // No Origin at all: a plain request.
+        QVERIFY(exchange(listed.port(), "GET", "/healthz", {}).header("Access-Control-Allow-Origin").isEmpty());
+    }
+
+    void wildcard()
+    {
+        const HttpReply r = exchange(any.port(), "GET", "/healthz", {{"Origin", kEvil}});
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.header("Access-Control-Allow-Origin"), QByteArray("*"));
+        const HttpReply p = exchange(any.port(), "OPTIONS", "/admin/token",
+                                     {{"Origin", kEvil}, {"Access-Control-Request-Method", "POST"}});
+        QCOMPARE(p.status, 204);
+        QCOMPARE(p.header("Access-Control-Allow-Origin"), QByteArray("*"));
+    }
+
+    void unconfiguredMeansNoCors()
+    {
+        for (const QByteArray &origin : {kApp, kEvil}) {
+            const HttpReply r = exchange(none.port(), "GET", "/healthz", {{"Origin", origin}});
+            QCOMPARE(r.status, 200);
+            QVERIFY(r.header("Access-Control-Allow-Origin").isEmpty());
+            QCOMPARE(exchange(none.port(), "OPTIONS", "/api/v1/chat", {{"Origin", origin}}).status, 405);
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCors)
+#include "test_cors.moc"
