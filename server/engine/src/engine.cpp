@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "llama_model.h"
 #include "model_config.h"
-#include "safetensors.h"
+#include "weight_set.h"
 #include "sampler.h"
 #include "stop_matcher.h"
 
@@ -21,10 +24,11 @@ struct Engine::Impl {
     ModelInfo info;
     LoadOptions options;
     ModelConfig config;
-    std::shared_ptr<SafetensorsFile> weights; // keeps the mapping alive for zero-copy tensors
+    WeightSet weights; // keeps the mappings alive for zero-copy tensors
     std::unique_ptr<LlamaModel> model;
     std::unique_ptr<Tokenizer> tokenizer;
     std::vector<int32_t> stopIds;
+    int64_t context = 0; // usable positions: max_position_embeddings, capped by a sliding window
 
     bool isStop(int32_t id) const { return std::find(stopIds.begin(), stopIds.end(), id) != stopIds.end(); }
 };
@@ -36,6 +40,29 @@ const ModelInfo &Engine::info() const { return d_->info; }
 const Tokenizer &Engine::tokenizer() const { return *d_->tokenizer; }
 
 namespace {
+
+Result<std::vector<int32_t>> readEosIds(const std::string &path)
+{
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::vector<int32_t> out;
+    try {
+        const auto j = nlohmann::json::parse(ss.str());
+        if (auto e = j.find("eos_token_id"); e != j.end()) {
+            if (e->is_number_integer())
+                out.push_back(e->get<int32_t>());
+            else if (e->is_array())
+                for (const auto &x : *e)
+                    out.push_back(x.get<int32_t>());
+            else if (!e->is_null())
+                return makeError("generation_config.json: 'eos_token_id' must be an id or a list of ids");
+        }
+    } catch (const nlohmann::json::exception &e) {
+        return makeError(std::string("generation_config.json: ") + e.what());
+    }
+    return out;
+}
 
 int chooseThreads(int requested, int64_t parameters)
 {
@@ -67,13 +94,10 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
         return makeError(modelDir + ": " + cfg.error());
     d.config = cfg.value();
 
-    const fs::path st = dir / "model.safetensors";
-    if (!fs::exists(st))
-        return makeError(modelDir + ": model.safetensors is missing");
-    auto w = SafetensorsFile::open(st.string());
+    auto w = WeightSet::open(modelDir);
     if (!w)
-        return Error{w.error()};
-    d.weights = w.value();
+        return makeError(modelDir + ": " + w.error());
+    d.weights = std::move(w.value());
 
     const fs::path tcfg = dir / "tokenizer_config.json";
     auto tok = Tokenizer::load((dir / "tokenizer.json").string(), fs::exists(tcfg) ? tcfg.string() : "");
@@ -93,18 +117,24 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
         return makeError("unknown device '" + options.device + "' (use auto, cpu or cuda)");
     }
 
-    int64_t params = 0;
-    for (const auto &[name, view] : d.weights->tensors())
-        params += view.numel();
-    at::set_num_threads(chooseThreads(options.threads, params));
+    at::set_num_threads(chooseThreads(options.threads, d.weights.parameterCount()));
 
     torch::InferenceMode guard;
-    auto model = LlamaModel::load(*d.weights, d.config, device);
+    auto model = LlamaModel::load(d.weights, d.config, device);
     if (!model)
         return makeError(modelDir + ": " + model.error());
     d.model = std::move(model.value());
 
     d.stopIds = d.config.eosTokenIds;
+    // generation_config.json may name more end-of-turn ids (Llama 3: <|eot_id|> beside <|end_of_text|>).
+    if (const fs::path gen = dir / "generation_config.json"; fs::exists(gen)) {
+        auto ids = readEosIds(gen.string());
+        if (!ids)
+            return makeError(modelDir + ": " + ids.error());
+        for (int32_t id : ids.value())
+            if (id >= 0 && id < d.config.vocabSize)
+                d.stopIds.push_back(id);
+    }
     if (d.tokenizer->eosId() >= 0)
         d.stopIds.push_back(d.tokenizer->eosId());
     if (options.stopOnBos && d.tokenizer->bosId() >= 0)
@@ -119,7 +149,9 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     info.device = device.str();
     info.dtype = d.model->dtype() == torch::kFloat32 ? "float32" : "bfloat16";
     info.parameters = d.model->parameterCount();
-    info.contextLength = int(d.config.maxPositions);
+    d.context = d.config.slidingWindow > 0 ? std::min(d.config.maxPositions, d.config.slidingWindow)
+                                           : d.config.maxPositions;
+    info.contextLength = int(d.context);
     info.vocabSize = int(d.config.vocabSize);
     info.loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return e;
@@ -129,7 +161,7 @@ Result<GenerationResult> Engine::generate(const std::vector<int32_t> &promptIds,
                                           const TokenCallback &onToken)
 {
     Impl &d = *d_;
-    const int64_t ctx = d.config.maxPositions;
+    const int64_t ctx = d.context;
     if (promptIds.empty())
         return makeError("prompt is empty");
     if (int64_t(promptIds.size()) >= ctx)

@@ -271,7 +271,7 @@ Value namespaceBuiltin() {
                     entries.set(kv[0].str, kv[1]);
                 }
             } else {
-                fail(std::string("namespace(): a ") + typeName(source.type) + " is not iterable");
+                fail(std::string("namespace(): ") + aType(source.type) + " is not iterable");
             }
         }
         for (const auto &[k, v] : kwargs.entries)
@@ -309,7 +309,7 @@ Value builtinMember(const Value &self, const std::string &name) {
         if (name == "get")
             return bound(self, [](std::vector<Value> &a, const Value &o) {
                 if (a.empty() || a[0].type != Type::String)
-                    fail(std::string("get(): the key must be a string, got a ") + typeName(a.empty() ? Type::Undefined : a[0].type));
+                    fail(std::string("get(): the key must be a string, got ") + aType(a.empty() ? Type::Undefined : a[0].type));
                 if (const Value *v = o.obj->find(a[0].str))
                     return *v;
                 return a.size() > 1 ? a[1] : Value::null();
@@ -343,7 +343,7 @@ bool runTest(const std::string &name, const Value &v, const Value *argument, boo
     if (name == "callable") return t == Type::Function;
     if (name == "odd" || name == "even") {
         if (t != Type::Integer)
-            fail("cannot test " + name + " on a " + typeName(t));
+            fail("cannot test " + name + " on " + aType(t));
         const bool odd = std::fmod(v.num, 2) != 0;
         return name == "odd" ? odd : !odd;
     }
@@ -369,18 +369,18 @@ int compareValues(const Value &a, const Value &b, bool caseSensitive) {
     if (a.type == Type::Null && b.type == Type::Null)
         return 0;
     if (a.type == Type::Null || b.type == Type::Null)
-        fail(std::string("cannot compare a ") + typeName(a.type) + " with a " + typeName(b.type));
+        fail(std::string("cannot compare ") + aType(a.type) + " with " + aType(b.type));
     if (a.type == Type::Undefined && b.type == Type::Undefined)
         return 0;
     if (a.type == Type::Undefined || b.type == Type::Undefined)
-        fail(std::string("cannot compare a ") + typeName(a.type) + " with a " + typeName(b.type));
+        fail(std::string("cannot compare ") + aType(a.type) + " with " + aType(b.type));
     auto numeric = [](const Value &v) { return v.isNumber() || v.type == Type::Boolean; };
     if (numeric(a) && numeric(b)) {
         const double x = a.type == Type::Boolean ? a.b : a.num, y = b.type == Type::Boolean ? b.b : b.num;
         return x < y ? -1 : x > y ? 1 : 0;
     }
     if (a.type != b.type)
-        fail(std::string("cannot compare a ") + typeName(a.type) + " with a " + typeName(b.type));
+        fail(std::string("cannot compare ") + aType(a.type) + " with " + aType(b.type));
     if (a.type != Type::String)
         fail(std::string("cannot compare values of type ") + typeName(a.type));
     return caseSensitive ? utf16Compare(a.str, b.str) : utf16Compare(toLower(a.str), toLower(b.str));

@@ -14,7 +14,7 @@ namespace {
 [[noreturn]] void fail(const std::string &message) { throw JinjaError(message); }
 
 [[noreturn]] void unknown(const std::string &name, const Value &operand) {
-    fail("unknown filter '" + name + "' for a " + typeName(operand.type));
+    fail("unknown filter '" + name + "' for " + aType(operand.type));
 }
 
 // parseInt(s, 10) / parseFloat(s); NaN when there is no number at the start.
@@ -212,7 +212,7 @@ Value Interpreter::applyFilter(const Value &operand, const Node &filterNode, con
                 return Value::string(operand.b ? "true" : "false");
             unknown(name, operand);
         }
-        fail("cannot apply filter '" + name + "' to a " + typeName(operand.type));
+        fail("cannot apply filter '" + name + "' to " + aType(operand.type));
     }
     if (filterNode.kind != NodeKind::Call || filterNode.a->kind != NodeKind::Identifier)
         fail("invalid filter");
@@ -280,7 +280,7 @@ Value Interpreter::applyFilter(const Value &operand, const Node &filterNode, con
             return operand;
         if (operand.type == Type::Boolean)
             return isInt ? Value::integer(operand.b ? 1 : 0) : Value::floating(operand.b ? 1 : 0);
-        fail("cannot apply filter '" + name + "' to a " + typeName(operand.type));
+        fail("cannot apply filter '" + name + "' to " + aType(operand.type));
     }
     if (name == "default") {
         evalArgs();
@@ -396,7 +396,7 @@ Value Interpreter::applyFilter(const Value &operand, const Node &filterNode, con
         }
         unknown(name, operand);
     }
-    fail("cannot apply filter '" + name + "' to a " + typeName(operand.type));
+    fail("cannot apply filter '" + name + "' to " + aType(operand.type));
 }
 
 } // namespace smartbot::engine::jinja

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 
 #include "jinja_error.h"
 #include "jinja_unicode.h"
@@ -12,9 +11,6 @@ namespace smartbot::engine::jinja {
 Value namespaceBuiltin(); // jinja_builtins.cpp
 
 namespace {
-
-struct BreakSignal {};
-struct ContinueSignal {};
 
 [[noreturn]] void fail(const std::string &message) { throw JinjaError(message); }
 
@@ -47,18 +43,6 @@ std::vector<T> jsSlice(const std::vector<T> &array, const Value &startV, const V
 
 double numericValue(const Value &v) { return v.type == Type::Boolean ? (v.b ? 1 : 0) : v.num; }
 bool numericLike(const Value &v) { return v.isNumber() || v.type == Type::Boolean; }
-
-// Identifiers named kwargs / varargs used in a macro body that are not its parameters.
-void findSpecialArguments(const Node &n, std::set<std::string> &found) {
-    if (n.kind == NodeKind::Identifier && (n.str == "kwargs" || n.str == "varargs"))
-        found.insert(n.str);
-    for (const Node *child : {n.a.get(), n.b.get(), n.c.get()})
-        if (child)
-            findSpecialArguments(*child, found);
-    for (const auto *list : {&n.items, &n.body, &n.alternate})
-        for (const NodePtr &child : *list)
-            findSpecialArguments(*child, found);
-}
 
 } // namespace
 
@@ -124,7 +108,7 @@ void Interpreter::evaluateArguments(const std::vector<NodePtr> &args, const EnvP
         if (arg->kind == NodeKind::Spread) {
             const Value v = evaluate(*arg->a, env);
             if (!v.isArray())
-                fail(std::string("cannot unpack a ") + typeName(v.type));
+                fail(std::string("cannot unpack ") + aType(v.type));
             positional.insert(positional.end(), v.arr->begin(), v.arr->end());
         } else if (arg->kind != NodeKind::KeywordArgument && arg->kind != NodeKind::KeywordSpread) {
             positional.push_back(evaluate(*arg, env));
@@ -141,7 +125,7 @@ void Interpreter::evaluateArguments(const std::vector<NodePtr> &args, const EnvP
         } else if (arg->kind == NodeKind::KeywordSpread) {
             const Value v = evaluate(*arg->a, env);
             if (!v.isObject())
-                fail(std::string("argument after ** must be a mapping, not a ") + typeName(v.type));
+                fail(std::string("argument after ** must be a mapping, not ") + aType(v.type));
             for (const auto &[k, x] : v.obj->entries)
                 add(k, x);
         }
@@ -187,7 +171,7 @@ Value Interpreter::evaluateInner(const Node &node, const EnvPtr &env) {
         for (std::size_t i = 0; i + 1 < node.items.size(); i += 2) {
             const Value key = evaluate(*node.items[i], env);
             if (key.type != Type::String)
-                fail(std::string("object keys must be strings, got a ") + typeName(key.type));
+                fail(std::string("object keys must be strings, got ") + aType(key.type));
             o.set(key.str, evaluate(*node.items[i + 1], env));
         }
         return Value::object(std::move(o));
@@ -203,7 +187,7 @@ Value Interpreter::evaluateInner(const Node &node, const EnvPtr &env) {
         if (node.str == "not")
             return Value::boolean(!truthy(arg));
         if (!numericLike(arg))
-            fail("unknown operator '" + node.str + "' for a " + typeName(arg.type));
+            fail("unknown operator '" + node.str + "' for " + aType(arg.type));
         const double r = (node.str == "-" ? -1.0 : 1.0) * numericValue(arg);
         return arg.type == Type::Float ? Value::floating(r) : Value::integer(r);
     }
@@ -308,12 +292,12 @@ Value Interpreter::evaluateBinary(const Node &node, const EnvPtr &env) {
         const bool found = right.obj->find(left.str) != nullptr;
         return Value::boolean(op == "in" ? found : !found);
     }
-    fail("unknown operator '" + op + "' between a " + typeName(left.type) + " and a " + typeName(right.type));
+    fail("unknown operator '" + op + "' between " + aType(left.type) + " and " + aType(right.type));
 }
 
 Value Interpreter::evaluateSlice(const Value &object, const Node &slice, const EnvPtr &env) {
     if (!object.isArray() && object.type != Type::String)
-        fail(std::string("cannot slice a ") + typeName(object.type));
+        fail(std::string("cannot slice ") + aType(object.type));
     Value bounds[3];
     const Node *parts[3] = {slice.a.get(), slice.b.get(), slice.c.get()};
     for (int i = 0; i < 3; ++i) {
@@ -343,7 +327,7 @@ Value Interpreter::evaluateMember(const Node &node, const EnvPtr &env) {
     }
     if (object.isContainer()) {
         if (property.type != Type::String)
-            fail(std::string("cannot access an attribute with a ") + typeName(property.type));
+            fail(std::string("cannot access an attribute with ") + aType(property.type));
         if (const Value *v = object.obj->find(property.str))
             return *v;
         return object.isObject() ? builtinMember(object, property.str) : Value::undefined();
@@ -362,10 +346,10 @@ Value Interpreter::evaluateMember(const Node &node, const EnvPtr &env) {
         }
         if (property.type == Type::String)
             return builtinMember(object, property.str);
-        fail(std::string("cannot index a ") + typeName(object.type) + " with a " + typeName(property.type));
+        fail(std::string("cannot index ") + aType(object.type) + " with " + aType(property.type));
     }
     if (property.type != Type::String)
-        fail(std::string("cannot access an attribute with a ") + typeName(property.type));
+        fail(std::string("cannot access an attribute with ") + aType(property.type));
     return builtinMember(object, property.str);
 }
 
@@ -377,8 +361,8 @@ Value Interpreter::evaluateCall(const Node &node, const EnvPtr &env) {
         args.push_back(Value::object(std::move(kwargs), Type::KwArgs));
     const Value fn = evaluate(*node.a, env);
     if (fn.type != Type::Function)
-        fail(std::string("cannot call a ") + typeName(fn.type) +
-             (node.a->kind == NodeKind::Identifier ? " ('" + node.a->str + "' is not a function)" : ""));
+        fail((node.a->kind == NodeKind::Identifier ? "'" + node.a->str + "' is" : std::string("this is")) +
+             " not a function (it is " + aType(fn.type) + ")");
     return (*fn.fn)(args, env);
 }
 
@@ -389,169 +373,6 @@ Value Interpreter::evaluateTest(const Node &node, const EnvPtr &env) {
     if (!known)
         fail("unknown test '" + node.str + "'");
     return Value::boolean(node.flag ? !r : r);
-}
-
-Value Interpreter::evaluateFor(const Node &node, const EnvPtr &env) {
-    auto scope = std::make_shared<Env>(env);
-    const Node *test = nullptr;
-    Value iterable;
-    if (node.b->kind == NodeKind::Select) {
-        iterable = evaluate(*node.b->a, scope);
-        test = node.b->b.get();
-    } else {
-        iterable = evaluate(*node.b, scope);
-    }
-    if (iterable.isObject()) {
-        Array keys;
-        for (const auto &[k, v] : iterable.obj->entries)
-            keys.push_back(Value::string(k));
-        iterable = Value::array(std::move(keys));
-    } else if (!iterable.isArray()) {
-        fail(std::string("cannot loop over a ") + typeName(iterable.type));
-    }
-    const Node &var = *node.a;
-    auto bind = [&var](Env &target, const Value &current) {
-        if (var.kind == NodeKind::Identifier) {
-            target.set(var.str, current);
-            return;
-        }
-        if (current.type != Type::Array)
-            fail(std::string("cannot unpack a ") + typeName(current.type) + " into the loop variables");
-        if (current.arr->size() != var.items.size())
-            fail(std::string("too ") + (var.items.size() > current.arr->size() ? "few" : "many") + " items to unpack");
-        for (std::size_t j = 0; j < var.items.size(); ++j) {
-            if (var.items[j]->kind != NodeKind::Identifier)
-                fail("cannot unpack into a non-identifier");
-            target.set(var.items[j]->str, (*current.arr)[j]);
-        }
-    };
-    Array items;
-    for (const Value &current : *iterable.arr) {
-        countIterations(1);
-        if (test) {
-            auto loopScope = std::make_shared<Env>(scope);
-            bind(*loopScope, current);
-            if (!truthy(evaluate(*test, loopScope)))
-                continue;
-        }
-        items.push_back(current);
-    }
-    std::string result;
-    bool noIteration = true;
-    const double n = static_cast<double>(items.size());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        countIterations(1);
-        const double d = static_cast<double>(i);
-        Object loop;
-        loop.entries = {{"index", Value::integer(d + 1)},
-                        {"index0", Value::integer(d)},
-                        {"revindex", Value::integer(n - d)},
-                        {"revindex0", Value::integer(n - d - 1)},
-                        {"first", Value::boolean(i == 0)},
-                        {"last", Value::boolean(i + 1 == items.size())},
-                        {"length", Value::integer(n)},
-                        {"previtem", i > 0 ? items[i - 1] : Value::undefined()},
-                        {"nextitem", i + 1 < items.size() ? items[i + 1] : Value::undefined()}};
-        scope->set("loop", Value::object(std::move(loop)));
-        bind(*scope, items[i]);
-        try {
-            result += evaluateBlock(node.body, scope);
-            checkSize(result.size());
-        } catch (const ContinueSignal &) {
-            continue;
-        } catch (const BreakSignal &) {
-            break;
-        }
-        noIteration = false;
-    }
-    if (noIteration)
-        result += evaluateBlock(node.alternate, scope);
-    return Value::string(std::move(result));
-}
-
-Value Interpreter::evaluateSet(const Node &node, const EnvPtr &env) {
-    const Value rhs = node.b ? evaluate(*node.b, env) : Value::string(evaluateBlock(node.body, env));
-    const Node &target = *node.a;
-    if (target.kind == NodeKind::Identifier) {
-        env->set(target.str, rhs);
-    } else if (target.kind == NodeKind::TupleLiteral) {
-        if (!rhs.isArray())
-            fail(std::string("cannot unpack a ") + typeName(rhs.type) + " in set");
-        if (rhs.arr->size() != target.items.size())
-            fail(std::string("too ") + (target.items.size() > rhs.arr->size() ? "few" : "many") + " items to unpack in set");
-        for (std::size_t i = 0; i < target.items.size(); ++i) {
-            if (target.items[i]->kind != NodeKind::Identifier)
-                fail("cannot unpack into a non-identifier in set");
-            env->set(target.items[i]->str, (*rhs.arr)[i]);
-        }
-    } else if (target.kind == NodeKind::Member) {
-        const Value object = evaluate(*target.a, env);
-        if (object.type != Type::Namespace)
-            fail(std::string("cannot assign an attribute of a ") + typeName(object.type) + " (only of a namespace)");
-        if (target.b->kind != NodeKind::Identifier)
-            fail("cannot assign to a member that is not an identifier");
-        object.obj->set(target.b->str, rhs);
-    } else {
-        fail("invalid left-hand side of an assignment");
-    }
-    return Value::null();
-}
-
-Value Interpreter::evaluateMacro(const Node &node, const EnvPtr &env) {
-    std::set<std::string> special;
-    for (const NodePtr &b : node.body)
-        findSpecialArguments(*b, special);
-    for (const NodePtr &p : node.items)
-        special.erase(p->str);
-    const Node *macro = &node;
-    env->set(node.str, Value::function([this, macro, special](std::vector<Value> &args, const EnvPtr &caller) {
-        if (++callDepth_ > limits_.maxCallDepth) {
-            --callDepth_;
-            fail("macro calls nested too deeply (more than " + std::to_string(limits_.maxCallDepth) + ")");
-        }
-        struct Unwind {
-            int &depth;
-            ~Unwind() { --depth; }
-        } unwind{callDepth_};
-        auto scope = std::make_shared<Env>(caller);
-        std::vector<Value> positional = args;
-        Object kwargs;
-        if (!positional.empty() && positional.back().type == Type::KwArgs) {
-            kwargs = *positional.back().obj;
-            positional.pop_back();
-        }
-        std::vector<std::pair<std::string, const Node *>> pending;
-        for (std::size_t i = 0; i < macro->items.size(); ++i) {
-            const Node &param = *macro->items[i];
-            Value value;
-            bool given = i < positional.size();
-            if (given) {
-                value = positional[i];
-            } else if (const Value *kw = kwargs.find(param.str)) {
-                value = *kw;
-                given = true;
-                kwargs.entries.erase(std::find_if(kwargs.entries.begin(), kwargs.entries.end(),
-                                                  [&param](const auto &e) { return e.first == param.str; }));
-            }
-            if (!given && param.kind == NodeKind::KeywordArgument)
-                pending.emplace_back(param.str, param.a.get());
-            scope->set(param.str, value);
-        }
-        if (special.count("kwargs"))
-            scope->set("kwargs", Value::object(kwargs));
-        else if (!kwargs.entries.empty())
-            fail("macro '" + macro->str + "' takes no keyword argument '" + kwargs.entries.front().first + "'");
-        if (special.count("varargs"))
-            scope->set("varargs", Value::array(positional.size() > macro->items.size()
-                                                   ? Array(positional.begin() + static_cast<std::ptrdiff_t>(macro->items.size()), positional.end())
-                                                   : Array()));
-        else if (positional.size() > macro->items.size())
-            fail("macro '" + macro->str + "' takes not more than " + std::to_string(macro->items.size()) + " argument(s)");
-        for (const auto &[name, def] : pending)
-            scope->set(name, evaluate(*def, scope));
-        return Value::string(evaluateBlock(macro->body, scope));
-    }));
-    return Value::null();
 }
 
 } // namespace smartbot::engine::jinja

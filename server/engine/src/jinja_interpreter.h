@@ -12,6 +12,10 @@
 
 namespace smartbot::engine::jinja {
 
+// {% break %} / {% continue %} unwind to the enclosing loop as these exceptions.
+struct BreakSignal {};
+struct ContinueSignal {};
+
 struct Env {
     EnvPtr parent;
     std::unordered_map<std::string, Value> vars;
@@ -50,9 +54,9 @@ private:
     Value evaluateSlice(const Value &object, const Node &slice, const EnvPtr &env);
     Value evaluateCall(const Node &node, const EnvPtr &env);
     Value evaluateTest(const Node &node, const EnvPtr &env);
-    Value evaluateFor(const Node &node, const EnvPtr &env);
-    Value evaluateSet(const Node &node, const EnvPtr &env);
-    Value evaluateMacro(const Node &node, const EnvPtr &env);
+    Value evaluateFor(const Node &node, const EnvPtr &env);   // jinja_statements.cpp
+    Value evaluateSet(const Node &node, const EnvPtr &env);   // jinja_statements.cpp
+    Value evaluateMacro(const Node &node, const EnvPtr &env); // jinja_statements.cpp
 
     Limits limits_;
     std::size_t iterations_ = 0;

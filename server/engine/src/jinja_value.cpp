@@ -44,6 +44,16 @@ const char *typeName(Type t) {
     return "value";
 }
 
+std::string aType(Type t) {
+    switch (t) {
+    case Type::Undefined: return "an undefined value";
+    case Type::Null: return "none";
+    case Type::Integer: return "an integer";
+    case Type::KwArgs: return "keyword arguments";
+    default: return std::string("a ") + typeName(t);
+    }
+}
+
 bool truthy(const Value &v) {
     switch (v.type) {
     case Type::Undefined:
@@ -271,7 +281,7 @@ std::string toJson(const Value &v, const JsonOptions &o, int depth, bool undefin
         return out;
     }
     default:
-        throw JinjaError(std::string("cannot convert a ") + typeName(v.type) + " to JSON");
+        throw JinjaError(std::string("cannot convert ") + aType(v.type) + " to JSON");
     }
 }
 

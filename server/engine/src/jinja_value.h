@@ -65,6 +65,7 @@ struct Value {
 };
 
 const char *typeName(Type t);
+std::string aType(Type t); // "a string", "an integer", "none" ... for messages
 
 bool truthy(const Value &v);                       // __bool__()
 std::string display(const Value &v);               // toString(): what {{ }} prints

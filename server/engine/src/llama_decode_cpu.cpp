@@ -90,8 +90,18 @@ torch::Tensor LlamaModel::stepCpu(int32_t id, KvCache &cache) const
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const Layer &L = layers_[size_t(l)];
         rmsNormInto(x.data(), L.attnNorm.data_ptr<float>(), h.data(), D, c.rmsNormEps);
-        matvec(L.wqkv.data_ptr<float>(), h.data(), qkv.data(), qkvDim, D);
         float *q = qkv.data(), *k = q + H * hd, *v = k + KV * hd;
+        matvec(L.wq.data_ptr<float>(), h.data(), q, H * hd, D);
+        matvec(L.wk.data_ptr<float>(), h.data(), k, KV * hd, D);
+        matvec(L.wv.data_ptr<float>(), h.data(), v, KV * hd, D);
+        if (L.bq.defined()) {
+            const float *bias[3] = {L.bq.data_ptr<float>(), L.bk.data_ptr<float>(), L.bv.data_ptr<float>()};
+            const int64_t sizes[3] = {H * hd, KV * hd, KV * hd};
+            float *outs[3] = {q, k, v};
+            for (int j = 0; j < 3; ++j)
+                for (int64_t i = 0; i < sizes[j]; ++i)
+                    outs[j][i] += bias[j][i];
+        }
         for (int64_t i = 0; i < H; ++i)
             ropeInPlace(q + i * hd, cosP, sinP, half);
         float *kc = cache.k[size_t(l)].data_ptr<float>(), *vc = cache.v[size_t(l)].data_ptr<float>();
@@ -126,7 +136,8 @@ torch::Tensor LlamaModel::stepCpu(int32_t id, KvCache &cache) const
         }
         matvec(L.wo.data_ptr<float>(), att.data(), x.data(), D, H * hd, /*accumulate=*/true);
         rmsNormInto(x.data(), L.mlpNorm.data_ptr<float>(), h.data(), D, c.rmsNormEps);
-        matvec(L.wgateUp.data_ptr<float>(), h.data(), gu.data(), 2 * I, D);
+        matvec(L.wgate.data_ptr<float>(), h.data(), gu.data(), I, D);
+        matvec(L.wup.data_ptr<float>(), h.data(), gu.data() + I, I, D);
         for (int64_t i = 0; i < I; ++i) {
             const float g = gu[size_t(i)];
             gu[size_t(i)] = g / (1.0f + std::exp(-g)) * gu[size_t(I + i)];

@@ -25,7 +25,7 @@ std::string shapeString(const std::vector<int64_t> &s)
 
 // Looks up a tensor, checks its shape and returns it in the compute dtype on the device.
 // F32 on the CPU stays zero-copy over the mapping (the caller keeps the file alive).
-Result<torch::Tensor> fetch(const SafetensorsFile &f, const std::string &name, std::vector<int64_t> shape,
+Result<torch::Tensor> fetch(const WeightSet &f, const std::string &name, std::vector<int64_t> shape,
                             torch::ScalarType dtype, torch::Device device)
 {
     const TensorView *v = f.find(name);
@@ -44,7 +44,7 @@ Result<torch::Tensor> fetch(const SafetensorsFile &f, const std::string &name, s
 
 } // namespace
 
-Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const SafetensorsFile &w, const ModelConfig &c,
+Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const ModelConfig &c,
                                                      torch::Device device)
 {
     std::unique_ptr<LlamaModel> m(new LlamaModel);
@@ -84,21 +84,23 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const SafetensorsFile &w, c
         SB_FETCH(g, p + "mlp.gate_proj.weight", {I, D});
         SB_FETCH(u, p + "mlp.up_proj.weight", {I, D});
         SB_FETCH(dn, p + "mlp.down_proj.weight", {D, I});
-        // Fused projections: one GEMM for q|k|v and one for gate|up.
-        m->layers_.push_back({an, torch::cat({q, k, v}, 0).contiguous(), o, mn, torch::cat({g, u}, 0).contiguous(), dn});
+        torch::Tensor bq, bk, bv;
+        if (c.qkvBias) {
+            SB_FETCH(qb, p + "self_attn.q_proj.bias", {qDim});
+            SB_FETCH(kb, p + "self_attn.k_proj.bias", {kvDim});
+            SB_FETCH(vb, p + "self_attn.v_proj.bias", {kvDim});
+            bq = qb, bk = kb, bv = vb;
+        }
+        m->layers_.push_back({an, q, k, v, bq, bk, bv, o, mn, g, u, dn});
     }
 #undef SB_FETCH
 
-    int64_t params = 0;
-    for (const auto &[name, view] : w.tensors())
-        params += view.numel();
-    m->parameters_ = params;
+    m->parameters_ = w.parameterCount();
 
-    // RoPE tables (rotate-half convention), computed in float64 then stored in the compute dtype.
+    // RoPE tables (rotate-half convention, after rope_scaling), computed in float64, stored in the compute dtype.
     const int64_t half = hd / 2;
-    auto inv = torch::empty({half}, torch::kFloat64);
-    for (int64_t i = 0; i < half; ++i)
-        inv[i] = 1.0 / std::pow(c.ropeTheta, double(2 * i) / double(hd));
+    const std::vector<double> freqs = c.ropeInverseFrequencies();
+    auto inv = torch::from_blob(const_cast<double *>(freqs.data()), {half}, torch::kFloat64).clone();
     auto pos = torch::arange(c.maxPositions, torch::kFloat64).unsqueeze(1);
     auto ang = pos * inv.unsqueeze(0);
     m->cos_ = ang.cos().to(device, dt);
@@ -157,10 +159,9 @@ torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache,
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const Layer &L = layers_[size_t(l)];
         auto h = rmsNorm(x, L.attnNorm);
-        auto qkv = torch::linear(h, L.wqkv); // [n, (H + 2KV) * hd]
-        auto q = rope(qkv.narrow(1, 0, H * hd).view({n, H, hd}), cos, sin);
-        auto k = rope(qkv.narrow(1, H * hd, KV * hd).view({n, KV, hd}), cos, sin);
-        auto v = qkv.narrow(1, (H + KV) * hd, KV * hd).view({n, KV, hd});
+        auto q = rope(torch::linear(h, L.wq, L.bq).view({n, H, hd}), cos, sin);
+        auto k = rope(torch::linear(h, L.wk, L.bk).view({n, KV, hd}), cos, sin);
+        auto v = torch::linear(h, L.wv, L.bv).view({n, KV, hd});
         cache.k[size_t(l)].narrow(1, start, n).copy_(k.transpose(0, 1));
         cache.v[size_t(l)].narrow(1, start, n).copy_(v.transpose(0, 1));
         auto keys = cache.k[size_t(l)].narrow(1, 0, total);   // [KV, total, hd]
@@ -177,9 +178,7 @@ torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache,
                         .reshape({n, H * hd});
         x = x + torch::linear(attn, L.wo);
         auto h2 = rmsNorm(x, L.mlpNorm);
-        auto gu = torch::linear(h2, L.wgateUp);
-        const int64_t I = c.intermediateSize;
-        x = x + torch::linear(torch::silu(gu.narrow(1, 0, I)) * gu.narrow(1, I, I), L.wdown);
+        x = x + torch::linear(torch::silu(torch::linear(h2, L.wgate)) * torch::linear(h2, L.wup), L.wdown);
     }
     cache.length = total;
     auto last = allLogits ? x : x.narrow(0, n - 1, 1);

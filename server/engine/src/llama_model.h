@@ -9,7 +9,7 @@
 #include <torch/torch.h>
 
 #include "model_config.h"
-#include "safetensors.h"
+#include "weight_set.h"
 
 namespace smartbot::engine {
 
@@ -21,7 +21,7 @@ struct KvCache {
 
 class LlamaModel {
 public:
-    static Result<std::unique_ptr<LlamaModel>> load(const SafetensorsFile &weights, const ModelConfig &config,
+    static Result<std::unique_ptr<LlamaModel>> load(const WeightSet &weights, const ModelConfig &config,
                                                     torch::Device device);
 
     const ModelConfig &config() const { return config_; }
@@ -38,7 +38,8 @@ public:
 
 private:
     struct Layer {
-        torch::Tensor attnNorm, wqkv, wo, mlpNorm, wgateUp, wdown;
+        // Views over the mapped file (zero-copy for float32 on the CPU). Biases are undefined without q/k/v bias.
+        torch::Tensor attnNorm, wq, wk, wv, bq, bk, bv, wo, mlpNorm, wgate, wup, wdown;
     };
     LlamaModel() = default;
     torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const;

@@ -1,5 +1,6 @@
 #include "model_config.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -73,9 +74,11 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
     if (arch == j.end() || !arch->is_array() || arch->empty() || !(*arch)[0].is_string())
         return fieldError("architectures", "is missing or not a list of names");
     c.architecture = (*arch)[0].get<std::string>();
-    if (c.architecture != "LlamaForCausalLM")
+    if (c.architecture != "LlamaForCausalLM" && c.architecture != "MistralForCausalLM" &&
+        c.architecture != "Qwen2ForCausalLM")
         return fieldError("architectures", "names unsupported architecture '" + c.architecture +
-                                               "' (supported: LlamaForCausalLM)");
+                                               "' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)");
+    c.qkvBias = c.architecture == "Qwen2ForCausalLM";
 
 #define SB_INT(member, name)                                                                                 \
     do {                                                                                                     \
@@ -122,9 +125,39 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
         return Error{tie.error()};
     c.tieWordEmbeddings = tie.value();
 
-    auto rs = j.find("rope_scaling");
-    if (rs != j.end() && !rs->is_null())
-        return fieldError("rope_scaling", "is not supported yet (only null)");
+    if (auto rs = j.find("rope_scaling"); rs != j.end() && !rs->is_null()) {
+        if (!rs->is_object())
+            return fieldError("rope_scaling", "must be an object or null");
+        std::string type = rs->value("rope_type", rs->value("type", std::string()));
+        if (type == "default") {
+            type = "none";
+        } else if (type == "linear" || type == "llama3") {
+            auto f = positiveNumber(*rs, "factor", 0);
+            if (!f || f.value() <= 0)
+                return fieldError("rope_scaling.factor", "must be a positive number");
+            c.ropeFactor = f.value();
+            if (type == "llama3") {
+                auto lo = positiveNumber(*rs, "low_freq_factor", 1.0), hi = positiveNumber(*rs, "high_freq_factor", 4.0);
+                auto orig = positiveInt(*rs, "original_max_position_embeddings");
+                if (!lo || !hi || !orig || !(hi.value() > lo.value()))
+                    return fieldError("rope_scaling", "(llama3) needs low_freq_factor < high_freq_factor and "
+                                                      "original_max_position_embeddings");
+                c.ropeLowFreqFactor = lo.value();
+                c.ropeHighFreqFactor = hi.value();
+                c.ropeOriginalMaxPositions = orig.value();
+            }
+        } else {
+            return fieldError("rope_scaling", "type '" + type + "' is not supported (supported: linear, llama3)");
+        }
+        c.ropeScaling = type;
+    }
+    if (auto sw = j.find("sliding_window"); sw != j.end() && !sw->is_null()) {
+        const bool enabled = j.value("use_sliding_window", c.architecture == "MistralForCausalLM");
+        if (!sw->is_number_integer() || sw->get<int64_t>() <= 0)
+            return fieldError("sliding_window", "must be a positive integer or null");
+        if (enabled)
+            c.slidingWindow = sw->get<int64_t>();
+    }
     auto act = j.find("hidden_act");
     if (act != j.end() && !(act->is_string() && (*act == "silu" || *act == "swish")))
         return fieldError("hidden_act", "must be \"silu\"");
@@ -132,8 +165,10 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
         auto b = boolean(j, biasField, false);
         if (!b)
             return Error{b.error()};
-        if (b.value())
-            return fieldError(biasField, "= true is not supported yet");
+        if (b.value() && std::string(biasField) == "attention_bias")
+            c.qkvBias = true; // Llama-family attention_bias: q/k/v biases (o_proj bias is not supported)
+        else if (b.value())
+            return fieldError(biasField, "= true is not supported");
     }
     if (auto dt = j.find("torch_dtype"); dt != j.end() && dt->is_string())
         c.torchDtype = dt->get<std::string>();
@@ -154,6 +189,31 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
     if (c.bosTokenId >= c.vocabSize)
         return fieldError("bos_token_id", "is outside the vocabulary");
     return c;
+}
+
+std::vector<double> ModelConfig::ropeInverseFrequencies() const
+{
+    const int64_t half = headDim / 2;
+    std::vector<double> inv(static_cast<size_t>(half));
+    const double pi = 3.14159265358979323846;
+    for (int64_t i = 0; i < half; ++i) {
+        double f = 1.0 / std::pow(ropeTheta, double(2 * i) / double(headDim));
+        if (ropeScaling == "linear") {
+            f /= ropeFactor;
+        } else if (ropeScaling == "llama3") {
+            const double old = double(ropeOriginalMaxPositions);
+            const double lowWavelen = old / ropeLowFreqFactor, highWavelen = old / ropeHighFreqFactor;
+            const double wavelen = 2 * pi / f;
+            if (wavelen > lowWavelen) {
+                f /= ropeFactor;
+            } else if (wavelen >= highWavelen) {
+                const double smooth = (old / wavelen - ropeLowFreqFactor) / (ropeHighFreqFactor - ropeLowFreqFactor);
+                f = (1 - smooth) * f / ropeFactor + smooth * f;
+            }
+        }
+        inv[size_t(i)] = f;
+    }
+    return inv;
 }
 
 Result<ModelConfig> ModelConfig::load(const std::string &path)

@@ -12,6 +12,14 @@ uint64_t pairKey(int32_t left, int32_t right) {
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
 }
 
+uint64_t mix(uint64_t x) { // splitmix64 finalizer
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
 std::string optString(const json &model, const char *key, const std::string &where) {
     const json *v = optField(model, key);
     if (!v)
@@ -44,7 +52,11 @@ BpeModel BpeModel::fromJson(const json &model) {
     const json &merges = field(model, "merges", where);
     if (!merges.is_array())
         fail(where + ": field 'merges' must be an array, not " + merges.type_name());
-    m.merges_.reserve(merges.size());
+    std::size_t capacity = 16;
+    while (capacity < merges.size() * 2)
+        capacity *= 2;
+    m.merges_.assign(capacity, MergeSlot{kEmptySlot, Merge{0, 0}});
+    m.mergeMask_ = capacity - 1;
     auto idOf = [&](const std::string &tok) {
         const int32_t id = m.find(tok);
         if (id < 0)
@@ -74,7 +86,7 @@ BpeModel BpeModel::fromJson(const json &model) {
         const int32_t right = idOf(b);
         const int32_t newId = idOf(a + std::string(tail));
         // Later duplicates overwrite earlier ones, as HF's HashMap collect does.
-        m.merges_[pairKey(left, right)] = Merge{rank, newId};
+        m.insertMerge(pairKey(left, right), Merge{rank, newId});
         ++rank;
     }
 
@@ -82,6 +94,12 @@ BpeModel BpeModel::fromJson(const json &model) {
     for (int byte = 0; byte < 256; ++byte) {
         const std::string name{'<', '0', 'x', hex[byte >> 4], hex[byte & 15], '>'};
         m.byteIds_[static_cast<std::size_t>(byte)] = m.find(name);
+    }
+    m.smallCharIds_.assign(0x800, -1);
+    for (char32_t cp = 0; cp < 0x800; ++cp) {
+        std::string s;
+        appendUtf8(s, cp);
+        m.smallCharIds_[cp] = m.find(s);
     }
     if (const std::string unk = optString(model, "unk_token", where); !unk.empty())
         m.unkId_ = m.find(unk); // an unk_token missing from the vocabulary behaves as none
@@ -93,9 +111,23 @@ int32_t BpeModel::find(std::string_view token) const {
     return it == vocab_.end() ? -1 : it->second;
 }
 
+void BpeModel::insertMerge(uint64_t key, Merge merge) {
+    for (uint64_t i = mix(key) & mergeMask_;; i = (i + 1) & mergeMask_) {
+        if (merges_[i].key == kEmptySlot || merges_[i].key == key) {
+            merges_[i] = MergeSlot{key, merge};
+            return;
+        }
+    }
+}
+
 const BpeModel::Merge *BpeModel::findMerge(int32_t left, int32_t right) const {
-    const auto it = merges_.find(pairKey(left, right));
-    return it == merges_.end() ? nullptr : &it->second;
+    const uint64_t key = pairKey(left, right);
+    for (uint64_t i = mix(key) & mergeMask_;; i = (i + 1) & mergeMask_) {
+        if (merges_[i].key == key)
+            return &merges_[i].merge;
+        if (merges_[i].key == kEmptySlot)
+            return nullptr;
+    }
 }
 
 void BpeModel::tokenize(std::string_view word, std::vector<int32_t> &out) const {
@@ -124,14 +156,16 @@ void BpeModel::tokenize(std::string_view word, std::vector<int32_t> &out) const 
         const bool first = pos == 0;
         const bool last = pos + len == word.size();
         pos += len;
-        if ((!prefix_.empty() && !first) || (!suffix_.empty() && last)) {
+        const bool affixed = (!prefix_.empty() && !first) || (!suffix_.empty() && last);
+        if (affixed) {
             scratch.assign(first ? std::string_view{} : std::string_view{prefix_});
             scratch.append(piece);
             if (last)
                 scratch.append(suffix_);
             piece = scratch;
         }
-        if (const int32_t id = find(piece); id >= 0) {
+        const int32_t found = !affixed && cp < 0x800 ? smallCharIds_[cp] : find(piece);
+        if (const int32_t id = found; id >= 0) {
             if (pendingUnk) {
                 add(unkId_, unkLen);
                 pendingUnk = false;

@@ -42,11 +42,20 @@ private:
         uint32_t len; // bytes covered; 0 once merged into its left neighbour
     };
 
+    // Merges by (left, right) id pair: open addressing with linear probing (hot path of tokenize()).
+    struct MergeSlot {
+        uint64_t key;
+        Merge merge;
+    };
+    static constexpr uint64_t kEmptySlot = ~uint64_t{0};
+    void insertMerge(uint64_t key, Merge m);
     const Merge *findMerge(int32_t left, int32_t right) const;
     void mergeAll(std::vector<Symbol> &symbols) const;
 
     VocabMap vocab_;
-    std::unordered_map<uint64_t, Merge> merges_;
+    std::vector<MergeSlot> merges_;
+    uint64_t mergeMask_ = 0;
+    std::vector<int32_t> smallCharIds_; // id of each single character below U+0800 (-1: none)
     std::array<int32_t, 256> byteIds_{};
     int32_t unkId_ = -1;
     bool byteFallback_ = false;

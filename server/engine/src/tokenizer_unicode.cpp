@@ -126,6 +126,36 @@ bool isAscii(std::string_view text) {
     return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
+// NFC quick check (UAX #15): true when every character is NFC_QC=Yes and the combining marks are in canonical
+// order, i.e. NFC would not change the text. Invalid bytes count as starters.
+bool quickCheckNfc(std::string_view text) {
+    const CodePointRange *end = kNfcQuickCheckNoOrMaybe + kNfcQuickCheckCount;
+    uint8_t lastClass = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        if (static_cast<unsigned char>(text[pos]) < 0xCC) { // below U+0300: NFC_QC=Yes, class 0
+            ++pos;
+            lastClass = 0;
+            continue;
+        }
+        char32_t cp = 0;
+        pos += decodeUtf8(text, pos, cp);
+        if (cp == kInvalidCodePoint) {
+            lastClass = 0;
+            continue;
+        }
+        const auto *it = std::upper_bound(kNfcQuickCheckNoOrMaybe, end, cp,
+                                          [](char32_t v, const CodePointRange &r) { return v < r.first; });
+        if (it != kNfcQuickCheckNoOrMaybe && cp <= (it - 1)->last)
+            return false;
+        const uint8_t cc = combiningClass(cp);
+        if (cc != 0 && lastClass > cc)
+            return false;
+        lastClass = cc;
+    }
+    return true;
+}
+
 } // namespace
 
 std::string toNfd(std::string_view text) {
@@ -138,7 +168,7 @@ std::string toNfd(std::string_view text) {
 // Canonical composition (UAX #15): each character composes with the last starter unless a character in
 // between is blocked (same or higher combining class, or a starter).
 std::string toNfc(std::string_view text) {
-    if (isAscii(text))
+    if (quickCheckNfc(text))
         return std::string(text);
     std::vector<char32_t> cps = decomposeText(text);
     std::size_t out = 0;

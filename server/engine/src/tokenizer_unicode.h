@@ -22,6 +22,11 @@ struct Decomposition {
     char32_t cp, first, second; // second == 0: singleton
     uint8_t composes;           // the pair composes back to cp (primary composite)
 };
+struct CodePointRange {
+    char32_t first, last;
+};
+extern const CodePointRange kNfcQuickCheckNoOrMaybe[];
+extern const std::size_t kNfcQuickCheckCount;
 extern const CombiningClassRange kCombiningClasses[];
 extern const std::size_t kCombiningClassCount;
 extern const Decomposition kDecompositions[];

@@ -71,11 +71,21 @@ def gen_normalization():
             assert 1 <= len(parts) <= 2
             decomp[cp] = parts
     excluded = set()
+    not_nfc = set()  # NFC_Quick_Check No or Maybe
     for f in read_lines("DerivedNormalizationProps.txt"):
+        lo, _, hi = f[0].partition("..")
         if f[1] == "Full_Composition_Exclusion":
-            lo, _, hi = f[0].partition("..")
             for c in range(int(lo, 16), int(hi or lo, 16) + 1):
                 excluded.add(c)
+        elif f[1] == "NFC_QC" and f[2] in ("N", "M"):
+            for c in range(int(lo, 16), int(hi or lo, 16) + 1):
+                not_nfc.add(c)
+    qc_ranges = []
+    for cp in sorted(not_nfc):
+        if qc_ranges and qc_ranges[-1][1] == cp - 1:
+            qc_ranges[-1][1] = cp
+        else:
+            qc_ranges.append([cp, cp])
     # ccc as ranges of equal class
     ranges = []
     for cp in sorted(ccc):
@@ -90,7 +100,8 @@ def gen_normalization():
         second = p[1] if len(p) == 2 else 0
         composes = 1 if (len(p) == 2 and cp not in excluded) else 0
         dec_items.append(f"{{0x{cp:X}, 0x{p[0]:X}, 0x{second:X}, {composes}}},")
-    text = header("Canonical combining classes and one-level canonical decompositions (Hangul is algorithmic).")
+    qc_items = [f"{{0x{a:X}, 0x{b:X}}}," for a, b in qc_ranges]
+    text = header("Canonical combining classes, one-level canonical decompositions (Hangul is algorithmic), NFC_QC.")
     text += f"""#include "tokenizer_unicode.h"
 
 namespace smartbot::engine::tokenizer_detail::unicode_data {{
@@ -106,11 +117,18 @@ const Decomposition kDecompositions[] = {{
 }};
 const std::size_t kDecompositionCount = sizeof kDecompositions / sizeof kDecompositions[0];
 
+// Code points whose NFC_Quick_Check is No or Maybe: text without them is already NFC.
+const CodePointRange kNfcQuickCheckNoOrMaybe[] = {{
+{rows_of(qc_items, 6)}
+}};
+const std::size_t kNfcQuickCheckCount = sizeof kNfcQuickCheckNoOrMaybe / sizeof kNfcQuickCheckNoOrMaybe[0];
+
 }} // namespace smartbot::engine::tokenizer_detail::unicode_data
 """
     with open(os.path.join(SRC, "tokenizer_unicode_data.cpp"), "w", encoding="utf-8") as f:
         f.write(text)
-    print(f"tokenizer_unicode_data.cpp: {len(ranges)} ccc ranges, {len(dec_items)} decompositions")
+    print(f"tokenizer_unicode_data.cpp: {len(ranges)} ccc ranges, {len(dec_items)} decompositions, "
+          f"{len(qc_ranges)} NFC quick-check ranges")
 
 
 def delta_runs(mapping):
@@ -156,6 +174,8 @@ def gen_case():
             out.append(f"{{0x{cp:X}, {{0x{seq[0]:X}, 0x{seq[1]:X}, 0x{seq[2]:X}}}}},")
         return out
 
+    special_upper.sort()
+    special_lower.sort()
     up_runs, lo_runs = delta_runs(upper), delta_runs(lower)
     text = header("Case mappings as JavaScript's toUpperCase/toLowerCase apply them (without Final_Sigma).")
     text += f"""#include "jinja_unicode.h"
