@@ -15,6 +15,10 @@ PACKAGES=(
   libssl-dev libjwt-dev libarchive-dev
   # tests: offscreen/xvfb GUI, HTTP peers
   xvfb xauth python3 prometheus
+  # tests: the desktop keychain (a private D-Bus session with gnome-keyring's Secret Service)
+  dbus dbus-daemon gnome-keyring
+  # tests: TLS (test CA and certificates, s_client), HTTPS client (curl is in the toolchain line)
+  openssl
 )
 
 SUDO=""

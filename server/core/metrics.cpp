@@ -175,6 +175,8 @@ struct Metrics::Impl {
     quint64 promptTokens = 0, generatedTokens = 0;
     int queueDepth = 0, activeSequences = 0;
     double modelLoadSeconds = 0;
+    int apiKeysRotationDue = 0;
+    qint64 authFailures = 0;
 };
 
 Metrics &Metrics::instance()
@@ -230,6 +232,18 @@ void Metrics::setModelLoadSeconds(double seconds)
     d_->modelLoadSeconds = seconds;
 }
 
+void Metrics::setApiKeysRotationDue(int n)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->apiKeysRotationDue = n;
+}
+
+void Metrics::addAuthFailure()
+{
+    std::lock_guard lock(d_->mutex);
+    ++d_->authFailures;
+}
+
 void Metrics::resetForTests()
 {
     std::lock_guard lock(d_->mutex);
@@ -241,6 +255,8 @@ void Metrics::resetForTests()
     d.promptTokens = d.generatedTokens = 0;
     d.queueDepth = d.activeSequences = 0;
     d.modelLoadSeconds = 0;
+    d.apiKeysRotationDue = 0;
+    d.authFailures = 0;
 }
 
 QByteArray Metrics::render() const
@@ -279,6 +295,11 @@ QByteArray Metrics::render() const
     sample(out, "smartbot_active_sequences", {}, QByteArray::number(d.activeSequences));
     family(out, "smartbot_model_load_seconds", "gauge", "Time the loaded model took to load.");
     sample(out, "smartbot_model_load_seconds", {}, num(d.modelLoadSeconds));
+    family(out, "smartbot_api_keys_rotation_due", "gauge",
+           "API keys older than [auth] key_rotation_days that have not been rotated.");
+    sample(out, "smartbot_api_keys_rotation_due", {}, num(double(d.apiKeysRotationDue)));
+    family(out, "smartbot_auth_failures_total", "counter", "Requests refused for a missing or bad credential.");
+    sample(out, "smartbot_auth_failures_total", {}, num(quint64(d.authFailures)));
 
     if (proc.residentBytes >= 0) {
         family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");

@@ -23,6 +23,9 @@ public:
     void setQueueDepth(int n);
     void setActiveSequences(int n);
     void setModelLoadSeconds(double seconds);
+    void setApiKeysRotationDue(int n);
+    // Security.
+    void addAuthFailure();
 
     // Prometheus text format 0.0.4 (includes process memory read at call time).
     QByteArray render() const;

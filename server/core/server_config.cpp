@@ -6,6 +6,8 @@
 #include <QSaveFile>
 #include <QSettings>
 
+#include "core/address_list.h"
+
 namespace smartbot {
 
 QString ServerConfig::defaultConfigText()
@@ -39,16 +41,36 @@ drain_timeout_s = 30
 ssl_enable = false
 ssl_cert =
 ssl_key =
+; Addresses allowed to connect, as IPs or CIDR subnets separated by commas (IPv4 and IPv6), e.g.
+; 192.168.1.0/24, 10.0.0.5. Empty = everyone. Others get 403 before anything else happens.
+allow =
+; Reverse proxies whose X-Forwarded-For header is believed (IPs or CIDR subnets). From any other peer the header is
+; ignored; the client address (allow list, API key IP lists, rate limits, audit log) is then the peer's own.
+trusted_proxies =
 
 [limits]
 ; Chat generations waiting for the model at once; more get 503 with Retry-After.
 max_queue = 256
+; Requests per minute and tokens (prompt + generated) per minute for each API key or token subject; 0 = no limit.
+; A key may have its own limits (smartbotd key create --rpm N --tpm N). Over the limit: 429 with Retry-After.
+requests_per_minute = 0
+tokens_per_minute = 0
 
 [auth]
 ; Default lifetime of tokens issued by POST /admin/token, in hours.
 token_expire_hours = 24
 ; Longest lifetime a caller may ask for with expires_in, in hours.
 max_token_hours = 720
+; Seconds of clock skew allowed when checking a token's exp and nbf.
+leeway_seconds = 30
+; API keys older than this many days are reported as due for rotation (key list, a warning at start, a metric).
+key_rotation_days = 90
+; After smartbotd key rotate, the old key stays valid this many hours.
+key_rotation_grace_hours = 24
+; This many failed admin credentials from one address within admin_failure_window_s seconds block that address
+; (429 with Retry-After) until the window has passed.
+admin_max_failures = 10
+admin_failure_window_s = 300
 
 [model]
 ; Hugging Face model folder loaded at start (config.json, model.safetensors, tokenizer.json).
@@ -142,6 +164,13 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     SB_READ(maxQueue, "limits/max_queue", 1, 1000000);
     SB_READ(tokenExpireHours, "auth/token_expire_hours", 1, 24 * 365);
     SB_READ(maxTokenHours, "auth/max_token_hours", 1, 24 * 3650);
+    SB_READ(leewaySeconds, "auth/leeway_seconds", 0, 3600);
+    SB_READ(keyRotationDays, "auth/key_rotation_days", 0, 3650);
+    SB_READ(keyRotationGraceHours, "auth/key_rotation_grace_hours", 0, 24 * 365);
+    SB_READ(adminMaxFailures, "auth/admin_max_failures", 1, 1000000);
+    SB_READ(adminFailureWindowS, "auth/admin_failure_window_s", 1, 86400);
+    SB_READ(requestsPerMinute, "limits/requests_per_minute", 0, 1000000);
+    SB_READ(tokensPerMinute, "limits/tokens_per_minute", 0, 1000000000);
     SB_READ(threads, "model/threads", 0, 1024);
     SB_READ(maxTokens, "model/max_tokens", 1, 1 << 20);
     SB_READ(maxTokensLimit, "model/max_tokens_limit", 1, 1 << 20);
@@ -161,6 +190,16 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
         c.sslKey = QDir(c.configDir).absoluteFilePath(key);
     if (c.sslEnable && (cert.isEmpty() || key.isEmpty()))
         return engine::makeError("server.conf: [network] ssl_enable = true needs both ssl_cert and ssl_key");
+
+    for (const auto &[key, member] : {std::pair{QStringLiteral("allow"), &c.allow},
+                                      std::pair{QStringLiteral("trusted_proxies"), &c.trustedProxies}}) {
+        // A comma-separated value reads back as a list from QSettings.
+        const QVariant v = s.value(QStringLiteral("network/") + key);
+        const QString text = v.typeId() == QMetaType::QStringList ? v.toStringList().join(',') : v.toString();
+        if (auto list = AddressList::parse(text); !list)
+            return engine::makeError("server.conf: [network] " + key.toStdString() + ": " + list.error());
+        *member = text.trimmed();
+    }
 
     const QString model = s.value(QStringLiteral("model/path")).toString().trimmed();
     if (!model.isEmpty())

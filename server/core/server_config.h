@@ -23,11 +23,20 @@ struct ServerConfig {
     bool sslEnable = false;
     QString sslCert;            // PEM certificate (chain), absolute (resolved against the config folder)
     QString sslKey;             // PEM private key (RSA or EC), absolute; must not be group/other-readable
+    QString allow;              // addresses/CIDR subnets allowed to connect ("" = everyone), see address_list.h
+    QString trustedProxies;     // peers whose X-Forwarded-For is believed
     // [limits]
     int maxQueue = 256;         // generations waiting for the inference worker; more get 503 + Retry-After
+    int requestsPerMinute = 0;  // per API key / token subject; 0 = off (keys may override)
+    int tokensPerMinute = 0;    // prompt + generated tokens per key / subject; 0 = off
     // [auth]
     int tokenExpireHours = 24;
     int maxTokenHours = 24 * 30;
+    int leewaySeconds = 30;         // clock skew allowed on JWT exp/nbf
+    int keyRotationDays = 90;       // API keys older than this are "rotation due"
+    int keyRotationGraceHours = 24; // a rotated API key stays valid this long
+    int adminMaxFailures = 10;      // failed admin credentials from one address within adminFailureWindowS -> 429
+    int adminFailureWindowS = 300;
     // [model]
     QString modelPath;      // relative paths are resolved against the config folder
     int threads = 0;        // 0 = engine's choice

@@ -2,6 +2,8 @@
 
 #include <jwt.h>
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <cstdlib>
 #include <memory>
 
@@ -22,7 +24,16 @@ QString grant(jwt_t *j, const char *name)
 }
 } // namespace
 
-TokenService::TokenService(QByteArray key, Clock clock) : key_(std::move(key)), clock_(std::move(clock)) {}
+TokenService::TokenService(QByteArray key, Clock clock) : clock_(std::move(clock)) { setKeys(std::move(key), {}); }
+
+QString TokenService::keyId(const QByteArray &key) { return QString::fromLatin1(sha256("kid:" + key).toHex().left(16)); }
+
+void TokenService::setKeys(QByteArray current, QList<PreviousKey> previous)
+{
+    key_ = std::move(current);
+    kid_ = keyId(key_);
+    previous_ = std::move(previous);
+}
 
 Result<IssuedToken> TokenService::issue(const QString &subject, qint64 expiresIn, const QString &scope) const
 {
@@ -40,11 +51,13 @@ Result<IssuedToken> TokenService::issue(const QString &subject, qint64 expiresIn
     out.claims = {subject, scope, QString::fromLatin1(randomBytes(16).toHex()), now, now + expiresIn};
     int rc = jwt_add_grant(j.get(), "sub", subject.toUtf8().constData());
     rc |= jwt_add_grant(j.get(), "iss", kIssuer);
+    rc |= jwt_add_grant(j.get(), "aud", kAudience);
     rc |= jwt_add_grant(j.get(), "scope", scope.toUtf8().constData());
     rc |= jwt_add_grant(j.get(), "jti", out.claims.jti.toLatin1().constData());
     rc |= jwt_add_grant_int(j.get(), "iat", long(now));
     rc |= jwt_add_grant_int(j.get(), "nbf", long(now));
     rc |= jwt_add_grant_int(j.get(), "exp", long(now + expiresIn));
+    rc |= jwt_add_header(j.get(), "kid", kid_.toLatin1().constData());
     rc |= jwt_set_alg(j.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char *>(key_.constData()),
                       int(key_.size()));
     if (rc != 0)
@@ -63,13 +76,29 @@ Result<TokenClaims> TokenService::verify(const QByteArray &token) const
         return engine::makeError("missing token");
     if (token.size() > 8192 || token.count('.') != 2)
         return engine::makeError("malformed token");
-    // The header must name HS256 before we let the library near it (no "none", no algorithm confusion).
+    // The header must say HS256, exactly, before we let the library near it (no "none", no algorithm confusion).
     const QByteArray headerJson = QByteArray::fromBase64(token.left(token.indexOf('.')), QByteArray::Base64UrlEncoding);
-    if (!headerJson.contains("\"HS256\""))
+    const QJsonObject header = QJsonDocument::fromJson(headerJson).object();
+    if (header.value(QStringLiteral("alg")).toString() != QLatin1String("HS256"))
         return engine::makeError("token algorithm must be HS256");
+    const qint64 now = clock_();
+    QByteArray key = key_;
+    const QJsonValue kid = header.value(QStringLiteral("kid"));
+    if (!kid.isUndefined() && kid.toString() != kid_) {
+        key.clear();
+        for (const auto &p : previous_) {
+            if (keyId(p.key) != kid.toString())
+                continue;
+            if (now > p.acceptUntil)
+                return engine::makeError("token was signed with a retired key");
+            key = p.key;
+        }
+        if (key.isEmpty())
+            return engine::makeError("token signed with an unknown key");
+    }
     jwt_t *raw = nullptr;
-    if (jwt_decode(&raw, token.constData(), reinterpret_cast<const unsigned char *>(key_.constData()),
-                   int(key_.size())) != 0 || !raw)
+    if (jwt_decode(&raw, token.constData(), reinterpret_cast<const unsigned char *>(key.constData()),
+                   int(key.size())) != 0 || !raw)
         return engine::makeError("invalid token signature");
     JwtPtr j(raw);
     if (jwt_get_alg(j.get()) != JWT_ALG_HS256)
@@ -85,11 +114,16 @@ Result<TokenClaims> TokenService::verify(const QByteArray &token) const
         return engine::makeError("token issuer is not smartbot");
     if (c.subject.isEmpty())
         return engine::makeError("token has no subject");
-    const qint64 now = clock_();
-    if (c.expiresAt <= 0 || now > c.expiresAt + kLeewaySeconds)
+    if (c.expiresAt <= 0 || now > c.expiresAt + leeway_)
         return engine::makeError("token expired");
-    if (nbf > now + kLeewaySeconds)
+    if (nbf > now + leeway_)
         return engine::makeError("token not valid yet");
+    if (grant(j.get(), "aud") != QLatin1String(kAudience))
+        return engine::makeError("token audience is not smartbot");
+    if (isRevoked_ && c.jti.isEmpty())
+        return engine::makeError("token has no jti");
+    if (isRevoked_ && isRevoked_(c.jti))
+        return engine::makeError("token has been revoked");
     return c;
 }
 

@@ -1,8 +1,13 @@
 // TokenService: issues and verifies HS256 JWTs (libjwt). The algorithm is pinned to HS256.
+// Claims: sub, iat, nbf, exp, jti, scope, iss ("smartbot"), aud ("smartbot"); the header names the signing key
+// (kid). Previous signing keys (after a secret rotation) are accepted until their own deadline; revoked jtis are
+// refused through an injectable check (persisted by the server in Storage).
 #pragma once
 
 #include <QByteArray>
+#include <QList>
 #include <QString>
+#include <functional>
 
 #include "core/clock.h"
 #include "core/server_config.h"
@@ -25,18 +30,38 @@ struct IssuedToken {
 
 class TokenService {
 public:
-    static constexpr qint64 kLeewaySeconds = 30;
+    static constexpr qint64 kLeewaySeconds = 30; // default of [auth] leeway_seconds
     static constexpr const char *kIssuer = "smartbot";
+    static constexpr const char *kAudience = "smartbot";
 
     TokenService(QByteArray key, Clock clock = systemClock());
 
+    // The signing key's id: a hash prefix that says nothing about the key.
+    static QString keyId(const QByteArray &key);
+
+    void setLeeway(qint64 seconds) { leeway_ = seconds; }
+    qint64 leeway() const { return leeway_; }
+    // Replaces the signing key and the previous keys (each accepted until acceptUntil, epoch seconds).
+    struct PreviousKey {
+        QByteArray key;
+        qint64 acceptUntil = 0;
+    };
+    void setKeys(QByteArray current, QList<PreviousKey> previous);
+    // Returns true when a jti has been revoked.
+    void setRevocationCheck(std::function<bool(const QString &jti)> isRevoked) { isRevoked_ = std::move(isRevoked); }
+
     Result<IssuedToken> issue(const QString &subject, qint64 expiresInSeconds, const QString &scope = QStringLiteral("chat")) const;
-    // Verifies signature (HS256 only), iss, nbf and exp (with leeway). The error says why, for 401 bodies.
+    // Verifies header (alg HS256 exactly, kid), signature, iss, aud, sub, nbf and exp (with leeway), revocation.
+    // The error says why, for 401 bodies.
     Result<TokenClaims> verify(const QByteArray &token) const;
 
 private:
     QByteArray key_;
+    QString kid_;
+    QList<PreviousKey> previous_;
     Clock clock_;
+    qint64 leeway_ = kLeewaySeconds;
+    std::function<bool(const QString &)> isRevoked_;
 };
 
 } // namespace smartbot

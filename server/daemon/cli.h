@@ -8,5 +8,8 @@ namespace smartbot::daemon {
 int runServe(const QStringList &args);
 int runGenerate(const QStringList &args);
 int runTokenize(const QStringList &args);
+int runKey(const QStringList &args);   // cli_keys.cpp
+int runAudit(const QStringList &args); // cli_keys.cpp
+int runToken(const QStringList &args); // cli_tokens.cpp
 
 } // namespace smartbot::daemon

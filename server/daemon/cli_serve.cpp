@@ -31,11 +31,14 @@ void installDrainOnSignals(http::SmartbotServer &server)
     QObject::connect(notifier, &QSocketNotifier::activated, qApp, [&server] {
         char c;
         [[maybe_unused]] auto n = ::read(signalPipe[0], &c, 1);
-        if (server.isDraining() || !server.isRunning()) {
+        static int received = 0;
+        if (++received > 1 || !server.isRunning()) {
             qInfo("signal received again: stopping now");
             QCoreApplication::quit();
             return;
         }
+        if (server.isDraining())
+            qInfo("signal received: already draining (another signal stops at once)");
         server.drain(QStringLiteral("signal"));
     });
     struct sigaction sa {};

@@ -49,6 +49,13 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     if (path.size() > 1 && path.endsWith('/'))
         path.chop(1);
     const QByteArray allowOrigin = corsAllowOrigin(corsOrigins_, request.value("Origin"));
+    if (accessCheck_) {
+        if (auto denied = accessCheck_(request)) {
+            beginRequest(socket, QStringLiteral("unmatched"), allowOrigin);
+            writeError(responder, *denied);
+            return true;
+        }
+    }
     const auto byPath = routes_.constFind(path);
     if (byPath == routes_.constEnd()) {
         beginRequest(socket, QStringLiteral("unmatched"), allowOrigin);

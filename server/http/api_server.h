@@ -9,6 +9,9 @@
 #include <QMap>
 #include <QStringList>
 #include <functional>
+#include <optional>
+
+#include "http/api_error.h"
 
 namespace smartbot::http {
 
@@ -21,6 +24,9 @@ public:
     void route(QHttpServerRequest::Method method, const QString &path, Handler handler);
     // Origins allowed to call us from a browser (see cors.h); empty: no CORS headers, OPTIONS is a 405.
     void setCorsOrigins(const QStringList &origins) { corsOrigins_ = origins; }
+    // Runs first for every request ([network] allow, per-request auth state); an error is the whole answer.
+    using AccessCheck = std::function<std::optional<ApiError>(const QHttpServerRequest &)>;
+    void setAccessCheck(AccessCheck check) { accessCheck_ = std::move(check); }
 
 protected:
     bool handleRequest(const QHttpServerRequest &request, QTcpSocket *socket) override;
@@ -31,6 +37,7 @@ private:
 
     QMap<QString, QMap<int, Handler>> routes_; // path -> method -> handler
     QStringList corsOrigins_;
+    AccessCheck accessCheck_;
 };
 
 QByteArray methodName(QHttpServerRequest::Method m);

@@ -18,6 +18,8 @@ ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const ConnectionLimits &lim
 {
     requestTimer_.setSingleShot(true);
     idleTimer_.setSingleShot(true);
+    requestTimer_.setTimerType(Qt::PreciseTimer); // a coarse timer may fire 5% early
+    idleTimer_.setTimerType(Qt::PreciseTimer);
     connect(&requestTimer_, &QTimer::timeout, this, &ConnectionGuard::onRequestTimeout);
     connect(&idleTimer_, &QTimer::timeout, this, &ConnectionGuard::onIdleTimeout);
     // Connected before QHttpServer connects its own readyRead handler, so this one runs first and sees each byte
@@ -117,6 +119,7 @@ void ConnectionGuard::onReadyRead()
         head_.clear();
         if (!checkHead(head))
             return;
+        responses_.requestReceived(head.startsWith("HEAD "));
         if (bodyRemaining_ == 0)
             requestComplete();
     }

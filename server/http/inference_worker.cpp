@@ -3,14 +3,14 @@
 #include <QDateTime>
 #include <QMetaObject>
 
-#include <chrono>
-
 #include "core/metrics.h"
 
 namespace smartbot::http {
 
-InferenceWorker::InferenceWorker(int maxQueue, QObject *parent)
-    : QObject(parent), maxQueue_(maxQueue), thread_([this] { run(); })
+using Clock = std::chrono::steady_clock;
+
+InferenceWorker::InferenceWorker(int maxQueue, QObject *parent, int maxBatch)
+    : QObject(parent), maxQueue_(maxQueue), maxBatch_(std::max(1, maxBatch)), thread_([this] { run(); })
 {
 }
 
@@ -20,15 +20,14 @@ void InferenceWorker::shutdown()
 {
     {
         std::lock_guard lock(mutex_);
-        if (stopping_ && !thread_.joinable())
-            return;
         stopping_ = true;
         tasks_.clear();
-        queuedJobs_ = 0;
+        queue_.clear();
     }
     wake_.notify_all();
     if (thread_.joinable())
         thread_.join();
+    active_.clear();
     engine_.reset();
 }
 
@@ -43,17 +42,45 @@ void InferenceWorker::post(std::function<void()> task)
 
 void InferenceWorker::run()
 {
+    std::vector<engine::Engine::StepEvent> events;
     for (;;) {
-        std::function<void()> task;
+        std::function<void()> control;
+        std::vector<Job> joining;
         {
             std::unique_lock lock(mutex_);
-            wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+            const bool busy = !active_.empty();
+            wake_.wait(lock, [&] { return stopping_ || !tasks_.empty() || !queue_.empty() || busy; });
             if (stopping_)
                 return;
-            task = std::move(tasks_.front());
-            tasks_.pop_front();
+            if (!tasks_.empty()) {
+                control = std::move(tasks_.front());
+                tasks_.pop_front();
+            } else {
+                // Fill the batch; while sequences are running, one prefill per step keeps them flowing.
+                const size_t room = size_t(maxBatch_) - active_.size();
+                const size_t take = std::min(queue_.size(), busy ? std::min<size_t>(1, room) : room);
+                for (size_t i = 0; i < take; ++i) {
+                    joining.push_back(std::move(queue_.front()));
+                    queue_.pop_front();
+                }
+            }
         }
-        task();
+        if (control) {
+            control();
+            continue;
+        }
+        for (Job &job : joining)
+            admit(std::move(job));
+        if (engine_ && engine_->activeSequences() > 0) {
+            for (auto &[id, job] : active_)
+                if (job.cancelled && job.cancelled->load())
+                    engine_->cancel(id);
+            events.clear();
+            engine_->step(events);
+            handle(events);
+        }
+        std::lock_guard lock(mutex_);
+        batchSize_ = int(active_.size());
     }
 }
 
@@ -66,6 +93,9 @@ void InferenceWorker::loadModel(const QString &path, const engine::LoadOptions &
     }
     Q_EMIT modelStateChanged();
     post([this, path, options] {
+        for (auto &[id, job] : active_) // a reload ends what the old model was doing
+            deliver(job, Reply{false, 503, QStringLiteral("model_not_loaded"), QStringLiteral("the model was reloaded"), {}});
+        active_.clear();
         engine_.reset();
         auto r = engine::Engine::load(path.toStdString(), options);
         {
@@ -112,13 +142,19 @@ qint64 InferenceWorker::modelReadyAt() const
 int InferenceWorker::queueDepth() const
 {
     std::lock_guard lock(mutex_);
-    return queuedJobs_;
+    return int(queue_.size());
 }
 
 int InferenceWorker::inFlight() const
 {
     std::lock_guard lock(mutex_);
-    return queuedJobs_ + runningJobs_;
+    return int(queue_.size()) + runningJobs_;
+}
+
+int InferenceWorker::running() const
+{
+    std::lock_guard lock(mutex_);
+    return batchSize_;
 }
 
 bool InferenceWorker::submit(Request request, QObject *context, std::function<void(const Reply &)> done,
@@ -126,92 +162,93 @@ bool InferenceWorker::submit(Request request, QObject *context, std::function<vo
 {
     {
         std::lock_guard lock(mutex_);
-        if (stopping_ || queuedJobs_ >= maxQueue_)
+        if (stopping_ || int(queue_.size()) >= maxQueue_)
             return false;
-        ++queuedJobs_;
+        queue_.push_back(Job{std::move(request), QPointer<QObject>(context), std::move(done), std::move(cancelled),
+                             Clock::now(), true});
+        ++runningJobs_; // counted until its reply is delivered
     }
-    QPointer<QObject> ctx(context);
-    post([this, request = std::move(request), ctx, done = std::move(done), cancelled]() mutable {
-        {
-            std::lock_guard lock(mutex_);
-            --queuedJobs_;
-            ++runningJobs_;
-        }
-        Reply reply = runJob(request, cancelled, ctx);
-        // Delivered through this object (which outlives the thread); ctx is checked on its own thread.
-        QMetaObject::invokeMethod(
-            this,
-            [this, ctx, done = std::move(done), reply = std::move(reply)] {
-                {
-                    std::lock_guard lock(mutex_);
-                    --runningJobs_;
-                }
-                if (ctx)
-                    done(reply);
-            },
-            Qt::QueuedConnection);
-    });
+    wake_.notify_one();
     return true;
 }
 
-InferenceWorker::Reply InferenceWorker::runJob(Request &request, const std::shared_ptr<std::atomic_bool> &cancelled,
-                                               const QPointer<QObject> &ctx)
+void InferenceWorker::deliver(Job &job, Reply reply)
 {
-    Reply reply;
-    auto fail = [&reply](int status, const char *code, const QString &message) {
-        reply.status = status;
-        reply.errorCode = QString::fromLatin1(code);
-        reply.error = message;
-        return reply;
+    // Through this object (which outlives the thread); the context is checked on its own thread.
+    QMetaObject::invokeMethod(
+        this,
+        [this, ctx = job.context, done = std::move(job.done), reply = std::move(reply)] {
+            {
+                std::lock_guard lock(mutex_);
+                --runningJobs_;
+            }
+            if (ctx)
+                done(reply);
+        },
+        Qt::QueuedConnection);
+}
+
+void InferenceWorker::admit(Job job)
+{
+    auto fail = [&](int status, const char *code, const QString &message) {
+        deliver(job, Reply{false, status, QString::fromLatin1(code), message, {}});
     };
     if (!engine_)
         return fail(503, "model_not_loaded", QStringLiteral("no model is loaded"));
-    if (cancelled && cancelled->load())
+    if (job.cancelled && job.cancelled->load())
         return fail(499, "cancelled", QStringLiteral("the client went away"));
-
     std::vector<int32_t> ids;
-    if (!request.messages.empty()) {
-        auto encoded = engine_->encodeChat(request.messages);
+    if (!job.request.messages.empty()) {
+        auto encoded = engine_->encodeChat(job.request.messages);
         if (!encoded)
             return fail(400, "invalid_request", QString::fromStdString(encoded.error()));
         ids = std::move(encoded.value());
     } else {
-        ids = engine_->tokenizer().encode(request.prompt, true);
+        ids = engine_->tokenizer().encode(job.request.prompt, true);
     }
     const int context = engine_->info().contextLength;
     if (int(ids.size()) >= context)
         return fail(400, "context_length_exceeded",
                     QStringLiteral("the prompt is %1 tokens; the model's context is %2 tokens").arg(ids.size()).arg(context));
+    std::vector<engine::Engine::StepEvent> events;
+    auto id = engine_->begin(ids, job.request.params, events);
+    if (!id)
+        return fail(400, "invalid_request", QString::fromStdString(id.error()));
+    active_.emplace(id.value(), std::move(job));
+    handle(events);
+}
 
-    using clock = std::chrono::steady_clock;
-    const auto started = clock::now();
-    auto last = started;
-    bool first = true;
-    auto r = engine_->generate(ids, request.params, [&](int32_t, const std::string &piece) {
-        const auto now = clock::now();
-        const double dt = std::chrono::duration<double>(now - last).count();
-        if (first)
-            Metrics::instance().observeTimeToFirstToken(dt);
-        else
-            Metrics::instance().observeInterTokenLatency(dt);
-        first = false;
-        last = now;
-        if (request.onPiece)
-            QMetaObject::invokeMethod(
-                this,
-                [ctx, onPiece = request.onPiece, piece] {
-                    if (ctx)
-                        onPiece(piece);
-                },
-                Qt::QueuedConnection);
-        return !(cancelled && cancelled->load());
-    });
-    if (!r)
-        return fail(400, "invalid_request", QString::fromStdString(r.error()));
-    Metrics::instance().addTokens(qint64(r->promptIds.size()), qint64(r->ids.size()));
-    reply.ok = true;
-    reply.result = std::move(r.value());
-    return reply;
+void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
+{
+    const auto now = Clock::now();
+    for (auto &e : events) {
+        auto it = active_.find(e.id);
+        if (it == active_.end())
+            continue;
+        Job &job = it->second;
+        if (!e.piece.empty()) {
+            const double dt = std::chrono::duration<double>(now - job.lastPiece).count();
+            if (job.firstPiece)
+                Metrics::instance().observeTimeToFirstToken(dt); // from submission: queueing counts
+            else
+                Metrics::instance().observeInterTokenLatency(dt);
+            job.firstPiece = false;
+            job.lastPiece = now;
+            if (job.request.onPiece)
+                QMetaObject::invokeMethod(
+                    this,
+                    [ctx = job.context, onPiece = job.request.onPiece, piece = e.piece] {
+                        if (ctx)
+                            onPiece(piece);
+                    },
+                    Qt::QueuedConnection);
+        }
+        if (e.finished) {
+            Metrics::instance().addTokens(qint64(e.result.promptIds.size()), qint64(e.result.ids.size()));
+            deliver(job, Reply{true, 200, {}, {}, std::move(e.result)});
+            active_.erase(it);
+        }
+    }
 }
 
 } // namespace smartbot::http

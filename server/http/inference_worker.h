@@ -1,5 +1,7 @@
-// InferenceWorker: owns the Engine on its own thread. The HTTP thread only queues work and gets results
-// posted back to a context object's thread, so it never waits on inference.
+// InferenceWorker: owns the Engine on its own thread and schedules generations with continuous batching:
+// queued requests join the running batch between decode steps (one prefill per step while others run, so
+// running streams are not starved) and leave it when they finish or their client goes away. The HTTP thread
+// only queues work and gets pieces and results posted back to a context object's thread: it never waits.
 #pragma once
 
 #include <QObject>
@@ -8,7 +10,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <chrono>
 #include <deque>
+#include <map>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -37,7 +41,7 @@ public:
         engine::GenerationResult result;
     };
 
-    explicit InferenceWorker(int maxQueue = 256, QObject *parent = nullptr);
+    explicit InferenceWorker(int maxQueue = 256, QObject *parent = nullptr, int maxBatch = 64);
     ~InferenceWorker() override;
 
     // Loads a model on the worker thread; modelStateChanged() follows.
@@ -47,30 +51,44 @@ public:
     engine::ModelInfo modelInfo() const;
     qint64 modelReadyAt() const; // seconds since the epoch when the model became ready (0 if not)
     int queueDepth() const;   // jobs waiting
-    int inFlight() const;     // jobs waiting or running
+    int inFlight() const;     // jobs waiting or running (until their reply is delivered)
+    int running() const;      // sequences in the batch
 
     // Queues a generation; done runs on context's thread (dropped if context is gone). False when full.
     bool submit(Request request, QObject *context, std::function<void(const Reply &)> done,
                 std::shared_ptr<std::atomic_bool> cancelled = {});
-    // Finishes the running job, drops queued ones, joins the thread.
+    // Stops after the current step: queued and running jobs are dropped (no reply). Joins the thread.
     void shutdown();
 
 Q_SIGNALS:
     void modelStateChanged();
 
 private:
+    struct Job {
+        Request request;
+        QPointer<QObject> context;
+        std::function<void(const Reply &)> done;
+        std::shared_ptr<std::atomic_bool> cancelled;
+        std::chrono::steady_clock::time_point lastPiece;
+        bool firstPiece = true;
+    };
     void run();
     void post(std::function<void()> task);
-    Reply runJob(Request &request, const std::shared_ptr<std::atomic_bool> &cancelled, const QPointer<QObject> &ctx);
+    void admit(Job job);                                   // tokenizes and begins a sequence (worker thread)
+    void handle(std::vector<engine::Engine::StepEvent> &events);
+    void deliver(Job &job, Reply reply);                   // posts the reply to the job's context
 
     const int maxQueue_;
+    const int maxBatch_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
-    std::deque<std::function<void()>> tasks_;
-    int queuedJobs_ = 0;
-    int runningJobs_ = 0;
+    std::deque<std::function<void()>> tasks_; // control work (model loads)
+    std::deque<Job> queue_;                   // generations waiting to join the batch
+    int runningJobs_ = 0;                     // admitted, reply not yet delivered
+    int batchSize_ = 0;                       // sequences in the engine's batch
     bool stopping_ = false;
     std::thread thread_;
+    std::map<engine::Engine::SequenceId, Job> active_; // worker thread only
 
     std::unique_ptr<engine::Engine> engine_; // touched only on the worker thread
     ModelState state_ = ModelState::None;   // guarded by mutex_

@@ -41,7 +41,12 @@ void ResponseTracker::headDone(const QByteArray &head)
         state_ = State::Idle;
         return;
     }
-    if (status == 204 || status == 304 || (!chunked && length == 0))
+    bool isHead = false;
+    if (!heads_.empty()) {
+        isHead = heads_.front();
+        heads_.pop_front();
+    }
+    if (isHead || status == 204 || status == 304 || (!chunked && length == 0))
         return finish();
     if (chunked) {
         state_ = State::ChunkSize;

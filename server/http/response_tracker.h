@@ -6,10 +6,14 @@
 #include <QByteArray>
 #include <QtGlobal>
 
+#include <deque>
+
 namespace smartbot::http {
 
 class ResponseTracker {
 public:
+    // A request was received; its response to a HEAD request has no body whatever its headers say.
+    void requestReceived(bool isHead) { heads_.push_back(isHead); }
     // The bytes written to the client, in order, in any pieces.
     void feed(const char *data, qint64 size);
     // Final responses written completely (interim 1xx responses are not counted).
@@ -26,6 +30,7 @@ private:
     QByteArray line_;          // the head so far, or the current chunk-size / trailer line
     qint64 remaining_ = 0;     // body or chunk bytes still to come
     quint64 completed_ = 0;
+    std::deque<bool> heads_;   // per request not yet answered: was it HEAD?
 };
 
 } // namespace smartbot::http

@@ -9,6 +9,7 @@ void installRoutes(ApiServer &server, const RouteContext &context)
     installChatRoutes(server, context);
     installOpenAiRoutes(server, context);
     installMetricsRoutes(server, context);
+    installKeyRoutes(server, context);
 }
 
 } // namespace smartbot::http

@@ -27,5 +27,6 @@ void installAdminRoutes(ApiServer &server, const RouteContext &context);  // rou
 void installChatRoutes(ApiServer &server, const RouteContext &context);   // routes_chat.cpp
 void installOpenAiRoutes(ApiServer &server, const RouteContext &context); // routes_openai.cpp
 void installMetricsRoutes(ApiServer &server, const RouteContext &context); // routes_metrics.cpp
+void installKeyRoutes(ApiServer &server, const RouteContext &context);     // routes_keys.cpp (keys, audit, usage, revoke)
 
 } // namespace smartbot::http

@@ -10,8 +10,9 @@ using Method = QHttpServerRequest::Method;
 
 void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
-    if (!adminKeyValid(request, ctx.adminKeyHash))
-        return writeError(responder, unauthorized(QStringLiteral("missing or wrong X-API-Key admin key")));
+    Principal who;
+    if (auto e = checkAdmin(request, *ctx.tokens, ctx.adminKeyHash, &who))
+        return writeError(responder, *e);
     QJsonObject body;
     if (auto e = jsonBody(request, body))
         return writeError(responder, *e);
@@ -27,16 +28,23 @@ void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHt
         return writeError(responder, badRequest(QString::fromStdString(token.error())));
     qInfo("issued a token for '%s' (jti %s, expires in %lld s) to %s", qPrintable(user.toString()),
           qPrintable(token->claims.jti), qint64(expiresIn), qPrintable(request.remoteAddress().toString()));
+    if (Authenticator *auth = Authenticator::forTokens(ctx.tokens))
+        auth->audit(who, request, QStringLiteral("token.issue"),
+                    QStringLiteral("user %1, jti %2, %3 s").arg(user.toString(), token->claims.jti).arg(qint64(expiresIn)));
     writeJson(responder, 200,
               {{QStringLiteral("token"), QString::fromLatin1(token->token)},
+               {QStringLiteral("jti"), token->claims.jti},
                {QStringLiteral("token_type"), QStringLiteral("Bearer")},
                {QStringLiteral("expires_in"), qint64(expiresIn)}});
 }
 // Starts a graceful drain (see drain_state.h): the server finishes what it has accepted, then exits.
 void handleDrain(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
-    if (!adminKeyValid(request, ctx.adminKeyHash))
-        return writeError(responder, unauthorized(QStringLiteral("missing or wrong X-API-Key admin key")));
+    Principal who;
+    if (auto e = checkAdmin(request, *ctx.tokens, ctx.adminKeyHash, &who))
+        return writeError(responder, *e);
+    if (Authenticator *auth = Authenticator::forTokens(ctx.tokens))
+        auth->audit(who, request, QStringLiteral("drain"));
     if (!ctx.draining || !ctx.draining->begin)
         return writeError(responder, {503, QStringLiteral("unavailable"), QStringLiteral("draining is not available")});
     const bool already = ctx.draining->isDraining();

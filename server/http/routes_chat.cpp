@@ -5,6 +5,7 @@
 #include <QTcpSocket>
 
 #include "http/chat_dispatch.h"
+#include "http/drain_state.h"
 #include "http/request_helpers.h"
 #include "http/sse_stream.h"
 
@@ -24,6 +25,8 @@ QJsonObject usageJson(const engine::GenerationResult &r)
 void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &&responder,
                 QTcpSocket *socket)
 {
+    if (rejectIfDraining(ctx, responder))
+        return;
     QString subject;
     if (auto e = checkBearer(request, *ctx.tokens, &subject))
         return writeError(responder, *e);

@@ -15,7 +15,7 @@ void installMetricsRoutes(ApiServer &server, const RouteContext &ctx)
                      Metrics &m = Metrics::instance();
                      const int queued = ctx.worker->queueDepth();
                      m.setQueueDepth(queued);
-                     m.setActiveSequences(ctx.worker->inFlight() - queued);
+                     m.setActiveSequences(ctx.worker->running());
                      const QByteArray body = m.render();
                      r.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
                      Headers h{{QByteArrayLiteral("Content-Type"),

@@ -8,6 +8,7 @@
 
 #include "core/secret_files.h"
 #include "http/chat_dispatch.h"
+#include "http/drain_state.h"
 #include "http/request_helpers.h"
 #include "http/sse_stream.h"
 
@@ -94,6 +95,8 @@ QJsonObject usageJson(const engine::GenerationResult &r)
 void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &&responder,
                        QTcpSocket *socket)
 {
+    if (rejectIfDraining(ctx, responder))
+        return;
     if (auto e = checkBearer(request, *ctx.tokens))
         return writeError(responder, *e);
     QJsonObject body;

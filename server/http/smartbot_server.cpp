@@ -9,6 +9,7 @@
 #include "core/secret_files.h"
 #include "core/token_service.h"
 #include "http/api_server.h"
+#include "http/authenticator.h"
 #include "http/cors.h"
 #include "http/drain_controller.h"
 #include "http/guarded_tcp_server.h"
@@ -21,6 +22,7 @@ struct SmartbotServer::Impl {
     ServerConfig config;
     ConversationStore conversations;
     std::unique_ptr<TokenService> tokens;
+    std::unique_ptr<Authenticator> auth; // API keys, network allow list, rate limits, audit (authenticator.h)
     std::unique_ptr<InferenceWorker> worker;
     std::unique_ptr<ApiServer> api;
     GuardedTcpServer *tcp = nullptr; // owned by api
@@ -91,7 +93,16 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     d->config = config;
     d->tokens = std::make_unique<TokenService>(secrets->jwtKey);
     d->worker = std::make_unique<InferenceWorker>(config.maxQueue);
+    auto storage = Storage::open(config.configDir);
+    if (!storage)
+        return Error{storage.error()};
+    d->auth = std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(),
+                                              secrets->adminKeyHash);
     d->api = std::make_unique<ApiServer>();
+    d->api->setAccessCheck([auth = d->auth.get()](const QHttpServerRequest &request) {
+        auth->beginRequest();
+        return auth->checkNetwork(request);
+    });
     ConnectionLimits limits;
     limits.maxBodyBytes = config.maxBodyBytes;
     limits.maxHeaderBytes = config.maxHeaderBytes;

@@ -60,6 +60,35 @@ private Q_SLOTS:
         QCOMPARE(c->modelPath, QDir(tmp.path()).absoluteFilePath("models/x"));
     }
 
+    void securityValues()
+    {
+        QTemporaryDir tmp;
+        auto d = ServerConfig::loadOrCreate(tmp.path());
+        QVERIFY(d.ok());
+        QCOMPARE(d->leewaySeconds, 30);
+        QCOMPARE(d->keyRotationDays, 90);
+        QCOMPARE(d->keyRotationGraceHours, 24);
+        QCOMPARE(d->requestsPerMinute, 0);
+        QVERIFY(d->allow.isEmpty());
+        QFile f(tmp.filePath("server.conf"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray text = f.readAll();
+        for (const char *key : {"allow =", "trusted_proxies =", "leeway_seconds = 30", "key_rotation_days = 90",
+                                "key_rotation_grace_hours = 24", "admin_max_failures = 10", "requests_per_minute = 0",
+                                "tokens_per_minute = 0"})
+            QVERIFY2(text.contains(key), key);
+        QTemporaryDir tmp2;
+        writeConf(tmp2.path(), "[network]\nallow = 192.168.1.0/24, 10.0.0.5\ntrusted_proxies = ::1\n"
+                               "[auth]\nleeway_seconds = 0\nkey_rotation_grace_hours = 1\n[limits]\ntokens_per_minute = 500\n");
+        auto c = ServerConfig::loadOrCreate(tmp2.path());
+        QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
+        QCOMPARE(c->allow, QStringLiteral("192.168.1.0/24,10.0.0.5"));
+        QCOMPARE(c->trustedProxies, QStringLiteral("::1"));
+        QCOMPARE(c->leewaySeconds, 0);
+        QCOMPARE(c->keyRotationGraceHours, 1);
+        QCOMPARE(c->tokensPerMinute, 500);
+    }
+
     void rejectsBadValues_data()
     {
         QTest::addColumn<QByteArray>("conf");
@@ -69,6 +98,12 @@ private Q_SLOTS:
         QTest::newRow("bind") << QByteArray("[network]\nbind_address = not-an-ip\n") << "bind_address";
         QTest::newRow("expire") << QByteArray("[auth]\ntoken_expire_hours = 0\n") << "token_expire_hours";
         QTest::newRow("body") << QByteArray("[network]\nmax_body_bytes = -5\n") << "max_body_bytes";
+        QTest::newRow("allow") << QByteArray("[network]\nallow = 10.0.0.0/8, nonsense\n") << "allow";
+        QTest::newRow("proxies") << QByteArray("[network]\ntrusted_proxies = 1.2.3.4/33\n") << "trusted_proxies";
+        QTest::newRow("leeway") << QByteArray("[auth]\nleeway_seconds = -1\n") << "leeway_seconds";
+        QTest::newRow("rotation") << QByteArray("[auth]\nkey_rotation_days = x\n") << "key_rotation_days";
+        QTest::newRow("failures") << QByteArray("[auth]\nadmin_max_failures = 0\n") << "admin_max_failures";
+        QTest::newRow("rpm") << QByteArray("[limits]\nrequests_per_minute = -2\n") << "requests_per_minute";
     }
     void rejectsBadValues()
     {

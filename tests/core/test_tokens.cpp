@@ -64,7 +64,7 @@ private Q_SLOTS:
     {
         TokenService t(key, clock);
         const QByteArray future = sign(R"({"alg":"HS256","typ":"JWT"})",
-                                       QByteArray(R"({"sub":"x","iss":"smartbot","nbf":)") +
+                                       QByteArray(R"({"sub":"x","iss":"smartbot","aud":"smartbot","nbf":)") +
                                            QByteArray::number(now + 3600) + R"(,"exp":)" +
                                            QByteArray::number(now + 7200) + "}",
                                        key);
@@ -103,6 +103,85 @@ private Q_SLOTS:
         QVERIFY(!t.verify("not-a-token").ok());
         QVERIFY(!t.verify("").ok());
         QVERIFY(!t.verify("a.b.c").ok());
+    }
+
+    void claimsAndKid()
+    {
+        TokenService t(key, clock);
+        auto tok = t.issue(QStringLiteral("dave"), 600);
+        QVERIFY(tok.ok());
+        const QList<QByteArray> parts = tok->token.split('.');
+        const auto header = QJsonDocument::fromJson(QByteArray::fromBase64(parts[0], QByteArray::Base64UrlEncoding)).object();
+        QCOMPARE(header.value("kid").toString(), TokenService::keyId(key));
+        const auto payload = QJsonDocument::fromJson(QByteArray::fromBase64(parts[1], QByteArray::Base64UrlEncoding)).object();
+        for (const char *claim : {"sub", "iat", "nbf", "exp", "jti", "scope", "iss", "aud"})
+            QVERIFY2(payload.contains(claim), claim);
+        QCOMPARE(payload.value("aud").toString(), QStringLiteral("smartbot"));
+    }
+
+    void wrongAudienceAndAlgorithms()
+    {
+        TokenService t(key, clock);
+        const QByteArray exp = QByteArray::number(now + 600);
+        const QByteArray good = R"({"sub":"x","iss":"smartbot","aud":"smartbot","jti":"j1","exp":)" + exp + "}";
+        QVERIFY(t.verify(sign(R"({"alg":"HS256"})", good, key)).ok());
+        auto r = t.verify(sign(R"({"alg":"HS256"})", R"({"sub":"x","iss":"smartbot","aud":"other","exp":)" + exp + "}", key));
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error()).contains("audience"), r.error().c_str());
+        QVERIFY(!t.verify(sign(R"({"alg":"HS256"})", R"({"sub":"x","iss":"smartbot","exp":)" + exp + "}", key)).ok());
+        // RS256 / hs256 / an alg list with HS256 inside: refused before any signature check.
+        for (const QByteArray &h : {QByteArray(R"({"alg":"RS256"})"), QByteArray(R"({"alg":"hs256"})"),
+                                   QByteArray(R"({"alg":"none","x":"HS256"})"), QByteArray(R"({"alg":["HS256"]})")}) {
+            auto rr = t.verify(sign(h, good, key));
+            QVERIFY2(!rr.ok(), h.constData());
+            QVERIFY(QString::fromStdString(rr.error()).contains("HS256"));
+        }
+    }
+
+    void configurableLeeway()
+    {
+        TokenService t(key, clock);
+        t.setLeeway(0);
+        auto tok = t.issue(QStringLiteral("erin"), 10);
+        now += 10;
+        QVERIFY(t.verify(tok->token).ok());
+        now += 1;
+        QVERIFY(!t.verify(tok->token).ok());
+    }
+
+    void revocation()
+    {
+        TokenService t(key, clock);
+        QSet<QString> revoked;
+        t.setRevocationCheck([&revoked](const QString &jti) { return revoked.contains(jti); });
+        auto tok = t.issue(QStringLiteral("frank"), 600);
+        QVERIFY(t.verify(tok->token).ok());
+        revoked.insert(tok->claims.jti);
+        auto r = t.verify(tok->token);
+        QVERIFY(!r.ok());
+        QVERIFY(QString::fromStdString(r.error()).contains("revoked"));
+    }
+
+    void secretRotation()
+    {
+        const QByteArray newKey(32, 'n');
+        TokenService old(key, clock);
+        auto tok = old.issue(QStringLiteral("gina"), 3600);
+        TokenService t(newKey, clock);
+        // Not known at all: refused.
+        QVERIFY(!t.verify(tok->token).ok());
+        // Retired key accepted until its deadline, then refused.
+        t.setKeys(newKey, {{key, now + 7200}});
+        QVERIFY(t.verify(tok->token).ok());
+        QVERIFY(t.verify(t.issue(QStringLiteral("gina"), 60)->token).ok());
+        now += 7201;
+        auto r = t.verify(tok->token);
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error()).contains("retired"), r.error().c_str());
+        // A kid naming the current key cannot smuggle in a token signed with a retired one.
+        const QList<QByteArray> p = tok->token.split('.');
+        const QByteArray forged = b64(QByteArray(R"({"alg":"HS256","kid":")") + TokenService::keyId(newKey).toLatin1() + "\"}");
+        QVERIFY(!t.verify(forged + '.' + p[1] + '.' + p[2]).ok());
     }
 
     void issueValidation()

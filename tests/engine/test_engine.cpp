@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -235,6 +236,91 @@ private Q_SLOTS:
         QVERIFY(rep != plain);
         // Penalties are deterministic under greedy decoding.
         QCOMPARE(engine->generate(prompt, f)->ids, freq);
+    }
+
+    void batchedEqualsAlone()
+    {
+        // Sequences of different lengths join and leave the batch at different steps; each must produce
+        // exactly what it produces alone (greedy and seeded sampling alike).
+        const std::vector<std::string> prompts{"Once upon a time", "Tom and his dog", "The sun was", "Lily", "One day, a big"};
+        std::vector<GenerationParams> params;
+        for (size_t i = 0; i < prompts.size(); ++i) {
+            GenerationParams p;
+            p.maxTokens = 20 + int(i) * 17;
+            if (i % 2) {
+                p.temperature = 0.8f;
+                p.topP = 0.95f;
+                p.seed = 100 + i;
+            }
+            if (i == 3)
+                p.stop = {"."};
+            params.push_back(p);
+        }
+        std::vector<GenerationResult> alone;
+        for (size_t i = 0; i < prompts.size(); ++i)
+            alone.push_back(engine->generate(engine->tokenizer().encode(prompts[i], true), params[i]).value());
+
+        std::vector<Engine::StepEvent> events;
+        std::map<Engine::SequenceId, size_t> which;
+        std::map<size_t, std::string> streamed;
+        std::map<size_t, GenerationResult> batched;
+        size_t admitted = 0;
+        int steps = 0;
+        while (batched.size() < prompts.size()) {
+            // Admit one new sequence every few steps, while others are mid-generation.
+            if (admitted < prompts.size() && steps % 3 == 0) {
+                auto id = engine->begin(engine->tokenizer().encode(prompts[admitted], true), params[admitted], events);
+                QVERIFY(id.ok());
+                which[id.value()] = admitted++;
+            }
+            for (auto &e : events) {
+                streamed[which.at(e.id)] += e.piece;
+                if (e.finished)
+                    batched[which.at(e.id)] = e.result;
+            }
+            events.clear();
+            QVERIFY(engine->activeSequences() <= prompts.size());
+            engine->step(events);
+            QVERIFY(++steps < 1000);
+        }
+        QCOMPARE(engine->activeSequences(), size_t(0));
+        for (size_t i = 0; i < prompts.size(); ++i) {
+            QCOMPARE(batched[i].ids, alone[i].ids);
+            QCOMPARE(batched[i].text, alone[i].text);
+            QCOMPARE(streamed[i], alone[i].text);
+            QCOMPARE(batched[i].finish, alone[i].finish);
+        }
+    }
+
+    void cancelInBatch()
+    {
+        std::vector<Engine::StepEvent> events;
+        GenerationParams p;
+        p.maxTokens = 100;
+        auto a = engine->begin(engine->tokenizer().encode("Once upon a time", true), p, events).value();
+        auto b = engine->begin(engine->tokenizer().encode("The sun was", true), p, events).value();
+        for (int i = 0; i < 5; ++i)
+            engine->step(events);
+        engine->cancel(a);
+        events.clear();
+        engine->step(events);
+        bool aFinished = false, bAdvanced = false;
+        for (const auto &e : events) {
+            if (e.id == a && e.finished) {
+                aFinished = true;
+                QCOMPARE(e.result.finish, FinishReason::Stop);
+                QCOMPARE(e.result.ids.size(), size_t(6));
+            }
+            if (e.id == b && !e.finished)
+                bAdvanced = true;
+        }
+        QVERIFY(aFinished);
+        QVERIFY(bAdvanced);
+        QCOMPARE(engine->activeSequences(), size_t(1));
+        engine->cancel(b);
+        events.clear();
+        engine->step(events);
+        QCOMPARE(engine->activeSequences(), size_t(0));
     }
 
     void badGenerationInput()

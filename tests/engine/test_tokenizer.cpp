@@ -312,6 +312,11 @@ void TestTokenizer::qwen2Vectors() {
     QCOMPARE(tok->eosId(), 151645); // <|im_end|>
     QVERIFY(tok->isSpecial(151644));
     QVERIFY(!tok->isSpecial(151657)); // <tool_call> is an added token but not special
+    // Invalid UTF-8 in the text passes the regex split and NFC as raw bytes; decode shows U+FFFD for it.
+    const std::string raw("caf\xC3 \xFF\xE4\xBD", 8);
+    const auto rawIds = tok->encode(raw, false);
+    QCOMPARE(tok->decode(rawIds, false), std::string("caf\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD"));
+    QCOMPARE(checkStream(*tok, rawIds, false), std::string());
 }
 
 void TestTokenizer::qwen2ChatVectors() {

@@ -1,5 +1,7 @@
 #include "daemon_process.h"
 
+#include <QHostAddress>
+
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QRegularExpression>
@@ -32,11 +34,18 @@ bool DaemonProcess::start(const QString &configDir, const QStringList &extra, co
 {
     proc_.setProcessEnvironment(env);
     proc_.start(smartbotdPath(), QStringList{"serve", "--config", configDir, "--port", "0"} + extra);
+    const qsizetype from = output_.size(); // a restarted daemon: look at its own log only
     if (!proc_.waitForStarted(10000))
         return false;
-    if (!waitForLog(QStringLiteral("listening on")))
-        return false;
-    const auto m = QRegularExpression(QStringLiteral("listening on https?://[^:]+:(\\d+)")).match(output_);
+    QElapsedTimer t;
+    t.start();
+    while (!output_.mid(from).contains(QStringLiteral("listening on"))) {
+        if (t.elapsed() > 20000 || proc_.state() == QProcess::NotRunning)
+            return false;
+        proc_.waitForReadyRead(100);
+        drain();
+    }
+    const auto m = QRegularExpression(QStringLiteral("listening on https?://[^:]+:(\\d+)")).match(output_.mid(from));
     port_ = quint16(m.captured(1).toUInt());
     return port_ != 0;
 }
@@ -72,6 +81,8 @@ HttpReply DaemonProcess::raw(const QByteArray &request, int timeoutMs) const
 {
     HttpReply r;
     QTcpSocket s;
+    if (!sourceAddress_.isEmpty() && !s.bind(QHostAddress(sourceAddress_)))
+        return r;
     s.connectToHost(QStringLiteral("127.0.0.1"), port_);
     if (!s.waitForConnected(5000))
         return r;

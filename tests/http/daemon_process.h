@@ -26,6 +26,8 @@ public:
     quint16 port() const { return port_; }
     QString output() const { return output_; }
     QProcess &process() { return proc_; }
+    // Local address the test's client sockets bind to before connecting (e.g. 127.0.0.2); empty: any.
+    void setSourceAddress(const QString &address) { sourceAddress_ = address; }
 
     // One request on a fresh connection; raw bytes, so malformed requests can be sent too.
     HttpReply raw(const QByteArray &request, int timeoutMs = 20000) const;
@@ -39,6 +41,7 @@ private:
     QProcess proc_;
     QString output_;
     quint16 port_ = 0;
+    QString sourceAddress_;
 };
 
 QString smartbotdPath();

@@ -1,5 +1,6 @@
 #include "smartbot/engine/chat_template.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -20,6 +21,44 @@ namespace {
 constexpr const char *kPlainSource =
     "{{ bos_token }}{% for message in messages %}{% if not loop.first %}{{ '\\n\\n' }}{% endif %}"
     "{{ message.content }}{% endfor %}";
+
+// Deepest [ / { nesting of JSON text (strings skipped). Checked before every ordered_json::parse: nlohmann copies
+// object members recursively when an ordered object grows, so very deep input would exhaust the stack.
+std::size_t jsonNesting(const std::string &text) {
+    std::size_t depth = 0, deepest = 0;
+    bool inString = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (inString) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                inString = false;
+        } else if (c == '"') {
+            inString = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+// ordered_json::parse after the nesting check; false with the reason in `error`.
+bool parseJson(const std::string &text, ojson &out, std::string &error) {
+    if (jsonNesting(text) > jinja::kMaxValueNesting) {
+        error = "nested too deeply (more than " + std::to_string(jinja::kMaxValueNesting) + " levels)";
+        return false;
+    }
+    try {
+        out = ojson::parse(text);
+        return true;
+    } catch (const ojson::parse_error &e) {
+        error = e.what();
+        return false;
+    }
+}
 
 bool readFile(const std::string &path, std::string &out) {
     std::ifstream in(path, std::ios::binary);
@@ -78,6 +117,8 @@ struct ChatTemplate::Impl {
     jinja::NodePtr program;
     std::string bos, eos;
     bool plain = false;
+
+    Result<std::string> renderJson(const ojson &context) const;
 };
 
 ChatTemplate::ChatTemplate(std::shared_ptr<const Impl> impl) : d_(std::move(impl)) {}
@@ -109,11 +150,9 @@ Result<ChatTemplate> ChatTemplate::load(const std::string &tokenizerConfigPath) 
     if (!readFile(tokenizerConfigPath, text))
         return makeError("cannot read tokenizer_config.json '" + tokenizerConfigPath + "'");
     ojson config;
-    try {
-        config = ojson::parse(text);
-    } catch (const ojson::parse_error &e) {
-        return makeError("tokenizer_config.json '" + tokenizerConfigPath + "' is not valid JSON: " + e.what());
-    }
+    std::string error;
+    if (!parseJson(text, config, error))
+        return makeError("tokenizer_config.json '" + tokenizerConfigPath + "' is not valid JSON: " + error);
     if (!config.is_object())
         return makeError("tokenizer_config.json '" + tokenizerConfigPath + "' must be a JSON object");
     std::string source;
@@ -132,18 +171,16 @@ Result<ChatTemplate> ChatTemplate::load(const std::string &tokenizerConfigPath) 
         if (readFile(jinjaFile, source)) {
             found = true;
         } else if (readFile(jsonFile, other)) {
-            try {
-                const ojson j = ojson::parse(other);
-                if (!j.is_object() || !j.contains("chat_template"))
-                    return makeError(jsonFile + ": expected {\"chat_template\": ...}");
-                Result<std::string> t = templateText(j["chat_template"], jsonFile);
-                if (!t.ok())
-                    return makeError(t.error());
-                source = std::move(t).value();
-                found = true;
-            } catch (const ojson::parse_error &e) {
-                return makeError(jsonFile + " is not valid JSON: " + e.what());
-            }
+            ojson j;
+            if (!parseJson(other, j, error))
+                return makeError(jsonFile + " is not valid JSON: " + error);
+            if (!j.is_object() || !j.contains("chat_template"))
+                return makeError(jsonFile + ": expected {\"chat_template\": ...}");
+            Result<std::string> t = templateText(j["chat_template"], jsonFile);
+            if (!t.ok())
+                return makeError(t.error());
+            source = std::move(t).value();
+            found = true;
         }
     }
     auto impl = std::make_shared<Impl>();
@@ -163,20 +200,24 @@ Result<ChatTemplate> ChatTemplate::load(const std::string &tokenizerConfigPath) 
 Result<std::string> ChatTemplate::render(const std::vector<ChatMessage> &messages, bool addGenerationPrompt,
                                          const std::string &bosToken, const std::string &eosToken,
                                          const std::string &toolsJson) const {
+    // Built and converted without dump() or copies (both recurse; message JSON comes from API users).
     ojson context = ojson::object();
+    context.get_ref<ojson::object_t &>().reserve(5);
     ojson list = ojson::array();
     for (std::size_t i = 0; i < messages.size(); ++i) {
-        ojson m = {{"role", messages[i].role}, {"content", messages[i].content}};
+        ojson m = ojson::object();
+        m["role"] = messages[i].role;
+        m["content"] = messages[i].content;
         if (!messages[i].extraJson.empty()) {
-            try {
-                const ojson extra = ojson::parse(messages[i].extraJson);
-                if (!extra.is_object())
-                    return makeError("messages[" + std::to_string(i) + "].extraJson must be a JSON object");
-                for (auto it = extra.begin(); it != extra.end(); ++it)
-                    m[it.key()] = it.value();
-            } catch (const ojson::parse_error &e) {
-                return makeError("messages[" + std::to_string(i) + "].extraJson is not valid JSON: " + e.what());
-            }
+            ojson extra;
+            std::string error;
+            if (!parseJson(messages[i].extraJson, extra, error))
+                return makeError("messages[" + std::to_string(i) + "].extraJson is not valid JSON: " + error);
+            if (!extra.is_object())
+                return makeError("messages[" + std::to_string(i) + "].extraJson must be a JSON object");
+            m.get_ref<ojson::object_t &>().reserve(2 + extra.size()); // growing would copy members
+            for (auto it = extra.begin(); it != extra.end(); ++it)
+                m[it.key()] = std::move(it.value());
         }
         list.push_back(std::move(m));
     }
@@ -185,13 +226,13 @@ Result<std::string> ChatTemplate::render(const std::vector<ChatMessage> &message
     context["bos_token"] = bosToken;
     context["eos_token"] = eosToken;
     if (!toolsJson.empty()) {
-        try {
-            context["tools"] = ojson::parse(toolsJson);
-        } catch (const ojson::parse_error &e) {
-            return makeError(std::string("tools JSON is not valid: ") + e.what());
-        }
+        ojson tools;
+        std::string error;
+        if (!parseJson(toolsJson, tools, error))
+            return makeError("tools JSON is not valid: " + error);
+        context["tools"] = std::move(tools);
     }
-    return renderContext(context.dump());
+    return d_->renderJson(context);
 }
 
 Result<std::string> ChatTemplate::render(const std::vector<ChatMessage> &messages, bool addGenerationPrompt) const {
@@ -200,20 +241,24 @@ Result<std::string> ChatTemplate::render(const std::vector<ChatMessage> &message
 
 Result<std::string> ChatTemplate::renderContext(const std::string &contextJson) const {
     ojson context;
-    try {
-        context = ojson::parse(contextJson);
-    } catch (const ojson::parse_error &e) {
-        return makeError(std::string("chat template context is not valid JSON: ") + e.what());
-    }
+    std::string error;
+    if (!parseJson(contextJson, context, error))
+        return makeError("chat template context is not valid JSON: " + error);
     if (!context.is_object())
         return makeError("chat template context must be a JSON object");
+    return d_->renderJson(context);
+}
+
+Result<std::string> ChatTemplate::Impl::renderJson(const ojson &context) const {
     try {
         jinja::Interpreter interpreter;
         const jinja::EnvPtr globals = jinja::makeGlobals(interpreter, jinja::fromJson(context));
-        return interpreter.render(*d_->program, globals);
+        return interpreter.render(*program, globals);
     } catch (const jinja::JinjaError &e) {
         const std::string message = e.what();
-        const std::string where = jinja::describePosition(d_->source, e.pos);
+        if (e.pos == jinja::kNoPosition)
+            return makeError("chat template error: " + message);
+        const std::string where = jinja::describePosition(source, e.pos);
         if (message.rfind("raise_exception: ", 0) == 0)
             return makeError("chat template raised an exception (" + where + "): " + message.substr(17));
         return makeError("chat template error at " + where + ": " + message);

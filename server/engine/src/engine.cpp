@@ -1,6 +1,7 @@
 #include "smartbot/engine/engine.h"
 
 #include <algorithm>
+#include <map>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -15,23 +16,13 @@
 #include "weight_set.h"
 #include "sampler.h"
 #include "stop_matcher.h"
+#include "engine_impl.h"
 
 namespace smartbot::engine {
 
 namespace fs = std::filesystem;
 
-struct Engine::Impl {
-    ModelInfo info;
-    LoadOptions options;
-    ModelConfig config;
-    WeightSet weights; // keeps the mappings alive for zero-copy tensors
-    std::unique_ptr<LlamaModel> model;
-    std::unique_ptr<Tokenizer> tokenizer;
-    std::vector<int32_t> stopIds;
-    int64_t context = 0; // usable positions: max_position_embeddings, capped by a sliding window
 
-    bool isStop(int32_t id) const { return std::find(stopIds.begin(), stopIds.end(), id) != stopIds.end(); }
-};
 
 Engine::Engine() : d_(std::make_unique<Impl>()) {}
 Engine::~Engine() = default;
@@ -160,73 +151,22 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
 Result<GenerationResult> Engine::generate(const std::vector<int32_t> &promptIds, const GenerationParams &params,
                                           const TokenCallback &onToken)
 {
-    Impl &d = *d_;
-    const int64_t ctx = d.context;
-    if (promptIds.empty())
-        return makeError("prompt is empty");
-    if (int64_t(promptIds.size()) >= ctx)
-        return makeError("prompt has " + std::to_string(promptIds.size()) + " tokens; the model's context is " +
-                         std::to_string(ctx));
-    for (int32_t id : promptIds)
-        if (id < 0 || id >= d.config.vocabSize)
-            return makeError("prompt token id " + std::to_string(id) + " is outside the vocabulary");
-    if (params.maxTokens < 0)
-        return makeError("max_tokens must not be negative");
-
-    torch::InferenceMode guard;
-    GenerationResult out;
-    out.promptIds = promptIds;
-    // Positions available: the prompt plus generated tokens fed back (the last one is never fed).
-    const int64_t maxNew = std::min<int64_t>(params.maxTokens, ctx - int64_t(promptIds.size()) + 1);
-    out.finish = FinishReason::Length;
-    if (maxNew == 0)
-        return out;
-    KvCache cache = d.model->newCache(std::min<int64_t>(ctx, int64_t(promptIds.size()) + maxNew));
-    Sampler sampler(params, promptIds);
-    Tokenizer::StreamDecoder stream(*d.tokenizer);
-    StopMatcher stops(params.stop);
-    bool cancelled = false;
-    // Releases final text to the result and the callback.
-    auto release = [&](int32_t id, const std::string &text) {
-        if (text.empty())
-            return;
-        out.text += text;
-        if (onToken && !cancelled && !onToken(id, text))
-            cancelled = true;
-    };
-
-    using clock = std::chrono::steady_clock;
-    const auto t0 = clock::now();
-    torch::Tensor logits = d.model->forward(promptIds.data(), int64_t(promptIds.size()), cache);
-    const auto t1 = clock::now();
-    out.prefillSeconds = std::chrono::duration<double>(t1 - t0).count();
-    for (int64_t step = 0; step < maxNew; ++step) {
-        const int32_t next = sampler.sample(logits.data_ptr<float>(), logits.size(-1));
-        if (d.isStop(next)) {
-            out.finish = FinishReason::Stop;
-            break;
+    std::vector<StepEvent> events;
+    auto id = begin(promptIds, params, events);
+    if (!id)
+        return Error{id.error()};
+    for (;;) {
+        for (auto &e : events) {
+            if (e.id != id.value())
+                continue;
+            if (!e.piece.empty() && onToken && !onToken(e.token, e.piece))
+                cancel(e.id);
+            if (e.finished)
+                return std::move(e.result);
         }
-        sampler.accept(next);
-        out.ids.push_back(next);
-        auto [text, hit] = stops.push(stream.push(next));
-        release(next, text);
-        if (hit || cancelled) {
-            out.finish = FinishReason::Stop;
-            break;
-        }
-        if (step + 1 < maxNew)
-            logits = d.model->step(next, cache);
+        events.clear();
+        step(events);
     }
-    if (!stops.stopped()) {
-        auto [text, hit] = stops.push(stream.flush());
-        release(-1, text);
-        if (hit)
-            out.finish = FinishReason::Stop;
-        if (!hit)
-            release(-1, stops.flush());
-    }
-    out.decodeSeconds = std::chrono::duration<double>(clock::now() - t1).count();
-    return out;
 }
 
 Result<std::vector<int32_t>> Engine::encodeChat(const std::vector<std::pair<std::string, std::string>> &messages) const

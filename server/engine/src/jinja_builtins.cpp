@@ -131,6 +131,18 @@ Value replace(const std::vector<Value> &args, const std::string &s) {
     const std::string &from = args[0].str, &to = args[1].str;
     if (remaining == 0)
         return Value::string(s);
+    // Size of the result, checked before building it.
+    double matches = 0;
+    if (from.empty()) {
+        matches = static_cast<double>(splitChars(s).size()) + 1;
+    } else {
+        for (std::size_t hit = s.find(from); hit != std::string::npos && matches < remaining;
+             hit = s.find(from, hit + from.size()))
+            ++matches;
+    }
+    matches = std::min(matches, remaining);
+    if (static_cast<double>(s.size()) + matches * static_cast<double>(to.size()) > static_cast<double>(kMaxStringBytes))
+        fail("replace(): result too large (more than " + std::to_string(kMaxStringBytes) + " bytes)");
     std::string out;
     if (from.empty()) { // matches before every character and at the end
         for (std::size_t pos = 0;; ) {

@@ -75,6 +75,8 @@ std::string joinItems(const Array &items, const std::string &sep) {
             out += sep;
         if (!items[i].isNullish())
             out += jsString(items[i]);
+        if (out.size() > kMaxStringBytes)
+            fail("join: result too large (more than " + std::to_string(kMaxStringBytes) + " bytes)");
     }
     return out;
 }
@@ -91,6 +93,8 @@ std::string indentLines(const std::string &s, const std::string &indent, bool fi
             out += part;
         else
             out += indent + part;
+        if (out.size() > kMaxStringBytes)
+            fail("indent: result too large (more than " + std::to_string(kMaxStringBytes) + " bytes)");
         if (nl == std::string::npos)
             return out;
         start = nl + 1;
@@ -105,8 +109,8 @@ Value option(const std::vector<Value> &args, std::size_t i, const Object &kwargs
 }
 
 std::string spaces(double n) {
-    if (n < 0 || n > 1000000)
-        fail("invalid indent width");
+    if (n < 0 || n > 4096)
+        fail("invalid indent width " + jsNumber(n));
     return std::string(static_cast<std::size_t>(n), ' ');
 }
 

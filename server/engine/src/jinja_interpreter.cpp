@@ -270,6 +270,8 @@ Value Interpreter::evaluateBinary(const Node &node, const EnvPtr &env) {
             return Value::boolean(a <= b);
     } else if (left.isArray() && right.isArray()) {
         if (op == "+") {
+            if (left.arr->size() + right.arr->size() > limits_.maxLoopIterations)
+                fail("list too large (more than " + std::to_string(limits_.maxLoopIterations) + " items)");
             Array items = *left.arr;
             items.insert(items.end(), right.arr->begin(), right.arr->end());
             return Value::array(std::move(items));

@@ -26,9 +26,9 @@ struct Env {
 };
 
 struct Limits {
-    std::size_t maxOutputBytes = 32u << 20;  // any string the template builds
+    std::size_t maxOutputBytes = kMaxStringBytes; // any string the template builds
     std::size_t maxLoopIterations = 1000000; // all loops (and range()) of one render together
-    int maxCallDepth = 64;                   // nested macro calls
+    int maxCallDepth = 32;                   // nested macro calls
 };
 
 class Interpreter {

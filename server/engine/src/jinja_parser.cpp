@@ -35,6 +35,18 @@ private:
         ~DepthGuard() { --parser.depth_; }
         Parser &parser;
     };
+    // Loops that build left-deep chains (a + b + c ..., x|f|g, a.b.c) nest the tree as deeply as recursion does.
+    struct ChainGuard {
+        explicit ChainGuard(Parser &p) : parser(p) {}
+        void step() {
+            ++added;
+            if (++parser.depth_ > kMaxNesting)
+                parser.error("template nesting is too deep (more than " + std::to_string(kMaxNesting) + " levels)");
+        }
+        ~ChainGuard() { parser.depth_ -= added; }
+        Parser &parser;
+        int added = 0;
+    };
 
     std::size_t here() const {
         if (cur_ < t_.size())
@@ -302,7 +314,9 @@ NodePtr Parser::parseExpression() {
 
 NodePtr Parser::parseLogicalOr() {
     NodePtr left = parseLogicalAnd();
+    ChainGuard chain(*this);
     while (isIdentifier("or")) {
+        chain.step();
         auto n = make(NodeKind::Binary, t_[cur_].pos);
         n->str = "or";
         ++cur_;
@@ -315,7 +329,9 @@ NodePtr Parser::parseLogicalOr() {
 
 NodePtr Parser::parseLogicalAnd() {
     NodePtr left = parseLogicalNot();
+    ChainGuard chain(*this);
     while (isIdentifier("and")) {
+        chain.step();
         auto n = make(NodeKind::Binary, t_[cur_].pos);
         n->str = "and";
         ++cur_;
@@ -341,6 +357,7 @@ NodePtr Parser::parseLogicalNot() {
 
 NodePtr Parser::parseComparison() {
     NodePtr left = parseAdditive();
+    ChainGuard chain(*this);
     while (true) {
         std::string op;
         const std::size_t pos = here();
@@ -352,6 +369,7 @@ NodePtr Parser::parseComparison() {
         } else {
             break;
         }
+        chain.step();
         auto n = make(NodeKind::Binary, pos);
         n->str = op;
         n->a = std::move(left);
@@ -363,7 +381,9 @@ NodePtr Parser::parseComparison() {
 
 NodePtr Parser::parseAdditive() {
     NodePtr left = parseMultiplicative();
+    ChainGuard chain(*this);
     while (is(TokenType::AdditiveBinaryOperator)) {
+        chain.step();
         auto n = make(NodeKind::Binary, t_[cur_].pos);
         n->str = t_[cur_++].value;
         n->a = std::move(left);
@@ -375,7 +395,9 @@ NodePtr Parser::parseAdditive() {
 
 NodePtr Parser::parseMultiplicative() {
     NodePtr left = parsePower();
+    ChainGuard chain(*this);
     while (is(TokenType::MultiplicativeBinaryOperator)) {
+        chain.step();
         auto n = make(NodeKind::Binary, t_[cur_].pos);
         n->str = t_[cur_++].value;
         n->a = std::move(left);
@@ -387,7 +409,9 @@ NodePtr Parser::parseMultiplicative() {
 
 NodePtr Parser::parsePower() {
     NodePtr left = parseTest();
+    ChainGuard chain(*this);
     while (is(TokenType::ExponentiationBinaryOperator)) {
+        chain.step();
         auto n = make(NodeKind::Binary, t_[cur_].pos);
         n->str = t_[cur_++].value;
         n->a = std::move(left);
@@ -399,7 +423,9 @@ NodePtr Parser::parsePower() {
 
 NodePtr Parser::parseTest() {
     NodePtr operand = parseFilter();
+    ChainGuard chain(*this);
     while (isIdentifier("is")) {
+        chain.step();
         auto n = make(NodeKind::Test, t_[cur_].pos);
         ++cur_;
         n->flag = isIdentifier("not");
@@ -417,7 +443,9 @@ NodePtr Parser::parseTest() {
 
 NodePtr Parser::parseFilter() {
     NodePtr operand = parseUnarySign();
+    ChainGuard chain(*this);
     while (is(TokenType::Pipe)) {
+        chain.step();
         auto n = make(NodeKind::Filter, t_[cur_].pos);
         ++cur_;
         NodePtr filter = parsePrimary();
@@ -557,8 +585,9 @@ NodePtr Parser::parseSubscript() {
 }
 
 NodePtr Parser::parseMember(NodePtr object) {
+    ChainGuard chain(*this);
     while (is(TokenType::Dot) || is(TokenType::OpenSquareBracket)) {
-        DepthGuard guard(*this);
+        chain.step();
         auto n = make(NodeKind::Member, t_[cur_].pos);
         n->flag = t_[cur_].type == TokenType::OpenSquareBracket;
         ++cur_;

@@ -124,6 +124,10 @@ Value Interpreter::evaluateSet(const Node &node, const EnvPtr &env) {
             fail(std::string("cannot assign an attribute of ") + aType(object.type) + " (only of a namespace)");
         if (target.b->kind != NodeKind::Identifier)
             fail("cannot assign to a member that is not an identifier");
+        // Namespaces are the only mutable values: keep their nesting depth bounded (and self-references finite).
+        object.obj->nest = std::max(object.obj->nest, nestingOf(rhs) + 1);
+        if (object.obj->nest > kMaxValueNesting)
+            fail("values nested too deeply (more than " + std::to_string(kMaxValueNesting) + " levels)");
         object.obj->set(target.b->str, rhs);
     } else {
         fail("invalid left-hand side of an assignment");

@@ -26,6 +26,47 @@ void Object::set(const std::string &key, Value v) {
     entries.emplace_back(key, std::move(v));
 }
 
+uint32_t nestingOf(const Value &v) {
+    if (v.arr)
+        return v.nest;
+    if (v.obj)
+        return v.obj->nest;
+    return 0;
+}
+
+namespace {
+
+void checkNesting(uint32_t nest) {
+    if (nest > kMaxValueNesting)
+        throw JinjaError("values nested too deeply (more than " + std::to_string(kMaxValueNesting) + " levels)");
+}
+
+} // namespace
+
+Value Value::array(Array items, Type t) {
+    uint32_t deepest = 0;
+    for (const Value &x : items)
+        deepest = std::max(deepest, nestingOf(x));
+    checkNesting(deepest + 1);
+    Value v;
+    v.type = t;
+    v.nest = deepest + 1;
+    v.arr = std::make_shared<Array>(std::move(items));
+    return v;
+}
+
+Value Value::object(Object o, Type t) {
+    uint32_t deepest = 0;
+    for (const auto &[k, x] : o.entries)
+        deepest = std::max(deepest, nestingOf(x));
+    checkNesting(deepest + 1);
+    o.nest = deepest + 1;
+    Value v;
+    v.type = t;
+    v.obj = std::make_shared<Object>(std::move(o));
+    return v;
+}
+
 const char *typeName(Type t) {
     switch (t) {
     case Type::Undefined: return "undefined";
@@ -106,6 +147,8 @@ std::string jsString(const Value &v) {
             if (i)
                 out += ',';
             out += display((*v.arr)[i]);
+            if (out.size() > kMaxStringBytes)
+                throw JinjaError("string too large (more than " + std::to_string(kMaxStringBytes) + " bytes)");
         }
         return out;
     }
@@ -232,7 +275,23 @@ int localeCompare(const std::string &a, const std::string &b) {
 
 } // namespace
 
+namespace {
+
+std::string toJsonImpl(const Value &v, const JsonOptions &o, int depth, bool undefinedToNull, std::size_t &budget);
+
+} // namespace
+
 std::string toJson(const Value &v, const JsonOptions &o, int depth, bool undefinedToNull) {
+    std::size_t budget = 4 * kMaxStringBytes; // total bytes all levels may produce (text is copied once per level)
+    return toJsonImpl(v, o, depth, undefinedToNull, budget);
+}
+
+namespace {
+
+// `budget`: bytes the containers of this call tree may still produce in total.
+std::string toJsonImpl(const Value &v, const JsonOptions &o, int depth, bool undefinedToNull, std::size_t &budget) {
+    if (depth > static_cast<int>(kMaxValueNesting))
+        throw JinjaError("cannot convert to JSON: the value is nested too deeply or contains itself");
     std::string itemSep = o.customSeparators ? o.itemSeparator : o.indent ? "," : ", ";
     std::string keySep = o.customSeparators ? o.keySeparator : ": ";
     switch (v.type) {
@@ -253,7 +312,7 @@ std::string toJson(const Value &v, const JsonOptions &o, int depth, bool undefin
         std::vector<std::string> core;
         if (v.type == Type::Array) {
             for (const Value &x : *v.arr)
-                core.push_back(toJson(x, o, depth + 1, undefinedToNull));
+                core.push_back(toJsonImpl(x, o, depth + 1, undefinedToNull, budget));
         } else {
             std::vector<const std::pair<std::string, Value> *> entries;
             for (const auto &e : v.obj->entries)
@@ -262,7 +321,8 @@ std::string toJson(const Value &v, const JsonOptions &o, int depth, bool undefin
                 std::stable_sort(entries.begin(), entries.end(),
                                  [](const auto *x, const auto *y) { return localeCompare(x->first, y->first) < 0; });
             for (const auto *e : entries) {
-                std::string item = jsonQuote(e->first, o.ensureAscii) + keySep + toJson(e->second, o, depth + 1, undefinedToNull);
+                std::string item = jsonQuote(e->first, o.ensureAscii) + keySep +
+                                   toJsonImpl(e->second, o, depth + 1, undefinedToNull, budget);
                 core.push_back(o.indent ? childPadding + item : item);
             }
         }
@@ -278,12 +338,17 @@ std::string toJson(const Value &v, const JsonOptions &o, int depth, bool undefin
         if (padded)
             out += basePadding;
         out += v.type == Type::Array ? ']' : '}';
+        if (out.size() > budget || out.size() > kMaxStringBytes)
+            throw JinjaError("JSON text too large (more than " + std::to_string(kMaxStringBytes) + " bytes)");
+        budget -= out.size();
         return out;
     }
     default:
         throw JinjaError(std::string("cannot convert ") + aType(v.type) + " to JSON");
     }
 }
+
+} // namespace
 
 namespace {
 
@@ -302,7 +367,9 @@ bool isArrayIndex(const std::string &k, uint64_t &value) {
 
 } // namespace
 
-Value fromJson(const nlohmann::ordered_json &j) {
+Value fromJson(const nlohmann::ordered_json &j, uint32_t depth) {
+    if (depth >= kMaxValueNesting)
+        throw JinjaError("JSON input nested too deeply (more than " + std::to_string(kMaxValueNesting) + " levels)");
     switch (j.type()) {
     case nlohmann::ordered_json::value_t::null: return Value::null();
     case nlohmann::ordered_json::value_t::boolean: return Value::boolean(j.get<bool>());
@@ -317,7 +384,7 @@ Value fromJson(const nlohmann::ordered_json &j) {
         Array items;
         items.reserve(j.size());
         for (const auto &x : j)
-            items.push_back(fromJson(x));
+            items.push_back(fromJson(x, depth + 1));
         return Value::array(std::move(items));
     }
     case nlohmann::ordered_json::value_t::object: {
@@ -330,11 +397,11 @@ Value fromJson(const nlohmann::ordered_json &j) {
         }
         std::sort(indexKeys.begin(), indexKeys.end());
         for (const auto &[index, key] : indexKeys)
-            o.set(key, fromJson(j.at(key)));
+            o.set(key, fromJson(j.at(key), depth + 1));
         for (auto it = j.begin(); it != j.end(); ++it) {
             uint64_t index = 0;
             if (!isArrayIndex(it.key(), index))
-                o.set(it.key(), fromJson(it.value()));
+                o.set(it.key(), fromJson(it.value(), depth + 1));
         }
         return Value::object(std::move(o));
     }

@@ -3,6 +3,7 @@
 // lists and dicts print as JSON, objects keep insertion order.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -14,6 +15,10 @@
 
 namespace smartbot::engine::jinja {
 
+// Hard limits that protect the process from hostile templates and inputs (errors, never crashes):
+inline constexpr uint32_t kMaxValueNesting = 512;        // lists / dicts inside each other (JSON input too)
+inline constexpr std::size_t kMaxStringBytes = 32u << 20; // any string a template builds
+
 struct Env;
 using EnvPtr = std::shared_ptr<Env>;
 
@@ -24,6 +29,7 @@ using Array = std::vector<Value>;
 
 struct Object {
     std::vector<std::pair<std::string, Value>> entries; // insertion order
+    uint32_t nest = 1;                                  // nesting depth (kept up to date for namespaces)
     const Value *find(std::string_view key) const;
     void set(const std::string &key, Value v); // replaces in place or appends
 };
@@ -40,6 +46,7 @@ struct Value {
     std::shared_ptr<Array> arr;
     std::shared_ptr<Object> obj;
     std::shared_ptr<NativeFunction> fn;
+    uint32_t nest = 0; // lists: nesting depth (see nestingOf)
 
     static Value undefined() { return Value(); }
     static Value null() { Value v; v.type = Type::Null; return v; }
@@ -47,12 +54,9 @@ struct Value {
     static Value integer(double x) { Value v; v.type = Type::Integer; v.num = x; return v; }
     static Value floating(double x) { Value v; v.type = Type::Float; v.num = x; return v; }
     static Value string(std::string s) { Value v; v.type = Type::String; v.str = std::move(s); return v; }
-    static Value array(Array items, Type t = Type::Array) {
-        Value v; v.type = t; v.arr = std::make_shared<Array>(std::move(items)); return v;
-    }
-    static Value object(Object o, Type t = Type::Object) {
-        Value v; v.type = t; v.obj = std::make_shared<Object>(std::move(o)); return v;
-    }
+    // Throw JinjaError when the result would nest deeper than kMaxValueNesting.
+    static Value array(Array items, Type t = Type::Array);
+    static Value object(Object o, Type t = Type::Object);
     static Value function(NativeFunction f) {
         Value v; v.type = Type::Function; v.fn = std::make_shared<NativeFunction>(std::move(f)); return v;
     }
@@ -64,6 +68,7 @@ struct Value {
     bool isNullish() const { return type == Type::Undefined || type == Type::Null; }
 };
 
+uint32_t nestingOf(const Value &v);
 const char *typeName(Type t);
 std::string aType(Type t); // "a string", "an integer", "none" ... for messages
 
@@ -80,10 +85,12 @@ struct JsonOptions {
     bool customSeparators = false;
     std::string itemSeparator, keySeparator;
 };
-// toJSON(); throws JinjaError for values JSON cannot hold (tuples, functions, keyword arguments).
+// toJSON(); throws JinjaError for values JSON cannot hold (tuples, functions, keyword arguments), for values that
+// contain themselves, and beyond kMaxStringBytes.
 std::string toJson(const Value &v, const JsonOptions &options, int depth = 0, bool undefinedToNull = true);
 
 // Value from JSON, as JSON.parse + convertToRuntimeValues give it (integer-like keys first, like JS objects).
-Value fromJson(const nlohmann::ordered_json &j);
+// Throws JinjaError for JSON nested deeper than kMaxValueNesting.
+Value fromJson(const nlohmann::ordered_json &j, uint32_t depth = 0);
 
 } // namespace smartbot::engine::jinja

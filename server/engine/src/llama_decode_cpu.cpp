@@ -1,6 +1,8 @@
-// The single-token decode step on the CPU in float32, fused by hand. For small and medium models libtorch's
-// per-operator overhead (~2-3 us x ~30 ops per layer) dominates a decode step; this path does the same
-// arithmetic as LlamaModel::forward() in plain loops, parallelising only the large matrix-vector products.
+// The decode step on the CPU in float32, fused by hand, for a batch of sequences. For small and medium models
+// libtorch's per-operator overhead (~2-3 us x ~30 ops per layer) dominates a decode step; this path does the
+// same arithmetic as LlamaModel::forward() in plain loops. Matrix products walk the weights once per step for
+// the whole batch (weight row outer, sequences inner), so a bandwidth-bound model serves B sequences for about
+// the price of one; each row is the same dot product as for a lone sequence, so results do not depend on B.
 #include "llama_model.h"
 
 #include <ATen/Parallel.h>
@@ -25,17 +27,23 @@ inline float dot(const float *a, const float *b, int64_t n)
     return s;
 }
 
-// y[rows] = W[rows, cols] x[cols] (+= when accumulate). Large products are split over the intra-op threads.
-void matvec(const float *w, const float *x, float *y, int64_t rows, int64_t cols, bool accumulate = false)
+// Y[b, rows] (+)= W[rows, cols] X[b, cols] for b < B; X rows are xStride apart, Y rows yStride apart.
+// Large products are split over the intra-op threads by weight rows.
+void matmul(const float *w, const float *x, int64_t xStride, float *y, int64_t yStride, int64_t rows, int64_t cols,
+            int64_t B, bool accumulate = false)
 {
     auto body = [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
-            const float v = dot(w + r * cols, x, cols);
-            y[r] = accumulate ? y[r] + v : v;
+            const float *wr = w + r * cols;
+            for (int64_t b = 0; b < B; ++b) {
+                const float v = dot(wr, x + b * xStride, cols);
+                float &out = y[b * yStride + r];
+                out = accumulate ? out + v : v;
+            }
         }
     };
-    if (rows * cols >= (int64_t(1) << 18) && at::get_num_threads() > 1)
-        at::parallel_for(0, rows, std::max<int64_t>(1, (int64_t(1) << 16) / cols), body);
+    if (rows * cols * B >= (int64_t(1) << 18) && at::get_num_threads() > 1)
+        at::parallel_for(0, rows, std::max<int64_t>(1, (int64_t(1) << 16) / (cols * B)), body);
     else
         body(0, rows);
 }
@@ -62,92 +70,116 @@ void ropeInPlace(float *v, const float *cos, const float *sin, int64_t half)
 
 } // namespace
 
-torch::Tensor LlamaModel::step(int32_t id, KvCache &cache) const
+torch::Tensor LlamaModel::step(int32_t id, KvCache &cache) const { return stepBatch({id}, {&cache}); }
+
+torch::Tensor LlamaModel::stepBatch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const
 {
     if (device_.is_cpu() && dtype_ == torch::kFloat32)
-        return stepCpu(id, cache);
-    return forward(&id, 1, cache);
+        return stepBatchCpu(ids, caches);
+    std::vector<torch::Tensor> rows;
+    for (size_t b = 0; b < ids.size(); ++b)
+        rows.push_back(forward(&ids[b], 1, *caches[b]));
+    return torch::cat(rows, 0);
 }
 
-torch::Tensor LlamaModel::stepCpu(int32_t id, KvCache &cache) const
+torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const
 {
     const auto &c = config_;
     const int64_t D = c.hiddenSize, I = c.intermediateSize, H = c.numHeads, KV = c.numKvHeads, hd = c.headDim;
-    const int64_t G = H / KV, half = hd / 2, pos = cache.length, total = pos + 1;
-    TORCH_CHECK(total <= cache.capacity && total <= c.maxPositions, "context length exceeded");
-    TORCH_CHECK(id >= 0 && id < c.vocabSize, "token id out of range");
-
-    // Scratch: x, h, qkv, attention output, gate|up, scores.
-    const int64_t qkvDim = (H + 2 * KV) * hd;
-    std::vector<float> x(static_cast<size_t>(D)), h(static_cast<size_t>(D)), qkv(static_cast<size_t>(qkvDim)),
-        att(static_cast<size_t>(H * hd)), gu(static_cast<size_t>(2 * I)), scores(static_cast<size_t>(total));
-    const float *emb = embed_.data_ptr<float>() + int64_t(id) * D;
-    std::copy(emb, emb + D, x.begin());
-    const float *cosP = cos_.data_ptr<float>() + pos * half;
-    const float *sinP = sin_.data_ptr<float>() + pos * half;
+    const int64_t G = H / KV, half = hd / 2, B = int64_t(ids.size());
+    const int64_t qDim = H * hd, kvDim = KV * hd, qkvDim = qDim + 2 * kvDim;
+    int64_t longest = 0;
+    for (int64_t b = 0; b < B; ++b) {
+        const KvCache &cache = *caches[size_t(b)];
+        TORCH_CHECK(cache.length + 1 <= cache.capacity && cache.length + 1 <= c.maxPositions, "context length exceeded");
+        TORCH_CHECK(ids[size_t(b)] >= 0 && ids[size_t(b)] < c.vocabSize, "token id out of range");
+        longest = std::max(longest, cache.length + 1);
+    }
+    // Scratch, one row per sequence: x, h, q|k|v, attention output, gate|up; scores for one head.
+    std::vector<float> x(static_cast<size_t>(B * D)), h(static_cast<size_t>(B * D)),
+        qkv(static_cast<size_t>(B * qkvDim)), att(static_cast<size_t>(B * qDim)), gu(static_cast<size_t>(B * 2 * I)),
+        scores(static_cast<size_t>(longest));
+    for (int64_t b = 0; b < B; ++b) {
+        const float *emb = embed_.data_ptr<float>() + int64_t(ids[size_t(b)]) * D;
+        std::copy(emb, emb + D, x.begin() + b * D);
+    }
     const float scale = float(1.0 / std::sqrt(double(hd)));
+    const float *cosBase = cos_.data_ptr<float>(), *sinBase = sin_.data_ptr<float>();
 
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const Layer &L = layers_[size_t(l)];
-        rmsNormInto(x.data(), L.attnNorm.data_ptr<float>(), h.data(), D, c.rmsNormEps);
-        float *q = qkv.data(), *k = q + H * hd, *v = k + KV * hd;
-        matvec(L.wq.data_ptr<float>(), h.data(), q, H * hd, D);
-        matvec(L.wk.data_ptr<float>(), h.data(), k, KV * hd, D);
-        matvec(L.wv.data_ptr<float>(), h.data(), v, KV * hd, D);
-        if (L.bq.defined()) {
-            const float *bias[3] = {L.bq.data_ptr<float>(), L.bk.data_ptr<float>(), L.bv.data_ptr<float>()};
-            const int64_t sizes[3] = {H * hd, KV * hd, KV * hd};
-            float *outs[3] = {q, k, v};
-            for (int j = 0; j < 3; ++j)
-                for (int64_t i = 0; i < sizes[j]; ++i)
-                    outs[j][i] += bias[j][i];
-        }
-        for (int64_t i = 0; i < H; ++i)
-            ropeInPlace(q + i * hd, cosP, sinP, half);
-        float *kc = cache.k[size_t(l)].data_ptr<float>(), *vc = cache.v[size_t(l)].data_ptr<float>();
-        for (int64_t j = 0; j < KV; ++j) {
-            ropeInPlace(k + j * hd, cosP, sinP, half);
-            std::copy(k + j * hd, k + (j + 1) * hd, kc + (j * cache.capacity + pos) * hd);
-            std::copy(v + j * hd, v + (j + 1) * hd, vc + (j * cache.capacity + pos) * hd);
-        }
-        for (int64_t i = 0; i < H; ++i) {
-            const int64_t j = i / G;
-            const float *keys = kc + j * cache.capacity * hd, *values = vc + j * cache.capacity * hd;
-            const float *qi = q + i * hd;
-            float maxScore = -INFINITY;
-            for (int64_t s = 0; s < total; ++s) {
-                scores[size_t(s)] = dot(qi, keys + s * hd, hd) * scale;
-                maxScore = std::max(maxScore, scores[size_t(s)]);
+        for (int64_t b = 0; b < B; ++b)
+            rmsNormInto(&x[size_t(b * D)], L.attnNorm.data_ptr<float>(), &h[size_t(b * D)], D, c.rmsNormEps);
+        float *q0 = qkv.data();
+        matmul(L.wq.data_ptr<float>(), h.data(), D, q0, qkvDim, qDim, D, B);
+        matmul(L.wk.data_ptr<float>(), h.data(), D, q0 + qDim, qkvDim, kvDim, D, B);
+        matmul(L.wv.data_ptr<float>(), h.data(), D, q0 + qDim + kvDim, qkvDim, kvDim, D, B);
+        for (int64_t b = 0; b < B; ++b) {
+            KvCache &cache = *caches[size_t(b)];
+            const int64_t pos = cache.length, total = pos + 1;
+            float *q = q0 + b * qkvDim, *k = q + qDim, *v = k + kvDim;
+            if (L.bq.defined()) {
+                const float *bias[3] = {L.bq.data_ptr<float>(), L.bk.data_ptr<float>(), L.bv.data_ptr<float>()};
+                const int64_t sizes[3] = {qDim, kvDim, kvDim};
+                float *outs[3] = {q, k, v};
+                for (int j = 0; j < 3; ++j)
+                    for (int64_t i = 0; i < sizes[j]; ++i)
+                        outs[j][i] += bias[j][i];
             }
-            float sum = 0;
-            for (int64_t s = 0; s < total; ++s) {
-                scores[size_t(s)] = std::exp(scores[size_t(s)] - maxScore);
-                sum += scores[size_t(s)];
+            const float *cosP = cosBase + pos * half, *sinP = sinBase + pos * half;
+            for (int64_t i = 0; i < H; ++i)
+                ropeInPlace(q + i * hd, cosP, sinP, half);
+            float *kc = cache.k[size_t(l)].data_ptr<float>(), *vc = cache.v[size_t(l)].data_ptr<float>();
+            for (int64_t j = 0; j < KV; ++j) {
+                ropeInPlace(k + j * hd, cosP, sinP, half);
+                std::copy(k + j * hd, k + (j + 1) * hd, kc + (j * cache.capacity + pos) * hd);
+                std::copy(v + j * hd, v + (j + 1) * hd, vc + (j * cache.capacity + pos) * hd);
             }
-            float *out = att.data() + i * hd;
-            std::fill(out, out + hd, 0.0f);
-            const float inv = 1.0f / sum;
-            for (int64_t s = 0; s < total; ++s) {
-                const float p = scores[size_t(s)] * inv;
-                const float *vs = values + s * hd;
-                for (int64_t e = 0; e < hd; ++e)
-                    out[e] += p * vs[e];
+            for (int64_t i = 0; i < H; ++i) {
+                const int64_t j = i / G;
+                const float *keys = kc + j * cache.capacity * hd, *values = vc + j * cache.capacity * hd;
+                const float *qi = q + i * hd;
+                float maxScore = -INFINITY;
+                for (int64_t s = 0; s < total; ++s) {
+                    scores[size_t(s)] = dot(qi, keys + s * hd, hd) * scale;
+                    maxScore = std::max(maxScore, scores[size_t(s)]);
+                }
+                float sum = 0;
+                for (int64_t s = 0; s < total; ++s) {
+                    scores[size_t(s)] = std::exp(scores[size_t(s)] - maxScore);
+                    sum += scores[size_t(s)];
+                }
+                float *out = &att[size_t(b * qDim + i * hd)];
+                std::fill(out, out + hd, 0.0f);
+                const float inv = 1.0f / sum;
+                for (int64_t s = 0; s < total; ++s) {
+                    const float p = scores[size_t(s)] * inv;
+                    const float *vs = values + s * hd;
+                    for (int64_t e = 0; e < hd; ++e)
+                        out[e] += p * vs[e];
+                }
             }
         }
-        matvec(L.wo.data_ptr<float>(), att.data(), x.data(), D, H * hd, /*accumulate=*/true);
-        rmsNormInto(x.data(), L.mlpNorm.data_ptr<float>(), h.data(), D, c.rmsNormEps);
-        matvec(L.wgate.data_ptr<float>(), h.data(), gu.data(), I, D);
-        matvec(L.wup.data_ptr<float>(), h.data(), gu.data() + I, I, D);
-        for (int64_t i = 0; i < I; ++i) {
-            const float g = gu[size_t(i)];
-            gu[size_t(i)] = g / (1.0f + std::exp(-g)) * gu[size_t(I + i)];
+        matmul(L.wo.data_ptr<float>(), att.data(), qDim, x.data(), D, D, qDim, B, /*accumulate=*/true);
+        for (int64_t b = 0; b < B; ++b)
+            rmsNormInto(&x[size_t(b * D)], L.mlpNorm.data_ptr<float>(), &h[size_t(b * D)], D, c.rmsNormEps);
+        matmul(L.wgate.data_ptr<float>(), h.data(), D, gu.data(), 2 * I, I, D, B);
+        matmul(L.wup.data_ptr<float>(), h.data(), D, gu.data() + I, 2 * I, I, D, B);
+        for (int64_t b = 0; b < B; ++b) {
+            float *row = &gu[size_t(b * 2 * I)];
+            for (int64_t i = 0; i < I; ++i) {
+                const float g = row[i];
+                row[i] = g / (1.0f + std::exp(-g)) * row[I + i];
+            }
         }
-        matvec(L.wdown.data_ptr<float>(), gu.data(), x.data(), D, I, /*accumulate=*/true);
+        matmul(L.wdown.data_ptr<float>(), gu.data(), 2 * I, x.data(), D, D, I, B, /*accumulate=*/true);
     }
-    cache.length = total;
-    rmsNormInto(x.data(), finalNorm_.data_ptr<float>(), h.data(), D, c.rmsNormEps);
-    auto logits = torch::empty({1, c.vocabSize}, torch::kFloat32);
-    matvec(lmHead_.data_ptr<float>(), h.data(), logits.data_ptr<float>(), c.vocabSize, D);
+    for (KvCache *cache : caches)
+        cache->length += 1;
+    for (int64_t b = 0; b < B; ++b)
+        rmsNormInto(&x[size_t(b * D)], finalNorm_.data_ptr<float>(), &h[size_t(b * D)], D, c.rmsNormEps);
+    auto logits = torch::empty({B, c.vocabSize}, torch::kFloat32);
+    matmul(lmHead_.data_ptr<float>(), h.data(), D, logits.data_ptr<float>(), c.vocabSize, c.vocabSize, D, B);
     return logits;
 }
 

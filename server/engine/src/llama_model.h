@@ -35,6 +35,8 @@ public:
     torch::Tensor forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits = false) const;
     // One decode step, dispatching to the fused CPU kernel when it applies (float32 on the CPU), else forward().
     torch::Tensor step(int32_t id, KvCache &cache) const;
+    // One decode step for several sequences at once: logits [B, vocab]. Row b equals step(ids[b], *caches[b]).
+    torch::Tensor stepBatch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
 
 private:
     struct Layer {
@@ -45,7 +47,7 @@ private:
     torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const;
     torch::Tensor rope(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) const;
     // llama_decode_cpu.cpp: the single-token forward pass in plain loops over the weights (no per-op dispatch).
-    torch::Tensor stepCpu(int32_t id, KvCache &cache) const;
+    torch::Tensor stepBatchCpu(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
 
     ModelConfig config_;
     torch::Device device_{torch::kCPU};

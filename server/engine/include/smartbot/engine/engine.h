@@ -76,6 +76,22 @@ public:
     // tokenizer_config.json says. Errors: unknown role, empty conversation, template failure.
     Result<std::vector<int32_t>> encodeChat(const std::vector<std::pair<std::string, std::string>> &messages) const;
 
+    // Continuous batching: sequences join with begin() (which runs their prefill) and advance together, one
+    // token each per step() (one batched forward pass). Events carry text pieces and, last, the result.
+    using SequenceId = uint64_t;
+    struct StepEvent {
+        SequenceId id = 0;
+        int32_t token = -1;       // the token that completed piece (-1 for text released at the end)
+        std::string piece;        // final text (may be empty on the finishing event)
+        bool finished = false;
+        GenerationResult result;  // when finished
+    };
+    Result<SequenceId> begin(const std::vector<int32_t> &promptIds, const GenerationParams &params,
+                             std::vector<StepEvent> &events);
+    void step(std::vector<StepEvent> &events);
+    void cancel(SequenceId id); // finishes at the next step() with FinishReason::Stop
+    size_t activeSequences() const;
+
     // Teacher-forced logits for ids (one row of vocabSize floats per position). For tests and tools.
     // incremental: run the first id as a prompt, then one decode step per id (the KV-cache path generation uses).
     Result<std::vector<std::vector<float>>> logits(const std::vector<int32_t> &ids, bool incremental = false);

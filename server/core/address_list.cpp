@@ -1,0 +1,57 @@
+#include "core/address_list.h"
+
+#include <QRegularExpression>
+#include <QStringList>
+
+namespace smartbot {
+
+QHostAddress normalizedAddress(const QHostAddress &address)
+{
+    bool ok = false;
+    const quint32 v4 = address.toIPv4Address(&ok);
+    if (ok)
+        return QHostAddress(v4);
+    QHostAddress a = address;
+    a.setScopeId(QString());
+    return a;
+}
+
+Result<AddressList> AddressList::parse(const QString &text)
+{
+    AddressList out;
+    static const QRegularExpression sep(QStringLiteral("[,\\s]+"));
+    for (const QString &entry : text.split(sep, Qt::SkipEmptyParts)) {
+        QPair<QHostAddress, int> subnet;
+        if (entry.contains('/')) {
+            subnet = QHostAddress::parseSubnet(entry);
+        } else {
+            QHostAddress a;
+            if (a.setAddress(entry))
+                subnet = {a, a.protocol() == QAbstractSocket::IPv4Protocol ? 32 : 128};
+        }
+        if (subnet.first.isNull() || subnet.second < 0)
+            return engine::makeError("'" + entry.toStdString() + "' is not an IP address or CIDR subnet");
+        subnet.first = normalizedAddress(subnet.first);
+        out.subnets_.push_back(subnet);
+    }
+    return out;
+}
+
+bool AddressList::contains(const QHostAddress &address) const
+{
+    const QHostAddress a = normalizedAddress(address);
+    for (const auto &s : subnets_)
+        if (a.isInSubnet(s.first, s.second))
+            return true;
+    return false;
+}
+
+QString AddressList::toString() const
+{
+    QStringList parts;
+    for (const auto &s : subnets_)
+        parts << QStringLiteral("%1/%2").arg(s.first.toString()).arg(s.second);
+    return parts.join(QStringLiteral(","));
+}
+
+} // namespace smartbot

@@ -1,0 +1,41 @@
+// RateLimiter: sliding one-window counters per key (an API key, a token subject, a client address), in memory.
+// Used for requests/tokens per minute and for admin brute-force blocking. Not thread-safe: server thread only.
+#pragma once
+
+#include <QHash>
+#include <QString>
+#include <deque>
+
+#include "core/clock.h"
+
+namespace smartbot {
+
+class RateLimiter {
+public:
+    explicit RateLimiter(qint64 windowSeconds, Clock clock = systemClock())
+        : window_(windowSeconds), clock_(std::move(clock)) {}
+
+    // Sum of the amounts added for key within the window.
+    qint64 total(const QString &key);
+    // Seconds until total(key) + amount would fit under limit (0 = it fits now).
+    int retryAfter(const QString &key, qint64 limit, qint64 amount = 1);
+    void add(const QString &key, qint64 amount = 1);
+    // retryAfter() then, when it fits, add(): 0 = allowed and counted.
+    int hit(const QString &key, qint64 limit, qint64 amount = 1);
+    void clear(const QString &key) { events_.remove(key); }
+
+private:
+    struct Event {
+        qint64 at;
+        qint64 amount;
+    };
+    void prune(std::deque<Event> &events, qint64 now) const;
+    void pruneAll(qint64 now);
+
+    qint64 window_;
+    Clock clock_;
+    QHash<QString, std::deque<Event>> events_;
+    qint64 lastSweep_ = 0;
+};
+
+} // namespace smartbot

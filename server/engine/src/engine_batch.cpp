@@ -1,0 +1,136 @@
+// Continuous batching: begin() admits a sequence (prefill + first token), step() advances every active sequence
+// by one token in a single batched forward pass. Greedy results are identical alone or batched: each row of a
+// batched matrix product is computed exactly as the single-sequence one.
+#include <chrono>
+
+#include <torch/torch.h>
+
+#include "engine_impl.h"
+
+namespace smartbot::engine {
+
+using Clock = std::chrono::steady_clock;
+
+Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, const GenerationParams &params,
+                                         std::vector<StepEvent> &events)
+{
+    Impl &d = *d_;
+    const int64_t ctx = d.context;
+    if (promptIds.empty())
+        return makeError("prompt is empty");
+    if (int64_t(promptIds.size()) >= ctx)
+        return makeError("prompt has " + std::to_string(promptIds.size()) + " tokens; the model's context is " +
+                         std::to_string(ctx));
+    for (int32_t id : promptIds)
+        if (id < 0 || id >= d.config.vocabSize)
+            return makeError("prompt token id " + std::to_string(id) + " is outside the vocabulary");
+    if (params.maxTokens < 0)
+        return makeError("max_tokens must not be negative");
+
+    torch::InferenceMode guard;
+    // Positions available: the prompt plus generated tokens fed back (the last one is never fed).
+    const int64_t maxNew = std::min<int64_t>(params.maxTokens, ctx - int64_t(promptIds.size()) + 1);
+    const SequenceId id = d.nextId++;
+    auto seq = std::make_unique<Sequence>(id, params, promptIds, *d.tokenizer,
+                                          d.model->newCache(std::min<int64_t>(ctx, int64_t(promptIds.size()) + maxNew)));
+    seq->maxNew = maxNew;
+    seq->out.promptIds = promptIds;
+    Sequence &s = *seq;
+    d.active.emplace(id, std::move(seq));
+    if (maxNew == 0) {
+        d.finish(s, FinishReason::Length, events);
+        return id;
+    }
+    const auto t0 = Clock::now();
+    torch::Tensor logits = d.model->forward(promptIds.data(), int64_t(promptIds.size()), s.cache);
+    s.out.prefillSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    d.advance(s, s.sampler.sample(logits.data_ptr<float>(), logits.size(-1)), events);
+    return id;
+}
+
+void Engine::step(std::vector<StepEvent> &events)
+{
+    Impl &d = *d_;
+    std::vector<Sequence *> batch;
+    for (auto &[id, seq] : d.active) {
+        if (seq->done)
+            continue;
+        if (seq->cancelled)
+            d.finish(*seq, FinishReason::Stop, events);
+        else
+            batch.push_back(seq.get());
+    }
+    if (!batch.empty()) {
+        torch::InferenceMode guard;
+        std::vector<int32_t> tokens;
+        std::vector<KvCache *> caches;
+        for (Sequence *s : batch) {
+            tokens.push_back(s->next);
+            caches.push_back(&s->cache);
+        }
+        const auto t0 = Clock::now();
+        const torch::Tensor logits = d.model->stepBatch(tokens, caches); // [B, vocab]
+        const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+        for (size_t i = 0; i < batch.size(); ++i) {
+            batch[i]->decodeSeconds += dt;
+            const float *row = logits.data_ptr<float>() + int64_t(i) * logits.size(1);
+            d.advance(*batch[i], batch[i]->sampler.sample(row, logits.size(1)), events);
+        }
+    }
+    for (auto it = d.active.begin(); it != d.active.end();)
+        it = it->second->done ? d.active.erase(it) : std::next(it);
+}
+
+void Engine::cancel(SequenceId id)
+{
+    auto it = d_->active.find(id);
+    if (it != d_->active.end())
+        it->second->cancelled = true;
+}
+
+size_t Engine::activeSequences() const
+{
+    size_t n = 0;
+    for (const auto &[id, seq] : d_->active)
+        n += seq->done ? 0 : 1;
+    return n;
+}
+
+// Takes the token sampled for seq: a stop id ends it; else the token is kept, its text released through the
+// stop matcher, and the sequence ends on a stop string or at its token budget.
+void Engine::Impl::advance(Sequence &seq, int32_t token, std::vector<StepEvent> &events)
+{
+    if (isStop(token))
+        return finish(seq, FinishReason::Stop, events);
+    seq.sampler.accept(token);
+    seq.out.ids.push_back(token);
+    auto [text, hit] = seq.stops.push(seq.stream.push(token));
+    seq.out.text += text;
+    if (!text.empty())
+        events.push_back({seq.id, token, std::move(text), false, {}});
+    if (hit)
+        return finish(seq, FinishReason::Stop, events);
+    if (int64_t(seq.out.ids.size()) >= seq.maxNew)
+        return finish(seq, FinishReason::Length, events);
+    seq.next = token;
+}
+
+void Engine::Impl::finish(Sequence &seq, FinishReason reason, std::vector<StepEvent> &events)
+{
+    std::string tail;
+    if (!seq.stops.stopped()) {
+        auto [text, hit] = seq.stops.push(seq.stream.flush());
+        tail = text;
+        if (hit)
+            reason = FinishReason::Stop;
+        else
+            tail += seq.stops.flush();
+    }
+    seq.out.text += tail;
+    seq.out.finish = reason;
+    seq.out.decodeSeconds = seq.decodeSeconds;
+    seq.done = true;
+    events.push_back({seq.id, -1, std::move(tail), true, std::move(seq.out)});
+}
+
+} // namespace smartbot::engine

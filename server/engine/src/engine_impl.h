@@ -1,0 +1,37 @@
+// Engine::Impl: the engine's private state, shared by engine.cpp (loading, single requests) and
+// engine_batch.cpp (continuous batching).
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "llama_model.h"
+#include "model_config.h"
+#include "sequence.h"
+#include "smartbot/engine/engine.h"
+#include "weight_set.h"
+
+namespace smartbot::engine {
+
+struct Engine::Impl {
+    ModelInfo info;
+    LoadOptions options;
+    ModelConfig config;
+    WeightSet weights; // keeps the mappings alive for zero-copy tensors
+    std::unique_ptr<LlamaModel> model;
+    std::unique_ptr<Tokenizer> tokenizer;
+    std::vector<int32_t> stopIds;
+    int64_t context = 0; // usable positions: max_position_embeddings, capped by a sliding window
+
+    bool isStop(int32_t id) const { return std::find(stopIds.begin(), stopIds.end(), id) != stopIds.end(); }
+
+    // Continuous batching state (engine_batch.cpp).
+    std::map<SequenceId, std::unique_ptr<Sequence>> active;
+    SequenceId nextId = 1;
+    void advance(Sequence &seq, int32_t token, std::vector<StepEvent> &events);
+    void finish(Sequence &seq, FinishReason reason, std::vector<StepEvent> &events);
+};
+
+} // namespace smartbot::engine

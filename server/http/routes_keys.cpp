@@ -1,0 +1,220 @@
+// Admin routes for the security model (admin credential in X-API-Key; every action is audited):
+//   POST   /admin/keys         {"name", "scope"?, "expires_days"?, "allow"?, "requests_per_minute"?, "tokens_per_minute"?}
+//   GET    /admin/keys
+//   DELETE /admin/keys?id=ID|PREFIX      (or {"id"} body)
+//   POST   /admin/keys/rotate  {"id"}
+//   POST   /admin/token/revoke {"jti", "expires_at"?}
+//   GET    /admin/audit?limit=N
+//   GET    /admin/usage
+#include "http/routes.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QUrlQuery>
+
+#include "http/authenticator.h"
+#include "http/request_helpers.h"
+
+namespace smartbot::http {
+
+namespace {
+using Method = QHttpServerRequest::Method;
+
+// The admin check shared by every route here; nullptr (the error already written) when it fails.
+Authenticator *admit(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
+                     Principal &who)
+{
+    if (auto e = checkAdmin(request, *ctx.tokens, ctx.adminKeyHash, &who)) {
+        writeError(responder, *e);
+        return nullptr;
+    }
+    Authenticator *auth = Authenticator::forTokens(ctx.tokens);
+    if (!auth)
+        writeError(responder, {503, QStringLiteral("unavailable"), QStringLiteral("key storage is not available")});
+    return auth;
+}
+
+QString refOf(const QHttpServerRequest &request)
+{
+    const QString q = QUrlQuery(request.url()).queryItemValue(QStringLiteral("id"));
+    if (!q.isEmpty())
+        return q;
+    const QJsonValue v = QJsonDocument::fromJson(request.body()).object().value(QStringLiteral("id"));
+    return v.isDouble() ? QString::number(v.toInteger()) : v.toString();
+}
+
+ApiError notFoundOr400(const std::string &error)
+{
+    const QString message = QString::fromStdString(error);
+    if (message.startsWith(QLatin1String("no API key")))
+        return {404, QStringLiteral("key_not_found"), message};
+    return badRequest(message);
+}
+
+void createKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    Principal who;
+    Authenticator *auth = admit(ctx, request, responder, who);
+    if (!auth)
+        return;
+    QJsonObject body;
+    if (auto e = jsonBody(request, body))
+        return writeError(responder, *e);
+    NewKeyOptions o;
+    o.name = body.value(QStringLiteral("name")).toString();
+    o.scope = body.value(QStringLiteral("scope")).toString(QStringLiteral("chat"));
+    const QJsonValue allow = body.value(QStringLiteral("allow"));
+    if (allow.isArray()) {
+        QStringList parts;
+        for (const auto &v : allow.toArray())
+            parts << v.toString();
+        o.allow = parts.join(',');
+    } else {
+        o.allow = allow.toString();
+    }
+    double days = 0, rpm = -1, tpm = -1;
+    for (auto e : {number(body, QStringLiteral("expires_days"), 0, 3650, true, days),
+                   number(body, QStringLiteral("requests_per_minute"), 0, 1e6, true, rpm),
+                   number(body, QStringLiteral("tokens_per_minute"), 0, 1e9, true, tpm)})
+        if (e)
+            return writeError(responder, *e);
+    o.expiresDays = int(days);
+    o.requestsPerMinute = int(rpm);
+    o.tokensPerMinute = int(tpm);
+    auto created = auth->keys().create(o);
+    if (!created)
+        return writeError(responder, badRequest(QString::fromStdString(created.error())));
+    auth->audit(who, request, QStringLiteral("key.create"),
+                QStringLiteral("%1 (%2) scope %3").arg(created->info.name, created->info.prefix, created->info.scope));
+    QJsonObject out = ApiKeyStore::toJson(created->info);
+    out.insert(QStringLiteral("key"), QString::fromLatin1(created->key));
+    writeJson(responder, 201, out);
+}
+
+void listKeys(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    Principal who;
+    Authenticator *auth = admit(ctx, request, responder, who);
+    if (!auth)
+        return;
+    auto keys = auth->keys().list();
+    if (!keys)
+        return writeError(responder, {500, QStringLiteral("storage_error"), QString::fromStdString(keys.error())});
+    QJsonArray a;
+    for (const auto &k : keys.value())
+        a.push_back(ApiKeyStore::toJson(k));
+    auth->audit(who, request, QStringLiteral("key.list"));
+    writeJson(responder, 200, {{QStringLiteral("keys"), a}});
+}
+
+void revokeKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    Principal who;
+    Authenticator *auth = admit(ctx, request, responder, who);
+    if (!auth)
+        return;
+    const QString ref = refOf(request);
+    if (ref.isEmpty())
+        return writeError(responder, badRequest(QStringLiteral("say which key: ?id=ID or PREFIX"),
+                                                QStringLiteral("invalid_request"), QStringLiteral("id")));
+    auto k = auth->keys().revoke(ref);
+    if (!k)
+        return writeError(responder, notFoundOr400(k.error()));
+    auth->audit(who, request, QStringLiteral("key.revoke"), QStringLiteral("%1 (%2)").arg(k->name, k->prefix));
+    writeJson(responder, 200, ApiKeyStore::toJson(k.value()));
+}
+
+void rotateKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    Principal who;
+    Authenticator *auth = admit(ctx, request, responder, who);
+    if (!auth)
+        return;
+    const QString ref = refOf(request);
+    if (ref.isEmpty())
+        return writeError(responder, badRequest(QStringLiteral("field 'id' (id or prefix) is required"),
+                                                QStringLiteral("invalid_request"), QStringLiteral("id")));
+    auto created = auth->keys().rotate(ref, ctx.config->keyRotationGraceHours);
+    if (!created)
+        return writeError(responder, notFoundOr400(created.error()));
+    auth->audit(who, request, QStringLiteral("key.rotate"),
+                QStringLiteral("%1 -> %2 (grace %3 h)").arg(ref, created->info.prefix).arg(ctx.config->keyRotationGraceHours));
+    QJsonObject out = ApiKeyStore::toJson(created->info);
+    out.insert(QStringLiteral("key"), QString::fromLatin1(created->key));
+    writeJson(responder, 201, out);
+}
+
+void revokeToken(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    Principal who;
+    Authenticator *auth = admit(ctx, request, responder, who);
+    if (!auth)
+        return;
+    QJsonObject body;
+    if (auto e = jsonBody(request, body))
+        return writeError(responder, *e);
+    const QString jti = body.value(QStringLiteral("jti")).toString();
+    if (jti.isEmpty() || jti.size() > 128)
+        return writeError(responder, badRequest(QStringLiteral("field 'jti' must be a non-empty string"),
+                                                QStringLiteral("invalid_request"), QStringLiteral("jti")));
+    // Kept until no token with this jti could still be valid.
+    double expiresAt = double(QDateTime::currentSecsSinceEpoch() + qint64(ctx.config->maxTokenHours) * 3600 +
+                              ctx.config->leewaySeconds);
+    if (auto e = number(body, QStringLiteral("expires_at"), 0, 1e12, true, expiresAt))
+        return writeError(responder, *e);
+    if (auto r = auth->revokeJti(jti, qint64(expiresAt)); !r)
+        return writeError(responder, {500, QStringLiteral("storage_error"), QString::fromStdString(r.error())});
+    auth->audit(who, request, QStringLiteral("token.revoke"), QStringLiteral("jti ") + jti);
+    writeJson(responder, 200, {{QStringLiteral("revoked"), jti}});
+}
+
+void listAudit(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    Principal who;
+    Authenticator *auth = admit(ctx, request, responder, who);
+    if (!auth)
+        return;
+    bool ok = false;
+    int limit = QUrlQuery(request.url()).queryItemValue(QStringLiteral("limit")).toInt(&ok);
+    if (!ok || limit <= 0 || limit > 10000)
+        limit = 100;
+    auth->audit(who, request, QStringLiteral("audit.list"));
+    auto entries = auth->auditLog().list(limit);
+    if (!entries)
+        return writeError(responder, {500, QStringLiteral("storage_error"), QString::fromStdString(entries.error())});
+    writeJson(responder, 200, {{QStringLiteral("entries"), AuditLog::toJson(entries.value())}});
+}
+
+void listUsage(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    Principal who;
+    Authenticator *auth = admit(ctx, request, responder, who);
+    if (!auth)
+        return;
+    auto rows = auth->usage().list();
+    if (!rows)
+        return writeError(responder, {500, QStringLiteral("storage_error"), QString::fromStdString(rows.error())});
+    auth->audit(who, request, QStringLiteral("usage.list"));
+    writeJson(responder, 200, {{QStringLiteral("usage"), UsageStore::toJson(rows.value())}});
+}
+
+template <auto F>
+ApiServer::Handler handler(const RouteContext &ctx)
+{
+    return [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) { F(ctx, req, r); };
+}
+} // namespace
+
+void installKeyRoutes(ApiServer &server, const RouteContext &ctx)
+{
+    server.route(Method::Post, QStringLiteral("/admin/keys"), handler<createKey>(ctx));
+    server.route(Method::Get, QStringLiteral("/admin/keys"), handler<listKeys>(ctx));
+    server.route(Method::Delete, QStringLiteral("/admin/keys"), handler<revokeKey>(ctx));
+    server.route(Method::Post, QStringLiteral("/admin/keys/rotate"), handler<rotateKey>(ctx));
+    server.route(Method::Post, QStringLiteral("/admin/token/revoke"), handler<revokeToken>(ctx));
+    server.route(Method::Get, QStringLiteral("/admin/audit"), handler<listAudit>(ctx));
+    server.route(Method::Get, QStringLiteral("/admin/usage"), handler<listUsage>(ctx));
+}
+
+} // namespace smartbot::http

@@ -1,0 +1,221 @@
+// Storage (migrations, file mode), API keys (create/verify/revoke/rotate/expiry/IP lists/rotation due), address
+// lists, the rate limiter, the JWT keyring on disk, audit log and usage; time comes from an injected clock.
+#include <QtTest>
+
+#include <sys/stat.h>
+
+#include "core/address_list.h"
+#include "core/api_keys.h"
+#include "core/audit_log.h"
+#include "core/jwt_keyring.h"
+#include "core/rate_limiter.h"
+#include "core/secret_files.h"
+#include "core/storage.h"
+#include "core/usage_store.h"
+
+using namespace smartbot;
+
+namespace {
+int modeOf(const QString &path)
+{
+    struct stat st {};
+    ::stat(QFile::encodeName(path).constData(), &st);
+    return int(st.st_mode & 07777);
+}
+} // namespace
+
+class TestApiKeys : public QObject {
+    Q_OBJECT
+    QTemporaryDir dir;
+    std::unique_ptr<Storage> storage;
+    qint64 now = 1'700'000'000;
+    Clock clock = [this] { return now; };
+    const QHostAddress local{QStringLiteral("127.0.0.1")};
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        auto s = Storage::open(dir.path());
+        QVERIFY2(s.ok(), s.ok() ? "" : s.error().c_str());
+        storage = std::move(s.value());
+    }
+
+    void storageFileAndSchema()
+    {
+        QCOMPARE(modeOf(dir.filePath("smartbot.db")), 0600);
+        QCOMPARE(storage->schemaVersion(), 1);
+        // Reopening does not migrate twice.
+        auto again = Storage::open(dir.path());
+        QVERIFY(again.ok());
+        QCOMPARE(again.value()->schemaVersion(), 1);
+        auto q = storage->exec(QStringLiteral("SELECT COUNT(*) FROM schema_version"));
+        QVERIFY(q.ok() && q->next());
+        QCOMPARE(q->value(0).toInt(), 1);
+    }
+
+    void createVerifyList()
+    {
+        ApiKeyStore keys(*storage, clock);
+        auto k = keys.create({QStringLiteral("alice"), QStringLiteral("chat"), 0, QString(), -1, -1});
+        QVERIFY2(k.ok(), k.ok() ? "" : k.error().c_str());
+        QVERIFY(k->key.startsWith("sb_"));
+        QCOMPARE(k->key.size(), 3 + 43);
+        QCOMPARE(k->info.prefix, QString::fromLatin1(k->key.left(ApiKeyStore::kVisiblePrefix)));
+        // Only the hash is stored.
+        auto q = storage->exec(QStringLiteral("SELECT hash FROM api_keys WHERE id = ?"), {k->info.id});
+        QVERIFY(q.ok() && q->next());
+        QCOMPARE(q->value(0).toByteArray(), sha256(k->key));
+        auto v = keys.verify(k->key, local);
+        QVERIFY(v.ok());
+        QCOMPARE(v->name, QStringLiteral("alice"));
+        QVERIFY(!keys.verify(k->key + "x", local).ok());
+        QVERIFY(!keys.verify("sb_nope", local).ok());
+        QVERIFY(!keys.create({QString(), QStringLiteral("chat"), 0, QString(), -1, -1}).ok());
+        QVERIFY(!keys.create({QStringLiteral("x"), QStringLiteral("root"), 0, QString(), -1, -1}).ok());
+        QVERIFY(!keys.create({QStringLiteral("x"), QStringLiteral("chat"), 0, QStringLiteral("10.0.0.0/99"), -1, -1}).ok());
+        auto list = keys.list();
+        QVERIFY(list.ok());
+        QVERIFY(!list->isEmpty());
+        const QJsonObject json = ApiKeyStore::toJson(list->first());
+        QVERIFY(!json.contains("key") && !json.contains("hash"));
+        QCOMPARE(keys.find(k->info.prefix)->id, k->info.id);
+        keys.touch(k->info.id);
+        QCOMPARE(keys.find(QString::number(k->info.id))->lastUsedAt, now);
+    }
+
+    void revokeAndExpire()
+    {
+        ApiKeyStore keys(*storage, clock);
+        auto k = keys.create({QStringLiteral("bob"), QStringLiteral("admin"), 1, QString(), -1, -1});
+        QVERIFY(k.ok());
+        QVERIFY(keys.verify(k->key, local).ok());
+        now += 86400;
+        auto e = keys.verify(k->key, local);
+        QVERIFY(!e.ok());
+        QVERIFY(QString::fromStdString(e.error()).contains("expired"));
+        now -= 86400;
+        QVERIFY(keys.revoke(k->info.prefix).ok());
+        auto r = keys.verify(k->key, local);
+        QVERIFY(!r.ok());
+        QVERIFY(QString::fromStdString(r.error()).contains("revoked"));
+        QVERIFY(!keys.revoke(k->info.prefix).ok());
+        QVERIFY(!keys.revoke(QStringLiteral("sb_missing")).ok());
+    }
+
+    void rotateWithGrace()
+    {
+        ApiKeyStore keys(*storage, clock, 90);
+        auto old = keys.create({QStringLiteral("carol"), QStringLiteral("chat"), 0, QStringLiteral("127.0.0.0/8"), 5, -1});
+        QVERIFY(old.ok());
+        now += 91 * 86400;
+        QVERIFY(keys.find(old->info.prefix)->rotationDue);
+        QVERIFY(keys.rotationDueCount() >= 1);
+        auto fresh = keys.rotate(old->info.prefix, 24);
+        QVERIFY(fresh.ok());
+        QCOMPARE(fresh->info.allow, QStringLiteral("127.0.0.0/8"));
+        QCOMPARE(fresh->info.requestsPerMinute, 5);
+        QVERIFY(!fresh->info.rotationDue);
+        QVERIFY(!keys.find(old->info.prefix)->rotationDue);
+        QVERIFY(keys.verify(old->key, local).ok());   // grace
+        QVERIFY(keys.verify(fresh->key, local).ok());
+        QVERIFY(!keys.rotate(old->info.prefix, 24).ok()); // already rotated
+        now += 24 * 3600;
+        QVERIFY(!keys.verify(old->key, local).ok());  // grace over
+        QVERIFY(keys.verify(fresh->key, local).ok());
+    }
+
+    void ipAllowList()
+    {
+        ApiKeyStore keys(*storage, clock);
+        auto k = keys.create({QStringLiteral("dave"), QStringLiteral("chat"), 0,
+                              QStringLiteral("192.168.1.0/24, 10.0.0.5 fd00::/8"), -1, -1});
+        QVERIFY(k.ok());
+        QVERIFY(keys.verify(k->key, QHostAddress(QStringLiteral("192.168.1.77"))).ok());
+        QVERIFY(keys.verify(k->key, QHostAddress(QStringLiteral("::ffff:192.168.1.77"))).ok());
+        QVERIFY(keys.verify(k->key, QHostAddress(QStringLiteral("10.0.0.5"))).ok());
+        QVERIFY(keys.verify(k->key, QHostAddress(QStringLiteral("fd00::1"))).ok());
+        auto r = keys.verify(k->key, QHostAddress(QStringLiteral("10.0.0.6")));
+        QVERIFY(!r.ok());
+        QVERIFY(QString::fromStdString(r.error()).contains("not allowed from"));
+        QVERIFY(!keys.verify(k->key, QHostAddress(QStringLiteral("fe80::1"))).ok());
+    }
+
+    void addressLists()
+    {
+        QVERIFY(AddressList::parse(QString()).ok());
+        QVERIFY(AddressList::parse(QString())->isEmpty());
+        QVERIFY(!AddressList::parse(QStringLiteral("10.0.0.0/8, bogus")).ok());
+        QVERIFY(!AddressList::parse(QStringLiteral("10.0.0.0/33")).ok());
+        auto l = AddressList::parse(QStringLiteral("127.0.0.2, ::1"));
+        QVERIFY(l.ok());
+        QVERIFY(l->contains(QHostAddress(QStringLiteral("127.0.0.2"))));
+        QVERIFY(!l->contains(QHostAddress(QStringLiteral("127.0.0.1"))));
+        QVERIFY(l->contains(QHostAddress(QStringLiteral("::1"))));
+    }
+
+    void rateLimiter()
+    {
+        RateLimiter r(60, clock);
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(r.hit(QStringLiteral("a"), 3), 0);
+        const int wait = r.hit(QStringLiteral("a"), 3);
+        QVERIFY(wait > 0 && wait <= 60);
+        QCOMPARE(r.hit(QStringLiteral("b"), 3), 0); // per key
+        now += 60;
+        QCOMPARE(r.hit(QStringLiteral("a"), 3), 0);
+        r.add(QStringLiteral("t"), 100);
+        QCOMPARE(r.total(QStringLiteral("t")), qint64(100));
+        QVERIFY(r.retryAfter(QStringLiteral("t"), 100) > 0);
+        QCOMPARE(r.retryAfter(QStringLiteral("t"), 101), 0);
+    }
+
+    void keyringOnDisk()
+    {
+        QTemporaryDir d;
+        QVERIFY(loadOrCreateSecrets(d.path(), {}).ok());
+        auto before = loadJwtKeyring(d.path(), 3600);
+        QVERIFY(before.ok());
+        QVERIFY(before->previous.isEmpty());
+        const QString stamp = jwtKeyringStamp(d.path());
+        auto kid = rotateJwtSecret(d.path(), now, 3600);
+        QVERIFY(kid.ok());
+        QVERIFY(jwtKeyringStamp(d.path()) != stamp);
+        auto after = loadJwtKeyring(d.path(), 3600);
+        QVERIFY(after.ok());
+        QCOMPARE(after->previous.size(), 1);
+        QCOMPARE(after->previous.first().key, before->current);
+        QCOMPARE(after->previous.first().acceptUntil, now + 3600);
+        QVERIFY(after->current != before->current);
+        QCOMPARE(TokenService::keyId(after->current), kid.value());
+        const QStringList retired = QDir(d.filePath("auth")).entryList({"retired-*.key"});
+        QCOMPARE(retired.size(), 1);
+        QCOMPARE(modeOf(d.filePath("auth/" + retired.first())), 0400);
+        QCOMPARE(modeOf(d.filePath("auth/secret.key")), 0400);
+        // Retired keys past their deadline are removed at the next rotation.
+        QVERIFY(rotateJwtSecret(d.path(), now + 7200, 3600).ok());
+        QCOMPARE(QDir(d.filePath("auth")).entryList({"retired-*.key"}).size(), 1);
+    }
+
+    void auditAndUsage()
+    {
+        AuditLog audit(*storage, clock);
+        audit.record(QStringLiteral("admin key"), QStringLiteral("127.0.0.1"), QStringLiteral("key.create"), QStringLiteral("x"));
+        audit.record(QStringLiteral("key k (sb_x)"), QStringLiteral("::1"), QStringLiteral("key.list"));
+        auto entries = audit.list(1);
+        QVERIFY(entries.ok());
+        QCOMPARE(entries->size(), 1);
+        QCOMPARE(entries->first().action, QStringLiteral("key.list"));
+        UsageStore usage(*storage, clock);
+        usage.add(QStringLiteral("user:alice"), 1, 0, 0);
+        usage.add(QStringLiteral("user:alice"), 0, 5, 7);
+        auto rows = usage.list();
+        QVERIFY(rows.ok());
+        QCOMPARE(rows->size(), 1);
+        QCOMPARE(rows->first().requests, qint64(1));
+        QCOMPARE(rows->first().promptTokens, qint64(5));
+        QCOMPARE(rows->first().generatedTokens, qint64(7));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestApiKeys)
+#include "test_api_keys.moc"
