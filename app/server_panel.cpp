@@ -1,11 +1,14 @@
 #include "app/server_panel.h"
 
+#include <QClipboard>
 #include <QDir>
 #include <QEvent>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -15,8 +18,14 @@
 #include <QStandardPaths>
 #include <QVBoxLayout>
 
+#include <functional>
+
+#include "core/secret_files.h"
 #include "core/server_config.h"
 #include "http/smartbot_server.h"
+#ifdef SMARTBOT_HAVE_KEYCHAIN
+#include "app/keychain_store.h"
+#endif
 
 namespace smartbot::gui {
 
@@ -38,6 +47,24 @@ void setRowLabel(QFormLayout *form, QLayout *field, const QString &text)
     if (auto *label = qobject_cast<QLabel *>(form->labelForField(field)))
         label->setText(text);
 }
+
+#ifdef SMARTBOT_HAVE_KEYCHAIN
+// Reads the secret `name` from the keychain, creating it with make() when it does not exist yet.
+engine::Result<QByteArray> keychainSecret(const app::KeychainStore &store, const char *name,
+                                          const std::function<QByteArray()> &make)
+{
+    auto existing = store.read(QLatin1String(name));
+    if (existing.ok() && !existing.value().isEmpty())
+        return existing;
+    if (!existing.ok() && !QString::fromStdString(existing.error()).endsWith(QLatin1String(": not found")))
+        return existing;
+    const QByteArray fresh = make();
+    if (auto w = store.write(QLatin1String(name), fresh); !w.ok())
+        return engine::makeError(w.error());
+    qInfo("created a new %s in the keychain (it is never logged)", name);
+    return fresh;
+}
+#endif
 } // namespace
 
 ServerPanel::ServerPanel(http::SmartbotServer *server, QWidget *parent) : QWidget(parent), server_(server)
@@ -52,6 +79,7 @@ ServerPanel::ServerPanel(http::SmartbotServer *server, QWidget *parent) : QWidge
             [this] { browse(configDirEdit_, tr("Choose the config folder")); });
     connect(modelBrowseButton_, &QPushButton::clicked, this,
             [this] { browse(modelDirEdit_, tr("Choose the model folder")); });
+    connect(copyAdminKeyButton_, &QPushButton::clicked, this, &ServerPanel::copyAdminKey);
     retranslateUi();
 }
 
@@ -80,12 +108,25 @@ void ServerPanel::buildUi()
     modelLabel_->setWordWrap(true);
     modelLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
+    secretsLabel_ = new QLabel(this);
+    secretsLabel_->setObjectName(QStringLiteral("secretsLabel"));
+    secretsLabel_->setTextFormat(Qt::PlainText);
+    secretsLabel_->setWordWrap(true);
+    secretsLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    copyAdminKeyButton_ = new QPushButton(this);
+    copyAdminKeyButton_->setObjectName(QStringLiteral("copyAdminKeyButton"));
+    copyAdminKeyButton_->setEnabled(false);
+    secretsRow_ = new QHBoxLayout;
+    secretsRow_->addWidget(secretsLabel_, 1);
+    secretsRow_->addWidget(copyAdminKeyButton_, 0, Qt::AlignTop);
+
     statusGroup_ = new QGroupBox(this);
     auto *statusRow = new QHBoxLayout(statusGroup_);
     statusForm_ = new QFormLayout;
     statusForm_->addRow(new QLabel(this), statusLabel_);
     statusForm_->addRow(new QLabel(this), urlLabel_);
     statusForm_->addRow(new QLabel(this), modelLabel_);
+    statusForm_->addRow(new QLabel(this), secretsRow_);
     statusRow->addLayout(statusForm_, 1);
     statusRow->addWidget(startStopButton_, 0, Qt::AlignTop);
 
@@ -138,6 +179,9 @@ void ServerPanel::retranslateUi()
     setRowLabel(statusForm_, statusLabel_, tr("Status:"));
     setRowLabel(statusForm_, urlLabel_, tr("Address:"));
     setRowLabel(statusForm_, modelLabel_, tr("Model:"));
+    setRowLabel(statusForm_, secretsRow_, tr("Keys:"));
+    copyAdminKeyButton_->setText(tr("Copy admin key"));
+    copyAdminKeyButton_->setToolTip(tr("Copies the admin key (X-API-Key of the /admin routes) to the clipboard."));
     setRowLabel(settingsForm_, portSpin_, tr("Port:"));
     setRowLabel(settingsForm_, bindEdit_, tr("Bind address:"));
     setRowLabel(settingsForm_, configRow_, tr("Config folder:"));
@@ -201,12 +245,14 @@ bool ServerPanel::startServer()
     overrides.modelPath = modelDir();
 
     showStatus(tr("Starting…"), false);
+    loadSecrets(QDir::fromNativeSeparators(dir), overrides);
     startStopButton_->setEnabled(false);
     statusLabel_->repaint(); // start() blocks briefly (config, keys, listen); show why
     requestedPort_ = overrides.port;
     const auto result = server_->start(QDir::fromNativeSeparators(dir), overrides);
     startStopButton_->setEnabled(true);
     if (!result) {
+        adminKey_.clear();
         requestedPort_ = -1;
         startError_ = QString::fromStdString(result.error());
         qWarning("cannot start the server: %s", result.error().c_str());
@@ -216,6 +262,48 @@ bool ServerPanel::startServer()
     saveSettings(dir, overrides);
     updateState();
     return true;
+}
+
+void ServerPanel::loadSecrets(const QString &configDir, http::ServerOverrides &overrides)
+{
+    adminKey_.clear();
+    secretsSource_.clear();
+#ifdef SMARTBOT_HAVE_KEYCHAIN
+    // One keychain service per config folder keeps two servers apart.
+    const app::KeychainStore store(app::KeychainStore::serviceFor(configDir));
+    auto admin = keychainSecret(store, app::KeychainStore::kAdminKey, [] { return randomToken("sbadmin_", 32); });
+    auto jwt = admin.ok() ? keychainSecret(store, app::KeychainStore::kJwtSecret, [] { return randomBytes(32); })
+                          : engine::Result<QByteArray>(engine::makeError(admin.error()));
+    if (admin.ok() && jwt.ok()) {
+        overrides.adminKey = adminKey_ = admin.value();
+        overrides.jwtSecret = jwt.value();
+        return;
+    }
+    const std::string why = admin.ok() ? jwt.error() : admin.error();
+    secretsSource_ = tr("the OS keychain is not available (%1): the key files of the config folder are used")
+                         .arg(QString::fromStdString(why));
+    qWarning("the OS keychain is not available (%s): using the key files admin.key and auth/secret.key in %s",
+             why.c_str(), qPrintable(QDir::toNativeSeparators(configDir)));
+#else
+    secretsSource_ = tr("built without the OS keychain: the key files of the config folder are used");
+#endif
+    // The file-based admin key (created by start()) is read back after a successful start, for the copy button.
+}
+
+void ServerPanel::copyAdminKey()
+{
+    QByteArray key = adminKey_;
+    if (key.isEmpty() && server_->isRunning()) { // key files: admin.key of the config folder
+        QFile f(QDir(server_->config().configDir).filePath(QStringLiteral("admin.key")));
+        if (f.open(QIODevice::ReadOnly))
+            key = f.read(4096).trimmed();
+    }
+    if (key.isEmpty()) {
+        qWarning("no admin key to copy (SMARTBOT_ADMIN_KEY is set, or the server is not running)");
+        return;
+    }
+    QGuiApplication::clipboard()->setText(QString::fromUtf8(key));
+    qInfo("copied the admin key to the clipboard");
 }
 
 void ServerPanel::stopServer()
@@ -248,6 +336,13 @@ void ServerPanel::updateState()
             showStatus(tr("Failed to start: %1").arg(startError_), true);
         urlLabel_->setText(tr("Not running"));
     }
+    copyAdminKeyButton_->setEnabled(running);
+    if (!running)
+        secretsLabel_->setText(tr("Not running"));
+    else if (secretsSource_.isEmpty())
+        secretsLabel_->setText(tr("Admin key and JWT secret in the OS keychain"));
+    else
+        secretsLabel_->setText(secretsSource_);
     updateModelLabel();
     Q_EMIT summaryChanged(summary());
 }

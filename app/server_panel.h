@@ -58,6 +58,8 @@ private:
     void loadSettings();
     void saveSettings(const QString &configDir, const http::ServerOverrides &used) const;
     void browse(QLineEdit *edit, const QString &title);
+    void loadSecrets(const QString &configDir, http::ServerOverrides &overrides);
+    void copyAdminKey();
 
     http::SmartbotServer *server_;
     QGroupBox *statusGroup_ = nullptr;
@@ -77,9 +79,14 @@ private:
     QHBoxLayout *configRow_ = nullptr;
     QHBoxLayout *modelRow_ = nullptr;
     QLabel *hintLabel_ = nullptr;
+    QLabel *secretsLabel_ = nullptr;
+    QPushButton *copyAdminKeyButton_ = nullptr;
+    QHBoxLayout *secretsRow_ = nullptr;
 
     QString startError_;    // why the last start failed; cleared by a successful start
     int requestedPort_ = -1; // the spin box value before start (0 stays 0 after a stop)
+    QByteArray adminKey_;    // the running server's admin key, for "Copy admin key" (never logged)
+    QString secretsSource_;  // where the secrets came from: empty (keychain) or why the key files are used
 };
 
 } // namespace smartbot::gui

@@ -19,6 +19,8 @@ PACKAGES=(
   dbus dbus-daemon gnome-keyring
   # tests: TLS (test CA and certificates, s_client), HTTPS client (curl is in the toolchain line)
   openssl
+  # benchmarks: HTTP load generators for tests/bench/bench_chat_qps.sh
+  hey wrk
 )
 
 SUDO=""

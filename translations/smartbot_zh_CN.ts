@@ -181,5 +181,29 @@
         <source>Server running at %1</source>
         <translation>服务器运行于 %1</translation>
     </message>
+    <message>
+        <source>Keys:</source>
+        <translation>密钥：</translation>
+    </message>
+    <message>
+        <source>Copy admin key</source>
+        <translation>复制管理员密钥</translation>
+    </message>
+    <message>
+        <source>Copies the admin key (X-API-Key of the /admin routes) to the clipboard.</source>
+        <translation>将管理员密钥（/admin 接口的 X-API-Key）复制到剪贴板。</translation>
+    </message>
+    <message>
+        <source>the OS keychain is not available (%1): the key files of the config folder are used</source>
+        <translation>系统钥匙串不可用（%1）：改用配置文件夹中的密钥文件</translation>
+    </message>
+    <message>
+        <source>built without the OS keychain: the key files of the config folder are used</source>
+        <translation>构建时未包含系统钥匙串：改用配置文件夹中的密钥文件</translation>
+    </message>
+    <message>
+        <source>Admin key and JWT secret in the OS keychain</source>
+        <translation>管理员密钥和 JWT 密钥保存在系统钥匙串中</translation>
+    </message>
 </context>
 </TS>

@@ -95,10 +95,56 @@ Result<void> writePrivateFile(const QString &path, const QByteArray &data, int m
     return {};
 }
 
-Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &adminKeyFromEnv)
+namespace {
+Result<void> loadAdminKey(Secrets &s, const QDir &dir, const QByteArray &adminKeyFromEnv, const QByteArray &given)
+{
+    // Admin key: the caller's wins; then the environment; else admin.key (created on first start).
+    if (!given.isEmpty()) {
+        if (given.size() < 16)
+            return engine::makeError("the admin key must be at least 16 characters long");
+        s.adminKeyHash = sha256(given);
+        s.adminKeySource = QStringLiteral("keychain");
+        return {};
+    }
+    if (!adminKeyFromEnv.isEmpty()) {
+        if (adminKeyFromEnv.size() < 16)
+            return engine::makeError("SMARTBOT_ADMIN_KEY must be at least 16 characters long");
+        s.adminKeyHash = sha256(adminKeyFromEnv);
+        s.adminKeySource = QStringLiteral("environment (SMARTBOT_ADMIN_KEY)");
+        return {};
+    }
+    const QString adminPath = dir.filePath(QStringLiteral("admin.key"));
+    if (!QFileInfo::exists(adminPath)) {
+        if (auto r = writePrivateFile(adminPath, randomToken("sbadmin_", 32) + '\n', 0600); !r)
+            return Error{r.error()};
+        s.adminKeyCreated = true;
+    }
+    if (auto r = checkPrivateFile(adminPath); !r)
+        return Error{r.error()};
+    auto admin = readSmallFile(adminPath);
+    if (!admin)
+        return Error{admin.error()};
+    if (admin.value().size() < 16)
+        return engine::makeError(adminPath.toStdString() + " must hold a key of at least 16 characters");
+    s.adminKeyHash = sha256(admin.value());
+    s.adminKeySource = adminPath;
+    return {};
+}
+} // namespace
+
+Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &adminKeyFromEnv,
+                                    const SecretOverrides &overrides)
 {
     Secrets s;
     const QDir dir(configDir);
+    if (!overrides.jwtKey.isEmpty()) {
+        if (overrides.jwtKey.size() < 32)
+            return engine::makeError("the JWT secret must hold at least 32 bytes");
+        s.jwtKey = overrides.jwtKey;
+        if (auto r = loadAdminKey(s, dir, adminKeyFromEnv, overrides.adminKey); !r)
+            return Error{r.error()};
+        return s;
+    }
     const QString authDir = dir.filePath(QStringLiteral("auth"));
     if (!QFileInfo::exists(authDir)) {
         if (::mkdir(QFile::encodeName(authDir).constData(), 0700) != 0)
@@ -120,29 +166,8 @@ Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &
     if (s.jwtKey.size() < 32)
         return engine::makeError(secretPath.toStdString() + " must hold at least 32 bytes, base64-encoded");
 
-    // Admin key: the environment wins; else admin.key (created on first start).
-    if (!adminKeyFromEnv.isEmpty()) {
-        if (adminKeyFromEnv.size() < 16)
-            return engine::makeError("SMARTBOT_ADMIN_KEY must be at least 16 characters long");
-        s.adminKeyHash = sha256(adminKeyFromEnv);
-        s.adminKeySource = QStringLiteral("environment (SMARTBOT_ADMIN_KEY)");
-        return s;
-    }
-    const QString adminPath = dir.filePath(QStringLiteral("admin.key"));
-    if (!QFileInfo::exists(adminPath)) {
-        if (auto r = writePrivateFile(adminPath, randomToken("sbadmin_", 32) + '\n', 0600); !r)
-            return Error{r.error()};
-        s.adminKeyCreated = true;
-    }
-    if (auto r = checkPrivateFile(adminPath); !r)
+    if (auto r = loadAdminKey(s, dir, adminKeyFromEnv, overrides.adminKey); !r)
         return Error{r.error()};
-    auto admin = readSmallFile(adminPath);
-    if (!admin)
-        return Error{admin.error()};
-    if (admin.value().size() < 16)
-        return engine::makeError(adminPath.toStdString() + " must hold a key of at least 16 characters");
-    s.adminKeyHash = sha256(admin.value());
-    s.adminKeySource = adminPath;
     return s;
 }
 

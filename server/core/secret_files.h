@@ -16,8 +16,15 @@ struct Secrets {
     bool adminKeyCreated = false;
 };
 
+// Secrets supplied by the caller instead of files (the GUI keeps them in the OS keychain).
+struct SecretOverrides {
+    QByteArray jwtKey;   // raw HMAC key bytes (>= 32); set: auth/secret.key is neither read nor written
+    QByteArray adminKey; // the admin key text (>= 16 characters); set: admin.key and $SMARTBOT_ADMIN_KEY are ignored
+};
+
 // Loads (creating when missing) the secrets of configDir. adminKeyFromEnv: value of SMARTBOT_ADMIN_KEY or empty.
-Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &adminKeyFromEnv);
+Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &adminKeyFromEnv,
+                                    const SecretOverrides &overrides = {});
 
 // Fails, naming the file and its mode, if path is accessible by group or others.
 Result<void> checkPrivateFile(const QString &path);

@@ -43,11 +43,11 @@ Principal keyPrincipal(const ApiKeyInfo &k)
 } // namespace
 
 Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage> storage, TokenService *tokens,
-                             QByteArray adminKeyHash, Clock clock)
+                             QByteArray adminKeyHash, Clock clock, QByteArray fixedJwtKey)
     : config_(config), storage_(std::move(storage)), tokens_(tokens), adminKeyHash_(std::move(adminKeyHash)),
       clock_(clock), keys_(*storage_, clock, config.keyRotationDays), audit_(*storage_, clock),
       usage_(*storage_, clock), requests_(60, clock), tokenCounts_(60, clock),
-      adminFailures_(config.adminFailureWindowS, clock)
+      adminFailures_(config.adminFailureWindowS, clock), fixedJwtKey_(std::move(fixedJwtKey))
 {
     if (auto a = AddressList::parse(config.allow))
         allow_ = a.value();
@@ -82,6 +82,13 @@ Authenticator *Authenticator::forTokens(const TokenService *tokens)
 
 void Authenticator::reloadSigningKeys()
 {
+    if (!fixedJwtKey_.isEmpty()) { // supplied by the caller: nothing to reload from auth/
+        if (keyringStamp_.isEmpty()) {
+            tokens_->setKeys(fixedJwtKey_, {});
+            keyringStamp_ = QStringLiteral("fixed");
+        }
+        return;
+    }
     const QString stamp = jwtKeyringStamp(config_.configDir);
     if (stamp == keyringStamp_)
         return;

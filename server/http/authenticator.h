@@ -42,7 +42,7 @@ struct Principal {
 class Authenticator {
 public:
     Authenticator(const ServerConfig &config, std::unique_ptr<Storage> storage, TokenService *tokens,
-                  QByteArray adminKeyHash, Clock clock = systemClock());
+                  QByteArray adminKeyHash, Clock clock = systemClock(), QByteArray fixedJwtKey = {});
     ~Authenticator();
     Authenticator(const Authenticator &) = delete;
     Authenticator &operator=(const Authenticator &) = delete;
@@ -95,6 +95,7 @@ private:
     RateLimiter adminFailures_;
     QHash<qint64, qint64> lastTouched_;
     QString keyringStamp_;
+    QByteArray fixedJwtKey_; // set: the only JWT signing key (from the caller, e.g. the GUI's keychain); auth/ unused
     std::optional<Principal> current_;
 };
 

@@ -74,7 +74,8 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (address.isNull())
         return engine::makeError("bind address '" + config.bindAddress.toStdString() + "' is not an IP address");
 
-    auto secrets = loadOrCreateSecrets(config.configDir, qgetenv("SMARTBOT_ADMIN_KEY"));
+    auto secrets = loadOrCreateSecrets(config.configDir, qgetenv("SMARTBOT_ADMIN_KEY"),
+                                       SecretOverrides{overrides.jwtSecret, overrides.adminKey});
     if (!secrets)
         return Error{secrets.error()};
     QSslConfiguration tls;
@@ -97,7 +98,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (!storage)
         return Error{storage.error()};
     d->auth = std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(),
-                                              secrets->adminKeyHash);
+                                              secrets->adminKeyHash, systemClock(), overrides.jwtSecret);
     d->api = std::make_unique<ApiServer>();
     d->api->setAccessCheck([auth = d->auth.get()](const QHttpServerRequest &request) {
         auth->beginRequest();

@@ -156,6 +156,36 @@ private Q_SLOTS:
         QCOMPARE(r->finish, FinishReason::Stop);
     }
 
+    void chatTemplateDrivesEncodeChat()
+    {
+        RandomModelSpec s = spec();
+        const std::string dir = path("templated");
+        writeRandomModel(dir, s);
+        std::ifstream in(dir + "/tokenizer_config.json");
+        json cfg = json::parse(in);
+        in.close();
+        cfg["chat_template"] = "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system "
+                               "role here') }}{% endif %}{{ bos_token + '[' + m['role'] + '] ' + m['content'] + '\\n' }}"
+                               "{% endfor %}{% if add_generation_prompt %}{{ '[assistant] ' }}{% endif %}";
+        std::filesystem::permissions(dir + "/tokenizer_config.json", std::filesystem::perms::owner_write,
+                                     std::filesystem::perm_options::add);
+        std::ofstream(dir + "/tokenizer_config.json") << cfg.dump();
+        auto e = Engine::load(dir);
+        QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+        QVERIFY(e.value()->hasChatTemplate());
+        auto ids = e.value()->encodeChat({{"user", "Hi there"}, {"assistant", "Hello"}, {"user", "Bye"}});
+        QVERIFY(ids.ok());
+        QCOMPARE(ids.value(), e.value()->tokenizer().encode("<s>[user] Hi there\n<s>[assistant] Hello\n<s>[user] Bye\n[assistant] ", false));
+        auto refused = e.value()->encodeChat({{"system", "x"}, {"user", "y"}});
+        QVERIFY(!refused.ok());
+        QVERIFY2(QString::fromStdString(refused.error()).contains("no system role here"), refused.error().c_str());
+        // Without a template: the plain fallback (BOS, then the contents separated by blank lines).
+        auto plain = Engine::load(path("single"));
+        QVERIFY(!plain.value()->hasChatTemplate());
+        QCOMPARE(plain.value()->encodeChat({{"user", "Once upon a time"}}).value(),
+                 plain.value()->tokenizer().encode("Once upon a time", true));
+    }
+
     void refusesWhatItCannotRun_data()
     {
         QTest::addColumn<QString>("patch");

@@ -99,6 +99,10 @@ private Q_SLOTS:
         QVERIFY(child<QLabel>(&w, "modelLabel"));
         QVERIFY(child<QLineEdit>(&w, "configDirEdit"));
         QVERIFY(child<QLineEdit>(&w, "modelDirEdit"));
+        auto *copy = child<QPushButton>(&w, "copyAdminKeyButton");
+        QVERIFY(copy);
+        QCOMPARE(copy->text(), QStringLiteral("Copy admin key"));
+        QVERIFY(!copy->isEnabled()); // nothing to copy while stopped
         auto *spin = child<QSpinBox>(&w, "portSpin");
         QVERIFY(spin);
         QCOMPARE(spin->minimum(), 0);
@@ -106,8 +110,8 @@ private Q_SLOTS:
         QStringList labels;
         for (const QLabel *l : w.serverPanel()->findChildren<QLabel *>())
             labels << l->text();
-        for (const char *text : {"Status:", "Address:", "Model:", "Port:", "Bind address:", "Config folder:",
-                                 "Model folder:"})
+        for (const char *text : {"Status:", "Address:", "Model:", "Keys:", "Port:", "Bind address:",
+                                 "Config folder:", "Model folder:"})
             QVERIFY2(labels.contains(QLatin1String(text)), text);
         auto *log = w.logPanel()->view();
         QVERIFY(log->isReadOnly());

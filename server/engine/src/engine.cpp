@@ -95,6 +95,14 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     if (!tok)
         return makeError(modelDir + ": " + tok.error());
     d.tokenizer = std::move(tok.value());
+    if (fs::exists(tcfg)) {
+        auto tmpl = ChatTemplate::load(tcfg.string());
+        if (!tmpl)
+            return makeError(modelDir + ": " + tmpl.error());
+        d.chatTemplate = std::move(tmpl.value());
+    } else {
+        d.chatTemplate = ChatTemplate::plain();
+    }
     if (d.tokenizer->vocabSize() > d.config.vocabSize)
         return makeError(modelDir + ": tokenizer has " + std::to_string(d.tokenizer->vocabSize()) +
                          " tokens but config.json vocab_size is " + std::to_string(d.config.vocabSize));
@@ -173,18 +181,17 @@ Result<std::vector<int32_t>> Engine::encodeChat(const std::vector<std::pair<std:
 {
     if (messages.empty())
         return makeError("messages must not be empty");
-    std::string prompt;
-    for (const auto &[role, content] : messages) {
-        if (role != "system" && role != "user" && role != "assistant")
-            return makeError("unknown message role '" + role + "' (use system, user or assistant)");
-        if (content.empty())
-            continue;
-        if (!prompt.empty())
-            prompt += "\n\n";
-        prompt += content;
-    }
-    return d_->tokenizer->encode(prompt, true);
+    std::vector<ChatMessage> chat;
+    for (const auto &[role, content] : messages)
+        chat.push_back({role, content, {}});
+    auto prompt = d_->chatTemplate->render(chat, /*addGenerationPrompt=*/true);
+    if (!prompt)
+        return Error{prompt.error()};
+    // The template writes the special tokens itself (as transformers' apply_chat_template does).
+    return d_->tokenizer->encode(prompt.value(), false);
 }
+
+bool Engine::hasChatTemplate() const { return !d_->chatTemplate->isPlainFallback(); }
 
 Result<std::vector<std::vector<float>>> Engine::logits(const std::vector<int32_t> &ids, bool incremental)
 {

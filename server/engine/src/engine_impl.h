@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "llama_model.h"
 #include "model_config.h"
+#include "smartbot/engine/chat_template.h"
 #include "sequence.h"
 #include "smartbot/engine/engine.h"
 #include "weight_set.h"
@@ -22,6 +24,7 @@ struct Engine::Impl {
     WeightSet weights; // keeps the mappings alive for zero-copy tensors
     std::unique_ptr<LlamaModel> model;
     std::unique_ptr<Tokenizer> tokenizer;
+    std::optional<ChatTemplate> chatTemplate; // the model's, or the plain fallback
     std::vector<int32_t> stopIds;
     int64_t context = 0; // usable positions: max_position_embeddings, capped by a sliding window
 

@@ -71,10 +71,12 @@ public:
     Result<GenerationResult> generate(const std::vector<int32_t> &promptIds, const GenerationParams &params,
                                       const TokenCallback &onToken = {});
 
-    // The prompt ids for a conversation of (role, content) messages: the model's chat template when it has one,
-    // else the plain fallback for base models: the non-empty contents joined by blank lines, after BOS as
-    // tokenizer_config.json says. Errors: unknown role, empty conversation, template failure.
+    // The prompt ids for a conversation of (role, content) messages, with a generation prompt: rendered by the
+    // model's chat template (tokenizer_config.json), else by the plain fallback for base models (BOS, then the
+    // contents separated by blank lines; see chat_template.h). Errors: empty conversation, template failure
+    // (including the template's own raise_exception, e.g. roles out of order).
     Result<std::vector<int32_t>> encodeChat(const std::vector<std::pair<std::string, std::string>> &messages) const;
+    bool hasChatTemplate() const;
 
     // Continuous batching: sequences join with begin() (which runs their prefill) and advance together, one
     // token each per step() (one batched forward pass). Events carry text pieces and, last, the result.
