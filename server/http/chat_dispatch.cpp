@@ -52,6 +52,14 @@ void dispatch(const RouteContext &ctx, InferenceWorker::Request &&job, QTcpSocke
     }
 }
 
+QJsonObject usageJson(const engine::GenerationResult &r)
+{
+    const qint64 prompt = qint64(r.promptIds.size()), completion = qint64(r.ids.size());
+    return {{QStringLiteral("prompt_tokens"), prompt},
+            {QStringLiteral("completion_tokens"), completion},
+            {QStringLiteral("total_tokens"), prompt + completion}};
+}
+
 void failStream(SseStream &stream, const InferenceWorker::Reply &reply)
 {
     if (!stream.begun())

@@ -2,6 +2,7 @@
 // client goes away, 503 + Retry-After when the queue is full), and ending a stream that failed.
 #pragma once
 
+#include <QJsonObject>
 #include <QJsonValue>
 #include <functional>
 #include <memory>
@@ -22,6 +23,9 @@ std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJson
 // Queues job; done runs on the server thread. The stream holds the responder for both outcomes.
 void dispatch(const RouteContext &ctx, InferenceWorker::Request &&job, QTcpSocket *socket,
               const std::shared_ptr<SseStream> &stream, std::function<void(const InferenceWorker::Reply &)> done);
+
+// {"prompt_tokens", "completion_tokens", "total_tokens"} of a result.
+QJsonObject usageJson(const engine::GenerationResult &result);
 
 // A failed job: a JSON error response if the stream has not started, else an error event and the end.
 void failStream(SseStream &stream, const InferenceWorker::Reply &reply);

@@ -14,14 +14,6 @@ namespace smartbot::http {
 namespace {
 using Method = QHttpServerRequest::Method;
 
-QJsonObject usageJson(const engine::GenerationResult &r)
-{
-    const qint64 prompt = qint64(r.promptIds.size()), completion = qint64(r.ids.size());
-    return {{QStringLiteral("prompt_tokens"), prompt},
-            {QStringLiteral("completion_tokens"), completion},
-            {QStringLiteral("total_tokens"), prompt + completion}};
-}
-
 void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &&responder,
                 QTcpSocket *socket)
 {

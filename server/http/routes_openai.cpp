@@ -84,14 +84,6 @@ std::optional<ApiError> parseMessages(const QJsonObject &body, std::vector<std::
     return std::nullopt;
 }
 
-QJsonObject usageJson(const engine::GenerationResult &r)
-{
-    const qint64 prompt = qint64(r.promptIds.size()), completion = qint64(r.ids.size());
-    return {{QStringLiteral("prompt_tokens"), prompt},
-            {QStringLiteral("completion_tokens"), completion},
-            {QStringLiteral("total_tokens"), prompt + completion}};
-}
-
 void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &&responder,
                        QTcpSocket *socket)
 {

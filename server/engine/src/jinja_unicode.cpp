@@ -1,5 +1,7 @@
 #include "jinja_unicode.h"
 
+#include "tokenizer_utf8.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -8,45 +10,11 @@
 namespace smartbot::engine::jinja {
 
 std::size_t decodeChar(std::string_view s, std::size_t pos, char32_t &cp) {
-    const auto b0 = static_cast<unsigned char>(s[pos]);
-    if (b0 < 0x80) {
-        cp = b0;
-        return 1;
-    }
-    std::size_t extra = 0;
-    char32_t value = 0;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        extra = 1;
-        value = b0 & 0x1Fu;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        extra = 2;
-        value = b0 & 0x0Fu;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        extra = 3;
-        value = b0 & 0x07u;
-    } else {
+    // The tokenizer's decoder, with invalid bytes read as U+FFFD (one per byte), as JavaScript strings show them.
+    const std::size_t n = tokenizer_detail::decodeUtf8(s, pos, cp);
+    if (cp == tokenizer_detail::kInvalidCodePoint)
         cp = 0xFFFD;
-        return 1;
-    }
-    if (s.size() - pos <= extra) {
-        cp = 0xFFFD;
-        return 1;
-    }
-    for (std::size_t i = 1; i <= extra; ++i) {
-        const auto b = static_cast<unsigned char>(s[pos + i]);
-        if ((b & 0xC0u) != 0x80u) {
-            cp = 0xFFFD;
-            return 1;
-        }
-        value = (value << 6) | (b & 0x3Fu);
-    }
-    if ((extra == 2 && (value < 0x800 || (value >= 0xD800 && value <= 0xDFFF))) ||
-        (extra == 3 && (value < 0x10000 || value > 0x10FFFF))) {
-        cp = 0xFFFD;
-        return 1;
-    }
-    cp = value;
-    return extra + 1;
+    return n;
 }
 
 void appendChar(std::string &out, char32_t cp) {
