@@ -25,7 +25,7 @@ using ojson = nlohmann::ordered_json;
 namespace {
 
 const std::string kShared = SMARTBOT_SHARED_DIR;
-const std::string kData = (std::filesystem::path(__FILE__).parent_path() / "data").string();
+const std::string kData = std::string(SMARTBOT_SOURCE_DIR) + "/tests/engine/data";
 
 bool exists(const std::string &path) { return QFileInfo::exists(QString::fromStdString(path)); }
 
@@ -81,10 +81,14 @@ std::string firstDifference(const std::string &got, const std::string &expected)
            show(expected.substr(i, 60));
 }
 
+// Shared data (../shared) may be absent: skip. The repository's own test data must be there: fail.
 #define REQUIRE_DATA(path)                                                                                   \
     do {                                                                                                     \
-        if (!exists(path))                                                                                   \
-            QSKIP(qPrintable(QStringLiteral("test data missing: %1").arg(QString::fromStdString(path))));   \
+        const std::string p_ = (path);                                                                       \
+        if (!exists(p_) && p_.rfind(kData, 0) == 0)                                                          \
+            QFAIL(qPrintable(QStringLiteral("repository test data missing: %1").arg(QString::fromStdString(p_)))); \
+        if (!exists(p_))                                                                                     \
+            QSKIP(qPrintable(QStringLiteral("shared test data missing: %1").arg(QString::fromStdString(p_)))); \
     } while (false)
 
 } // namespace
