@@ -19,6 +19,14 @@
 namespace smartbot::http {
 
 namespace {
+
+// 201 with the key's record and, this once, the key itself.
+void writeCreatedKey(QHttpServerResponder &responder, const CreatedKey &created)
+{
+    QJsonObject out = ApiKeyStore::toJson(created.info);
+    out.insert(QStringLiteral("key"), QString::fromLatin1(created.key));
+    writeJson(responder, 201, out);
+}
 using Method = QHttpServerRequest::Method;
 
 // The admin check shared by every route here; nullptr (the error already written) when it fails.
@@ -87,9 +95,7 @@ void createKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
         return writeError(responder, badRequest(QString::fromStdString(created.error())));
     auth->audit(who, request, QStringLiteral("key.create"),
                 QStringLiteral("%1 (%2) scope %3").arg(created->info.name, created->info.prefix, created->info.scope));
-    QJsonObject out = ApiKeyStore::toJson(created->info);
-    out.insert(QStringLiteral("key"), QString::fromLatin1(created->key));
-    writeJson(responder, 201, out);
+    writeCreatedKey(responder, created.value());
 }
 
 void listKeys(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
@@ -140,9 +146,7 @@ void rotateKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
         return writeError(responder, notFoundOr400(created.error()));
     auth->audit(who, request, QStringLiteral("key.rotate"),
                 QStringLiteral("%1 -> %2 (grace %3 h)").arg(ref, created->info.prefix).arg(ctx.config->keyRotationGraceHours));
-    QJsonObject out = ApiKeyStore::toJson(created->info);
-    out.insert(QStringLiteral("key"), QString::fromLatin1(created->key));
-    writeJson(responder, 201, out);
+    writeCreatedKey(responder, created.value());
 }
 
 void revokeToken(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)

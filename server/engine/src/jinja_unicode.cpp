@@ -18,23 +18,9 @@ std::size_t decodeChar(std::string_view s, std::size_t pos, char32_t &cp) {
 }
 
 void appendChar(std::string &out, char32_t cp) {
-    if (cp >= 0xD800 && cp <= 0xDFFF)
+    if (cp >= 0xD800 && cp <= 0xDFFF) // a lone surrogate cannot be written in UTF-8
         cp = 0xFFFD;
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+    tokenizer_detail::appendUtf8(out, cp);
 }
 
 std::vector<std::string> splitChars(std::string_view s) {
