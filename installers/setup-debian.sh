@@ -33,6 +33,11 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# Node.js and npm run the official OpenAI client in the tests. Machines that already have a Node.js with its own npm
+# (e.g. a NodeSource build) keep it: Debian's npm package would conflict with it.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-debian: all ${#PACKAGES[@]} packages already installed"
   exit 0

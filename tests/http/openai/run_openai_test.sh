@@ -5,6 +5,8 @@ set -euo pipefail
 SMARTBOTD=$1 MODEL_DIR=$2 WORK=$3
 HERE=$(cd "$(dirname "$0")" && pwd)
 if [ ! -f "$MODEL_DIR/config.json" ]; then echo "SKIP: $MODEL_DIR is absent"; exit 0; fi
+NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$NODE_MAJOR" -lt 18 ]; then echo "FAIL: Node.js 18 or newer is needed (installers/setup-debian.sh installs it)"; exit 1; fi
 mkdir -p "$WORK"
 cp "$HERE/package.json" "$HERE/openai_compat.test.mjs" "$WORK/"
 cd "$WORK"
