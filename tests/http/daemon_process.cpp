@@ -107,6 +107,8 @@ HttpReply DaemonProcess::raw(const QByteArray &request, int timeoutMs) const
             }
             const QByteArray cl = r.header("Content-Length");
             contentLength = cl.isEmpty() ? -1 : cl.toLongLong();
+            if (r.status == 204 || r.status == 304) // no body, whatever the headers say
+                contentLength = 0;
         }
         if (headEnd >= 0 && contentLength >= 0 && data.size() >= headEnd + 4 + contentLength)
             break;

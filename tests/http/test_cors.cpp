@@ -2,50 +2,19 @@
 // Access-Control-Allow-Origin (on every response, errors included) and a 204 preflight; others get nothing.
 #include <QtTest>
 
-#include <QTcpSocket>
-
 #include "daemon_process.h"
 
 namespace {
 using HeaderList = QList<QPair<QByteArray, QByteArray>>;
 
-// One request on a fresh connection; ends at the head for 204 (DaemonProcess::raw waits for a body length).
-HttpReply exchange(quint16 port, const QByteArray &method, const QByteArray &path, const HeaderList &headers)
+// One request on a fresh connection, with exactly the headers given.
+HttpReply exchange(const DaemonProcess &daemon, const QByteArray &method, const QByteArray &path,
+                   const HeaderList &headers)
 {
-    HttpReply r;
-    QTcpSocket s;
-    s.connectToHost(QStringLiteral("127.0.0.1"), port);
-    if (!s.waitForConnected(5000))
-        return r;
     QByteArray req = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     for (const auto &[k, v] : headers)
         req += k + ": " + v + "\r\n";
-    s.write(req + "\r\n");
-    QByteArray data;
-    QElapsedTimer t;
-    t.start();
-    qsizetype headEnd = -1;
-    while (t.elapsed() < 10000) {
-        s.waitForReadyRead(100);
-        data += s.readAll();
-        if (headEnd < 0 && (headEnd = data.indexOf("\r\n\r\n")) >= 0) {
-            const QList<QByteArray> lines = data.left(headEnd).split('\n');
-            r.status = lines.value(0).split(' ').value(1).toInt();
-            for (qsizetype i = 1; i < lines.size(); ++i) {
-                const qsizetype c = lines[i].indexOf(':');
-                if (c > 0)
-                    r.headers.push_back({lines[i].left(c).trimmed(), lines[i].mid(c + 1).trimmed()});
-            }
-        }
-        if (headEnd >= 0) {
-            const qint64 length = r.status == 204 ? 0 : r.header("Content-Length").toLongLong();
-            if (data.size() >= headEnd + 4 + length) {
-                r.body = data.mid(headEnd + 4);
-                break;
-            }
-        }
-    }
-    return r;
+    return daemon.raw(req + "\r\n", 10000);
 }
 
 bool startWith(DaemonProcess &daemon, const QTemporaryDir &dir, const QByteArray &network)
@@ -107,7 +76,7 @@ private Q_SLOTS:
         QFETCH(QByteArray, path);
         QFETCH(QByteArray, origin);
         QFETCH(int, status);
-        const HttpReply r = exchange(listed.port(), method, path, {{"Origin", origin}, {"Content-Length", "0"}});
+        const HttpReply r = exchange(listed, method, path, {{"Origin", origin}, {"Content-Length", "0"}});
         QCOMPARE(r.status, status);
         QCOMPARE(r.header("Access-Control-Allow-Origin"), origin);
         QCOMPARE(r.header("Vary"), QByteArray("Origin"));
@@ -115,7 +84,7 @@ private Q_SLOTS:
 
     void preflight()
     {
-        const HttpReply r = exchange(listed.port(), "OPTIONS", "/api/v1/chat",
+        const HttpReply r = exchange(listed, "OPTIONS", "/api/v1/chat",
                                      {{"Origin", kApp},
                                       {"Access-Control-Request-Method", "POST"},
                                       {"Access-Control-Request-Headers", "authorization, content-type"}});
@@ -128,7 +97,7 @@ private Q_SLOTS:
         QCOMPARE(r.header("Access-Control-Max-Age"), QByteArray("600"));
         QVERIFY(r.header("Content-Length").isEmpty());
         // Unknown routes are still 404s, with CORS headers so the browser can read them.
-        const HttpReply nf = exchange(listed.port(), "OPTIONS", "/nope", {{"Origin", kApp}});
+        const HttpReply nf = exchange(listed, "OPTIONS", "/nope", {{"Origin", kApp}});
         QCOMPARE(nf.status, 404);
         QCOMPARE(nf.header("Access-Control-Allow-Origin"), kApp);
         // The connection stays usable after a 204 (keep-alive, no body).
@@ -152,26 +121,26 @@ private Q_SLOTS:
 
     void otherOriginsGetNothing()
     {
-        const HttpReply r = exchange(listed.port(), "GET", "/healthz", {{"Origin", kEvil}});
+        const HttpReply r = exchange(listed, "GET", "/healthz", {{"Origin", kEvil}});
         QCOMPARE(r.status, 200);
         QVERIFY(r.header("Access-Control-Allow-Origin").isEmpty());
         QVERIFY(r.header("Vary").isEmpty());
         // A preflight from elsewhere is an ordinary OPTIONS: 405, no CORS headers.
-        const HttpReply p = exchange(listed.port(), "OPTIONS", "/api/v1/chat",
+        const HttpReply p = exchange(listed, "OPTIONS", "/api/v1/chat",
                                      {{"Origin", kEvil}, {"Access-Control-Request-Method", "POST"}});
         QCOMPARE(p.status, 405);
         QVERIFY(p.header("Access-Control-Allow-Origin").isEmpty());
         QVERIFY(p.header("Access-Control-Allow-Methods").isEmpty());
         // No Origin at all: a plain request.
-        QVERIFY(exchange(listed.port(), "GET", "/healthz", {}).header("Access-Control-Allow-Origin").isEmpty());
+        QVERIFY(exchange(listed, "GET", "/healthz", {}).header("Access-Control-Allow-Origin").isEmpty());
     }
 
     void wildcard()
     {
-        const HttpReply r = exchange(any.port(), "GET", "/healthz", {{"Origin", kEvil}});
+        const HttpReply r = exchange(any, "GET", "/healthz", {{"Origin", kEvil}});
         QCOMPARE(r.status, 200);
         QCOMPARE(r.header("Access-Control-Allow-Origin"), QByteArray("*"));
-        const HttpReply p = exchange(any.port(), "OPTIONS", "/admin/token",
+        const HttpReply p = exchange(any, "OPTIONS", "/admin/token",
                                      {{"Origin", kEvil}, {"Access-Control-Request-Method", "POST"}});
         QCOMPARE(p.status, 204);
         QCOMPARE(p.header("Access-Control-Allow-Origin"), QByteArray("*"));
@@ -180,10 +149,10 @@ private Q_SLOTS:
     void unconfiguredMeansNoCors()
     {
         for (const QByteArray &origin : {kApp, kEvil}) {
-            const HttpReply r = exchange(none.port(), "GET", "/healthz", {{"Origin", origin}});
+            const HttpReply r = exchange(none, "GET", "/healthz", {{"Origin", origin}});
             QCOMPARE(r.status, 200);
             QVERIFY(r.header("Access-Control-Allow-Origin").isEmpty());
-            QCOMPARE(exchange(none.port(), "OPTIONS", "/api/v1/chat", {{"Origin", origin}}).status, 405);
+            QCOMPARE(exchange(none, "OPTIONS", "/api/v1/chat", {{"Origin", origin}}).status, 405);
         }
     }
 };

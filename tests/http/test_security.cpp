@@ -89,6 +89,20 @@ class TestSecurity : public QObject {
         if (!messagePart.isEmpty())
             QVERIFY2(message.contains(messagePart), qPrintable(message));
     }
+
+    // Starts smartbotd on the test's config folder (admin key from admin.key) and waits until it is ready.
+    void startDaemon()
+    {
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.remove("SMARTBOT_ADMIN_KEY");
+        QStringList extra;
+        if (haveModel)
+            extra << "--model" << sharedModelDir();
+        QVERIFY2(daemon.start(configDir.path(), extra, env), qPrintable(daemon.output()));
+        if (haveModel)
+            QTRY_COMPARE_WITH_TIMEOUT(daemon.request("GET", "/readyz").status, 200, 20000);
+    }
+
     void legitimateStillServed()
     {
         const HttpReply r = chat(token);
@@ -121,14 +135,9 @@ private Q_SLOTS:
                 "[auth]\nleeway_seconds = 0\nmax_token_hours = 1\ntoken_expire_hours = 1\n"
                 "admin_max_failures = 5\nadmin_failure_window_s = 60\n[model]\nmax_tokens = 4\n");
         f.close();
-        auto env = QProcessEnvironment::systemEnvironment();
-        env.remove("SMARTBOT_ADMIN_KEY");
-        QStringList extra;
-        if (haveModel)
-            extra << "--model" << sharedModelDir();
-        QVERIFY2(daemon.start(configDir.path(), extra, env), qPrintable(daemon.output()));
-        if (haveModel)
-            QVERIFY2(daemon.waitForLog("ready"), qPrintable(daemon.output()));
+        startDaemon();
+        if (QTest::currentTestFailed())
+            return;
         adminKey = readFile(conf("admin.key"));
         secrets << adminKey << readFile(conf("auth/secret.key"));
         token = issueToken(3600);
@@ -207,14 +216,9 @@ private Q_SLOTS:
         legitimateStillServed();
 
         daemon.stop();
-        auto env = QProcessEnvironment::systemEnvironment();
-        env.remove("SMARTBOT_ADMIN_KEY");
-        QStringList extra;
-        if (haveModel)
-            extra << "--model" << sharedModelDir();
-        QVERIFY2(daemon.start(configDir.path(), extra, env), qPrintable(daemon.output()));
-        if (haveModel)
-            QTRY_COMPARE_WITH_TIMEOUT(daemon.request("GET", "/readyz").status, 200, 20000);
+        startDaemon();
+        if (QTest::currentTestFailed())
+            return;
         expectError(chat(t), 401, "unauthorized", "revoked");
         legitimateStillServed();
     }
