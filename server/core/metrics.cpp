@@ -174,6 +174,8 @@ struct Metrics::Impl {
     Histogram interToken{kInterTokenBuckets};
     quint64 promptTokens = 0, generatedTokens = 0;
     int queueDepth = 0, activeSequences = 0;
+    engine::KvMemoryStats kv;
+    qint64 kvWaits = 0;
     double modelLoadSeconds = 0;
     int apiKeysRotationDue = 0;
     qint64 authFailures = 0;
@@ -226,6 +228,18 @@ void Metrics::setActiveSequences(int n)
     d_->activeSequences = n;
 }
 
+void Metrics::addKvWait()
+{
+    std::lock_guard lock(d_->mutex);
+    ++d_->kvWaits;
+}
+
+void Metrics::setKvMemory(const engine::KvMemoryStats &stats)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->kv = stats;
+}
+
 void Metrics::setModelLoadSeconds(double seconds)
 {
     std::lock_guard lock(d_->mutex);
@@ -254,6 +268,8 @@ void Metrics::resetForTests()
     d.interToken = Histogram(kInterTokenBuckets);
     d.promptTokens = d.generatedTokens = 0;
     d.queueDepth = d.activeSequences = 0;
+    d.kv = {};
+    d.kvWaits = 0;
     d.modelLoadSeconds = 0;
     d.apiKeysRotationDue = 0;
     d.authFailures = 0;
@@ -293,6 +309,24 @@ QByteArray Metrics::render() const
     sample(out, "smartbot_queue_depth", {}, QByteArray::number(d.queueDepth));
     family(out, "smartbot_active_sequences", "gauge", "Sequences being generated right now.");
     sample(out, "smartbot_active_sequences", {}, QByteArray::number(d.activeSequences));
+    family(out, "smartbot_kv_cache_bytes", "gauge",
+           "KV-cache memory: reserved by running sequences, and held by the prefix cache.");
+    sample(out, "smartbot_kv_cache_bytes", label("use", QStringLiteral("sequences")), QByteArray::number(d.kv.sequenceBytes));
+    sample(out, "smartbot_kv_cache_bytes", label("use", QStringLiteral("prefix_cache")), QByteArray::number(d.kv.prefixBytes));
+    family(out, "smartbot_kv_cache_budget_bytes", "gauge", "KV-cache memory allowed ([model] kv_cache_mb).");
+    sample(out, "smartbot_kv_cache_budget_bytes", {}, QByteArray::number(d.kv.budgetBytes));
+    family(out, "smartbot_kv_cache_waits_total", "counter",
+           "Requests that waited in the queue for KV-cache memory (raise kv_cache_mb if this climbs).");
+    sample(out, "smartbot_kv_cache_waits_total", {}, QByteArray::number(d.kvWaits));
+    family(out, "smartbot_prefix_cache_tokens", "gauge", "Positions held by the prefix cache.");
+    sample(out, "smartbot_prefix_cache_tokens", {}, QByteArray::number(d.kv.prefixTokens));
+    family(out, "smartbot_prefix_cache_lookups_total", "counter", "Sequences begun with the prefix cache on.");
+    sample(out, "smartbot_prefix_cache_lookups_total", {}, QByteArray::number(qulonglong(d.kv.prefixLookups)));
+    family(out, "smartbot_prefix_cache_hits_total", "counter", "Sequences that reused a cached prompt prefix.");
+    sample(out, "smartbot_prefix_cache_hits_total", {}, QByteArray::number(qulonglong(d.kv.prefixHits)));
+    family(out, "smartbot_prompt_tokens_cached_total", "counter",
+           "Prompt tokens taken from the prefix cache instead of being prefilled.");
+    sample(out, "smartbot_prompt_tokens_cached_total", {}, QByteArray::number(qulonglong(d.kv.reusedTokens)));
     family(out, "smartbot_model_load_seconds", "gauge", "Time the loaded model took to load.");
     sample(out, "smartbot_model_load_seconds", {}, num(d.modelLoadSeconds));
     family(out, "smartbot_api_keys_rotation_due", "gauge",

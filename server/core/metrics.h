@@ -5,6 +5,8 @@
 #include <QByteArray>
 #include <QString>
 
+#include "smartbot/engine/engine.h"
+
 namespace smartbot {
 
 class Metrics {
@@ -19,9 +21,11 @@ public:
     void observeTimeToFirstToken(double seconds);
     void observeInterTokenLatency(double seconds);
     void addTokens(qint64 promptTokens, qint64 generatedTokens);
+    void addKvWait(); // a request waited in the queue for KV-cache memory
     // Gauges.
     void setQueueDepth(int n);
     void setActiveSequences(int n);
+    void setKvMemory(const engine::KvMemoryStats &stats); // the engine's KV cache and prefix-cache counters
     void setModelLoadSeconds(double seconds);
     void setApiKeysRotationDue(int n);
     // Security.

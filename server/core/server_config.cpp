@@ -78,6 +78,12 @@ admin_failure_window_s = 300
 path =
 ; CPU threads for inference; 0 lets the engine choose.
 threads = 0
+; Memory for the KV cache in MiB: running requests reserve prompt + max_tokens positions when they start (a
+; request that does not fit waits in the queue); the rest keeps finished requests' caches so that prompts
+; sharing a prefix (a system prompt, earlier turns) skip its prefill. 0 = a quarter of physical memory.
+kv_cache_mb = 0
+; Reuse cached KV for shared prompt prefixes (the reply's usage says prompt_tokens_details.cached_tokens).
+prefix_cache = true
 ; Reply length when a request does not say, and the most a request may ask for.
 max_tokens = 256
 max_tokens_limit = 4096
@@ -172,11 +178,17 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     SB_READ(requestsPerMinute, "limits/requests_per_minute", 0, 1000000);
     SB_READ(tokensPerMinute, "limits/tokens_per_minute", 0, 1000000000);
     SB_READ(threads, "model/threads", 0, 1024);
+    SB_READ(kvCacheMb, "model/kv_cache_mb", 0, 1 << 24);
     SB_READ(maxTokens, "model/max_tokens", 1, 1 << 20);
     SB_READ(maxTokensLimit, "model/max_tokens_limit", 1, 1 << 20);
 #undef SB_READ
     if (c.tokenExpireHours > c.maxTokenHours)
         return engine::makeError("server.conf: [auth] token_expire_hours must not exceed max_token_hours");
+
+    auto prefix = boolValue(s, QStringLiteral("model/prefix_cache"), c.prefixCache);
+    if (!prefix)
+        return Error{prefix.error()};
+    c.prefixCache = prefix.value();
 
     auto ssl = boolValue(s, QStringLiteral("network/ssl_enable"), c.sslEnable);
     if (!ssl)

@@ -40,6 +40,8 @@ struct ServerConfig {
     // [model]
     QString modelPath;      // relative paths are resolved against the config folder
     int threads = 0;        // 0 = engine's choice
+    int kvCacheMb = 0;      // KV memory (running sequences + prefix cache); 0 = engine's choice
+    bool prefixCache = true;
     int maxTokens = 256;    // default reply length cap
     int maxTokensLimit = 4096;
 

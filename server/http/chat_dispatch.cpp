@@ -57,13 +57,22 @@ QJsonObject usageJson(const engine::GenerationResult &r)
     const qint64 prompt = qint64(r.promptIds.size()), completion = qint64(r.ids.size());
     return {{QStringLiteral("prompt_tokens"), prompt},
             {QStringLiteral("completion_tokens"), completion},
-            {QStringLiteral("total_tokens"), prompt + completion}};
+            {QStringLiteral("total_tokens"), prompt + completion},
+            {QStringLiteral("prompt_tokens_details"),
+             QJsonObject{{QStringLiteral("cached_tokens"), qint64(r.cachedPromptTokens)}}}};
+}
+
+ApiError replyError(const InferenceWorker::Reply &reply)
+{
+    ApiError e{reply.status, reply.errorCode, reply.error};
+    e.param = reply.param;
+    return e;
 }
 
 void failStream(SseStream &stream, const InferenceWorker::Reply &reply)
 {
     if (!stream.begun())
-        return writeError(stream.responder(), {reply.status, reply.errorCode, reply.error});
+        return writeError(stream.responder(), replyError(reply));
     stream.send({{QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), reply.errorCode},
                                                        {QStringLiteral("message"), reply.error}}}});
     stream.sendRaw("[DONE]");

@@ -24,8 +24,11 @@ std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJson
 void dispatch(const RouteContext &ctx, InferenceWorker::Request &&job, QTcpSocket *socket,
               const std::shared_ptr<SseStream> &stream, std::function<void(const InferenceWorker::Reply &)> done);
 
-// {"prompt_tokens", "completion_tokens", "total_tokens"} of a result.
+// {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details": {"cached_tokens"}} of a result.
 QJsonObject usageJson(const engine::GenerationResult &result);
+
+// The API error of a failed job.
+ApiError replyError(const InferenceWorker::Reply &reply);
 
 // A failed job: a JSON error response if the stream has not started, else an error event and the end.
 void failStream(SseStream &stream, const InferenceWorker::Reply &reply);

@@ -69,8 +69,15 @@ void InferenceWorker::run()
             control();
             continue;
         }
-        for (Job &job : joining)
-            admit(std::move(job));
+        for (size_t i = 0; i < joining.size(); ++i) {
+            if (admit(joining[i]) != Admit::Wait)
+                continue;
+            // Not enough KV memory until running sequences finish: back to the head of the queue, in order.
+            std::lock_guard lock(mutex_);
+            for (size_t j = joining.size(); j-- > i;)
+                queue_.push_front(std::move(joining[j]));
+            break;
+        }
         if (engine_ && engine_->activeSequences() > 0) {
             for (auto &[id, job] : active_)
                 if (job.cancelled && job.cancelled->load())
@@ -81,6 +88,8 @@ void InferenceWorker::run()
         }
         std::lock_guard lock(mutex_);
         batchSize_ = int(active_.size());
+        if (engine_)
+            kv_ = engine_->kvMemory();
     }
 }
 
@@ -103,12 +112,14 @@ void InferenceWorker::loadModel(const QString &path, const engine::LoadOptions &
             if (r.ok()) {
                 engine_ = std::move(r.value());
                 info_ = engine_->info();
+                kv_ = engine_->kvMemory();
                 readyAt_ = QDateTime::currentSecsSinceEpoch();
                 state_ = ModelState::Ready;
             } else {
                 state_ = ModelState::Failed;
                 error_ = QString::fromStdString(r.error());
                 info_ = {};
+                kv_ = {};
             }
         }
         QMetaObject::invokeMethod(this, [this] { Q_EMIT modelStateChanged(); }, Qt::QueuedConnection);
@@ -157,6 +168,12 @@ int InferenceWorker::running() const
     return batchSize_;
 }
 
+engine::KvMemoryStats InferenceWorker::kvMemory() const
+{
+    std::lock_guard lock(mutex_);
+    return kv_;
+}
+
 bool InferenceWorker::submit(Request request, QObject *context, std::function<void(const Reply &)> done,
                              std::shared_ptr<std::atomic_bool> cancelled)
 {
@@ -188,38 +205,67 @@ void InferenceWorker::deliver(Job &job, Reply reply)
         Qt::QueuedConnection);
 }
 
-void InferenceWorker::admit(Job job)
+InferenceWorker::Admit InferenceWorker::admit(Job &job)
 {
-    auto fail = [&](int status, const char *code, const QString &message) {
-        deliver(job, Reply{false, status, QString::fromLatin1(code), message, {}});
+    auto fail = [&](int status, const char *code, const QString &message, const char *param = "") {
+        deliver(job, Reply{false, status, QString::fromLatin1(code), message, {}, QString::fromLatin1(param)});
+        return Admit::Answered;
     };
     if (!engine_)
         return fail(503, "model_not_loaded", QStringLiteral("no model is loaded"));
     if (job.cancelled && job.cancelled->load())
         return fail(499, "cancelled", QStringLiteral("the client went away"));
-    std::vector<int32_t> ids;
-    if (!job.request.messages.empty()) {
-        auto encoded = engine_->encodeChat(job.request.messages);
-        if (!encoded)
-            return fail(400, "invalid_request", QString::fromStdString(encoded.error()));
-        ids = std::move(encoded.value());
-    } else {
-        ids = engine_->tokenizer().encode(job.request.prompt, true);
+    if (!job.ids) {
+        if (!job.request.messages.empty()) {
+            auto encoded = engine_->encodeChat(job.request.messages);
+            if (!encoded)
+                return fail(400, "invalid_request", QString::fromStdString(encoded.error()));
+            job.ids = std::move(encoded.value());
+        } else {
+            job.ids = engine_->tokenizer().encode(job.request.prompt, true);
+        }
     }
+    const std::vector<int32_t> &ids = *job.ids;
     const int context = engine_->info().contextLength;
     if (int(ids.size()) >= context)
         return fail(400, "context_length_exceeded",
                     QStringLiteral("the prompt is %1 tokens; the model's context is %2 tokens").arg(ids.size()).arg(context));
+    switch (engine_->admission(ids.size(), job.request.params)) {
+    case engine::Engine::Admission::Now:
+        break;
+    case engine::Engine::Admission::Later:
+        if (!job.waitedForKv)
+            Metrics::instance().addKvWait();
+        job.waitedForKv = true;
+        return Admit::Wait;
+    case engine::Engine::Admission::Never:
+        return fail(400, "kv_cache_exceeded",
+                    QStringLiteral("a %1-token prompt with max_tokens %2 needs %3 MiB of KV cache; this server has %4 MiB "
+                                   "([model] kv_cache_mb): lower max_tokens or shorten the prompt")
+                        .arg(ids.size())
+                        .arg(job.request.params.maxTokens)
+                        .arg(double(engine_->kvBytesNeeded(ids.size(), job.request.params)) / (1 << 20), 0, 'f', 1)
+                        .arg(double(engine_->kvMemory().budgetBytes) / (1 << 20), 0, 'f', 1),
+                    "max_tokens");
+    }
     std::vector<engine::Engine::StepEvent> events;
     auto id = engine_->begin(ids, job.request.params, events);
     if (!id)
         return fail(400, "invalid_request", QString::fromStdString(id.error()));
     active_.emplace(id.value(), std::move(job));
     handle(events);
+    return Admit::Begun;
 }
 
 void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
 {
+    {
+        // Published before any reply goes out, so that a client that reads /metrics after its reply sees the
+        // KV memory its sequence gave back.
+        std::lock_guard lock(mutex_);
+        if (engine_)
+            kv_ = engine_->kvMemory();
+    }
     const auto now = Clock::now();
     for (auto &e : events) {
         auto it = active_.find(e.id);

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "smartbot/engine/engine.h"
@@ -39,6 +40,7 @@ public:
         int status = 200;                    // HTTP status to use when !ok
         QString errorCode, error;
         engine::GenerationResult result;
+        QString param;                       // the request field at fault, when there is one
     };
 
     explicit InferenceWorker(int maxQueue = 256, QObject *parent = nullptr, int maxBatch = 64);
@@ -53,6 +55,7 @@ public:
     int queueDepth() const;   // jobs waiting
     int inFlight() const;     // jobs waiting or running (until their reply is delivered)
     int running() const;      // sequences in the batch
+    engine::KvMemoryStats kvMemory() const; // as of the last step
 
     // Queues a generation; done runs on context's thread (dropped if context is gone). False when full.
     bool submit(Request request, QObject *context, std::function<void(const Reply &)> done,
@@ -71,10 +74,14 @@ private:
         std::shared_ptr<std::atomic_bool> cancelled;
         std::chrono::steady_clock::time_point lastPiece;
         bool firstPiece = true;
+        std::optional<std::vector<int32_t>> ids; // the prompt, once tokenized
+        bool waitedForKv = false;
     };
+    enum class Admit { Begun, Answered, Wait };
     void run();
     void post(std::function<void()> task);
-    void admit(Job job);                                   // tokenizes and begins a sequence (worker thread)
+    // Tokenizes and begins a sequence (worker thread); Wait leaves job as it was, for when KV memory frees up.
+    Admit admit(Job &job);
     void handle(std::vector<engine::Engine::StepEvent> &events);
     void deliver(Job &job, Reply reply);                   // posts the reply to the job's context
 
@@ -86,6 +93,7 @@ private:
     std::deque<Job> queue_;                   // generations waiting to join the batch
     int runningJobs_ = 0;                     // admitted, reply not yet delivered
     int batchSize_ = 0;                       // sequences in the engine's batch
+    engine::KvMemoryStats kv_;
     bool stopping_ = false;
     std::thread thread_;
     std::map<engine::Engine::SequenceId, Job> active_; // worker thread only

@@ -100,7 +100,7 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
     auto held = std::make_shared<SseStream>(std::move(responder)); // only its responder is used
     dispatch(ctx, std::move(job), socket, held, [held, finishJson, remember](const InferenceWorker::Reply &reply) {
         if (!reply.ok)
-            return writeError(held->responder(), {reply.status, reply.errorCode, reply.error});
+            return writeError(held->responder(), replyError(reply));
         remember(reply.result);
         writeJson(held->responder(), 200, finishJson(reply.result));
     });

@@ -16,6 +16,7 @@ void installMetricsRoutes(ApiServer &server, const RouteContext &ctx)
                      const int queued = ctx.worker->queueDepth();
                      m.setQueueDepth(queued);
                      m.setActiveSequences(ctx.worker->running());
+                     m.setKvMemory(ctx.worker->kvMemory());
                      const QByteArray body = m.render();
                      r.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
                      Headers h{{QByteArrayLiteral("Content-Type"),

@@ -126,7 +126,7 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     if (!stream) {
         dispatch(ctx, std::move(job), socket, sse, [sse, envelope](const InferenceWorker::Reply &reply) {
             if (!reply.ok)
-                return writeError(sse->responder(), {reply.status, reply.errorCode, reply.error});
+                return writeError(sse->responder(), replyError(reply));
             QJsonObject o = envelope(QStringLiteral("chat.completion"));
             const QJsonObject message{{QStringLiteral("role"), QStringLiteral("assistant")},
                                       {QStringLiteral("content"), QString::fromStdString(reply.result.text)}};

@@ -134,9 +134,12 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
         if (state == InferenceWorker::ModelState::Ready) {
             const auto info = d_->worker->modelInfo();
             Metrics::instance().setModelLoadSeconds(info.loadSeconds);
-            qInfo("model %s ready: %s, %lld parameters, %s on %s, loaded in %.0f ms", info.name.c_str(),
-                  info.architecture.c_str(), (long long)info.parameters, info.dtype.c_str(), info.device.c_str(),
-                  info.loadSeconds * 1000);
+            const auto kv = d_->worker->kvMemory();
+            qInfo("model %s ready: %s, %lld parameters, %s on %s, loaded in %.0f ms; KV cache %.0f MiB (%lld "
+                  "bytes per position), prefix cache %s",
+                  info.name.c_str(), info.architecture.c_str(), (long long)info.parameters, info.dtype.c_str(),
+                  info.device.c_str(), info.loadSeconds * 1000, double(kv.budgetBytes) / (1 << 20),
+                  (long long)kv.bytesPerToken, d_->config.prefixCache ? "on" : "off");
         } else if (state == InferenceWorker::ModelState::Failed) {
             qWarning("model failed to load: %s", qPrintable(d_->worker->modelError()));
         }
@@ -147,6 +150,8 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (!d->modelPath.isEmpty()) {
         engine::LoadOptions opts;
         opts.threads = config.threads;
+        opts.kvCacheBytes = qint64(config.kvCacheMb) << 20;
+        opts.prefixCache = config.prefixCache;
         d->worker->loadModel(d->modelPath, opts);
     } else {
         qWarning("no model configured: set [model] path in server.conf or pass --model; chat answers 503");

@@ -260,6 +260,7 @@ private Q_SLOTS:
         for (size_t i = 0; i < prompts.size(); ++i)
             alone.push_back(engine->generate(engine->tokenizer().encode(prompts[i], true), params[i]).value());
 
+        engine->clearPrefixCache(); // batched runs prefill their whole prompts, as the lone runs did
         std::vector<Engine::StepEvent> events;
         std::map<Engine::SequenceId, size_t> which;
         std::map<size_t, std::string> streamed;
@@ -321,6 +322,108 @@ private Q_SLOTS:
         events.clear();
         engine->step(events);
         QCOMPARE(engine->activeSequences(), size_t(0));
+    }
+
+    void prefixCacheReuse()
+    {
+        // A conversation's second turn starts with the first turn's prompt and reply: their keys and values come
+        // from the prefix cache, and the reply equals that of an engine without a prefix cache.
+        LoadOptions off;
+        off.prefixCache = false;
+        auto plain = Engine::load(kModelDir, off);
+        QVERIFY(plain.ok());
+        engine->clearPrefixCache();
+        const KvMemoryStats before = engine->kvMemory();
+        const Tokenizer &tok = engine->tokenizer();
+        const std::vector<int32_t> turn1 = tok.encode("Once upon a time, there was a little girl named Lily.", true);
+        GenerationParams p;
+        p.maxTokens = 12;
+        auto first = engine->generate(turn1, p);
+        QVERIFY(first.ok());
+        QCOMPARE(first->cachedPromptTokens, int64_t(0));
+        QCOMPARE(first->ids, plain.value()->generate(turn1, p)->ids);
+
+        std::vector<int32_t> turn2 = turn1;
+        turn2.insert(turn2.end(), first->ids.begin(), first->ids.end());
+        const auto more = tok.encode(" She liked to play with her ball.", false);
+        turn2.insert(turn2.end(), more.begin(), more.end());
+        p.maxTokens = 40;
+        auto second = engine->generate(turn2, p);
+        QVERIFY(second.ok());
+        // All that the first sequence fed: its prompt and every reply token but the last (sampled, never fed).
+        QCOMPARE(second->cachedPromptTokens, int64_t(turn1.size() + first->ids.size() - 1));
+        auto reference = plain.value()->generate(turn2, p);
+        QCOMPARE(reference->cachedPromptTokens, int64_t(0));
+        QCOMPARE(second->ids, reference->ids);
+        QCOMPARE(second->text, reference->text);
+
+        // A shared "system prompt" with different questions: each later request reuses the shared part.
+        const std::vector<int32_t> system = tok.encode("Tom had a red ball. He loved his ball very much.", true);
+        for (const char *question : {" One day,", " The sun was hot.", " Tom saw a cat"}) {
+            std::vector<int32_t> prompt = system;
+            const auto q = tok.encode(question, false);
+            prompt.insert(prompt.end(), q.begin(), q.end());
+            auto r = engine->generate(prompt, p);
+            QVERIFY(r.ok());
+            QCOMPARE(r->ids, plain.value()->generate(prompt, p)->ids);
+            if (std::string(question) != " One day,")
+                QVERIFY2(r->cachedPromptTokens >= int64_t(system.size()), std::to_string(r->cachedPromptTokens).c_str());
+        }
+        const KvMemoryStats after = engine->kvMemory();
+        QCOMPARE(after.prefixLookups - before.prefixLookups, uint64_t(5));
+        QCOMPARE(after.prefixHits - before.prefixHits, uint64_t(3));
+        QVERIFY(after.prefixEntries >= 1);
+        QVERIFY(after.prefixBytes > 0);
+        QCOMPARE(after.sequenceBytes, int64_t(0));
+        QCOMPARE(plain.value()->kvMemory().prefixBytes, int64_t(0));
+    }
+
+    void kvMemoryBudget()
+    {
+        // A budget of 100 positions: sequences reserve prompt + max_tokens when they begin; what does not fit now
+        // waits (Later), what can never fit is refused (Never); the prefix cache only uses what is left over.
+        const int64_t perToken = engine->kvMemory().bytesPerToken;
+        QCOMPARE(perToken, int64_t(2 * 5 * 4 * 8 * 4)); // K and V x 5 layers x 4 KV heads x head_dim 8 x fp32
+        LoadOptions o;
+        o.kvCacheBytes = 100 * perToken;
+        auto small = Engine::load(kModelDir, o);
+        QVERIFY(small.ok());
+        Engine &e = *small.value();
+        const auto prompt = e.tokenizer().encode("Once upon a time", true); // 5 tokens
+        GenerationParams p;
+        p.maxTokens = 45;
+        QCOMPARE(e.kvBytesNeeded(prompt.size(), p), int64_t(50) * perToken);
+        QCOMPARE(e.admission(prompt.size(), p), Engine::Admission::Now);
+        std::vector<Engine::StepEvent> events;
+        auto a = e.begin(prompt, p, events);
+        QVERIFY(a.ok());
+        QCOMPARE(e.kvMemory().sequenceBytes, int64_t(50) * perToken);
+        p.maxTokens = 46;
+        QCOMPARE(e.admission(prompt.size(), p), Engine::Admission::Later);
+        auto refused = e.begin(prompt, p, events);
+        QVERIFY(!refused.ok());
+        QVERIFY2(QString::fromStdString(refused.error()).contains("KV cache"), refused.error().c_str());
+        p.maxTokens = 96;
+        QCOMPARE(e.admission(prompt.size(), p), Engine::Admission::Never);
+        p.maxTokens = 45;
+        auto b = e.begin(prompt, p, events);
+        QVERIFY(b.ok());
+        QCOMPARE(e.admission(prompt.size(), p), Engine::Admission::Later);
+        while (e.activeSequences() > 0) {
+            e.step(events);
+            const KvMemoryStats s = e.kvMemory();
+            QVERIFY(s.sequenceBytes + s.prefixBytes <= s.budgetBytes);
+        }
+        QCOMPARE(e.kvMemory().sequenceBytes, int64_t(0));
+        QVERIFY(e.kvMemory().prefixBytes > 0);
+        QCOMPARE(e.admission(prompt.size(), p), Engine::Admission::Now);
+        // Many different prompts: the cache evicts to stay inside the budget, and keeps serving.
+        for (const char *text : {"Tom and his dog", "The sun was", "Lily", "One day, a big", "A cat sat on"}) {
+            auto r = e.generate(e.tokenizer().encode(text, true), p);
+            QVERIFY(r.ok());
+            const KvMemoryStats s = e.kvMemory();
+            QVERIFY(s.sequenceBytes + s.prefixBytes <= s.budgetBytes);
+        }
     }
 
     void badGenerationInput()

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
@@ -64,6 +66,12 @@ int chooseThreads(int requested, int64_t parameters)
     if (parameters < 20'000'000)
         return 1;
     return hw;
+}
+
+int64_t physicalMemoryBytes()
+{
+    const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? int64_t(pages) * size : int64_t(4) << 30;
 }
 
 } // namespace
@@ -152,6 +160,9 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
                                            : d.config.maxPositions;
     info.contextLength = int(d.context);
     info.vocabSize = int(d.config.vocabSize);
+    d.kvBudget = options.kvCacheBytes > 0 ? options.kvCacheBytes : physicalMemoryBytes() / 4;
+    if (options.prefixCache)
+        d.prefix.emplace(d.model->kvBytesPerToken());
     info.loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return e;
 }

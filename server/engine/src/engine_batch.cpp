@@ -10,6 +10,57 @@
 namespace smartbot::engine {
 
 using Clock = std::chrono::steady_clock;
+constexpr int64_t kMinPrefixReuse = 8; // positions
+
+int64_t Engine::Impl::cacheCapacity(size_t promptTokens, const GenerationParams &params) const
+{
+    // Positions needed: the prompt plus generated tokens fed back (the last one is never fed).
+    const int64_t maxNew = std::min<int64_t>(std::max(params.maxTokens, 0), context - int64_t(promptTokens) + 1);
+    return std::max<int64_t>(1, std::min<int64_t>(context, int64_t(promptTokens) + maxNew));
+}
+
+void Engine::Impl::trimPrefixCache(int64_t extra, const KvCache *keep)
+{
+    while (prefix && sequenceBytes + extra + prefix->bytes() > kvBudget && prefix->evictOne(keep)) {
+    }
+}
+
+int64_t Engine::kvBytesNeeded(size_t promptTokens, const GenerationParams &params) const
+{
+    return d_->cacheCapacity(promptTokens, params) * d_->model->kvBytesPerToken();
+}
+
+Engine::Admission Engine::admission(size_t promptTokens, const GenerationParams &params) const
+{
+    const int64_t need = kvBytesNeeded(promptTokens, params);
+    if (need > d_->kvBudget)
+        return Admission::Never;
+    return d_->sequenceBytes + need <= d_->kvBudget ? Admission::Now : Admission::Later;
+}
+
+KvMemoryStats Engine::kvMemory() const
+{
+    const Impl &d = *d_;
+    KvMemoryStats s;
+    s.budgetBytes = d.kvBudget;
+    s.bytesPerToken = d.model->kvBytesPerToken();
+    s.sequenceBytes = d.sequenceBytes;
+    if (d.prefix) {
+        s.prefixBytes = d.prefix->bytes();
+        s.prefixTokens = d.prefix->tokens();
+        s.prefixEntries = int64_t(d.prefix->entries());
+    }
+    s.prefixLookups = d.prefixLookups;
+    s.prefixHits = d.prefixHits;
+    s.reusedTokens = d.reusedTokens;
+    return s;
+}
+
+void Engine::clearPrefixCache()
+{
+    if (d_->prefix)
+        d_->prefix->clear();
+}
 
 Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, const GenerationParams &params,
                                          std::vector<StepEvent> &events)
@@ -26,23 +77,47 @@ Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, 
             return makeError("prompt token id " + std::to_string(id) + " is outside the vocabulary");
     if (params.maxTokens < 0)
         return makeError("max_tokens must not be negative");
+    const int64_t need = kvBytesNeeded(promptIds.size(), params);
+    if (admission(promptIds.size(), params) != Admission::Now)
+        return makeError("the KV cache needs " + std::to_string(need) + " bytes for this request; " +
+                         std::to_string(d.kvBudget - d.sequenceBytes) + " of " + std::to_string(d.kvBudget) +
+                         " are free");
 
     torch::InferenceMode guard;
-    // Positions available: the prompt plus generated tokens fed back (the last one is never fed).
+    const int64_t capacity = d.cacheCapacity(promptIds.size(), params);
     const int64_t maxNew = std::min<int64_t>(params.maxTokens, ctx - int64_t(promptIds.size()) + 1);
+    // The longest cached prefix, leaving at least one prompt token to run for the first logits.
+    PrefixCache::Match match;
+    if (d.prefix && promptIds.size() > 1) {
+        ++d.prefixLookups;
+        match = d.prefix->lookup(promptIds);
+        match.length = std::min<int64_t>(match.length, int64_t(promptIds.size()) - 1);
+        // A few positions (a shared BOS) save nothing worth a copy and a prefill split differently.
+        if (match.length < kMinPrefixReuse)
+            match = {};
+    }
+    d.trimPrefixCache(need, match.kv); // room for the new cache, keeping the entry we copy from
     const SequenceId id = d.nextId++;
-    auto seq = std::make_unique<Sequence>(id, params, promptIds, *d.tokenizer,
-                                          d.model->newCache(std::min<int64_t>(ctx, int64_t(promptIds.size()) + maxNew)));
+    auto seq = std::make_unique<Sequence>(id, params, promptIds, *d.tokenizer, d.model->newCache(capacity));
+    d.sequenceBytes += need;
     seq->maxNew = maxNew;
     seq->out.promptIds = promptIds;
     Sequence &s = *seq;
     d.active.emplace(id, std::move(seq));
-    if (maxNew == 0) {
+    if (s.maxNew == 0) {
         d.finish(s, FinishReason::Length, events);
         return id;
     }
     const auto t0 = Clock::now();
-    torch::Tensor logits = d.model->forward(promptIds.data(), int64_t(promptIds.size()), s.cache);
+    if (match.length > 0) {
+        d.model->copyPrefix(*match.kv, s.cache, match.length);
+        s.out.cachedPromptTokens = match.length;
+        ++d.prefixHits;
+        d.reusedTokens += uint64_t(match.length);
+    }
+    d.trimPrefixCache(0);
+    const int64_t start = s.cache.length;
+    torch::Tensor logits = d.model->forward(promptIds.data() + start, int64_t(promptIds.size()) - start, s.cache);
     s.out.prefillSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
     d.advance(s, s.sampler.sample(logits.data_ptr<float>(), logits.size(-1)), events);
     return id;
@@ -128,6 +203,16 @@ void Engine::Impl::finish(Sequence &seq, FinishReason reason, std::vector<StepEv
     }
     seq.out.text += tail;
     seq.out.finish = reason;
+    // The sequence's keys and values go to the prefix cache (no copy), for prompts that continue them.
+    sequenceBytes -= seq.cache.capacity * model->kvBytesPerToken();
+    if (prefix && seq.cache.length > 0) {
+        std::vector<int32_t> held(seq.out.promptIds);
+        held.insert(held.end(), seq.out.ids.begin(), seq.out.ids.end());
+        held.resize(size_t(seq.cache.length));
+        prefix->insert(std::move(held), std::move(seq.cache));
+        trimPrefixCache(0);
+    }
+    seq.cache = KvCache{};
     seq.out.decodeSeconds = seq.decodeSeconds;
     seq.done = true;
     events.push_back({seq.id, -1, std::move(tail), true, std::move(seq.out)});

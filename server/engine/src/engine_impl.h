@@ -10,6 +10,7 @@
 
 #include "llama_model.h"
 #include "model_config.h"
+#include "prefix_cache.h"
 #include "smartbot/engine/chat_template.h"
 #include "sequence.h"
 #include "smartbot/engine/engine.h"
@@ -35,6 +36,15 @@ struct Engine::Impl {
     SequenceId nextId = 1;
     void advance(Sequence &seq, int32_t token, std::vector<StepEvent> &events);
     void finish(Sequence &seq, FinishReason reason, std::vector<StepEvent> &events);
+
+    // KV memory (engine_batch.cpp): running sequences reserve capacity x bytesPerToken; the prefix cache holds
+    // finished sequences' caches in what is left and gives it back, least recently used first.
+    int64_t kvBudget = 0;
+    int64_t sequenceBytes = 0;
+    std::optional<PrefixCache> prefix; // absent when LoadOptions::prefixCache is off
+    uint64_t prefixLookups = 0, prefixHits = 0, reusedTokens = 0;
+    int64_t cacheCapacity(size_t promptTokens, const GenerationParams &params) const; // positions to reserve
+    void trimPrefixCache(int64_t extra, const KvCache *keep = nullptr); // until sequences + extra + prefix fit
 };
 
 } // namespace smartbot::engine

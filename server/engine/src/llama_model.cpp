@@ -120,6 +120,21 @@ KvCache LlamaModel::newCache(int64_t capacity) const
     return cache;
 }
 
+int64_t LlamaModel::kvBytesPerToken() const
+{
+    return 2 * config_.numLayers * config_.numKvHeads * config_.headDim * int64_t(c10::elementSize(dtype_));
+}
+
+void LlamaModel::copyPrefix(const KvCache &from, KvCache &to, int64_t length) const
+{
+    TORCH_CHECK(length <= from.length && length <= to.capacity, "prefix longer than the caches");
+    for (size_t l = 0; l < to.k.size(); ++l) {
+        to.k[l].narrow(1, 0, length).copy_(from.k[l].narrow(1, 0, length));
+        to.v[l].narrow(1, 0, length).copy_(from.v[l].narrow(1, 0, length));
+    }
+    to.length = length;
+}
+
 torch::Tensor LlamaModel::rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const
 {
     auto xf = x.to(torch::kFloat32);

@@ -30,6 +30,9 @@ public:
     int64_t parameterCount() const { return parameters_; }
 
     KvCache newCache(int64_t capacity) const;
+    int64_t kvBytesPerToken() const; // keys and values of one position over all layers
+    // Copies the first `length` positions of from into to (to.length becomes length).
+    void copyPrefix(const KvCache &from, KvCache &to, int64_t length) const;
     // Runs ids (appended at cache.length) through the model; returns float32 logits on the CPU,
     // [n, vocab] when allLogits, else [1, vocab] for the last position.
     torch::Tensor forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits = false) const;

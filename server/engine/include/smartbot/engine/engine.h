@@ -17,6 +17,12 @@ struct LoadOptions {
     int threads = 0;          // intra-op threads for CPU; 0 = choose (physical cores, capped by model size)
     std::string device = "auto"; // "auto" (CUDA when available), "cpu", "cuda"
     bool stopOnBos = true;    // treat BOS as end of text (llama2.c-trained models end a story with BOS)
+    // KV-cache memory for running sequences and the prefix cache together; 0 = a quarter of physical memory.
+    // A sequence reserves room for its prompt plus its token budget when it begins (see admission()).
+    int64_t kvCacheBytes = 0;
+    // Keep the KV caches of finished sequences and reuse them for later prompts that share a prefix (a system
+    // prompt, earlier turns). They live in whatever part of kvCacheBytes running sequences do not use.
+    bool prefixCache = true;
 };
 
 struct ModelInfo {
@@ -50,8 +56,22 @@ struct GenerationResult {
     std::vector<int32_t> ids;  // generated ids (without the stop token)
     std::string text;          // decoded continuation
     FinishReason finish = FinishReason::Length;
+    int64_t cachedPromptTokens = 0; // leading prompt tokens taken from the prefix cache (not prefilled)
     double prefillSeconds = 0;
     double decodeSeconds = 0;
+};
+
+// KV-cache memory, for metrics and admission.
+struct KvMemoryStats {
+    int64_t budgetBytes = 0;
+    int64_t bytesPerToken = 0;   // keys and values of one position over all layers
+    int64_t sequenceBytes = 0;   // reserved by running sequences
+    int64_t prefixBytes = 0;     // held by the prefix cache
+    int64_t prefixTokens = 0;
+    int64_t prefixEntries = 0;
+    uint64_t prefixLookups = 0;  // sequences begun with the prefix cache on
+    uint64_t prefixHits = 0;     // ... that reused at least one position
+    uint64_t reusedTokens = 0;   // prompt positions not prefilled thanks to the cache
 };
 
 class Engine {
@@ -93,6 +113,15 @@ public:
     void step(std::vector<StepEvent> &events);
     void cancel(SequenceId id); // finishes at the next step() with FinishReason::Stop
     size_t activeSequences() const;
+
+    // Whether a sequence of promptTokens with params fits the KV memory budget: now (prefix-cache entries are
+    // given back as needed), later (once running sequences finish), or never (more than the whole budget).
+    // begin() fails when it is not Now; schedulers queue on Later.
+    enum class Admission { Now, Later, Never };
+    Admission admission(size_t promptTokens, const GenerationParams &params) const;
+    int64_t kvBytesNeeded(size_t promptTokens, const GenerationParams &params) const;
+    KvMemoryStats kvMemory() const;
+    void clearPrefixCache();
 
     // Teacher-forced logits for ids (one row of vocabSize floats per position). For tests and tools.
     // incremental: run the first id as a prompt, then one decode step per id (the KV-cache path generation uses).
