@@ -78,6 +78,9 @@ admin_failure_window_s = 300
 path =
 ; CPU threads for inference; 0 lets the engine choose.
 threads = 0
+; Compute dtype: auto, float32 or bfloat16. auto = bfloat16 on CUDA; on the CPU bfloat16 for bfloat16 weights when
+; the CPU has AVX512-BF16, else float32.
+dtype = auto
 ; Memory for the KV cache in MiB: running requests reserve prompt + max_tokens positions when they start (a
 ; request that does not fit waits in the queue); the rest keeps finished requests' caches so that prompts
 ; sharing a prefix (a system prompt, earlier turns) skip its prefill. 0 = a quarter of physical memory.
@@ -216,6 +219,10 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     const QString model = s.value(QStringLiteral("model/path")).toString().trimmed();
     if (!model.isEmpty())
         c.modelPath = QDir(c.configDir).absoluteFilePath(model);
+    c.dtype = s.value(QStringLiteral("model/dtype"), c.dtype).toString().trimmed();
+    if (c.dtype != QLatin1String("auto") && c.dtype != QLatin1String("float32") && c.dtype != QLatin1String("bfloat16"))
+        return engine::makeError("server.conf: [model] dtype must be auto, float32 or bfloat16 (not '" +
+                                 c.dtype.toStdString() + "')");
     return c;
 }
 

@@ -152,6 +152,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
         opts.threads = config.threads;
         opts.kvCacheBytes = qint64(config.kvCacheMb) << 20;
         opts.prefixCache = config.prefixCache;
+        opts.dtype = config.dtype.toStdString();
         d->worker->loadModel(d->modelPath, opts);
     } else {
         qWarning("no model configured: set [model] path in server.conf or pass --model; chat answers 503");

@@ -1,5 +1,5 @@
 // Single-stream decode and prefill throughput of the engine, plus load time. Prints figures; asserts nothing
-// about speed. Usage: bench_decode [model_dir] [new_tokens] [rounds] [threads]
+// about speed. Usage: bench_decode [model_dir] [new_tokens] [rounds] [threads] [dtype] [fused|torch]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -19,6 +19,10 @@ int main(int argc, char **argv)
     const int rounds = argc > 3 ? std::atoi(argv[3]) : 5;
     LoadOptions opts;
     opts.threads = argc > 4 ? std::atoi(argv[4]) : 0;
+    if (argc > 5)
+        opts.dtype = argv[5]; // auto, float32, bfloat16
+    if (argc > 6)
+        opts.fusedCpuDecode = std::string(argv[6]) != "torch"; // "torch": the libtorch-operator decode path
     if (!std::filesystem::exists(model + "/config.json")) {
         std::printf("SKIP: model %s is absent\n", model.c_str());
         return 0;
@@ -68,6 +72,7 @@ int main(int argc, char **argv)
     GenerationParams one;
     one.maxTokens = 1;
     for (int r = 0; r < rounds; ++r) {
+        engine->clearPrefixCache(); // a full prefill each round
         auto g = engine->generate(longPrompt, one);
         if (g && g->prefillSeconds > 0)
             bestPrefill = std::max(bestPrefill, double(longPrompt.size()) / g->prefillSeconds);
@@ -101,5 +106,24 @@ int main(int argc, char **argv)
                     double(tokens) / s, tokens, s);
     }
     std::printf("prefill: %.0f tokens/s (%zu-token prompt, best of %d)\n", bestPrefill, longPrompt.size(), rounds);
+
+    // Prefix cache: prompts sharing all but their last few tokens (a long system prompt, a new question).
+    // Time to the first token, cold (nothing cached) and warm (the shared part cached by an earlier request).
+    double cold = 1e9, warm = 1e9;
+    int64_t reused = 0;
+    for (int r = 0; r < rounds; ++r) {
+        engine->clearPrefixCache();
+        std::vector<int32_t> a = longPrompt, b = longPrompt;
+        a.back() = story[0];
+        b.back() = story[1];
+        auto first = engine->generate(a, one), second = engine->generate(b, one);
+        if (!first || !second)
+            return 1;
+        cold = std::min(cold, first->prefillSeconds);
+        warm = std::min(warm, second->prefillSeconds);
+        reused = second->cachedPromptTokens;
+    }
+    std::printf("prefix cache: %zu-token prompt, first token after %.2f ms cold, %.2f ms with %lld tokens cached\n",
+                longPrompt.size(), cold * 1000, warm * 1000, (long long)reused);
     return 0;
 }

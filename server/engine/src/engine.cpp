@@ -68,6 +68,26 @@ int chooseThreads(int requested, int64_t parameters)
     return hw;
 }
 
+Result<torch::ScalarType> chooseDtype(const std::string &requested, torch::Device device, const WeightSet &weights)
+{
+    if (requested == "float32")
+        return torch::kFloat32;
+    if (requested == "bfloat16")
+        return torch::kBFloat16;
+    if (requested != "auto")
+        return makeError("unknown dtype '" + requested + "' (use auto, float32 or bfloat16)");
+    if (device.is_cuda())
+        return torch::kBFloat16;
+    const TensorView *embed = weights.find("model.embed_tokens.weight");
+    const bool storedBf16 = embed && embed->dtype == DType::BF16;
+#if defined(__x86_64__) && defined(__GNUC__)
+    const bool fastBf16 = __builtin_cpu_supports("avx512bf16");
+#else
+    const bool fastBf16 = false;
+#endif
+    return storedBf16 && fastBf16 ? torch::kBFloat16 : torch::kFloat32;
+}
+
 int64_t physicalMemoryBytes()
 {
     const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
@@ -127,7 +147,10 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     at::set_num_threads(chooseThreads(options.threads, d.weights.parameterCount()));
 
     torch::InferenceMode guard;
-    auto model = LlamaModel::load(d.weights, d.config, device);
+    auto dtype = chooseDtype(options.dtype, device, d.weights);
+    if (!dtype)
+        return Error{dtype.error()};
+    auto model = LlamaModel::load(d.weights, d.config, device, *dtype, options.fusedCpuDecode);
     if (!model)
         return makeError(modelDir + ": " + model.error());
     d.model = std::move(model.value());

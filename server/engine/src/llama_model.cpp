@@ -45,12 +45,14 @@ Result<torch::Tensor> fetch(const WeightSet &f, const std::string &name, std::ve
 } // namespace
 
 Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const ModelConfig &c,
-                                                     torch::Device device)
+                                                     torch::Device device, torch::ScalarType dtype,
+                                                     bool fusedCpuDecode)
 {
     std::unique_ptr<LlamaModel> m(new LlamaModel);
     m->config_ = c;
     m->device_ = device;
-    m->dtype_ = device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
+    m->fusedCpuDecode_ = fusedCpuDecode;
+    m->dtype_ = dtype;
     const auto dt = m->dtype_;
     const int64_t D = c.hiddenSize, I = c.intermediateSize, hd = c.headDim;
     const int64_t qDim = c.numHeads * hd, kvDim = c.numKvHeads * hd;

@@ -21,8 +21,11 @@ struct KvCache {
 
 class LlamaModel {
 public:
+    // fusedCpuDecode: decode float32 on the CPU with the hand-fused kernel (llama_decode_cpu.cpp); false runs
+    // the libtorch-operator path that CUDA uses (for tests and comparisons).
     static Result<std::unique_ptr<LlamaModel>> load(const WeightSet &weights, const ModelConfig &config,
-                                                    torch::Device device);
+                                                    torch::Device device, torch::ScalarType dtype,
+                                                    bool fusedCpuDecode = true);
 
     const ModelConfig &config() const { return config_; }
     torch::Device device() const { return device_; }
@@ -49,12 +52,15 @@ private:
     LlamaModel() = default;
     torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const;
     torch::Tensor rope(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) const;
+    // llama_decode_torch.cpp: the decode step for a batch in libtorch operators (CUDA, non-float32 dtypes).
+    torch::Tensor stepBatchTorch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
     // llama_decode_cpu.cpp: the single-token forward pass in plain loops over the weights (no per-op dispatch).
     torch::Tensor stepBatchCpu(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
 
     ModelConfig config_;
     torch::Device device_{torch::kCPU};
     torch::ScalarType dtype_ = torch::kFloat32;
+    bool fusedCpuDecode_ = true;
     int64_t parameters_ = 0;
     torch::Tensor embed_, finalNorm_, lmHead_;
     torch::Tensor cos_, sin_; // [maxPositions, headDim/2]

@@ -30,7 +30,20 @@ test('a completion', async () => {
   assert.equal(r.choices[0].message.role, 'assistant');
   assert.equal(r.choices[0].message.content, ', there was a little girl');
   assert.equal(r.choices[0].finish_reason, 'length');
-  assert.deepEqual(r.usage, { prompt_tokens: 5, completion_tokens: 8, total_tokens: 13 });
+  assert.deepEqual(r.usage, {
+    prompt_tokens: 5, completion_tokens: 8, total_tokens: 13, prompt_tokens_details: { cached_tokens: 0 },
+  });
+});
+
+test('a shared system prompt is served from the prefix cache (usage.prompt_tokens_details.cached_tokens)', async () => {
+  const system = 'Lily and Tom were friends. They liked to play in the park with a big red ball every day.';
+  const ask = (content) => client.chat.completions.create({
+    model, messages: [{ role: 'system', content: system }, { role: 'user', content }], max_tokens: 4, temperature: 0,
+  });
+  await ask('One day,');
+  const r = await ask('The sun was hot.');
+  const cached = r.usage.prompt_tokens_details.cached_tokens;
+  assert.ok(cached >= 20 && cached < r.usage.prompt_tokens, `cached_tokens ${cached} of ${r.usage.prompt_tokens}`);
 });
 
 test('stop sequences end with finish_reason stop', async () => {

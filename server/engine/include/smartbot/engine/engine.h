@@ -16,6 +16,10 @@ namespace smartbot::engine {
 struct LoadOptions {
     int threads = 0;          // intra-op threads for CPU; 0 = choose (physical cores, capped by model size)
     std::string device = "auto"; // "auto" (CUDA when available), "cpu", "cuda"
+    // Compute dtype: "auto", "float32" or "bfloat16". auto: bfloat16 on CUDA; on the CPU bfloat16 when the weights
+    // are stored in bfloat16 and the CPU has native bfloat16 arithmetic (AVX512-BF16: libtorch's bfloat16 matrix
+    // products then beat float32 ones, see tests/bench/bench_dtype), else float32 (exact for float32 weights).
+    std::string dtype = "auto";
     bool stopOnBos = true;    // treat BOS as end of text (llama2.c-trained models end a story with BOS)
     // KV-cache memory for running sequences and the prefix cache together; 0 = a quarter of physical memory.
     // A sequence reserves room for its prompt plus its token budget when it begins (see admission()).
@@ -23,6 +27,8 @@ struct LoadOptions {
     // Keep the KV caches of finished sequences and reuse them for later prompts that share a prefix (a system
     // prompt, earlier turns). They live in whatever part of kvCacheBytes running sequences do not use.
     bool prefixCache = true;
+    // float32 decode on the CPU through the hand-fused kernel; false: libtorch operators, the path CUDA takes.
+    bool fusedCpuDecode = true;
 };
 
 struct ModelInfo {

@@ -1,0 +1,57 @@
+// The batched decode step in libtorch operators: the path for CUDA (bfloat16) and for anything the fused CPU
+// kernel does not cover. Projections, MLP and the LM head run once for the whole batch ([B, D] matrices, so
+// the weights are read once per step); attention runs per sequence over its own KV cache, whose lengths differ.
+#include "llama_model.h"
+
+#include <cmath>
+
+namespace smartbot::engine {
+
+torch::Tensor LlamaModel::stepBatchTorch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const
+{
+    const auto &c = config_;
+    const int64_t H = c.numHeads, KV = c.numKvHeads, hd = c.headDim, G = H / KV, B = int64_t(ids.size());
+    std::vector<int64_t> positions;
+    for (size_t b = 0; b < ids.size(); ++b) {
+        const KvCache &cache = *caches[b];
+        TORCH_CHECK(cache.length + 1 <= cache.capacity && cache.length + 1 <= c.maxPositions, "context length exceeded");
+        TORCH_CHECK(ids[b] >= 0 && ids[b] < c.vocabSize, "token id out of range");
+        positions.push_back(cache.length);
+    }
+    const auto onDevice = torch::TensorOptions().dtype(torch::kInt64);
+    auto idx = torch::from_blob(const_cast<int32_t *>(ids.data()), {B}, torch::kInt32).to(device_, torch::kInt64);
+    auto pos = torch::from_blob(positions.data(), {B}, onDevice).to(device_);
+    auto x = embed_.index_select(0, idx);                                   // [B, D]
+    auto cos = cos_.index_select(0, pos), sin = sin_.index_select(0, pos); // [B, hd/2]
+    const double scale = 1.0 / std::sqrt(double(hd));
+
+    for (int64_t l = 0; l < c.numLayers; ++l) {
+        const Layer &L = layers_[size_t(l)];
+        auto h = rmsNorm(x, L.attnNorm);
+        auto q = rope(torch::linear(h, L.wq, L.bq).view({B, H, hd}), cos, sin);
+        auto k = rope(torch::linear(h, L.wk, L.bk).view({B, KV, hd}), cos, sin);
+        auto v = torch::linear(h, L.wv, L.bv).view({B, KV, hd});
+        std::vector<torch::Tensor> outs;
+        outs.reserve(size_t(B));
+        for (int64_t b = 0; b < B; ++b) {
+            KvCache &cache = *caches[size_t(b)];
+            const int64_t p = positions[size_t(b)];
+            cache.k[size_t(l)].select(1, p).copy_(k[b]);
+            cache.v[size_t(l)].select(1, p).copy_(v[b]);
+            auto keys = cache.k[size_t(l)].narrow(1, 0, p + 1);   // [KV, total, hd]
+            auto values = cache.v[size_t(l)].narrow(1, 0, p + 1); // [KV, total, hd]
+            auto scores = torch::bmm(q[b].view({KV, G, hd}), keys.transpose(1, 2)).mul_(scale); // [KV, G, total]
+            auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
+            outs.push_back(torch::bmm(probs, values).reshape({H * hd}));
+        }
+        x = x + torch::linear(torch::stack(outs), L.wo);
+        auto h2 = rmsNorm(x, L.mlpNorm);
+        x = x + torch::linear(torch::silu(torch::linear(h2, L.wgate)) * torch::linear(h2, L.wup), L.wdown);
+    }
+    for (KvCache *cache : caches)
+        cache->length += 1;
+    auto logits = torch::linear(rmsNorm(x, finalNorm_), lmHead_);
+    return logits.to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+} // namespace smartbot::engine
