@@ -3,9 +3,89 @@
 // the weights are read once per step); attention runs per sequence over its own KV cache, whose lengths differ.
 #include "llama_model.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
 
 namespace smartbot::engine {
+
+namespace {
+
+// One sequence's attention for the new position on the CPU, in float32 arithmetic over T (float or bfloat16)
+// storage: appends k/v at pos to the cache, then softmax(q k^T / sqrt(hd)) v per head. scores: pos+1 floats.
+template <typename T>
+void attendOne(const T *q, const T *k, const T *v, T *kc, T *vc, int64_t capacity, int64_t pos, int64_t H,
+               int64_t KV, int64_t hd, float *scores, T *out)
+{
+    const int64_t G = H / KV, total = pos + 1;
+    for (int64_t j = 0; j < KV; ++j) {
+        std::copy(k + j * hd, k + (j + 1) * hd, kc + (j * capacity + pos) * hd);
+        std::copy(v + j * hd, v + (j + 1) * hd, vc + (j * capacity + pos) * hd);
+    }
+    const float scale = float(1.0 / std::sqrt(double(hd)));
+    std::vector<float> qf(static_cast<size_t>(hd)), acc(static_cast<size_t>(hd));
+    for (int64_t i = 0; i < H; ++i) {
+        const T *keys = kc + (i / G) * capacity * hd, *values = vc + (i / G) * capacity * hd;
+        for (int64_t e = 0; e < hd; ++e)
+            qf[size_t(e)] = float(q[i * hd + e]);
+        float maxScore = -INFINITY;
+        for (int64_t t = 0; t < total; ++t) {
+            float dot = 0;
+            for (int64_t e = 0; e < hd; ++e)
+                dot += qf[size_t(e)] * float(keys[t * hd + e]);
+            scores[t] = dot * scale;
+            maxScore = std::max(maxScore, scores[t]);
+        }
+        float sum = 0;
+        for (int64_t t = 0; t < total; ++t)
+            sum += (scores[t] = std::exp(scores[t] - maxScore));
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t t = 0; t < total; ++t) {
+            const float p = scores[t] / sum;
+            for (int64_t e = 0; e < hd; ++e)
+                acc[size_t(e)] += p * float(values[t * hd + e]);
+        }
+        for (int64_t e = 0; e < hd; ++e)
+            out[i * hd + e] = T(acc[size_t(e)]);
+    }
+}
+
+template <typename T>
+void attendBatch(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
+                 const std::vector<KvCache *> &caches, const std::vector<int64_t> &positions, int64_t layer,
+                 torch::Tensor &out)
+{
+    const int64_t B = q.size(0), H = q.size(1), hd = q.size(2), KV = k.size(1);
+    const T *qp = q.data_ptr<T>(), *kp = k.data_ptr<T>(), *vp = v.data_ptr<T>();
+    T *op = out.data_ptr<T>();
+    // Sequences are independent: split them over the intra-op threads.
+    at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+        std::vector<float> scores;
+        for (int64_t b = begin; b < end; ++b) {
+            KvCache &cache = *caches[size_t(b)];
+            scores.resize(size_t(positions[size_t(b)] + 1));
+            attendOne(qp + b * H * hd, kp + b * KV * hd, vp + b * KV * hd, cache.k[size_t(layer)].data_ptr<T>(),
+                      cache.v[size_t(layer)].data_ptr<T>(), cache.capacity, positions[size_t(b)], H, KV, hd,
+                      scores.data(), op + b * H * hd);
+        }
+    });
+}
+
+} // namespace
+
+torch::Tensor LlamaModel::attendCpu(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
+                                    const std::vector<KvCache *> &caches, const std::vector<int64_t> &positions,
+                                    int64_t layer) const
+{
+    auto qc = q.contiguous(), kc = k.contiguous(), vc = v.contiguous();
+    auto out = torch::empty({q.size(0), q.size(1) * q.size(2)}, q.options());
+    if (dtype_ == torch::kBFloat16)
+        attendBatch<c10::BFloat16>(qc, kc, vc, caches, positions, layer, out);
+    else
+        attendBatch<float>(qc, kc, vc, caches, positions, layer, out);
+    return out;
+}
 
 torch::Tensor LlamaModel::stepBatchTorch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const
 {
@@ -31,6 +111,12 @@ torch::Tensor LlamaModel::stepBatchTorch(const std::vector<int32_t> &ids, const 
         auto q = rope(torch::linear(h, L.wq, L.bq).view({B, H, hd}), cos, sin);
         auto k = rope(torch::linear(h, L.wk, L.bk).view({B, KV, hd}), cos, sin);
         auto v = torch::linear(h, L.wv, L.bv).view({B, KV, hd});
+        if (device_.is_cpu()) {
+            x = x + torch::linear(attendCpu(q, k, v, caches, positions, l), L.wo);
+            auto h2 = rmsNorm(x, L.mlpNorm);
+            x = x + torch::linear(torch::silu(torch::linear(h2, L.wgate)) * torch::linear(h2, L.wup), L.wdown);
+            continue;
+        }
         std::vector<torch::Tensor> outs;
         outs.reserve(size_t(B));
         for (int64_t b = 0; b < B; ++b) {

@@ -54,6 +54,11 @@ private:
     torch::Tensor rope(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) const;
     // llama_decode_torch.cpp: the decode step for a batch in libtorch operators (CUDA, non-float32 dtypes).
     torch::Tensor stepBatchTorch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
+    // Its attention on the CPU (float32 or bfloat16 storage, float32 arithmetic), parallel over sequences:
+    // q [B, H, hd], k/v [B, KV, hd] for the new positions; returns [B, H*hd].
+    torch::Tensor attendCpu(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
+                            const std::vector<KvCache *> &caches, const std::vector<int64_t> &positions,
+                            int64_t layer) const;
     // llama_decode_cpu.cpp: the single-token forward pass in plain loops over the weights (no per-op dispatch).
     torch::Tensor stepBatchCpu(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
 
