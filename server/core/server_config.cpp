@@ -51,6 +51,8 @@ trusted_proxies =
 [limits]
 ; Chat generations waiting for the model at once; more get 503 with Retry-After.
 max_queue = 256
+; Sequences generated together in one batch (continuous batching); more wait in the queue.
+max_sequences = 64
 ; Requests per minute and tokens (prompt + generated) per minute for each API key or token subject; 0 = no limit.
 ; A key may have its own limits (smartbotd key create --rpm N --tpm N). Over the limit: 429 with Retry-After.
 requests_per_minute = 0
@@ -78,8 +80,8 @@ admin_failure_window_s = 300
 path =
 ; CPU threads for inference; 0 lets the engine choose.
 threads = 0
-; Compute dtype: auto, float32 or bfloat16. auto = bfloat16 on CUDA; on the CPU bfloat16 for bfloat16 weights when
-; the CPU has AVX512-BF16, else float32.
+; Compute dtype: auto, float32, bfloat16 or float16 (CUDA only). auto = bfloat16 on CUDA; on the CPU bfloat16 for
+; bfloat16 weights when the CPU has AVX512-BF16, else float32.
 dtype = auto
 ; Memory for the KV cache in MiB: running requests reserve prompt + max_tokens positions when they start (a
 ; request that does not fit waits in the queue); the rest keeps finished requests' caches so that prompts
@@ -171,6 +173,7 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     SB_READ(maxConnections, "network/max_connections", 1, 1000000);
     SB_READ(drainTimeoutS, "network/drain_timeout_s", 1, 3600);
     SB_READ(maxQueue, "limits/max_queue", 1, 1000000);
+    SB_READ(maxSequences, "limits/max_sequences", 1, 4096);
     SB_READ(tokenExpireHours, "auth/token_expire_hours", 1, 24 * 365);
     SB_READ(maxTokenHours, "auth/max_token_hours", 1, 24 * 3650);
     SB_READ(leewaySeconds, "auth/leeway_seconds", 0, 3600);
@@ -220,8 +223,8 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     if (!model.isEmpty())
         c.modelPath = QDir(c.configDir).absoluteFilePath(model);
     c.dtype = s.value(QStringLiteral("model/dtype"), c.dtype).toString().trimmed();
-    if (c.dtype != QLatin1String("auto") && c.dtype != QLatin1String("float32") && c.dtype != QLatin1String("bfloat16"))
-        return engine::makeError("server.conf: [model] dtype must be auto, float32 or bfloat16 (not '" +
+    if (!QStringList{"auto", "float32", "bfloat16", "float16"}.contains(c.dtype))
+        return engine::makeError("server.conf: [model] dtype must be auto, float32, bfloat16 or float16 (not '" +
                                  c.dtype.toStdString() + "')");
     return c;
 }

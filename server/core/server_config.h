@@ -27,6 +27,7 @@ struct ServerConfig {
     QString trustedProxies;     // peers whose X-Forwarded-For is believed
     // [limits]
     int maxQueue = 256;         // generations waiting for the inference worker; more get 503 + Retry-After
+    int maxSequences = 64;      // sequences in one continuous batch
     int requestsPerMinute = 0;  // per API key / token subject; 0 = off (keys may override)
     int tokensPerMinute = 0;    // prompt + generated tokens per key / subject; 0 = off
     // [auth]

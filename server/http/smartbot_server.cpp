@@ -93,7 +93,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     auto d = std::make_unique<Impl>();
     d->config = config;
     d->tokens = std::make_unique<TokenService>(secrets->jwtKey);
-    d->worker = std::make_unique<InferenceWorker>(config.maxQueue);
+    d->worker = std::make_unique<InferenceWorker>(config.maxQueue, nullptr, config.maxSequences);
     auto storage = Storage::open(config.configDir);
     if (!storage)
         return Error{storage.error()};

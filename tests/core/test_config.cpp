@@ -89,6 +89,26 @@ private Q_SLOTS:
         QCOMPARE(c->tokensPerMinute, 500);
     }
 
+    void engineValues()
+    {
+        QTemporaryDir tmp;
+        auto d = ServerConfig::loadOrCreate(tmp.path());
+        QVERIFY(d.ok());
+        QCOMPARE(d->kvCacheMb, 0);
+        QCOMPARE(d->prefixCache, true);
+        QCOMPARE(d->dtype, QStringLiteral("auto"));
+        QCOMPARE(d->maxSequences, 64);
+        QTemporaryDir tmp2;
+        writeConf(tmp2.path(), "[model]\nkv_cache_mb = 512\nprefix_cache = false\ndtype = bfloat16\n"
+                               "[limits]\nmax_sequences = 8\n");
+        auto c = ServerConfig::loadOrCreate(tmp2.path());
+        QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
+        QCOMPARE(c->kvCacheMb, 512);
+        QCOMPARE(c->prefixCache, false);
+        QCOMPARE(c->dtype, QStringLiteral("bfloat16"));
+        QCOMPARE(c->maxSequences, 8);
+    }
+
     void rejectsBadValues_data()
     {
         QTest::addColumn<QByteArray>("conf");
@@ -104,6 +124,10 @@ private Q_SLOTS:
         QTest::newRow("rotation") << QByteArray("[auth]\nkey_rotation_days = x\n") << "key_rotation_days";
         QTest::newRow("failures") << QByteArray("[auth]\nadmin_max_failures = 0\n") << "admin_max_failures";
         QTest::newRow("rpm") << QByteArray("[limits]\nrequests_per_minute = -2\n") << "requests_per_minute";
+        QTest::newRow("sequences") << QByteArray("[limits]\nmax_sequences = 0\n") << "max_sequences";
+        QTest::newRow("kv") << QByteArray("[model]\nkv_cache_mb = -1\n") << "kv_cache_mb";
+        QTest::newRow("prefix") << QByteArray("[model]\nprefix_cache = maybe\n") << "prefix_cache";
+        QTest::newRow("dtype") << QByteArray("[model]\ndtype = int4\n") << "dtype";
     }
     void rejectsBadValues()
     {

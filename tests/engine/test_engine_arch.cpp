@@ -265,6 +265,12 @@ private Q_SLOTS:
         LoadOptions f32;
         f32.dtype = "float32";
         QCOMPARE(Engine::load(dir, f32).value()->info().dtype, std::string("float32"));
+        LoadOptions f16;
+        f16.dtype = "float16";
+        f16.device = "cpu";
+        auto half = Engine::load(dir, f16);
+        QVERIFY(!half.ok());
+        QVERIFY2(QString::fromStdString(half.error()).contains("float16 needs CUDA"), half.error().c_str());
         LoadOptions bad;
         bad.dtype = "int4";
         auto refused = Engine::load(dir, bad);

@@ -74,8 +74,14 @@ Result<torch::ScalarType> chooseDtype(const std::string &requested, torch::Devic
         return torch::kFloat32;
     if (requested == "bfloat16")
         return torch::kBFloat16;
+    if (requested == "float16") {
+        if (!device.is_cuda())
+            return makeError("dtype float16 needs CUDA: libtorch has no float16 matrix products on the CPU (use "
+                             "float32 or bfloat16)");
+        return torch::kFloat16;
+    }
     if (requested != "auto")
-        return makeError("unknown dtype '" + requested + "' (use auto, float32 or bfloat16)");
+        return makeError("unknown dtype '" + requested + "' (use auto, float32, bfloat16 or float16)");
     if (device.is_cuda())
         return torch::kBFloat16;
     const TensorView *embed = weights.find("model.embed_tokens.weight");
@@ -177,7 +183,9 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
         info.name = fs::path(info.path).parent_path().filename().string();
     info.architecture = d.config.architecture;
     info.device = device.str();
-    info.dtype = d.model->dtype() == torch::kFloat32 ? "float32" : "bfloat16";
+    info.dtype = d.model->dtype() == torch::kFloat32 ? "float32"
+                 : d.model->dtype() == torch::kFloat16 ? "float16"
+                                                        : "bfloat16";
     info.parameters = d.model->parameterCount();
     d.context = d.config.slidingWindow > 0 ? std::min(d.config.maxPositions, d.config.slidingWindow)
                                            : d.config.maxPositions;

@@ -16,7 +16,7 @@ namespace smartbot::engine {
 struct LoadOptions {
     int threads = 0;          // intra-op threads for CPU; 0 = choose (physical cores, capped by model size)
     std::string device = "auto"; // "auto" (CUDA when available), "cpu", "cuda"
-    // Compute dtype: "auto", "float32" or "bfloat16". auto: bfloat16 on CUDA; on the CPU bfloat16 when the weights
+    // Compute dtype: "auto", "float32", "bfloat16" or "float16" (CUDA only). auto: bfloat16 on CUDA; on the CPU bfloat16 when the weights
     // are stored in bfloat16 and the CPU has native bfloat16 arithmetic (AVX512-BF16: libtorch's bfloat16 matrix
     // products then beat float32 ones, see tests/bench/bench_dtype), else float32 (exact for float32 weights).
     std::string dtype = "auto";
