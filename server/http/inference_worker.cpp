@@ -106,6 +106,12 @@ void InferenceWorker::loadModel(const QString &path, const engine::LoadOptions &
             deliver(job, Reply{false, 503, QStringLiteral("model_not_loaded"), QStringLiteral("the model was reloaded"), {}});
         active_.clear();
         engine_.reset();
+        {
+            // Queued prompts tokenized by the old model (those that waited for KV memory) are tokenized again.
+            std::lock_guard lock(mutex_);
+            for (Job &job : queue_)
+                job.ids.reset();
+        }
         auto r = engine::Engine::load(path.toStdString(), options);
         {
             std::lock_guard lock(mutex_);
