@@ -11,6 +11,8 @@
 #include <vector>
 
 #include <sys/resource.h>
+
+#include "smartbot/engine/engine.h"
 #include <unistd.h>
 
 namespace smartbot {

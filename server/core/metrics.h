@@ -5,7 +5,9 @@
 #include <QByteArray>
 #include <QString>
 
-#include "smartbot/engine/engine.h"
+namespace smartbot::engine {
+struct KvMemoryStats;
+}
 
 namespace smartbot {
 

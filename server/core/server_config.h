@@ -43,7 +43,7 @@ struct ServerConfig {
     int threads = 0;        // 0 = engine's choice
     int kvCacheMb = 0;      // KV memory (running sequences + prefix cache); 0 = engine's choice
     bool prefixCache = true;
-    QString dtype = QStringLiteral("auto"); // auto, float32, bfloat16
+    QString dtype = QStringLiteral("auto"); // auto, float32, bfloat16, float16 (CUDA)
     int maxTokens = 256;    // default reply length cap
     int maxTokensLimit = 4096;
 

@@ -73,8 +73,10 @@ void failStream(SseStream &stream, const InferenceWorker::Reply &reply)
 {
     if (!stream.begun())
         return writeError(stream.responder(), replyError(reply));
-    stream.send({{QStringLiteral("error"), QJsonObject{{QStringLiteral("code"), reply.errorCode},
-                                                       {QStringLiteral("message"), reply.error}}}});
+    QJsonObject error{{QStringLiteral("code"), reply.errorCode}, {QStringLiteral("message"), reply.error}};
+    if (!reply.param.isEmpty())
+        error.insert(QStringLiteral("param"), reply.param);
+    stream.send({{QStringLiteral("error"), error}});
     stream.sendRaw("[DONE]");
     stream.end();
 }

@@ -10,8 +10,9 @@ namespace smartbot::http {
 using Clock = std::chrono::steady_clock;
 
 InferenceWorker::InferenceWorker(int maxQueue, QObject *parent, int maxBatch)
-    : QObject(parent), maxQueue_(maxQueue), maxBatch_(std::max(1, maxBatch)), thread_([this] { run(); })
+    : QObject(parent), maxQueue_(maxQueue), maxBatch_(std::max(1, maxBatch))
 {
+    thread_ = std::thread([this] { run(); }); // here, not in the initializer list: every member exists by now
 }
 
 InferenceWorker::~InferenceWorker() { shutdown(); }
@@ -88,8 +89,6 @@ void InferenceWorker::run()
         }
         std::lock_guard lock(mutex_);
         batchSize_ = int(active_.size());
-        if (engine_)
-            kv_ = engine_->kvMemory();
     }
 }
 
@@ -265,12 +264,12 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
 
 void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
 {
-    {
+    if (engine_) {
         // Published before any reply goes out, so that a client that reads /metrics after its reply sees the
-        // KV memory its sequence gave back.
+        // KV memory its sequence gave back. (Every admission and step ends here.)
+        const engine::KvMemoryStats kv = engine_->kvMemory();
         std::lock_guard lock(mutex_);
-        if (engine_)
-            kv_ = engine_->kvMemory();
+        kv_ = kv;
     }
     const auto now = Clock::now();
     for (auto &e : events) {

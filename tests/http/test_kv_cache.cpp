@@ -47,8 +47,8 @@ private Q_SLOTS:
         const QString tokenizer = sharedModelDir();
         if (!QFileInfo::exists(tokenizer + "/tokenizer.json"))
             QSKIP("shared data ../shared/models/stories260K is absent: KV-cache tests skipped");
-        // A random-weight model whose KV cache is big enough per position for a 1 MiB budget to bite:
-        // K and V x 4 layers x 4 KV heads x head_dim 64 x fp32 = 8 KiB per position, so kv_cache_mb = 1 holds 128.
+        // A random-weight model whose KV cache is big enough per position for a 2 MiB budget to bite:
+        // K and V x 4 layers x 4 KV heads x head_dim 64 x fp32 = 8 KiB per position, so kv_cache_mb = 2 holds 256.
         smartbot::testsupport::RandomModelSpec spec;
         spec.hidden = 256, spec.intermediate = 512, spec.layers = 4, spec.heads = 4, spec.kvHeads = 4;
         spec.maxPositions = 1024;
@@ -57,13 +57,13 @@ private Q_SLOTS:
         smartbot::testsupport::writeRandomModel(dir.filePath("kvmodel").toStdString(), spec);
         QFile conf(dir.filePath("server.conf"));
         QVERIFY(conf.open(QIODevice::WriteOnly));
-        conf.write("[model]\nkv_cache_mb = 1\nprefix_cache = true\n");
+        conf.write("[model]\nkv_cache_mb = 2\nprefix_cache = true\n");
         conf.close();
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert("SMARTBOT_ADMIN_KEY", QString::fromLatin1(kAdminKey));
         QVERIFY2(daemon.start(dir.path(), {"--model", dir.filePath("kvmodel")}, env), qPrintable(daemon.output()));
         QVERIFY2(daemon.waitForLog("ready"), qPrintable(daemon.output()));
-        QVERIFY2(daemon.output().contains("KV cache 1 MiB (8192 bytes per position), prefix cache on"),
+        QVERIFY2(daemon.output().contains("KV cache 2 MiB (8192 bytes per position), prefix cache on"),
                  qPrintable(daemon.output()));
         auto t = daemon.postJson("/admin/token", {{"username", "kv"}}, {{"X-API-Key", kAdminKey}});
         QCOMPARE(t.status, 200);
@@ -97,13 +97,13 @@ private Q_SLOTS:
         QVERIFY(m.value("smartbot_prefix_cache_hits_total") >= 1);
         QVERIFY(m.value("smartbot_prompt_tokens_cached_total") >= cached);
         QVERIFY(m.value("smartbot_prefix_cache_tokens") > 0);
-        QCOMPARE(m.value("smartbot_kv_cache_budget_bytes"), double(1 << 20));
+        QCOMPARE(m.value("smartbot_kv_cache_budget_bytes"), double(2 << 20));
     }
 
     void requestThatCanNeverFitIsRefused()
     {
-        // 200 new tokens need > 128 positions: more than the whole budget.
-        auto r = daemon.postJson("/v1/chat/completions", chat({}, "Hi", 200), auth);
+        // 300 new tokens need > 256 positions: more than the whole budget.
+        auto r = daemon.postJson("/v1/chat/completions", chat({}, "Hi", 300), auth);
         QCOMPARE(r.status, 400);
         const QJsonObject e = r.json().value("error").toObject();
         QCOMPARE(e.value("code").toString(), QStringLiteral("kv_cache_exceeded"));
@@ -115,7 +115,7 @@ private Q_SLOTS:
 
     void requestsThatDoNotFitNowWait()
     {
-        // Six requests of ~100 positions each against 128 run one at a time: the others wait their turn.
+        // Six requests of ~100 positions each against 256 run two at a time: the others wait their turn.
         const double waitsBefore = metrics(daemon).value("smartbot_kv_cache_waits_total");
         QNetworkAccessManager nam;
         QList<QNetworkReply *> replies;
@@ -136,7 +136,7 @@ private Q_SLOTS:
         QVERIFY2(m.value("smartbot_kv_cache_waits_total") >= waitsBefore + 1,
                  qPrintable(QString::number(m.value("smartbot_kv_cache_waits_total"))));
         QCOMPARE(m.value(R"(smartbot_kv_cache_bytes{use="sequences"})"), 0.0);
-        QVERIFY(m.value(R"(smartbot_kv_cache_bytes{use="prefix_cache"})") <= double(1 << 20));
+        QVERIFY(m.value(R"(smartbot_kv_cache_bytes{use="prefix_cache"})") <= double(2 << 20));
         QVERIFY(m.value(R"(smartbot_kv_cache_bytes{use="prefix_cache"})") > 0);
     }
 };

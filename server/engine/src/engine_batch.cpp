@@ -14,9 +14,10 @@ constexpr int64_t kMinPrefixReuse = 8; // positions
 
 int64_t Engine::Impl::cacheCapacity(size_t promptTokens, const GenerationParams &params) const
 {
-    // Positions needed: the prompt plus generated tokens fed back (the last one is never fed).
-    const int64_t maxNew = std::min<int64_t>(std::max(params.maxTokens, 0), context - int64_t(promptTokens) + 1);
-    return std::max<int64_t>(1, std::min<int64_t>(context, int64_t(promptTokens) + maxNew));
+    // The prompt plus every generated token fed back: all but the last one sampled, which is never fed.
+    const int64_t prompt = int64_t(promptTokens);
+    const int64_t maxNew = std::min<int64_t>(std::max(params.maxTokens, 0), context - prompt + 1);
+    return std::min<int64_t>(context, std::max<int64_t>(1, prompt + std::max<int64_t>(maxNew - 1, 0)));
 }
 
 void Engine::Impl::trimPrefixCache(int64_t extra, const KvCache *keep)
@@ -77,49 +78,61 @@ Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, 
             return makeError("prompt token id " + std::to_string(id) + " is outside the vocabulary");
     if (params.maxTokens < 0)
         return makeError("max_tokens must not be negative");
-    const int64_t need = kvBytesNeeded(promptIds.size(), params);
-    if (admission(promptIds.size(), params) != Admission::Now)
+    const int64_t capacity = d.cacheCapacity(promptIds.size(), params);
+    const int64_t need = capacity * d.model->kvBytesPerToken();
+    if (d.sequenceBytes + need > d.kvBudget)
         return makeError("the KV cache needs " + std::to_string(need) + " bytes for this request; " +
                          std::to_string(d.kvBudget - d.sequenceBytes) + " of " + std::to_string(d.kvBudget) +
                          " are free");
 
     torch::InferenceMode guard;
-    const int64_t capacity = d.cacheCapacity(promptIds.size(), params);
     const int64_t maxNew = std::min<int64_t>(params.maxTokens, ctx - int64_t(promptIds.size()) + 1);
-    // The longest cached prefix, leaving at least one prompt token to run for the first logits.
+    // The longest cached prefix, leaving at least one prompt token to run for the first logits. A few
+    // positions (a shared BOS) save nothing worth a copy.
     PrefixCache::Match match;
-    if (d.prefix && promptIds.size() > 1) {
+    if (d.prefix && maxNew > 0) {
         ++d.prefixLookups;
-        match = d.prefix->lookup(promptIds);
-        match.length = std::min<int64_t>(match.length, int64_t(promptIds.size()) - 1);
-        // A few positions (a shared BOS) save nothing worth a copy and a prefill split differently.
-        if (match.length < kMinPrefixReuse)
-            match = {};
+        match = d.prefix->lookup(promptIds, kMinPrefixReuse, int64_t(promptIds.size()) - 1);
     }
-    d.trimPrefixCache(need, match.kv); // room for the new cache, keeping the entry we copy from
+    d.trimPrefixCache(need, match.kv); // room for the new cache, keeping the entry we copy from...
+    if (match.kv && d.sequenceBytes + need + d.prefix->bytes() > d.kvBudget) {
+        match = {}; // ...unless that entry alone would not fit beside it: then the budget wins over reuse
+        d.trimPrefixCache(need);
+    }
     const SequenceId id = d.nextId++;
-    auto seq = std::make_unique<Sequence>(id, params, promptIds, *d.tokenizer, d.model->newCache(capacity));
-    d.sequenceBytes += need;
-    seq->maxNew = maxNew;
-    seq->out.promptIds = promptIds;
-    Sequence &s = *seq;
-    d.active.emplace(id, std::move(seq));
-    if (s.maxNew == 0) {
-        d.finish(s, FinishReason::Length, events);
-        return id;
+    Sequence *started = nullptr;
+    try {
+        auto seq = std::make_unique<Sequence>(id, params, promptIds, *d.tokenizer, d.model->newCache(capacity));
+        seq->maxNew = maxNew;
+        seq->reservedBytes = need;
+        seq->out.promptIds = promptIds;
+        started = seq.get();
+        d.sequenceBytes += need;
+        d.active.emplace(id, std::move(seq));
+        Sequence &s = *started;
+        if (s.maxNew == 0) {
+            d.finish(s, FinishReason::Length, events);
+            return id;
+        }
+        const auto t0 = Clock::now();
+        if (match.length > 0) {
+            d.model->copyPrefix(*match.kv, s.cache, match.length);
+            s.out.cachedPromptTokens = match.length;
+            ++d.prefixHits;
+            d.reusedTokens += uint64_t(match.length);
+        }
+        d.trimPrefixCache(0);
+        const int64_t start = s.cache.length;
+        torch::Tensor logits = d.model->forward(promptIds.data() + start, int64_t(promptIds.size()) - start, s.cache);
+        s.out.prefillSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        d.advance(s, s.sampler.sample(logits.data_ptr<float>(), logits.size(-1)), events);
+    } catch (const std::exception &e) { // out of (device) memory, mostly: the sequence never started
+        if (started && !started->done)
+            d.sequenceBytes -= need;
+        d.active.erase(id);
+        std::erase_if(events, [id](const StepEvent &ev) { return ev.id == id; });
+        return makeError(std::string("could not start the sequence: ") + e.what());
     }
-    const auto t0 = Clock::now();
-    if (match.length > 0) {
-        d.model->copyPrefix(*match.kv, s.cache, match.length);
-        s.out.cachedPromptTokens = match.length;
-        ++d.prefixHits;
-        d.reusedTokens += uint64_t(match.length);
-    }
-    d.trimPrefixCache(0);
-    const int64_t start = s.cache.length;
-    torch::Tensor logits = d.model->forward(promptIds.data() + start, int64_t(promptIds.size()) - start, s.cache);
-    s.out.prefillSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    d.advance(s, s.sampler.sample(logits.data_ptr<float>(), logits.size(-1)), events);
     return id;
 }
 
@@ -204,11 +217,13 @@ void Engine::Impl::finish(Sequence &seq, FinishReason reason, std::vector<StepEv
     seq.out.text += tail;
     seq.out.finish = reason;
     // The sequence's keys and values go to the prefix cache (no copy), for prompts that continue them.
-    sequenceBytes -= seq.cache.capacity * model->kvBytesPerToken();
+    sequenceBytes -= seq.reservedBytes;
     if (prefix && seq.cache.length > 0) {
         std::vector<int32_t> held(seq.out.promptIds);
         held.insert(held.end(), seq.out.ids.begin(), seq.out.ids.end());
         held.resize(size_t(seq.cache.length));
+        // Room for this cache and for the trimmed copy insert() may make of it, then only what fits stays.
+        trimPrefixCache(seq.reservedBytes + seq.cache.length * model->kvBytesPerToken());
         prefix->insert(std::move(held), std::move(seq.cache));
         trimPrefixCache(0);
     }

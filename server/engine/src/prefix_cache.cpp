@@ -26,7 +26,7 @@ KvCache trimmed(const KvCache &kv, int64_t length)
 
 } // namespace
 
-PrefixCache::Match PrefixCache::lookup(const std::vector<int32_t> &tokens)
+PrefixCache::Match PrefixCache::lookup(const std::vector<int32_t> &tokens, int64_t minLength, int64_t maxLength)
 {
     auto best = entries_.end();
     int64_t bestLength = 0;
@@ -37,7 +37,8 @@ PrefixCache::Match PrefixCache::lookup(const std::vector<int32_t> &tokens)
             best = it;
         }
     }
-    if (best == entries_.end())
+    bestLength = std::min(bestLength, maxLength);
+    if (best == entries_.end() || bestLength < minLength)
         return {};
     entries_.splice(entries_.begin(), entries_, best);
     return {&entries_.front().kv, bestLength};
@@ -53,17 +54,18 @@ void PrefixCache::insert(std::vector<int32_t> tokens, KvCache kv)
             entries_.splice(entries_.begin(), entries_, it);
             return;
         }
-        if (n == int64_t(it->tokens.size())) { // the new entry extends this one
-            bytes_ -= entryBytes(*it);
-            it = entries_.erase(it);
-        } else {
-            ++it;
-        }
+        auto next = std::next(it);
+        if (n == int64_t(it->tokens.size())) // the new entry extends this one
+            erase(it);
+        it = next;
     }
     if (kv.capacity > kv.length + kv.length / 4)
         kv = trimmed(kv, kv.length);
     entries_.push_front({std::move(tokens), std::move(kv)});
     bytes_ += entryBytes(entries_.front());
+    tokens_ += int64_t(entries_.front().tokens.size());
+    while (entries_.size() > maxEntries_)
+        erase(std::prev(entries_.end()));
 }
 
 bool PrefixCache::evictOne(const KvCache *keep)
@@ -71,25 +73,23 @@ bool PrefixCache::evictOne(const KvCache *keep)
     for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
         if (&it->kv == keep)
             continue;
-        bytes_ -= entryBytes(*it);
-        entries_.erase(std::next(it).base());
+        erase(std::next(it).base());
         return true;
     }
     return false;
 }
 
+void PrefixCache::erase(std::list<Entry>::iterator it)
+{
+    bytes_ -= entryBytes(*it);
+    tokens_ -= int64_t(it->tokens.size());
+    entries_.erase(it);
+}
+
 void PrefixCache::clear()
 {
     entries_.clear();
-    bytes_ = 0;
-}
-
-int64_t PrefixCache::tokens() const
-{
-    int64_t n = 0;
-    for (const Entry &e : entries_)
-        n += int64_t(e.tokens.size());
-    return n;
+    bytes_ = tokens_ = 0;
 }
 
 } // namespace smartbot::engine

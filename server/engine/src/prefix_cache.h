@@ -15,14 +15,19 @@ namespace smartbot::engine {
 
 class PrefixCache {
 public:
-    explicit PrefixCache(int64_t bytesPerToken) : bytesPerToken_(bytesPerToken) {}
+    // maxEntries bounds the linear scans of lookup() and insert() whatever the memory budget allows.
+    explicit PrefixCache(int64_t bytesPerToken, size_t maxEntries = 256)
+        : bytesPerToken_(bytesPerToken), maxEntries_(maxEntries)
+    {
+    }
 
     struct Match {
         const KvCache *kv = nullptr; // null when nothing matched
         int64_t length = 0;          // leading prompt tokens whose keys and values kv holds
     };
-    // The entry sharing the longest prefix with tokens (it becomes the most recently used).
-    Match lookup(const std::vector<int32_t> &tokens);
+    // The entry sharing the longest prefix with tokens, the length capped at maxLength; nothing when that is
+    // under minLength. A match becomes the most recently used entry.
+    Match lookup(const std::vector<int32_t> &tokens, int64_t minLength, int64_t maxLength);
 
     // Keeps kv, which holds tokens (kv.length == tokens.size()). An entry that is a prefix of tokens is
     // replaced; tokens that are a prefix of an entry are not stored again. A cache far larger than what it
@@ -34,7 +39,7 @@ public:
     void clear();
 
     int64_t bytes() const { return bytes_; }
-    int64_t tokens() const;
+    int64_t tokens() const { return tokens_; }
     size_t entries() const { return entries_.size(); }
 
 private:
@@ -43,9 +48,11 @@ private:
         KvCache kv;
     };
     int64_t entryBytes(const Entry &e) const { return e.kv.capacity * bytesPerToken_; }
+    void erase(std::list<Entry>::iterator it);
 
     int64_t bytesPerToken_;
-    int64_t bytes_ = 0;
+    size_t maxEntries_;
+    int64_t bytes_ = 0, tokens_ = 0;
     std::list<Entry> entries_; // most recently used first
 };
 
