@@ -1,6 +1,7 @@
 // The batched decode step in libtorch operators: the path for CUDA (bfloat16) and for anything the fused CPU
 // kernel does not cover. Projections, MLP and the LM head run once for the whole batch ([B, D] matrices, so
 // the weights are read once per step); attention runs per sequence over its own KV cache, whose lengths differ.
+#include "llama_attention.h"
 #include "llama_model.h"
 
 #include <ATen/Parallel.h>
@@ -11,45 +12,6 @@
 namespace smartbot::engine {
 
 namespace {
-
-// One sequence's attention for the new position on the CPU, in float32 arithmetic over T (float or bfloat16)
-// storage: appends k/v at pos to the cache, then softmax(q k^T / sqrt(hd)) v per head. scores: pos+1 floats.
-template <typename T>
-void attendOne(const T *q, const T *k, const T *v, T *kc, T *vc, int64_t capacity, int64_t pos, int64_t H,
-               int64_t KV, int64_t hd, float *scores, T *out)
-{
-    const int64_t G = H / KV, total = pos + 1;
-    for (int64_t j = 0; j < KV; ++j) {
-        std::copy(k + j * hd, k + (j + 1) * hd, kc + (j * capacity + pos) * hd);
-        std::copy(v + j * hd, v + (j + 1) * hd, vc + (j * capacity + pos) * hd);
-    }
-    const float scale = float(1.0 / std::sqrt(double(hd)));
-    std::vector<float> qf(static_cast<size_t>(hd)), acc(static_cast<size_t>(hd));
-    for (int64_t i = 0; i < H; ++i) {
-        const T *keys = kc + (i / G) * capacity * hd, *values = vc + (i / G) * capacity * hd;
-        for (int64_t e = 0; e < hd; ++e)
-            qf[size_t(e)] = float(q[i * hd + e]);
-        float maxScore = -INFINITY;
-        for (int64_t t = 0; t < total; ++t) {
-            float dot = 0;
-            for (int64_t e = 0; e < hd; ++e)
-                dot += qf[size_t(e)] * float(keys[t * hd + e]);
-            scores[t] = dot * scale;
-            maxScore = std::max(maxScore, scores[t]);
-        }
-        float sum = 0;
-        for (int64_t t = 0; t < total; ++t)
-            sum += (scores[t] = std::exp(scores[t] - maxScore));
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (int64_t t = 0; t < total; ++t) {
-            const float p = scores[t] / sum;
-            for (int64_t e = 0; e < hd; ++e)
-                acc[size_t(e)] += p * float(values[t * hd + e]);
-        }
-        for (int64_t e = 0; e < hd; ++e)
-            out[i * hd + e] = T(acc[size_t(e)]);
-    }
-}
 
 template <typename T>
 void attendBatch(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,

@@ -21,8 +21,8 @@ struct KvCache {
 
 class LlamaModel {
 public:
-    // fusedCpuDecode: decode float32 on the CPU with the hand-fused kernel (llama_decode_cpu.cpp); false runs
-    // the libtorch-operator path that CUDA uses (for tests and comparisons).
+    // fusedCpuDecode: decode float32 or bfloat16 on the CPU with the hand-fused kernel (llama_decode_cpu.cpp);
+    // false runs the libtorch-operator path that CUDA uses (for tests and comparisons).
     static Result<std::unique_ptr<LlamaModel>> load(const WeightSet &weights, const ModelConfig &config,
                                                     torch::Device device, torch::ScalarType dtype,
                                                     bool fusedCpuDecode = true);
@@ -39,7 +39,7 @@ public:
     // Runs ids (appended at cache.length) through the model; returns float32 logits on the CPU,
     // [n, vocab] when allLogits, else [1, vocab] for the last position.
     torch::Tensor forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits = false) const;
-    // One decode step, dispatching to the fused CPU kernel when it applies (float32 on the CPU), else forward().
+    // One decode step, dispatching to the fused CPU kernel when it applies (float32/bfloat16 on the CPU).
     torch::Tensor step(int32_t id, KvCache &cache) const;
     // One decode step for several sequences at once: logits [B, vocab]. Row b equals step(ids[b], *caches[b]).
     torch::Tensor stepBatch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
@@ -59,7 +59,9 @@ private:
     torch::Tensor attendCpu(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
                             const std::vector<KvCache *> &caches, const std::vector<int64_t> &positions,
                             int64_t layer) const;
-    // llama_decode_cpu.cpp: the single-token forward pass in plain loops over the weights (no per-op dispatch).
+    // llama_decode_cpu.cpp: the single-token forward pass in plain loops over the weights (no per-op dispatch);
+    // T is the storage dtype, float or c10::BFloat16 (instantiated there for both).
+    template <typename T>
     torch::Tensor stepBatchCpu(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
 
     ModelConfig config_;

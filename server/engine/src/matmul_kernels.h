@@ -31,4 +31,26 @@ void matmulRowsPortable(const float *w, int64_t cols, const float *x, int64_t xS
 void matmulRowsAvx2(const float *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y, int64_t yStride,
                     int64_t rowBegin, int64_t rowEnd, bool accumulate);
 
+// The same with bfloat16 weights (uint16_t bit patterns, as c10::BFloat16 stores them) and float32 activations
+// and accumulation: each weight widens to float exactly (bits << 16), so every product is exact before the
+// float32 add, and the determinism contract above holds unchanged. (AVX512-BF16's dot instruction would need the
+// activations rounded to bfloat16 too, about 8 bits, and is not tried yet: single-stream decode is bound by
+// memory bandwidth, which the 2-byte weights already halve; it might pay for large batches.)
+using MatmulRowsBf16Fn = void (*)(const uint16_t *w, int64_t cols, const float *x, int64_t xStride, int64_t B,
+                                  float *y, int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
+MatmulRowsBf16Fn matmulRowsBf16();
+void matmulRowsBf16Portable(const uint16_t *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y,
+                            int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
+void matmulRowsBf16Avx2(const uint16_t *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y,
+                        int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
+
+// bfloat16 bits to float: exact (bfloat16 is float32's upper half).
+inline float bf16ToFloat(uint16_t bits)
+{
+    const uint32_t u = uint32_t(bits) << 16;
+    float f;
+    __builtin_memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 } // namespace smartbot::engine::kernels
