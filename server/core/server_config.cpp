@@ -83,6 +83,10 @@ threads = 0
 ; Compute dtype: auto, float32, bfloat16 or float16 (CUDA only). auto = bfloat16 on CUDA; on the CPU bfloat16 for
 ; bfloat16 weights when the CPU has AVX512-BF16, else float32.
 dtype = auto
+; Decode step on the CPU: fused (hand-fused kernels; a reply is the same alone or batched, bit for bit; fastest
+; for one to a few streams) or libtorch (libtorch/oneDNN operators; in bfloat16 on AVX512-BF16 CPUs faster at 32+
+; concurrent streams, but results may differ in the last bits with the batch).
+cpu_decode = fused
 ; Memory for the KV cache in MiB: running requests reserve prompt + max_tokens positions when they start (a
 ; request that does not fit waits in the queue); the rest keeps finished requests' caches so that prompts
 ; sharing a prefix (a system prompt, earlier turns) skip its prefill. 0 = a quarter of physical memory.
@@ -222,6 +226,10 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     const QString model = s.value(QStringLiteral("model/path")).toString().trimmed();
     if (!model.isEmpty())
         c.modelPath = QDir(c.configDir).absoluteFilePath(model);
+    c.cpuDecode = s.value(QStringLiteral("model/cpu_decode"), c.cpuDecode).toString().trimmed();
+    if (c.cpuDecode != QLatin1String("fused") && c.cpuDecode != QLatin1String("libtorch"))
+        return engine::makeError("server.conf: [model] cpu_decode must be fused or libtorch (not '" +
+                                 c.cpuDecode.toStdString() + "')");
     c.dtype = s.value(QStringLiteral("model/dtype"), c.dtype).toString().trimmed();
     if (!QStringList{"auto", "float32", "bfloat16", "float16"}.contains(c.dtype))
         return engine::makeError("server.conf: [model] dtype must be auto, float32, bfloat16 or float16 (not '" +

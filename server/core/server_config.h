@@ -44,6 +44,7 @@ struct ServerConfig {
     int kvCacheMb = 0;      // KV memory (running sequences + prefix cache); 0 = engine's choice
     bool prefixCache = true;
     QString dtype = QStringLiteral("auto"); // auto, float32, bfloat16, float16 (CUDA)
+    QString cpuDecode = QStringLiteral("fused"); // fused or libtorch (LoadOptions::fusedCpuDecode)
     int maxTokens = 256;    // default reply length cap
     int maxTokensLimit = 4096;
 

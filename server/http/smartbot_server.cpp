@@ -153,6 +153,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
         opts.kvCacheBytes = qint64(config.kvCacheMb) << 20;
         opts.prefixCache = config.prefixCache;
         opts.dtype = config.dtype.toStdString();
+        opts.fusedCpuDecode = config.cpuDecode == QLatin1String("fused");
         d->worker->loadModel(d->modelPath, opts);
     } else {
         qWarning("no model configured: set [model] path in server.conf or pass --model; chat answers 503");

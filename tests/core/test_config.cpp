@@ -98,8 +98,9 @@ private Q_SLOTS:
         QCOMPARE(d->prefixCache, true);
         QCOMPARE(d->dtype, QStringLiteral("auto"));
         QCOMPARE(d->maxSequences, 64);
+        QCOMPARE(d->cpuDecode, QStringLiteral("fused"));
         QTemporaryDir tmp2;
-        writeConf(tmp2.path(), "[model]\nkv_cache_mb = 512\nprefix_cache = false\ndtype = bfloat16\n"
+        writeConf(tmp2.path(), "[model]\nkv_cache_mb = 512\nprefix_cache = false\ndtype = bfloat16\ncpu_decode = libtorch\n"
                                "[limits]\nmax_sequences = 8\n");
         auto c = ServerConfig::loadOrCreate(tmp2.path());
         QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
@@ -107,6 +108,7 @@ private Q_SLOTS:
         QCOMPARE(c->prefixCache, false);
         QCOMPARE(c->dtype, QStringLiteral("bfloat16"));
         QCOMPARE(c->maxSequences, 8);
+        QCOMPARE(c->cpuDecode, QStringLiteral("libtorch"));
     }
 
     void rejectsBadValues_data()
@@ -128,6 +130,7 @@ private Q_SLOTS:
         QTest::newRow("kv") << QByteArray("[model]\nkv_cache_mb = -1\n") << "kv_cache_mb";
         QTest::newRow("prefix") << QByteArray("[model]\nprefix_cache = maybe\n") << "prefix_cache";
         QTest::newRow("dtype") << QByteArray("[model]\ndtype = int4\n") << "dtype";
+        QTest::newRow("cpu_decode") << QByteArray("[model]\ncpu_decode = fast\n") << "cpu_decode";
     }
     void rejectsBadValues()
     {

@@ -19,20 +19,6 @@ namespace smartbot::engine {
 
 namespace {
 
-// Dot product with 8 independent accumulators (vectorisable without reassociation flags), for attention scores.
-inline float dot(const float *a, const float *b, int64_t n)
-{
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; ++k)
-            acc[k] += a[i + k] * b[i + k];
-    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (; i < n; ++i)
-        s += a[i] * b[i];
-    return s;
-}
-
 // Y[b, rows] (+)= W[rows, cols] X[b, cols] for b < B; X rows are xStride apart, Y rows yStride apart.
 // Large products are split over the intra-op threads by weight rows (in blocks of 16 rows, whole register tiles);
 // how the rows are split never changes a result, only which thread computes it. The kernel is looked up once.
@@ -56,21 +42,6 @@ void matmul(const WT *w, const float *x, int64_t xStride, float *y, int64_t yStr
     } else {
         kernel(w, cols, x, xStride, B, y, yStride, 0, rows, accumulate);
     }
-}
-
-// Runs fn(b) for every sequence b < B; over the intra-op threads when the batch is big enough to pay for it.
-// Sequences are independent (own rows of scratch, own KV cache), so the split never changes a result.
-template <typename Fn>
-void forEachSequence(int64_t B, const Fn &fn)
-{
-    if (B >= 4 && at::get_num_threads() > 1)
-        at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t b = begin; b < end; ++b)
-                fn(b);
-        });
-    else
-        for (int64_t b = 0; b < B; ++b)
-            fn(b);
 }
 
 template <typename T>
@@ -125,6 +96,12 @@ torch::Tensor LlamaModel::step(int32_t id, KvCache &cache) const { return stepBa
 
 torch::Tensor LlamaModel::stepBatch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const
 {
+    for (size_t b = 0; b < ids.size(); ++b) {
+        const KvCache &cache = *caches[b];
+        TORCH_CHECK(cache.length + 1 <= cache.capacity && cache.length + 1 <= config_.maxPositions,
+                    "context length exceeded");
+        TORCH_CHECK(ids[b] >= 0 && ids[b] < config_.vocabSize, "token id out of range");
+    }
     if (device_.is_cpu() && fusedCpuDecode_ && dtype_ == torch::kFloat32)
         return stepBatchCpu<float>(ids, caches);
     if (device_.is_cpu() && fusedCpuDecode_ && dtype_ == torch::kBFloat16)
@@ -142,11 +119,6 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
     const int64_t D = c.hiddenSize, I = c.intermediateSize, H = c.numHeads, KV = c.numKvHeads, hd = c.headDim;
     const int64_t G = H / KV, half = hd / 2, B = int64_t(ids.size());
     const int64_t qDim = H * hd, kvDim = KV * hd, qkvDim = qDim + 2 * kvDim;
-    for (int64_t b = 0; b < B; ++b) {
-        const KvCache &cache = *caches[size_t(b)];
-        TORCH_CHECK(cache.length + 1 <= cache.capacity && cache.length + 1 <= c.maxPositions, "context length exceeded");
-        TORCH_CHECK(ids[size_t(b)] >= 0 && ids[size_t(b)] < c.vocabSize, "token id out of range");
-    }
     // Scratch, one row per sequence: x, h, q|k|v, attention output, gate|up. Attention scores are per thread.
     std::vector<float> x(static_cast<size_t>(B * D)), h(static_cast<size_t>(B * D)),
         qkv(static_cast<size_t>(B * qkvDim)), att(static_cast<size_t>(B * qDim)), gu(static_cast<size_t>(B * 2 * I));
@@ -202,7 +174,7 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
                     const float *qi = q + i * hd;
                     float maxScore = -INFINITY;
                     for (int64_t s = 0; s < total; ++s) {
-                        scores[size_t(s)] = dot(qi, keys + s * hd, hd) * scale;
+                        scores[size_t(s)] = kernels::dot8(qi, keys + s * hd, hd) * scale;
                         maxScore = std::max(maxScore, scores[size_t(s)]);
                     }
                     float sum = 0;

@@ -21,16 +21,13 @@ void attendBatch(const torch::Tensor &q, const torch::Tensor &k, const torch::Te
     const int64_t B = q.size(0), H = q.size(1), hd = q.size(2), KV = k.size(1);
     const T *qp = q.data_ptr<T>(), *kp = k.data_ptr<T>(), *vp = v.data_ptr<T>();
     T *op = out.data_ptr<T>();
-    // Sequences are independent: split them over the intra-op threads.
-    at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
-        std::vector<float> scores;
-        for (int64_t b = begin; b < end; ++b) {
-            KvCache &cache = *caches[size_t(b)];
-            scores.resize(size_t(positions[size_t(b)] + 1));
-            attendOne(qp + b * H * hd, kp + b * KV * hd, vp + b * KV * hd, cache.k[size_t(layer)].data_ptr<T>(),
-                      cache.v[size_t(layer)].data_ptr<T>(), cache.capacity, positions[size_t(b)], H, KV, hd,
-                      scores.data(), op + b * H * hd);
-        }
+    forEachSequence(B, [&](int64_t b) {
+        thread_local std::vector<float> scores;
+        KvCache &cache = *caches[size_t(b)];
+        scores.resize(size_t(positions[size_t(b)] + 1));
+        attendOne(qp + b * H * hd, kp + b * KV * hd, vp + b * KV * hd, cache.k[size_t(layer)].data_ptr<T>(),
+                  cache.v[size_t(layer)].data_ptr<T>(), cache.capacity, positions[size_t(b)], H, KV, hd,
+                  scores.data(), op + b * H * hd);
     });
 }
 
@@ -54,12 +51,8 @@ torch::Tensor LlamaModel::stepBatchTorch(const std::vector<int32_t> &ids, const 
     const auto &c = config_;
     const int64_t H = c.numHeads, KV = c.numKvHeads, hd = c.headDim, G = H / KV, B = int64_t(ids.size());
     std::vector<int64_t> positions;
-    for (size_t b = 0; b < ids.size(); ++b) {
-        const KvCache &cache = *caches[b];
-        TORCH_CHECK(cache.length + 1 <= cache.capacity && cache.length + 1 <= c.maxPositions, "context length exceeded");
-        TORCH_CHECK(ids[b] >= 0 && ids[b] < c.vocabSize, "token id out of range");
-        positions.push_back(cache.length);
-    }
+    for (const KvCache *cache : caches) // inputs checked by stepBatch()
+        positions.push_back(cache->length);
     const auto onDevice = torch::TensorOptions().dtype(torch::kInt64);
     auto idx = torch::from_blob(const_cast<int32_t *>(ids.data()), {B}, torch::kInt32).to(device_, torch::kInt64);
     auto pos = torch::from_blob(positions.data(), {B}, onDevice).to(device_);

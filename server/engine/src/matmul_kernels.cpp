@@ -5,21 +5,6 @@ namespace smartbot::engine::kernels {
 
 namespace {
 
-// Dot product with 8 independent accumulators: the compiler can vectorise it for baseline SSE2 without
-// reassociation flags, and the order of operations is fixed (it never depends on the caller's batch).
-inline float dot8(const float *a, const float *b, int64_t n)
-{
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; ++k)
-            acc[k] += a[i + k] * b[i + k];
-    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (; i < n; ++i)
-        s += a[i] * b[i];
-    return s;
-}
-
 // dot8 over bfloat16 weights: the same operation order, each weight widened exactly first.
 inline float dot8(const uint16_t *a, const float *b, int64_t n)
 {
@@ -33,6 +18,7 @@ inline float dot8(const uint16_t *a, const float *b, int64_t n)
         s += bf16ToFloat(a[i]) * b[i];
     return s;
 }
+using kernels::dot8; // the float32 one (matmul_kernels.h), beside this overload
 
 bool hasAvx2Fma()
 {

@@ -14,6 +14,22 @@
 
 namespace smartbot::engine::kernels {
 
+// Dot product with 8 independent accumulators: the compiler can vectorise it for baseline SSE2 without
+// reassociation flags, and the order of operations is fixed (it never depends on the caller's batch). The
+// portable kernel's inner product, and the fused decode step's attention scores.
+inline float dot8(const float *a, const float *b, int64_t n)
+{
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; ++k)
+            acc[k] += a[i + k] * b[i + k];
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; i < n; ++i)
+        s += a[i] * b[i];
+    return s;
+}
+
 // w: weight rows, `cols` floats each. x: B activation rows, xStride apart. y: B output rows, yStride apart.
 // Computes rows [rowBegin, rowEnd) of every output row; accumulate adds to y instead of overwriting it.
 using MatmulRowsFn = void (*)(const float *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y,

@@ -27,7 +27,8 @@ struct LoadOptions {
     // Keep the KV caches of finished sequences and reuse them for later prompts that share a prefix (a system
     // prompt, earlier turns). They live in whatever part of kvCacheBytes running sequences do not use.
     bool prefixCache = true;
-    // float32 decode on the CPU through the hand-fused kernel; false: libtorch operators, the path CUDA takes.
+    // Decode on the CPU (float32 or bfloat16) through the hand-fused, batch-invariant kernels; false: libtorch
+    // operators, the path CUDA takes (faster at many streams in bfloat16 with AVX512-BF16, not batch-invariant).
     bool fusedCpuDecode = true;
 };
 
