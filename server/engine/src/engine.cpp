@@ -6,7 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <mutex>
 #include <thread>
+
+#include <malloc.h>
 
 #include <unistd.h>
 
@@ -94,6 +97,23 @@ Result<torch::ScalarType> chooseDtype(const std::string &requested, torch::Devic
     return storedBf16 && fastBf16 ? torch::kBFloat16 : torch::kFloat32;
 }
 
+// glibc serves big blocks with mmap above a threshold that moves with the program's history, and trims the heap
+// top eagerly: a prefill's multi-megabyte temporaries (attention scores, activations) then page-fault afresh on
+// every request, or not, depending on what ran before. Fixed thresholds keep freed blocks for reuse.
+// Measured on stories260K, a 497-token prefill: 26 ms instead of 92 ms after a batched run (17,900 vs 13,300
+// tokens/s at best). The cost: up to M_TRIM_THRESHOLD of freed memory stays in the process.
+void tuneAllocator()
+{
+#if defined(__GLIBC__)
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's maximum on 64-bit; larger blocks (KV caches) stay mmapped
+        mallopt(M_TRIM_THRESHOLD, 256 << 20);
+        mallopt(M_TOP_PAD, 64 << 20);
+    });
+#endif
+}
+
 int64_t physicalMemoryBytes()
 {
     const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
@@ -110,6 +130,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     if (!fs::is_directory(dir, ec))
         return makeError("model folder " + modelDir + " does not exist or is not a folder");
 
+    tuneAllocator();
     std::unique_ptr<Engine> e(new Engine);
     Impl &d = *e->d_;
     d.options = options;
