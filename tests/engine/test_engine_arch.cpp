@@ -28,6 +28,19 @@ RandomModelSpec spec()
     return s;
 }
 
+// Sizes that are no multiple of the kernels' tiles or vector width: hidden 72, intermediate 101, head_dim 18.
+RandomModelSpec oddSpec(const std::string &dtype)
+{
+    RandomModelSpec s = spec();
+    s.hidden = 72;
+    s.intermediate = 101;
+    s.heads = 4;
+    s.kvHeads = 2;
+    s.seed = 3;
+    s.dtype = dtype;
+    return s;
+}
+
 const std::vector<int32_t> kIds{1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315};
 
 // Max abs difference between engine logits (both paths) and the float64 reference, relative to the logit scale.
@@ -260,12 +273,7 @@ private Q_SLOTS:
     // positions, generate exactly what each generates alone.
     void oddSizesBatchedEqualsAlone()
     {
-        RandomModelSpec s = spec();
-        s.hidden = 72;
-        s.intermediate = 101;
-        s.heads = 4;
-        s.kvHeads = 2;
-        s.seed = 3;
+        const RandomModelSpec s = oddSpec("F32");
         const std::string dir = path("odd");
         const RandomModel m = writeRandomModel(dir, s);
         const double err = compare(dir, m);
@@ -290,13 +298,7 @@ private Q_SLOTS:
     // alone.
     void bf16FusedBatchedEqualsAlone()
     {
-        RandomModelSpec s = spec();
-        s.hidden = 72;
-        s.intermediate = 101;
-        s.heads = 4;
-        s.kvHeads = 2;
-        s.seed = 3;
-        s.dtype = "BF16";
+        const RandomModelSpec s = oddSpec("BF16");
         const std::string dir = path("odd-bf16");
         writeRandomModel(dir, s);
         LoadOptions o;
