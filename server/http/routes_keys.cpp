@@ -52,6 +52,22 @@ QString refOf(const QHttpServerRequest &request)
     return v.isDouble() ? QString::number(v.toInteger()) : v.toString();
 }
 
+// The key a revoke or rotate names (refOf), after admit(); answers 400 and returns null when it names none.
+Authenticator *admitKeyRef(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
+                           Principal &who, QString &ref)
+{
+    Authenticator *auth = admit(ctx, request, responder, who);
+    if (!auth)
+        return nullptr;
+    ref = refOf(request);
+    if (ref.isEmpty()) {
+        writeError(responder, badRequest(QStringLiteral("say which key: ?id=ID or PREFIX, or {\"id\": ID or PREFIX}"),
+                                         QStringLiteral("invalid_request"), QStringLiteral("id")));
+        return nullptr;
+    }
+    return auth;
+}
+
 ApiError notFoundOr400(const std::string &error)
 {
     const QString message = QString::fromStdString(error);
@@ -117,13 +133,10 @@ void listKeys(const RouteContext &ctx, const QHttpServerRequest &request, QHttpS
 void revokeKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    Authenticator *auth = admit(ctx, request, responder, who);
+    QString ref;
+    Authenticator *auth = admitKeyRef(ctx, request, responder, who, ref);
     if (!auth)
         return;
-    const QString ref = refOf(request);
-    if (ref.isEmpty())
-        return writeError(responder, badRequest(QStringLiteral("say which key: ?id=ID or PREFIX"),
-                                                QStringLiteral("invalid_request"), QStringLiteral("id")));
     auto k = auth->keys().revoke(ref);
     if (!k)
         return writeError(responder, notFoundOr400(k.error()));
@@ -134,13 +147,10 @@ void revokeKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
 void rotateKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    Authenticator *auth = admit(ctx, request, responder, who);
+    QString ref;
+    Authenticator *auth = admitKeyRef(ctx, request, responder, who, ref);
     if (!auth)
         return;
-    const QString ref = refOf(request);
-    if (ref.isEmpty())
-        return writeError(responder, badRequest(QStringLiteral("field 'id' (id or prefix) is required"),
-                                                QStringLiteral("invalid_request"), QStringLiteral("id")));
     auto created = auth->keys().rotate(ref, ctx.config->keyRotationGraceHours);
     if (!created)
         return writeError(responder, notFoundOr400(created.error()));

@@ -430,6 +430,9 @@ private Q_SLOTS:
         QCOMPARE(daemon.request("DELETE", "/admin/keys?id=" + QByteArray::number(k.value("id").toInt()), {}, admin()).status, 200);
         expectError(chat(key), 401, "unauthorized", "revoked");
         expectError(daemon.request("DELETE", "/admin/keys?id=sb_nothere", {}, admin()), 404, "key_not_found");
+        // A revoke or rotate that names no key: 400 naming the field.
+        expectError(daemon.request("DELETE", "/admin/keys", {}, admin()), 400, "invalid_request", "say which key");
+        expectError(daemon.postJson("/admin/keys/rotate", {}, admin()), 400, "invalid_request", "say which key");
         const HttpReply rotated = daemon.postJson("/admin/keys/rotate", {{"id", createKey({{"name", "r"}}).value("prefix")}}, admin());
         QCOMPARE(rotated.status, 201);
         secrets << rotated.json().value("key").toString().toLatin1();
