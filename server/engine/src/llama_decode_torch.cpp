@@ -62,32 +62,27 @@ torch::Tensor LlamaModel::stepBatchTorch(const std::vector<int32_t> &ids, const 
 
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const Layer &L = layers_[size_t(l)];
-        auto h = rmsNorm(x, L.attnNorm);
-        auto q = rope(torch::linear(h, L.wq, L.bq).view({B, H, hd}), cos, sin);
-        auto k = rope(torch::linear(h, L.wk, L.bk).view({B, KV, hd}), cos, sin);
-        auto v = torch::linear(h, L.wv, L.bv).view({B, KV, hd});
+        auto [q, k, v] = projectQkv(x, L, B, cos, sin);
+        torch::Tensor attn;
         if (device_.is_cpu()) {
-            x = x + torch::linear(attendCpu(q, k, v, caches, positions, l), L.wo);
-            auto h2 = rmsNorm(x, L.mlpNorm);
-            x = x + torch::linear(torch::silu(torch::linear(h2, L.wgate)) * torch::linear(h2, L.wup), L.wdown);
-            continue;
+            attn = attendCpu(q, k, v, caches, positions, l);
+        } else {
+            std::vector<torch::Tensor> outs;
+            outs.reserve(size_t(B));
+            for (int64_t b = 0; b < B; ++b) {
+                KvCache &cache = *caches[size_t(b)];
+                const int64_t p = positions[size_t(b)];
+                cache.k[size_t(l)].select(1, p).copy_(k[b]);
+                cache.v[size_t(l)].select(1, p).copy_(v[b]);
+                auto keys = cache.k[size_t(l)].narrow(1, 0, p + 1);   // [KV, total, hd]
+                auto values = cache.v[size_t(l)].narrow(1, 0, p + 1); // [KV, total, hd]
+                auto scores = torch::bmm(q[b].view({KV, G, hd}), keys.transpose(1, 2)).mul_(scale); // [KV, G, total]
+                auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
+                outs.push_back(torch::bmm(probs, values).reshape({H * hd}));
+            }
+            attn = torch::stack(outs);
         }
-        std::vector<torch::Tensor> outs;
-        outs.reserve(size_t(B));
-        for (int64_t b = 0; b < B; ++b) {
-            KvCache &cache = *caches[size_t(b)];
-            const int64_t p = positions[size_t(b)];
-            cache.k[size_t(l)].select(1, p).copy_(k[b]);
-            cache.v[size_t(l)].select(1, p).copy_(v[b]);
-            auto keys = cache.k[size_t(l)].narrow(1, 0, p + 1);   // [KV, total, hd]
-            auto values = cache.v[size_t(l)].narrow(1, 0, p + 1); // [KV, total, hd]
-            auto scores = torch::bmm(q[b].view({KV, G, hd}), keys.transpose(1, 2)).mul_(scale); // [KV, G, total]
-            auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
-            outs.push_back(torch::bmm(probs, values).reshape({H * hd}));
-        }
-        x = x + torch::linear(torch::stack(outs), L.wo);
-        auto h2 = rmsNorm(x, L.mlpNorm);
-        x = x + torch::linear(torch::silu(torch::linear(h2, L.wgate)) * torch::linear(h2, L.wup), L.wdown);
+        x = finishLayer(x, attn, L);
     }
     for (KvCache *cache : caches)
         cache->length += 1;

@@ -153,6 +153,23 @@ torch::Tensor LlamaModel::rope(const torch::Tensor &x, const torch::Tensor &cos,
     return torch::cat({x1 * c - x2 * s, x2 * c + x1 * s}, -1);
 }
 
+LlamaModel::Qkv LlamaModel::projectQkv(const torch::Tensor &x, const Layer &L, int64_t n, const torch::Tensor &cos,
+                                       const torch::Tensor &sin) const
+{
+    const int64_t H = config_.numHeads, KV = config_.numKvHeads, hd = config_.headDim;
+    auto h = rmsNorm(x, L.attnNorm);
+    return {rope(torch::linear(h, L.wq, L.bq).view({n, H, hd}), cos, sin),
+            rope(torch::linear(h, L.wk, L.bk).view({n, KV, hd}), cos, sin),
+            torch::linear(h, L.wv, L.bv).view({n, KV, hd})};
+}
+
+torch::Tensor LlamaModel::finishLayer(const torch::Tensor &x, const torch::Tensor &attn, const Layer &L) const
+{
+    auto y = x + torch::linear(attn, L.wo);
+    auto h = rmsNorm(y, L.mlpNorm);
+    return y + torch::linear(torch::silu(torch::linear(h, L.wgate)) * torch::linear(h, L.wup), L.wdown);
+}
+
 torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
 {
     const auto &c = config_;
@@ -175,10 +192,7 @@ torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache,
 
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const Layer &L = layers_[size_t(l)];
-        auto h = rmsNorm(x, L.attnNorm);
-        auto q = rope(torch::linear(h, L.wq, L.bq).view({n, H, hd}), cos, sin);
-        auto k = rope(torch::linear(h, L.wk, L.bk).view({n, KV, hd}), cos, sin);
-        auto v = torch::linear(h, L.wv, L.bv).view({n, KV, hd});
+        auto [q, k, v] = projectQkv(x, L, n, cos, sin);
         cache.k[size_t(l)].narrow(1, start, n).copy_(k.transpose(0, 1));
         cache.v[size_t(l)].narrow(1, start, n).copy_(v.transpose(0, 1));
         auto keys = cache.k[size_t(l)].narrow(1, 0, total);   // [KV, total, hd]
@@ -193,9 +207,7 @@ torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache,
                         .view({KV, G, n, hd})
                         .permute({2, 0, 1, 3})
                         .reshape({n, H * hd});
-        x = x + torch::linear(attn, L.wo);
-        auto h2 = rmsNorm(x, L.mlpNorm);
-        x = x + torch::linear(torch::silu(torch::linear(h2, L.wgate)) * torch::linear(h2, L.wup), L.wdown);
+        x = finishLayer(x, attn, L);
     }
     cache.length = total;
     auto last = allLogits ? x : x.narrow(0, n - 1, 1);

@@ -52,6 +52,14 @@ private:
     LlamaModel() = default;
     torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const;
     torch::Tensor rope(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) const;
+    // The layer's q, k, v for n positions ([n, heads, hd], RoPE applied to q and k) and, after attention, the
+    // output projection plus the SwiGLU MLP with their residuals: shared by forward() and stepBatchTorch().
+    struct Qkv {
+        torch::Tensor q, k, v;
+    };
+    Qkv projectQkv(const torch::Tensor &x, const Layer &L, int64_t n, const torch::Tensor &cos,
+                   const torch::Tensor &sin) const;
+    torch::Tensor finishLayer(const torch::Tensor &x, const torch::Tensor &attn, const Layer &L) const;
     // llama_decode_torch.cpp: the decode step for a batch in libtorch operators (CUDA, non-float32 dtypes).
     torch::Tensor stepBatchTorch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
     // Its attention on the CPU (float32 or bfloat16 storage, float32 arithmetic), parallel over sequences:
