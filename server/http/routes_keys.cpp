@@ -52,6 +52,20 @@ QString refOf(const QHttpServerRequest &request)
     return v.isDouble() ? QString::number(v.toInteger()) : v.toString();
 }
 
+// admit(), then the request's JSON object body; answers the error and returns null when either fails.
+Authenticator *admitJson(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
+                         Principal &who, QJsonObject &body)
+{
+    Authenticator *auth = admit(ctx, request, responder, who);
+    if (!auth)
+        return nullptr;
+    if (auto e = jsonBody(request, body)) {
+        writeError(responder, *e);
+        return nullptr;
+    }
+    return auth;
+}
+
 // The key a revoke or rotate names (refOf), after admit(); answers 400 and returns null when it names none.
 Authenticator *admitKeyRef(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
                            Principal &who, QString &ref)
@@ -79,12 +93,10 @@ ApiError notFoundOr400(const std::string &error)
 void createKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    Authenticator *auth = admit(ctx, request, responder, who);
+    QJsonObject body;
+    Authenticator *auth = admitJson(ctx, request, responder, who, body);
     if (!auth)
         return;
-    QJsonObject body;
-    if (auto e = jsonBody(request, body))
-        return writeError(responder, *e);
     NewKeyOptions o;
     o.name = body.value(QStringLiteral("name")).toString();
     o.scope = body.value(QStringLiteral("scope")).toString(QStringLiteral("chat"));
@@ -162,12 +174,10 @@ void rotateKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
 void revokeToken(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    Authenticator *auth = admit(ctx, request, responder, who);
+    QJsonObject body;
+    Authenticator *auth = admitJson(ctx, request, responder, who, body);
     if (!auth)
         return;
-    QJsonObject body;
-    if (auto e = jsonBody(request, body))
-        return writeError(responder, *e);
     const QString jti = body.value(QStringLiteral("jti")).toString();
     if (jti.isEmpty() || jti.size() > 128)
         return writeError(responder, badRequest(QStringLiteral("field 'jti' must be a non-empty string"),
