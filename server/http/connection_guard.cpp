@@ -4,7 +4,10 @@
 
 #include <algorithm>
 
+#include <sys/socket.h>
+
 #include "http/api_error.h"
+#include "http/request_head.h"
 
 namespace smartbot::http {
 
@@ -25,7 +28,12 @@ ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const ConnectionLimits &lim
     // Connected before QHttpServer connects its own readyRead handler, so this one runs first and sees each byte
     // once: QHttpServer then reads everything available.
     connect(socket, &QTcpSocket::readyRead, this, &ConnectionGuard::onReadyRead);
-    connect(socket, &QTcpSocket::bytesWritten, this, [this] { updateTimers(true); });
+    connect(socket, &QTcpSocket::bytesWritten, this, [this] {
+        updateTimers(true);
+        shutdownWhenFlushed();
+    });
+    if (auto *ssl = qobject_cast<QSslSocket *>(socket))
+        connect(ssl, &QSslSocket::encryptedBytesWritten, this, &ConnectionGuard::shutdownWhenFlushed);
     if (handshaking_)
         requestTimer_.start(limits_.requestTimeoutMs);
     else
@@ -53,10 +61,7 @@ bool ConnectionGuard::responsePending() const
 {
     if (handshaking_)
         return false;
-    qint64 unsent = socket_->bytesToWrite();
-    if (auto *ssl = qobject_cast<const QSslSocket *>(socket_))
-        unsent += ssl->encryptedBytesToWrite();
-    return awaitingResponse() || unsent > 0;
+    return awaitingResponse() || unsentBytes() > 0;
 }
 
 void ConnectionGuard::updateTimers(bool activity)
@@ -80,13 +85,21 @@ void ConnectionGuard::updateTimers(bool activity)
 void ConnectionGuard::onWritten(const char *data, qint64 size)
 {
     responses_.feed(data, size);
+    if (closeAfterReply_ > 0 && responses_.completed() >= closeAfterReply_) {
+        // Not from inside the socket's write: the close flushes what was just written.
+        QMetaObject::invokeMethod(this, &ConnectionGuard::closeGracefully, Qt::QueuedConnection);
+        closeAfterReply_ = 0;
+    }
     updateTimers(true);
 }
 
 void ConnectionGuard::onReadyRead()
 {
-    if (closing_ || isRejected(socket_))
+    if (closing_ || isRejected(socket_)) {
+        // Nothing more reaches the HTTP layer: this slot runs before QHttpServer's, which then finds no bytes.
+        socket_->skip(socket_->bytesAvailable());
         return;
+    }
     const QByteArray data = socket_->peek(socket_->bytesAvailable());
     qsizetype pos = 0;
     while (pos < data.size()) {
@@ -108,18 +121,19 @@ void ConnectionGuard::onReadyRead()
         // Accumulate the head up to the blank line.
         const qsizetype before = head_.size();
         head_.append(data.constData() + pos, data.size() - pos);
-        const qsizetype end = head_.indexOf("\r\n\r\n", std::max<qsizetype>(0, before - 3));
-        if (end < 0 ? head_.size() > limits_.maxHeaderBytes : end + 4 > limits_.maxHeaderBytes)
-            return reject({431, QStringLiteral("header_too_large"),
-                           QStringLiteral("request head exceeds %1 bytes").arg(limits_.maxHeaderBytes)});
-        if (end < 0)
+        const HeadEnd end = findHeadEnd(head_, before);
+        if (end.bareLineBreak)
+            return reject(bareLineBreakError());
+        if (end.length < 0 ? head_.size() > limits_.maxHeaderBytes : end.length + 4 > limits_.maxHeaderBytes)
+            return reject(HeadError{431, QStringLiteral("header_too_large"),
+                                    QStringLiteral("request head exceeds %1 bytes").arg(limits_.maxHeaderBytes)});
+        if (end.length < 0)
             break;
-        pos += end + 4 - before;
-        const QByteArray head = head_.left(end);
+        pos += end.length + 4 - before;
+        const QByteArray head = head_.left(end.length);
         head_.clear();
         if (!checkHead(head))
             return;
-        responses_.requestReceived(head.startsWith("HEAD "));
         if (bodyRemaining_ == 0)
             requestComplete();
     }
@@ -133,39 +147,33 @@ void ConnectionGuard::requestComplete()
 }
 
 // Returns false when the request was rejected.
-bool ConnectionGuard::checkHead(const QByteArray &head)
+bool ConnectionGuard::checkHead(const QByteArray &text)
 {
     bodyRemaining_ = 0;
-    const QList<QByteArray> lines = head.split('\n');
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArray line = lines[i].trimmed();
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0)
-            continue;
-        const QByteArray name = line.left(colon).trimmed().toLower();
-        const QByteArray value = line.mid(colon + 1).trimmed();
-        if (name == "content-length") {
-            bool ok = false;
-            const qint64 n = value.toLongLong(&ok);
-            if (!ok || n < 0) {
-                reject(badRequest(QStringLiteral("invalid Content-Length")));
-                return false;
-            }
-            if (n > limits_.maxBodyBytes) {
-                reject({413, QStringLiteral("payload_too_large"),
-                        QStringLiteral("request body of %1 bytes exceeds the limit of %2 bytes")
-                            .arg(n)
-                            .arg(limits_.maxBodyBytes)});
-                return false;
-            }
-            bodyRemaining_ = n;
-        } else if (name == "transfer-encoding" && value.toLower() != "identity") {
-            reject({411, QStringLiteral("length_required"),
-                    QStringLiteral("chunked request bodies are not accepted; send Content-Length")});
-            return false;
-        }
+    auto parsed = parseRequestHead(text);
+    if (const auto *e = std::get_if<HeadError>(&parsed)) {
+        reject(*e);
+        return false;
     }
+    const RequestHead &head = std::get<RequestHead>(parsed);
+    if (head.contentLength > limits_.maxBodyBytes) {
+        reject(HeadError{413, QStringLiteral("payload_too_large"),
+                         QStringLiteral("request body of %1 bytes exceeds the limit of %2 bytes")
+                             .arg(head.contentLength)
+                             .arg(limits_.maxBodyBytes)});
+        return false;
+    }
+    bodyRemaining_ = head.contentLength;
+    responses_.requestReceived(head.method == "HEAD");
+    // Connection: close, or HTTP/1.0 without keep-alive: close once this request's reply has been written.
+    if (!head.keepAlive && closeAfterReply_ == 0)
+        closeAfterReply_ = requestsReceived_ + 1;
     return true;
+}
+
+void ConnectionGuard::reject(const HeadError &e)
+{
+    reject(ApiError{e.status, e.code, e.message});
 }
 
 void ConnectionGuard::reject(const ApiError &e)
@@ -184,10 +192,30 @@ void ConnectionGuard::closeGracefully()
     closing_ = true;
     requestTimer_.stop();
     idleTimer_.stop();
-    socket_->disconnectFromHost();
-    if (socket_->state() != QAbstractSocket::UnconnectedState) {
-        QTimer::singleShot(kCloseGraceMs, socket_, [s = socket_] { s->abort(); });
-    }
+    // A lingering close (as nginx does): send what is written, then shut only our sending side and discard what the
+    // peer still sends (onReadyRead skips it) until it closes too or kCloseGraceMs pass. Closing the socket with
+    // unread bytes in it makes the kernel reset the connection, and the reset can destroy the reply that explains
+    // the close (a 400, 413 or 408) before the client reads it: measured here, a client still sending its body saw
+    // no reply at all.
+    QTimer::singleShot(kCloseGraceMs, socket_, [s = socket_] { s->abort(); });
+    shutdownWhenFlushed();
+}
+
+qint64 ConnectionGuard::unsentBytes() const
+{
+    qint64 unsent = socket_->bytesToWrite();
+    if (auto *ssl = qobject_cast<const QSslSocket *>(socket_))
+        unsent += ssl->encryptedBytesToWrite();
+    return unsent;
+}
+
+void ConnectionGuard::shutdownWhenFlushed()
+{
+    if (!closing_ || writeShut_ || socket_->state() != QAbstractSocket::ConnectedState || unsentBytes() > 0)
+        return;
+    writeShut_ = true;
+    if (::shutdown(int(socket_->socketDescriptor()), SHUT_WR) != 0)
+        socket_->abort();
 }
 
 void ConnectionGuard::onRequestTimeout()
@@ -197,7 +225,7 @@ void ConnectionGuard::onRequestTimeout()
         socket_->abort();
         return;
     }
-    reject({408, QStringLiteral("request_timeout"),
+    reject(ApiError{408, QStringLiteral("request_timeout"),
             QStringLiteral("the request was not received completely within %1 s")
                 .arg(limits_.requestTimeoutMs / 1000.0)});
 }

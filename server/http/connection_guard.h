@@ -1,7 +1,10 @@
 // ConnectionGuard: watches one connection beneath QHttpServer (which has no limits or timeouts of its own).
 // It sees every request byte (decrypted, on a TLS port) before the HTTP layer reads it and every response byte as
 // it is written, and enforces:
+//   - every head is parsed strictly (request_head.h) and answered here unless its framing has one reading, so
+//     QHttpServer never counts bytes differently from the guard; after a refusal no further byte reaches it;
 //   - a head over max_header_bytes -> 431, a Content-Length over max_body_bytes -> 413, chunked bodies -> 411;
+//   - Connection: close (and HTTP/1.0 without keep-alive): closed once the reply is written;
 //   - request_timeout_s: a request (head + body) must arrive completely once it has started -> 408, then close;
 //     on a TLS port the handshake must finish in the same time, or the connection is dropped;
 //   - idle_timeout_s: with no request in progress, a connection with no traffic either way is closed.
@@ -18,6 +21,7 @@
 namespace smartbot::http {
 
 struct ApiError;
+struct HeadError;
 
 struct ConnectionLimits {
     qint64 maxBodyBytes = 1024 * 1024;
@@ -38,7 +42,7 @@ public:
     void onWritten(const char *data, qint64 size);
     // A request has been received whose response is not completely written yet, or bytes still wait to be sent.
     bool responsePending() const;
-    // Closes the connection once what is written has been sent.
+    // Closes the connection once what is written has been sent (a lingering close: see the .cpp).
     void closeGracefully();
 
     static bool isRejected(const QTcpSocket *socket);
@@ -48,10 +52,13 @@ private:
     bool checkHead(const QByteArray &head);
     void requestComplete();
     void reject(const ApiError &e);
+    void reject(const HeadError &e);
     void updateTimers(bool activity);
     void onRequestTimeout();
     void onIdleTimeout();
     bool awaitingResponse() const;
+    qint64 unsentBytes() const;
+    void shutdownWhenFlushed();
 
     QTcpSocket *socket_;
     ConnectionLimits limits_;
@@ -60,9 +67,11 @@ private:
     QByteArray head_;
     qint64 bodyRemaining_ = 0;
     quint64 requestsReceived_ = 0;
+    quint64 closeAfterReply_ = 0; // close once this many replies are written (Connection: close); 0: keep alive
     bool receiving_ = false;   // a request has started arriving and is not complete
     bool handshaking_ = false;
     bool closing_ = false;
+    bool writeShut_ = false; // our sending side is shut (lingering close)
 };
 
 } // namespace smartbot::http

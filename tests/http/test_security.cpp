@@ -9,6 +9,7 @@
 #include <QMessageAuthenticationCode>
 #include <QSqlDatabase>
 #include <QSqlQuery>
+#include <QTcpSocket>
 
 #include "daemon_process.h"
 
@@ -42,6 +43,18 @@ QByteArray kidOf(const QByteArray &key)
 }
 
 qint64 now() { return QDateTime::currentSecsSinceEpoch(); }
+
+// Resident memory of a process, in KiB (/proc/PID/status VmRSS); -1 when unreadable.
+qint64 rssKib(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : f.readAll().split('\n'))
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+    return -1;
+}
 
 // Runs `smartbotd args...`; stdout.
 QByteArray cli(const QStringList &args, int *exitCode = nullptr)
@@ -473,6 +486,134 @@ private Q_SLOTS:
         QVERIFY(!cli({"key", "list", "--config", dir.path(), "--json"}).contains("\"rotation_due\": true"));
         d.stop();
         QVERIFY(!d.output().contains(QString::fromLatin1(key)));
+    }
+
+
+    // Issue 16, items 1 and 2: heads whose framing two parsers could read differently are refused with a 400 JSON
+    // before QHttpServer sees them.
+    void ambiguousFraming_data()
+    {
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QString>("messagePart");
+        const QByteArray body = R"({"username":"alice"})";
+        const QByteArray post = "POST /admin/token HTTP/1.1\r\nHost: x\r\nX-API-Key: ADMIN\r\n"
+                                "Content-Type: application/json\r\n";
+        QTest::newRow("two different Content-Lengths")
+            << post + "Content-Length: " + QByteArray::number(body.size()) + "\r\nContent-Length: 5\r\n\r\n" + body
+            << 400 << "more than one Content-Length";
+        QTest::newRow("Content-Length +N") << post + "Content-Length: +" + QByteArray::number(body.size()) +
+                                                  "\r\n\r\n" + body
+                                           << 400 << "decimal number";
+        QTest::newRow("obs-folded Content-Length")
+            << post + "X-Foo: a\r\n Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body << 400
+            << "line folding";
+        QTest::newRow("space before colon") << post + "Content-Length : 20\r\n\r\n" + body << 400
+                                            << "whitespace before ':'";
+        QTest::newRow("bare LF head") << QByteArray("GET /healthz HTTP/1.1\nHost: x\n\n") << 400 << "bare CR or LF";
+        QTest::newRow("bare CR head") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\r\rZ\r\n\r\n") << 400
+                                      << "bare CR or LF";
+        QTest::newRow("TE with CL") << post + "Transfer-Encoding: chunked\r\nContent-Length: 20\r\n\r\n" + body
+                                    << 400 << "Transfer-Encoding and Content-Length";
+        QTest::newRow("garbage request line") << QByteArray("HELLO\r\n\r\n") << 400 << "request line";
+        QTest::newRow("no Host") << QByteArray("GET /healthz HTTP/1.1\r\n\r\n") << 400 << "Host";
+        QTest::newRow("websocket upgrade")
+            << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                          "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            << 400 << "Upgrade";
+        QTest::newRow("HTTP/2.0") << QByteArray("GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n") << 505 << "HTTP/1.1";
+    }
+    void ambiguousFraming()
+    {
+        QFETCH(QByteArray, request);
+        request.replace("ADMIN", adminKey);
+        QFETCH(int, status);
+        QFETCH(QString, messagePart);
+        const HttpReply r = daemon.raw(request, 5000);
+        QVERIFY2(r.status == status, qPrintable(QStringLiteral("status %1: %2").arg(r.status).arg(QString::fromUtf8(r.body))));
+        QCOMPARE(r.header("Content-Type"), QByteArray("application/json"));
+        const QString message = r.json().value("error").toObject().value("message").toString();
+        QVERIFY2(message.contains(messagePart), qPrintable(message));
+        legitimateStillServed();
+    }
+
+    // The exploit of issue 16, item 1: an obs-folded Content-Length made the guard count the next request's head as
+    // body, so that request's own Content-Length was never checked and one connection could send any amount. Now the
+    // first head gets 400 and the connection closes: the daemon's memory stays flat while 64 MiB are pushed at it.
+    void smugglingKeepsMemoryFlat()
+    {
+        const qint64 pid = daemon.process().processId();
+        const qint64 rssBefore = rssKib(pid);
+        QVERIFY(rssBefore > 0);
+        const QByteArray second = "POST /admin/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                  "Content-Length: 314572800\r\n\r\n";
+        const QByteArray first = "POST /admin/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                 "X-Foo: a\r\n Content-Length: " + QByteArray::number(second.size()) + "\r\n\r\n";
+        QTcpSocket s;
+        s.connectToHost(QStringLiteral("127.0.0.1"), daemon.port());
+        QVERIFY(s.waitForConnected(5000));
+        s.write(first + second);
+        const QByteArray chunk(1 << 20, 'x');
+        qint64 pushed = 0;
+        QElapsedTimer t;
+        t.start();
+        QByteArray reply;
+        while (pushed < (qint64(64) << 20) && s.state() == QAbstractSocket::ConnectedState && t.elapsed() < 20000) {
+            if (s.bytesToWrite() < (4 << 20)) {
+                s.write(chunk);
+                pushed += chunk.size();
+            }
+            s.waitForBytesWritten(50);
+            reply += s.readAll();
+        }
+        while (s.state() == QAbstractSocket::ConnectedState && t.elapsed() < 20000 && s.waitForReadyRead(200))
+            reply += s.readAll();
+        reply += s.readAll();
+        const qint64 rssAfter = rssKib(pid);
+        qInfo("smuggling attempt: %lld MiB pushed before the close; daemon RSS %lld -> %lld KiB", pushed >> 20,
+              rssBefore, rssAfter);
+        QVERIFY2(reply.startsWith("HTTP/1.1 400 "), reply.left(200).constData());
+        QVERIFY2(reply.contains("line folding"), reply.constData());
+        QVERIFY2(s.state() != QAbstractSocket::ConnectedState || !s.waitForReadyRead(2000),
+                 "the connection stayed open after the refusal");
+        QVERIFY2(rssAfter - rssBefore < 16 * 1024, "the daemon's memory grew: the body was buffered");
+        legitimateStillServed();
+    }
+
+    // Issue 16, item 3 (part): Connection: close and HTTP/1.0 without keep-alive end the connection after the reply
+    // instead of holding it until the idle timeout.
+    void connectionCloseHonoured_data()
+    {
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<bool>("closes");
+        QTest::newRow("1.1 close") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                                   << true;
+        QTest::newRow("1.0") << QByteArray("GET /healthz HTTP/1.0\r\n\r\n") << true;
+        QTest::newRow("1.0 keep-alive")
+            << QByteArray("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n") << false;
+        QTest::newRow("1.1") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") << false;
+    }
+    void connectionCloseHonoured()
+    {
+        QFETCH(QByteArray, request);
+        QFETCH(bool, closes);
+        QTcpSocket s;
+        s.connectToHost(QStringLiteral("127.0.0.1"), daemon.port());
+        QVERIFY(s.waitForConnected(5000));
+        s.write(request);
+        QByteArray data;
+        QElapsedTimer t;
+        t.start();
+        while (!data.contains("{\"status\"") && t.elapsed() < 5000 && s.waitForReadyRead(200))
+            data += s.readAll();
+        data += s.readAll();
+        QVERIFY2(data.contains(" 200 "), data.constData());
+        // Closed within a second of the reply (the idle timeout is a minute), or still open after it.
+        QElapsedTimer closing;
+        closing.start();
+        while (s.state() == QAbstractSocket::ConnectedState && closing.elapsed() < 1500)
+            s.waitForReadyRead(100);
+        QCOMPARE(s.state() != QAbstractSocket::ConnectedState, closes);
     }
 
     void networkAllowList()
