@@ -1,6 +1,8 @@
 #include "core/log_buffer.h"
 
 #include <QDateTime>
+
+#include "core/log_escape.h"
 #include <cstdio>
 
 namespace smartbot {
@@ -16,7 +18,8 @@ void logMessageHandler(QtMsgType type, const QMessageLogContext &ctx, const QStr
     case QtFatalMsg: level = "FATAL"; break;
     }
     const QString line = QStringLiteral("%1 %2 %3")
-                             .arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs), QLatin1String(level), msg);
+                             .arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs), QLatin1String(level),
+                                  escapeForLog(msg));
     LogBuffer &b = LogBuffer::instance();
     if (b.echo_) {
         const QByteArray bytes = line.toUtf8();

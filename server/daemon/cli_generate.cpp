@@ -1,5 +1,7 @@
 // smartbotd generate / tokenize: the engine from the command line (no server, no config).
+#include <QRandomGenerator>
 #include <QCommandLineParser>
+#include <QRandomGenerator>
 
 #include <cstdio>
 #include <iostream>
@@ -55,7 +57,7 @@ int runGenerate(const QStringList &args)
     p.addOption({QStringLiteral("temperature"), QStringLiteral("0 = greedy (default)."), QStringLiteral("T")});
     p.addOption({QStringLiteral("top-p"), QStringLiteral("Nucleus sampling mass (1)."), QStringLiteral("P")});
     p.addOption({QStringLiteral("top-k"), QStringLiteral("Top-k sampling (0 = off)."), QStringLiteral("K")});
-    p.addOption({QStringLiteral("seed"), QStringLiteral("Sampling seed (0)."), QStringLiteral("S")});
+    p.addOption({QStringLiteral("seed"), QStringLiteral("Sampling seed (random when not given)."), QStringLiteral("S")});
     p.addOption({QStringLiteral("threads"), QStringLiteral("CPU threads (0 = auto)."), QStringLiteral("N")});
     p.addOption({QStringLiteral("dtype"), QStringLiteral("Compute dtype: auto, float32, bfloat16 or float16 (CUDA)."), QStringLiteral("T"),
                  QStringLiteral("auto")});
@@ -83,7 +85,7 @@ int runGenerate(const QStringList &args)
     gp.temperature = float(temperature);
     gp.topP = float(topP);
     gp.topK = int(topK);
-    gp.seed = uint64_t(seed);
+    gp.seed = p.isSet(QStringLiteral("seed")) ? uint64_t(seed) : QRandomGenerator::system()->generate64();
     const auto promptIds = eng.tokenizer().encode(p.value(QStringLiteral("prompt")).toStdString(), true);
     const bool idsOnly = p.isSet(QStringLiteral("ids"));
     auto r = eng.generate(promptIds, gp, [&](int32_t, const std::string &piece) {

@@ -2,6 +2,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRandomGenerator>
 #include <cmath>
 
 #include "core/secret_files.h"
@@ -118,7 +119,11 @@ std::optional<ApiError> parseSampling(const QJsonObject &body, const ServerConfi
     out.temperature = float(temperature);
     out.topP = float(topP);
     out.topK = int(topK);
-    out.seed = uint64_t(seed);
+    // No seed: fresh randomness per request (OpenAI's behaviour; "regenerate" must give another reply). With one,
+    // the same request gives the same reply.
+    const QJsonValue seedValue = body.value(QStringLiteral("seed"));
+    out.seed = seedValue.isUndefined() || seedValue.isNull() ? QRandomGenerator::system()->generate64()
+                                                              : uint64_t(seed);
     out.presencePenalty = float(presence);
     out.frequencyPenalty = float(frequency);
     out.repetitionPenalty = float(repetition);

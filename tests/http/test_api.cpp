@@ -133,6 +133,29 @@ private Q_SLOTS:
         QCOMPARE(stop.json().value("finish_reason").toString(), QStringLiteral("stop"));
     }
 
+    // Issue 16, item 5: no seed means fresh randomness per request ("regenerate" gives another reply); the same
+    // seed gives the same reply.
+    void unseededSamplingVaries()
+    {
+        QSet<QString> unseeded;
+        for (int i = 0; i < 4; ++i) {
+            auto r = daemon.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 24}, {"temperature", 1.0}},
+                                     bearer());
+            QCOMPARE(r.status, 200);
+            unseeded << r.json().value("reply").toString();
+        }
+        QVERIFY2(unseeded.size() >= 2, "four unseeded replies at temperature 1 were all the same");
+        QSet<QString> seeded;
+        for (int i = 0; i < 3; ++i) {
+            auto r = daemon.postJson("/api/v1/chat",
+                                     {{"message", "Once upon a time"}, {"max_tokens", 24}, {"temperature", 1.0}, {"seed", 7}},
+                                     bearer());
+            QCOMPARE(r.status, 200);
+            seeded << r.json().value("reply").toString();
+        }
+        QCOMPARE(seeded.size(), 1);
+    }
+
     void conversations()
     {
         auto first = daemon.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 6}}, bearer());

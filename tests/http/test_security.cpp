@@ -616,6 +616,18 @@ private Q_SLOTS:
         QCOMPARE(s.state() != QAbstractSocket::ConnectedState, closes);
     }
 
+    // Issue 16, item 6: a newline in a logged value cannot forge a log line.
+    void logInjectionEscaped()
+    {
+        const QString forged = QStringLiteral("2026-01-01T00:00:00.000Z WARN forged admin login");
+        const HttpReply r = daemon.postJson("/admin/token", {{"username", "bob\n" + forged}}, admin());
+        QCOMPARE(r.status, 200);
+        secrets << r.json().value("token").toString().toLatin1();
+        QVERIFY2(daemon.waitForLog("bob\\n" + forged, 5000), "the escaped username is not in the log");
+        for (const QString &line : daemon.output().split('\n'))
+            QVERIFY2(!line.startsWith(forged), qPrintable(line));
+    }
+
     void networkAllowList()
     {
         QTemporaryDir dir;
