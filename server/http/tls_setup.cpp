@@ -89,8 +89,26 @@ Result<QSslConfiguration> loadTlsConfiguration(const ServerConfig &config)
     tls.setLocalCertificateChain(chain);
     tls.setPrivateKey(key);
     tls.setProtocol(QSsl::TlsV1_2OrLater);
+    tls.setCiphers(forwardSecretAeadCiphers());
     tls.setPeerVerifyMode(QSslSocket::VerifyNone); // no client certificates
     return tls;
+}
+
+QList<QSslCipher> forwardSecretAeadCiphers()
+{
+    // TLS 1.3 suites are all ephemeral-key AEAD. On TLS 1.2 only ECDHE key exchange (forward secrecy) with GCM or
+    // ChaCha20-Poly1305: static-RSA key exchange and CBC-SHA1 suites (AES128-SHA, ...) are left out, as Mozilla's
+    // "intermediate" profile does. Every client of the last decade offers one of these.
+    QList<QSslCipher> out;
+    for (const QSslCipher &c : QSslConfiguration::supportedCiphers()) {
+        const QString name = c.name();
+        const bool tls13 = name.startsWith(QLatin1String("TLS_"));
+        const bool ecdheAead = name.startsWith(QLatin1String("ECDHE-")) &&
+                               (name.contains(QLatin1String("-GCM-")) || name.endsWith(QLatin1String("CHACHA20-POLY1305")));
+        if (tls13 || ecdheAead)
+            out << c;
+    }
+    return out;
 }
 
 } // namespace smartbot::http

@@ -284,6 +284,22 @@ private Q_SLOTS:
                  qPrintable(tls11.output));
         const Tool tls12 = runTool(openssl, {"s_client", "-connect", target, "-tls1_2", "-CAfile", pkiFile("ca.pem")});
         QVERIFY2(tls12.exitCode == 0 && tls12.output.contains("New, TLSv1.2"), qPrintable(tls12.output));
+        // Issue 16, item 7: only forward-secret AEAD suites. Static RSA and CBC-SHA1 are refused; ECDHE-GCM, ECDHE
+        // ChaCha20 and TLS 1.3 are served.
+        for (const char *weak : {"AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA",
+                                 "ECDHE-RSA-AES256-SHA384"}) {
+            const Tool t = runTool(openssl, {"s_client", "-connect", target, "-tls1_2", "-cipher", weak});
+            QVERIFY2(t.exitCode != 0 && t.output.contains("Cipher is (NONE)"), qPrintable(QString(weak) + t.output));
+        }
+        for (const char *strong : {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+                                   "ECDHE-RSA-CHACHA20-POLY1305"}) {
+            const Tool t = runTool(openssl, {"s_client", "-connect", target, "-tls1_2", "-cipher", strong, "-CAfile",
+                                             pkiFile("ca.pem")});
+            QVERIFY2(t.exitCode == 0 && t.output.contains(QString("Cipher is ") + strong),
+                     qPrintable(QString(strong) + t.output));
+        }
+        const Tool tls13 = runTool(openssl, {"s_client", "-connect", target, "-tls1_3", "-CAfile", pkiFile("ca.pem")});
+        QVERIFY2(tls13.exitCode == 0 && tls13.output.contains("New, TLSv1.3"), qPrintable(tls13.output));
         const Tool curl11 = curlHttps(d.port(), "127.0.0.1", "/healthz", {"--tls-max", "1.1"});
         QVERIFY2(curl11.exitCode != 0, qPrintable(curl11.output));
 
