@@ -14,7 +14,10 @@
 namespace smartbot {
 
 namespace {
-std::string sysError() { return std::strerror(errno); }
+std::string sysError()
+{
+    return std::strerror(errno);
+}
 
 Result<QByteArray> readSmallFile(const QString &path)
 {
@@ -25,7 +28,10 @@ Result<QByteArray> readSmallFile(const QString &path)
 }
 } // namespace
 
-QByteArray sha256(const QByteArray &data) { return QCryptographicHash::hash(data, QCryptographicHash::Sha256); }
+QByteArray sha256(const QByteArray &data)
+{
+    return QCryptographicHash::hash(data, QCryptographicHash::Sha256);
+}
 
 QByteArray randomBytes(int n)
 {
@@ -63,6 +69,30 @@ Result<void> checkPrivateFile(const QString &path)
                                  ": it holds a secret and must not be accessible by group or others (chmod 600 " +
                                  path.toStdString() + ")");
     }
+    return {};
+}
+
+Result<void> checkTrustedPath(const QString &path)
+{
+    struct stat st {};
+    if (::lstat(QFile::encodeName(path).constData(), &st) != 0)
+        return errno == ENOENT ? Result<void>{}
+                               : engine::makeError("cannot stat " + path.toStdString() + ": " + sysError());
+    if (S_ISLNK(st.st_mode) && ::stat(QFile::encodeName(path).constData(), &st) != 0)
+        return engine::makeError("cannot stat " + path.toStdString() + ": " + sysError());
+    const std::string what = S_ISDIR(st.st_mode) ? "folder " : "";
+    if ((st.st_mode & 022) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
+        return engine::makeError(what + path.toStdString() + " has mode " + mode +
+                                 ": it is writable by group or others, so another local user could change what the "
+                                 "server trusts (chmod go-w " +
+                                 path.toStdString() + ")");
+    }
+    if (st.st_uid != ::geteuid() && st.st_uid != 0)
+        return engine::makeError(what + path.toStdString() + " belongs to user id " + std::to_string(st.st_uid) +
+                                 ", not to this user (" + std::to_string(::geteuid()) +
+                                 ") or root: another local user could change what the server trusts (chown it)");
     return {};
 }
 
@@ -150,6 +180,8 @@ Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &
         if (::mkdir(QFile::encodeName(authDir).constData(), 0700) != 0)
             return engine::makeError("cannot create " + authDir.toStdString() + ": " + sysError());
     }
+    if (auto r = checkTrustedPath(authDir); !r)
+        return Error{r.error()};
 
     // JWT signing key: 32 random bytes, base64, mode 0400.
     const QString secretPath = QDir(authDir).filePath(QStringLiteral("secret.key"));

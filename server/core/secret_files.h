@@ -10,9 +10,9 @@
 namespace smartbot {
 
 struct Secrets {
-    QByteArray jwtKey;        // raw HMAC key bytes
-    QByteArray adminKeyHash;  // SHA-256 of the admin key; the key itself is not kept
-    QString adminKeySource;   // "environment" or the admin.key path (for messages, never the key)
+    QByteArray jwtKey;       // raw HMAC key bytes
+    QByteArray adminKeyHash; // SHA-256 of the admin key; the key itself is not kept
+    QString adminKeySource;  // "environment" or the admin.key path (for messages, never the key)
     bool adminKeyCreated = false;
 };
 
@@ -28,6 +28,11 @@ Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &
 
 // Fails, naming the file and its mode, if path is accessible by group or others.
 Result<void> checkPrivateFile(const QString &path);
+
+// Fails, naming the path, its mode and the fix, if a file or folder the server trusts (the config folder,
+// server.conf, the database, auth/) is writable by group or others, or belongs to another user than this one or
+// root: another local user could then insert an admin key or change the configuration. A missing path passes.
+Result<void> checkTrustedPath(const QString &path);
 
 // Writes data to path atomically with the given mode; the file never exists with wider permissions.
 Result<void> writePrivateFile(const QString &path, const QByteArray &data, int mode);

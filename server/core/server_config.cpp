@@ -6,7 +6,10 @@
 #include <QSaveFile>
 #include <QSettings>
 
+#include <sys/stat.h>
+
 #include "core/address_list.h"
+#include "core/secret_files.h"
 
 namespace smartbot {
 
@@ -142,15 +145,20 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
 {
     ServerConfig c;
     QDir d(dir);
-    if (!d.exists() && !QDir().mkpath(dir))
+    // A new config folder holds secrets: 0700 whatever the umask (parents as the umask says).
+    if (!d.exists() && (!QDir().mkpath(QFileInfo(dir).absolutePath()) || ::mkdir(QFile::encodeName(dir), 0700) != 0))
         return engine::makeError("cannot create config folder " + dir.toStdString());
     c.configDir = QFileInfo(dir).absoluteFilePath();
     const QString path = d.filePath(QStringLiteral("server.conf"));
     if (!QFileInfo::exists(path)) {
         QSaveFile f(path);
-        if (!f.open(QIODevice::WriteOnly) || f.write(defaultConfigText().toUtf8()) < 0 || !f.commit())
+        if (!f.open(QIODevice::WriteOnly) || f.write(defaultConfigText().toUtf8()) < 0 ||
+            !f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner) || !f.commit())
             return engine::makeError("cannot write " + path.toStdString() + ": " + f.errorString().toStdString());
     }
+    for (const QString &trusted : {c.configDir, path})
+        if (auto r = checkTrustedPath(trusted); !r)
+            return Error{r.error()};
     QSettings s(path, QSettings::IniFormat);
     if (s.status() != QSettings::NoError)
         return engine::makeError("server.conf: cannot be parsed (" + path.toStdString() + ")");

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/secret_files.h"
+
 namespace smartbot {
 
 namespace {
@@ -49,8 +51,11 @@ Result<std::unique_ptr<Storage>> Storage::open(const QString &configDir)
     const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return engine::makeError("cannot create " + s->path_.toStdString());
-    ::fchmod(fd, 0600);
     ::close(fd);
+    // The database holds API keys, revocations and the audit log: refuse one that others could write.
+    for (const char *suffix : {"", "-wal", "-shm"})
+        if (auto r = checkTrustedPath(s->path_ + QLatin1String(suffix)); !r)
+            return Error{r.error()};
     s->connection_ = QStringLiteral("smartbot-%1").arg(QUuid::createUuid().toString(QUuid::Id128));
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), s->connection_);
     db.setDatabaseName(s->path_);

@@ -11,6 +11,8 @@
 #include <QSqlQuery>
 #include <QTcpSocket>
 
+#include <sys/stat.h>
+
 #include "daemon_process.h"
 
 namespace {
@@ -626,6 +628,55 @@ private Q_SLOTS:
         QVERIFY2(daemon.waitForLog("bob\\n" + forged, 5000), "the escaped username is not in the log");
         for (const QString &line : daemon.output().split('\n'))
             QVERIFY2(!line.startsWith(forged), qPrintable(line));
+    }
+
+    // Issue 16, item 4: a file or folder the server trusts that others could write is refused at start, named, with
+    // the fix; a new config folder is made private whatever the umask.
+    void refusesWritableTrustedPaths_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<int>("extraMode");
+        QTest::newRow("config folder o+w") << QString(".") << 0002;
+        QTest::newRow("server.conf g+w") << QString("server.conf") << 0020;
+        QTest::newRow("server.conf o+w") << QString("server.conf") << 0002;
+        QTest::newRow("smartbot.db o+w") << QString("smartbot.db") << 0002;
+        QTest::newRow("smartbot.db g+w") << QString("smartbot.db") << 0020;
+        QTest::newRow("auth folder o+w") << QString("auth") << 0002;
+    }
+    void refusesWritableTrustedPaths()
+    {
+        QFETCH(QString, path);
+        QFETCH(int, extraMode);
+        QTemporaryDir parent;
+        const QString dir = parent.filePath("config");
+        int rc = -1;
+        const mode_t oldMask = ::umask(0);
+        cli({"key", "list", "--config", dir}, &rc); // creates the folder, server.conf and the database
+        QProcess first;
+        first.start(smartbotdPath(), {"token", "issue", "--config", dir, "--user", "u"}); // and auth/
+        QVERIFY(first.waitForFinished(20000));
+        ::umask(oldMask);
+        QCOMPARE(first.exitCode(), 0);
+        struct stat st {};
+        QCOMPARE(::stat(QFile::encodeName(dir), &st), 0);
+        QCOMPARE(int(st.st_mode & 0777), 0700);
+        QCOMPARE(::stat(QFile::encodeName(dir + "/server.conf"), &st), 0);
+        QCOMPARE(int(st.st_mode & 0777), 0600);
+
+        const QByteArray target = QFile::encodeName(QDir(dir).filePath(path));
+        QCOMPARE(::stat(target.constData(), &st), 0);
+        QCOMPARE(::chmod(target.constData(), (st.st_mode & 07777) | extraMode), 0);
+        QProcess p;
+        p.start(smartbotdPath(), {"serve", "--config", dir, "--port", "0"});
+        QVERIFY(p.waitForFinished(20000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(p.exitCode() != 0, qPrintable(err));
+        QVERIFY2(err.contains("chmod go-w " + QDir::cleanPath(QDir(dir).filePath(path))), qPrintable(err));
+        QVERIFY2(err.count('\n') <= 2, qPrintable(err));
+        // Repaired: starts again.
+        QCOMPARE(::chmod(target.constData(), st.st_mode & 07777), 0);
+        DaemonProcess d;
+        QVERIFY2(d.start(dir), qPrintable(d.output()));
     }
 
     void networkAllowList()
