@@ -63,6 +63,26 @@ private Q_SLOTS:
         QCOMPARE(a->readAllStandardOutput(), b->readAllStandardOutput());
     }
 
+    // Issue 16, item 9: no Qt 5 in the process. Debian's libtorch_cpu lists OpenCV's highgui (which loads Qt 5) without
+    // using it; an empty stand-in takes its place. Run with every symbol bound at load (LD_BIND_NOW): a libtorch that
+    // did use highgui would fail here with "undefined symbol" instead of passing.
+    void noQt5InProcess()
+    {
+        QProcess p;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("LD_BIND_NOW", "1");
+        env.insert("LD_DEBUG", "libs");
+        p.setProcessEnvironment(env);
+        p.start(smartbotdPath(), {"generate", "--model", sharedModelDir(), "--prompt", "Once", "--max-tokens", "4"});
+        QVERIFY(p.waitForFinished(60000));
+        const QByteArray err = p.readAllStandardError();
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY2(err.contains("libtorch_cpu.so"), "LD_DEBUG output is missing: the check would prove nothing");
+        QVERIFY2(!err.contains("libQt5"), "Qt 5 was loaded into smartbotd");
+        QVERIFY2(!err.contains("x86_64-linux-gnu/libopencv_highgui"), "the real OpenCV highgui was loaded");
+        QVERIFY2(err.contains("lib/smartbot/libopencv_highgui"), "the stand-in was not loaded");
+    }
+
     void tokenize()
     {
         std::unique_ptr<QProcess> p(run({"tokenize", "--model", sharedModelDir()}, "Once upon a time\nTom and his dog\n\n"));
