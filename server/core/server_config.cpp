@@ -32,9 +32,15 @@ max_header_bytes = 16384
 request_timeout_s = 30
 ; Seconds a keep-alive connection may stay open with no request in progress before it is closed.
 idle_timeout_s = 60
-; Most connections open at once; beyond it a new connection gets 503 with Retry-After and is closed
-; (on a TLS port it is closed at once, without a handshake).
-max_connections = 512
+; Seconds a new connection may stay silent before its first byte (or, on a TLS port, its whole handshake) arrives.
+first_byte_timeout_s = 10
+; Most connections open at once; 0 = as many as the open-file limit allows, at most 4096 (the server raises its
+; soft limit to the hard one). At the limit the connection idle for longest is closed to make room; when none is
+; idle a new connection gets 503 with Retry-After (on a TLS port it is closed at once, without a handshake).
+max_connections = 0
+; Most connections open at once from one client address (an IPv6 /64 counts as one address); 0 = a quarter of
+; max_connections. Trusted proxies (below) are exempt. Beyond it the new connection gets 503 like above.
+max_connections_per_address = 0
 ; Graceful drain (SIGTERM, POST /admin/drain): /readyz says 503 "draining", new chat requests get 503, in-flight
 ; ones finish; the server then exits. It waits at most this many seconds for them.
 drain_timeout_s = 30
@@ -182,7 +188,9 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     SB_READ(maxHeaderBytes, "network/max_header_bytes", 1024, 1024 * 1024);
     SB_READ(requestTimeoutS, "network/request_timeout_s", 1, 3600);
     SB_READ(idleTimeoutS, "network/idle_timeout_s", 1, 86400);
-    SB_READ(maxConnections, "network/max_connections", 1, 1000000);
+    SB_READ(firstByteTimeoutS, "network/first_byte_timeout_s", 1, 3600);
+    SB_READ(maxConnections, "network/max_connections", 0, 1000000);
+    SB_READ(maxConnectionsPerAddress, "network/max_connections_per_address", 0, 1000000);
     SB_READ(drainTimeoutS, "network/drain_timeout_s", 1, 3600);
     SB_READ(maxQueue, "limits/max_queue", 1, 1000000);
     SB_READ(maxSequences, "limits/max_sequences", 1, 4096);

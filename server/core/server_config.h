@@ -18,7 +18,9 @@ struct ServerConfig {
     int maxHeaderBytes = 16 * 1024;
     int requestTimeoutS = 30;   // receiving one request (head + body) once it has started; also the TLS handshake
     int idleTimeoutS = 60;      // a keep-alive connection with no request in progress
-    int maxConnections = 512;   // open connections; more get 503 + Retry-After and are closed
+    int firstByteTimeoutS = 10; // a new connection's first byte (plain) or whole handshake (TLS)
+    int maxConnections = 0;     // open connections (0 = from the open-file limit, at most 4096); see server.conf
+    int maxConnectionsPerAddress = 0; // from one client address or IPv6 /64 (0 = a quarter of maxConnections)
     int drainTimeoutS = 30;     // graceful drain (SIGTERM, POST /admin/drain): longest wait for in-flight work
     bool sslEnable = false;
     QString sslCert;            // PEM certificate (chain), absolute (resolved against the config folder)

@@ -34,10 +34,31 @@ ConnectionGuard::ConnectionGuard(QTcpSocket *socket, const ConnectionLimits &lim
     });
     if (auto *ssl = qobject_cast<QSslSocket *>(socket))
         connect(ssl, &QSslSocket::encryptedBytesWritten, this, &ConnectionGuard::shutdownWhenFlushed);
-    if (handshaking_)
-        requestTimer_.start(limits_.requestTimeoutMs);
+    lastActivity_.start();
+    if (handshaking_) // the whole handshake within the shorter of the first-byte and request timeouts
+        requestTimer_.start(std::min(limits_.firstByteTimeoutMs, limits_.requestTimeoutMs));
     else
         updateTimers(true);
+}
+
+bool ConnectionGuard::isIdle() const
+{
+    if (closing_)
+        return false;
+    return handshaking_ || (!receiving_ && !awaitingResponse() && unsentBytes() == 0);
+}
+
+qint64 ConnectionGuard::idleForMs() const
+{
+    return lastActivity_.elapsed();
+}
+
+void ConnectionGuard::evict()
+{
+    closing_ = true;
+    requestTimer_.stop();
+    idleTimer_.stop();
+    socket_->abort(); // idle: nothing is lost; the slot is free at once
 }
 
 bool ConnectionGuard::isRejected(const QTcpSocket *socket)
@@ -68,6 +89,8 @@ void ConnectionGuard::updateTimers(bool activity)
 {
     if (closing_ || handshaking_)
         return;
+    if (activity)
+        lastActivity_.restart();
     const bool awaiting = awaitingResponse();
     // The request timer covers receiving one request; a pipelined request waits until the previous reply is done.
     if (receiving_ && !awaiting) {
@@ -78,8 +101,8 @@ void ConnectionGuard::updateTimers(bool activity)
     }
     if (receiving_ || awaiting)
         idleTimer_.stop();
-    else if (activity || !idleTimer_.isActive())
-        idleTimer_.start(limits_.idleTimeoutMs);
+    else if (activity || !idleTimer_.isActive()) // silent from the start: the shorter first-byte timeout
+        idleTimer_.start(anyByte_ ? limits_.idleTimeoutMs : limits_.firstByteTimeoutMs);
 }
 
 void ConnectionGuard::onWritten(const char *data, qint64 size)
@@ -101,6 +124,7 @@ void ConnectionGuard::onReadyRead()
         return;
     }
     const QByteArray data = socket_->peek(socket_->bytesAvailable());
+    anyByte_ = anyByte_ || !data.isEmpty();
     qsizetype pos = 0;
     while (pos < data.size()) {
         if (bodyRemaining_ > 0) {
@@ -225,9 +249,9 @@ void ConnectionGuard::onRequestTimeout()
         socket_->abort();
         return;
     }
-    reject(ApiError{408, QStringLiteral("request_timeout"),
-            QStringLiteral("the request was not received completely within %1 s")
-                .arg(limits_.requestTimeoutMs / 1000.0)});
+    reject(ApiError{
+        408, QStringLiteral("request_timeout"),
+        QStringLiteral("the request was not received completely within %1 s").arg(limits_.requestTimeoutMs / 1000.0)});
 }
 
 void ConnectionGuard::onIdleTimeout()

@@ -5,6 +5,7 @@
 
 #include <sys/resource.h>
 
+#include "core/address_list.h"
 #include "core/metrics.h"
 #include "core/secret_files.h"
 #include "core/token_service.h"
@@ -33,29 +34,57 @@ struct SmartbotServer::Impl {
 };
 
 namespace {
-// Each connection is a file descriptor: make room for max_connections (plus model files, logs, listeners).
-void ensureFileLimit(int connections)
+constexpr rlim_t kSpareFiles = 128;       // model files, logs, the database, listeners
+constexpr int kAutoMaxConnections = 4096; // max_connections = 0: at most this many (each costs buffers and a timer)
+
+// Each connection is a file descriptor: raises the soft open-file limit to the hard one, and returns how many
+// connections fit in it (0 when unknown).
+rlim_t raiseFileLimit()
 {
-    constexpr rlim_t kSpare = 128;
     struct rlimit rl {};
     if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
-    const rlim_t wanted = rlim_t(connections) + kSpare;
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted) {
-        rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= wanted) ? wanted : rl.rlim_max;
+        return 0;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &rl);
         ::getrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted)
+    if (rl.rlim_cur == RLIM_INFINITY)
+        return rlim_t(kAutoMaxConnections);
+    return rl.rlim_cur > kSpareFiles ? rl.rlim_cur - kSpareFiles : 1;
+}
+
+// max_connections (0 = as many as the file limit allows, at most kAutoMaxConnections) and the per-address share.
+ConnectionLimits connectionLimits(const ServerConfig &config)
+{
+    const rlim_t room = raiseFileLimit();
+    ConnectionLimits limits;
+    limits.maxConnections = config.maxConnections;
+    if (limits.maxConnections == 0)
+        limits.maxConnections = room > 0 ? int(std::min<rlim_t>(room, kAutoMaxConnections)) : 512;
+    else if (room > 0 && rlim_t(limits.maxConnections) > room)
         qWarning("max_connections = %d, but only %llu file descriptors are allowed (ulimit -n): raise the limit "
                  "or lower max_connections",
-                 connections, (unsigned long long)rl.rlim_cur);
+                 limits.maxConnections, (unsigned long long)(room + kSpareFiles));
+    limits.maxConnectionsPerAddress =
+        config.maxConnectionsPerAddress > 0 ? config.maxConnectionsPerAddress : std::max(1, limits.maxConnections / 4);
+    limits.maxBodyBytes = config.maxBodyBytes;
+    limits.maxHeaderBytes = config.maxHeaderBytes;
+    limits.requestTimeoutMs = config.requestTimeoutS * 1000;
+    limits.idleTimeoutMs = config.idleTimeoutS * 1000;
+    limits.firstByteTimeoutMs = config.firstByteTimeoutS * 1000;
+    if (auto proxies = AddressList::parse(config.trustedProxies))
+        limits.unlimitedAddresses = proxies.value();
+    return limits;
 }
 } // namespace
 
 SmartbotServer::SmartbotServer(QObject *parent) : QObject(parent), d_(std::make_unique<Impl>()) {}
 
-SmartbotServer::~SmartbotServer() { stop(); }
+SmartbotServer::~SmartbotServer()
+{
+    stop();
+}
 
 Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrides &overrides)
 {
@@ -70,7 +99,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (overrides.port >= 0)
         config.port = quint16(overrides.port);
     const QHostAddress address(config.bindAddress == QLatin1String("localhost") ? QStringLiteral("127.0.0.1")
-                                                                              : config.bindAddress);
+                                                                                : config.bindAddress);
     if (address.isNull())
         return engine::makeError("bind address '" + config.bindAddress.toStdString() + "' is not an IP address");
 
@@ -85,10 +114,8 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
             return Error{t.error()};
         tls = t.value();
     }
-    ensureFileLimit(config.maxConnections);
     if (secrets->adminKeyCreated)
-        qInfo("created a new admin key in %s (read it there; it is never logged)",
-              qPrintable(secrets->adminKeySource));
+        qInfo("created a new admin key in %s (read it there; it is never logged)", qPrintable(secrets->adminKeySource));
 
     auto d = std::make_unique<Impl>();
     d->config = config;
@@ -104,12 +131,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
         auth->beginRequest();
         return auth->checkNetwork(request);
     });
-    ConnectionLimits limits;
-    limits.maxBodyBytes = config.maxBodyBytes;
-    limits.maxHeaderBytes = config.maxHeaderBytes;
-    limits.requestTimeoutMs = config.requestTimeoutS * 1000;
-    limits.idleTimeoutMs = config.idleTimeoutS * 1000;
-    limits.maxConnections = config.maxConnections;
+    const ConnectionLimits limits = connectionLimits(config);
     d->tcp = new GuardedTcpServer(limits, d->api.get());
     if (config.sslEnable)
         d->tcp->setTlsConfiguration(tls);
@@ -172,7 +194,10 @@ void SmartbotServer::drain(const QString &reason)
         d_->drain->start(reason);
 }
 
-bool SmartbotServer::isDraining() const { return d_->running && d_->drainState->isDraining(); }
+bool SmartbotServer::isDraining() const
+{
+    return d_->running && d_->drainState->isDraining();
+}
 
 void SmartbotServer::stop()
 {
@@ -190,11 +215,26 @@ void SmartbotServer::stop()
     Q_EMIT modelStateChanged();
 }
 
-bool SmartbotServer::isRunning() const { return d_->running; }
-quint16 SmartbotServer::port() const { return d_->running ? d_->tcp->serverPort() : d_->config.port; }
-QString SmartbotServer::bindAddress() const { return d_->config.bindAddress; }
-const ServerConfig &SmartbotServer::config() const { return d_->config; }
-QString SmartbotServer::modelPath() const { return d_->modelPath; }
+bool SmartbotServer::isRunning() const
+{
+    return d_->running;
+}
+quint16 SmartbotServer::port() const
+{
+    return d_->running ? d_->tcp->serverPort() : d_->config.port;
+}
+QString SmartbotServer::bindAddress() const
+{
+    return d_->config.bindAddress;
+}
+const ServerConfig &SmartbotServer::config() const
+{
+    return d_->config;
+}
+QString SmartbotServer::modelPath() const
+{
+    return d_->modelPath;
+}
 
 QUrl SmartbotServer::url() const
 {
@@ -220,6 +260,9 @@ QString SmartbotServer::modelName() const
     return d_->worker ? QString::fromStdString(d_->worker->modelInfo().name) : QString();
 }
 
-QString SmartbotServer::modelError() const { return d_->worker ? d_->worker->modelError() : QString(); }
+QString SmartbotServer::modelError() const
+{
+    return d_->worker ? d_->worker->modelError() : QString();
+}
 
 } // namespace smartbot::http
