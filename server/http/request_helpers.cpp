@@ -9,6 +9,39 @@
 
 namespace smartbot::http {
 
+namespace {
+// The name of the first string (key or value) in v holding an unpaired UTF-16 surrogate (a JSON escape such as
+// "\ud800" with no partner): such text has no UTF-8 form and must not reach storage or the tokenizer.
+std::optional<QString> unpairedSurrogate(const QJsonValue &v, const QString &name)
+{
+    if (v.isString())
+        return v.toString().isValidUtf16() ? std::nullopt : std::optional<QString>(name);
+    if (v.isArray()) {
+        const QJsonArray a = v.toArray();
+        for (qsizetype i = 0; i < a.size(); ++i)
+            if (auto bad = unpairedSurrogate(a[i], QStringLiteral("%1[%2]").arg(name).arg(i)))
+                return bad;
+    }
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            const QString path = name.isEmpty() ? it.key() : name + QLatin1Char('.') + it.key();
+            if (!it.key().isValidUtf16())
+                return name.isEmpty() ? QStringLiteral("(a key)") : name;
+            if (auto bad = unpairedSurrogate(it.value(), path))
+                return bad;
+        }
+    }
+    return std::nullopt;
+}
+} // namespace
+
+QString forMessage(const QString &value, qsizetype maxChars)
+{
+    return value.size() <= maxChars ? value
+                                    : value.left(maxChars) + QStringLiteral("… (%1 characters)").arg(value.size());
+}
+
 std::optional<ApiError> jsonBody(const QHttpServerRequest &request, QJsonObject &out)
 {
     const QByteArray type = request.value("Content-Type").toLower();
@@ -22,6 +55,11 @@ std::optional<ApiError> jsonBody(const QHttpServerRequest &request, QJsonObject 
                           QStringLiteral("invalid_json"));
     if (!doc.isObject())
         return badRequest(QStringLiteral("request body must be a JSON object"), QStringLiteral("invalid_json"));
+    if (auto bad = unpairedSurrogate(doc.object(), {}))
+        return badRequest(QStringLiteral("field '%1' holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff "
+                                         "without its partner), which is not text")
+                              .arg(forMessage(*bad, 64)),
+                          QStringLiteral("invalid_json"), *bad);
     out = doc.object();
     return std::nullopt;
 }
@@ -103,8 +141,9 @@ std::optional<ApiError> parseSampling(const QJsonObject &body, const ServerConfi
 {
     double maxTokens = config.maxTokens, temperature = defaultTemperature, topP = 1, topK = 0, seed = 0;
     double presence = 0, frequency = 0, repetition = 1;
-    const QString maxField = body.contains(QStringLiteral("max_completion_tokens")) ? QStringLiteral("max_completion_tokens")
-                                                                                    : QStringLiteral("max_tokens");
+    const QString maxField = body.contains(QStringLiteral("max_completion_tokens"))
+                                 ? QStringLiteral("max_completion_tokens")
+                                 : QStringLiteral("max_tokens");
     for (auto e : {number(body, maxField, 1, config.maxTokensLimit, true, maxTokens),
                    number(body, QStringLiteral("temperature"), 0, 2, false, temperature),
                    number(body, QStringLiteral("top_p"), 0.0001, 1, false, topP),
@@ -122,15 +161,16 @@ std::optional<ApiError> parseSampling(const QJsonObject &body, const ServerConfi
     // No seed: fresh randomness per request (OpenAI's behaviour; "regenerate" must give another reply). With one,
     // the same request gives the same reply.
     const QJsonValue seedValue = body.value(QStringLiteral("seed"));
-    out.seed = seedValue.isUndefined() || seedValue.isNull() ? QRandomGenerator::system()->generate64()
-                                                              : uint64_t(seed);
+    out.seed =
+        seedValue.isUndefined() || seedValue.isNull() ? QRandomGenerator::system()->generate64() : uint64_t(seed);
     out.presencePenalty = float(presence);
     out.frequencyPenalty = float(frequency);
     out.repetitionPenalty = float(repetition);
 
     const QJsonValue stop = body.value(QStringLiteral("stop"));
-    const auto stopError = badRequest(QStringLiteral("field 'stop' must be a string or a list of up to 4 non-empty strings"),
-                                      QStringLiteral("invalid_request"), QStringLiteral("stop"));
+    const auto stopError =
+        badRequest(QStringLiteral("field 'stop' must be a string or a list of up to 4 non-empty strings"),
+                   QStringLiteral("invalid_request"), QStringLiteral("stop"));
     if (stop.isString()) {
         if (stop.toString().isEmpty())
             return stopError;

@@ -14,7 +14,10 @@
 
 namespace smartbot::http {
 
-// Parses a JSON object body; checks the content type first (415), then the syntax (400).
+// A client-supplied value quoted in an error message: at most maxChars, then "… (N characters)".
+QString forMessage(const QString &value, qsizetype maxChars = 64);
+// Parses a JSON object body; checks the content type first (415), then the syntax (400), then that every string is
+// valid UTF-16 (400 naming the field holding an unpaired surrogate escape).
 std::optional<ApiError> jsonBody(const QHttpServerRequest &request, QJsonObject &out);
 // Optional numeric field within [lo, hi]; integral when asked. The error names the field.
 std::optional<ApiError> number(const QJsonObject &o, const QString &field, double lo, double hi, bool integral,

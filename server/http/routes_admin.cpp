@@ -8,6 +8,8 @@ namespace smartbot::http {
 namespace {
 using Method = QHttpServerRequest::Method;
 
+constexpr qsizetype kMaxUsernameChars = 256; // a JWT subject, kept in the audit log and usage ledger
+
 void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
@@ -17,8 +19,15 @@ void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHt
     if (auto e = jsonBody(request, body))
         return writeError(responder, *e);
     const QJsonValue user = body.value(QStringLiteral("username"));
-    if (!user.isString() || user.toString().trimmed().isEmpty() || user.toString().size() > 256)
-        return writeError(responder, badRequest(QStringLiteral("field 'username' must be a non-empty string")));
+    if (!user.isString() || user.toString().trimmed().isEmpty())
+        return writeError(responder, badRequest(QStringLiteral("field 'username' must be a non-empty string"),
+                                                QStringLiteral("invalid_request"), QStringLiteral("username")));
+    if (user.toString().size() > kMaxUsernameChars)
+        return writeError(responder, badRequest(QStringLiteral("field 'username' must be at most %1 characters (it has "
+                                                               "%2)")
+                                                    .arg(kMaxUsernameChars)
+                                                    .arg(user.toString().size()),
+                                                QStringLiteral("invalid_request"), QStringLiteral("username")));
     const double maxSeconds = double(ctx.config->maxTokenHours) * 3600.0;
     double expiresIn = double(ctx.config->tokenExpireHours) * 3600.0;
     if (auto e = number(body, QStringLiteral("expires_in"), 1, maxSeconds, true, expiresIn))

@@ -53,7 +53,8 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
         conversationId = conv.toString();
         if (!ctx.conversations->lookup(conversationId, subject, history))
             return writeError(responder, {404, QStringLiteral("conversation_not_found"),
-                                          QStringLiteral("conversation '%1' does not exist or has expired").arg(conversationId)});
+                                          QStringLiteral("conversation '%1' does not exist or has expired")
+                                              .arg(forMessage(conversationId))});
     } else {
         conversationId = ctx.conversations->create(subject);
     }

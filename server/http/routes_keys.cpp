@@ -1,11 +1,8 @@
 // Admin routes for the security model (admin credential in X-API-Key; every action is audited):
-//   POST   /admin/keys         {"name", "scope"?, "expires_days"?, "allow"?, "requests_per_minute"?, "tokens_per_minute"?}
-//   GET    /admin/keys
-//   DELETE /admin/keys?id=ID|PREFIX      (or {"id"} body)
-//   POST   /admin/keys/rotate  {"id"}
-//   POST   /admin/token/revoke {"jti", "expires_at"?}
-//   GET    /admin/audit?limit=N
-//   GET    /admin/usage
+//   POST   /admin/keys         {"name", "scope"?, "expires_days"?, "allow"?, "requests_per_minute"?,
+//   "tokens_per_minute"?} GET    /admin/keys DELETE /admin/keys?id=ID|PREFIX      (or {"id"} body) POST
+//   /admin/keys/rotate  {"id"} POST   /admin/token/revoke {"jti", "expires_at"?} GET    /admin/audit?limit=N GET
+//   /admin/usage
 #include "http/routes.h"
 
 #include <QDateTime>
@@ -43,15 +40,6 @@ Authenticator *admit(const RouteContext &ctx, const QHttpServerRequest &request,
     return auth;
 }
 
-QString refOf(const QHttpServerRequest &request)
-{
-    const QString q = QUrlQuery(request.url()).queryItemValue(QStringLiteral("id"));
-    if (!q.isEmpty())
-        return q;
-    const QJsonValue v = QJsonDocument::fromJson(request.body()).object().value(QStringLiteral("id"));
-    return v.isDouble() ? QString::number(v.toInteger()) : v.toString();
-}
-
 // admit(), then the request's JSON object body; answers the error and returns null when either fails.
 Authenticator *admitJson(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
                          Principal &who, QJsonObject &body)
@@ -66,14 +54,33 @@ Authenticator *admitJson(const RouteContext &ctx, const QHttpServerRequest &requ
     return auth;
 }
 
-// The key a revoke or rotate names (refOf), after admit(); answers 400 and returns null when it names none.
+constexpr qsizetype kMaxKeyRefChars = 64; // ids are numbers, prefixes 11 characters
+
+// The key a revoke or rotate names (?id=, percent-decoded, or a JSON body's "id"), after admit(); answers the error
+// (400, 415) and returns null when it names none.
 Authenticator *admitKeyRef(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
                            Principal &who, QString &ref)
 {
     Authenticator *auth = admit(ctx, request, responder, who);
     if (!auth)
         return nullptr;
-    ref = refOf(request);
+    ref = QUrlQuery(request.url()).queryItemValue(QStringLiteral("id"), QUrl::FullyDecoded);
+    if (ref.isEmpty() && !request.body().isEmpty()) { // {"id": ...}: a JSON body like every other admin route
+        QJsonObject body;
+        if (auto e = jsonBody(request, body)) {
+            writeError(responder, *e);
+            return nullptr;
+        }
+        const QJsonValue v = body.value(QStringLiteral("id"));
+        ref = v.isDouble() ? QString::number(v.toInteger()) : v.toString();
+    }
+    if (ref.size() > kMaxKeyRefChars) {
+        writeError(
+            responder,
+            badRequest(QStringLiteral("'id' must be a key id or prefix of at most %1 characters").arg(kMaxKeyRefChars),
+                       QStringLiteral("invalid_request"), QStringLiteral("id")));
+        return nullptr;
+    }
     if (ref.isEmpty()) {
         writeError(responder, badRequest(QStringLiteral("say which key: ?id=ID or PREFIX, or {\"id\": ID or PREFIX}"),
                                          QStringLiteral("invalid_request"), QStringLiteral("id")));
@@ -166,8 +173,9 @@ void rotateKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
     auto created = auth->keys().rotate(ref, ctx.config->keyRotationGraceHours);
     if (!created)
         return writeError(responder, notFoundOr400(created.error()));
-    auth->audit(who, request, QStringLiteral("key.rotate"),
-                QStringLiteral("%1 -> %2 (grace %3 h)").arg(ref, created->info.prefix).arg(ctx.config->keyRotationGraceHours));
+    auth->audit(
+        who, request, QStringLiteral("key.rotate"),
+        QStringLiteral("%1 -> %2 (grace %3 h)").arg(ref, created->info.prefix).arg(ctx.config->keyRotationGraceHours));
     writeCreatedKey(responder, created.value());
 }
 
@@ -223,8 +231,7 @@ void listUsage(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
     writeJson(responder, 200, {{QStringLiteral("usage"), UsageStore::toJson(rows.value())}});
 }
 
-template <auto F>
-ApiServer::Handler handler(const RouteContext &ctx)
+template <auto F> ApiServer::Handler handler(const RouteContext &ctx)
 {
     return [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) { F(ctx, req, r); };
 }

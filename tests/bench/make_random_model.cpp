@@ -10,8 +10,14 @@
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: %s OUT_DIR [options]\n", argv[0]);
+    const char *usage = "usage: %s OUT_DIR [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--intermediate N] "
+                        "[--vocab N] [--dtype F32|F16|BF16] [--max-positions N] [--untied]\n";
+    if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+        std::printf(usage, argv[0]);
+        return 0;
+    }
+    if (argc < 2 || argv[1][0] == '-') { // never make a folder named like an option
+        std::fprintf(stderr, usage, argv[0]);
         return 2;
     }
     smartbot::testsupport::RandomModelSpec s;
@@ -34,7 +40,10 @@ int main(int argc, char **argv)
             }
             return argv[++i];
         };
-        if (a == "--hidden") s.hidden = std::atoi(next());
+        if (a == "--help" || a == "-h") {
+            std::printf(usage, argv[0]);
+            return 0;
+        } else if (a == "--hidden") s.hidden = std::atoi(next());
         else if (a == "--layers") s.layers = std::atoi(next());
         else if (a == "--heads") s.heads = std::atoi(next());
         else if (a == "--kv-heads") s.kvHeads = std::atoi(next());

@@ -83,6 +83,22 @@ private Q_SLOTS:
         QVERIFY2(err.contains("lib/smartbot/libopencv_highgui"), "the stand-in was not loaded");
     }
 
+    // Issue 16, item 8: the benchmark model writer answers --help instead of making a folder named "--help".
+    void makeRandomModelHelp()
+    {
+        QTemporaryDir dir;
+        for (const QStringList &args : {QStringList{"--help"}, QStringList{"-x"}}) {
+            QProcess p;
+            p.setWorkingDirectory(dir.path());
+            p.start(QStringLiteral(MAKE_RANDOM_MODEL_PATH), args);
+            QVERIFY(p.waitForFinished(20000));
+            QCOMPARE(p.exitCode(), args.first() == "--help" ? 0 : 2);
+            QVERIFY((p.readAllStandardOutput() + p.readAllStandardError()).contains("usage:"));
+            QVERIFY2(QDir(dir.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot).isEmpty(),
+                     "a file or folder was created");
+        }
+    }
+
     void tokenize()
     {
         std::unique_ptr<QProcess> p(run({"tokenize", "--model", sharedModelDir()}, "Once upon a time\nTom and his dog\n\n"));

@@ -679,6 +679,42 @@ private Q_SLOTS:
         QVERIFY2(d.start(dir), qPrintable(d.output()));
     }
 
+    // Issue 16, item 8: the smaller findings, each through the real route.
+    void smallerFindings()
+    {
+        const QJsonObject created = createKey({{"name", "item8"}});
+        const QString prefix = created.value("prefix").toString();
+        QVERIFY(!prefix.isEmpty());
+        // Rotate refuses a body that is not JSON (415) like every other admin route.
+        const QByteArray idBody = QJsonDocument(QJsonObject{{"id", prefix}}).toJson(QJsonDocument::Compact);
+        Headers textPlain = admin();
+        textPlain.push_back({"Content-Type", "text/plain"});
+        expectError(daemon.request("POST", "/admin/keys/rotate", idBody, textPlain), 415, "unsupported_media_type");
+        // ?id= is percent-decoded: "%5F" is the prefix's "_".
+        QString encoded = prefix;
+        encoded.replace("_", "%5F");
+        const HttpReply revoked = daemon.request("DELETE", "/admin/keys?id=" + encoded.toLatin1(), {}, admin());
+        QVERIFY2(revoked.status == 200, revoked.body.constData());
+        QCOMPARE(revoked.json().value("prefix").toString(), prefix);
+        // A lone surrogate escape is not text: 400 naming the field, nothing stored.
+        QByteArray lone = R"({"username": "a\ud800b"})";
+        Headers json = admin();
+        json.push_back({"Content-Type", "application/json"});
+        expectError(daemon.request("POST", "/admin/token", lone, json), 400, "invalid_json", "unpaired UTF-16 surrogate");
+        expectError(daemon.request("POST", "/admin/keys", R"({"name": "\udc00"})", json), 400, "invalid_json", "'name'");
+        // A paired escape is fine.
+        QCOMPARE(daemon.request("POST", "/admin/token", R"({"username": "\ud83d\ude00"})", json).status, 200);
+        // A huge username is told its size, not "must be a non-empty string".
+        expectError(daemon.postJson("/admin/token", {{"username", QString(300000, 'u')}}, admin()), 400,
+                    "invalid_request", "at most 256 characters");
+        // A huge conversation_id is not echoed back whole.
+        const HttpReply conv = daemon.postJson("/api/v1/chat",
+                                               {{"message", "hi"}, {"conversation_id", QString(300000, 'c')}}, bearer(token));
+        QVERIFY2(conv.status == 404 || conv.status == 503, conv.body.left(300).constData());
+        QVERIFY2(conv.body.size() < 1024, qPrintable(QString::number(conv.body.size())));
+        legitimateStillServed();
+    }
+
     void networkAllowList()
     {
         QTemporaryDir dir;
