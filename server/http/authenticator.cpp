@@ -6,17 +6,11 @@
 #include "core/jwt_keyring.h"
 #include "core/metrics.h"
 #include "core/secret_files.h"
+#include "http/request_helpers.h"
 
 namespace smartbot::http {
 
 namespace {
-QMutex registryMutex;
-QHash<const TokenService *, Authenticator *> &registry()
-{
-    static QHash<const TokenService *, Authenticator *> r;
-    return r;
-}
-
 ApiError forbidden(const QString &code, const QString &message) { return {403, code, message}; }
 
 ApiError tooMany(const QString &code, const QString &message, int retryAfter)
@@ -56,10 +50,6 @@ Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage
     tokens_->setLeeway(config.leewaySeconds);
     tokens_->setRevocationCheck([this](const QString &jti) { return isRevoked(jti); });
     reloadSigningKeys();
-    {
-        QMutexLocker lock(&registryMutex);
-        registry().insert(tokens_, this);
-    }
     const int due = keys_.rotationDueCount();
     Metrics::instance().setApiKeysRotationDue(due);
     if (due > 0)
@@ -67,18 +57,7 @@ Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage
                  due, config.keyRotationDays);
 }
 
-Authenticator::~Authenticator()
-{
-    QMutexLocker lock(&registryMutex);
-    registry().remove(tokens_);
-    tokens_->setRevocationCheck({});
-}
-
-Authenticator *Authenticator::forTokens(const TokenService *tokens)
-{
-    QMutexLocker lock(&registryMutex);
-    return registry().value(tokens, nullptr);
-}
+Authenticator::~Authenticator() { tokens_->setRevocationCheck({}); }
 
 void Authenticator::reloadSigningKeys()
 {
@@ -169,9 +148,7 @@ std::optional<ApiError> Authenticator::applyRateLimits(const Principal &who)
 
 std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest &request, Principal &who)
 {
-    current_.reset();
-    const QByteArray auth = request.value("Authorization");
-    const QByteArray credential = auth.left(7).toLower() == "bearer " ? auth.mid(7).trimmed() : QByteArray();
+    const QByteArray credential = bearerToken(request);
     if (credential.isEmpty()) {
         Metrics::instance().addAuthFailure();
         return unauthorized(QStringLiteral("missing Authorization: Bearer <token>"));
@@ -206,7 +183,6 @@ std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest
     if (auto e = applyRateLimits(who))
         return e;
     usage_.add(who.subject, 1, 0, 0);
-    current_ = who;
     return std::nullopt;
 }
 

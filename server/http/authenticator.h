@@ -1,6 +1,6 @@
-// Authenticator: who is calling, from where, and may they. One per running server (server thread only); found
-// from the route handlers through their TokenService (forTokens), so that checkBearer()/checkAdmin() need no
-// extra context.
+// Authenticator: who is calling, from where, and may they. One per running server, passed to the route handlers in
+// their RouteContext; authenticateChat()/authenticateAdmin() return the caller as a Principal, and the object keeps
+// no per-request state. Threading: the server thread only.
 //  - client address: the peer, or the last X-Forwarded-For hop when the peer is a [network] trusted_proxies entry;
 //  - [network] allow: checked at request start (403);
 //  - chat credentials: a JWT (scope chat, not revoked) or an API key of scope chat (IP allow list, expiry);
@@ -47,8 +47,6 @@ public:
     Authenticator(const Authenticator &) = delete;
     Authenticator &operator=(const Authenticator &) = delete;
 
-    static Authenticator *forTokens(const TokenService *tokens);
-
     QHostAddress clientAddress(const QHttpServerRequest &request) const;
     // 403 when the client is not in [network] allow.
     std::optional<ApiError> checkNetwork(const QHttpServerRequest &request) const;
@@ -62,10 +60,6 @@ public:
     // Tokens of a finished generation, for usage and tokens_per_minute.
     void recordTokens(const QString &subject, qint64 promptTokens, qint64 generatedTokens);
     Result<void> revokeJti(const QString &jti, qint64 expiresAt) const;
-
-    // The principal authenticated last by authenticateChat() within the request being handled (reset per request).
-    void beginRequest() { current_.reset(); }
-    const std::optional<Principal> &current() const { return current_; }
 
     const ApiKeyStore &keys() const { return keys_; }
     const AuditLog &auditLog() const { return audit_; }
@@ -96,7 +90,6 @@ private:
     QHash<qint64, qint64> lastTouched_;
     QString keyringStamp_;
     QByteArray fixedJwtKey_; // set: the only JWT signing key (from the caller, e.g. the GUI's keychain); auth/ unused
-    std::optional<Principal> current_;
 };
 
 } // namespace smartbot::http

@@ -31,18 +31,15 @@ std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJson
     return std::nullopt;
 }
 
-void dispatch(const RouteContext &ctx, InferenceWorker::Request &&job, QTcpSocket *socket,
+void dispatch(const RouteContext &ctx, const Principal &who, InferenceWorker::Request &&job, QTcpSocket *socket,
               const std::shared_ptr<SseStream> &stream, std::function<void(const InferenceWorker::Reply &)> done)
 {
-    // Usage and tokens_per_minute: charge the finished generation to whoever checkBearer() let in.
-    if (Authenticator *auth = Authenticator::forTokens(ctx.tokens); auth && auth->current()) {
-        const TokenService *tokens = ctx.tokens;
-        done = [tokens, subject = auth->current()->subject, inner = std::move(done)](const InferenceWorker::Reply &r) {
-            if (Authenticator *a = Authenticator::forTokens(tokens); a && r.ok)
-                a->recordTokens(subject, qint64(r.result.promptIds.size()), qint64(r.result.ids.size()));
-            inner(r);
-        };
-    }
+    // Usage and tokens_per_minute: charge the finished generation to the caller.
+    done = [auth = ctx.auth, subject = who.subject, inner = std::move(done)](const InferenceWorker::Reply &r) {
+        if (r.ok)
+            auth->recordTokens(subject, qint64(r.result.promptIds.size()), qint64(r.result.ids.size()));
+        inner(r);
+    };
     auto cancelled = std::make_shared<std::atomic_bool>(false);
     QObject::connect(socket, &QTcpSocket::disconnected, socket, [cancelled] { cancelled->store(true); });
     if (!ctx.worker->submit(std::move(job), socket, std::move(done), cancelled)) {

@@ -21,7 +21,7 @@ namespace smartbot::http {
 std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJsonValue &model);
 
 // Queues job; done runs on the server thread. The stream holds the responder for both outcomes.
-void dispatch(const RouteContext &ctx, InferenceWorker::Request &&job, QTcpSocket *socket,
+void dispatch(const RouteContext &ctx, const Principal &who, InferenceWorker::Request &&job, QTcpSocket *socket,
               const std::shared_ptr<SseStream> &stream, std::function<void(const InferenceWorker::Reply &)> done);
 
 // {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details": {"cached_tokens"}} of a result.

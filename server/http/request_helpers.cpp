@@ -5,7 +5,6 @@
 #include <QRandomGenerator>
 #include <cmath>
 
-#include "core/secret_files.h"
 
 namespace smartbot::http {
 
@@ -87,53 +86,6 @@ QByteArray bearerToken(const QHttpServerRequest &request)
     if (!auth.left(7).toLower().startsWith("bearer "))
         return {};
     return auth.mid(7).trimmed();
-}
-
-bool adminKeyValid(const QHttpServerRequest &request, const QByteArray &expectedHash)
-{
-    const QByteArray key = request.value("X-API-Key");
-    return !key.isEmpty() && constantTimeEquals(sha256(key), expectedHash);
-}
-
-std::optional<ApiError> checkBearer(const QHttpServerRequest &request, const TokenService &tokens, QString *subject)
-{
-    if (Authenticator *auth = Authenticator::forTokens(&tokens)) {
-        Principal who;
-        if (auto e = auth->authenticateChat(request, who))
-            return e;
-        if (subject)
-            *subject = who.kind == QLatin1String("jwt") ? who.subject.mid(5) : who.subject;
-        return std::nullopt;
-    }
-    const QByteArray token = bearerToken(request);
-    if (token.isEmpty())
-        return unauthorized(QStringLiteral("missing Authorization: Bearer <token>"));
-    auto claims = tokens.verify(token);
-    if (!claims)
-        return unauthorized(QString::fromStdString(claims.error()));
-    if (subject)
-        *subject = claims->subject;
-    return std::nullopt;
-}
-
-std::optional<ApiError> checkAdmin(const QHttpServerRequest &request, const TokenService &tokens,
-                                   const QByteArray &adminKeyHash, Principal *who)
-{
-    if (Authenticator *auth = Authenticator::forTokens(&tokens)) {
-        Principal p;
-        if (auto e = auth->authenticateAdmin(request, p))
-            return e;
-        if (who)
-            *who = p;
-        return std::nullopt;
-    }
-    if (!adminKeyValid(request, adminKeyHash))
-        return unauthorized(QStringLiteral("missing or wrong X-API-Key admin key"));
-    if (who) {
-        who->kind = who->actor = who->subject = QStringLiteral("admin key");
-        who->scope = QStringLiteral("admin");
-    }
-    return std::nullopt;
 }
 
 std::optional<ApiError> parseSampling(const QJsonObject &body, const ServerConfig &config, double defaultTemperature,

@@ -9,7 +9,6 @@
 #include "core/server_config.h"
 #include "core/token_service.h"
 #include "http/api_error.h"
-#include "http/authenticator.h"
 #include "smartbot/engine/engine.h"
 
 namespace smartbot::http {
@@ -24,18 +23,6 @@ std::optional<ApiError> number(const QJsonObject &o, const QString &field, doubl
                                double &out);
 // The token of "Authorization: Bearer <token>", or empty.
 QByteArray bearerToken(const QHttpServerRequest &request);
-// True when X-API-Key hashes to expectedHash (constant-time comparison).
-bool adminKeyValid(const QHttpServerRequest &request, const QByteArray &expectedHash);
-
-// Checks "Authorization: Bearer <JWT or chat API key>" (401 when missing or invalid, 403 for the wrong scope or
-// address, 429 over a rate limit; see authenticator.h). subject, when given, receives the token's subject (or
-// "key:<prefix>" for an API key).
-std::optional<ApiError> checkBearer(const QHttpServerRequest &request, const TokenService &tokens,
-                                    QString *subject = nullptr);
-// Checks the admin credential in X-API-Key: the foundation admin key (adminKeyHash) or an API key of scope admin
-// (401/403, 429 after repeated failures from one address). who, when given, receives the caller.
-std::optional<ApiError> checkAdmin(const QHttpServerRequest &request, const TokenService &tokens,
-                                   const QByteArray &adminKeyHash, Principal *who = nullptr);
 
 // Sampling fields shared by the chat routes: max_tokens / max_completion_tokens, temperature, top_p, top_k,
 // seed, presence_penalty, frequency_penalty, repetition_penalty, stop (a string or up to 4 strings).

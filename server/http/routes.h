@@ -4,6 +4,7 @@
 #include "core/server_config.h"
 #include "core/token_service.h"
 #include "http/api_server.h"
+#include "http/authenticator.h"
 #include "http/conversation_store.h"
 #include "http/drain_state.h"
 #include "http/inference_worker.h"
@@ -13,7 +14,7 @@ namespace smartbot::http {
 struct RouteContext {
     const ServerConfig *config = nullptr;
     const TokenService *tokens = nullptr;
-    QByteArray adminKeyHash;
+    Authenticator *auth = nullptr; // who is calling and may they (authenticator.h); outlives the routes
     InferenceWorker *worker = nullptr;
     QStringList corsOrigins; // [network] cors_origins (cors.h)
     ConversationStore *conversations = nullptr; // /api/v1/chat conversation_id

@@ -13,7 +13,7 @@ constexpr qsizetype kMaxUsernameChars = 256; // a JWT subject, kept in the audit
 void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    if (auto e = checkAdmin(request, *ctx.tokens, ctx.adminKeyHash, &who))
+    if (auto e = ctx.auth->authenticateAdmin(request, who))
         return writeError(responder, *e);
     QJsonObject body;
     if (auto e = jsonBody(request, body))
@@ -37,8 +37,7 @@ void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHt
         return writeError(responder, badRequest(QString::fromStdString(token.error())));
     qInfo("issued a token for '%s' (jti %s, expires in %lld s) to %s", qPrintable(user.toString()),
           qPrintable(token->claims.jti), qint64(expiresIn), qPrintable(request.remoteAddress().toString()));
-    if (Authenticator *auth = Authenticator::forTokens(ctx.tokens))
-        auth->audit(who, request, QStringLiteral("token.issue"),
+    ctx.auth->audit(who, request, QStringLiteral("token.issue"),
                     QStringLiteral("user %1, jti %2, %3 s").arg(user.toString(), token->claims.jti).arg(qint64(expiresIn)));
     writeJson(responder, 200,
               {{QStringLiteral("token"), QString::fromLatin1(token->token)},
@@ -50,10 +49,9 @@ void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHt
 void handleDrain(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    if (auto e = checkAdmin(request, *ctx.tokens, ctx.adminKeyHash, &who))
+    if (auto e = ctx.auth->authenticateAdmin(request, who))
         return writeError(responder, *e);
-    if (Authenticator *auth = Authenticator::forTokens(ctx.tokens))
-        auth->audit(who, request, QStringLiteral("drain"));
+    ctx.auth->audit(who, request, QStringLiteral("drain"));
     if (!ctx.draining || !ctx.draining->begin)
         return writeError(responder, {503, QStringLiteral("unavailable"), QStringLiteral("draining is not available")});
     const bool already = ctx.draining->isDraining();

@@ -19,9 +19,11 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
 {
     if (rejectIfDraining(ctx, responder))
         return;
-    QString subject;
-    if (auto e = checkBearer(request, *ctx.tokens, &subject))
+    Principal who;
+    if (auto e = ctx.auth->authenticateChat(request, who))
         return writeError(responder, *e);
+    // Conversations belong to the token's user (or the API key).
+    const QString subject = who.kind == QLatin1String("jwt") ? who.subject.mid(5) : who.subject;
     QJsonObject body;
     if (auto e = jsonBody(request, body))
         return writeError(responder, *e);
@@ -85,7 +87,7 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
             sse->send({{QStringLiteral("conversation_id"), conversationId},
                        {QStringLiteral("delta"), QString::fromStdString(piece)}});
         };
-        dispatch(ctx, std::move(job), socket, sse,
+        dispatch(ctx, who, std::move(job), socket, sse,
                  [sse, finishJson, remember](const InferenceWorker::Reply &reply) {
                      if (!reply.ok)
                          return failStream(*sse, reply);
@@ -99,7 +101,7 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
         return;
     }
     auto held = std::make_shared<SseStream>(std::move(responder)); // only its responder is used
-    dispatch(ctx, std::move(job), socket, held, [held, finishJson, remember](const InferenceWorker::Reply &reply) {
+    dispatch(ctx, who, std::move(job), socket, held, [held, finishJson, remember](const InferenceWorker::Reply &reply) {
         if (!reply.ok)
             return writeError(held->responder(), replyError(reply));
         remember(reply.result);

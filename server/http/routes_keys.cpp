@@ -30,14 +30,11 @@ using Method = QHttpServerRequest::Method;
 Authenticator *admit(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
                      Principal &who)
 {
-    if (auto e = checkAdmin(request, *ctx.tokens, ctx.adminKeyHash, &who)) {
+    if (auto e = ctx.auth->authenticateAdmin(request, who)) {
         writeError(responder, *e);
         return nullptr;
     }
-    Authenticator *auth = Authenticator::forTokens(ctx.tokens);
-    if (!auth)
-        writeError(responder, {503, QStringLiteral("unavailable"), QStringLiteral("key storage is not available")});
-    return auth;
+    return ctx.auth;
 }
 
 // admit(), then the request's JSON object body; answers the error and returns null when either fails.

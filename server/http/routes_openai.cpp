@@ -89,7 +89,8 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
 {
     if (rejectIfDraining(ctx, responder))
         return;
-    if (auto e = checkBearer(request, *ctx.tokens))
+    Principal who;
+    if (auto e = ctx.auth->authenticateChat(request, who))
         return writeError(responder, *e);
     QJsonObject body;
     if (auto e = jsonBody(request, body))
@@ -124,7 +125,7 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     auto sse = std::make_shared<SseStream>(std::move(responder));
 
     if (!stream) {
-        dispatch(ctx, std::move(job), socket, sse, [sse, envelope](const InferenceWorker::Reply &reply) {
+        dispatch(ctx, who, std::move(job), socket, sse, [sse, envelope](const InferenceWorker::Reply &reply) {
             if (!reply.ok)
                 return writeError(sse->responder(), replyError(reply));
             QJsonObject o = envelope(QStringLiteral("chat.completion"));
@@ -159,7 +160,7 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         *first = false;
         sse->send(chunk(delta, QJsonValue()));
     };
-    dispatch(ctx, std::move(job), socket, sse,
+    dispatch(ctx, who, std::move(job), socket, sse,
              [sse, chunk, envelope, first, includeUsage](const InferenceWorker::Reply &reply) {
                  if (!reply.ok)
                      return failStream(*sse, reply);
@@ -181,7 +182,8 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
 
 void handleModels(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
-    if (auto e = checkBearer(request, *ctx.tokens))
+    Principal who;
+    if (auto e = ctx.auth->authenticateChat(request, who))
         return writeError(responder, *e);
     QJsonArray data;
     if (ctx.worker->modelState() == InferenceWorker::ModelState::Ready) {

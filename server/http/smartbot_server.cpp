@@ -127,10 +127,8 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     d->auth = std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(),
                                               secrets->adminKeyHash, systemClock(), overrides.jwtSecret);
     d->api = std::make_unique<ApiServer>();
-    d->api->setAccessCheck([auth = d->auth.get()](const QHttpServerRequest &request) {
-        auth->beginRequest();
-        return auth->checkNetwork(request);
-    });
+    d->api->setAccessCheck(
+        [auth = d->auth.get()](const QHttpServerRequest &request) { return auth->checkNetwork(request); });
     const ConnectionLimits limits = connectionLimits(config);
     d->tcp = new GuardedTcpServer(limits, d->api.get());
     if (config.sslEnable)
@@ -139,7 +137,8 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
         return engine::makeError("cannot listen on " + config.bindAddress.toStdString() + ":" +
                                  std::to_string(config.port) + ": " + d->tcp->errorString().toStdString());
     d->api->bind(d->tcp);
-    RouteContext routeContext{&d->config, d->tokens.get(), secrets->adminKeyHash, d->worker.get()};
+    RouteContext routeContext{.config = &d->config, .tokens = d->tokens.get(), .auth = d->auth.get(),
+                              .worker = d->worker.get()};
     routeContext.corsOrigins = readCorsOrigins(config.configDir);
     routeContext.conversations = &d->conversations;
     routeContext.draining = d->drainState;
