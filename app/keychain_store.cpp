@@ -9,7 +9,8 @@
 namespace smartbot::app {
 
 namespace {
-// Runs a job to completion; returns its error text ("" on success).
+// Runs a job to completion; returns its error text ("" on success; kNotFound for a missing entry).
+const QString kNotFound = QStringLiteral("not found");
 QString run(QKeychain::Job &job)
 {
     job.setAutoDelete(false);
@@ -20,7 +21,7 @@ QString run(QKeychain::Job &job)
     if (job.error() == QKeychain::NoError)
         return {};
     if (job.error() == QKeychain::EntryNotFound)
-        return QStringLiteral("not found");
+        return kNotFound;
     return job.errorString().isEmpty() ? QStringLiteral("keychain error %1").arg(int(job.error())) : job.errorString();
 }
 } // namespace
@@ -32,31 +33,32 @@ QString KeychainStore::serviceFor(const QString &configDir)
     return QStringLiteral("SmartBot:") + QFileInfo(configDir).absoluteFilePath();
 }
 
-engine::Result<void> KeychainStore::write(const QString &name, const QByteArray &secret) const
+Result<void> KeychainStore::write(const QString &name, const QByteArray &secret) const
 {
     QKeychain::WritePasswordJob job(service_);
     job.setKey(name);
     job.setBinaryData(secret);
     if (const QString e = run(job); !e.isEmpty())
-        return engine::makeError("cannot store " + name.toStdString() + " in the keychain: " + e.toStdString());
+        return makeError("cannot store " + name.toStdString() + " in the keychain: " + e.toStdString());
     return {};
 }
 
-engine::Result<QByteArray> KeychainStore::read(const QString &name) const
+Result<QByteArray> KeychainStore::read(const QString &name) const
 {
     QKeychain::ReadPasswordJob job(service_);
     job.setKey(name);
     if (const QString e = run(job); !e.isEmpty())
-        return engine::makeError(name.toStdString() + " in the keychain: " + e.toStdString());
+        return makeError(name.toStdString() + " in the keychain: " + e.toStdString(),
+                         e == kNotFound ? ErrorCode::NotFound : ErrorCode::Unavailable);
     return job.binaryData();
 }
 
-engine::Result<void> KeychainStore::remove(const QString &name) const
+Result<void> KeychainStore::remove(const QString &name) const
 {
     QKeychain::DeletePasswordJob job(service_);
     job.setKey(name);
-    if (const QString e = run(job); !e.isEmpty() && e != QLatin1String("not found"))
-        return engine::makeError("cannot remove " + name.toStdString() + " from the keychain: " + e.toStdString());
+    if (const QString e = run(job); !e.isEmpty() && e != kNotFound)
+        return makeError("cannot remove " + name.toStdString() + " from the keychain: " + e.toStdString());
     return {};
 }
 

@@ -6,7 +6,7 @@
 #include <QByteArray>
 #include <QString>
 
-#include "smartbot/engine/result.h"
+#include "smartbot/common/result.h"
 
 namespace smartbot::app {
 
@@ -18,10 +18,10 @@ public:
     // service: the keychain's service name; one per config folder keeps two servers apart.
     explicit KeychainStore(QString service = QStringLiteral("SmartBot"));
 
-    engine::Result<void> write(const QString &name, const QByteArray &secret) const;
+    Result<void> write(const QString &name, const QByteArray &secret) const;
     // The error says "not found" when the entry does not exist.
-    engine::Result<QByteArray> read(const QString &name) const;
-    engine::Result<void> remove(const QString &name) const;
+    Result<QByteArray> read(const QString &name) const;
+    Result<void> remove(const QString &name) const;
 
     // The service name used for a config folder ("SmartBot:" + its absolute path).
     static QString serviceFor(const QString &configDir);

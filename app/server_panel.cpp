@@ -50,17 +50,17 @@ void setRowLabel(QFormLayout *form, QLayout *field, const QString &text)
 
 #ifdef SMARTBOT_HAVE_KEYCHAIN
 // Reads the secret `name` from the keychain, creating it with make() when it does not exist yet.
-engine::Result<QByteArray> keychainSecret(const app::KeychainStore &store, const char *name,
+Result<QByteArray> keychainSecret(const app::KeychainStore &store, const char *name,
                                           const std::function<QByteArray()> &make)
 {
     auto existing = store.read(QLatin1String(name));
     if (existing.ok() && !existing.value().isEmpty())
         return existing;
-    if (!existing.ok() && !QString::fromStdString(existing.error()).endsWith(QLatin1String(": not found")))
+    if (!existing.ok() && existing.code() != ErrorCode::NotFound)
         return existing;
     const QByteArray fresh = make();
     if (auto w = store.write(QLatin1String(name), fresh); !w.ok())
-        return engine::makeError(w.error());
+        return makeError(w.error());
     qInfo("created a new %s in the keychain (it is never logged)", name);
     return fresh;
 }
@@ -273,7 +273,7 @@ void ServerPanel::loadSecrets(const QString &configDir, http::ServerOverrides &o
     const app::KeychainStore store(app::KeychainStore::serviceFor(configDir));
     auto admin = keychainSecret(store, app::KeychainStore::kAdminKey, [] { return randomToken("sbadmin_", 32); });
     auto jwt = admin.ok() ? keychainSecret(store, app::KeychainStore::kJwtSecret, [] { return randomBytes(32); })
-                          : engine::Result<QByteArray>(engine::makeError(admin.error()));
+                          : Result<QByteArray>(makeError(admin.error()));
     if (admin.ok() && jwt.ok()) {
         overrides.adminKey = adminKey_ = admin.value();
         overrides.jwtSecret = jwt.value();

@@ -30,7 +30,7 @@ Result<AddressList> AddressList::parse(const QString &text)
                 subnet = {a, a.protocol() == QAbstractSocket::IPv4Protocol ? 32 : 128};
         }
         if (subnet.first.isNull() || subnet.second < 0)
-            return engine::makeError("'" + entry.toStdString() + "' is not an IP address or CIDR subnet");
+            return makeError("'" + entry.toStdString() + "' is not an IP address or CIDR subnet");
         subnet.first = normalizedAddress(subnet.first);
         out.subnets_.push_back(subnet);
     }

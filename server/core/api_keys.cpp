@@ -48,14 +48,14 @@ ApiKeyInfo ApiKeyStore::fromQuery(const QSqlQuery &q) const
 Result<CreatedKey> ApiKeyStore::create(const NewKeyOptions &o) const
 {
     if (o.name.trimmed().isEmpty() || o.name.size() > 128)
-        return engine::makeError("a key needs a name of 1 to 128 characters");
+        return makeError("a key needs a name of 1 to 128 characters");
     if (o.scope != QLatin1String("chat") && o.scope != QLatin1String("admin"))
-        return engine::makeError("scope must be chat or admin");
+        return makeError("scope must be chat or admin");
     if (o.expiresDays < 0 || o.expiresDays > 3650)
-        return engine::makeError("expires days must be from 0 (never) to 3650");
+        return makeError("expires days must be from 0 (never) to 3650");
     auto allow = AddressList::parse(o.allow);
     if (!allow)
-        return engine::makeError("allow list: " + allow.error());
+        return makeError("allow list: " + allow.error());
     CreatedKey out;
     out.key = randomToken(kKeyPrefix, 32);
     const qint64 now = clock_();
@@ -67,10 +67,10 @@ Result<CreatedKey> ApiKeyStore::create(const NewKeyOptions &o) const
                             orNull(o.expiresDays > 0 ? now + qint64(o.expiresDays) * 86400 : 0),
                             limitOrNull(o.requestsPerMinute), limitOrNull(o.tokensPerMinute)});
     if (!r)
-        return Error{r.error()};
+        return r.failure();
     auto info = find(QString::number(r->lastInsertId().toLongLong()));
     if (!info)
-        return Error{info.error()};
+        return info.failure();
     out.info = info.value();
     return out;
 }
@@ -79,7 +79,7 @@ Result<QList<ApiKeyInfo>> ApiKeyStore::list() const
 {
     auto q = storage_.exec(QStringLiteral("SELECT %1 FROM api_keys ORDER BY id").arg(kColumns));
     if (!q)
-        return Error{q.error()};
+        return q.failure();
     QList<ApiKeyInfo> out;
     while (q->next())
         out.push_back(fromQuery(q.value()));
@@ -93,12 +93,12 @@ Result<ApiKeyInfo> ApiKeyStore::find(const QString &ref) const
     auto q = isId ? storage_.exec(QStringLiteral("SELECT %1 FROM api_keys WHERE id = ?").arg(kColumns), {id})
                   : storage_.exec(QStringLiteral("SELECT %1 FROM api_keys WHERE prefix = ?").arg(kColumns), {ref});
     if (!q)
-        return Error{q.error()};
+        return q.failure();
     if (!q->next())
-        return engine::makeError("no API key '" + ref.toStdString() + "'");
+        return makeError("no API key '" + ref.toStdString() + "'", ErrorCode::NotFound);
     const ApiKeyInfo k = fromQuery(q.value());
     if (q->next())
-        return engine::makeError("'" + ref.toStdString() + "' names more than one key: use the id");
+        return makeError("'" + ref.toStdString() + "' names more than one key: use the id");
     return k;
 }
 
@@ -109,9 +109,9 @@ Result<ApiKeyInfo> ApiKeyStore::revoke(const QString &ref) const
         return k;
     const qint64 now = clock_();
     if (k->revokedAt > 0 && k->revokedAt <= now)
-        return engine::makeError("API key " + k->prefix.toStdString() + " is already revoked");
+        return makeError("API key " + k->prefix.toStdString() + " is already revoked");
     if (auto r = storage_.exec(QStringLiteral("UPDATE api_keys SET revoked_at = ? WHERE id = ?"), {now, k->id}); !r)
-        return Error{r.error()};
+        return r.failure();
     return find(QString::number(k->id));
 }
 
@@ -119,10 +119,10 @@ Result<CreatedKey> ApiKeyStore::rotate(const QString &ref, int graceHours) const
 {
     auto old = find(ref);
     if (!old)
-        return Error{old.error()};
+        return old.failure();
     const qint64 now = clock_();
     if ((old->revokedAt > 0 && old->revokedAt <= now) || old->rotatedTo > 0)
-        return engine::makeError("API key " + old->prefix.toStdString() + " is revoked or already rotated");
+        return makeError("API key " + old->prefix.toStdString() + " is revoked or already rotated");
     NewKeyOptions o;
     o.name = old->name;
     o.scope = old->scope;
@@ -142,31 +142,32 @@ Result<CreatedKey> ApiKeyStore::rotate(const QString &ref, int graceHours) const
     auto r = storage_.exec(QStringLiteral("UPDATE api_keys SET revoked_at = ?, rotated_to = ? WHERE id = ?"),
                            {graceEnd > now ? graceEnd : now, created->info.id, old->id});
     if (!r)
-        return Error{r.error()};
+        return r.failure();
     return created;
 }
 
 Result<ApiKeyInfo> ApiKeyStore::verify(const QByteArray &key, const QHostAddress &client) const
 {
     if (!looksLikeKey(key) || key.size() > 256)
-        return engine::makeError("invalid API key");
+        return makeError("invalid API key");
     const QByteArray hash = sha256(key);
     auto q = storage_.exec(QStringLiteral("SELECT %1, hash FROM api_keys WHERE hash = ?").arg(kColumns), {hash});
     if (!q)
-        return Error{q.error()};
+        return q.failure();
     if (!q->next() || !constantTimeEquals(q->value(12).toByteArray(), hash))
-        return engine::makeError("invalid API key");
+        return makeError("invalid API key");
     const ApiKeyInfo k = fromQuery(q.value());
     const qint64 now = clock_();
     if (k.revokedAt > 0 && k.revokedAt <= now)
-        return engine::makeError("API key " + k.prefix.toStdString() + " has been revoked");
+        return makeError("API key " + k.prefix.toStdString() + " has been revoked");
     if (k.expiresAt > 0 && k.expiresAt <= now)
-        return engine::makeError("API key " + k.prefix.toStdString() + " has expired");
+        return makeError("API key " + k.prefix.toStdString() + " has expired");
     if (!client.isNull() && !k.allow.isEmpty()) {
         auto allow = AddressList::parse(k.allow);
         if (!allow || !allow->contains(client))
-            return engine::makeError("API key " + k.prefix.toStdString() + " is not allowed from " +
-                                     normalizedAddress(client).toString().toStdString());
+            return makeError("API key " + k.prefix.toStdString() + " is not allowed from " +
+                                 normalizedAddress(client).toString().toStdString(),
+                             ErrorCode::PermissionDenied);
     }
     return k;
 }

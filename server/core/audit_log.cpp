@@ -19,7 +19,7 @@ Result<QList<AuditEntry>> AuditLog::list(int limit) const
                                           "DESC LIMIT ?"),
                            {limit});
     if (!q)
-        return Error{q.error()};
+        return q.failure();
     QList<AuditEntry> out;
     while (q->next())
         out.push_back({q->value(0).toLongLong(), q->value(1).toLongLong(), q->value(2).toString(),

@@ -14,13 +14,13 @@ namespace {
 Result<QByteArray> readKey(const QString &path)
 {
     if (auto r = checkPrivateFile(path); !r)
-        return Error{r.error()};
+        return r.failure();
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
-        return engine::makeError("cannot read " + path.toStdString());
+        return makeError("cannot read " + path.toStdString());
     const QByteArray key = QByteArray::fromBase64(f.read(4096).trimmed());
     if (key.size() < 32)
-        return engine::makeError(path.toStdString() + " must hold at least 32 bytes, base64-encoded");
+        return makeError(path.toStdString() + " must hold at least 32 bytes, base64-encoded");
     return key;
 }
 
@@ -38,12 +38,12 @@ Result<JwtKeyring> loadJwtKeyring(const QString &configDir, qint64 acceptSeconds
     JwtKeyring ring;
     auto current = readKey(QDir(configDir).filePath(QStringLiteral("auth/secret.key")));
     if (!current)
-        return Error{current.error()};
+        return current.failure();
     ring.current = current.value();
     for (const QFileInfo &f : retiredFiles(configDir)) {
         auto key = readKey(f.absoluteFilePath());
         if (!key)
-            return Error{key.error()};
+            return key.failure();
         ring.previous.push_back({key.value(), retiredAt(f) + acceptSeconds});
     }
     return ring;
@@ -54,16 +54,16 @@ Result<QString> rotateJwtSecret(const QString &configDir, qint64 now, qint64 acc
     const QString auth = QDir(configDir).filePath(QStringLiteral("auth"));
     const QString currentPath = QDir(auth).filePath(QStringLiteral("secret.key"));
     if (auto r = readKey(currentPath); !r)
-        return Error{r.error()};
+        return r.failure();
     QString retiredPath = QDir(auth).filePath(QStringLiteral("retired-%1.key").arg(now));
     for (int i = 1; QFileInfo::exists(retiredPath); ++i)
         retiredPath = QDir(auth).filePath(QStringLiteral("retired-%1-%2.key").arg(now).arg(i));
     // rename keeps the file's mode (0400).
     if (std::rename(QFile::encodeName(currentPath).constData(), QFile::encodeName(retiredPath).constData()) != 0)
-        return engine::makeError("cannot retire " + currentPath.toStdString());
+        return makeError("cannot retire " + currentPath.toStdString());
     const QByteArray fresh = randomBytes(32);
     if (auto r = writePrivateFile(currentPath, fresh.toBase64() + '\n', 0400); !r)
-        return Error{r.error()};
+        return r.failure();
     for (const QFileInfo &f : retiredFiles(configDir))
         if (retiredAt(f) + acceptSeconds < now)
             QFile::remove(f.absoluteFilePath());

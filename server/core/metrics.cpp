@@ -12,7 +12,6 @@
 
 #include <sys/resource.h>
 
-#include "smartbot/engine/engine.h"
 #include <unistd.h>
 
 namespace smartbot {
@@ -176,7 +175,7 @@ struct Metrics::Impl {
     Histogram interToken{kInterTokenBuckets};
     quint64 promptTokens = 0, generatedTokens = 0;
     int queueDepth = 0, activeSequences = 0;
-    engine::KvMemoryStats kv;
+    KvCacheFigures kv;
     qint64 kvWaits = 0;
     double modelLoadSeconds = 0;
     int apiKeysRotationDue = 0;
@@ -236,10 +235,10 @@ void Metrics::addKvWait()
     ++d_->kvWaits;
 }
 
-void Metrics::setKvMemory(const engine::KvMemoryStats &stats)
+void Metrics::setKvMemory(const KvCacheFigures &figures)
 {
     std::lock_guard lock(d_->mutex);
-    d_->kv = stats;
+    d_->kv = figures;
 }
 
 void Metrics::setModelLoadSeconds(double seconds)

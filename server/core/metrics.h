@@ -5,11 +5,18 @@
 #include <QByteArray>
 #include <QString>
 
-namespace smartbot::engine {
-struct KvMemoryStats;
-}
-
 namespace smartbot {
+
+// The KV-cache figures Metrics exports (the inference worker copies them from the engine's KvMemoryStats).
+struct KvCacheFigures {
+    qint64 budgetBytes = 0;
+    qint64 sequenceBytes = 0; // reserved by running sequences
+    qint64 prefixBytes = 0;   // held by the prefix cache
+    qint64 prefixTokens = 0;
+    quint64 prefixLookups = 0;
+    quint64 prefixHits = 0;
+    quint64 reusedTokens = 0; // prompt positions not prefilled thanks to the prefix cache
+};
 
 class Metrics {
 public:
@@ -27,7 +34,7 @@ public:
     // Gauges.
     void setQueueDepth(int n);
     void setActiveSequences(int n);
-    void setKvMemory(const engine::KvMemoryStats &stats); // the engine's KV cache and prefix-cache counters
+    void setKvMemory(const KvCacheFigures &figures); // the KV cache and prefix-cache counters
     void setModelLoadSeconds(double seconds);
     void setApiKeysRotationDue(int n);
     // Security.

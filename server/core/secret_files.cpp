@@ -23,7 +23,7 @@ Result<QByteArray> readSmallFile(const QString &path)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
-        return engine::makeError("cannot read " + path.toStdString() + ": " + f.errorString().toStdString());
+        return makeError("cannot read " + path.toStdString() + ": " + f.errorString().toStdString());
     return f.read(64 * 1024).trimmed();
 }
 } // namespace
@@ -61,11 +61,11 @@ Result<void> checkPrivateFile(const QString &path)
 {
     struct stat st {};
     if (::stat(QFile::encodeName(path).constData(), &st) != 0)
-        return engine::makeError("cannot stat " + path.toStdString() + ": " + sysError());
+        return makeError("cannot stat " + path.toStdString() + ": " + sysError());
     if ((st.st_mode & 077) != 0) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-        return engine::makeError(path.toStdString() + " has mode " + mode +
+        return makeError(path.toStdString() + " has mode " + mode +
                                  ": it holds a secret and must not be accessible by group or others (chmod 600 " +
                                  path.toStdString() + ")");
     }
@@ -77,20 +77,20 @@ Result<void> checkTrustedPath(const QString &path)
     struct stat st {};
     if (::lstat(QFile::encodeName(path).constData(), &st) != 0)
         return errno == ENOENT ? Result<void>{}
-                               : engine::makeError("cannot stat " + path.toStdString() + ": " + sysError());
+                               : makeError("cannot stat " + path.toStdString() + ": " + sysError());
     if (S_ISLNK(st.st_mode) && ::stat(QFile::encodeName(path).constData(), &st) != 0)
-        return engine::makeError("cannot stat " + path.toStdString() + ": " + sysError());
+        return makeError("cannot stat " + path.toStdString() + ": " + sysError());
     const std::string what = S_ISDIR(st.st_mode) ? "folder " : "";
     if ((st.st_mode & 022) != 0) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
-        return engine::makeError(what + path.toStdString() + " has mode " + mode +
+        return makeError(what + path.toStdString() + " has mode " + mode +
                                  ": it is writable by group or others, so another local user could change what the "
                                  "server trusts (chmod go-w " +
                                  path.toStdString() + ")");
     }
     if (st.st_uid != ::geteuid() && st.st_uid != 0)
-        return engine::makeError(what + path.toStdString() + " belongs to user id " + std::to_string(st.st_uid) +
+        return makeError(what + path.toStdString() + " belongs to user id " + std::to_string(st.st_uid) +
                                  ", not to this user (" + std::to_string(::geteuid()) +
                                  ") or root: another local user could change what the server trusts (chown it)");
     return {};
@@ -102,7 +102,7 @@ Result<void> writePrivateFile(const QString &path, const QByteArray &data, int m
     const QByteArray tmp = target + ".tmp" + QByteArray::number(QRandomGenerator::system()->generate());
     const int fd = ::open(tmp.constData(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return engine::makeError("cannot create " + path.toStdString() + ": " + sysError());
+        return makeError("cannot create " + path.toStdString() + ": " + sysError());
     qsizetype done = 0;
     while (done < data.size()) {
         const ssize_t n = ::write(fd, data.constData() + done, size_t(data.size() - done));
@@ -112,7 +112,7 @@ Result<void> writePrivateFile(const QString &path, const QByteArray &data, int m
             const std::string err = sysError();
             ::close(fd);
             ::unlink(tmp.constData());
-            return engine::makeError("cannot write " + path.toStdString() + ": " + err);
+            return makeError("cannot write " + path.toStdString() + ": " + err);
         }
         done += n;
     }
@@ -120,7 +120,7 @@ Result<void> writePrivateFile(const QString &path, const QByteArray &data, int m
         ::rename(tmp.constData(), target.constData()) != 0) {
         const std::string err = sysError();
         ::unlink(tmp.constData());
-        return engine::makeError("cannot write " + path.toStdString() + ": " + err);
+        return makeError("cannot write " + path.toStdString() + ": " + err);
     }
     return {};
 }
@@ -131,14 +131,14 @@ Result<void> loadAdminKey(Secrets &s, const QDir &dir, const QByteArray &adminKe
     // Admin key: the caller's wins; then the environment; else admin.key (created on first start).
     if (!given.isEmpty()) {
         if (given.size() < 16)
-            return engine::makeError("the admin key must be at least 16 characters long");
+            return makeError("the admin key must be at least 16 characters long");
         s.adminKeyHash = sha256(given);
         s.adminKeySource = QStringLiteral("keychain");
         return {};
     }
     if (!adminKeyFromEnv.isEmpty()) {
         if (adminKeyFromEnv.size() < 16)
-            return engine::makeError("SMARTBOT_ADMIN_KEY must be at least 16 characters long");
+            return makeError("SMARTBOT_ADMIN_KEY must be at least 16 characters long");
         s.adminKeyHash = sha256(adminKeyFromEnv);
         s.adminKeySource = QStringLiteral("environment (SMARTBOT_ADMIN_KEY)");
         return {};
@@ -146,16 +146,16 @@ Result<void> loadAdminKey(Secrets &s, const QDir &dir, const QByteArray &adminKe
     const QString adminPath = dir.filePath(QStringLiteral("admin.key"));
     if (!QFileInfo::exists(adminPath)) {
         if (auto r = writePrivateFile(adminPath, randomToken("sbadmin_", 32) + '\n', 0600); !r)
-            return Error{r.error()};
+            return r.failure();
         s.adminKeyCreated = true;
     }
     if (auto r = checkPrivateFile(adminPath); !r)
-        return Error{r.error()};
+        return r.failure();
     auto admin = readSmallFile(adminPath);
     if (!admin)
-        return Error{admin.error()};
+        return admin.failure();
     if (admin.value().size() < 16)
-        return engine::makeError(adminPath.toStdString() + " must hold a key of at least 16 characters");
+        return makeError(adminPath.toStdString() + " must hold a key of at least 16 characters");
     s.adminKeyHash = sha256(admin.value());
     s.adminKeySource = adminPath;
     return {};
@@ -169,37 +169,37 @@ Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &
     const QDir dir(configDir);
     if (!overrides.jwtKey.isEmpty()) {
         if (overrides.jwtKey.size() < 32)
-            return engine::makeError("the JWT secret must hold at least 32 bytes");
+            return makeError("the JWT secret must hold at least 32 bytes");
         s.jwtKey = overrides.jwtKey;
         if (auto r = loadAdminKey(s, dir, adminKeyFromEnv, overrides.adminKey); !r)
-            return Error{r.error()};
+            return r.failure();
         return s;
     }
     const QString authDir = dir.filePath(QStringLiteral("auth"));
     if (!QFileInfo::exists(authDir)) {
         if (::mkdir(QFile::encodeName(authDir).constData(), 0700) != 0)
-            return engine::makeError("cannot create " + authDir.toStdString() + ": " + sysError());
+            return makeError("cannot create " + authDir.toStdString() + ": " + sysError());
     }
     if (auto r = checkTrustedPath(authDir); !r)
-        return Error{r.error()};
+        return r.failure();
 
     // JWT signing key: 32 random bytes, base64, mode 0400.
     const QString secretPath = QDir(authDir).filePath(QStringLiteral("secret.key"));
     if (!QFileInfo::exists(secretPath)) {
         if (auto r = writePrivateFile(secretPath, randomBytes(32).toBase64() + '\n', 0400); !r)
-            return Error{r.error()};
+            return r.failure();
     }
     if (auto r = checkPrivateFile(secretPath); !r)
-        return Error{r.error()};
+        return r.failure();
     auto secret = readSmallFile(secretPath);
     if (!secret)
-        return Error{secret.error()};
+        return secret.failure();
     s.jwtKey = QByteArray::fromBase64(secret.value());
     if (s.jwtKey.size() < 32)
-        return engine::makeError(secretPath.toStdString() + " must hold at least 32 bytes, base64-encoded");
+        return makeError(secretPath.toStdString() + " must hold at least 32 bytes, base64-encoded");
 
     if (auto r = loadAdminKey(s, dir, adminKeyFromEnv, overrides.adminKey); !r)
-        return Error{r.error()};
+        return r.failure();
     return s;
 }
 

@@ -119,7 +119,7 @@ Result<qint64> intValue(const QSettings &s, const QString &key, qint64 fallback,
     bool ok = false;
     const qint64 n = v.toString().trimmed().toLongLong(&ok);
     if (!ok || n < lo || n > hi)
-        return engine::makeError(QStringLiteral("server.conf: [%1] %2 = '%3' must be a whole number from %4 to %5")
+        return makeError(QStringLiteral("server.conf: [%1] %2 = '%3' must be a whole number from %4 to %5")
                                      .arg(key.section('/', 0, 0), key.section('/', 1), v.toString())
                                      .arg(lo)
                                      .arg(hi)
@@ -140,7 +140,7 @@ Result<bool> boolValue(const QSettings &s, const QString &key, bool fallback)
     if (text == QLatin1String("false") || text == QLatin1String("no") || text == QLatin1String("off") ||
         text == QLatin1String("0"))
         return false;
-    return engine::makeError(QStringLiteral("server.conf: [%1] %2 = '%3' must be true or false")
+    return makeError(QStringLiteral("server.conf: [%1] %2 = '%3' must be true or false")
                                  .arg(key.section('/', 0, 0), key.section('/', 1), v.toString())
                                  .toStdString());
 }
@@ -153,26 +153,26 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     QDir d(dir);
     // A new config folder holds secrets: 0700 whatever the umask (parents as the umask says).
     if (!d.exists() && (!QDir().mkpath(QFileInfo(dir).absolutePath()) || ::mkdir(QFile::encodeName(dir), 0700) != 0))
-        return engine::makeError("cannot create config folder " + dir.toStdString());
+        return makeError("cannot create config folder " + dir.toStdString());
     c.configDir = QFileInfo(dir).absoluteFilePath();
     const QString path = d.filePath(QStringLiteral("server.conf"));
     if (!QFileInfo::exists(path)) {
         QSaveFile f(path);
         if (!f.open(QIODevice::WriteOnly) || f.write(defaultConfigText().toUtf8()) < 0 ||
             !f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner) || !f.commit())
-            return engine::makeError("cannot write " + path.toStdString() + ": " + f.errorString().toStdString());
+            return makeError("cannot write " + path.toStdString() + ": " + f.errorString().toStdString());
     }
     for (const QString &trusted : {c.configDir, path})
         if (auto r = checkTrustedPath(trusted); !r)
-            return Error{r.error()};
+            return r.failure();
     QSettings s(path, QSettings::IniFormat);
     if (s.status() != QSettings::NoError)
-        return engine::makeError("server.conf: cannot be parsed (" + path.toStdString() + ")");
+        return makeError("server.conf: cannot be parsed (" + path.toStdString() + ")");
 
     const QString bind = s.value(QStringLiteral("network/bind_address"), c.bindAddress).toString().trimmed();
     QHostAddress addr;
     if (bind != QLatin1String("localhost") && !addr.setAddress(bind))
-        return engine::makeError("server.conf: [network] bind_address = '" + bind.toStdString() +
+        return makeError("server.conf: [network] bind_address = '" + bind.toStdString() +
                                  "' is not an IP address");
     c.bindAddress = bind;
 
@@ -180,7 +180,7 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     do {                                                                                                     \
         auto r = intValue(s, QStringLiteral(key), c.member, lo, hi);                                         \
         if (!r)                                                                                              \
-            return Error{r.error()};                                                                         \
+            return r.failure();                                                                         \
         c.member = decltype(c.member)(r.value());                                                            \
     } while (0)
     SB_READ(port, "network/port", 1, 65535);
@@ -209,16 +209,16 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     SB_READ(maxTokensLimit, "model/max_tokens_limit", 1, 1 << 20);
 #undef SB_READ
     if (c.tokenExpireHours > c.maxTokenHours)
-        return engine::makeError("server.conf: [auth] token_expire_hours must not exceed max_token_hours");
+        return makeError("server.conf: [auth] token_expire_hours must not exceed max_token_hours");
 
     auto prefix = boolValue(s, QStringLiteral("model/prefix_cache"), c.prefixCache);
     if (!prefix)
-        return Error{prefix.error()};
+        return prefix.failure();
     c.prefixCache = prefix.value();
 
     auto ssl = boolValue(s, QStringLiteral("network/ssl_enable"), c.sslEnable);
     if (!ssl)
-        return Error{ssl.error()};
+        return ssl.failure();
     c.sslEnable = ssl.value();
     const QString cert = s.value(QStringLiteral("network/ssl_cert")).toString().trimmed();
     const QString key = s.value(QStringLiteral("network/ssl_key")).toString().trimmed();
@@ -227,7 +227,7 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     if (!key.isEmpty())
         c.sslKey = QDir(c.configDir).absoluteFilePath(key);
     if (c.sslEnable && (cert.isEmpty() || key.isEmpty()))
-        return engine::makeError("server.conf: [network] ssl_enable = true needs both ssl_cert and ssl_key");
+        return makeError("server.conf: [network] ssl_enable = true needs both ssl_cert and ssl_key");
 
     for (const auto &[key, member] : {std::pair{QStringLiteral("allow"), &c.allow},
                                       std::pair{QStringLiteral("trusted_proxies"), &c.trustedProxies}}) {
@@ -235,7 +235,7 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
         const QVariant v = s.value(QStringLiteral("network/") + key);
         const QString text = v.typeId() == QMetaType::QStringList ? v.toStringList().join(',') : v.toString();
         if (auto list = AddressList::parse(text); !list)
-            return engine::makeError("server.conf: [network] " + key.toStdString() + ": " + list.error());
+            return makeError("server.conf: [network] " + key.toStdString() + ": " + list.error());
         *member = text.trimmed();
     }
 
@@ -244,11 +244,11 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
         c.modelPath = QDir(c.configDir).absoluteFilePath(model);
     c.cpuDecode = s.value(QStringLiteral("model/cpu_decode"), c.cpuDecode).toString().trimmed();
     if (c.cpuDecode != QLatin1String("fused") && c.cpuDecode != QLatin1String("libtorch"))
-        return engine::makeError("server.conf: [model] cpu_decode must be fused or libtorch (not '" +
+        return makeError("server.conf: [model] cpu_decode must be fused or libtorch (not '" +
                                  c.cpuDecode.toStdString() + "')");
     c.dtype = s.value(QStringLiteral("model/dtype"), c.dtype).toString().trimmed();
     if (!QStringList{"auto", "float32", "bfloat16", "float16"}.contains(c.dtype))
-        return engine::makeError("server.conf: [model] dtype must be auto, float32, bfloat16 or float16 (not '" +
+        return makeError("server.conf: [model] dtype must be auto, float32, bfloat16 or float16 (not '" +
                                  c.dtype.toStdString() + "')");
     return c;
 }

@@ -3,12 +3,9 @@
 
 #include <QString>
 
-#include "smartbot/engine/result.h"
+#include "smartbot/common/result.h"
 
 namespace smartbot {
-
-using engine::Error;
-using engine::Result;
 
 struct ServerConfig {
     // [network]

@@ -50,25 +50,25 @@ Result<std::unique_ptr<Storage>> Storage::open(const QString &configDir)
     const QByteArray native = QFile::encodeName(s->path_);
     const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
-        return engine::makeError("cannot create " + s->path_.toStdString());
+        return makeError("cannot create " + s->path_.toStdString());
     ::close(fd);
     // The database holds API keys, revocations and the audit log: refuse one that others could write.
     for (const char *suffix : {"", "-wal", "-shm"})
         if (auto r = checkTrustedPath(s->path_ + QLatin1String(suffix)); !r)
-            return Error{r.error()};
+            return r.failure();
     s->connection_ = QStringLiteral("smartbot-%1").arg(QUuid::createUuid().toString(QUuid::Id128));
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), s->connection_);
     db.setDatabaseName(s->path_);
     db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
     if (!db.open())
-        return engine::makeError("cannot open " + s->path_.toStdString() + ": " + sqlError(db.lastError()));
+        return makeError("cannot open " + s->path_.toStdString() + ": " + sqlError(db.lastError()));
     // WAL: the CLI and a running server share the file; readers do not block the writer.
     if (auto r = s->exec(QStringLiteral("PRAGMA journal_mode=WAL")); !r)
-        return Error{r.error()};
+        return r.failure();
     // NORMAL is safe with WAL (no corruption); a power cut may lose the last usage counts, not the schema.
     s->exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
     if (auto r = s->migrate(); !r)
-        return Error{r.error()};
+        return r.failure();
     for (const char *suffix : {"-wal", "-shm"})
         ::chmod((native + suffix).constData(), 0600);
     return s;
@@ -78,11 +78,11 @@ Result<QSqlQuery> Storage::exec(const QString &sql, const QVariantList &values) 
 {
     QSqlQuery q(db());
     if (!q.prepare(sql))
-        return engine::makeError("database: " + sqlError(q.lastError()));
+        return makeError("database: " + sqlError(q.lastError()));
     for (const QVariant &v : values) // a null QString would bind as SQL NULL: bind it as ''
         q.addBindValue(v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral("")) : v);
     if (!q.exec())
-        return engine::makeError("database: " + sqlError(q.lastError()));
+        return makeError("database: " + sqlError(q.lastError()));
     return q;
 }
 
@@ -100,14 +100,14 @@ Result<void> Storage::migrate()
     QSqlQuery q(d);
     if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at "
                                "INTEGER NOT NULL)")))
-        return engine::makeError("database: " + sqlError(q.lastError()));
+        return makeError("database: " + sqlError(q.lastError()));
     const int have = schemaVersion();
     if (have > kSchemaVersion)
-        return engine::makeError(path_.toStdString() + " has schema version " + std::to_string(have) +
+        return makeError(path_.toStdString() + " has schema version " + std::to_string(have) +
                                  ", newer than this SmartBot (" + std::to_string(kSchemaVersion) + ")");
     for (int v = have; v < kSchemaVersion; ++v) {
         if (!d.transaction())
-            return engine::makeError("database: " + sqlError(d.lastError()));
+            return makeError("database: " + sqlError(d.lastError()));
         const QStringList statements = QString::fromLatin1(kMigrations[v]).split(';', Qt::SkipEmptyParts);
         for (const QString &st : statements) {
             if (st.trimmed().isEmpty())
@@ -115,14 +115,14 @@ Result<void> Storage::migrate()
             if (!q.exec(st)) {
                 const std::string err = sqlError(q.lastError());
                 d.rollback();
-                return engine::makeError("database migration to version " + std::to_string(v + 1) + ": " + err);
+                return makeError("database migration to version " + std::to_string(v + 1) + ": " + err);
             }
         }
         auto r = exec(QStringLiteral("INSERT INTO schema_version (version, applied_at) VALUES (?, strftime('%s','now'))"),
                       {v + 1});
         if (!r || !d.commit()) {
             d.rollback();
-            return engine::makeError("database migration to version " + std::to_string(v + 1) + " failed");
+            return makeError("database migration to version " + std::to_string(v + 1) + " failed");
         }
     }
     return {};

@@ -38,12 +38,12 @@ void TokenService::setKeys(QByteArray current, QList<PreviousKey> previous)
 Result<IssuedToken> TokenService::issue(const QString &subject, qint64 expiresIn, const QString &scope) const
 {
     if (subject.isEmpty())
-        return engine::makeError("subject must not be empty");
+        return makeError("subject must not be empty");
     if (expiresIn <= 0)
-        return engine::makeError("expires_in must be positive");
+        return makeError("expires_in must be positive");
     jwt_t *raw = nullptr;
     if (jwt_new(&raw) != 0)
-        return engine::makeError("out of memory creating a token");
+        return makeError("out of memory creating a token");
     JwtPtr j(raw);
     const qint64 now = clock_();
     IssuedToken out;
@@ -61,10 +61,10 @@ Result<IssuedToken> TokenService::issue(const QString &subject, qint64 expiresIn
     rc |= jwt_set_alg(j.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char *>(key_.constData()),
                       int(key_.size()));
     if (rc != 0)
-        return engine::makeError("cannot build token");
+        return makeError("cannot build token");
     char *encoded = jwt_encode_str(j.get());
     if (!encoded)
-        return engine::makeError("cannot sign token");
+        return makeError("cannot sign token");
     out.token = QByteArray(encoded);
     std::free(encoded); // libjwt 1.10 allocates with malloc
     return out;
@@ -73,14 +73,14 @@ Result<IssuedToken> TokenService::issue(const QString &subject, qint64 expiresIn
 Result<TokenClaims> TokenService::verify(const QByteArray &token) const
 {
     if (token.isEmpty())
-        return engine::makeError("missing token");
+        return makeError("missing token");
     if (token.size() > 8192 || token.count('.') != 2)
-        return engine::makeError("malformed token");
+        return makeError("malformed token");
     // The header must say HS256, exactly, before we let the library near it (no "none", no algorithm confusion).
     const QByteArray headerJson = QByteArray::fromBase64(token.left(token.indexOf('.')), QByteArray::Base64UrlEncoding);
     const QJsonObject header = QJsonDocument::fromJson(headerJson).object();
     if (header.value(QStringLiteral("alg")).toString() != QLatin1String("HS256"))
-        return engine::makeError("token algorithm must be HS256");
+        return makeError("token algorithm must be HS256");
     const qint64 now = clock_();
     QByteArray key = key_;
     const QJsonValue kid = header.value(QStringLiteral("kid"));
@@ -90,19 +90,19 @@ Result<TokenClaims> TokenService::verify(const QByteArray &token) const
             if (keyId(p.key) != kid.toString())
                 continue;
             if (now > p.acceptUntil)
-                return engine::makeError("token was signed with a retired key");
+                return makeError("token was signed with a retired key");
             key = p.key;
         }
         if (key.isEmpty())
-            return engine::makeError("token signed with an unknown key");
+            return makeError("token signed with an unknown key");
     }
     jwt_t *raw = nullptr;
     if (jwt_decode(&raw, token.constData(), reinterpret_cast<const unsigned char *>(key.constData()),
                    int(key.size())) != 0 || !raw)
-        return engine::makeError("invalid token signature");
+        return makeError("invalid token signature");
     JwtPtr j(raw);
     if (jwt_get_alg(j.get()) != JWT_ALG_HS256)
-        return engine::makeError("token algorithm must be HS256");
+        return makeError("token algorithm must be HS256");
     TokenClaims c;
     c.subject = grant(j.get(), "sub");
     c.scope = grant(j.get(), "scope");
@@ -111,19 +111,19 @@ Result<TokenClaims> TokenService::verify(const QByteArray &token) const
     c.expiresAt = jwt_get_grant_int(j.get(), "exp");
     const qint64 nbf = jwt_get_grant_int(j.get(), "nbf");
     if (grant(j.get(), "iss") != QLatin1String(kIssuer))
-        return engine::makeError("token issuer is not smartbot");
+        return makeError("token issuer is not smartbot");
     if (c.subject.isEmpty())
-        return engine::makeError("token has no subject");
+        return makeError("token has no subject");
     if (c.expiresAt <= 0 || now > c.expiresAt + leeway_)
-        return engine::makeError("token expired");
+        return makeError("token expired");
     if (nbf > now + leeway_)
-        return engine::makeError("token not valid yet");
+        return makeError("token not valid yet");
     if (grant(j.get(), "aud") != QLatin1String(kAudience))
-        return engine::makeError("token audience is not smartbot");
+        return makeError("token audience is not smartbot");
     if (isRevoked_ && c.jti.isEmpty())
-        return engine::makeError("token has no jti");
+        return makeError("token has no jti");
     if (isRevoked_ && isRevoked_(c.jti))
-        return engine::makeError("token has been revoked");
+        return makeError("token has been revoked");
     return c;
 }
 

@@ -23,7 +23,7 @@ Result<QList<UsageRow>> UsageStore::list() const
     auto q = storage_.exec(QStringLiteral("SELECT subject, requests, prompt_tokens, generated_tokens, last_at FROM "
                                           "usage ORDER BY subject"));
     if (!q)
-        return Error{q.error()};
+        return q.failure();
     QList<UsageRow> out;
     while (q->next())
         out.push_back({q->value(0).toString(), q->value(1).toLongLong(), q->value(2).toLongLong(),

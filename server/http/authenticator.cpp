@@ -94,7 +94,7 @@ Result<void> Authenticator::revokeJti(const QString &jti, qint64 expiresAt) cons
                                            "VALUES (?, ?, ?)"),
                             {jti, expiresAt, now});
     if (!r)
-        return Error{r.error()};
+        return r.failure();
     return {};
 }
 
@@ -158,7 +158,7 @@ std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest
         if (!key) {
             Metrics::instance().addAuthFailure();
             const QString message = QString::fromStdString(key.error());
-            if (message.contains(QLatin1String("not allowed from")))
+            if (key.code() == ErrorCode::PermissionDenied)
                 return forbidden(QStringLiteral("address_not_allowed"), message);
             return unauthorized(message);
         }
@@ -217,7 +217,7 @@ std::optional<ApiError> Authenticator::authenticateAdmin(const QHttpServerReques
     auto k = keys_.verify(key, clientAddress(request));
     if (!k) {
         const QString message = QString::fromStdString(k.error());
-        if (message.contains(QLatin1String("not allowed from")))
+        if (k.code() == ErrorCode::PermissionDenied)
             return adminFailure(address, forbidden(QStringLiteral("address_not_allowed"), message));
         return adminFailure(address, unauthorized(message));
     }

@@ -86,10 +86,10 @@ Authenticator *admitKeyRef(const RouteContext &ctx, const QHttpServerRequest &re
     return auth;
 }
 
-ApiError notFoundOr400(const std::string &error)
+ApiError notFoundOr400(const Error &error)
 {
-    const QString message = QString::fromStdString(error);
-    if (message.startsWith(QLatin1String("no API key")))
+    const QString message = QString::fromStdString(error.message);
+    if (error.code == ErrorCode::NotFound)
         return {404, QStringLiteral("key_not_found"), message};
     return badRequest(message);
 }
@@ -155,7 +155,7 @@ void revokeKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
         return;
     auto k = auth->keys().revoke(ref);
     if (!k)
-        return writeError(responder, notFoundOr400(k.error()));
+        return writeError(responder, notFoundOr400(k.failure()));
     auth->audit(who, request, QStringLiteral("key.revoke"), QStringLiteral("%1 (%2)").arg(k->name, k->prefix));
     writeJson(responder, 200, ApiKeyStore::toJson(k.value()));
 }
@@ -169,7 +169,7 @@ void rotateKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
         return;
     auto created = auth->keys().rotate(ref, ctx.config->keyRotationGraceHours);
     if (!created)
-        return writeError(responder, notFoundOr400(created.error()));
+        return writeError(responder, notFoundOr400(created.failure()));
     auth->audit(
         who, request, QStringLiteral("key.rotate"),
         QStringLiteral("%1 -> %2 (grace %3 h)").arg(ref, created->info.prefix).arg(ctx.config->keyRotationGraceHours));

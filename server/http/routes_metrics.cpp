@@ -16,7 +16,14 @@ void installMetricsRoutes(ApiServer &server, const RouteContext &ctx)
                      const int queued = ctx.worker->queueDepth();
                      m.setQueueDepth(queued);
                      m.setActiveSequences(ctx.worker->running());
-                     m.setKvMemory(ctx.worker->kvMemory());
+                     const engine::KvMemoryStats kv = ctx.worker->kvMemory();
+                     m.setKvMemory({.budgetBytes = kv.budgetBytes,
+                                    .sequenceBytes = kv.sequenceBytes,
+                                    .prefixBytes = kv.prefixBytes,
+                                    .prefixTokens = kv.prefixTokens,
+                                    .prefixLookups = kv.prefixLookups,
+                                    .prefixHits = kv.prefixHits,
+                                    .reusedTokens = kv.reusedTokens});
                      const QByteArray body = m.render();
                      r.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
                      Headers h{{QByteArrayLiteral("Content-Type"),

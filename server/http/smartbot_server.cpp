@@ -89,10 +89,10 @@ SmartbotServer::~SmartbotServer()
 Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrides &overrides)
 {
     if (d_->running)
-        return engine::makeError("the server is already running");
+        return makeError("the server is already running");
     auto cfg = ServerConfig::loadOrCreate(configDir);
     if (!cfg)
-        return Error{cfg.error()};
+        return cfg.failure();
     ServerConfig config = cfg.value();
     if (!overrides.bindAddress.isEmpty())
         config.bindAddress = overrides.bindAddress;
@@ -101,17 +101,17 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     const QHostAddress address(config.bindAddress == QLatin1String("localhost") ? QStringLiteral("127.0.0.1")
                                                                                 : config.bindAddress);
     if (address.isNull())
-        return engine::makeError("bind address '" + config.bindAddress.toStdString() + "' is not an IP address");
+        return makeError("bind address '" + config.bindAddress.toStdString() + "' is not an IP address");
 
     auto secrets = loadOrCreateSecrets(config.configDir, qgetenv("SMARTBOT_ADMIN_KEY"),
                                        SecretOverrides{overrides.jwtSecret, overrides.adminKey});
     if (!secrets)
-        return Error{secrets.error()};
+        return secrets.failure();
     QSslConfiguration tls;
     if (config.sslEnable) {
         auto t = loadTlsConfiguration(config);
         if (!t)
-            return Error{t.error()};
+            return t.failure();
         tls = t.value();
     }
     if (secrets->adminKeyCreated)
@@ -123,7 +123,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     d->worker = std::make_unique<InferenceWorker>(config.maxQueue, nullptr, config.maxSequences);
     auto storage = Storage::open(config.configDir);
     if (!storage)
-        return Error{storage.error()};
+        return storage.failure();
     d->auth = std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(),
                                               secrets->adminKeyHash, systemClock(), overrides.jwtSecret);
     d->api = std::make_unique<ApiServer>();
@@ -134,7 +134,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (config.sslEnable)
         d->tcp->setTlsConfiguration(tls);
     if (!d->tcp->listen(address, config.port))
-        return engine::makeError("cannot listen on " + config.bindAddress.toStdString() + ":" +
+        return makeError("cannot listen on " + config.bindAddress.toStdString() + ":" +
                                  std::to_string(config.port) + ": " + d->tcp->errorString().toStdString());
     d->api->bind(d->tcp);
     RouteContext routeContext{.config = &d->config, .tokens = d->tokens.get(), .auth = d->auth.get(),

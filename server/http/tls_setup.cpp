@@ -51,10 +51,10 @@ Result<QSslConfiguration> loadTlsConfiguration(const ServerConfig &config)
 
     auto certPem = readPem("ssl_cert", certPath);
     if (!certPem)
-        return Error{certPem.error()};
+        return certPem.failure();
     auto keyPem = readPem("ssl_key", keyPath);
     if (!keyPem)
-        return Error{keyPem.error()};
+        return keyPem.failure();
     if (auto r = checkPrivateFile(keyPath); !r)
         return fail(QStringLiteral("ssl_key: %1").arg(QString::fromStdString(r.error())));
 

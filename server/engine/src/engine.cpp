@@ -176,7 +176,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     torch::InferenceMode guard;
     auto dtype = chooseDtype(options.dtype, device, d.weights);
     if (!dtype)
-        return Error{dtype.error()};
+        return dtype.failure();
     auto model = LlamaModel::load(d.weights, d.config, device, *dtype, options.fusedCpuDecode);
     if (!model)
         return makeError(modelDir + ": " + model.error());
@@ -225,7 +225,7 @@ Result<GenerationResult> Engine::generate(const std::vector<int32_t> &promptIds,
     std::vector<StepEvent> events;
     auto id = begin(promptIds, params, events);
     if (!id)
-        return Error{id.error()};
+        return id.failure();
     for (;;) {
         for (auto &e : events) {
             if (e.id != id.value())
@@ -249,7 +249,7 @@ Result<std::vector<int32_t>> Engine::encodeChat(const std::vector<std::pair<std:
         chat.push_back({role, content, {}});
     auto prompt = d_->chatTemplate->render(chat, /*addGenerationPrompt=*/true);
     if (!prompt)
-        return Error{prompt.error()};
+        return prompt.failure();
     // The template writes the special tokens itself (as transformers' apply_chat_template does).
     return d_->tokenizer->encode(prompt.value(), false);
 }

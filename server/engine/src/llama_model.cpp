@@ -62,7 +62,7 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const M
     {                                                                                                        \
         auto r = fetch(w, name, __VA_ARGS__, dt, device);                                                    \
         if (!r)                                                                                              \
-            return Error{r.error()};                                                                         \
+            return r.failure();                                                                         \
         var = r.value();                                                                                     \
     }
     SB_FETCH(embed, "model.embed_tokens.weight", {c.vocabSize, D});

@@ -84,7 +84,7 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
     do {                                                                                                     \
         auto r = positiveInt(j, name);                                                                       \
         if (!r)                                                                                              \
-            return Error{r.error()};                                                                         \
+            return r.failure();                                                                         \
         c.member = r.value();                                                                                \
     } while (0)
     SB_INT(hiddenSize, "hidden_size");
@@ -97,7 +97,7 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
 
     auto kv = positiveInt(j, "num_key_value_heads", false, c.numHeads);
     if (!kv)
-        return Error{kv.error()};
+        return kv.failure();
     c.numKvHeads = kv.value();
     if (c.numHeads % c.numKvHeads != 0)
         return fieldError("num_key_value_heads", "(" + std::to_string(c.numKvHeads) +
@@ -107,22 +107,22 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
         return fieldError("hidden_size", "must be divisible by num_attention_heads when head_dim is absent");
     auto hd = positiveInt(j, "head_dim", false, c.hiddenSize / c.numHeads);
     if (!hd)
-        return Error{hd.error()};
+        return hd.failure();
     c.headDim = hd.value();
     if (c.headDim % 2 != 0)
         return fieldError("head_dim", "must be even for rotary embeddings");
 
     auto eps = positiveNumber(j, "rms_norm_eps", 1e-6);
     if (!eps)
-        return Error{eps.error()};
+        return eps.failure();
     c.rmsNormEps = eps.value();
     auto theta = positiveNumber(j, "rope_theta", 10000.0);
     if (!theta)
-        return Error{theta.error()};
+        return theta.failure();
     c.ropeTheta = theta.value();
     auto tie = boolean(j, "tie_word_embeddings", false);
     if (!tie)
-        return Error{tie.error()};
+        return tie.failure();
     c.tieWordEmbeddings = tie.value();
 
     if (auto rs = j.find("rope_scaling"); rs != j.end() && !rs->is_null()) {
@@ -164,7 +164,7 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
     for (const char *biasField : {"attention_bias", "mlp_bias"}) {
         auto b = boolean(j, biasField, false);
         if (!b)
-            return Error{b.error()};
+            return b.failure();
         if (b.value() && std::string(biasField) == "attention_bias")
             c.qkvBias = true; // Llama-family attention_bias: q/k/v biases (o_proj bias is not supported)
         else if (b.value())

@@ -73,7 +73,7 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::fromMemory(std::vector
     f->base_ = f->owned_.data();
     f->size_ = f->owned_.size();
     if (auto r = f->parse(); !r)
-        return Error{r.error()};
+        return r.failure();
     return f;
 }
 

@@ -48,7 +48,7 @@ Result<WeightSet> WeightSet::open(const std::string &modelDir)
     for (const auto &name : files) {
         auto f = SafetensorsFile::open((dir / name).string());
         if (!f)
-            return Error{f.error()};
+            return f.failure();
         set.shards_.push_back(f.value());
         for (const auto &[tensor, view] : f.value()->tensors()) {
             if (!set.index_.emplace(tensor, &view).second)
