@@ -5,6 +5,7 @@
 
 #include "core/address_list.h"
 #include "core/secret_files.h"
+#include "smartbot/common/units.h"
 
 namespace smartbot {
 
@@ -41,7 +42,7 @@ ApiKeyInfo ApiKeyStore::fromQuery(const QSqlQuery &q) const
     k.tokensPerMinute = q.value(11).isNull() ? -1 : q.value(11).toInt();
     const qint64 now = clock_();
     k.rotationDue = rotationDays_ > 0 && k.revokedAt == 0 && k.rotatedTo == 0 &&
-                    now >= k.createdAt + qint64(rotationDays_) * 86400;
+                    now >= k.createdAt + qint64(rotationDays_) * kSecondsPerDay;
     return k;
 }
 
@@ -64,7 +65,7 @@ Result<CreatedKey> ApiKeyStore::create(const NewKeyOptions &o) const
                                           "expires_at, requests_per_minute, tokens_per_minute) "
                                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
                            {o.name.trimmed(), prefix, sha256(out.key), o.scope, allow->toString(), now,
-                            orNull(o.expiresDays > 0 ? now + qint64(o.expiresDays) * 86400 : 0),
+                            orNull(o.expiresDays > 0 ? now + qint64(o.expiresDays) * kSecondsPerDay : 0),
                             limitOrNull(o.requestsPerMinute), limitOrNull(o.tokensPerMinute)});
     if (!r)
         return r.failure();
@@ -138,7 +139,7 @@ Result<CreatedKey> ApiKeyStore::rotate(const QString &ref, int graceHours) const
         storage_.exec(QStringLiteral("UPDATE api_keys SET expires_at = ? WHERE id = ?"), {expires, created->info.id});
         created->info.expiresAt = expires;
     }
-    const qint64 graceEnd = now + qint64(std::max(0, graceHours)) * 3600;
+    const qint64 graceEnd = now + qint64(std::max(0, graceHours)) * kSecondsPerHour;
     auto r = storage_.exec(QStringLiteral("UPDATE api_keys SET revoked_at = ?, rotated_to = ? WHERE id = ?"),
                            {graceEnd > now ? graceEnd : now, created->info.id, old->id});
     if (!r)

@@ -10,6 +10,7 @@
 
 #include "core/address_list.h"
 #include "core/secret_files.h"
+#include "smartbot/common/units.h"
 
 namespace smartbot {
 
@@ -186,21 +187,21 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     SB_READ(port, "network/port", 1, 65535);
     SB_READ(maxBodyBytes, "network/max_body_bytes", 64, qint64(1) << 32);
     SB_READ(maxHeaderBytes, "network/max_header_bytes", 1024, 1024 * 1024);
-    SB_READ(requestTimeoutS, "network/request_timeout_s", 1, 3600);
-    SB_READ(idleTimeoutS, "network/idle_timeout_s", 1, 86400);
-    SB_READ(firstByteTimeoutS, "network/first_byte_timeout_s", 1, 3600);
+    SB_READ(requestTimeoutS, "network/request_timeout_s", 1, kSecondsPerHour);
+    SB_READ(idleTimeoutS, "network/idle_timeout_s", 1, kSecondsPerDay);
+    SB_READ(firstByteTimeoutS, "network/first_byte_timeout_s", 1, kSecondsPerHour);
     SB_READ(maxConnections, "network/max_connections", 0, 1000000);
     SB_READ(maxConnectionsPerAddress, "network/max_connections_per_address", 0, 1000000);
-    SB_READ(drainTimeoutS, "network/drain_timeout_s", 1, 3600);
+    SB_READ(drainTimeoutS, "network/drain_timeout_s", 1, kSecondsPerHour);
     SB_READ(maxQueue, "limits/max_queue", 1, 1000000);
     SB_READ(maxSequences, "limits/max_sequences", 1, 4096);
     SB_READ(tokenExpireHours, "auth/token_expire_hours", 1, 24 * 365);
     SB_READ(maxTokenHours, "auth/max_token_hours", 1, 24 * 3650);
-    SB_READ(leewaySeconds, "auth/leeway_seconds", 0, 3600);
+    SB_READ(leewaySeconds, "auth/leeway_seconds", 0, kSecondsPerHour);
     SB_READ(keyRotationDays, "auth/key_rotation_days", 0, 3650);
     SB_READ(keyRotationGraceHours, "auth/key_rotation_grace_hours", 0, 24 * 365);
     SB_READ(adminMaxFailures, "auth/admin_max_failures", 1, 1000000);
-    SB_READ(adminFailureWindowS, "auth/admin_failure_window_s", 1, 86400);
+    SB_READ(adminFailureWindowS, "auth/admin_failure_window_s", 1, kSecondsPerDay);
     SB_READ(requestsPerMinute, "limits/requests_per_minute", 0, 1000000);
     SB_READ(tokensPerMinute, "limits/tokens_per_minute", 0, 1000000000);
     SB_READ(threads, "model/threads", 0, 1024);

@@ -7,6 +7,7 @@
 #include "core/metrics.h"
 #include "core/secret_files.h"
 #include "http/request_helpers.h"
+#include "smartbot/common/units.h"
 
 namespace smartbot::http {
 
@@ -71,7 +72,7 @@ void Authenticator::reloadSigningKeys()
     const QString stamp = jwtKeyringStamp(config_.configDir);
     if (stamp == keyringStamp_)
         return;
-    auto ring = loadJwtKeyring(config_.configDir, qint64(config_.maxTokenHours) * 3600 + config_.leewaySeconds);
+    auto ring = loadJwtKeyring(config_.configDir, qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds);
     if (!ring) {
         qWarning("JWT signing keys not reloaded: %s", ring.error().c_str());
         return;
@@ -89,7 +90,7 @@ bool Authenticator::isRevoked(const QString &jti) const
 Result<void> Authenticator::revokeJti(const QString &jti, qint64 expiresAt) const
 {
     const qint64 now = clock_();
-    storage_->exec(QStringLiteral("DELETE FROM revoked_tokens WHERE expires_at < ?"), {now - 86400});
+    storage_->exec(QStringLiteral("DELETE FROM revoked_tokens WHERE expires_at < ?"), {now - kSecondsPerDay}); // a day after expiry: no clock skew can make them valid again
     auto r = storage_->exec(QStringLiteral("INSERT OR REPLACE INTO revoked_tokens (jti, expires_at, revoked_at) "
                                            "VALUES (?, ?, ?)"),
                             {jti, expiresAt, now});

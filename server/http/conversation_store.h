@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "smartbot/common/units.h"
 
 namespace smartbot::http {
 
@@ -17,7 +18,7 @@ class ConversationStore {
 public:
     using Message = std::pair<std::string, std::string>; // (role, content)
 
-    explicit ConversationStore(int maxConversations = 1000, int maxMessages = 64, qint64 ttlSeconds = 3600,
+    explicit ConversationStore(int maxConversations = 1000, int maxMessages = 64, qint64 ttlSeconds = kSecondsPerHour,
                                Clock clock = systemClock());
 
     QString create(const QString &owner);

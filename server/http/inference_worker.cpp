@@ -4,6 +4,7 @@
 #include <QMetaObject>
 
 #include "core/metrics.h"
+#include "smartbot/common/units.h"
 
 namespace smartbot::http {
 
@@ -102,7 +103,7 @@ void InferenceWorker::loadModel(const QString &path, const engine::LoadOptions &
     Q_EMIT modelStateChanged();
     post([this, path, options] {
         for (auto &[id, job] : active_) // a reload ends what the old model was doing
-            deliver(job, Reply{false, 503, QStringLiteral("model_not_loaded"), QStringLiteral("the model was reloaded"), {}});
+            deliver(job, Reply::failure(503, QStringLiteral("model_not_loaded"), QStringLiteral("the model was reloaded")));
         active_.clear();
         engine_.reset();
         {
@@ -213,7 +214,7 @@ void InferenceWorker::deliver(Job &job, Reply reply)
 InferenceWorker::Admit InferenceWorker::admit(Job &job)
 {
     auto fail = [&](int status, const char *code, const QString &message, const char *param = "") {
-        deliver(job, Reply{false, status, QString::fromLatin1(code), message, {}, QString::fromLatin1(param)});
+        deliver(job, Reply::failure(status, QString::fromLatin1(code), message, QString::fromLatin1(param)));
         return Admit::Answered;
     };
     if (!engine_)
@@ -249,8 +250,8 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
                                    "([model] kv_cache_mb): lower max_tokens or shorten the prompt")
                         .arg(ids.size())
                         .arg(job.request.params.maxTokens)
-                        .arg(double(engine_->kvBytesNeeded(ids.size(), job.request.params)) / (1 << 20), 0, 'f', 1)
-                        .arg(double(engine_->kvMemory().budgetBytes) / (1 << 20), 0, 'f', 1),
+                        .arg(double(engine_->kvBytesNeeded(ids.size(), job.request.params)) / kBytesPerMiB, 0, 'f', 1)
+                        .arg(double(engine_->kvMemory().budgetBytes) / kBytesPerMiB, 0, 'f', 1),
                     "max_tokens");
     }
     std::vector<engine::Engine::StepEvent> events;
@@ -296,7 +297,7 @@ void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
         }
         if (e.finished) {
             Metrics::instance().addTokens(qint64(e.result.promptIds.size()), qint64(e.result.ids.size()));
-            deliver(job, Reply{true, 200, {}, {}, std::move(e.result)});
+            deliver(job, Reply::success(std::move(e.result)));
             active_.erase(it);
         }
     }

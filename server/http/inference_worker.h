@@ -41,6 +41,23 @@ public:
         QString errorCode, error;
         engine::GenerationResult result;
         QString param;                       // the request field at fault, when there is one
+
+        static Reply success(engine::GenerationResult r)
+        {
+            Reply reply;
+            reply.ok = true;
+            reply.result = std::move(r);
+            return reply;
+        }
+        static Reply failure(int status, QString code, QString message, QString param = {})
+        {
+            Reply reply;
+            reply.status = status;
+            reply.errorCode = std::move(code);
+            reply.error = std::move(message);
+            reply.param = std::move(param);
+            return reply;
+        }
     };
 
     explicit InferenceWorker(int maxQueue = 256, QObject *parent = nullptr, int maxBatch = 64);

@@ -2,6 +2,7 @@
 #include "http/routes.h"
 
 #include "http/request_helpers.h"
+#include "smartbot/common/units.h"
 
 namespace smartbot::http {
 
@@ -28,8 +29,8 @@ void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHt
                                                     .arg(kMaxUsernameChars)
                                                     .arg(user.toString().size()),
                                                 QStringLiteral("invalid_request"), QStringLiteral("username")));
-    const double maxSeconds = double(ctx.config->maxTokenHours) * 3600.0;
-    double expiresIn = double(ctx.config->tokenExpireHours) * 3600.0;
+    const double maxSeconds = double(ctx.config->maxTokenHours * kSecondsPerHour);
+    double expiresIn = double(ctx.config->tokenExpireHours * kSecondsPerHour);
     if (auto e = number(body, QStringLiteral("expires_in"), 1, maxSeconds, true, expiresIn))
         return writeError(responder, *e);
     auto token = ctx.tokens->issue(user.toString(), qint64(expiresIn));

@@ -12,6 +12,7 @@
 
 #include "http/authenticator.h"
 #include "http/request_helpers.h"
+#include "smartbot/common/units.h"
 
 namespace smartbot::http {
 
@@ -188,7 +189,7 @@ void revokeToken(const RouteContext &ctx, const QHttpServerRequest &request, QHt
         return writeError(responder, badRequest(QStringLiteral("field 'jti' must be a non-empty string"),
                                                 QStringLiteral("invalid_request"), QStringLiteral("jti")));
     // Kept until no token with this jti could still be valid.
-    double expiresAt = double(QDateTime::currentSecsSinceEpoch() + qint64(ctx.config->maxTokenHours) * 3600 +
+    double expiresAt = double(QDateTime::currentSecsSinceEpoch() + qint64(ctx.config->maxTokenHours) * kSecondsPerHour +
                               ctx.config->leewaySeconds);
     if (auto e = number(body, QStringLiteral("expires_at"), 0, 1e12, true, expiresAt))
         return writeError(responder, *e);

@@ -16,6 +16,7 @@
 #include "http/guarded_tcp_server.h"
 #include "http/routes.h"
 #include "http/tls_setup.h"
+#include "smartbot/common/units.h"
 
 namespace smartbot::http {
 
@@ -159,7 +160,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
             qInfo("model %s ready: %s, %lld parameters, %s on %s, loaded in %.0f ms; KV cache %.0f MiB (%lld "
                   "bytes per position), prefix cache %s",
                   info.name.c_str(), info.architecture.c_str(), (long long)info.parameters, info.dtype.c_str(),
-                  info.device.c_str(), info.loadSeconds * 1000, double(kv.budgetBytes) / (1 << 20),
+                  info.device.c_str(), info.loadSeconds * 1000, double(kv.budgetBytes) / kBytesPerMiB,
                   (long long)kv.bytesPerToken, d_->config.prefixCache ? "on" : "off");
         } else if (state == InferenceWorker::ModelState::Failed) {
             qWarning("model failed to load: %s", qPrintable(d_->worker->modelError()));
