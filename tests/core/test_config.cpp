@@ -43,7 +43,21 @@ private Q_SLOTS:
         QVERIFY(text.contains("port = 18789"));
         QVERIFY(text.contains("[auth]"));
         QVERIFY(text.contains("token_expire_hours = 24"));
-        QVERIFY(text.contains("; "));
+        // Every key written belongs to a group of keys with a comment above it that says what they are.
+        int keys = 0;
+        bool commented = false;
+        for (const QByteArray &raw : text.split('\n')) {
+            const QByteArray line = raw.trimmed();
+            if (line.startsWith("; ")) {
+                commented = true;
+            } else if (line.isEmpty() || line.startsWith('[')) {
+                commented = false;
+            } else {
+                ++keys;
+                QVERIFY2(commented, line.constData());
+            }
+        }
+        QVERIFY(keys >= 20);
     }
 
     void readsValues()

@@ -4,6 +4,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "require_data.h"
+
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -81,15 +83,6 @@ std::string firstDifference(const std::string &got, const std::string &expected)
            show(expected.substr(i, 60));
 }
 
-// Shared data (../shared) may be absent: skip. The repository's own test data must be there: fail.
-#define REQUIRE_DATA(path)                                                                                   \
-    do {                                                                                                     \
-        const std::string p_ = (path);                                                                       \
-        if (!exists(p_) && p_.rfind(kData, 0) == 0)                                                          \
-            QFAIL(qPrintable(QStringLiteral("repository test data missing: %1").arg(QString::fromStdString(p_)))); \
-        if (!exists(p_))                                                                                     \
-            QSKIP(qPrintable(QStringLiteral("shared test data missing: %1").arg(QString::fromStdString(p_)))); \
-    } while (false)
 
 } // namespace
 

@@ -1,6 +1,8 @@
 // Engine fidelity (reference greedy ids and logits from llama2.c / float64), config and safetensors validation.
 #include <QtTest>
 
+#include "require_data.h"
+
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -45,8 +47,7 @@ class TestEngine : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
-        if (!QFileInfo::exists(QString::fromStdString(kModelDir + "/config.json")))
-            QSKIP("shared model ../shared/models/stories260K is absent: engine fidelity tests skipped");
+        REQUIRE_DATA(kModelDir + "/config.json");
         auto e = Engine::load(kModelDir, LoadOptions{});
         QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
         engine = std::move(e.value());
@@ -127,7 +128,9 @@ private Q_SLOTS:
         auto c = engine->generate(prompt, p);
         QVERIFY(c.ok());
         QVERIFY(c->ids != a->ids);
-        QVERIFY(a->ids.size() <= 40);
+        // The reply ends by its length cap exactly when it has max_tokens tokens (not merely "at most 40").
+        QVERIFY(!a->ids.empty());
+        QCOMPARE(a->finish == smartbot::engine::FinishReason::Length, a->ids.size() == std::size_t(p.maxTokens));
         // top_k = 1 is greedy whatever the temperature.
         GenerationParams g;
         g.maxTokens = 20;

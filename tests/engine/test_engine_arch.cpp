@@ -3,6 +3,8 @@
 // linear and llama3, F16/BF16 weights, sharded safetensors, generation_config EOS lists, and refusals.
 #include <QtTest>
 
+#include "require_data.h"
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -158,8 +160,7 @@ class TestEngineArch : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
-        if (!std::filesystem::exists(kTokenizerDir + "/tokenizer.json"))
-            QSKIP("../shared/models/stories260K (its tokenizer) is absent");
+        REQUIRE_DATA(kTokenizerDir + "/tokenizer.json");
     }
 
     void matchesReference_data()

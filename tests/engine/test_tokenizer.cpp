@@ -4,6 +4,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "require_data.h"
+
 #include <fstream>
 #include <limits>
 #include <random>
@@ -197,12 +199,6 @@ QStringList checkChatIds(const Tokenizer &tok, const std::vector<json> &lines, i
     return failures;
 }
 
-#define REQUIRE_DATA(path)                                                                                   \
-    do {                                                                                                     \
-        if (!exists(path))                                                                                   \
-            QSKIP(qPrintable(QStringLiteral("test data missing: %1 (shared data folder not available)")      \
-                                 .arg(QString::fromStdString(path))));                                       \
-    } while (false)
 
 } // namespace
 

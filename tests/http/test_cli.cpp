@@ -1,6 +1,8 @@
 // smartbotd generate / tokenize against the reference files, and CLI errors.
 #include <QtTest>
 
+#include "require_data.h"
+
 #include <nlohmann/json.hpp>
 #include <fstream>
 
@@ -26,8 +28,7 @@ class TestCli : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
-        if (!QFileInfo::exists(sharedModelDir() + "/config.json"))
-            QSKIP("shared model ../shared/models/stories260K is absent: CLI tests skipped");
+        REQUIRE_DATA(sharedModelDir() + "/config.json");
     }
 
     void generateMatchesReference()
