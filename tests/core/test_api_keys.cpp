@@ -1,17 +1,15 @@
-// Storage (migrations, file mode), API keys (create/verify/revoke/rotate/expiry/IP lists/rotation due), address
-// lists, the rate limiter, the JWT keyring on disk, audit log and usage; time comes from an injected clock.
+// Storage (migrations, file mode), API keys (create/verify/revoke/rotate/expiry/IP lists/rotation due) and the JWT
+// keyring on disk; time comes from an injected clock. Address lists, the rate limiter, the audit log and usage have
+// tests of their own.
 #include <QtTest>
 
 #include <sys/stat.h>
 
 #include "core/address_list.h"
 #include "core/api_keys.h"
-#include "core/audit_log.h"
 #include "core/jwt_keyring.h"
-#include "core/rate_limiter.h"
 #include "core/secret_files.h"
 #include "core/storage.h"
-#include "core/usage_store.h"
 
 using namespace smartbot;
 
@@ -140,35 +138,6 @@ private Q_SLOTS:
         QVERIFY(!keys.verify(k->key, QHostAddress(QStringLiteral("fe80::1"))).ok());
     }
 
-    void addressLists()
-    {
-        QVERIFY(AddressList::parse(QString()).ok());
-        QVERIFY(AddressList::parse(QString())->isEmpty());
-        QVERIFY(!AddressList::parse(QStringLiteral("10.0.0.0/8, bogus")).ok());
-        QVERIFY(!AddressList::parse(QStringLiteral("10.0.0.0/33")).ok());
-        auto l = AddressList::parse(QStringLiteral("127.0.0.2, ::1"));
-        QVERIFY(l.ok());
-        QVERIFY(l->contains(QHostAddress(QStringLiteral("127.0.0.2"))));
-        QVERIFY(!l->contains(QHostAddress(QStringLiteral("127.0.0.1"))));
-        QVERIFY(l->contains(QHostAddress(QStringLiteral("::1"))));
-    }
-
-    void rateLimiter()
-    {
-        RateLimiter r(60, clock);
-        for (int i = 0; i < 3; ++i)
-            QCOMPARE(r.hit(QStringLiteral("a"), 3), 0);
-        const int wait = r.hit(QStringLiteral("a"), 3);
-        QVERIFY(wait > 0 && wait <= 60);
-        QCOMPARE(r.hit(QStringLiteral("b"), 3), 0); // per key
-        now += 60;
-        QCOMPARE(r.hit(QStringLiteral("a"), 3), 0);
-        r.add(QStringLiteral("t"), 100);
-        QCOMPARE(r.total(QStringLiteral("t")), qint64(100));
-        QVERIFY(r.retryAfter(QStringLiteral("t"), 100) > 0);
-        QCOMPARE(r.retryAfter(QStringLiteral("t"), 101), 0);
-    }
-
     void keyringOnDisk()
     {
         QTemporaryDir d;
@@ -196,25 +165,6 @@ private Q_SLOTS:
         QCOMPARE(QDir(d.filePath("auth")).entryList({"retired-*.key"}).size(), 1);
     }
 
-    void auditAndUsage()
-    {
-        AuditLog audit(*storage, clock);
-        audit.record(QStringLiteral("admin key"), QStringLiteral("127.0.0.1"), QStringLiteral("key.create"), QStringLiteral("x"));
-        audit.record(QStringLiteral("key k (sb_x)"), QStringLiteral("::1"), QStringLiteral("key.list"));
-        auto entries = audit.list(1);
-        QVERIFY(entries.ok());
-        QCOMPARE(entries->size(), 1);
-        QCOMPARE(entries->first().action, QStringLiteral("key.list"));
-        UsageStore usage(*storage, clock);
-        usage.add(QStringLiteral("user:alice"), 1, 0, 0);
-        usage.add(QStringLiteral("user:alice"), 0, 5, 7);
-        auto rows = usage.list();
-        QVERIFY(rows.ok());
-        QCOMPARE(rows->size(), 1);
-        QCOMPARE(rows->first().requests, qint64(1));
-        QCOMPARE(rows->first().promptTokens, qint64(5));
-        QCOMPARE(rows->first().generatedTokens, qint64(7));
-    }
 };
 
 QTEST_GUILESS_MAIN(TestApiKeys)

@@ -1,0 +1,60 @@
+// AddressList: IPs and CIDR subnets, IPv4 and IPv6, IPv4-mapped clients; bad entries named.
+#include <QtTest>
+
+#include "core/address_list.h"
+
+using smartbot::AddressList;
+
+class TestAddressList : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void parse_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<bool>("ok");
+        QTest::addColumn<QString>("errorPart");
+        QTest::newRow("empty") << QString() << true << QString();
+        QTest::newRow("single v4") << QString("127.0.0.2") << true << QString();
+        QTest::newRow("list with spaces") << QString("10.0.0.0/8,  192.168.1.0/24 ::1") << true << QString();
+        QTest::newRow("bogus entry") << QString("10.0.0.0/8, bogus") << false << QString("bogus");
+        QTest::newRow("prefix too long v4") << QString("10.0.0.0/33") << false << QString("10.0.0.0/33");
+        QTest::newRow("prefix too long v6") << QString("fd00::/129") << false << QString("fd00::/129");
+    }
+    void parse()
+    {
+        QFETCH(QString, text);
+        QFETCH(bool, ok);
+        QFETCH(QString, errorPart);
+        const auto list = AddressList::parse(text);
+        QCOMPARE(list.ok(), ok);
+        if (!ok)
+            QVERIFY2(QString::fromStdString(list.error()).contains(errorPart), list.error().c_str());
+    }
+
+    void contains_data()
+    {
+        QTest::addColumn<QString>("list");
+        QTest::addColumn<QString>("address");
+        QTest::addColumn<bool>("contained");
+        QTest::newRow("exact v4") << QString("127.0.0.2, ::1") << QString("127.0.0.2") << true;
+        QTest::newRow("other v4") << QString("127.0.0.2, ::1") << QString("127.0.0.1") << false;
+        QTest::newRow("exact v6") << QString("127.0.0.2, ::1") << QString("::1") << true;
+        QTest::newRow("in subnet") << QString("192.168.1.0/24") << QString("192.168.1.77") << true;
+        QTest::newRow("outside subnet") << QString("192.168.1.0/24") << QString("192.168.2.1") << false;
+        QTest::newRow("v4-mapped client") << QString("10.0.0.0/8") << QString("::ffff:10.1.2.3") << true;
+        QTest::newRow("v6 subnet") << QString("fd00::/8") << QString("fd12::5") << true;
+        QTest::newRow("v6 outside") << QString("fd00::/8") << QString("fe80::1") << false;
+        QTest::newRow("empty list") << QString() << QString("127.0.0.1") << false;
+    }
+    void contains()
+    {
+        QFETCH(QString, list);
+        QFETCH(QString, address);
+        const auto l = AddressList::parse(list);
+        QVERIFY(l.ok());
+        QTEST(l->contains(QHostAddress(address)), "contained");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAddressList)
+#include "test_address_list.moc"
