@@ -1,0 +1,152 @@
+// The HTTP layer's pure helpers, in-process and table-driven: sampling parameters, error JSON and raw error
+// responses, CORS origin matching, quoting client values in messages. (Sockets are the integration tests' job.)
+#include <QtTest>
+
+#include <QJsonDocument>
+
+#include "http/api_error.h"
+#include "http/cors.h"
+#include "http/request_helpers.h"
+
+using namespace smartbot;
+using namespace smartbot::http;
+
+namespace {
+QJsonObject parseObject(const QByteArray &json)
+{
+    return QJsonDocument::fromJson(json).object();
+}
+} // namespace
+
+class TestHttpHelpers : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void sampling_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("errorParam"); // empty: accepted
+        QTest::newRow("defaults") << QByteArray("{}") << QString();
+        QTest::newRow("all valid") << QByteArray(R"({"max_tokens": 10, "temperature": 0.7, "top_p": 0.9, "top_k": 40,
+            "seed": 3, "presence_penalty": 1, "frequency_penalty": -1, "repetition_penalty": 1.1, "stop": ["a", "b"]})")
+                                   << QString();
+        QTest::newRow("max_completion_tokens") << QByteArray(R"({"max_completion_tokens": 5})") << QString();
+        QTest::newRow("null seed") << QByteArray(R"({"seed": null})") << QString();
+        QTest::newRow("max_tokens 0") << QByteArray(R"({"max_tokens": 0})") << QString("max_tokens");
+        QTest::newRow("max_tokens over limit") << QByteArray(R"({"max_tokens": 5000})") << QString("max_tokens");
+        QTest::newRow("max_tokens fraction") << QByteArray(R"({"max_tokens": 1.5})") << QString("max_tokens");
+        QTest::newRow("temperature string") << QByteArray(R"({"temperature": "hot"})") << QString("temperature");
+        QTest::newRow("temperature 3") << QByteArray(R"({"temperature": 3})") << QString("temperature");
+        QTest::newRow("top_k negative") << QByteArray(R"({"top_k": -1})") << QString("top_k");
+        QTest::newRow("stop empty string") << QByteArray(R"({"stop": ""})") << QString("stop");
+        QTest::newRow("stop five") << QByteArray(R"({"stop": ["a","b","c","d","e"]})") << QString("stop");
+        QTest::newRow("stop number") << QByteArray(R"({"stop": 7})") << QString("stop");
+    }
+    void sampling()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QString, errorParam);
+        ServerConfig config;
+        engine::GenerationParams params;
+        const auto error = parseSampling(parseObject(body), config, 0.0, params);
+        QCOMPARE(error.has_value(), !errorParam.isEmpty());
+        if (error) {
+            QCOMPARE(error->status, 400);
+            QCOMPARE(error->param, errorParam);
+            QVERIFY2(error->message.contains(errorParam), qPrintable(error->message));
+        }
+    }
+
+    void samplingValues()
+    {
+        ServerConfig config;
+        engine::GenerationParams p;
+        QVERIFY(
+            !parseSampling(parseObject(R"({"max_completion_tokens": 7, "seed": 42, "stop": "x"})"), config, 0.5, p));
+        QCOMPARE(p.maxTokens, 7);
+        QCOMPARE(p.seed, uint64_t(42));
+        QCOMPARE(p.temperature, 0.5f); // the route's default temperature
+        QCOMPARE(p.stop, std::vector<std::string>{"x"});
+        engine::GenerationParams a, b;
+        QVERIFY(!parseSampling({}, config, 1.0, a));
+        QVERIFY(!parseSampling({}, config, 1.0, b));
+        QCOMPARE(a.maxTokens, config.maxTokens);
+        QVERIFY2(a.seed != b.seed, "two requests without a seed got the same one");
+    }
+
+    void errorJson_data()
+    {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QString>("type");
+        QTest::newRow("400") << 400 << QString("invalid_request_error");
+        QTest::newRow("401") << 401 << QString("authentication_error");
+        QTest::newRow("403") << 403 << QString("permission_error");
+        QTest::newRow("404") << 404 << QString("not_found_error");
+        QTest::newRow("413") << 413 << QString("invalid_request_error");
+        QTest::newRow("429") << 429 << QString("rate_limit_error");
+        QTest::newRow("503") << 503 << QString("server_error");
+    }
+    void errorJson()
+    {
+        QFETCH(int, status);
+        ApiError e{status, QStringLiteral("some_code"), QStringLiteral("a \"quoted\" message")};
+        const QJsonObject error = parseObject(errorBody(e)).value("error").toObject();
+        QCOMPARE(error.value("code").toString(), QStringLiteral("some_code"));
+        QCOMPARE(error.value("message").toString(), QStringLiteral("a \"quoted\" message"));
+        QTEST(error.value("type").toString(), "type");
+        QVERIFY(error.value("param").isNull());
+        e.param = QStringLiteral("model");
+        QCOMPARE(parseObject(errorBody(e)).value("error").toObject().value("param").toString(),
+                 QStringLiteral("model"));
+    }
+
+    void rawResponse()
+    {
+        ApiError e{503, QStringLiteral("too_many_connections"), QStringLiteral("full")};
+        e.retryAfterSeconds = 1;
+        const QByteArray raw = rawErrorResponse(e);
+        QVERIFY(raw.startsWith("HTTP/1.1 503 Service Unavailable\r\n"));
+        QVERIFY(raw.contains("\r\nRetry-After: 1\r\n"));
+        QVERIFY(raw.contains("\r\nConnection: close\r\n"));
+        const qsizetype headEnd = raw.indexOf("\r\n\r\n");
+        const QByteArray body = raw.mid(headEnd + 4);
+        QVERIFY(raw.left(headEnd).contains("Content-Length: " + QByteArray::number(body.size())));
+        QCOMPARE(parseObject(body).value("error").toObject().value("code").toString(), e.code);
+    }
+
+    void corsOrigin_data()
+    {
+        QTest::addColumn<QStringList>("origins");
+        QTest::addColumn<QByteArray>("origin");
+        QTest::addColumn<QByteArray>("allowed");
+        QTest::newRow("no config") << QStringList() << QByteArray("https://a.example") << QByteArray();
+        QTest::newRow("no origin header") << QStringList{"https://a.example"} << QByteArray() << QByteArray();
+        QTest::newRow("listed") << QStringList{"https://a.example"} << QByteArray("https://a.example")
+                                << QByteArray("https://a.example");
+        QTest::newRow("not listed") << QStringList{"https://a.example"} << QByteArray("https://b.example")
+                                    << QByteArray();
+        QTest::newRow("any") << QStringList{"*"} << QByteArray("https://b.example") << QByteArray("*");
+    }
+    void corsOrigin()
+    {
+        QFETCH(QStringList, origins);
+        QFETCH(QByteArray, origin);
+        QTEST(corsAllowOrigin(origins, origin), "allowed");
+    }
+
+    void quotedValues_data()
+    {
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("quoted");
+        QTest::newRow("short") << QString("abc") << QString("abc");
+        QTest::newRow("exactly 64") << QString(64, 'x') << QString(64, 'x');
+        QTest::newRow("long") << QString(900000, 'c') << QString(64, 'c') + QString::fromUtf8("… (900000 characters)");
+    }
+    void quotedValues()
+    {
+        QFETCH(QString, value);
+        QTEST(forMessage(value), "quoted");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttpHelpers)
+#include "test_http_helpers.moc"
