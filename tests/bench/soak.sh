@@ -8,7 +8,8 @@
 #   - hey: POST /api/v1/chat (32 tokens), concurrency SOAK_CHAT_CONCURRENCY (16);
 #   - streamed chat requests that the client drops after the first bytes, SOAK_DROP_CONCURRENCY (4) at a time;
 #   - a new keep-alive client every few seconds that sends half a request and goes silent.
-# Each line: elapsed s, RSS MiB, peak RSS MiB, open fds, threads, requests answered so far.
+# Each line: elapsed s, RSS MiB, peak RSS MiB, open fds, threads, KV cache in use (running sequences + prefix cache,
+# from /metrics), requests answered so far. SMARTBOT_SOAK_CONF: extra server.conf lines (e.g. "[model]\nprefix_cache = false").
 set -euo pipefail
 
 if [ $# -lt 2 ]; then
@@ -57,6 +58,7 @@ max_queue = 4096
 max_connections = 2048
 max_connections_per_address = 2048
 CONF
+[ -n "${SMARTBOT_SOAK_CONF:-}" ] && printf '%b\n' "$SMARTBOT_SOAK_CONF" >>"$CONF/server.conf"
 chmod 700 "$CONF"
 
 "$SMARTBOTD" serve --config "$CONF" --model "$MODEL_DIR" --port 0 >"$WORK/stdout.log" 2>"$LOG" &
@@ -121,15 +123,17 @@ print(f"dropped streams: {dropped}")
 PY
 LOADERS+=($!)
 
-answered() { curl -s "$BASE/metrics" | awk '/^smartbot_http_requests_total/ {s += $NF} END {printf "%d", s}'; }
 sample() {
-    local rss hwm fds threads
+    local rss hwm fds threads metrics requests kv
+    metrics=$(curl -s "$BASE/metrics")
+    requests=$(printf '%s\n' "$metrics" | awk '/^smartbot_http_requests_total/ {s += $NF} END {printf "%d", s}')
+    kv=$(printf '%s\n' "$metrics" | awk '/^smartbot_kv_cache_bytes/ {s += $NF} END {printf "%.1f", s / 1048576}')
     rss=$(awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$PID/status")
     hwm=$(awk '/^VmHWM/ {printf "%.1f", $2/1024}' "/proc/$PID/status")
     threads=$(awk '/^Threads/ {print $2}' "/proc/$PID/status")
     fds=$(find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
-    printf '%6d s  RSS %7s MiB  peak %7s MiB  fds %5d  threads %3d  requests %s\n' "$1" "$rss" "$hwm" "$fds" \
-        "$threads" "$(answered)"
+    printf '%6d s  RSS %7s MiB  peak %7s MiB  fds %5d  threads %3d  KV cache %6s MiB  requests %s\n' "$1" "$rss" \
+        "$hwm" "$fds" "$threads" "$kv" "$requests"
 }
 echo "soak: smartbotd pid $PID on port $PORT for ${SECONDS_TOTAL} s (chat c=$CHAT_C, dropped streams c=$DROP_C)"
 sample 0
