@@ -117,7 +117,7 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
     constexpr bool kFloat = std::is_same_v<T, float>;
     const auto &c = config_;
     const int64_t D = c.hiddenSize, I = c.intermediateSize, H = c.numHeads, KV = c.numKvHeads, hd = c.headDim;
-    const int64_t G = H / KV, half = hd / 2, B = int64_t(ids.size());
+    const int64_t half = hd / 2, B = int64_t(ids.size());
     const int64_t qDim = H * hd, kvDim = KV * hd, qkvDim = qDim + 2 * kvDim;
     // Scratch, one row per sequence: x, h, q|k|v, attention output, gate|up. Attention scores are per thread.
     std::vector<float> x(static_cast<size_t>(B * D)), h(static_cast<size_t>(B * D)),
@@ -126,7 +126,6 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
         const T *emb = embed_.data_ptr<T>() + int64_t(ids[size_t(b)]) * D;
         std::transform(emb, emb + D, x.begin() + b * D, [](T v) { return float(v); });
     }
-    const float scale = float(1.0 / std::sqrt(double(hd)));
     const T *cosBase = cos_.data_ptr<T>(), *sinBase = sin_.data_ptr<T>();
 
     for (int64_t l = 0; l < c.numLayers; ++l) {
@@ -160,39 +159,9 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
             for (int64_t j = 0; j < KV; ++j)
                 ropeInPlace(k + j * hd, cosP, sinP, half);
             T *kc = cache.k[size_t(l)].data_ptr<T>(), *vc = cache.v[size_t(l)].data_ptr<T>();
-            if constexpr (!kFloat) {
-                // The torch path's attention, over float32 q/k/v and the bfloat16 cache.
-                attendOne(q, k, v, kc, vc, cache.capacity, pos, H, KV, hd, scores.data(), &att[size_t(b * qDim)]);
-            } else {
-                for (int64_t j = 0; j < KV; ++j) {
-                    std::copy(k + j * hd, k + (j + 1) * hd, kc + (j * cache.capacity + pos) * hd);
-                    std::copy(v + j * hd, v + (j + 1) * hd, vc + (j * cache.capacity + pos) * hd);
-                }
-                for (int64_t i = 0; i < H; ++i) {
-                    const int64_t j = i / G;
-                    const float *keys = kc + j * cache.capacity * hd, *values = vc + j * cache.capacity * hd;
-                    const float *qi = q + i * hd;
-                    float maxScore = -INFINITY;
-                    for (int64_t s = 0; s < total; ++s) {
-                        scores[size_t(s)] = kernels::dot8(qi, keys + s * hd, hd) * scale;
-                        maxScore = std::max(maxScore, scores[size_t(s)]);
-                    }
-                    float sum = 0;
-                    for (int64_t s = 0; s < total; ++s) {
-                        scores[size_t(s)] = std::exp(scores[size_t(s)] - maxScore);
-                        sum += scores[size_t(s)];
-                    }
-                    float *out = &att[size_t(b * qDim + i * hd)];
-                    std::fill(out, out + hd, 0.0f);
-                    const float inv = 1.0f / sum;
-                    for (int64_t s = 0; s < total; ++s) {
-                        const float p = scores[size_t(s)] * inv;
-                        const float *vs = values + s * hd;
-                        for (int64_t e = 0; e < hd; ++e)
-                            out[e] += p * vs[e];
-                    }
-                }
-            }
+            // The shared attention routine; float32 keeps its eight-lane sums (see AttnSum).
+            constexpr AttnSum kSum = kFloat ? AttnSum::Lanes8 : AttnSum::Sequential;
+            attendOne<kSum>(q, k, v, kc, vc, cache.capacity, pos, H, KV, hd, scores.data(), &att[size_t(b * qDim)]);
         });
         matmul(weights<T>(L.wo), att.data(), qDim, x.data(), D, D, qDim, B, /*accumulate=*/true);
         forEachSequence(B, [&](int64_t b) {
