@@ -56,7 +56,10 @@ void LogPanel::appendLine(const QString &line)
     bar->setValue(followCheck_->isChecked() ? bar->maximum() : keep);
 }
 
-void LogPanel::clear() { view_->clear(); }
+void LogPanel::clear()
+{
+    view_->clear();
+}
 
 void LogPanel::changeEvent(QEvent *event)
 {

@@ -19,7 +19,8 @@ const QCommandLineOption portOpt(QStringLiteral("port"), QStringLiteral("Port (0
                                  QStringLiteral("N"));
 const QCommandLineOption bindOpt(QStringLiteral("bind"), QStringLiteral("Bind address."), QStringLiteral("ADDR"));
 const QCommandLineOption startOpt(QStringLiteral("start"), QStringLiteral("Start the server at launch."));
-const QCommandLineOption langOpt(QStringLiteral("lang"), QStringLiteral("Language (zh_CN or en); default: the system's."),
+const QCommandLineOption langOpt(QStringLiteral("lang"),
+                                 QStringLiteral("Language (zh_CN or en); default: the system's."),
                                  QStringLiteral("LANG"));
 
 void setUpApplication()

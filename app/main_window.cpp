@@ -72,7 +72,10 @@ int MainWindow::addPanel(QWidget *panel, const char *title)
     return stack_->addWidget(panel);
 }
 
-void MainWindow::showPanel(int index) { nav_->setCurrentRow(index); }
+void MainWindow::showPanel(int index)
+{
+    nav_->setCurrentRow(index);
+}
 
 void MainWindow::changeEvent(QEvent *event)
 {

@@ -34,7 +34,10 @@ using ModelState = http::InferenceWorker::ModelState;
 
 const QString kErrorStyle = QStringLiteral("color: #c62828;");
 
-QString settingKey(const char *name) { return QStringLiteral("server/") + QLatin1String(name); }
+QString settingKey(const char *name)
+{
+    return QStringLiteral("server/") + QLatin1String(name);
+}
 
 void setRowLabel(QFormLayout *form, QWidget *field, const QString &text)
 {
@@ -51,7 +54,7 @@ void setRowLabel(QFormLayout *form, QLayout *field, const QString &text)
 #ifdef SMARTBOT_HAVE_KEYCHAIN
 // Reads the secret `name` from the keychain, creating it with make() when it does not exist yet.
 Result<QByteArray> keychainSecret(const app::KeychainStore &store, const char *name,
-                                          const std::function<QByteArray()> &make)
+                                  const std::function<QByteArray()> &make)
 {
     auto existing = store.read(QLatin1String(name));
     if (existing.ok() && !existing.value().isEmpty())
@@ -210,14 +213,38 @@ QString ServerPanel::defaultConfigDir()
     return QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation);
 }
 
-QString ServerPanel::configDir() const { return configDirEdit_->text().trimmed(); }
-void ServerPanel::setConfigDir(const QString &dir) { configDirEdit_->setText(QDir::toNativeSeparators(dir)); }
-QString ServerPanel::modelDir() const { return modelDirEdit_->text().trimmed(); }
-void ServerPanel::setModelDir(const QString &dir) { modelDirEdit_->setText(QDir::toNativeSeparators(dir)); }
-int ServerPanel::port() const { return portSpin_->value(); }
-void ServerPanel::setPort(int port) { portSpin_->setValue(port); }
-QString ServerPanel::bindAddress() const { return bindEdit_->text().trimmed(); }
-void ServerPanel::setBindAddress(const QString &address) { bindEdit_->setText(address); }
+QString ServerPanel::configDir() const
+{
+    return configDirEdit_->text().trimmed();
+}
+void ServerPanel::setConfigDir(const QString &dir)
+{
+    configDirEdit_->setText(QDir::toNativeSeparators(dir));
+}
+QString ServerPanel::modelDir() const
+{
+    return modelDirEdit_->text().trimmed();
+}
+void ServerPanel::setModelDir(const QString &dir)
+{
+    modelDirEdit_->setText(QDir::toNativeSeparators(dir));
+}
+int ServerPanel::port() const
+{
+    return portSpin_->value();
+}
+void ServerPanel::setPort(int port)
+{
+    portSpin_->setValue(port);
+}
+QString ServerPanel::bindAddress() const
+{
+    return bindEdit_->text().trimmed();
+}
+void ServerPanel::setBindAddress(const QString &address)
+{
+    bindEdit_->setText(address);
+}
 
 void ServerPanel::toggleServer()
 {

@@ -15,7 +15,7 @@ class QSpinBox;
 namespace smartbot::http {
 class SmartbotServer;
 struct ServerOverrides;
-}
+} // namespace smartbot::http
 
 namespace smartbot::gui {
 
@@ -29,8 +29,8 @@ public:
     void setConfigDir(const QString &dir);
     QString modelDir() const;
     void setModelDir(const QString &dir);
-    int port() const;                  // the spin box: the bound port while running
-    void setPort(int port);            // 0: any free port
+    int port() const;       // the spin box: the bound port while running
+    void setPort(int port); // 0: any free port
     QString bindAddress() const;
     void setBindAddress(const QString &address);
 
@@ -83,7 +83,7 @@ private:
     QPushButton *copyAdminKeyButton_ = nullptr;
     QHBoxLayout *secretsRow_ = nullptr;
 
-    QString startError_;    // why the last start failed; cleared by a successful start
+    QString startError_;     // why the last start failed; cleared by a successful start
     int requestedPort_ = -1; // the spin box value before start (0 stays 0 after a stop)
     QByteArray adminKey_;    // the running server's admin key, for "Copy admin key" (never logged)
     QString secretsSource_;  // where the secrets came from: empty (keychain) or why the key files are used

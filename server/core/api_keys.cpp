@@ -13,9 +13,18 @@ namespace {
 const QString kColumns = QStringLiteral("id, name, prefix, scope, allow, created_at, last_used_at, expires_at, "
                                         "revoked_at, rotated_to, requests_per_minute, tokens_per_minute");
 
-qint64 orZero(const QVariant &v) { return v.isNull() ? 0 : v.toLongLong(); }
-QVariant orNull(qint64 v) { return v > 0 ? QVariant(v) : QVariant(QMetaType::fromType<qint64>()); }
-QVariant limitOrNull(int v) { return v >= 0 ? QVariant(v) : QVariant(QMetaType::fromType<int>()); }
+qint64 orZero(const QVariant &v)
+{
+    return v.isNull() ? 0 : v.toLongLong();
+}
+QVariant orNull(qint64 v)
+{
+    return v > 0 ? QVariant(v) : QVariant(QMetaType::fromType<qint64>());
+}
+QVariant limitOrNull(int v)
+{
+    return v >= 0 ? QVariant(v) : QVariant(QMetaType::fromType<int>());
+}
 } // namespace
 
 ApiKeyStore::ApiKeyStore(const Storage &storage, Clock clock, int rotationDays)
@@ -23,7 +32,10 @@ ApiKeyStore::ApiKeyStore(const Storage &storage, Clock clock, int rotationDays)
 {
 }
 
-bool ApiKeyStore::looksLikeKey(const QByteArray &credential) { return credential.startsWith(kKeyPrefix); }
+bool ApiKeyStore::looksLikeKey(const QByteArray &credential)
+{
+    return credential.startsWith(kKeyPrefix);
+}
 
 ApiKeyInfo ApiKeyStore::fromQuery(const QSqlQuery &q) const
 {

@@ -18,14 +18,14 @@ namespace smartbot {
 struct ApiKeyInfo {
     qint64 id = 0;
     QString name;
-    QString prefix;          // the first characters of the key, for listing and for naming it (never the whole key)
-    QString scope;           // "chat" or "admin"
-    QString allow;           // IP allow list ("" = any address)
+    QString prefix; // the first characters of the key, for listing and for naming it (never the whole key)
+    QString scope;  // "chat" or "admin"
+    QString allow;  // IP allow list ("" = any address)
     qint64 createdAt = 0;
-    qint64 lastUsedAt = 0;   // 0 = never
-    qint64 expiresAt = 0;    // 0 = never
-    qint64 revokedAt = 0;    // 0 = not revoked; in the future = rotated, valid until then
-    qint64 rotatedTo = 0;    // id of the key that replaced this one
+    qint64 lastUsedAt = 0;      // 0 = never
+    qint64 expiresAt = 0;       // 0 = never
+    qint64 revokedAt = 0;       // 0 = not revoked; in the future = rotated, valid until then
+    qint64 rotatedTo = 0;       // id of the key that replaced this one
     int requestsPerMinute = -1; // -1 = the [limits] default
     int tokensPerMinute = -1;
     bool rotationDue = false;
@@ -39,8 +39,8 @@ struct CreatedKey {
 struct NewKeyOptions {
     QString name;
     QString scope = QStringLiteral("chat");
-    int expiresDays = 0;        // 0 = never
-    QString allow;              // CIDR list
+    int expiresDays = 0; // 0 = never
+    QString allow;       // CIDR list
     int requestsPerMinute = -1;
     int tokensPerMinute = -1;
 };

@@ -7,8 +7,9 @@ namespace smartbot {
 
 void AuditLog::record(const QString &actor, const QString &address, const QString &action, const QString &detail) const
 {
-    auto r = storage_.exec(QStringLiteral("INSERT INTO audit_log (at, actor, address, action, detail) VALUES (?, ?, ?, ?, ?)"),
-                           {clock_(), actor, address, action, detail});
+    auto r = storage_.exec(
+        QStringLiteral("INSERT INTO audit_log (at, actor, address, action, detail) VALUES (?, ?, ?, ?, ?)"),
+        {clock_(), actor, address, action, detail});
     if (!r)
         qWarning("audit log: %s", r.error().c_str());
 }
@@ -31,12 +32,13 @@ QJsonArray AuditLog::toJson(const QList<AuditEntry> &entries)
 {
     QJsonArray a;
     for (const auto &e : entries)
-        a.push_back(QJsonObject{{QStringLiteral("id"), e.id},
-                                {QStringLiteral("at"), QDateTime::fromSecsSinceEpoch(e.at, Qt::UTC).toString(Qt::ISODate)},
-                                {QStringLiteral("actor"), e.actor},
-                                {QStringLiteral("address"), e.address},
-                                {QStringLiteral("action"), e.action},
-                                {QStringLiteral("detail"), e.detail}});
+        a.push_back(
+            QJsonObject{{QStringLiteral("id"), e.id},
+                        {QStringLiteral("at"), QDateTime::fromSecsSinceEpoch(e.at, Qt::UTC).toString(Qt::ISODate)},
+                        {QStringLiteral("actor"), e.actor},
+                        {QStringLiteral("address"), e.address},
+                        {QStringLiteral("action"), e.action},
+                        {QStringLiteral("detail"), e.detail}});
     return a;
 }
 

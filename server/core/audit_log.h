@@ -21,7 +21,9 @@ struct AuditEntry {
 
 class AuditLog {
 public:
-    explicit AuditLog(const Storage &storage, Clock clock = systemClock()) : storage_(storage), clock_(std::move(clock)) {}
+    explicit AuditLog(const Storage &storage, Clock clock = systemClock()) : storage_(storage), clock_(std::move(clock))
+    {
+    }
 
     void record(const QString &actor, const QString &address, const QString &action, const QString &detail = {}) const;
     // Newest first, at most limit entries.

@@ -30,7 +30,10 @@ QFileInfoList retiredFiles(const QString &configDir)
         .entryInfoList({QStringLiteral("retired-*.key")}, QDir::Files, QDir::Name);
 }
 
-qint64 retiredAt(const QFileInfo &f) { return f.completeBaseName().section('-', 1, 1).toLongLong(); }
+qint64 retiredAt(const QFileInfo &f)
+{
+    return f.completeBaseName().section('-', 1, 1).toLongLong();
+}
 } // namespace
 
 Result<JwtKeyring> loadJwtKeyring(const QString &configDir, qint64 acceptSeconds)

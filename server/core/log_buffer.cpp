@@ -11,15 +11,25 @@ void logMessageHandler(QtMsgType type, const QMessageLogContext &ctx, const QStr
 {
     const char *level = "INFO";
     switch (type) {
-    case QtDebugMsg: level = "DEBUG"; break;
-    case QtInfoMsg: level = "INFO"; break;
-    case QtWarningMsg: level = "WARN"; break;
-    case QtCriticalMsg: level = "ERROR"; break;
-    case QtFatalMsg: level = "FATAL"; break;
+    case QtDebugMsg:
+        level = "DEBUG";
+        break;
+    case QtInfoMsg:
+        level = "INFO";
+        break;
+    case QtWarningMsg:
+        level = "WARN";
+        break;
+    case QtCriticalMsg:
+        level = "ERROR";
+        break;
+    case QtFatalMsg:
+        level = "FATAL";
+        break;
     }
-    const QString line = QStringLiteral("%1 %2 %3")
-                             .arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs), QLatin1String(level),
-                                  escapeForLog(msg));
+    const QString line =
+        QStringLiteral("%1 %2 %3")
+            .arg(QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs), QLatin1String(level), escapeForLog(msg));
     LogBuffer &b = LogBuffer::instance();
     if (b.echo_) {
         const QByteArray bytes = line.toUtf8();

@@ -63,7 +63,10 @@ QByteArray num(double v)
     return QByteArray(buf.data(), res.ptr - buf.data());
 }
 
-QByteArray num(quint64 v) { return QByteArray::number(v); }
+QByteArray num(quint64 v)
+{
+    return QByteArray::number(v);
+}
 
 QByteArray escapeLabel(const QByteArray &v)
 {
@@ -158,8 +161,8 @@ ProcessStats processStats()
     }
     rusage ru{};
     if (getrusage(RUSAGE_SELF, &ru) == 0)
-        p.cpuSeconds = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                       double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+        p.cpuSeconds =
+            double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     static const double start = processStartTime();
     p.startTimeSeconds = start;
     return p;
@@ -169,8 +172,8 @@ ProcessStats processStats()
 
 struct Metrics::Impl {
     mutable std::mutex mutex;
-    std::map<std::pair<QString, int>, quint64> requests;   // (route, status) -> count
-    std::map<QString, Histogram> requestSeconds;            // route -> histogram
+    std::map<std::pair<QString, int>, quint64> requests; // (route, status) -> count
+    std::map<QString, Histogram> requestSeconds;         // route -> histogram
     Histogram firstToken{kFirstTokenBuckets};
     Histogram interToken{kInterTokenBuckets};
     quint64 promptTokens = 0, generatedTokens = 0;
@@ -188,7 +191,10 @@ Metrics &Metrics::instance()
     return *metrics;
 }
 
-Metrics::Metrics() : d_(new Impl) { processStats(); /* pins the start time early */ }
+Metrics::Metrics() : d_(new Impl)
+{
+    processStats(); /* pins the start time early */
+}
 
 void Metrics::observeRequest(const QString &route, int status, double seconds)
 {
@@ -312,8 +318,10 @@ QByteArray Metrics::render() const
     sample(out, "smartbot_active_sequences", {}, QByteArray::number(d.activeSequences));
     family(out, "smartbot_kv_cache_bytes", "gauge",
            "KV-cache memory: reserved by running sequences, and held by the prefix cache.");
-    sample(out, "smartbot_kv_cache_bytes", label("use", QStringLiteral("sequences")), QByteArray::number(d.kv.sequenceBytes));
-    sample(out, "smartbot_kv_cache_bytes", label("use", QStringLiteral("prefix_cache")), QByteArray::number(d.kv.prefixBytes));
+    sample(out, "smartbot_kv_cache_bytes", label("use", QStringLiteral("sequences")),
+           QByteArray::number(d.kv.sequenceBytes));
+    sample(out, "smartbot_kv_cache_bytes", label("use", QStringLiteral("prefix_cache")),
+           QByteArray::number(d.kv.prefixBytes));
     family(out, "smartbot_kv_cache_budget_bytes", "gauge", "KV-cache memory allowed ([model] kv_cache_mb).");
     sample(out, "smartbot_kv_cache_budget_bytes", {}, QByteArray::number(d.kv.budgetBytes));
     family(out, "smartbot_kv_cache_waits_total", "counter",

@@ -13,7 +13,9 @@ namespace smartbot {
 class RateLimiter {
 public:
     explicit RateLimiter(qint64 windowSeconds, Clock clock = systemClock())
-        : window_(windowSeconds), clock_(std::move(clock)) {}
+        : window_(windowSeconds), clock_(std::move(clock))
+    {
+    }
 
     // Sum of the amounts added for key within the window.
     qint64 total(const QString &key);

@@ -66,8 +66,8 @@ Result<void> checkPrivateFile(const QString &path)
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
         return makeError(path.toStdString() + " has mode " + mode +
-                                 ": it holds a secret and must not be accessible by group or others (chmod 600 " +
-                                 path.toStdString() + ")");
+                         ": it holds a secret and must not be accessible by group or others (chmod 600 " +
+                         path.toStdString() + ")");
     }
     return {};
 }
@@ -76,8 +76,7 @@ Result<void> checkTrustedPath(const QString &path)
 {
     struct stat st {};
     if (::lstat(QFile::encodeName(path).constData(), &st) != 0)
-        return errno == ENOENT ? Result<void>{}
-                               : makeError("cannot stat " + path.toStdString() + ": " + sysError());
+        return errno == ENOENT ? Result<void>{} : makeError("cannot stat " + path.toStdString() + ": " + sysError());
     if (S_ISLNK(st.st_mode) && ::stat(QFile::encodeName(path).constData(), &st) != 0)
         return makeError("cannot stat " + path.toStdString() + ": " + sysError());
     const std::string what = S_ISDIR(st.st_mode) ? "folder " : "";
@@ -85,14 +84,14 @@ Result<void> checkTrustedPath(const QString &path)
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", unsigned(st.st_mode & 07777));
         return makeError(what + path.toStdString() + " has mode " + mode +
-                                 ": it is writable by group or others, so another local user could change what the "
-                                 "server trusts (chmod go-w " +
-                                 path.toStdString() + ")");
+                         ": it is writable by group or others, so another local user could change what the "
+                         "server trusts (chmod go-w " +
+                         path.toStdString() + ")");
     }
     if (st.st_uid != ::geteuid() && st.st_uid != 0)
         return makeError(what + path.toStdString() + " belongs to user id " + std::to_string(st.st_uid) +
-                                 ", not to this user (" + std::to_string(::geteuid()) +
-                                 ") or root: another local user could change what the server trusts (chown it)");
+                         ", not to this user (" + std::to_string(::geteuid()) +
+                         ") or root: another local user could change what the server trusts (chown it)");
     return {};
 }
 

@@ -121,10 +121,10 @@ Result<qint64> intValue(const QSettings &s, const QString &key, qint64 fallback,
     const qint64 n = v.toString().trimmed().toLongLong(&ok);
     if (!ok || n < lo || n > hi)
         return makeError(QStringLiteral("server.conf: [%1] %2 = '%3' must be a whole number from %4 to %5")
-                                     .arg(key.section('/', 0, 0), key.section('/', 1), v.toString())
-                                     .arg(lo)
-                                     .arg(hi)
-                                     .toStdString());
+                             .arg(key.section('/', 0, 0), key.section('/', 1), v.toString())
+                             .arg(lo)
+                             .arg(hi)
+                             .toStdString());
     return n;
 }
 
@@ -142,8 +142,8 @@ Result<bool> boolValue(const QSettings &s, const QString &key, bool fallback)
         text == QLatin1String("0"))
         return false;
     return makeError(QStringLiteral("server.conf: [%1] %2 = '%3' must be true or false")
-                                 .arg(key.section('/', 0, 0), key.section('/', 1), v.toString())
-                                 .toStdString());
+                         .arg(key.section('/', 0, 0), key.section('/', 1), v.toString())
+                         .toStdString());
 }
 
 } // namespace
@@ -173,16 +173,15 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     const QString bind = s.value(QStringLiteral("network/bind_address"), c.bindAddress).toString().trimmed();
     QHostAddress addr;
     if (bind != QLatin1String("localhost") && !addr.setAddress(bind))
-        return makeError("server.conf: [network] bind_address = '" + bind.toStdString() +
-                                 "' is not an IP address");
+        return makeError("server.conf: [network] bind_address = '" + bind.toStdString() + "' is not an IP address");
     c.bindAddress = bind;
 
-#define SB_READ(member, key, lo, hi)                                                                         \
-    do {                                                                                                     \
-        auto r = intValue(s, QStringLiteral(key), c.member, lo, hi);                                         \
-        if (!r)                                                                                              \
-            return r.failure();                                                                         \
-        c.member = decltype(c.member)(r.value());                                                            \
+#define SB_READ(member, key, lo, hi)                                                                                   \
+    do {                                                                                                               \
+        auto r = intValue(s, QStringLiteral(key), c.member, lo, hi);                                                   \
+        if (!r)                                                                                                        \
+            return r.failure();                                                                                        \
+        c.member = decltype(c.member)(r.value());                                                                      \
     } while (0)
     SB_READ(port, "network/port", 1, 65535);
     SB_READ(maxBodyBytes, "network/max_body_bytes", 64, qint64(1) << 32);
@@ -246,11 +245,11 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     c.cpuDecode = s.value(QStringLiteral("model/cpu_decode"), c.cpuDecode).toString().trimmed();
     if (c.cpuDecode != QLatin1String("fused") && c.cpuDecode != QLatin1String("libtorch"))
         return makeError("server.conf: [model] cpu_decode must be fused or libtorch (not '" +
-                                 c.cpuDecode.toStdString() + "')");
+                         c.cpuDecode.toStdString() + "')");
     c.dtype = s.value(QStringLiteral("model/dtype"), c.dtype).toString().trimmed();
     if (!QStringList{"auto", "float32", "bfloat16", "float16"}.contains(c.dtype))
         return makeError("server.conf: [model] dtype must be auto, float32, bfloat16 or float16 (not '" +
-                                 c.dtype.toStdString() + "')");
+                         c.dtype.toStdString() + "')");
     return c;
 }
 

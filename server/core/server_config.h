@@ -13,22 +13,22 @@ struct ServerConfig {
     quint16 port = 18789;
     qint64 maxBodyBytes = 1024 * 1024;
     int maxHeaderBytes = 16 * 1024;
-    int requestTimeoutS = 30;   // receiving one request (head + body) once it has started; also the TLS handshake
-    int idleTimeoutS = 60;      // a keep-alive connection with no request in progress
-    int firstByteTimeoutS = 10; // a new connection's first byte (plain) or whole handshake (TLS)
-    int maxConnections = 0;     // open connections (0 = from the open-file limit, at most 4096); see server.conf
+    int requestTimeoutS = 30;         // receiving one request (head + body) once it has started; also the TLS handshake
+    int idleTimeoutS = 60;            // a keep-alive connection with no request in progress
+    int firstByteTimeoutS = 10;       // a new connection's first byte (plain) or whole handshake (TLS)
+    int maxConnections = 0;           // open connections (0 = from the open-file limit, at most 4096); see server.conf
     int maxConnectionsPerAddress = 0; // from one client address or IPv6 /64 (0 = a quarter of maxConnections)
-    int drainTimeoutS = 30;     // graceful drain (SIGTERM, POST /admin/drain): longest wait for in-flight work
+    int drainTimeoutS = 30;           // graceful drain (SIGTERM, POST /admin/drain): longest wait for in-flight work
     bool sslEnable = false;
-    QString sslCert;            // PEM certificate (chain), absolute (resolved against the config folder)
-    QString sslKey;             // PEM private key (RSA or EC), absolute; must not be group/other-readable
-    QString allow;              // addresses/CIDR subnets allowed to connect ("" = everyone), see address_list.h
-    QString trustedProxies;     // peers whose X-Forwarded-For is believed
+    QString sslCert;        // PEM certificate (chain), absolute (resolved against the config folder)
+    QString sslKey;         // PEM private key (RSA or EC), absolute; must not be group/other-readable
+    QString allow;          // addresses/CIDR subnets allowed to connect ("" = everyone), see address_list.h
+    QString trustedProxies; // peers whose X-Forwarded-For is believed
     // [limits]
-    int maxQueue = 256;         // generations waiting for the inference worker; more get 503 + Retry-After
-    int maxSequences = 64;      // sequences in one continuous batch
-    int requestsPerMinute = 0;  // per API key / token subject; 0 = off (keys may override)
-    int tokensPerMinute = 0;    // prompt + generated tokens per key / subject; 0 = off
+    int maxQueue = 256;        // generations waiting for the inference worker; more get 503 + Retry-After
+    int maxSequences = 64;     // sequences in one continuous batch
+    int requestsPerMinute = 0; // per API key / token subject; 0 = off (keys may override)
+    int tokensPerMinute = 0;   // prompt + generated tokens per key / subject; 0 = off
     // [auth]
     int tokenExpireHours = 24;
     int maxTokenHours = 24 * 30;
@@ -38,16 +38,16 @@ struct ServerConfig {
     int adminMaxFailures = 10;      // failed admin credentials from one address within adminFailureWindowS -> 429
     int adminFailureWindowS = 300;
     // [model]
-    QString modelPath;      // relative paths are resolved against the config folder
-    int threads = 0;        // 0 = engine's choice
-    int kvCacheMb = 0;      // KV memory (running sequences + prefix cache); 0 = engine's choice
+    QString modelPath; // relative paths are resolved against the config folder
+    int threads = 0;   // 0 = engine's choice
+    int kvCacheMb = 0; // KV memory (running sequences + prefix cache); 0 = engine's choice
     bool prefixCache = true;
-    QString dtype = QStringLiteral("auto"); // auto, float32, bfloat16, float16 (CUDA)
+    QString dtype = QStringLiteral("auto");      // auto, float32, bfloat16, float16 (CUDA)
     QString cpuDecode = QStringLiteral("fused"); // fused or libtorch (LoadOptions::fusedCpuDecode)
-    int maxTokens = 256;    // default reply length cap
+    int maxTokens = 256;                         // default reply length cap
     int maxTokensLimit = 4096;
 
-    QString configDir;      // where server.conf lives
+    QString configDir; // where server.conf lives
 
     // Reads DIR/server.conf, writing the commented defaults first if it does not exist.
     static Result<ServerConfig> loadOrCreate(const QString &dir);

@@ -31,13 +31,18 @@ const char *const kMigrations[] = {
 };
 constexpr int kSchemaVersion = int(sizeof kMigrations / sizeof kMigrations[0]);
 
-std::string sqlError(const QSqlError &e) { return e.text().toStdString(); }
+std::string sqlError(const QSqlError &e)
+{
+    return e.text().toStdString();
+}
 } // namespace
 
 Storage::~Storage()
 {
     if (!connection_.isEmpty()) {
-        { QSqlDatabase::database(connection_).close(); }
+        {
+            QSqlDatabase::database(connection_).close();
+        }
         QSqlDatabase::removeDatabase(connection_);
     }
 }
@@ -104,7 +109,7 @@ Result<void> Storage::migrate()
     const int have = schemaVersion();
     if (have > kSchemaVersion)
         return makeError(path_.toStdString() + " has schema version " + std::to_string(have) +
-                                 ", newer than this SmartBot (" + std::to_string(kSchemaVersion) + ")");
+                         ", newer than this SmartBot (" + std::to_string(kSchemaVersion) + ")");
     for (int v = have; v < kSchemaVersion; ++v) {
         if (!d.transaction())
             return makeError("database: " + sqlError(d.lastError()));
@@ -118,8 +123,9 @@ Result<void> Storage::migrate()
                 return makeError("database migration to version " + std::to_string(v + 1) + ": " + err);
             }
         }
-        auto r = exec(QStringLiteral("INSERT INTO schema_version (version, applied_at) VALUES (?, strftime('%s','now'))"),
-                      {v + 1});
+        auto r =
+            exec(QStringLiteral("INSERT INTO schema_version (version, applied_at) VALUES (?, strftime('%s','now'))"),
+                 {v + 1});
         if (!r || !d.commit()) {
             d.rollback();
             return makeError("database migration to version " + std::to_string(v + 1) + " failed");

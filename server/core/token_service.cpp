@@ -24,9 +24,15 @@ QString grant(jwt_t *j, const char *name)
 }
 } // namespace
 
-TokenService::TokenService(QByteArray key, Clock clock) : clock_(std::move(clock)) { setKeys(std::move(key), {}); }
+TokenService::TokenService(QByteArray key, Clock clock) : clock_(std::move(clock))
+{
+    setKeys(std::move(key), {});
+}
 
-QString TokenService::keyId(const QByteArray &key) { return QString::fromLatin1(sha256("kid:" + key).toHex().left(16)); }
+QString TokenService::keyId(const QByteArray &key)
+{
+    return QString::fromLatin1(sha256("kid:" + key).toHex().left(16));
+}
 
 void TokenService::setKeys(QByteArray current, QList<PreviousKey> previous)
 {
@@ -98,7 +104,8 @@ Result<TokenClaims> TokenService::verify(const QByteArray &token) const
     }
     jwt_t *raw = nullptr;
     if (jwt_decode(&raw, token.constData(), reinterpret_cast<const unsigned char *>(key.constData()),
-                   int(key.size())) != 0 || !raw)
+                   int(key.size())) != 0 ||
+        !raw)
         return makeError("invalid token signature");
     JwtPtr j(raw);
     if (jwt_get_alg(j.get()) != JWT_ALG_HS256)

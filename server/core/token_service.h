@@ -50,7 +50,8 @@ public:
     // Returns true when a jti has been revoked.
     void setRevocationCheck(std::function<bool(const QString &jti)> isRevoked) { isRevoked_ = std::move(isRevoked); }
 
-    Result<IssuedToken> issue(const QString &subject, qint64 expiresInSeconds, const QString &scope = QStringLiteral("chat")) const;
+    Result<IssuedToken> issue(const QString &subject, qint64 expiresInSeconds,
+                              const QString &scope = QStringLiteral("chat")) const;
     // Verifies header (alg HS256 exactly, kid), signature, iss, aud, sub, nbf and exp (with leeway), revocation.
     // The error says why, for 401 bodies.
     Result<TokenClaims> verify(const QByteArray &token) const;

@@ -7,13 +7,14 @@ namespace smartbot {
 
 void UsageStore::add(const QString &subject, qint64 requests, qint64 promptTokens, qint64 generatedTokens) const
 {
-    auto r = storage_.exec(QStringLiteral("INSERT INTO usage (subject, requests, prompt_tokens, generated_tokens, last_at) "
-                                          "VALUES (?, ?, ?, ?, ?) ON CONFLICT(subject) DO UPDATE SET "
-                                          "requests = requests + excluded.requests, "
-                                          "prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
-                                          "generated_tokens = generated_tokens + excluded.generated_tokens, "
-                                          "last_at = excluded.last_at"),
-                           {subject, requests, promptTokens, generatedTokens, clock_()});
+    auto r =
+        storage_.exec(QStringLiteral("INSERT INTO usage (subject, requests, prompt_tokens, generated_tokens, last_at) "
+                                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT(subject) DO UPDATE SET "
+                                     "requests = requests + excluded.requests, "
+                                     "prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
+                                     "generated_tokens = generated_tokens + excluded.generated_tokens, "
+                                     "last_at = excluded.last_at"),
+                      {subject, requests, promptTokens, generatedTokens, clock_()});
     if (!r)
         qWarning("usage: %s", r.error().c_str());
 }
@@ -35,13 +36,13 @@ QJsonArray UsageStore::toJson(const QList<UsageRow> &rows)
 {
     QJsonArray a;
     for (const auto &u : rows)
-        a.push_back(QJsonObject{{QStringLiteral("subject"), u.subject},
-                                {QStringLiteral("requests"), u.requests},
-                                {QStringLiteral("prompt_tokens"), u.promptTokens},
-                                {QStringLiteral("generated_tokens"), u.generatedTokens},
-                                {QStringLiteral("last_at"), u.lastAt ? QDateTime::fromSecsSinceEpoch(u.lastAt, Qt::UTC)
-                                                                           .toString(Qt::ISODate)
-                                                                     : QString()}});
+        a.push_back(QJsonObject{
+            {QStringLiteral("subject"), u.subject},
+            {QStringLiteral("requests"), u.requests},
+            {QStringLiteral("prompt_tokens"), u.promptTokens},
+            {QStringLiteral("generated_tokens"), u.generatedTokens},
+            {QStringLiteral("last_at"),
+             u.lastAt ? QDateTime::fromSecsSinceEpoch(u.lastAt, Qt::UTC).toString(Qt::ISODate) : QString()}});
     return a;
 }
 

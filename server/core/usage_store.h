@@ -20,7 +20,10 @@ struct UsageRow {
 
 class UsageStore {
 public:
-    explicit UsageStore(const Storage &storage, Clock clock = systemClock()) : storage_(storage), clock_(std::move(clock)) {}
+    explicit UsageStore(const Storage &storage, Clock clock = systemClock())
+        : storage_(storage), clock_(std::move(clock))
+    {
+    }
 
     void add(const QString &subject, qint64 requests, qint64 promptTokens, qint64 generatedTokens) const;
     Result<QList<UsageRow>> list() const;

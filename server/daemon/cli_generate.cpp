@@ -57,10 +57,11 @@ int runGenerate(const QStringList &args)
     p.addOption({QStringLiteral("temperature"), QStringLiteral("0 = greedy (default)."), QStringLiteral("T")});
     p.addOption({QStringLiteral("top-p"), QStringLiteral("Nucleus sampling mass (1)."), QStringLiteral("P")});
     p.addOption({QStringLiteral("top-k"), QStringLiteral("Top-k sampling (0 = off)."), QStringLiteral("K")});
-    p.addOption({QStringLiteral("seed"), QStringLiteral("Sampling seed (random when not given)."), QStringLiteral("S")});
+    p.addOption(
+        {QStringLiteral("seed"), QStringLiteral("Sampling seed (random when not given)."), QStringLiteral("S")});
     p.addOption({QStringLiteral("threads"), QStringLiteral("CPU threads (0 = auto)."), QStringLiteral("N")});
-    p.addOption({QStringLiteral("dtype"), QStringLiteral("Compute dtype: auto, float32, bfloat16 or float16 (CUDA)."), QStringLiteral("T"),
-                 QStringLiteral("auto")});
+    p.addOption({QStringLiteral("dtype"), QStringLiteral("Compute dtype: auto, float32, bfloat16 or float16 (CUDA)."),
+                 QStringLiteral("T"), QStringLiteral("auto")});
     p.addOption({QStringLiteral("ids"), QStringLiteral("Print {\"prompt_ids\", \"ids\"} as JSON instead of text.")});
     p.process(args);
     if (!p.isSet(QStringLiteral("prompt"))) {

@@ -15,7 +15,10 @@
 namespace smartbot::daemon {
 
 namespace {
-QString when(qint64 t) { return t > 0 ? QDateTime::fromSecsSinceEpoch(t, Qt::UTC).toString(Qt::ISODate) : QStringLiteral("-"); }
+QString when(qint64 t)
+{
+    return t > 0 ? QDateTime::fromSecsSinceEpoch(t, Qt::UTC).toString(Qt::ISODate) : QStringLiteral("-");
+}
 
 void printJson(const QJsonValue &v)
 {
@@ -35,9 +38,12 @@ int keyCreate(const QStringList &args)
 {
     QCommandLineParser p;
     p.addOption({QStringLiteral("name"), QStringLiteral("Name of the key."), QStringLiteral("N")});
-    p.addOption({QStringLiteral("scope"), QStringLiteral("chat or admin."), QStringLiteral("SCOPE"), QStringLiteral("chat")});
-    p.addOption({QStringLiteral("expires-days"), QStringLiteral("Expiry in days (0 = never)."), QStringLiteral("D"), QStringLiteral("0")});
-    p.addOption({QStringLiteral("allow"), QStringLiteral("IP allow list (CIDR, comma-separated)."), QStringLiteral("CIDR,...")});
+    p.addOption(
+        {QStringLiteral("scope"), QStringLiteral("chat or admin."), QStringLiteral("SCOPE"), QStringLiteral("chat")});
+    p.addOption({QStringLiteral("expires-days"), QStringLiteral("Expiry in days (0 = never)."), QStringLiteral("D"),
+                 QStringLiteral("0")});
+    p.addOption({QStringLiteral("allow"), QStringLiteral("IP allow list (CIDR, comma-separated)."),
+                 QStringLiteral("CIDR,...")});
     p.addOption({QStringLiteral("rpm"), QStringLiteral("Requests per minute for this key."), QStringLiteral("N")});
     p.addOption({QStringLiteral("tpm"), QStringLiteral("Tokens per minute for this key."), QStringLiteral("N")});
     auto ctx = openAdminContext(p, args);
@@ -51,15 +57,17 @@ int keyCreate(const QStringList &args)
     if (!ok)
         return fail("--expires-days must be a whole number");
     o.allow = p.value(QStringLiteral("allow"));
-    if (p.isSet(QStringLiteral("rpm")) && ((o.requestsPerMinute = p.value(QStringLiteral("rpm")).toInt(&ok)) < 0 || !ok))
+    if (p.isSet(QStringLiteral("rpm")) &&
+        ((o.requestsPerMinute = p.value(QStringLiteral("rpm")).toInt(&ok)) < 0 || !ok))
         return fail("--rpm must be a whole number >= 0");
     if (p.isSet(QStringLiteral("tpm")) && ((o.tokensPerMinute = p.value(QStringLiteral("tpm")).toInt(&ok)) < 0 || !ok))
         return fail("--tpm must be a whole number >= 0");
     auto created = ApiKeyStore(*ctx->storage).create(o);
     if (!created)
         return fail(created.error());
-    AuditLog(*ctx->storage).record(cliActor(), QStringLiteral("local"), QStringLiteral("key.create"),
-                                   QStringLiteral("%1 (%2) scope %3").arg(o.name, created->info.prefix, o.scope));
+    AuditLog(*ctx->storage)
+        .record(cliActor(), QStringLiteral("local"), QStringLiteral("key.create"),
+                QStringLiteral("%1 (%2) scope %3").arg(o.name, created->info.prefix, o.scope));
     printCreated(created.value(), "created");
     return 0;
 }
@@ -116,7 +124,9 @@ int keyRevokeOrRotate(const QStringList &args, bool rotate)
         if (!created)
             return fail(created.error());
         audit.record(cliActor(), QStringLiteral("local"), QStringLiteral("key.rotate"),
-                     QStringLiteral("%1 -> %2 (grace %3 h)").arg(ref, created->info.prefix).arg(ctx->config.keyRotationGraceHours));
+                     QStringLiteral("%1 -> %2 (grace %3 h)")
+                         .arg(ref, created->info.prefix)
+                         .arg(ctx->config.keyRotationGraceHours));
         printCreated(created.value(), "rotated: new");
         std::fprintf(stderr, "the old key stays valid for %d hours\n", ctx->config.keyRotationGraceHours);
         return 0;
@@ -124,7 +134,8 @@ int keyRevokeOrRotate(const QStringList &args, bool rotate)
     auto k = keys.revoke(ref);
     if (!k)
         return fail(k.error());
-    audit.record(cliActor(), QStringLiteral("local"), QStringLiteral("key.revoke"), QStringLiteral("%1 (%2)").arg(k->name, k->prefix));
+    audit.record(cliActor(), QStringLiteral("local"), QStringLiteral("key.revoke"),
+                 QStringLiteral("%1 (%2)").arg(k->name, k->prefix));
     std::printf("revoked API key %lld '%s' (%s)\n", (long long)k->id, qPrintable(k->name), qPrintable(k->prefix));
     return 0;
 }
@@ -169,7 +180,8 @@ int runAudit(const QStringList &args)
     QStringList rest = args;
     rest.removeAt(1);
     QCommandLineParser p;
-    p.addOption({QStringLiteral("limit"), QStringLiteral("Most entries to show."), QStringLiteral("N"), QStringLiteral("100")});
+    p.addOption(
+        {QStringLiteral("limit"), QStringLiteral("Most entries to show."), QStringLiteral("N"), QStringLiteral("100")});
     auto ctx = openAdminContext(p, rest);
     if (!ctx)
         return 1;

@@ -55,10 +55,14 @@ int runServe(const QStringList &args)
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("Runs the SmartBot chat server."));
     p.addHelpOption();
-    p.addOption({QStringLiteral("config"), QStringLiteral("Config folder (server.conf, keys)."), QStringLiteral("DIR")});
-    p.addOption({QStringLiteral("model"), QStringLiteral("Model folder (overrides server.conf)."), QStringLiteral("DIR")});
-    p.addOption({QStringLiteral("bind"), QStringLiteral("Bind address (overrides server.conf)."), QStringLiteral("ADDR")});
-    p.addOption({QStringLiteral("port"), QStringLiteral("Port (overrides server.conf; 0 = any)."), QStringLiteral("N")});
+    p.addOption(
+        {QStringLiteral("config"), QStringLiteral("Config folder (server.conf, keys)."), QStringLiteral("DIR")});
+    p.addOption(
+        {QStringLiteral("model"), QStringLiteral("Model folder (overrides server.conf)."), QStringLiteral("DIR")});
+    p.addOption(
+        {QStringLiteral("bind"), QStringLiteral("Bind address (overrides server.conf)."), QStringLiteral("ADDR")});
+    p.addOption(
+        {QStringLiteral("port"), QStringLiteral("Port (overrides server.conf; 0 = any)."), QStringLiteral("N")});
     p.process(args);
     if (!p.isSet(QStringLiteral("config"))) {
         std::fputs("smartbotd serve: --config DIR is required\n", stderr);

@@ -14,7 +14,10 @@
 namespace smartbot::daemon {
 
 namespace {
-qint64 acceptSeconds(const ServerConfig &c) { return qint64(c.maxTokenHours) * 3600 + c.leewaySeconds; }
+qint64 acceptSeconds(const ServerConfig &c)
+{
+    return qint64(c.maxTokenHours) * 3600 + c.leewaySeconds;
+}
 
 int tokenIssue(const QStringList &args)
 {
@@ -43,11 +46,12 @@ int tokenIssue(const QStringList &args)
     auto token = tokens.issue(user, expires);
     if (!token)
         return fail(token.error());
-    AuditLog(*ctx->storage).record(cliActor(), QStringLiteral("local"), QStringLiteral("token.issue"),
-                                   QStringLiteral("user %1, jti %2, %3 s").arg(user, token->claims.jti).arg(expires));
+    AuditLog(*ctx->storage)
+        .record(cliActor(), QStringLiteral("local"), QStringLiteral("token.issue"),
+                QStringLiteral("user %1, jti %2, %3 s").arg(user, token->claims.jti).arg(expires));
     std::printf("%s\n", token->token.constData());
-    std::fprintf(stderr, "token for '%s', jti %s, expires in %lld s\n", qPrintable(user),
-                 qPrintable(token->claims.jti), (long long)expires);
+    std::fprintf(stderr, "token for '%s', jti %s, expires in %lld s\n", qPrintable(user), qPrintable(token->claims.jti),
+                 (long long)expires);
     return 0;
 }
 
@@ -62,8 +66,9 @@ int tokenRotateSecret(const QStringList &args)
     auto kid = rotateJwtSecret(ctx->config.configDir, QDateTime::currentSecsSinceEpoch(), acceptSeconds(ctx->config));
     if (!kid)
         return fail(kid.error());
-    AuditLog(*ctx->storage).record(cliActor(), QStringLiteral("local"), QStringLiteral("token.rotate_secret"),
-                                   QStringLiteral("new kid %1").arg(kid.value()));
+    AuditLog(*ctx->storage)
+        .record(cliActor(), QStringLiteral("local"), QStringLiteral("token.rotate_secret"),
+                QStringLiteral("new kid %1").arg(kid.value()));
     std::printf("new JWT signing key %s; tokens signed with the previous key are accepted until they expire "
                 "(at most %d hours)\n",
                 qPrintable(kid.value()), ctx->config.maxTokenHours);
@@ -86,7 +91,8 @@ int tokenRevoke(const QStringList &args)
                                 {jti, now + acceptSeconds(ctx->config), now});
     if (!r)
         return fail(r.error());
-    AuditLog(*ctx->storage).record(cliActor(), QStringLiteral("local"), QStringLiteral("token.revoke"), QStringLiteral("jti ") + jti);
+    AuditLog(*ctx->storage)
+        .record(cliActor(), QStringLiteral("local"), QStringLiteral("token.revoke"), QStringLiteral("jti ") + jti);
     std::printf("revoked token %s\n", qPrintable(jti));
     return 0;
 }

@@ -7,17 +7,18 @@
 namespace {
 void usage()
 {
-    std::fputs("usage:\n"
-               "  smartbotd [serve] --config DIR [--model DIR] [--bind ADDR] [--port N]\n"
-               "  smartbotd generate --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S] [--ids]\n"
-               "  smartbotd tokenize --model DIR      (UTF-8 lines on stdin -> one JSON array of ids per line)\n"
-               "  smartbotd key create --config DIR --name N [--scope chat|admin] [--expires-days D] [--allow CIDR,...]\n"
-               "                       [--rpm N] [--tpm N]   (prints the key once)\n"
-               "  smartbotd key list|usage --config DIR [--json];  key revoke|rotate ID|PREFIX --config DIR\n"
-               "  smartbotd token issue --config DIR --user NAME [--expires SECONDS]\n"
-               "  smartbotd token rotate-secret --config DIR;  token revoke JTI --config DIR\n"
-               "  smartbotd audit list --config DIR [--limit N]\n",
-               stderr);
+    std::fputs(
+        "usage:\n"
+        "  smartbotd [serve] --config DIR [--model DIR] [--bind ADDR] [--port N]\n"
+        "  smartbotd generate --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S] [--ids]\n"
+        "  smartbotd tokenize --model DIR      (UTF-8 lines on stdin -> one JSON array of ids per line)\n"
+        "  smartbotd key create --config DIR --name N [--scope chat|admin] [--expires-days D] [--allow CIDR,...]\n"
+        "                       [--rpm N] [--tpm N]   (prints the key once)\n"
+        "  smartbotd key list|usage --config DIR [--json];  key revoke|rotate ID|PREFIX --config DIR\n"
+        "  smartbotd token issue --config DIR --user NAME [--expires SECONDS]\n"
+        "  smartbotd token rotate-secret --config DIR;  token revoke JTI --config DIR\n"
+        "  smartbotd audit list --config DIR [--limit N]\n",
+        stderr);
 }
 } // namespace
 

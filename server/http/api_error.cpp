@@ -11,21 +11,36 @@ namespace {
 const char *reasonPhrase(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Error";
     }
 }
 
@@ -48,17 +63,25 @@ ApiError badRequest(const QString &message, const QString &code, const QString &
     e.param = param;
     return e;
 }
-ApiError unauthorized(const QString &message) { return {401, QStringLiteral("unauthorized"), message}; }
+ApiError unauthorized(const QString &message)
+{
+    return {401, QStringLiteral("unauthorized"), message};
+}
 
 // OpenAI's error "type" for a status.
 static QString errorType(int status)
 {
     switch (status) {
-    case 401: return QStringLiteral("authentication_error");
-    case 403: return QStringLiteral("permission_error");
-    case 404: return QStringLiteral("not_found_error");
-    case 429: return QStringLiteral("rate_limit_error");
-    default: return status >= 500 ? QStringLiteral("server_error") : QStringLiteral("invalid_request_error");
+    case 401:
+        return QStringLiteral("authentication_error");
+    case 403:
+        return QStringLiteral("permission_error");
+    case 404:
+        return QStringLiteral("not_found_error");
+    case 429:
+        return QStringLiteral("rate_limit_error");
+    default:
+        return status >= 500 ? QStringLiteral("server_error") : QStringLiteral("invalid_request_error");
     }
 }
 
@@ -71,8 +94,7 @@ QByteArray errorBody(const ApiError &e)
     return QJsonDocument(QJsonObject{{QStringLiteral("error"), err}}).toJson(QJsonDocument::Compact);
 }
 
-void writeJson(QHttpServerResponder &responder, int status, const QJsonObject &body,
-               Headers extra)
+void writeJson(QHttpServerResponder &responder, int status, const QJsonObject &body, Headers extra)
 {
     const QByteArray bytes = QJsonDocument(body).toJson(QJsonDocument::Compact);
     extra.push_back({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});

@@ -13,11 +13,11 @@ using Headers = QList<QPair<QByteArray, QByteArray>>;
 
 struct ApiError {
     int status = 500;
-    QString code;      // machine-readable, e.g. "invalid_request"
-    QString message;   // for people; names the offending field where there is one
+    QString code;    // machine-readable, e.g. "invalid_request"
+    QString message; // for people; names the offending field where there is one
     int retryAfterSeconds = -1;
-    QByteArray allow;  // for 405
-    QString param;     // the offending request field, when there is one (OpenAI's "param")
+    QByteArray allow; // for 405
+    QString param;    // the offending request field, when there is one (OpenAI's "param")
 };
 
 ApiError badRequest(const QString &message, const QString &code = QStringLiteral("invalid_request"),
@@ -25,8 +25,7 @@ ApiError badRequest(const QString &message, const QString &code = QStringLiteral
 ApiError unauthorized(const QString &message);
 
 QByteArray errorBody(const ApiError &e);
-void writeJson(QHttpServerResponder &responder, int status, const QJsonObject &body,
-               Headers extra = {});
+void writeJson(QHttpServerResponder &responder, int status, const QJsonObject &body, Headers extra = {});
 void writeError(QHttpServerResponder &responder, const ApiError &e);
 // A complete HTTP/1.1 response (Connection: close) for answering below QHttpServer.
 QByteArray rawErrorResponse(const ApiError &e);

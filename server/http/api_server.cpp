@@ -11,16 +11,26 @@ QByteArray methodName(QHttpServerRequest::Method m)
 {
     using M = QHttpServerRequest::Method;
     switch (m) {
-    case M::Get: return "GET";
-    case M::Put: return "PUT";
-    case M::Delete: return "DELETE";
-    case M::Post: return "POST";
-    case M::Head: return "HEAD";
-    case M::Options: return "OPTIONS";
-    case M::Patch: return "PATCH";
-    case M::Connect: return "CONNECT";
-    case M::Trace: return "TRACE";
-    default: return "UNKNOWN";
+    case M::Get:
+        return "GET";
+    case M::Put:
+        return "PUT";
+    case M::Delete:
+        return "DELETE";
+    case M::Post:
+        return "POST";
+    case M::Head:
+        return "HEAD";
+    case M::Options:
+        return "OPTIONS";
+    case M::Patch:
+        return "PATCH";
+    case M::Connect:
+        return "CONNECT";
+    case M::Trace:
+        return "TRACE";
+    default:
+        return "UNKNOWN";
     }
 }
 
@@ -72,10 +82,10 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
             writePreflight(responder, allowed.join(", "));
             return true;
         }
-        ApiError e{405, QStringLiteral("method_not_allowed"),
-                   QStringLiteral("%1 does not accept %2 (allowed: %3)")
-                       .arg(path, QString::fromLatin1(methodName(request.method())),
-                            QString::fromLatin1(allowed.join(", ")))};
+        ApiError e{
+            405, QStringLiteral("method_not_allowed"),
+            QStringLiteral("%1 does not accept %2 (allowed: %3)")
+                .arg(path, QString::fromLatin1(methodName(request.method())), QString::fromLatin1(allowed.join(", ")))};
         e.allow = allowed.join(", ");
         writeError(responder, e);
         return true;
@@ -88,8 +98,7 @@ void ApiServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *so
 {
     if (GuardedTcpServer::isRejected(socket))
         return;
-    beginRequest(socket, QStringLiteral("unmatched"),
-                 corsAllowOrigin(corsOrigins_, request.value("Origin")));
+    beginRequest(socket, QStringLiteral("unmatched"), corsAllowOrigin(corsOrigins_, request.value("Origin")));
     QHttpServerResponder responder = makeResponder(request, socket);
     writeError(responder, {404, QStringLiteral("not_found"), QStringLiteral("no route %1").arg(request.url().path())});
 }

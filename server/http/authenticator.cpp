@@ -12,7 +12,10 @@
 namespace smartbot::http {
 
 namespace {
-ApiError forbidden(const QString &code, const QString &message) { return {403, code, message}; }
+ApiError forbidden(const QString &code, const QString &message)
+{
+    return {403, code, message};
+}
 
 ApiError tooMany(const QString &code, const QString &message, int retryAfter)
 {
@@ -21,7 +24,10 @@ ApiError tooMany(const QString &code, const QString &message, int retryAfter)
     return e;
 }
 
-QString keyActor(const ApiKeyInfo &k) { return QStringLiteral("key %1 (%2)").arg(k.name, k.prefix); }
+QString keyActor(const ApiKeyInfo &k)
+{
+    return QStringLiteral("key %1 (%2)").arg(k.name, k.prefix);
+}
 
 Principal keyPrincipal(const ApiKeyInfo &k)
 {
@@ -58,7 +64,10 @@ Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage
                  due, config.keyRotationDays);
 }
 
-Authenticator::~Authenticator() { tokens_->setRevocationCheck({}); }
+Authenticator::~Authenticator()
+{
+    tokens_->setRevocationCheck({});
+}
 
 void Authenticator::reloadSigningKeys()
 {
@@ -72,7 +81,8 @@ void Authenticator::reloadSigningKeys()
     const QString stamp = jwtKeyringStamp(config_.configDir);
     if (stamp == keyringStamp_)
         return;
-    auto ring = loadJwtKeyring(config_.configDir, qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds);
+    auto ring =
+        loadJwtKeyring(config_.configDir, qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds);
     if (!ring) {
         qWarning("JWT signing keys not reloaded: %s", ring.error().c_str());
         return;
@@ -90,7 +100,8 @@ bool Authenticator::isRevoked(const QString &jti) const
 Result<void> Authenticator::revokeJti(const QString &jti, qint64 expiresAt) const
 {
     const qint64 now = clock_();
-    storage_->exec(QStringLiteral("DELETE FROM revoked_tokens WHERE expires_at < ?"), {now - kSecondsPerDay}); // a day after expiry: no clock skew can make them valid again
+    storage_->exec(QStringLiteral("DELETE FROM revoked_tokens WHERE expires_at < ?"),
+                   {now - kSecondsPerDay}); // a day after expiry: no clock skew can make them valid again
     auto r = storage_->exec(QStringLiteral("INSERT OR REPLACE INTO revoked_tokens (jti, expires_at, revoked_at) "
                                            "VALUES (?, ?, ?)"),
                             {jti, expiresAt, now});
@@ -136,8 +147,7 @@ std::optional<ApiError> Authenticator::applyRateLimits(const Principal &who)
     const int rpm = who.requestsPerMinute >= 0 ? who.requestsPerMinute : config_.requestsPerMinute;
     const int tpm = who.tokensPerMinute >= 0 ? who.tokensPerMinute : config_.tokensPerMinute;
     if (tpm > 0 && tokenCounts_.total(who.subject) >= tpm)
-        return tooMany(QStringLiteral("rate_limited"),
-                       QStringLiteral("token limit of %1 per minute reached").arg(tpm),
+        return tooMany(QStringLiteral("rate_limited"), QStringLiteral("token limit of %1 per minute reached").arg(tpm),
                        std::max(1, tokenCounts_.retryAfter(who.subject, tpm)));
     if (rpm > 0) {
         if (const int wait = requests_.hit(who.subject, rpm))

@@ -30,9 +30,9 @@
 namespace smartbot::http {
 
 struct Principal {
-    QString kind;      // "jwt", "key" or "admin key"
-    QString subject;   // usage/rate-limit subject: "user:<sub>" or "key:<prefix>"
-    QString actor;     // for the audit log: "admin key", "key <name> (<prefix>)", "user <sub>"
+    QString kind;    // "jwt", "key" or "admin key"
+    QString subject; // usage/rate-limit subject: "user:<sub>" or "key:<prefix>"
+    QString actor;   // for the audit log: "admin key", "key <name> (<prefix>)", "user <sub>"
     QString scope;
     qint64 keyId = 0;
     int requestsPerMinute = -1; // per-key override

@@ -32,8 +32,8 @@ QStringList readCorsOrigins(const QString &configDir)
     const QSettings s(configDir + QStringLiteral("/server.conf"), QSettings::IniFormat);
     // QSettings reads an unquoted "a, b" as a list, a quoted or single value as a string.
     const QVariant v = s.value(QStringLiteral("network/cors_origins"));
-    const QString text = v.metaType().id() == QMetaType::QStringList ? v.toStringList().join(QLatin1Char(','))
-                                                                      : v.toString();
+    const QString text =
+        v.metaType().id() == QMetaType::QStringList ? v.toStringList().join(QLatin1Char(',')) : v.toString();
     QStringList origins;
     for (const QString &entry : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
         const QString origin = normalized(entry);
@@ -67,13 +67,15 @@ Headers corsHeaders(const QTcpSocket *socket)
     const QByteArray allow = requestAllowOrigin(socket);
     if (allow.isEmpty())
         return {};
-    return {{QByteArrayLiteral("Access-Control-Allow-Origin"), allow}, {QByteArrayLiteral("Vary"), QByteArrayLiteral("Origin")}};
+    return {{QByteArrayLiteral("Access-Control-Allow-Origin"), allow},
+            {QByteArrayLiteral("Vary"), QByteArrayLiteral("Origin")}};
 }
 
 Headers corsPreflightHeaders(const QByteArray &methods)
 {
     return {{QByteArrayLiteral("Access-Control-Allow-Methods"), methods},
-            {QByteArrayLiteral("Access-Control-Allow-Headers"), QByteArrayLiteral("Authorization, Content-Type, X-API-Key")},
+            {QByteArrayLiteral("Access-Control-Allow-Headers"),
+             QByteArrayLiteral("Authorization, Content-Type, X-API-Key")},
             {QByteArrayLiteral("Access-Control-Max-Age"), QByteArrayLiteral("600")}};
 }
 

@@ -36,8 +36,9 @@ void DrainController::poll()
     const int generations = worker_->inFlight();
     const int replies = tcp_->pendingResponses();
     if (elapsed_.elapsed() >= timeoutMs_) {
-        qWarning("drain_timeout_s (%d) reached with %d generation(s) and %d reply(ies) still in flight: stopping anyway",
-                 timeoutMs_ / 1000, generations, replies);
+        qWarning(
+            "drain_timeout_s (%d) reached with %d generation(s) and %d reply(ies) still in flight: stopping anyway",
+            timeoutMs_ / 1000, generations, replies);
         return finish(false);
     }
     if (generations > 0 || replies > 0)

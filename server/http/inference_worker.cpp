@@ -16,7 +16,10 @@ InferenceWorker::InferenceWorker(int maxQueue, QObject *parent, int maxBatch)
     thread_ = std::thread([this] { run(); }); // here, not in the initializer list: every member exists by now
 }
 
-InferenceWorker::~InferenceWorker() { shutdown(); }
+InferenceWorker::~InferenceWorker()
+{
+    shutdown();
+}
 
 void InferenceWorker::shutdown()
 {
@@ -103,7 +106,8 @@ void InferenceWorker::loadModel(const QString &path, const engine::LoadOptions &
     Q_EMIT modelStateChanged();
     post([this, path, options] {
         for (auto &[id, job] : active_) // a reload ends what the old model was doing
-            deliver(job, Reply::failure(503, QStringLiteral("model_not_loaded"), QStringLiteral("the model was reloaded")));
+            deliver(job,
+                    Reply::failure(503, QStringLiteral("model_not_loaded"), QStringLiteral("the model was reloaded")));
         active_.clear();
         engine_.reset();
         {
@@ -128,7 +132,8 @@ void InferenceWorker::loadModel(const QString &path, const engine::LoadOptions &
                 kv_ = {};
             }
         }
-        QMetaObject::invokeMethod(this, [this] { Q_EMIT modelStateChanged(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this] { Q_EMIT modelStateChanged(); }, Qt::QueuedConnection);
     });
 }
 
@@ -234,8 +239,9 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
     const std::vector<int32_t> &ids = *job.ids;
     const int context = engine_->info().contextLength;
     if (int(ids.size()) >= context)
-        return fail(400, "context_length_exceeded",
-                    QStringLiteral("the prompt is %1 tokens; the model's context is %2 tokens").arg(ids.size()).arg(context));
+        return fail(
+            400, "context_length_exceeded",
+            QStringLiteral("the prompt is %1 tokens; the model's context is %2 tokens").arg(ids.size()).arg(context));
     switch (engine_->admission(ids.size(), job.request.params)) {
     case engine::Engine::Admission::Now:
         break;
@@ -245,14 +251,15 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
         job.waitedForKv = true;
         return Admit::Wait;
     case engine::Engine::Admission::Never:
-        return fail(400, "kv_cache_exceeded",
-                    QStringLiteral("a %1-token prompt with max_tokens %2 needs %3 MiB of KV cache; this server has %4 MiB "
-                                   "([model] kv_cache_mb): lower max_tokens or shorten the prompt")
-                        .arg(ids.size())
-                        .arg(job.request.params.maxTokens)
-                        .arg(double(engine_->kvBytesNeeded(ids.size(), job.request.params)) / kBytesPerMiB, 0, 'f', 1)
-                        .arg(double(engine_->kvMemory().budgetBytes) / kBytesPerMiB, 0, 'f', 1),
-                    "max_tokens");
+        return fail(
+            400, "kv_cache_exceeded",
+            QStringLiteral("a %1-token prompt with max_tokens %2 needs %3 MiB of KV cache; this server has %4 MiB "
+                           "([model] kv_cache_mb): lower max_tokens or shorten the prompt")
+                .arg(ids.size())
+                .arg(job.request.params.maxTokens)
+                .arg(double(engine_->kvBytesNeeded(ids.size(), job.request.params)) / kBytesPerMiB, 0, 'f', 1)
+                .arg(double(engine_->kvMemory().budgetBytes) / kBytesPerMiB, 0, 'f', 1),
+            "max_tokens");
     }
     std::vector<engine::Engine::StepEvent> events;
     auto id = engine_->begin(ids, job.request.params, events);

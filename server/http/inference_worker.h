@@ -29,7 +29,7 @@ public:
     enum class ModelState { None, Loading, Ready, Failed };
 
     struct Request {
-        std::string prompt;                  // raw text (BOS added per tokenizer_config), used when messages is empty
+        std::string prompt; // raw text (BOS added per tokenizer_config), used when messages is empty
         std::vector<std::pair<std::string, std::string>> messages; // (role, content): rendered by the chat template
         engine::GenerationParams params;
         // Streaming: called on the context's thread with each final piece of text, in order, before done.
@@ -37,10 +37,10 @@ public:
     };
     struct Reply {
         bool ok = false;
-        int status = 200;                    // HTTP status to use when !ok
+        int status = 200; // HTTP status to use when !ok
         QString errorCode, error;
         engine::GenerationResult result;
-        QString param;                       // the request field at fault, when there is one
+        QString param; // the request field at fault, when there is one
 
         static Reply success(engine::GenerationResult r)
         {
@@ -68,10 +68,10 @@ public:
     ModelState modelState() const;
     QString modelError() const;
     engine::ModelInfo modelInfo() const;
-    qint64 modelReadyAt() const; // seconds since the epoch when the model became ready (0 if not)
-    int queueDepth() const;   // jobs waiting
-    int inFlight() const;     // jobs waiting or running (until their reply is delivered)
-    int running() const;      // sequences in the batch
+    qint64 modelReadyAt() const;            // seconds since the epoch when the model became ready (0 if not)
+    int queueDepth() const;                 // jobs waiting
+    int inFlight() const;                   // jobs waiting or running (until their reply is delivered)
+    int running() const;                    // sequences in the batch
     engine::KvMemoryStats kvMemory() const; // as of the last step
 
     // Queues a generation; done runs on context's thread (dropped if context is gone). False when full.
@@ -100,7 +100,7 @@ private:
     // Tokenizes and begins a sequence (worker thread); Wait leaves job as it was, for when KV memory frees up.
     Admit admit(Job &job);
     void handle(std::vector<engine::Engine::StepEvent> &events);
-    void deliver(Job &job, Reply reply);                   // posts the reply to the job's context
+    void deliver(Job &job, Reply reply); // posts the reply to the job's context
 
     const int maxQueue_;
     const int maxBatch_;
@@ -116,7 +116,7 @@ private:
     std::map<engine::Engine::SequenceId, Job> active_; // worker thread only
 
     std::unique_ptr<engine::Engine> engine_; // touched only on the worker thread
-    ModelState state_ = ModelState::None;   // guarded by mutex_
+    ModelState state_ = ModelState::None;    // guarded by mutex_
     QString error_;
     engine::ModelInfo info_;
     qint64 readyAt_ = 0;

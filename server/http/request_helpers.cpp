@@ -5,7 +5,6 @@
 #include <QRandomGenerator>
 #include <cmath>
 
-
 namespace smartbot::http {
 
 namespace {

@@ -27,10 +27,10 @@ private:
     void finish();
 
     State state_ = State::Idle;
-    QByteArray line_;          // the head so far, or the current chunk-size / trailer line
-    qint64 remaining_ = 0;     // body or chunk bytes still to come
+    QByteArray line_;      // the head so far, or the current chunk-size / trailer line
+    qint64 remaining_ = 0; // body or chunk bytes still to come
     quint64 completed_ = 0;
-    std::deque<bool> heads_;   // per request not yet answered: was it HEAD?
+    std::deque<bool> heads_; // per request not yet answered: was it HEAD?
 };
 
 } // namespace smartbot::http

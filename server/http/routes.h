@@ -16,18 +16,18 @@ struct RouteContext {
     const TokenService *tokens = nullptr;
     Authenticator *auth = nullptr; // who is calling and may they (authenticator.h); outlives the routes
     InferenceWorker *worker = nullptr;
-    QStringList corsOrigins; // [network] cors_origins (cors.h)
+    QStringList corsOrigins;                    // [network] cors_origins (cors.h)
     ConversationStore *conversations = nullptr; // /api/v1/chat conversation_id
     std::shared_ptr<DrainState> draining;       // drain_state.h: rejectIfDraining(ctx, responder)
 };
 
 void installRoutes(ApiServer &server, const RouteContext &context); // all of the below
 
-void installHealthRoutes(ApiServer &server, const RouteContext &context); // routes_health.cpp
-void installAdminRoutes(ApiServer &server, const RouteContext &context);  // routes_admin.cpp
-void installChatRoutes(ApiServer &server, const RouteContext &context);   // routes_chat.cpp
-void installOpenAiRoutes(ApiServer &server, const RouteContext &context); // routes_openai.cpp
+void installHealthRoutes(ApiServer &server, const RouteContext &context);  // routes_health.cpp
+void installAdminRoutes(ApiServer &server, const RouteContext &context);   // routes_admin.cpp
+void installChatRoutes(ApiServer &server, const RouteContext &context);    // routes_chat.cpp
+void installOpenAiRoutes(ApiServer &server, const RouteContext &context);  // routes_openai.cpp
 void installMetricsRoutes(ApiServer &server, const RouteContext &context); // routes_metrics.cpp
-void installKeyRoutes(ApiServer &server, const RouteContext &context);     // routes_keys.cpp (keys, audit, usage, revoke)
+void installKeyRoutes(ApiServer &server, const RouteContext &context); // routes_keys.cpp (keys, audit, usage, revoke)
 
 } // namespace smartbot::http

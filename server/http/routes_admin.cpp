@@ -38,8 +38,9 @@ void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHt
         return writeError(responder, badRequest(QString::fromStdString(token.error())));
     qInfo("issued a token for '%s' (jti %s, expires in %lld s) to %s", qPrintable(user.toString()),
           qPrintable(token->claims.jti), qint64(expiresIn), qPrintable(request.remoteAddress().toString()));
-    ctx.auth->audit(who, request, QStringLiteral("token.issue"),
-                    QStringLiteral("user %1, jti %2, %3 s").arg(user.toString(), token->claims.jti).arg(qint64(expiresIn)));
+    ctx.auth->audit(
+        who, request, QStringLiteral("token.issue"),
+        QStringLiteral("user %1, jti %2, %3 s").arg(user.toString(), token->claims.jti).arg(qint64(expiresIn)));
     writeJson(responder, 200,
               {{QStringLiteral("token"), QString::fromLatin1(token->token)},
                {QStringLiteral("jti"), token->claims.jti},
@@ -68,14 +69,12 @@ void handleDrain(const RouteContext &ctx, const QHttpServerRequest &request, QHt
 
 void installAdminRoutes(ApiServer &server, const RouteContext &ctx)
 {
-    server.route(Method::Post, QStringLiteral("/admin/token"),
-                 [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) {
-                     handleToken(ctx, req, r);
-                 });
-    server.route(Method::Post, QStringLiteral("/admin/drain"),
-                 [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) {
-                     handleDrain(ctx, req, r);
-                 });
+    server.route(
+        Method::Post, QStringLiteral("/admin/token"),
+        [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) { handleToken(ctx, req, r); });
+    server.route(
+        Method::Post, QStringLiteral("/admin/drain"),
+        [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) { handleDrain(ctx, req, r); });
 }
 
 } // namespace smartbot::http

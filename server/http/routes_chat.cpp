@@ -50,13 +50,15 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
     std::vector<ConversationStore::Message> history;
     if (!conv.isUndefined() && !conv.isNull()) {
         if (!conv.isString())
-            return writeError(responder, badRequest(QStringLiteral("field 'conversation_id' must be a string"),
-                                                    QStringLiteral("invalid_request"), QStringLiteral("conversation_id")));
+            return writeError(responder,
+                              badRequest(QStringLiteral("field 'conversation_id' must be a string"),
+                                         QStringLiteral("invalid_request"), QStringLiteral("conversation_id")));
         conversationId = conv.toString();
         if (!ctx.conversations->lookup(conversationId, subject, history))
-            return writeError(responder, {404, QStringLiteral("conversation_not_found"),
-                                          QStringLiteral("conversation '%1' does not exist or has expired")
-                                              .arg(forMessage(conversationId))});
+            return writeError(
+                responder,
+                {404, QStringLiteral("conversation_not_found"),
+                 QStringLiteral("conversation '%1' does not exist or has expired").arg(forMessage(conversationId))});
     } else {
         conversationId = ctx.conversations->create(subject);
     }

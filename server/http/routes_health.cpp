@@ -17,9 +17,10 @@ void installHealthRoutes(ApiServer &server, const RouteContext &ctx)
                      if (ctx.draining && ctx.draining->isDraining()) // tells the load balancer to move away
                          return writeJson(r, 503, {{QStringLiteral("status"), QStringLiteral("draining")}});
                      const bool ready = ctx.worker->modelState() == InferenceWorker::ModelState::Ready;
-                     writeJson(r, ready ? 200 : 503,
-                               {{QStringLiteral("status"), ready ? QStringLiteral("ready") : QStringLiteral("not_ready")},
-                                {QStringLiteral("model"), QString::fromStdString(ctx.worker->modelInfo().name)}});
+                     writeJson(
+                         r, ready ? 200 : 503,
+                         {{QStringLiteral("status"), ready ? QStringLiteral("ready") : QStringLiteral("not_ready")},
+                          {QStringLiteral("model"), QString::fromStdString(ctx.worker->modelInfo().name)}});
                  });
 }
 

@@ -19,8 +19,8 @@ using Method = QHttpServerRequest::Method;
 
 ApiError unsupported(const QString &field, const QString &what)
 {
-    return badRequest(QStringLiteral("%1 is not supported by SmartBot").arg(what), QStringLiteral("unsupported_parameter"),
-                      field);
+    return badRequest(QStringLiteral("%1 is not supported by SmartBot").arg(what),
+                      QStringLiteral("unsupported_parameter"), field);
 }
 
 // Options SmartBot does not implement are refused, never silently ignored.
@@ -28,7 +28,8 @@ std::optional<ApiError> refuseUnsupported(const QJsonObject &body)
 {
     if (body.contains(QStringLiteral("n")) && body.value(QStringLiteral("n")).toDouble(1) != 1)
         return unsupported(QStringLiteral("n"), QStringLiteral("n other than 1"));
-    for (const char *field : {"tools", "functions", "tool_choice", "function_call", "logit_bias", "audio", "prediction"}) {
+    for (const char *field :
+         {"tools", "functions", "tool_choice", "function_call", "logit_bias", "audio", "prediction"}) {
         const QJsonValue v = body.value(QLatin1String(field));
         if (!v.isUndefined() && !v.isNull() && !(v.isArray() && v.toArray().isEmpty()))
             return unsupported(QLatin1String(field), QStringLiteral("'%1'").arg(QLatin1String(field)));
@@ -49,13 +50,14 @@ std::optional<ApiError> parseMessages(const QJsonObject &body, std::vector<std::
 {
     const QJsonValue v = body.value(QStringLiteral("messages"));
     if (!v.isArray() || v.toArray().isEmpty())
-        return badRequest(QStringLiteral("field 'messages' must be a non-empty list"), QStringLiteral("invalid_request"),
-                          QStringLiteral("messages"));
+        return badRequest(QStringLiteral("field 'messages' must be a non-empty list"),
+                          QStringLiteral("invalid_request"), QStringLiteral("messages"));
     const QJsonArray messages = v.toArray();
     for (qsizetype i = 0; i < messages.size(); ++i) {
         const QString where = QStringLiteral("messages[%1]").arg(i);
         if (!messages[i].isObject())
-            return badRequest(QStringLiteral("'%1' must be an object").arg(where), QStringLiteral("invalid_request"), where);
+            return badRequest(QStringLiteral("'%1' must be an object").arg(where), QStringLiteral("invalid_request"),
+                              where);
         const QJsonObject m = messages[i].toObject();
         QString role = m.value(QStringLiteral("role")).toString();
         if (role == QLatin1String("developer"))
@@ -206,10 +208,9 @@ void installOpenAiRoutes(ApiServer &server, const RouteContext &ctx)
                  [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *socket) {
                      handleCompletions(ctx, req, std::move(r), socket);
                  });
-    server.route(Method::Get, QStringLiteral("/v1/models"),
-                 [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) {
-                     handleModels(ctx, req, r);
-                 });
+    server.route(
+        Method::Get, QStringLiteral("/v1/models"),
+        [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) { handleModels(ctx, req, r); });
 }
 
 } // namespace smartbot::http

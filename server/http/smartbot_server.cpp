@@ -135,11 +135,11 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (config.sslEnable)
         d->tcp->setTlsConfiguration(tls);
     if (!d->tcp->listen(address, config.port))
-        return makeError("cannot listen on " + config.bindAddress.toStdString() + ":" +
-                                 std::to_string(config.port) + ": " + d->tcp->errorString().toStdString());
+        return makeError("cannot listen on " + config.bindAddress.toStdString() + ":" + std::to_string(config.port) +
+                         ": " + d->tcp->errorString().toStdString());
     d->api->bind(d->tcp);
-    RouteContext routeContext{.config = &d->config, .tokens = d->tokens.get(), .auth = d->auth.get(),
-                              .worker = d->worker.get()};
+    RouteContext routeContext{
+        .config = &d->config, .tokens = d->tokens.get(), .auth = d->auth.get(), .worker = d->worker.get()};
     routeContext.corsOrigins = readCorsOrigins(config.configDir);
     routeContext.conversations = &d->conversations;
     routeContext.draining = d->drainState;

@@ -37,9 +37,9 @@ public:
     bool isDraining() const;
 
     bool isRunning() const;
-    quint16 port() const;          // the bound port (useful with port 0)
+    quint16 port() const; // the bound port (useful with port 0)
     QString bindAddress() const;
-    QUrl url() const;              // http://host:port, or https:// with [network] ssl_enable
+    QUrl url() const; // http://host:port, or https:// with [network] ssl_enable
     const ServerConfig &config() const;
     QString modelPath() const;
     InferenceWorker::ModelState modelState() const;

@@ -36,7 +36,10 @@ void SseStream::send(const QJsonObject &event)
     sendRaw(QJsonDocument(event).toJson(QJsonDocument::Compact));
 }
 
-void SseStream::sendRaw(const QByteArray &data) { chunk("data: " + data + "\n\n"); }
+void SseStream::sendRaw(const QByteArray &data)
+{
+    chunk("data: " + data + "\n\n");
+}
 
 void SseStream::end()
 {

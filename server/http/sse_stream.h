@@ -11,10 +11,10 @@ namespace smartbot::http {
 class SseStream {
 public:
     explicit SseStream(QHttpServerResponder &&responder);
-    void begin();                          // status line and headers
-    void send(const QJsonObject &event);   // "data: {json}\n\n"
-    void sendRaw(const QByteArray &data);  // "data: <data>\n\n"
-    void end();                            // the last chunk; the connection stays usable (keep-alive)
+    void begin();                         // status line and headers
+    void send(const QJsonObject &event);  // "data: {json}\n\n"
+    void sendRaw(const QByteArray &data); // "data: <data>\n\n"
+    void end();                           // the last chunk; the connection stays usable (keep-alive)
     bool begun() const { return begun_; }
     bool ended() const { return ended_; }
     QHttpServerResponder &responder() { return responder_; }

@@ -15,7 +15,10 @@
 namespace smartbot::http {
 
 namespace {
-Error fail(const QString &message) { return Error{message.toStdString()}; }
+Error fail(const QString &message)
+{
+    return Error{message.toStdString()};
+}
 
 Result<QByteArray> readPem(const char *key, const QString &path)
 {
@@ -75,8 +78,8 @@ Result<QSslConfiguration> loadTlsConfiguration(const ServerConfig &config)
 
     const QDateTime now = QDateTime::currentDateTimeUtc();
     if (cert.expiryDate() < now)
-        return fail(QStringLiteral("ssl_cert %1 expired on %2")
-                        .arg(certPath, cert.expiryDate().toUTC().toString(Qt::ISODate)));
+        return fail(
+            QStringLiteral("ssl_cert %1 expired on %2").arg(certPath, cert.expiryDate().toUTC().toString(Qt::ISODate)));
     if (cert.effectiveDate() > now)
         return fail(QStringLiteral("ssl_cert %1 is not valid until %2")
                         .arg(certPath, cert.effectiveDate().toUTC().toString(Qt::ISODate)));
@@ -103,8 +106,9 @@ QList<QSslCipher> forwardSecretAeadCiphers()
     for (const QSslCipher &c : QSslConfiguration::supportedCiphers()) {
         const QString name = c.name();
         const bool tls13 = name.startsWith(QLatin1String("TLS_"));
-        const bool ecdheAead = name.startsWith(QLatin1String("ECDHE-")) &&
-                               (name.contains(QLatin1String("-GCM-")) || name.endsWith(QLatin1String("CHACHA20-POLY1305")));
+        const bool ecdheAead =
+            name.startsWith(QLatin1String("ECDHE-")) &&
+            (name.contains(QLatin1String("-GCM-")) || name.endsWith(QLatin1String("CHACHA20-POLY1305")));
         if (tls13 || ecdheAead)
             out << c;
     }

@@ -40,7 +40,8 @@ int main(int argc, char **argv)
     }
     std::printf("model %s: %lld parameters, %s on %s\n", engine->info().name.c_str(),
                 (long long)engine->info().parameters, engine->info().dtype.c_str(), engine->info().device.c_str());
-    std::printf("load-to-ready: %.2f ms (best of 3, warm page cache)\n", *std::min_element(loads.begin(), loads.end()) * 1000);
+    std::printf("load-to-ready: %.2f ms (best of 3, warm page cache)\n",
+                *std::min_element(loads.begin(), loads.end()) * 1000);
 
     // Decode: greedy, no early stop (ignore EOS by sampling a long story; count what was generated).
     GenerationParams p;

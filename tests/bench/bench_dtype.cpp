@@ -26,7 +26,8 @@ int main(int argc, char **argv)
                     const int reps = batch == 1 ? 200 : 20;
                     for (int i = 0; i < reps; ++i)
                         torch::linear(x, w);
-                    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / reps);
+                    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+                                              reps);
                 }
             } catch (const c10::Error &) {
                 ok = false;

@@ -43,15 +43,24 @@ int main(int argc, char **argv)
         if (a == "--help" || a == "-h") {
             std::printf(usage, argv[0]);
             return 0;
-        } else if (a == "--hidden") s.hidden = std::atoi(next());
-        else if (a == "--layers") s.layers = std::atoi(next());
-        else if (a == "--heads") s.heads = std::atoi(next());
-        else if (a == "--kv-heads") s.kvHeads = std::atoi(next());
-        else if (a == "--intermediate") s.intermediate = std::atoi(next());
-        else if (a == "--vocab") s.vocab = std::atoi(next());
-        else if (a == "--max-positions") s.maxPositions = std::atoi(next());
-        else if (a == "--dtype") s.dtype = next();
-        else if (a == "--untied") s.tie = false;
+        } else if (a == "--hidden")
+            s.hidden = std::atoi(next());
+        else if (a == "--layers")
+            s.layers = std::atoi(next());
+        else if (a == "--heads")
+            s.heads = std::atoi(next());
+        else if (a == "--kv-heads")
+            s.kvHeads = std::atoi(next());
+        else if (a == "--intermediate")
+            s.intermediate = std::atoi(next());
+        else if (a == "--vocab")
+            s.vocab = std::atoi(next());
+        else if (a == "--max-positions")
+            s.maxPositions = std::atoi(next());
+        else if (a == "--dtype")
+            s.dtype = next();
+        else if (a == "--untied")
+            s.tie = false;
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;

@@ -70,7 +70,8 @@ private Q_SLOTS:
         QVERIFY(!keys.verify("sb_nope", local).ok());
         QVERIFY(!keys.create({QString(), QStringLiteral("chat"), 0, QString(), -1, -1}).ok());
         QVERIFY(!keys.create({QStringLiteral("x"), QStringLiteral("root"), 0, QString(), -1, -1}).ok());
-        QVERIFY(!keys.create({QStringLiteral("x"), QStringLiteral("chat"), 0, QStringLiteral("10.0.0.0/99"), -1, -1}).ok());
+        QVERIFY(
+            !keys.create({QStringLiteral("x"), QStringLiteral("chat"), 0, QStringLiteral("10.0.0.0/99"), -1, -1}).ok());
         auto list = keys.list();
         QVERIFY(list.ok());
         QVERIFY(!list->isEmpty());
@@ -103,7 +104,8 @@ private Q_SLOTS:
     void rotateWithGrace()
     {
         ApiKeyStore keys(*storage, clock, 90);
-        auto old = keys.create({QStringLiteral("carol"), QStringLiteral("chat"), 0, QStringLiteral("127.0.0.0/8"), 5, -1});
+        auto old =
+            keys.create({QStringLiteral("carol"), QStringLiteral("chat"), 0, QStringLiteral("127.0.0.0/8"), 5, -1});
         QVERIFY(old.ok());
         now += 91 * 86400;
         QVERIFY(keys.find(old->info.prefix)->rotationDue);
@@ -114,11 +116,11 @@ private Q_SLOTS:
         QCOMPARE(fresh->info.requestsPerMinute, 5);
         QVERIFY(!fresh->info.rotationDue);
         QVERIFY(!keys.find(old->info.prefix)->rotationDue);
-        QVERIFY(keys.verify(old->key, local).ok());   // grace
+        QVERIFY(keys.verify(old->key, local).ok()); // grace
         QVERIFY(keys.verify(fresh->key, local).ok());
         QVERIFY(!keys.rotate(old->info.prefix, 24).ok()); // already rotated
         now += 24 * 3600;
-        QVERIFY(!keys.verify(old->key, local).ok());  // grace over
+        QVERIFY(!keys.verify(old->key, local).ok()); // grace over
         QVERIFY(keys.verify(fresh->key, local).ok());
     }
 
@@ -164,7 +166,6 @@ private Q_SLOTS:
         QVERIFY(rotateJwtSecret(d.path(), now + 7200, 3600).ok());
         QCOMPARE(QDir(d.filePath("auth")).entryList({"retired-*.key"}).size(), 1);
     }
-
 };
 
 QTEST_GUILESS_MAIN(TestApiKeys)

@@ -92,8 +92,9 @@ private Q_SLOTS:
                                 "tokens_per_minute = 0"})
             QVERIFY2(text.contains(key), key);
         QTemporaryDir tmp2;
-        writeConf(tmp2.path(), "[network]\nallow = 192.168.1.0/24, 10.0.0.5\ntrusted_proxies = ::1\n"
-                               "[auth]\nleeway_seconds = 0\nkey_rotation_grace_hours = 1\n[limits]\ntokens_per_minute = 500\n");
+        writeConf(tmp2.path(),
+                  "[network]\nallow = 192.168.1.0/24, 10.0.0.5\ntrusted_proxies = ::1\n"
+                  "[auth]\nleeway_seconds = 0\nkey_rotation_grace_hours = 1\n[limits]\ntokens_per_minute = 500\n");
         auto c = ServerConfig::loadOrCreate(tmp2.path());
         QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
         QCOMPARE(c->allow, QStringLiteral("192.168.1.0/24,10.0.0.5"));
@@ -114,8 +115,9 @@ private Q_SLOTS:
         QCOMPARE(d->maxSequences, 64);
         QCOMPARE(d->cpuDecode, QStringLiteral("fused"));
         QTemporaryDir tmp2;
-        writeConf(tmp2.path(), "[model]\nkv_cache_mb = 512\nprefix_cache = false\ndtype = bfloat16\ncpu_decode = libtorch\n"
-                               "[limits]\nmax_sequences = 8\n");
+        writeConf(tmp2.path(),
+                  "[model]\nkv_cache_mb = 512\nprefix_cache = false\ndtype = bfloat16\ncpu_decode = libtorch\n"
+                  "[limits]\nmax_sequences = 8\n");
         auto c = ServerConfig::loadOrCreate(tmp2.path());
         QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
         QCOMPARE(c->kvCacheMb, 512);

@@ -10,7 +10,10 @@
 using namespace smartbot;
 
 namespace {
-QByteArray b64(const QByteArray &b) { return b.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals); }
+QByteArray b64(const QByteArray &b)
+{
+    return b.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
 
 QByteArray sign(const QByteArray &header, const QByteArray &payload, const QByteArray &key)
 {
@@ -34,9 +37,11 @@ private Q_SLOTS:
         QCOMPARE(tok->expiresIn, qint64(3600));
         const QList<QByteArray> parts = tok->token.split('.');
         QCOMPARE(parts.size(), 3);
-        const auto header = QJsonDocument::fromJson(QByteArray::fromBase64(parts[0], QByteArray::Base64UrlEncoding)).object();
+        const auto header =
+            QJsonDocument::fromJson(QByteArray::fromBase64(parts[0], QByteArray::Base64UrlEncoding)).object();
         QCOMPARE(header.value("alg").toString(), QStringLiteral("HS256"));
-        const auto payload = QJsonDocument::fromJson(QByteArray::fromBase64(parts[1], QByteArray::Base64UrlEncoding)).object();
+        const auto payload =
+            QJsonDocument::fromJson(QByteArray::fromBase64(parts[1], QByteArray::Base64UrlEncoding)).object();
         QCOMPARE(payload.value("sub").toString(), QStringLiteral("alice"));
         QCOMPARE(qint64(payload.value("exp").toDouble()), now + 3600);
         QCOMPARE(qint64(payload.value("iat").toDouble()), now);
@@ -63,11 +68,11 @@ private Q_SLOTS:
     void notYetValid()
     {
         TokenService t(key, clock);
-        const QByteArray future = sign(R"({"alg":"HS256","typ":"JWT"})",
-                                       QByteArray(R"({"sub":"x","iss":"smartbot","aud":"smartbot","nbf":)") +
-                                           QByteArray::number(now + 3600) + R"(,"exp":)" +
-                                           QByteArray::number(now + 7200) + "}",
-                                       key);
+        const QByteArray future =
+            sign(R"({"alg":"HS256","typ":"JWT"})",
+                 QByteArray(R"({"sub":"x","iss":"smartbot","aud":"smartbot","nbf":)") + QByteArray::number(now + 3600) +
+                     R"(,"exp":)" + QByteArray::number(now + 7200) + "}",
+                 key);
         auto r = t.verify(future);
         QVERIFY(!r.ok());
         QVERIFY2(QString::fromStdString(r.error()).contains("not valid yet"), r.error().c_str());
@@ -93,7 +98,8 @@ private Q_SLOTS:
         QVERIFY(!t.verify(b64(R"({"alg":"none","typ":"JWT"})") + '.' + p[1] + '.').ok());
         // alg HS512 signed with the right key: still refused (algorithm pinned).
         const QByteArray in512 = b64(R"({"alg":"HS512","typ":"JWT"})") + '.' + p[1];
-        QVERIFY(!t.verify(in512 + '.' + b64(QMessageAuthenticationCode::hash(in512, key, QCryptographicHash::Sha512))).ok());
+        QVERIFY(!t.verify(in512 + '.' + b64(QMessageAuthenticationCode::hash(in512, key, QCryptographicHash::Sha512)))
+                     .ok());
         // Signed with another key.
         TokenService other(QByteArray(32, 'x'), clock);
         QVERIFY(!t.verify(other.issue(QStringLiteral("carol"), 60)->token).ok());
@@ -111,9 +117,11 @@ private Q_SLOTS:
         auto tok = t.issue(QStringLiteral("dave"), 600);
         QVERIFY(tok.ok());
         const QList<QByteArray> parts = tok->token.split('.');
-        const auto header = QJsonDocument::fromJson(QByteArray::fromBase64(parts[0], QByteArray::Base64UrlEncoding)).object();
+        const auto header =
+            QJsonDocument::fromJson(QByteArray::fromBase64(parts[0], QByteArray::Base64UrlEncoding)).object();
         QCOMPARE(header.value("kid").toString(), TokenService::keyId(key));
-        const auto payload = QJsonDocument::fromJson(QByteArray::fromBase64(parts[1], QByteArray::Base64UrlEncoding)).object();
+        const auto payload =
+            QJsonDocument::fromJson(QByteArray::fromBase64(parts[1], QByteArray::Base64UrlEncoding)).object();
         for (const char *claim : {"sub", "iat", "nbf", "exp", "jti", "scope", "iss", "aud"})
             QVERIFY2(payload.contains(claim), claim);
         QCOMPARE(payload.value("aud").toString(), QStringLiteral("smartbot"));
@@ -125,13 +133,14 @@ private Q_SLOTS:
         const QByteArray exp = QByteArray::number(now + 600);
         const QByteArray good = R"({"sub":"x","iss":"smartbot","aud":"smartbot","jti":"j1","exp":)" + exp + "}";
         QVERIFY(t.verify(sign(R"({"alg":"HS256"})", good, key)).ok());
-        auto r = t.verify(sign(R"({"alg":"HS256"})", R"({"sub":"x","iss":"smartbot","aud":"other","exp":)" + exp + "}", key));
+        auto r = t.verify(
+            sign(R"({"alg":"HS256"})", R"({"sub":"x","iss":"smartbot","aud":"other","exp":)" + exp + "}", key));
         QVERIFY(!r.ok());
         QVERIFY2(QString::fromStdString(r.error()).contains("audience"), r.error().c_str());
         QVERIFY(!t.verify(sign(R"({"alg":"HS256"})", R"({"sub":"x","iss":"smartbot","exp":)" + exp + "}", key)).ok());
         // RS256 / hs256 / an alg list with HS256 inside: refused before any signature check.
         for (const QByteArray &h : {QByteArray(R"({"alg":"RS256"})"), QByteArray(R"({"alg":"hs256"})"),
-                                   QByteArray(R"({"alg":"none","x":"HS256"})"), QByteArray(R"({"alg":["HS256"]})")}) {
+                                    QByteArray(R"({"alg":"none","x":"HS256"})"), QByteArray(R"({"alg":["HS256"]})")}) {
             auto rr = t.verify(sign(h, good, key));
             QVERIFY2(!rr.ok(), h.constData());
             QVERIFY(QString::fromStdString(rr.error()).contains("HS256"));
@@ -180,7 +189,8 @@ private Q_SLOTS:
         QVERIFY2(QString::fromStdString(r.error()).contains("retired"), r.error().c_str());
         // A kid naming the current key cannot smuggle in a token signed with a retired one.
         const QList<QByteArray> p = tok->token.split('.');
-        const QByteArray forged = b64(QByteArray(R"({"alg":"HS256","kid":")") + TokenService::keyId(newKey).toLatin1() + "\"}");
+        const QByteArray forged =
+            b64(QByteArray(R"({"alg":"HS256","kid":")") + TokenService::keyId(newKey).toLatin1() + "\"}");
         QVERIFY(!t.verify(forged + '.' + p[1] + '.' + p[2]).ok());
     }
 

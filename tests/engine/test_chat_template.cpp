@@ -29,11 +29,13 @@ namespace {
 const std::string kShared = SMARTBOT_SHARED_DIR;
 const std::string kData = std::string(SMARTBOT_SOURCE_DIR) + "/tests/engine/data";
 
-bool exists(const std::string &path) { return QFileInfo::exists(QString::fromStdString(path)); }
+std::string show(const std::string &s)
+{
+    return ojson(s).dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
 
-std::string show(const std::string &s) { return ojson(s).dump(-1, ' ', false, ojson::error_handler_t::replace); }
-
-std::vector<ojson> readJsonLines(const std::string &path) {
+std::vector<ojson> readJsonLines(const std::string &path)
+{
     std::vector<ojson> lines;
     std::ifstream in(path, std::ios::binary);
     std::string line;
@@ -43,18 +45,21 @@ std::vector<ojson> readJsonLines(const std::string &path) {
     return lines;
 }
 
-std::string readText(const std::string &path) {
+std::string readText(const std::string &path)
+{
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-void writeFile(const std::string &path, const std::string &text) {
+void writeFile(const std::string &path, const std::string &text)
+{
     std::ofstream out(path, std::ios::binary);
     out << text;
 }
 
 // JSON messages -> ChatMessage: role and string content as fields, everything else through extraJson.
-std::vector<ChatMessage> toMessages(const ojson &messages) {
+std::vector<ChatMessage> toMessages(const ojson &messages)
+{
     std::vector<ChatMessage> out;
     for (const ojson &m : messages) {
         ChatMessage cm;
@@ -75,14 +80,14 @@ std::vector<ChatMessage> toMessages(const ojson &messages) {
     return out;
 }
 
-std::string firstDifference(const std::string &got, const std::string &expected) {
+std::string firstDifference(const std::string &got, const std::string &expected)
+{
     std::size_t i = 0;
     while (i < got.size() && i < expected.size() && got[i] == expected[i])
         ++i;
     return "differs at byte " + std::to_string(i) + ": got " + show(got.substr(i, 60)) + ", expected " +
            show(expected.substr(i, 60));
 }
-
 
 } // namespace
 
@@ -105,14 +110,16 @@ private:
     static QStringList checkChatVectors(const std::string &family, int *passed, int *total);
 };
 
-void TestChatTemplate::sharedChatVectors_data() {
+void TestChatTemplate::sharedChatVectors_data()
+{
     QTest::addColumn<QString>("family");
     QTest::newRow("qwen2") << "qwen2";
     QTest::newRow("phi-3-mini") << "phi-3-mini";
 }
 
 // prompt == render(messages [, tools]) with the family's template; ids == encode(prompt, false).
-void TestChatTemplate::sharedChatVectors() {
+void TestChatTemplate::sharedChatVectors()
+{
     QFETCH(QString, family);
     const std::string dir = kShared + "/tokenizers/" + family.toStdString();
     REQUIRE_DATA(dir + "/chat_vectors.jsonl");
@@ -141,8 +148,10 @@ void TestChatTemplate::sharedChatVectors() {
         }
         ++rendered;
         // The same through renderContext with the messages as JSON.
-        ojson context = {{"messages", v.at("messages")}, {"add_generation_prompt", v.at("add_generation_prompt")},
-                         {"bos_token", tmpl->bosToken()}, {"eos_token", tmpl->eosToken()}};
+        ojson context = {{"messages", v.at("messages")},
+                         {"add_generation_prompt", v.at("add_generation_prompt")},
+                         {"bos_token", tmpl->bosToken()},
+                         {"eos_token", tmpl->eosToken()}};
         if (v.contains("tools"))
             context["tools"] = v["tools"];
         auto viaContext = tmpl->renderContext(context.dump());
@@ -158,7 +167,8 @@ void TestChatTemplate::sharedChatVectors() {
     QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1Char('\n'))));
 }
 
-void TestChatTemplate::officialTemplateVectors() {
+void TestChatTemplate::officialTemplateVectors()
+{
     const std::string path = kData + "/chat_template_vectors.jsonl";
     REQUIRE_DATA(path);
     const auto lines = readJsonLines(path);
@@ -185,7 +195,8 @@ void TestChatTemplate::officialTemplateVectors() {
             if (prompt.ok())
                 failures << QString::fromStdString(label + ": rendered, but the reference failed with " + expected);
             else if (prompt.error().find(expected) == std::string::npos)
-                failures << QString::fromStdString(label + ": error " + show(prompt.error()) + " lacks " + show(expected));
+                failures << QString::fromStdString(label + ": error " + show(prompt.error()) + " lacks " +
+                                                   show(expected));
             else
                 ++count.first;
             continue;
@@ -202,7 +213,8 @@ void TestChatTemplate::officialTemplateVectors() {
     QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1Char('\n'))));
 }
 
-void TestChatTemplate::languageVectors() {
+void TestChatTemplate::languageVectors()
+{
     const std::string path = kData + "/jinja_vectors.jsonl";
     REQUIRE_DATA(path);
     const auto lines = readJsonLines(path);
@@ -223,8 +235,8 @@ void TestChatTemplate::languageVectors() {
         auto out = tmpl->renderContext(v.at("context").get<std::string>());
         if (expectError) {
             if (out.ok())
-                failures << QString::fromStdString(name + ": rendered " + show(*out) + ", the reference failed: " +
-                                                   v["error"].get<std::string>());
+                failures << QString::fromStdString(name + ": rendered " + show(*out) +
+                                                   ", the reference failed: " + v["error"].get<std::string>());
             else
                 ++passed;
         } else if (!out.ok()) {
@@ -239,21 +251,26 @@ void TestChatTemplate::languageVectors() {
     QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1Char('\n'))));
 }
 
-void TestChatTemplate::loadForms() {
+void TestChatTemplate::loadForms()
+{
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string dir = tmp.path().toStdString();
     const std::string cfg = dir + "/tokenizer_config.json";
     const std::vector<ChatMessage> msgs = {{"user", "hi", ""}};
 
-    writeFile(cfg, R"({"chat_template": "[{{ messages[0].content }}]", "bos_token": {"content": "<s>"}, "eos_token": "</s>"})");
+    writeFile(
+        cfg,
+        R"({"chat_template": "[{{ messages[0].content }}]", "bos_token": {"content": "<s>"}, "eos_token": "</s>"})");
     auto s = ChatTemplate::load(cfg);
     QVERIFY2(s.ok(), s.ok() ? "" : s.error().c_str());
     QCOMPARE(s->bosToken(), std::string("<s>"));
     QCOMPARE(s->eosToken(), std::string("</s>"));
     QCOMPARE(*s->render(msgs, true), std::string("[hi]"));
 
-    writeFile(cfg, R"({"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D{{ bos_token }}"}],
+    writeFile(
+        cfg,
+        R"({"chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D{{ bos_token }}"}],
                        "bos_token": "<b>"})");
     auto list = ChatTemplate::load(cfg);
     QVERIFY2(list.ok(), list.ok() ? "" : list.error().c_str());
@@ -291,7 +308,8 @@ void TestChatTemplate::loadForms() {
     QVERIFY2(notJson.error().find("not valid JSON") != std::string::npos, notJson.error().c_str());
 }
 
-void TestChatTemplate::plainFallback() {
+void TestChatTemplate::plainFallback()
+{
     const std::string cfg = kShared + "/tokenizers/stories260K/tokenizer_config.json";
     REQUIRE_DATA(cfg);
     auto tmpl = ChatTemplate::load(cfg); // stories260K has no chat template
@@ -311,7 +329,8 @@ void TestChatTemplate::plainFallback() {
              tok.value()->encode("Once upon a time", true));
 }
 
-void TestChatTemplate::messageExtraFields() {
+void TestChatTemplate::messageExtraFields()
+{
     auto tmpl = ChatTemplate::parse("{% for m in messages %}{{ m.role }}:{{ m.content }}:{{ m.tool_calls | tojson }}:"
                                     "{{ m | tojson }};{% endfor %}{{ tools | length }}");
     QVERIFY(tmpl.ok());
@@ -336,7 +355,8 @@ void TestChatTemplate::messageExtraFields() {
     QVERIFY2(clash.error().find("'range'") != std::string::npos, clash.error().c_str());
 }
 
-void TestChatTemplate::errorMessages() {
+void TestChatTemplate::errorMessages()
+{
     struct Case {
         const char *source;
         const char *context;
@@ -377,7 +397,8 @@ void TestChatTemplate::errorMessages() {
     QVERIFY(!notJson.ok());
 }
 
-void TestChatTemplate::runawayTemplatesStop() {
+void TestChatTemplate::runawayTemplatesStop()
+{
     struct Case {
         std::string source;
         const char *expected;
@@ -396,17 +417,21 @@ void TestChatTemplate::runawayTemplatesStop() {
     const std::vector<Case> cases = {
         {"{% for i in range(100000000) %}{% endfor %}", "too many loop iterations"},
         {"{% for a in range(2000) %}{% for b in range(2000) %}{% endfor %}{% endfor %}", "too many loop iterations"},
-        {"{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+        {"{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor "
+         "%}",
          "output too large"},
-        {"{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+        {"{% set ns = namespace(s='xxxxxxxxxxxxxxxx') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor "
+         "%}",
          "output too large"},
         {"{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "nested too deeply"},
         {deep, "nesting is too deep"},
         {deepIf, "nesting is too deep"},
         {chain, "nesting is too deep"},
         {"{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}", "contains itself"},
-        {"{% set ns = namespace(a=[]) %}{% for i in range(10000) %}{% set ns.a = [ns.a] %}{% endfor %}", "nested too deeply"},
-        {"{% set ns = namespace(a=[1]) %}{% for i in range(40) %}{% set ns.a = ns.a + ns.a %}{% endfor %}", "list too large"},
+        {"{% set ns = namespace(a=[]) %}{% for i in range(10000) %}{% set ns.a = [ns.a] %}{% endfor %}",
+         "nested too deeply"},
+        {"{% set ns = namespace(a=[1]) %}{% for i in range(40) %}{% set ns.a = ns.a + ns.a %}{% endfor %}",
+         "list too large"},
         {"{% set big = range(300000) | join %}{{ big.replace('', big) }}", "too large"},
         {"{% set big = range(200000) | join %}{{ range(1000) | join(big) }}", "too large"},
         {"{{ 'a\nb' | indent(100000) }}", "indent width"},
@@ -441,7 +466,8 @@ void TestChatTemplate::runawayTemplatesStop() {
     QVERIFY(big->size() > 2000 * 1000);
 }
 
-void TestChatTemplate::concurrentRendering() {
+void TestChatTemplate::concurrentRendering()
+{
     auto tmpl = ChatTemplate::parse(readText(kData + "/chat_templates/llama-3.1-instruct.jinja"));
     QVERIFY2(tmpl.ok(), tmpl.ok() ? "" : tmpl.error().c_str());
     const std::vector<ChatMessage> msgs = {{"system", "sys", ""}, {"user", "hello", ""}};

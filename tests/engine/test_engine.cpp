@@ -245,7 +245,8 @@ private Q_SLOTS:
     {
         // Sequences of different lengths join and leave the batch at different steps; each must produce
         // exactly what it produces alone (greedy and seeded sampling alike).
-        const std::vector<std::string> prompts{"Once upon a time", "Tom and his dog", "The sun was", "Lily", "One day, a big"};
+        const std::vector<std::string> prompts{"Once upon a time", "Tom and his dog", "The sun was", "Lily",
+                                               "One day, a big"};
         std::vector<GenerationParams> params;
         for (size_t i = 0; i < prompts.size(); ++i) {
             GenerationParams p;
@@ -373,7 +374,8 @@ private Q_SLOTS:
             QVERIFY(r.ok());
             QCOMPARE(r->ids, plain.value()->generate(prompt, p)->ids);
             if (std::string(question) != " One day,")
-                QVERIFY2(r->cachedPromptTokens >= int64_t(system.size()), std::to_string(r->cachedPromptTokens).c_str());
+                QVERIFY2(r->cachedPromptTokens >= int64_t(system.size()),
+                         std::to_string(r->cachedPromptTokens).c_str());
         }
         const KvMemoryStats after = engine->kvMemory();
         QCOMPARE(after.prefixLookups - before.prefixLookups, uint64_t(5));
@@ -445,13 +447,20 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("patch");
         QTest::addColumn<QString>("field");
-        QTest::newRow("architecture") << R"({"architectures":["GPT2LMHeadModel"]})" << "architectures";
-        QTest::newRow("missing hidden") << R"({"hidden_size":null})" << "hidden_size";
-        QTest::newRow("kv heads") << R"({"num_key_value_heads":3})" << "num_key_value_heads";
-        QTest::newRow("negative layers") << R"({"num_hidden_layers":-1})" << "num_hidden_layers";
-        QTest::newRow("eps type") << R"({"rms_norm_eps":"x"})" << "rms_norm_eps";
-        QTest::newRow("rope scaling") << R"({"rope_scaling":{"type":"yarn"}})" << "rope_scaling";
-        QTest::newRow("eos range") << R"({"eos_token_id":5000})" << "eos_token_id";
+        QTest::newRow("architecture") << R"({"architectures":["GPT2LMHeadModel"]})"
+                                      << "architectures";
+        QTest::newRow("missing hidden") << R"({"hidden_size":null})"
+                                        << "hidden_size";
+        QTest::newRow("kv heads") << R"({"num_key_value_heads":3})"
+                                  << "num_key_value_heads";
+        QTest::newRow("negative layers") << R"({"num_hidden_layers":-1})"
+                                         << "num_hidden_layers";
+        QTest::newRow("eps type") << R"({"rms_norm_eps":"x"})"
+                                  << "rms_norm_eps";
+        QTest::newRow("rope scaling") << R"({"rope_scaling":{"type":"yarn"}})"
+                                      << "rope_scaling";
+        QTest::newRow("eos range") << R"({"eos_token_id":5000})"
+                                   << "eos_token_id";
     }
     void configValidation()
     {

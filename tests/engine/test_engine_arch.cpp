@@ -158,10 +158,7 @@ class TestEngineArch : public QObject {
     }
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        REQUIRE_DATA(kTokenizerDir + "/tokenizer.json");
-    }
+    void initTestCase() { REQUIRE_DATA(kTokenizerDir + "/tokenizer.json"); }
 
     void matchesReference_data()
     {
@@ -171,27 +168,46 @@ private Q_SLOTS:
         QTest::addColumn<int>("headDim");
         QTest::addColumn<bool>("tie");
         QTest::addColumn<double>("tolerance");
-        QTest::addColumn<QString>("compute");  // LoadOptions::dtype
-        QTest::addColumn<bool>("fused");       // LoadOptions::fusedCpuDecode
+        QTest::addColumn<QString>("compute"); // LoadOptions::dtype
+        QTest::addColumn<bool>("fused");      // LoadOptions::fusedCpuDecode
         // Weights as stored, computed in float32: the reference within float32 rounding.
-        QTest::newRow("llama gqa f32") << "LlamaForCausalLM" << "F32" << "" << 0 << false << 1e-5 << "float32" << true;
-        QTest::newRow("llama head_dim 32") << "LlamaForCausalLM" << "F32" << "" << 32 << true << 1e-5 << "float32" << true;
-        QTest::newRow("qwen2 bias bf16") << "Qwen2ForCausalLM" << "BF16" << "" << 0 << true << 1e-5 << "float32" << true;
-        QTest::newRow("mistral f16") << "MistralForCausalLM" << "F16" << "" << 0 << false << 1e-5 << "float32" << true;
-        QTest::newRow("rope linear") << "LlamaForCausalLM" << "F32" << "linear" << 0 << false << 1e-5 << "float32" << true;
-        QTest::newRow("rope llama3") << "LlamaForCausalLM" << "F32" << "llama3" << 0 << false << 1e-5 << "float32" << true;
+        QTest::newRow("llama gqa f32") << "LlamaForCausalLM"
+                                       << "F32"
+                                       << "" << 0 << false << 1e-5 << "float32" << true;
+        QTest::newRow("llama head_dim 32") << "LlamaForCausalLM"
+                                           << "F32"
+                                           << "" << 32 << true << 1e-5 << "float32" << true;
+        QTest::newRow("qwen2 bias bf16") << "Qwen2ForCausalLM"
+                                         << "BF16"
+                                         << "" << 0 << true << 1e-5 << "float32" << true;
+        QTest::newRow("mistral f16") << "MistralForCausalLM"
+                                     << "F16"
+                                     << "" << 0 << false << 1e-5 << "float32" << true;
+        QTest::newRow("rope linear") << "LlamaForCausalLM"
+                                     << "F32"
+                                     << "linear" << 0 << false << 1e-5 << "float32" << true;
+        QTest::newRow("rope llama3") << "LlamaForCausalLM"
+                                     << "F32"
+                                     << "llama3" << 0 << false << 1e-5 << "float32" << true;
         // The libtorch-operator decode path (the one CUDA takes), on the CPU in float32.
-        QTest::newRow("torch path f32") << "LlamaForCausalLM" << "F32" << "" << 0 << false << 1e-5 << "float32" << false;
-        QTest::newRow("torch path qwen2") << "Qwen2ForCausalLM" << "F32" << "" << 0 << true << 1e-5 << "float32" << false;
+        QTest::newRow("torch path f32") << "LlamaForCausalLM"
+                                        << "F32"
+                                        << "" << 0 << false << 1e-5 << "float32" << false;
+        QTest::newRow("torch path qwen2") << "Qwen2ForCausalLM"
+                                          << "F32"
+                                          << "" << 0 << true << 1e-5 << "float32" << false;
         // bfloat16 compute (CUDA's dtype; the CPU's for bfloat16 weights with AVX512-BF16) in libtorch operators:
         // bfloat16 rounding of activations, about 8 significant bits, so the reference holds to a few parts in
         // a thousand (measured 3.4e-3).
-        QTest::newRow("bf16 compute") << "Qwen2ForCausalLM" << "BF16" << "" << 0 << true << 2e-2 << "bfloat16" << false;
+        QTest::newRow("bf16 compute") << "Qwen2ForCausalLM"
+                                      << "BF16"
+                                      << "" << 0 << true << 2e-2 << "bfloat16" << false;
         // The fused CPU decode step in bfloat16: bfloat16 weights, RoPE tables and KV cache, float32 activations.
         // Measured on its own rows (decode steps after a bfloat16 prefill of the first token; see compare()):
         // 4.3e-4, the KV cache's rounding mostly, 8x better than bfloat16 compute.
-        QTest::newRow("bf16 fused") << "Qwen2ForCausalLM" << "BF16" << "" << 0 << true << 2e-3 << "bfloat16"
-                                    << true;
+        QTest::newRow("bf16 fused") << "Qwen2ForCausalLM"
+                                    << "BF16"
+                                    << "" << 0 << true << 2e-3 << "bfloat16" << true;
     }
     void matchesReference()
     {
@@ -212,8 +228,11 @@ private Q_SLOTS:
         if (rope == "linear")
             s.ropeScaling = {{"type", "linear"}, {"factor", 4.0}};
         if (rope == "llama3")
-            s.ropeScaling = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
-                             {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 64}};
+            s.ropeScaling = {{"rope_type", "llama3"},
+                             {"factor", 8.0},
+                             {"low_freq_factor", 1.0},
+                             {"high_freq_factor", 4.0},
+                             {"original_max_position_embeddings", 64}};
         const std::string dir = path(QTest::currentDataTag());
         const RandomModel m = writeRandomModel(dir, s);
         LoadOptions options;
@@ -232,7 +251,8 @@ private Q_SLOTS:
     {
         namespace k = smartbot::engine::kernels;
         std::vector<std::pair<std::string, k::MatmulRowsFn>> impls{{"portable", k::matmulRowsPortable}};
-        std::vector<std::pair<std::string, k::MatmulRowsBf16Fn>> bf16Impls{{"bf16 portable", k::matmulRowsBf16Portable}};
+        std::vector<std::pair<std::string, k::MatmulRowsBf16Fn>> bf16Impls{
+            {"bf16 portable", k::matmulRowsBf16Portable}};
 #if defined(__x86_64__)
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
             impls.emplace_back("avx2-fma", k::matmulRowsAvx2);
@@ -360,7 +380,8 @@ private Q_SLOTS:
         std::ofstream(path("sharded") + "/model.safetensors.index.json") << index.dump();
         auto bad = Engine::load(path("sharded"));
         QVERIFY(!bad.ok());
-        QVERIFY2(QString::fromStdString(bad.error()).contains("model.layers.9.mlp.up_proj.weight"), bad.error().c_str());
+        QVERIFY2(QString::fromStdString(bad.error()).contains("model.layers.9.mlp.up_proj.weight"),
+                 bad.error().c_str());
     }
 
     void slidingWindowCapsContext()
@@ -401,9 +422,10 @@ private Q_SLOTS:
         std::ifstream in(dir + "/tokenizer_config.json");
         json cfg = json::parse(in);
         in.close();
-        cfg["chat_template"] = "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system "
-                               "role here') }}{% endif %}{{ bos_token + '[' + m['role'] + '] ' + m['content'] + '\\n' }}"
-                               "{% endfor %}{% if add_generation_prompt %}{{ '[assistant] ' }}{% endif %}";
+        cfg["chat_template"] =
+            "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('no system "
+            "role here') }}{% endif %}{{ bos_token + '[' + m['role'] + '] ' + m['content'] + '\\n' }}"
+            "{% endfor %}{% if add_generation_prompt %}{{ '[assistant] ' }}{% endif %}";
         std::filesystem::permissions(dir + "/tokenizer_config.json", std::filesystem::perms::owner_write,
                                      std::filesystem::perm_options::add);
         std::ofstream(dir + "/tokenizer_config.json") << cfg.dump();
@@ -412,7 +434,8 @@ private Q_SLOTS:
         QVERIFY(e.value()->hasChatTemplate());
         auto ids = e.value()->encodeChat({{"user", "Hi there"}, {"assistant", "Hello"}, {"user", "Bye"}});
         QVERIFY(ids.ok());
-        QCOMPARE(ids.value(), e.value()->tokenizer().encode("<s>[user] Hi there\n<s>[assistant] Hello\n<s>[user] Bye\n[assistant] ", false));
+        QCOMPARE(ids.value(), e.value()->tokenizer().encode(
+                                  "<s>[user] Hi there\n<s>[assistant] Hello\n<s>[user] Bye\n[assistant] ", false));
         auto refused = e.value()->encodeChat({{"system", "x"}, {"user", "y"}});
         QVERIFY(!refused.ok());
         QVERIFY2(QString::fromStdString(refused.error()).contains("no system role here"), refused.error().c_str());
@@ -427,10 +450,14 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("patch");
         QTest::addColumn<QString>("needle");
-        QTest::newRow("yarn") << R"({"rope_scaling":{"rope_type":"yarn","factor":4}})" << "yarn";
-        QTest::newRow("phi3") << R"({"architectures":["Phi3ForCausalLM"]})" << "Phi3ForCausalLM";
-        QTest::newRow("llama3 incomplete") << R"({"rope_scaling":{"rope_type":"llama3","factor":8}})" << "rope_scaling";
-        QTest::newRow("mlp bias") << R"({"mlp_bias":true})" << "mlp_bias";
+        QTest::newRow("yarn") << R"({"rope_scaling":{"rope_type":"yarn","factor":4}})"
+                              << "yarn";
+        QTest::newRow("phi3") << R"({"architectures":["Phi3ForCausalLM"]})"
+                              << "Phi3ForCausalLM";
+        QTest::newRow("llama3 incomplete") << R"({"rope_scaling":{"rope_type":"llama3","factor":8}})"
+                                           << "rope_scaling";
+        QTest::newRow("mlp bias") << R"({"mlp_bias":true})"
+                                  << "mlp_bias";
     }
     void refusesWhatItCannotRun()
     {

@@ -23,18 +23,29 @@ namespace {
 
 const std::string kShared = SMARTBOT_SHARED_DIR;
 
-std::string sharedPath(const std::string &rel) { return kShared + "/" + rel; }
+std::string sharedPath(const std::string &rel)
+{
+    return kShared + "/" + rel;
+}
 
-bool exists(const std::string &path) { return QFileInfo::exists(QString::fromStdString(path)); }
+bool exists(const std::string &path)
+{
+    return QFileInfo::exists(QString::fromStdString(path));
+}
 
 // JSON-escaped text for messages (safe for control characters and invalid UTF-8).
-std::string show(const std::string &s) {
+std::string show(const std::string &s)
+{
     return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string show(const std::vector<int32_t> &ids) { return json(ids).dump(); }
+std::string show(const std::vector<int32_t> &ids)
+{
+    return json(ids).dump();
+}
 
-bool validUtf8(const std::string &s) {
+bool validUtf8(const std::string &s)
+{
     std::size_t i = 0;
     while (i < s.size()) {
         const auto b = static_cast<unsigned char>(s[i]);
@@ -70,7 +81,8 @@ bool validUtf8(const std::string &s) {
     return true;
 }
 
-std::vector<json> readJsonLines(const std::string &path) {
+std::vector<json> readJsonLines(const std::string &path)
+{
     std::vector<json> lines;
     std::ifstream in(path, std::ios::binary);
     std::string line;
@@ -80,17 +92,20 @@ std::vector<json> readJsonLines(const std::string &path) {
     return lines;
 }
 
-json readJson(const std::string &path) {
+json readJson(const std::string &path)
+{
     std::ifstream in(path, std::ios::binary);
     return json::parse(in);
 }
 
-void writeFile(const std::string &path, const std::string &text) {
+void writeFile(const std::string &path, const std::string &text)
+{
     std::ofstream out(path, std::ios::binary);
     out << text;
 }
 
-std::unique_ptr<Tokenizer> loadOrNull(const std::string &dir, std::string *error = nullptr) {
+std::unique_ptr<Tokenizer> loadOrNull(const std::string &dir, std::string *error = nullptr)
+{
     auto r = Tokenizer::load(dir + "/tokenizer.json", dir + "/tokenizer_config.json");
     if (!r.ok()) {
         if (error)
@@ -102,7 +117,8 @@ std::unique_ptr<Tokenizer> loadOrNull(const std::string &dir, std::string *error
 
 // Pushes ids one by one; checks every chunk is valid UTF-8 and that the chunks add up to decode().
 // Returns "" on success, else a description.
-std::string checkStream(const Tokenizer &tok, const std::vector<int32_t> &ids, bool skipSpecial) {
+std::string checkStream(const Tokenizer &tok, const std::vector<int32_t> &ids, bool skipSpecial)
+{
     Tokenizer::StreamDecoder stream(tok, skipSpecial);
     std::string all;
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -122,7 +138,8 @@ std::string checkStream(const Tokenizer &tok, const std::vector<int32_t> &ids, b
 }
 
 // Checks every vectors.jsonl line; returns the failures (empty when all pass).
-QStringList checkVectors(const Tokenizer &tok, const std::vector<json> &lines, int *passed) {
+QStringList checkVectors(const Tokenizer &tok, const std::vector<json> &lines, int *passed)
+{
     QStringList failures;
     *passed = 0;
     for (std::size_t n = 0; n < lines.size(); ++n) {
@@ -152,7 +169,8 @@ QStringList checkVectors(const Tokenizer &tok, const std::vector<json> &lines, i
 }
 
 // GPT-2's bytes_to_unicode(): the byte-level spelling of byte b.
-std::string byteLevelChar(int b) {
+std::string byteLevelChar(int b)
+{
     int next = 256;
     for (int x = 0; x < 256; ++x) {
         const bool printable = (x >= 0x21 && x <= 0x7E) || (x >= 0xA1 && x <= 0xAC) || (x >= 0xAE && x <= 0xFF);
@@ -173,7 +191,8 @@ std::string byteLevelChar(int b) {
 
 // A byte-level tokenizer whose vocabulary is the 256 bytes (id = byte value) and nothing else: decode(encode(x))
 // shows what the normalizer and pre-tokenizer did to x.
-json byteIdentityTokenizer() {
+json byteIdentityTokenizer()
+{
     json vocab = json::object();
     for (int b = 0; b < 256; ++b)
         vocab[byteLevelChar(b)] = b;
@@ -183,7 +202,8 @@ json byteIdentityTokenizer() {
 }
 
 // Checks chat_vectors.jsonl: encode(prompt, false) must equal `ids`. Returns the failures.
-QStringList checkChatIds(const Tokenizer &tok, const std::vector<json> &lines, int *passed) {
+QStringList checkChatIds(const Tokenizer &tok, const std::vector<json> &lines, int *passed)
+{
     QStringList failures;
     *passed = 0;
     for (std::size_t n = 0; n < lines.size(); ++n) {
@@ -193,12 +213,11 @@ QStringList checkChatIds(const Tokenizer &tok, const std::vector<json> &lines, i
         if (got == ids)
             ++*passed;
         else
-            failures << QString::fromStdString("line " + std::to_string(n + 1) + " prompt " + show(prompt) +
-                                               ": got " + show(got) + ", expected " + show(ids));
+            failures << QString::fromStdString("line " + std::to_string(n + 1) + " prompt " + show(prompt) + ": got " +
+                                               show(got) + ", expected " + show(ids));
     }
     return failures;
 }
-
 
 } // namespace
 
@@ -234,7 +253,8 @@ private Q_SLOTS:
     void invalidUtf8Input();
 };
 
-void TestTokenizer::stories260kVectors() {
+void TestTokenizer::stories260kVectors()
+{
     const std::string dir = sharedPath("tokenizers/stories260K");
     REQUIRE_DATA(dir + "/vectors.jsonl");
     std::string error;
@@ -248,7 +268,8 @@ void TestTokenizer::stories260kVectors() {
     QVERIFY2(failures.isEmpty(), qPrintable(failures.mid(0, 10).join(QLatin1Char('\n'))));
 }
 
-void TestTokenizer::phi3Vectors() {
+void TestTokenizer::phi3Vectors()
+{
     const std::string dir = sharedPath("tokenizers/phi-3-mini");
     REQUIRE_DATA(dir + "/vectors.jsonl");
     std::string error;
@@ -262,7 +283,8 @@ void TestTokenizer::phi3Vectors() {
     QVERIFY2(failures.isEmpty(), qPrintable(failures.mid(0, 10).join(QLatin1Char('\n'))));
 }
 
-void TestTokenizer::phi3ChatVectors() {
+void TestTokenizer::phi3ChatVectors()
+{
     const std::string dir = sharedPath("tokenizers/phi-3-mini");
     REQUIRE_DATA(dir + "/chat_vectors.jsonl");
     std::string error;
@@ -276,7 +298,8 @@ void TestTokenizer::phi3ChatVectors() {
     QVERIFY2(failures.isEmpty(), qPrintable(failures.mid(0, 10).join(QLatin1Char('\n'))));
 }
 
-void TestTokenizer::gpt2Vectors() {
+void TestTokenizer::gpt2Vectors()
+{
     const std::string dir = sharedPath("tokenizers/gpt2");
     REQUIRE_DATA(dir + "/vectors.jsonl");
     std::string error;
@@ -292,7 +315,8 @@ void TestTokenizer::gpt2Vectors() {
     QVERIFY(r.value()->isSpecial(50256));
 }
 
-void TestTokenizer::qwen2Vectors() {
+void TestTokenizer::qwen2Vectors()
+{
     const std::string dir = sharedPath("tokenizers/qwen2");
     REQUIRE_DATA(dir + "/vectors.jsonl");
     std::string error;
@@ -315,7 +339,8 @@ void TestTokenizer::qwen2Vectors() {
     QCOMPARE(checkStream(*tok, rawIds, false), std::string());
 }
 
-void TestTokenizer::qwen2ChatVectors() {
+void TestTokenizer::qwen2ChatVectors()
+{
     const std::string dir = sharedPath("tokenizers/qwen2");
     REQUIRE_DATA(dir + "/chat_vectors.jsonl");
     std::string error;
@@ -334,12 +359,14 @@ void TestTokenizer::qwen2ChatVectors() {
             failures << QString::fromStdString("decode(skip) of chat " + v.at("name").get<std::string>());
         for (const bool skip : {false, true})
             if (const std::string problem = checkStream(*tok, ids, skip); !problem.empty())
-                failures << QString::fromStdString("stream of chat " + v.at("name").get<std::string>() + ": " + problem);
+                failures << QString::fromStdString("stream of chat " + v.at("name").get<std::string>() + ": " +
+                                                   problem);
     }
     QVERIFY2(failures.isEmpty(), qPrintable(failures.mid(0, 10).join(QLatin1Char('\n'))));
 }
 
-void TestTokenizer::referenceGreedyPrompts() {
+void TestTokenizer::referenceGreedyPrompts()
+{
     const std::string dir = sharedPath("models/stories260K");
     REQUIRE_DATA(dir + "/reference_greedy.json");
     std::string error;
@@ -359,7 +386,8 @@ void TestTokenizer::referenceGreedyPrompts() {
     qInfo("reference_greedy.json: %d/%d prompts passed", count, count);
 }
 
-void TestTokenizer::specialIdsAndTokens() {
+void TestTokenizer::specialIdsAndTokens()
+{
     const std::string stories = sharedPath("tokenizers/stories260K");
     const std::string phi3 = sharedPath("tokenizers/phi-3-mini");
     REQUIRE_DATA(stories + "/tokenizer.json");
@@ -390,7 +418,8 @@ void TestTokenizer::specialIdsAndTokens() {
     QCOMPARE(noConfig.value()->encode("hello", true).front(), 1); // from the post-processor
 }
 
-void TestTokenizer::decodeSkipsOutOfRangeIds() {
+void TestTokenizer::decodeSkipsOutOfRangeIds()
+{
     const std::string dir = sharedPath("tokenizers/phi-3-mini");
     REQUIRE_DATA(dir + "/tokenizer.json");
     const auto tok = loadOrNull(dir);
@@ -403,7 +432,8 @@ void TestTokenizer::decodeSkipsOutOfRangeIds() {
     QCOMPARE(checkStream(*tok, noisy, false), std::string());
 }
 
-void TestTokenizer::streamDecoderMatchesDecode() {
+void TestTokenizer::streamDecoderMatchesDecode()
+{
     int checked = 0;
     for (const char *name : {"stories260K", "phi-3-mini", "gpt2", "qwen2"}) {
         const std::string dir = sharedPath(std::string("tokenizers/") + name);
@@ -418,9 +448,9 @@ void TestTokenizer::streamDecoderMatchesDecode() {
             const auto ids = v.at("ids_with_special").get<std::vector<int32_t>>();
             for (const bool skip : {false, true}) {
                 const std::string problem = checkStream(*tok, ids, skip);
-                QVERIFY2(problem.empty(), qPrintable(QString::fromStdString(std::string(name) + " text " +
-                                                                            show(v.at("text").get<std::string>()) +
-                                                                            ": " + problem)));
+                QVERIFY2(problem.empty(),
+                         qPrintable(QString::fromStdString(std::string(name) + " text " +
+                                                           show(v.at("text").get<std::string>()) + ": " + problem)));
             }
             everything.insert(everything.end(), ids.begin(), ids.end());
             ++checked;
@@ -432,7 +462,8 @@ void TestTokenizer::streamDecoderMatchesDecode() {
     qInfo("StreamDecoder: %d vector lines checked (with and without skipSpecial)", checked);
 }
 
-void TestTokenizer::streamDecoderRandomIds() {
+void TestTokenizer::streamDecoderRandomIds()
+{
     for (const char *name : {"stories260K", "phi-3-mini"}) {
         const std::string dir = sharedPath(std::string("tokenizers/") + name);
         REQUIRE_DATA(dir + "/tokenizer.json");
@@ -450,14 +481,15 @@ void TestTokenizer::streamDecoderRandomIds() {
                 ids.push_back(kind(rng) < 6 ? byteTok(rng) : any(rng));
             for (const bool skip : {false, true}) {
                 const std::string problem = checkStream(*tok, ids, skip);
-                QVERIFY2(problem.empty(), qPrintable(QString::fromStdString(std::string(name) + " ids " + show(ids) +
-                                                                            ": " + problem)));
+                QVERIFY2(problem.empty(),
+                         qPrintable(QString::fromStdString(std::string(name) + " ids " + show(ids) + ": " + problem)));
             }
         }
     }
 }
 
-void TestTokenizer::streamDecoderHoldsIncompleteCharacters() {
+void TestTokenizer::streamDecoderHoldsIncompleteCharacters()
+{
     const std::string dir = sharedPath("tokenizers/stories260K");
     REQUIRE_DATA(dir + "/tokenizer.json");
     const auto tok = loadOrNull(dir);
@@ -480,7 +512,8 @@ void TestTokenizer::streamDecoderHoldsIncompleteCharacters() {
     QCOMPARE(partial.flush(), std::string("\xEF\xBF\xBD"));
 }
 
-void TestTokenizer::byteLevelStreamRandomIds() {
+void TestTokenizer::byteLevelStreamRandomIds()
+{
     for (const char *name : {"gpt2", "qwen2"}) {
         const std::string dir = sharedPath(std::string("tokenizers/") + name);
         REQUIRE_DATA(dir + "/tokenizer.json");
@@ -499,14 +532,15 @@ void TestTokenizer::byteLevelStreamRandomIds() {
                 ids.push_back(kind(rng) < 6 ? byteTok(rng) : any(rng));
             for (const bool skip : {false, true}) {
                 const std::string problem = checkStream(tok, ids, skip);
-                QVERIFY2(problem.empty(), qPrintable(QString::fromStdString(std::string(name) + " ids " + show(ids) +
-                                                                            ": " + problem)));
+                QVERIFY2(problem.empty(),
+                         qPrintable(QString::fromStdString(std::string(name) + " ids " + show(ids) + ": " + problem)));
             }
         }
     }
 }
 
-void TestTokenizer::byteLevelDecodeInvalidUtf8() {
+void TestTokenizer::byteLevelDecodeInvalidUtf8()
+{
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string path = tmp.path().toStdString() + "/tokenizer.json";
@@ -536,7 +570,8 @@ void TestTokenizer::byteLevelDecodeInvalidUtf8() {
     QCOMPARE(stream.flush(), fffd);
 }
 
-void TestTokenizer::nfcNormalizer() {
+void TestTokenizer::nfcNormalizer()
+{
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string path = tmp.path().toStdString() + "/tokenizer.json";
@@ -556,19 +591,29 @@ void TestTokenizer::nfcNormalizer() {
     };
     const std::vector<Case> cases = {
         {"plain ascii", "plain ascii", "plain ascii"},
-        {"e\xCC\x81", "\xC3\xA9", "e\xCC\x81"},                                  // e + U+0301 -> U+00E9
-        {"\xE2\x84\xAB", "\xC3\x85", "A\xCC\x8A"},                               // U+212B ANGSTROM SIGN
-        {"\xE2\x84\xAA", "K", "K"},                                              // U+212A KELVIN SIGN
-        {"\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8", "\xEA\xB0\x81", "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8"}, // Hangul L V T
+        {"e\xCC\x81", "\xC3\xA9", "e\xCC\x81"},    // e + U+0301 -> U+00E9
+        {"\xE2\x84\xAB", "\xC3\x85", "A\xCC\x8A"}, // U+212B ANGSTROM SIGN
+        {"\xE2\x84\xAA", "K", "K"},                // U+212A KELVIN SIGN
+        {"\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8", "\xEA\xB0\x81",
+         "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8"},                                             // Hangul L V T
         {"\xEA\xB0\x80\xE1\x86\xA8", "\xEA\xB0\x81", "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8"}, // LV + T
         {"a\xCC\x81\xCC\xA8", "\xC4\x85\xCC\x81", "a\xCC\xA8\xCC\x81"},           // reordered, then ą + acute
-        {"\xCD\x84", "\xCC\x88\xCC\x81", "\xCC\x88\xCC\x81"},                    // U+0344: non-starter decomposition
+        {"\xCD\x84", "\xCC\x88\xCC\x81", "\xCC\x88\xCC\x81"},                     // U+0344: non-starter decomposition
         {"\xE0\xA5\x98", "\xE0\xA4\x95\xE0\xA4\xBC", "\xE0\xA4\x95\xE0\xA4\xBC"}, // U+0958: composition exclusion
-        {"\xE1\xB8\x8A\xCC\xA3", "\xE1\xB8\x8C\xCC\x87", "D\xCC\xA3\xCC\x87"},   // Ḋ + dot below -> Ḍ + dot above
-        {"\xEF\xA4\x80", "\xE8\xB1\x88", "\xE8\xB1\x88"},                        // U+F900 CJK compatibility
-        {"\xCC\x81" "e", "\xCC\x81" "e", "\xCC\x81" "e"},                        // leading mark stays
-        {"Stra\xC3\x9F" "e \xE6\x97\xA5\xE6\x9C\xAC", "Stra\xC3\x9F" "e \xE6\x97\xA5\xE6\x9C\xAC",
-         "Stra\xC3\x9F" "e \xE6\x97\xA5\xE6\x9C\xAC"},
+        {"\xE1\xB8\x8A\xCC\xA3", "\xE1\xB8\x8C\xCC\x87", "D\xCC\xA3\xCC\x87"},    // Ḋ + dot below -> Ḍ + dot above
+        {"\xEF\xA4\x80", "\xE8\xB1\x88", "\xE8\xB1\x88"},                         // U+F900 CJK compatibility
+        {"\xCC\x81"
+         "e",
+         "\xCC\x81"
+         "e",
+         "\xCC\x81"
+         "e"}, // leading mark stays
+        {"Stra\xC3\x9F"
+         "e \xE6\x97\xA5\xE6\x9C\xAC",
+         "Stra\xC3\x9F"
+         "e \xE6\x97\xA5\xE6\x9C\xAC",
+         "Stra\xC3\x9F"
+         "e \xE6\x97\xA5\xE6\x9C\xAC"},
     };
     for (const Case &c : cases) {
         QCOMPARE(nfc.decode(nfc.encode(c.in, false), false), std::string(c.nfc));
@@ -578,13 +623,14 @@ void TestTokenizer::nfcNormalizer() {
     QCOMPARE(nfc.encode(std::string("e\xFF\xCC\x81", 4), false), (std::vector<int32_t>{'e', 0xFF, 0xCC, 0x81}));
 }
 
-void TestTokenizer::splitPreTokenizerBehaviors() {
+void TestTokenizer::splitPreTokenizerBehaviors()
+{
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string path = tmp.path().toStdString() + "/tokenizer.json";
     // Merges join everything, so the tokens show exactly where the pre-tokenizer cut.
-    const json vocab = {{"a", 0}, {"b", 1}, {"-", 2}, {"a-", 3}, {"-b", 4}, {"a-b", 5}, {"--", 6}, {"a--", 7},
-                        {"a--b", 8}};
+    const json vocab = {{"a", 0},   {"b", 1},  {"-", 2},   {"a-", 3},  {"-b", 4},
+                        {"a-b", 5}, {"--", 6}, {"a--", 7}, {"a--b", 8}};
     const json merges = json::array({"a -", "- b", "a- b", "- -", "a --", "a-- b"});
     auto tokens = [&](const json &pre, const std::string &text) {
         json root = {{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", merges}}}};
@@ -614,12 +660,14 @@ void TestTokenizer::splitPreTokenizerBehaviors() {
     QCOMPARE(tokens(split("Removed", false, {{"Regex", "\\p{L}"}}), "a-b"), V({"-"}));
     QCOMPARE(tokens(split("Removed", true, {{"Regex", "\\p{L}"}}), "a--b"), V({"a", "b"}));
     // A Sequence runs the splits one after the other on every piece.
-    const json seq = {{"type", "Sequence"},
-                      {"pretokenizers", json::array({split("MergedWithNext", false), split("Removed", false, {{"Regex", "b"}})})}};
+    const json seq = {
+        {"type", "Sequence"},
+        {"pretokenizers", json::array({split("MergedWithNext", false), split("Removed", false, {{"Regex", "b"}})})}};
     QCOMPARE(tokens(seq, "a-b-a"), V({"a", "-", "-", "a"}));
 }
 
-void TestTokenizer::encodeSpeed() {
+void TestTokenizer::encodeSpeed()
+{
     const std::string dir = sharedPath("tokenizers/qwen2");
     REQUIRE_DATA(dir + "/tokenizer.json");
     const auto tok = loadOrNull(dir);
@@ -648,7 +696,8 @@ void TestTokenizer::encodeSpeed() {
     QVERIFY2(ms < 500.0, "encoding 10 KB takes far too long");
 }
 
-void TestTokenizer::mergesAsPairs() {
+void TestTokenizer::mergesAsPairs()
+{
     const std::string dir = sharedPath("tokenizers/stories260K");
     REQUIRE_DATA(dir + "/vectors.jsonl");
     json root = readJson(dir + "/tokenizer.json");
@@ -671,19 +720,22 @@ void TestTokenizer::mergesAsPairs() {
     QVERIFY2(failures.isEmpty(), qPrintable(failures.mid(0, 10).join(QLatin1Char('\n'))));
 }
 
-void TestTokenizer::metaspacePreTokenizer() {
+void TestTokenizer::metaspacePreTokenizer()
+{
     // Metaspace(replacement ▁, prepend_scheme always, no split) instead of the Prepend+Replace normalizer gives
     // the same ids for text that does not start with a space or ▁ (for such text the two are equivalent).
     const std::string dir = sharedPath("tokenizers/phi-3-mini");
     REQUIRE_DATA(dir + "/vectors.jsonl");
     json root = readJson(dir + "/tokenizer.json");
     root["normalizer"] = nullptr;
-    root["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"},
-                             {"prepend_scheme", "always"}, {"split", false}};
+    root["pre_tokenizer"] = {
+        {"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}, {"split", false}};
     root["decoder"] = {{"type", "Sequence"},
                        {"decoders", json::array({{{"type", "ByteFallback"}},
-                                                 {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"},
-                                                  {"prepend_scheme", "always"}, {"split", true}}})}};
+                                                 {{"type", "Metaspace"},
+                                                  {"replacement", "\xE2\x96\x81"},
+                                                  {"prepend_scheme", "always"},
+                                                  {"split", true}}})}};
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string path = tmp.path().toStdString() + "/tokenizer.json";
@@ -694,8 +746,7 @@ void TestTokenizer::metaspacePreTokenizer() {
     int compared = 0;
     for (const json &v : readJsonLines(dir + "/vectors.jsonl")) {
         const std::string text = v.at("text").get<std::string>();
-        if (text.empty() || text[0] == ' ' || text.rfind("\xE2\x96\x81", 0) == 0 ||
-            text.find('<') != std::string::npos)
+        if (text.empty() || text[0] == ' ' || text.rfind("\xE2\x96\x81", 0) == 0 || text.find('<') != std::string::npos)
             continue;
         const auto ids = v.at("ids").get<std::vector<int32_t>>();
         QVERIFY2(tok.encode(text, false) == ids,
@@ -720,7 +771,8 @@ void TestTokenizer::metaspacePreTokenizer() {
     QCOMPARE(split.value()->decode(spaced, false), std::string("a  b"));
 }
 
-void TestTokenizer::errorMissingFile() {
+void TestTokenizer::errorMissingFile()
+{
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string missing = tmp.path().toStdString() + "/nope/tokenizer.json";
@@ -737,7 +789,8 @@ void TestTokenizer::errorMissingFile() {
     QVERIFY2(c.error().find("tokenizer_config.json") != std::string::npos, c.error().c_str());
 }
 
-void TestTokenizer::errorInvalidJson() {
+void TestTokenizer::errorInvalidJson()
+{
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string path = tmp.path().toStdString() + "/tokenizer.json";
@@ -752,7 +805,8 @@ void TestTokenizer::errorInvalidJson() {
     QVERIFY2(e.error().find("not valid JSON") != std::string::npos, e.error().c_str());
 }
 
-void TestTokenizer::errorUnsupportedModel() {
+void TestTokenizer::errorUnsupportedModel()
+{
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string path = tmp.path().toStdString() + "/tokenizer.json";
@@ -762,11 +816,13 @@ void TestTokenizer::errorUnsupportedModel() {
     QVERIFY2(r.error().find("unsupported model type 'Unigram'") != std::string::npos, r.error().c_str());
 }
 
-void TestTokenizer::errorUnsupportedComponents() {
+void TestTokenizer::errorUnsupportedComponents()
+{
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string path = tmp.path().toStdString() + "/tokenizer.json";
-    const json base = {{"model", {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b", 1}, {"ab", 2}}}, {"merges", json::array({"a b"})}}}};
+    const json base = {
+        {"model", {{"type", "BPE"}, {"vocab", {{"a", 0}, {"b", 1}, {"ab", 2}}}, {"merges", json::array({"a b"})}}}};
     struct Case {
         const char *key;
         json value;
@@ -774,7 +830,8 @@ void TestTokenizer::errorUnsupportedComponents() {
     };
     const std::vector<Case> cases = {
         {"normalizer", {{"type", "NFKC"}}, "unsupported normalizer type 'NFKC'"},
-        {"normalizer", {{"type", "Sequence"}, {"normalizers", json::array({{{"type", "Lowercase"}}})}},
+        {"normalizer",
+         {{"type", "Sequence"}, {"normalizers", json::array({{{"type", "Lowercase"}}})}},
          "unsupported normalizer type 'Lowercase'"},
         {"pre_tokenizer", {{"type", "BertPreTokenizer"}}, "unsupported pre_tokenizer type 'BertPreTokenizer'"},
         {"decoder", {{"type", "WordPiece"}}, "unsupported decoder type 'WordPiece'"},
@@ -796,7 +853,8 @@ void TestTokenizer::errorUnsupportedComponents() {
     QCOMPARE(ok.value()->decode({2, 0}, false), std::string("ab a")); // no decoder: tokens joined by spaces
 }
 
-void TestTokenizer::errorWrongTypes() {
+void TestTokenizer::errorWrongTypes()
+{
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string path = tmp.path().toStdString() + "/tokenizer.json";
@@ -844,7 +902,8 @@ void TestTokenizer::errorWrongTypes() {
     QCOMPARE(ok.value()->encode("", true), std::vector<int32_t>{0}); // no post_processor: add_bos_token applies
 }
 
-void TestTokenizer::errorBadRegex() {
+void TestTokenizer::errorBadRegex()
+{
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
     const std::string path = tmp.path().toStdString() + "/tokenizer.json";
@@ -862,7 +921,8 @@ void TestTokenizer::errorBadRegex() {
     QVERIFY2(b.error().find("unsupported Split behavior 'Sideways'") != std::string::npos, b.error().c_str());
 }
 
-void TestTokenizer::invalidUtf8Input() {
+void TestTokenizer::invalidUtf8Input()
+{
     const std::string dir = sharedPath("tokenizers/stories260K");
     REQUIRE_DATA(dir + "/tokenizer.json");
     const auto tok = loadOrNull(dir);

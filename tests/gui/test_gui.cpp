@@ -30,8 +30,7 @@ namespace {
 
 const QString kModelDir = QStringLiteral(SMARTBOT_SHARED_DIR "/models/stories260K");
 
-template <typename T>
-T *child(QWidget *root, const char *name)
+template <typename T> T *child(QWidget *root, const char *name)
 {
     T *w = root->findChild<T *>(QLatin1String(name));
     if (!w)
@@ -110,8 +109,8 @@ private Q_SLOTS:
         QStringList labels;
         for (const QLabel *l : w.serverPanel()->findChildren<QLabel *>())
             labels << l->text();
-        for (const char *text : {"Status:", "Address:", "Model:", "Keys:", "Port:", "Bind address:",
-                                 "Config folder:", "Model folder:"})
+        for (const char *text :
+             {"Status:", "Address:", "Model:", "Keys:", "Port:", "Bind address:", "Config folder:", "Model folder:"})
             QVERIFY2(labels.contains(QLatin1String(text)), text);
         auto *log = w.logPanel()->view();
         QVERIFY(log->isReadOnly());
@@ -148,8 +147,8 @@ private Q_SLOTS:
         QCOMPARE(button->text(), QStringLiteral("Stop server"));
         QVERIFY(!spin->isEnabled());
         QVERIFY(!bind->isEnabled());
-        QTRY_VERIFY_WITH_TIMEOUT(w.server()->modelState() != ModelState::Loading &&
-                                     w.server()->modelState() != ModelState::None, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            w.server()->modelState() != ModelState::Loading && w.server()->modelState() != ModelState::None, 60000);
         QCOMPARE(int(w.server()->modelState()), int(ModelState::Ready));
         // The label follows the server's (queued) modelStateChanged.
         QTRY_COMPARE(model->text(), QStringLiteral("stories260K: Ready"));

@@ -56,7 +56,8 @@ Reply postJson(const QUrl &url, const QJsonObject &body, const QByteArray &heade
 
 class TestKeychain : public QObject {
     Q_OBJECT
-    const KeychainStore store{KeychainStore::serviceFor(QStringLiteral("/tmp/smartbot-keychain-test-%1").arg(QCoreApplication::applicationPid()))};
+    const KeychainStore store{KeychainStore::serviceFor(
+        QStringLiteral("/tmp/smartbot-keychain-test-%1").arg(QCoreApplication::applicationPid()))};
 
 private Q_SLOTS:
     void initTestCase()
@@ -124,8 +125,8 @@ private Q_SLOTS:
         for (int round = 0; round < 2; ++round) {
             QTest::mouseClick(button, Qt::LeftButton);
             QTRY_VERIFY(w.server()->isRunning());
-            QTRY_VERIFY_WITH_TIMEOUT(w.server()->modelState() ==
-                                         smartbot::http::InferenceWorker::ModelState::Ready, 60000);
+            QTRY_VERIFY_WITH_TIMEOUT(w.server()->modelState() == smartbot::http::InferenceWorker::ModelState::Ready,
+                                     60000);
 
             // No key files; both secrets in the keychain.
             QVERIFY(!QFileInfo::exists(QDir(config.path()).filePath(QStringLiteral("admin.key"))));
@@ -152,16 +153,16 @@ private Q_SLOTS:
                                          {{QStringLiteral("username"), QStringLiteral("alice")}}, "X-API-Key",
                                          "sbadmin_wrong_wrong_wrong_wrong");
             QCOMPARE(wrong.status, 401);
-            const Reply token = postJson(QUrl(base + QStringLiteral("/admin/token")),
-                                         {{QStringLiteral("username"), QStringLiteral("alice")}}, "X-API-Key",
-                                         adminKey);
+            const Reply token =
+                postJson(QUrl(base + QStringLiteral("/admin/token")),
+                         {{QStringLiteral("username"), QStringLiteral("alice")}}, "X-API-Key", adminKey);
             QCOMPARE(token.status, 200);
             const QByteArray jwtToken = token.json.value(QStringLiteral("token")).toString().toLatin1();
             QCOMPARE(jwtToken.count('.'), 2);
-            const Reply chat = postJson(QUrl(base + QStringLiteral("/api/v1/chat")),
-                                        {{QStringLiteral("message"), QStringLiteral("Once upon a time")},
-                                         {QStringLiteral("max_tokens"), 4}},
-                                        "Authorization", "Bearer " + jwtToken);
+            const Reply chat = postJson(
+                QUrl(base + QStringLiteral("/api/v1/chat")),
+                {{QStringLiteral("message"), QStringLiteral("Once upon a time")}, {QStringLiteral("max_tokens"), 4}},
+                "Authorization", "Bearer " + jwtToken);
             QCOMPARE(chat.status, 200);
             QVERIFY(!chat.json.value(QStringLiteral("reply")).toString().isEmpty());
 

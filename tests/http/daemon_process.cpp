@@ -8,8 +8,14 @@
 #include <QTcpSocket>
 #include <QThread>
 
-QString smartbotdPath() { return QStringLiteral(SMARTBOTD_PATH); }
-QString sharedModelDir() { return QStringLiteral(SMARTBOT_SHARED_DIR "/models/stories260K"); }
+QString smartbotdPath()
+{
+    return QStringLiteral(SMARTBOTD_PATH);
+}
+QString sharedModelDir()
+{
+    return QStringLiteral(SMARTBOT_SHARED_DIR "/models/stories260K");
+}
 
 QByteArray HttpReply::header(const QByteArray &name) const
 {
@@ -19,10 +25,19 @@ QByteArray HttpReply::header(const QByteArray &name) const
     return {};
 }
 
-QJsonObject HttpReply::json() const { return QJsonDocument::fromJson(body).object(); }
-QString HttpReply::errorCode() const { return json().value("error").toObject().value("code").toString(); }
+QJsonObject HttpReply::json() const
+{
+    return QJsonDocument::fromJson(body).object();
+}
+QString HttpReply::errorCode() const
+{
+    return json().value("error").toObject().value("code").toString();
+}
 
-DaemonProcess::~DaemonProcess() { stop(); }
+DaemonProcess::~DaemonProcess()
+{
+    stop();
+}
 
 void DaemonProcess::drain()
 {

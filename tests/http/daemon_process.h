@@ -20,7 +20,8 @@ class DaemonProcess {
 public:
     ~DaemonProcess();
     // Starts `smartbotd serve --config dir --port 0 [extra]`; waits for the "listening on" line.
-    bool start(const QString &configDir, const QStringList &extra = {}, const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
+    bool start(const QString &configDir, const QStringList &extra = {},
+               const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
     bool waitForLog(const QString &needle, int timeoutMs = 20000);
     void stop();
     quint16 port() const { return port_; }

@@ -89,7 +89,8 @@ private Q_SLOTS:
 
     void seedFlow()
     {
-        auto t = daemon.postJson("/admin/token", {{"username", "alice"}, {"expires_in", 3600}}, {{"X-API-Key", adminKey}});
+        auto t =
+            daemon.postJson("/admin/token", {{"username", "alice"}, {"expires_in", 3600}}, {{"X-API-Key", adminKey}});
         QCOMPARE(t.status, 200);
         token = t.json().value("token").toString().toLatin1();
         QCOMPARE(token.count('.'), 2);
@@ -122,14 +123,16 @@ private Q_SLOTS:
     void chatOptions()
     {
         // model: the loaded one is accepted, another is 404.
-        auto ok = daemon.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 3}, {"model", "stories260K"}}, bearer());
+        auto ok = daemon.postJson(
+            "/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 3}, {"model", "stories260K"}}, bearer());
         QCOMPARE(ok.status, 200);
         auto other = daemon.postJson("/api/v1/chat", {{"message", "hi"}, {"model", "llama-70b"}}, bearer());
         QCOMPARE(other.status, 404);
         QCOMPARE(other.errorCode(), QStringLiteral("model_not_found"));
         QCOMPARE(other.json().value("error").toObject().value("param").toString(), QStringLiteral("model"));
         // stop strings end the reply before them.
-        auto stop = daemon.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 30}, {"stop", "girl"}}, bearer());
+        auto stop = daemon.postJson("/api/v1/chat",
+                                    {{"message", "Once upon a time"}, {"max_tokens", 30}, {"stop", "girl"}}, bearer());
         QCOMPARE(stop.json().value("reply").toString(), QStringLiteral(", there was a little "));
         QCOMPARE(stop.json().value("finish_reason").toString(), QStringLiteral("stop"));
     }
@@ -140,17 +143,17 @@ private Q_SLOTS:
     {
         QSet<QString> unseeded;
         for (int i = 0; i < 4; ++i) {
-            auto r = daemon.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 24}, {"temperature", 1.0}},
-                                     bearer());
+            auto r = daemon.postJson(
+                "/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 24}, {"temperature", 1.0}}, bearer());
             QCOMPARE(r.status, 200);
             unseeded << r.json().value("reply").toString();
         }
         QVERIFY2(unseeded.size() >= 2, "four unseeded replies at temperature 1 were all the same");
         QSet<QString> seeded;
         for (int i = 0; i < 3; ++i) {
-            auto r = daemon.postJson("/api/v1/chat",
-                                     {{"message", "Once upon a time"}, {"max_tokens", 24}, {"temperature", 1.0}, {"seed", 7}},
-                                     bearer());
+            auto r = daemon.postJson(
+                "/api/v1/chat",
+                {{"message", "Once upon a time"}, {"max_tokens", 24}, {"temperature", 1.0}, {"seed", 7}}, bearer());
             QCOMPARE(r.status, 200);
             seeded << r.json().value("reply").toString();
         }
@@ -163,7 +166,8 @@ private Q_SLOTS:
         QCOMPARE(first.status, 200);
         const QString id = first.json().value("conversation_id").toString();
         QVERIFY(id.startsWith("conv_"));
-        auto second = daemon.postJson("/api/v1/chat", {{"message", "The end"}, {"max_tokens", 6}, {"conversation_id", id}}, bearer());
+        auto second = daemon.postJson("/api/v1/chat",
+                                      {{"message", "The end"}, {"max_tokens", 6}, {"conversation_id", id}}, bearer());
         QCOMPARE(second.status, 200);
         QCOMPARE(second.json().value("conversation_id").toString(), id);
         // The history is part of the prompt: more prompt tokens than the message alone.
@@ -235,7 +239,8 @@ private Q_SLOTS:
         QVERIFY(!bad.json().value("error").toObject().value("message").toString().isEmpty());
         QCOMPARE(bad.header("WWW-Authenticate"), QByteArray("Bearer"));
         // The admin key is not a chat token.
-        QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "hi"}}, {{"Authorization", "Bearer " + adminKey}}).status, 401);
+        QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "hi"}}, {{"Authorization", "Bearer " + adminKey}}).status,
+                 401);
         // A tampered token.
         QByteArray t = token;
         t[t.size() - 3] = t[t.size() - 3] == 'A' ? 'B' : 'A';
@@ -249,17 +254,31 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("contentType");
         QTest::addColumn<int>("status");
         QTest::addColumn<QString>("needle");
-        QTest::newRow("malformed json") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": ") << QByteArray("application/json") << 400 << "JSON";
-        QTest::newRow("not an object") << QByteArray("/api/v1/chat") << QByteArray("[1,2]") << QByteArray("application/json") << 400 << "object";
-        QTest::newRow("missing message") << QByteArray("/api/v1/chat") << QByteArray("{}") << QByteArray("application/json") << 400 << "message";
-        QTest::newRow("message number") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": 5}") << QByteArray("application/json") << 400 << "message";
-        QTest::newRow("message null") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": null}") << QByteArray("application/json") << 400 << "message";
-        QTest::newRow("max_tokens") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": \"a\", \"max_tokens\": -1}") << QByteArray("application/json") << 400 << "max_tokens";
-        QTest::newRow("temperature") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": \"a\", \"temperature\": \"hot\"}") << QByteArray("application/json") << 400 << "temperature";
-        QTest::newRow("content type") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": \"a\"}") << QByteArray("text/plain") << 415 << "application/json";
-        QTest::newRow("no content type") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": \"a\"}") << QByteArray() << 415 << "application/json";
-        QTest::newRow("token username") << QByteArray("/admin/token") << QByteArray("{\"username\": 3}") << QByteArray("application/json") << 400 << "username";
-        QTest::newRow("token expires") << QByteArray("/admin/token") << QByteArray("{\"username\": \"a\", \"expires_in\": 99999999999}") << QByteArray("application/json") << 400 << "expires_in";
+        QTest::newRow("malformed json") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": ")
+                                        << QByteArray("application/json") << 400 << "JSON";
+        QTest::newRow("not an object") << QByteArray("/api/v1/chat") << QByteArray("[1,2]")
+                                       << QByteArray("application/json") << 400 << "object";
+        QTest::newRow("missing message") << QByteArray("/api/v1/chat") << QByteArray("{}")
+                                         << QByteArray("application/json") << 400 << "message";
+        QTest::newRow("message number") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": 5}")
+                                        << QByteArray("application/json") << 400 << "message";
+        QTest::newRow("message null") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": null}")
+                                      << QByteArray("application/json") << 400 << "message";
+        QTest::newRow("max_tokens") << QByteArray("/api/v1/chat")
+                                    << QByteArray("{\"message\": \"a\", \"max_tokens\": -1}")
+                                    << QByteArray("application/json") << 400 << "max_tokens";
+        QTest::newRow("temperature") << QByteArray("/api/v1/chat")
+                                     << QByteArray("{\"message\": \"a\", \"temperature\": \"hot\"}")
+                                     << QByteArray("application/json") << 400 << "temperature";
+        QTest::newRow("content type") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": \"a\"}")
+                                      << QByteArray("text/plain") << 415 << "application/json";
+        QTest::newRow("no content type") << QByteArray("/api/v1/chat") << QByteArray("{\"message\": \"a\"}")
+                                         << QByteArray() << 415 << "application/json";
+        QTest::newRow("token username") << QByteArray("/admin/token") << QByteArray("{\"username\": 3}")
+                                        << QByteArray("application/json") << 400 << "username";
+        QTest::newRow("token expires") << QByteArray("/admin/token")
+                                       << QByteArray("{\"username\": \"a\", \"expires_in\": 99999999999}")
+                                       << QByteArray("application/json") << 400 << "expires_in";
     }
     void badInput()
     {
@@ -268,7 +287,8 @@ private Q_SLOTS:
         QFETCH(QByteArray, contentType);
         QFETCH(int, status);
         QFETCH(QString, needle);
-        QList<QPair<QByteArray, QByteArray>> h = path == "/admin/token" ? QList<QPair<QByteArray, QByteArray>>{{"X-API-Key", adminKey}} : bearer();
+        QList<QPair<QByteArray, QByteArray>> h =
+            path == "/admin/token" ? QList<QPair<QByteArray, QByteArray>>{{"X-API-Key", adminKey}} : bearer();
         if (!contentType.isEmpty())
             h.push_back({"Content-Type", contentType});
         auto r = daemon.request("POST", path, body, h);
@@ -294,20 +314,23 @@ private Q_SLOTS:
     void limits()
     {
         // Body over max_body_bytes: answered from the head alone, before the body is read.
-        QByteArray head = "POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
-                          token + "\r\nContent-Length: 50000000\r\n\r\n{\"message\":\"";
+        QByteArray head =
+            "POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
+            token + "\r\nContent-Length: 50000000\r\n\r\n{\"message\":\"";
         auto big = daemon.raw(head);
         QCOMPARE(big.status, 413);
         QCOMPARE(big.errorCode(), QStringLiteral("payload_too_large"));
         // Just over the limit, sent whole.
         const QByteArray body = "{\"message\":\"" + QByteArray(5000, 'a') + "\"}";
-        auto r = daemon.request("POST", "/api/v1/chat", body, bearer() + QList<QPair<QByteArray, QByteArray>>{{"Content-Type", "application/json"}});
+        auto r = daemon.request("POST", "/api/v1/chat", body,
+                                bearer() + QList<QPair<QByteArray, QByteArray>>{{"Content-Type", "application/json"}});
         QCOMPARE(r.status, 413);
         // Head over max_header_bytes.
         auto h = daemon.request("GET", "/healthz", {}, {{"X-Filler", QByteArray(4000, 'x')}});
         QCOMPARE(h.status, 431);
         // Chunked bodies need Content-Length.
-        auto c = daemon.raw("POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        auto c = daemon.raw(
+            "POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
         QCOMPARE(c.status, 411);
         // The server keeps serving.
         QCOMPARE(daemon.request("GET", "/healthz").status, 200);
@@ -340,11 +363,14 @@ private Q_SLOTS:
             req.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
             req.setRawHeader("Authorization", "Bearer " + token);
             const QJsonObject body{{"message", QStringLiteral("Lily had a ball %1").arg(i)},
-                                   {"max_tokens", 400}, {"temperature", 0.8}, {"seed", i}};
+                                   {"max_tokens", 400},
+                                   {"temperature", 0.8},
+                                   {"seed", i}};
             replies << nam.post(req, QJsonDocument(body).toJson());
         }
         // While they run, /healthz answers at once (the server thread is not blocked by inference).
-        QTRY_VERIFY_WITH_TIMEOUT(daemon.request("GET", "/metrics").body.contains("\nsmartbot_active_sequences 0\n") == false, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            daemon.request("GET", "/metrics").body.contains("\nsmartbot_active_sequences 0\n") == false, 10000);
         QElapsedTimer healthTimer;
         healthTimer.start();
         QCOMPARE(daemon.request("GET", "/healthz").status, 200);
@@ -352,7 +378,8 @@ private Q_SLOTS:
         const bool stillRunning = !daemon.request("GET", "/metrics").body.contains("\nsmartbot_active_sequences 0\n");
         QVERIFY2(stillRunning, "the generations ended before the health check: it proved nothing");
         QVERIFY2(healthMs < 1000, qPrintable(QString::number(healthMs)));
-        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(replies.begin(), replies.end(), [](auto *r) { return r->isFinished(); }), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(replies.begin(), replies.end(), [](auto *r) { return r->isFinished(); }),
+                                 60000);
         // Every client got its own answer.
         for (auto *r : replies) {
             QCOMPARE(r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
@@ -370,8 +397,9 @@ private Q_SLOTS:
             s.connectToHost("127.0.0.1", daemon.port());
             QVERIFY(s.waitForConnected(5000));
             const QByteArray body = "{\"message\":\"Once upon a time\",\"max_tokens\":200}";
-            s.write("POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " + token +
-                    "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+            s.write(
+                "POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
+                token + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
             s.waitForBytesWritten(1000);
             s.abort();
         }
@@ -396,8 +424,11 @@ private Q_SLOTS:
         QCOMPARE(c.errorCode(), QStringLiteral("model_not_loaded"));
         QCOMPARE(d.request("GET", "/readyz").status, 503);
         // A token from another server (other secret) is refused here.
-        QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "hi"}},
-                                 {{"Authorization", "Bearer " + t.json().value("token").toString().toLatin1()}}).status, 401);
+        QCOMPARE(daemon
+                     .postJson("/api/v1/chat", {{"message", "hi"}},
+                               {{"Authorization", "Bearer " + t.json().value("token").toString().toLatin1()}})
+                     .status,
+                 401);
     }
 
     void refusesOpenSecretFiles()

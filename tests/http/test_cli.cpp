@@ -26,10 +26,7 @@ class TestCli : public QObject {
     }
 
 private Q_SLOTS:
-    void initTestCase()
-    {
-        REQUIRE_DATA(sharedModelDir() + "/config.json");
-    }
+    void initTestCase() { REQUIRE_DATA(sharedModelDir() + "/config.json"); }
 
     void generateMatchesReference()
     {
@@ -53,13 +50,13 @@ private Q_SLOTS:
 
     void generateText()
     {
-        std::unique_ptr<QProcess> p(run({"generate", "--model", sharedModelDir(), "--prompt", "Once upon a time",
-                                         "--max-tokens", "8"}));
+        std::unique_ptr<QProcess> p(
+            run({"generate", "--model", sharedModelDir(), "--prompt", "Once upon a time", "--max-tokens", "8"}));
         QCOMPARE(p->exitCode(), 0);
         QCOMPARE(p->readAllStandardOutput().trimmed(), QByteArray(", there was a little girl"));
         // Sampling with a seed is reproducible.
-        const QStringList s{"generate", "--model", sharedModelDir(), "--prompt", "Once", "--max-tokens", "30",
-                            "--temperature", "1.0", "--seed", "42"};
+        const QStringList s{"generate",      "--model", sharedModelDir(), "--prompt", "Once", "--max-tokens", "30",
+                            "--temperature", "1.0",     "--seed",         "42"};
         std::unique_ptr<QProcess> a(run(s)), b(run(s));
         QCOMPARE(a->readAllStandardOutput(), b->readAllStandardOutput());
     }
@@ -102,12 +99,15 @@ private Q_SLOTS:
 
     void tokenize()
     {
-        std::unique_ptr<QProcess> p(run({"tokenize", "--model", sharedModelDir()}, "Once upon a time\nTom and his dog\n\n"));
+        std::unique_ptr<QProcess> p(
+            run({"tokenize", "--model", sharedModelDir()}, "Once upon a time\nTom and his dog\n\n"));
         QCOMPARE(p->exitCode(), 0);
         const QList<QByteArray> lines = p->readAllStandardOutput().trimmed().split('\n');
         QCOMPARE(lines.size(), 3);
-        QCOMPARE(json::parse(lines[0].toStdString()).get<std::vector<int>>(), (std::vector<int>{1, 403, 407, 261, 378}));
-        QCOMPARE(json::parse(lines[1].toStdString()).get<std::vector<int>>(), (std::vector<int>{1, 274, 287, 269, 345, 400, 428}));
+        QCOMPARE(json::parse(lines[0].toStdString()).get<std::vector<int>>(),
+                 (std::vector<int>{1, 403, 407, 261, 378}));
+        QCOMPARE(json::parse(lines[1].toStdString()).get<std::vector<int>>(),
+                 (std::vector<int>{1, 274, 287, 269, 345, 400, 428}));
         QCOMPARE(json::parse(lines[2].toStdString()).get<std::vector<int>>(), (std::vector<int>{1}));
     }
 
@@ -124,7 +124,8 @@ private Q_SLOTS:
         std::unique_ptr<QProcess> d(run({"serve"}));
         QCOMPARE(d->exitCode(), 2);
         QVERIFY(d->readAllStandardError().contains("--config"));
-        std::unique_ptr<QProcess> e(run({"generate", "--model", sharedModelDir(), "--prompt", "x", "--temperature", "hot"}));
+        std::unique_ptr<QProcess> e(
+            run({"generate", "--model", sharedModelDir(), "--prompt", "x", "--temperature", "hot"}));
         QCOMPARE(e->exitCode(), 2);
     }
 };

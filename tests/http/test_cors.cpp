@@ -104,7 +104,8 @@ private Q_SLOTS:
         QTcpSocket s;
         s.connectToHost("127.0.0.1", listed.port());
         QVERIFY(s.waitForConnected(5000));
-        s.write("OPTIONS /healthz HTTP/1.1\r\nHost: x\r\nOrigin: " + kApp + "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        s.write("OPTIONS /healthz HTTP/1.1\r\nHost: x\r\nOrigin: " + kApp +
+                "\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
         QByteArray data;
         QElapsedTimer t;
         t.start();
@@ -126,8 +127,8 @@ private Q_SLOTS:
         QVERIFY(r.header("Access-Control-Allow-Origin").isEmpty());
         QVERIFY(r.header("Vary").isEmpty());
         // A preflight from elsewhere is an ordinary OPTIONS: 405, no CORS headers.
-        const HttpReply p = exchange(listed, "OPTIONS", "/api/v1/chat",
-                                     {{"Origin", kEvil}, {"Access-Control-Request-Method", "POST"}});
+        const HttpReply p =
+            exchange(listed, "OPTIONS", "/api/v1/chat", {{"Origin", kEvil}, {"Access-Control-Request-Method", "POST"}});
         QCOMPARE(p.status, 405);
         QVERIFY(p.header("Access-Control-Allow-Origin").isEmpty());
         QVERIFY(p.header("Access-Control-Allow-Methods").isEmpty());
@@ -140,8 +141,8 @@ private Q_SLOTS:
         const HttpReply r = exchange(any, "GET", "/healthz", {{"Origin", kEvil}});
         QCOMPARE(r.status, 200);
         QCOMPARE(r.header("Access-Control-Allow-Origin"), QByteArray("*"));
-        const HttpReply p = exchange(any, "OPTIONS", "/admin/token",
-                                     {{"Origin", kEvil}, {"Access-Control-Request-Method", "POST"}});
+        const HttpReply p =
+            exchange(any, "OPTIONS", "/admin/token", {{"Origin", kEvil}, {"Access-Control-Request-Method", "POST"}});
         QCOMPARE(p.status, 204);
         QCOMPARE(p.header("Access-Control-Allow-Origin"), QByteArray("*"));
     }

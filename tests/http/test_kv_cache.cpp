@@ -89,7 +89,8 @@ private Q_SLOTS:
         QVERIFY2(cached > 30 && cached < u2.value("prompt_tokens").toInt(), qPrintable(QString::number(cached)));
 
         // The plain chat route reports it too.
-        auto plain = daemon.postJson("/api/v1/chat", {{"message", system + " Once upon a time"}, {"max_tokens", 2}}, auth);
+        auto plain =
+            daemon.postJson("/api/v1/chat", {{"message", system + " Once upon a time"}, {"max_tokens", 2}}, auth);
         QCOMPARE(plain.status, 200);
         QVERIFY(plain.json().value("usage").toObject().contains("prompt_tokens_details"));
 

@@ -193,7 +193,10 @@ private Q_SLOTS:
         QJsonArray series;
         while (series.isEmpty() && t.elapsed() < 45000) {
             series = getJson(nam, QUrl(api + "query?query=smartbot_http_requests_total"))
-                         .value("data").toObject().value("result").toArray();
+                         .value("data")
+                         .toObject()
+                         .value("result")
+                         .toArray();
             if (series.isEmpty())
                 QTest::qWait(250);
         }

@@ -18,7 +18,10 @@
 namespace {
 using Headers = QList<QPair<QByteArray, QByteArray>>;
 
-QByteArray b64(const QByteArray &b) { return b.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals); }
+QByteArray b64(const QByteArray &b)
+{
+    return b.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+}
 
 QByteArray readFile(const QString &path)
 {
@@ -44,7 +47,10 @@ QByteArray kidOf(const QByteArray &key)
     return QCryptographicHash::hash("kid:" + key, QCryptographicHash::Sha256).toHex().left(16);
 }
 
-qint64 now() { return QDateTime::currentSecsSinceEpoch(); }
+qint64 now()
+{
+    return QDateTime::currentSecsSinceEpoch();
+}
 
 // Resident memory of a process, in KiB (/proc/PID/status VmRSS); -1 when unreadable.
 qint64 rssKib(qint64 pid)
@@ -75,7 +81,7 @@ class TestSecurity : public QObject {
     QTemporaryDir configDir;
     DaemonProcess daemon;
     QByteArray adminKey;
-    QByteArray token;  // a legitimate JWT
+    QByteArray token; // a legitimate JWT
     bool haveModel = false;
     QList<QByteArray> secrets; // must never reach the log
 
@@ -97,7 +103,8 @@ class TestSecurity : public QObject {
     }
     void expectError(const HttpReply &r, int status, const QString &code, const QString &messagePart = {})
     {
-        QVERIFY2(r.status == status, qPrintable(QStringLiteral("status %1: %2").arg(r.status).arg(QString::fromUtf8(r.body))));
+        QVERIFY2(r.status == status,
+                 qPrintable(QStringLiteral("status %1: %2").arg(r.status).arg(QString::fromUtf8(r.body))));
         QCOMPARE(r.errorCode(), code);
         const QString message = r.json().value("error").toObject().value("message").toString();
         QVERIFY(!message.isEmpty());
@@ -181,10 +188,12 @@ private Q_SLOTS:
     void algSwapped()
     {
         const QByteArray input512 = b64(R"({"alg":"HS512","typ":"JWT"})") + '.' + b64(claims(now(), now() + 600));
-        const QByteArray t512 = input512 + '.' + b64(QMessageAuthenticationCode::hash(input512, jwtKey(), QCryptographicHash::Sha512));
+        const QByteArray t512 =
+            input512 + '.' + b64(QMessageAuthenticationCode::hash(input512, jwtKey(), QCryptographicHash::Sha512));
         expectError(chat(t512), 401, "unauthorized", "HS256");
         // RS256 "signed" with the HMAC secret as if it were a public key (algorithm confusion).
-        const QByteArray rs = b64(R"({"alg":"RS256","typ":"JWT"})") + '.' + b64(claims(now(), now() + 600)) + ".c2lnbmF0dXJl";
+        const QByteArray rs =
+            b64(R"({"alg":"RS256","typ":"JWT"})") + '.' + b64(claims(now(), now() + 600)) + ".c2lnbmF0dXJl";
         expectError(chat(rs), 401, "unauthorized", "HS256");
         legitimateStillServed();
     }
@@ -214,8 +223,10 @@ private Q_SLOTS:
     {
         const QByteArray header = QByteArray(R"({"alg":"HS256","typ":"JWT","kid":")") + kidOf(jwtKey()) + "\"}";
         QVERIFY(passed(chat(hs256(header, claims(now(), now() + 600), jwtKey())))); // the forger's control
-        expectError(chat(hs256(header, claims(now() + 600, now() + 1200), jwtKey())), 401, "unauthorized", "not valid yet");
-        expectError(chat(hs256(header, claims(now(), now() + 600, "someone-else"), jwtKey())), 401, "unauthorized", "audience");
+        expectError(chat(hs256(header, claims(now() + 600, now() + 1200), jwtKey())), 401, "unauthorized",
+                    "not valid yet");
+        expectError(chat(hs256(header, claims(now(), now() + 600, "someone-else"), jwtKey())), 401, "unauthorized",
+                    "audience");
         legitimateStillServed();
     }
 
@@ -266,7 +277,8 @@ private Q_SLOTS:
         const QByteArray after = issueToken(600);
         QVERIFY(after.split('.')[0] != before.split('.')[0]); // a new kid
         QVERIFY(passed(chat(after)));
-        const QByteArray cliToken = cli({"token", "issue", "--config", configDir.path(), "--user", "carol", "--expires", "60"}, &rc);
+        const QByteArray cliToken =
+            cli({"token", "issue", "--config", configDir.path(), "--user", "carol", "--expires", "60"}, &rc);
         QCOMPARE(rc, 0);
         QVERIFY(passed(chat(cliToken)));
         legitimateStillServed();
@@ -279,9 +291,11 @@ private Q_SLOTS:
         QVERIFY(key.startsWith("sb_"));
         QVERIFY(passed(chat(key)));
         expectError(daemon.request("GET", "/admin/keys", {}, {{"X-API-Key", key}}), 403, "insufficient_scope");
-        expectError(daemon.postJson("/admin/token", {{"username", "x"}}, {{"X-API-Key", key}}), 403, "insufficient_scope");
+        expectError(daemon.postJson("/admin/token", {{"username", "x"}}, {{"X-API-Key", key}}), 403,
+                    "insufficient_scope");
         // An admin-scope key works on admin routes, and not for chat.
-        const QByteArray adminScoped = createKey({{"name", "ops"}, {"scope", "admin"}}).value("key").toString().toLatin1();
+        const QByteArray adminScoped =
+            createKey({{"name", "ops"}, {"scope", "admin"}}).value("key").toString().toLatin1();
         const HttpReply list = daemon.request("GET", "/admin/keys", {}, {{"X-API-Key", adminScoped}});
         QCOMPARE(list.status, 200);
         QVERIFY(!list.body.contains(key)); // listings never show keys
@@ -291,7 +305,8 @@ private Q_SLOTS:
 
     void keyOutsideItsIpList()
     {
-        const QByteArray key = createKey({{"name", "pinned"}, {"allow", "127.0.0.2/32, fd00::/8"}}).value("key").toString().toLatin1();
+        const QByteArray key =
+            createKey({{"name", "pinned"}, {"allow", "127.0.0.2/32, fd00::/8"}}).value("key").toString().toLatin1();
         expectError(chat(key), 403, "address_not_allowed"); // from 127.0.0.1
         legitimateStillServed();
         daemon.setSourceAddress(QStringLiteral("127.0.0.2"));
@@ -302,18 +317,21 @@ private Q_SLOTS:
 
     void spoofedForwardedFor()
     {
-        const QByteArray key = createKey({{"name", "behind-proxy"}, {"allow", "10.1.2.3"}}).value("key").toString().toLatin1();
-        const Headers spoofed = bearer(key) + Headers{{"X-Forwarded-For", "10.1.2.3"}, {"Content-Type", "application/json"}};
+        const QByteArray key =
+            createKey({{"name", "behind-proxy"}, {"allow", "10.1.2.3"}}).value("key").toString().toLatin1();
+        const Headers spoofed =
+            bearer(key) + Headers{{"X-Forwarded-For", "10.1.2.3"}, {"Content-Type", "application/json"}};
         const QByteArray body = R"({"message":"hi","max_tokens":2})";
         // From 127.0.0.1 (not a trusted proxy) the header is ignored.
         expectError(daemon.request("POST", "/api/v1/chat", body, spoofed), 403, "address_not_allowed");
         legitimateStillServed();
         // From the trusted proxy 127.0.0.3 its last hop is the client.
         daemon.setSourceAddress(QStringLiteral("127.0.0.3"));
-        const HttpReply viaProxy = daemon.request("POST", "/api/v1/chat", body,
-                                                  bearer(key) + Headers{{"X-Forwarded-For", "6.6.6.6, 10.1.2.3"},
-                                                                        {"Content-Type", "application/json"}});
-        const HttpReply audited = daemon.postJson("/admin/token", {{"username", "proxied"}}, Headers{{"X-Forwarded-For", "10.9.9.9"}} + admin());
+        const HttpReply viaProxy = daemon.request(
+            "POST", "/api/v1/chat", body,
+            bearer(key) + Headers{{"X-Forwarded-For", "6.6.6.6, 10.1.2.3"}, {"Content-Type", "application/json"}});
+        const HttpReply audited = daemon.postJson("/admin/token", {{"username", "proxied"}},
+                                                  Headers{{"X-Forwarded-For", "10.9.9.9"}} + admin());
         daemon.setSourceAddress({});
         QVERIFY2(passed(viaProxy), viaProxy.body.constData());
         QCOMPARE(audited.status, 200);
@@ -330,8 +348,9 @@ private Q_SLOTS:
     {
         daemon.setSourceAddress(QStringLiteral("127.0.0.4"));
         for (int i = 0; i < 5; ++i)
-            expectError(daemon.postJson("/admin/token", {{"username", "x"}}, {{"X-API-Key", "guess" + QByteArray::number(i)}}),
-                        401, "unauthorized");
+            expectError(
+                daemon.postJson("/admin/token", {{"username", "x"}}, {{"X-API-Key", "guess" + QByteArray::number(i)}}),
+                401, "unauthorized");
         const HttpReply blocked = daemon.postJson("/admin/token", {{"username", "x"}}, {{"X-API-Key", "guess"}});
         const HttpReply blockedEvenRight = daemon.postJson("/admin/token", {{"username", "x"}}, admin());
         daemon.setSourceAddress({});
@@ -345,7 +364,8 @@ private Q_SLOTS:
 
     void rateLimited()
     {
-        const QByteArray key = createKey({{"name", "metered"}, {"requests_per_minute", 3}}).value("key").toString().toLatin1();
+        const QByteArray key =
+            createKey({{"name", "metered"}, {"requests_per_minute", 3}}).value("key").toString().toLatin1();
         for (int i = 0; i < 3; ++i)
             QVERIFY(passed(chat(key)));
         const HttpReply r = chat(key);
@@ -374,7 +394,8 @@ private Q_SLOTS:
     {
         if (!haveModel)
             QSKIP("tokens_per_minute needs a model (../shared/models/stories260K)");
-        const QByteArray key = createKey({{"name", "few-tokens"}, {"tokens_per_minute", 2}}).value("key").toString().toLatin1();
+        const QByteArray key =
+            createKey({{"name", "few-tokens"}, {"tokens_per_minute", 2}}).value("key").toString().toLatin1();
         QVERIFY(passed(chat(key))); // charged afterwards: prompt + generated > 2
         const HttpReply r = chat(key);
         expectError(r, 429, "rate_limited", "token");
@@ -396,7 +417,8 @@ private Q_SLOTS:
     void cliChangesSeenAtOnce()
     {
         int rc = -1;
-        const QByteArray key = cli({"key", "create", "--config", configDir.path(), "--name", "from-cli", "--scope", "chat"}, &rc);
+        const QByteArray key =
+            cli({"key", "create", "--config", configDir.path(), "--name", "from-cli", "--scope", "chat"}, &rc);
         QCOMPARE(rc, 0);
         secrets << key;
         QVERIFY(key.startsWith("sb_"));
@@ -417,7 +439,8 @@ private Q_SLOTS:
         QVERIFY(passed(chat(a)));
         QVERIFY(passed(chat(b)));
         // Per-key limit from the CLI, usage from the CLI, token revocation from the CLI.
-        const QByteArray limited = cli({"key", "create", "--config", configDir.path(), "--name", "cli-rpm", "--rpm", "1"}, &rc);
+        const QByteArray limited =
+            cli({"key", "create", "--config", configDir.path(), "--name", "cli-rpm", "--rpm", "1"}, &rc);
         QCOMPARE(rc, 0);
         secrets << limited;
         QVERIFY(passed(chat(limited)));
@@ -442,13 +465,16 @@ private Q_SLOTS:
         const QJsonObject k = createKey({{"name", "to-delete"}});
         const QByteArray key = k.value("key").toString().toLatin1();
         QVERIFY(passed(chat(key)));
-        QCOMPARE(daemon.request("DELETE", "/admin/keys?id=" + QByteArray::number(k.value("id").toInt()), {}, admin()).status, 200);
+        QCOMPARE(
+            daemon.request("DELETE", "/admin/keys?id=" + QByteArray::number(k.value("id").toInt()), {}, admin()).status,
+            200);
         expectError(chat(key), 401, "unauthorized", "revoked");
         expectError(daemon.request("DELETE", "/admin/keys?id=sb_nothere", {}, admin()), 404, "key_not_found");
         // A revoke or rotate that names no key: 400 naming the field.
         expectError(daemon.request("DELETE", "/admin/keys", {}, admin()), 400, "invalid_request", "say which key");
         expectError(daemon.postJson("/admin/keys/rotate", {}, admin()), 400, "invalid_request", "say which key");
-        const HttpReply rotated = daemon.postJson("/admin/keys/rotate", {{"id", createKey({{"name", "r"}}).value("prefix")}}, admin());
+        const HttpReply rotated =
+            daemon.postJson("/admin/keys/rotate", {{"id", createKey({{"name", "r"}}).value("prefix")}}, admin());
         QCOMPARE(rotated.status, 201);
         secrets << rotated.json().value("key").toString().toLatin1();
         QVERIFY(passed(chat(rotated.json().value("key").toString().toLatin1())));
@@ -490,7 +516,6 @@ private Q_SLOTS:
         QVERIFY(!d.output().contains(QString::fromLatin1(key)));
     }
 
-
     // Issue 16, items 1 and 2: heads whose framing two parsers could read differently are refused with a 400 JSON
     // before QHttpServer sees them.
     void ambiguousFraming_data()
@@ -504,19 +529,19 @@ private Q_SLOTS:
         QTest::newRow("two different Content-Lengths")
             << post + "Content-Length: " + QByteArray::number(body.size()) + "\r\nContent-Length: 5\r\n\r\n" + body
             << 400 << "more than one Content-Length";
-        QTest::newRow("Content-Length +N") << post + "Content-Length: +" + QByteArray::number(body.size()) +
-                                                  "\r\n\r\n" + body
-                                           << 400 << "decimal number";
+        QTest::newRow("Content-Length +N")
+            << post + "Content-Length: +" + QByteArray::number(body.size()) + "\r\n\r\n" + body << 400
+            << "decimal number";
         QTest::newRow("obs-folded Content-Length")
             << post + "X-Foo: a\r\n Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body << 400
             << "line folding";
-        QTest::newRow("space before colon") << post + "Content-Length : 20\r\n\r\n" + body << 400
-                                            << "whitespace before ':'";
+        QTest::newRow("space before colon")
+            << post + "Content-Length : 20\r\n\r\n" + body << 400 << "whitespace before ':'";
         QTest::newRow("bare LF head") << QByteArray("GET /healthz HTTP/1.1\nHost: x\n\n") << 400 << "bare CR or LF";
         QTest::newRow("bare CR head") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\r\rZ\r\n\r\n") << 400
                                       << "bare CR or LF";
-        QTest::newRow("TE with CL") << post + "Transfer-Encoding: chunked\r\nContent-Length: 20\r\n\r\n" + body
-                                    << 400 << "Transfer-Encoding and Content-Length";
+        QTest::newRow("TE with CL") << post + "Transfer-Encoding: chunked\r\nContent-Length: 20\r\n\r\n" + body << 400
+                                    << "Transfer-Encoding and Content-Length";
         QTest::newRow("garbage request line") << QByteArray("HELLO\r\n\r\n") << 400 << "request line";
         QTest::newRow("no Host") << QByteArray("GET /healthz HTTP/1.1\r\n\r\n") << 400 << "Host";
         QTest::newRow("websocket upgrade")
@@ -532,7 +557,8 @@ private Q_SLOTS:
         QFETCH(int, status);
         QFETCH(QString, messagePart);
         const HttpReply r = daemon.raw(request, 5000);
-        QVERIFY2(r.status == status, qPrintable(QStringLiteral("status %1: %2").arg(r.status).arg(QString::fromUtf8(r.body))));
+        QVERIFY2(r.status == status,
+                 qPrintable(QStringLiteral("status %1: %2").arg(r.status).arg(QString::fromUtf8(r.body))));
         QCOMPARE(r.header("Content-Type"), QByteArray("application/json"));
         const QString message = r.json().value("error").toObject().value("message").toString();
         QVERIFY2(message.contains(messagePart), qPrintable(message));
@@ -550,7 +576,8 @@ private Q_SLOTS:
         const QByteArray second = "POST /admin/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                   "Content-Length: 314572800\r\n\r\n";
         const QByteArray first = "POST /admin/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                 "X-Foo: a\r\n Content-Length: " + QByteArray::number(second.size()) + "\r\n\r\n";
+                                 "X-Foo: a\r\n Content-Length: " +
+                                 QByteArray::number(second.size()) + "\r\n\r\n";
         QTcpSocket s;
         s.connectToHost(QStringLiteral("127.0.0.1"), daemon.port());
         QVERIFY(s.waitForConnected(5000));
@@ -591,8 +618,8 @@ private Q_SLOTS:
         QTest::newRow("1.1 close") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                                    << true;
         QTest::newRow("1.0") << QByteArray("GET /healthz HTTP/1.0\r\n\r\n") << true;
-        QTest::newRow("1.0 keep-alive")
-            << QByteArray("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n") << false;
+        QTest::newRow("1.0 keep-alive") << QByteArray("GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                                        << false;
         QTest::newRow("1.1") << QByteArray("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") << false;
     }
     void connectionCloseHonoured()
@@ -700,16 +727,18 @@ private Q_SLOTS:
         QByteArray lone = R"({"username": "a\ud800b"})";
         Headers json = admin();
         json.push_back({"Content-Type", "application/json"});
-        expectError(daemon.request("POST", "/admin/token", lone, json), 400, "invalid_json", "unpaired UTF-16 surrogate");
-        expectError(daemon.request("POST", "/admin/keys", R"({"name": "\udc00"})", json), 400, "invalid_json", "'name'");
+        expectError(daemon.request("POST", "/admin/token", lone, json), 400, "invalid_json",
+                    "unpaired UTF-16 surrogate");
+        expectError(daemon.request("POST", "/admin/keys", R"({"name": "\udc00"})", json), 400, "invalid_json",
+                    "'name'");
         // A paired escape is fine.
         QCOMPARE(daemon.request("POST", "/admin/token", R"({"username": "\ud83d\ude00"})", json).status, 200);
         // A huge username is told its size, not "must be a non-empty string".
         expectError(daemon.postJson("/admin/token", {{"username", QString(300000, 'u')}}, admin()), 400,
                     "invalid_request", "at most 256 characters");
         // A huge conversation_id is not echoed back whole.
-        const HttpReply conv = daemon.postJson("/api/v1/chat",
-                                               {{"message", "hi"}, {"conversation_id", QString(300000, 'c')}}, bearer(token));
+        const HttpReply conv = daemon.postJson(
+            "/api/v1/chat", {{"message", "hi"}, {"conversation_id", QString(300000, 'c')}}, bearer(token));
         QVERIFY2(conv.status == 404 || conv.status == 503, conv.body.left(300).constData());
         QVERIFY2(conv.body.size() < 1024, qPrintable(QString::number(conv.body.size())));
         legitimateStillServed();

@@ -79,8 +79,7 @@ struct Client {
 using Clients = std::vector<std::unique_ptr<Client>>;
 
 // Processes events until pred() holds or timeoutMs passes; polls every client on the way.
-template <class Pred>
-bool pumpUntil(const std::vector<Client *> &clients, int timeoutMs, Pred pred)
+template <class Pred> bool pumpUntil(const std::vector<Client *> &clients, int timeoutMs, Pred pred)
 {
     QElapsedTimer t;
     t.start();
@@ -164,8 +163,8 @@ QByteArray chatRequest(const QByteArray &token, int seed, bool stream = false)
                                                       {"seed", seed},
                                                       {"stream", stream}})
                                 .toJson(QJsonDocument::Compact);
-    return "POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " +
-           token + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+    return "POST /api/v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer " + token +
+           "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
 }
 } // namespace
 
@@ -188,32 +187,36 @@ class TestTransport : public QObject {
                                        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n");
         writeFile(pkiFile("garbage.pem"), "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n"
                                           "-----END CERTIFICATE-----\n");
-        writeFile(pkiFile("ca.cnf"), "[ca]\ndefault_ca = ca_default\n[ca_default]\ndatabase = " +
-                                         QFile::encodeName(pkiFile("index.txt")) + "\nnew_certs_dir = " +
-                                         QFile::encodeName(pki.path()) + "\nserial = " +
-                                         QFile::encodeName(pkiFile("serial")) +
-                                         "\ndefault_md = sha256\npolicy = any\nunique_subject = no\n"
-                                         "[any]\ncommonName = supplied\n");
+        writeFile(pkiFile("ca.cnf"),
+                  "[ca]\ndefault_ca = ca_default\n[ca_default]\ndatabase = " + QFile::encodeName(pkiFile("index.txt")) +
+                      "\nnew_certs_dir = " + QFile::encodeName(pki.path()) +
+                      "\nserial = " + QFile::encodeName(pkiFile("serial")) +
+                      "\ndefault_md = sha256\npolicy = any\nunique_subject = no\n"
+                      "[any]\ncommonName = supplied\n");
         writeFile(pkiFile("index.txt"), "");
         writeFile(pkiFile("serial"), "1000\n");
         const QStringList subj{"-subj", "/CN=localhost"};
         return run({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", pkiFile("ca.key"), "-out",
                     pkiFile("ca.pem"), "-days", "3", "-subj", "/CN=SmartBot Test CA"}) &&
                run(QStringList{"req", "-newkey", "rsa:2048", "-nodes", "-keyout", pkiFile("server.key"), "-out",
-                               pkiFile("server.csr")} + subj) &&
+                               pkiFile("server.csr")} +
+                   subj) &&
                run({"x509", "-req", "-in", pkiFile("server.csr"), "-CA", pkiFile("ca.pem"), "-CAkey", pkiFile("ca.key"),
                     "-CAcreateserial", "-out", pkiFile("server.pem"), "-days", "3", "-extfile", pkiFile("leaf.ext")}) &&
                // Expired yesterday (notAfter one day before now).
                run({"x509", "-req", "-in", pkiFile("server.csr"), "-CA", pkiFile("ca.pem"), "-CAkey", pkiFile("ca.key"),
-                    "-CAcreateserial", "-out", pkiFile("expired.pem"), "-days", "-1", "-extfile", pkiFile("leaf.ext")}) &&
+                    "-CAcreateserial", "-out", pkiFile("expired.pem"), "-days", "-1", "-extfile",
+                    pkiFile("leaf.ext")}) &&
                // Not valid before 2099 (openssl ca can set the start date).
-               run({"ca", "-batch", "-config", pkiFile("ca.cnf"), "-cert", pkiFile("ca.pem"), "-keyfile", pkiFile("ca.key"),
-                    "-in", pkiFile("server.csr"), "-out", pkiFile("future.pem"), "-startdate", "20991231000000Z",
-                    "-enddate", "21000101000000Z", "-extfile", pkiFile("leaf.ext"), "-notext"}) &&
-               run({"genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", pkiFile("other.key")}) &&
+               run({"ca", "-batch", "-config", pkiFile("ca.cnf"), "-cert", pkiFile("ca.pem"), "-keyfile",
+                    pkiFile("ca.key"), "-in", pkiFile("server.csr"), "-out", pkiFile("future.pem"), "-startdate",
+                    "20991231000000Z", "-enddate", "21000101000000Z", "-extfile", pkiFile("leaf.ext"), "-notext"}) &&
+               run({"genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+                    pkiFile("other.key")}) &&
                // An EC leaf.
                run(QStringList{"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-                               pkiFile("ec.key"), "-out", pkiFile("ec.csr")} + subj) &&
+                               pkiFile("ec.key"), "-out", pkiFile("ec.csr")} +
+                   subj) &&
                run({"x509", "-req", "-in", pkiFile("ec.csr"), "-CA", pkiFile("ca.pem"), "-CAkey", pkiFile("ca.key"),
                     "-CAcreateserial", "-out", pkiFile("ec.pem"), "-days", "3", "-extfile", pkiFile("leaf.ext")});
     }
@@ -268,19 +271,22 @@ private Q_SLOTS:
         // curl trusts the server through the test CA, by IP and by name (subjectAltName).
         for (const char *host : {"127.0.0.1", "localhost"}) {
             const Tool t = curlHttps(d.port(), QString::fromLatin1(host), "/healthz");
-            QVERIFY2(t.exitCode == 0 && t.output.endsWith("\n200") && t.output.contains("\"ok\""), qPrintable(t.output));
+            QVERIFY2(t.exitCode == 0 && t.output.endsWith("\n200") && t.output.contains("\"ok\""),
+                     qPrintable(t.output));
         }
         const Tool token = curlHttps(d.port(), "127.0.0.1", "/admin/token",
                                      {"-H", "X-API-Key: " + QString::fromLatin1(kAdminKey), "-H",
                                       "Content-Type: application/json", "-d", "{\"username\":\"tls\"}"});
         QVERIFY2(token.output.endsWith("\n200") && token.output.contains("\"token\""), qPrintable(token.output));
         // Without the CA the certificate is not trusted (the check above is a real verification).
-        const Tool untrusted = runTool(curl, {"-sS", "-m", "10", QStringLiteral("https://127.0.0.1:%1/healthz").arg(d.port())});
+        const Tool untrusted =
+            runTool(curl, {"-sS", "-m", "10", QStringLiteral("https://127.0.0.1:%1/healthz").arg(d.port())});
         QVERIFY2(untrusted.exitCode != 0, qPrintable(untrusted.output));
 
         // TLS 1.1 is refused by the server (the client is allowed to offer it).
         const QString target = QStringLiteral("127.0.0.1:%1").arg(d.port());
-        const Tool tls11 = runTool(openssl, {"s_client", "-connect", target, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"});
+        const Tool tls11 =
+            runTool(openssl, {"s_client", "-connect", target, "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"});
         QVERIFY2(tls11.exitCode != 0 && tls11.output.contains("Cipher is (NONE)") &&
                      !tls11.output.contains("no protocols available"),
                  qPrintable(tls11.output));
@@ -288,15 +294,15 @@ private Q_SLOTS:
         QVERIFY2(tls12.exitCode == 0 && tls12.output.contains("New, TLSv1.2"), qPrintable(tls12.output));
         // Issue 16, item 7: only forward-secret AEAD suites. Static RSA and CBC-SHA1 are refused; ECDHE-GCM, ECDHE
         // ChaCha20 and TLS 1.3 are served.
-        for (const char *weak : {"AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA",
-                                 "ECDHE-RSA-AES256-SHA384"}) {
+        for (const char *weak :
+             {"AES128-SHA", "AES256-SHA", "AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES256-SHA384"}) {
             const Tool t = runTool(openssl, {"s_client", "-connect", target, "-tls1_2", "-cipher", weak});
             QVERIFY2(t.exitCode != 0 && t.output.contains("Cipher is (NONE)"), qPrintable(QString(weak) + t.output));
         }
-        for (const char *strong : {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
-                                   "ECDHE-RSA-CHACHA20-POLY1305"}) {
-            const Tool t = runTool(openssl, {"s_client", "-connect", target, "-tls1_2", "-cipher", strong, "-CAfile",
-                                             pkiFile("ca.pem")});
+        for (const char *strong :
+             {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"}) {
+            const Tool t = runTool(
+                openssl, {"s_client", "-connect", target, "-tls1_2", "-cipher", strong, "-CAfile", pkiFile("ca.pem")});
             QVERIFY2(t.exitCode == 0 && t.output.contains(QString("Cipher is ") + strong),
                      qPrintable(QString(strong) + t.output));
         }
@@ -414,9 +420,8 @@ private Q_SLOTS:
                 bad.push_back(c.get());
             }
         QVERIFY(pumpUntil(bad, 5000, [&] {
-            return std::all_of(bad.begin(), bad.end(), [](Client *c) {
-                return c->socket->state() == QAbstractSocket::ConnectedState;
-            });
+            return std::all_of(bad.begin(), bad.end(),
+                               [](Client *c) { return c->socket->state() == QAbstractSocket::ConnectedState; });
         }));
         for (auto &c : heads) // half a request head, never finished
             c->socket->write("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
@@ -454,9 +459,8 @@ private Q_SLOTS:
         sinceKeepAliveReply.start();
         QCOMPARE(parse(keepAlive->data).status, 200);
         QVERIFY(pumpUntil(ptrs(fillers), 3000, [&] {
-            return std::all_of(fillers.begin(), fillers.end(), [](const auto &c) {
-                return c->socket->state() == QAbstractSocket::ConnectedState;
-            });
+            return std::all_of(fillers.begin(), fillers.end(),
+                               [](const auto &c) { return c->socket->state() == QAbstractSocket::ConnectedState; });
         }));
         QTest::qWait(100);
         for (const auto &c : fillers) // none of the 260 was refused
@@ -468,8 +472,7 @@ private Q_SLOTS:
         QVERIFY(pumpUntil(bad, 1000, [&] {
             return std::count_if(idle.begin(), idle.end(), [](const auto &c) { return c->closed(); }) >= 1;
         }));
-        const auto evictedEarly =
-            std::count_if(idle.begin(), idle.end(), [](const auto &c) { return c->closed(); });
+        const auto evictedEarly = std::count_if(idle.begin(), idle.end(), [](const auto &c) { return c->closed(); });
         QCOMPARE(evictedEarly, 1);
         const qint64 fillMs = bad.front()->opened.elapsed();
         QVERIFY2(fillMs < 2500, "the machine is too slow for this test's timing (filling took too long)");
@@ -508,11 +511,13 @@ private Q_SLOTS:
             firstIdleClose = std::min(firstIdleClose, c->closedAfterMs);
         }
         QCOMPARE(evicted, 1);
-        const qint64 keepAliveIdleMs = keepAlive->closedAfterMs - (keepAlive->opened.elapsed() - sinceKeepAliveReply.elapsed());
+        const qint64 keepAliveIdleMs =
+            keepAlive->closedAfterMs - (keepAlive->opened.elapsed() - sinceKeepAliveReply.elapsed());
         QVERIFY2(keepAliveIdleMs >= 2700, qPrintable(QString::number(keepAliveIdleMs)));
         QCOMPARE(parse(keepAlive->data).status, 200); // nothing but its one reply
-        qInfo("408 and idle closes after >= %lld ms (timeouts 3 s); kept-alive connection closed %lld ms after its reply",
-              firstIdleClose, keepAliveIdleMs);
+        qInfo(
+            "408 and idle closes after >= %lld ms (timeouts 3 s); kept-alive connection closed %lld ms after its reply",
+            firstIdleClose, keepAliveIdleMs);
 
         // Room again.
         QCOMPARE(d.request("GET", "/healthz").status, 200);
@@ -633,7 +638,8 @@ private Q_SLOTS:
 void TestTransport::drainScenario(bool viaSignal)
 {
     QTemporaryDir dir;
-    writeFile(dir.filePath("server.conf"), "[network]\nrequest_timeout_s = 1\nidle_timeout_s = 1\ndrain_timeout_s = 30\n");
+    writeFile(dir.filePath("server.conf"),
+              "[network]\nrequest_timeout_s = 1\nidle_timeout_s = 1\ndrain_timeout_s = 30\n");
     DaemonProcess d;
     QVERIFY2(d.start(dir.path(), {"--model", sharedModelDir()}, daemonEnv()), qPrintable(d.output()));
     QVERIFY2(d.waitForLog("ready"), qPrintable(d.output()));
@@ -665,17 +671,18 @@ void TestTransport::drainScenario(bool viaSignal)
     QVERIFY(QTest::qWaitFor([&] { return (ready = d.request("GET", "/readyz")).status == 503; }, 2000));
     QCOMPARE(ready.json().value("status").toString(), QStringLiteral("draining"));
     QCOMPARE(d.request("GET", "/healthz").status, 200);
-    const HttpReply fresh = d.postJson("/api/v1/chat", {{"message", "Hello"}, {"max_tokens", 4}},
-                                       {{"Authorization", "Bearer " + token}});
+    const HttpReply fresh =
+        d.postJson("/api/v1/chat", {{"message", "Hello"}, {"max_tokens", 4}}, {{"Authorization", "Bearer " + token}});
     QCOMPARE(fresh.status, 503);
     QCOMPARE(fresh.errorCode(), QStringLiteral("draining"));
     QVERIFY(!fresh.header("Retry-After").isEmpty());
 
     // Everything accepted before the drain completes.
-    QVERIFY2(pumpUntil(ptrs(chats), 30000, [&] {
-                 return std::all_of(chats.begin(), chats.end(),
-                                    [](const auto &c) { return parse(c->data).complete || c->closed(); });
-             }),
+    QVERIFY2(pumpUntil(ptrs(chats), 30000,
+                       [&] {
+                           return std::all_of(chats.begin(), chats.end(),
+                                              [](const auto &c) { return parse(c->data).complete || c->closed(); });
+                       }),
              qPrintable(d.output()));
     qint64 lastMs = 0;
     for (int i = 0; i < n; ++i) {

@@ -123,7 +123,9 @@ RandomModel writeRandomModel(const std::string &dirName, const RandomModelSpec &
                 {"attention_bias", s.qkvBias && s.architecture != "Qwen2ForCausalLM"},
                 {"bos_token_id", 1},
                 {"eos_token_id", 2},
-                {"torch_dtype", s.dtype == "F32" ? "float32" : s.dtype == "F16" ? "float16" : "bfloat16"}};
+                {"torch_dtype", s.dtype == "F32"   ? "float32"
+                                : s.dtype == "F16" ? "float16"
+                                                   : "bfloat16"}};
     m.config.merge_patch(s.extraConfig);
     writeFile(dir / "config.json", m.config.dump(2));
 
@@ -196,7 +198,8 @@ RandomModel writeRandomModel(const std::string &dirName, const RandomModelSpec &
             }
             writeSafetensors(dir / name, part, s.dtype);
         }
-        writeFile(dir / "model.safetensors.index.json", json{{"metadata", json::object()}, {"weight_map", map}}.dump(2));
+        writeFile(dir / "model.safetensors.index.json",
+                  json{{"metadata", json::object()}, {"weight_map", map}}.dump(2));
     }
     if (!s.tokenizerDir.empty())
         for (const char *f : {"tokenizer.json", "tokenizer_config.json"})
@@ -273,7 +276,8 @@ std::vector<std::vector<double>> referenceLogits(const RandomModel &m, const std
                             W("model.embed_tokens.weight").begin() + (ids[size_t(t)] + 1) * D);
     for (int64_t l = 0; l < L; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
-        std::vector<std::vector<double>> q(static_cast<size_t>(T)), k(static_cast<size_t>(T)), v(static_cast<size_t>(T));
+        std::vector<std::vector<double>> q(static_cast<size_t>(T)), k(static_cast<size_t>(T)),
+            v(static_cast<size_t>(T));
         for (int64_t t = 0; t < T; ++t) {
             const auto h = rms(x[size_t(t)], W(p + "input_layernorm.weight"));
             q[size_t(t)] = mv(W(p + "self_attn.q_proj.weight"), h, H * hd);
@@ -327,7 +331,8 @@ std::vector<std::vector<double>> referenceLogits(const RandomModel &m, const std
     }
     std::vector<std::vector<double>> logits;
     for (int64_t t = 0; t < T; ++t)
-        logits.push_back(mv(W(tie ? "model.embed_tokens.weight" : "lm_head.weight"), rms(x[size_t(t)], W("model.norm.weight")), V));
+        logits.push_back(
+            mv(W(tie ? "model.embed_tokens.weight" : "lm_head.weight"), rms(x[size_t(t)], W("model.norm.weight")), V));
     return logits;
 }
 

@@ -17,15 +17,15 @@ struct RandomModelSpec {
     int hidden = 64, intermediate = 128, layers = 2, heads = 4, kvHeads = 2, headDim = 0, vocab = 512;
     int maxPositions = 256;
     bool tie = false;
-    bool qkvBias = false;              // written for Qwen2 (which always has it) or with attention_bias
-    std::string dtype = "F32";         // F32, F16, BF16
-    nlohmann::json ropeScaling;        // null or an object
+    bool qkvBias = false;       // written for Qwen2 (which always has it) or with attention_bias
+    std::string dtype = "F32";  // F32, F16, BF16
+    nlohmann::json ropeScaling; // null or an object
     nlohmann::json extraConfig = nlohmann::json::object(); // merged into config.json last
     double ropeTheta = 10000.0;
-    int shards = 1;                    // >1: model-0000i-of-0000n.safetensors + model.safetensors.index.json
+    int shards = 1; // >1: model-0000i-of-0000n.safetensors + model.safetensors.index.json
     uint64_t seed = 1;
-    std::string tokenizerDir;          // folder with tokenizer.json (+ tokenizer_config.json) to copy
-    bool keepValues = true;            // false for big benchmark models
+    std::string tokenizerDir; // folder with tokenizer.json (+ tokenizer_config.json) to copy
+    bool keepValues = true;   // false for big benchmark models
 };
 
 struct RandomModel {

@@ -24,7 +24,8 @@ constexpr const char *kPlainSource =
 
 // Deepest [ / { nesting of JSON text (strings skipped). Checked before every ordered_json::parse: nlohmann copies
 // object members recursively when an ordered object grows, so very deep input would exhaust the stack.
-std::size_t jsonNesting(const std::string &text) {
+std::size_t jsonNesting(const std::string &text)
+{
     std::size_t depth = 0, deepest = 0;
     bool inString = false;
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -46,7 +47,8 @@ std::size_t jsonNesting(const std::string &text) {
 }
 
 // ordered_json::parse after the nesting check; false with the reason in `error`.
-bool parseJson(const std::string &text, ojson &out, std::string &error) {
+bool parseJson(const std::string &text, ojson &out, std::string &error)
+{
     if (jsonNesting(text) > jinja::kMaxValueNesting) {
         error = "nested too deeply (more than " + std::to_string(jinja::kMaxValueNesting) + " levels)";
         return false;
@@ -60,7 +62,8 @@ bool parseJson(const std::string &text, ojson &out, std::string &error) {
     }
 }
 
-bool readFile(const std::string &path, std::string &out) {
+bool readFile(const std::string &path, std::string &out)
+{
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return false;
@@ -70,7 +73,8 @@ bool readFile(const std::string &path, std::string &out) {
     return !in.bad();
 }
 
-std::string tokenText(const ojson &config, const char *key) {
+std::string tokenText(const ojson &config, const char *key)
+{
     const auto it = config.find(key);
     if (it == config.end())
         return {};
@@ -82,7 +86,8 @@ std::string tokenText(const ojson &config, const char *key) {
 }
 
 // The template text of a `chat_template` value: a string, or [{name, template}] / {name: template} (the default).
-Result<std::string> templateText(const ojson &value, const std::string &where) {
+Result<std::string> templateText(const ojson &value, const std::string &where)
+{
     if (value.is_string())
         return value.get<std::string>();
     std::vector<std::string> names;
@@ -123,18 +128,21 @@ struct ChatTemplate::Impl {
 
 ChatTemplate::ChatTemplate(std::shared_ptr<const Impl> impl) : d_(std::move(impl)) {}
 
-Result<ChatTemplate> ChatTemplate::parse(const std::string &jinjaSource) {
+Result<ChatTemplate> ChatTemplate::parse(const std::string &jinjaSource)
+{
     auto impl = std::make_shared<Impl>();
     impl->source = jinjaSource;
     try {
         impl->program = jinja::parse(jinja::tokenize(jinjaSource));
     } catch (const jinja::JinjaError &e) {
-        return makeError("chat template syntax error at " + jinja::describePosition(jinjaSource, e.pos) + ": " + e.what());
+        return makeError("chat template syntax error at " + jinja::describePosition(jinjaSource, e.pos) + ": " +
+                         e.what());
     }
     return ChatTemplate(std::move(impl));
 }
 
-ChatTemplate ChatTemplate::plain() {
+ChatTemplate ChatTemplate::plain()
+{
     static const ChatTemplate t = [] {
         auto impl = std::make_shared<Impl>();
         impl->source = kPlainSource;
@@ -145,7 +153,8 @@ ChatTemplate ChatTemplate::plain() {
     return t;
 }
 
-Result<ChatTemplate> ChatTemplate::load(const std::string &tokenizerConfigPath) {
+Result<ChatTemplate> ChatTemplate::load(const std::string &tokenizerConfigPath)
+{
     std::string text;
     if (!readFile(tokenizerConfigPath, text))
         return makeError("cannot read tokenizer_config.json '" + tokenizerConfigPath + "'");
@@ -199,7 +208,8 @@ Result<ChatTemplate> ChatTemplate::load(const std::string &tokenizerConfigPath) 
 
 Result<std::string> ChatTemplate::render(const std::vector<ChatMessage> &messages, bool addGenerationPrompt,
                                          const std::string &bosToken, const std::string &eosToken,
-                                         const std::string &toolsJson) const {
+                                         const std::string &toolsJson) const
+{
     // Built and converted without dump() or copies (both recurse; message JSON comes from API users).
     ojson context = ojson::object();
     context.get_ref<ojson::object_t &>().reserve(5);
@@ -235,11 +245,13 @@ Result<std::string> ChatTemplate::render(const std::vector<ChatMessage> &message
     return d_->renderJson(context);
 }
 
-Result<std::string> ChatTemplate::render(const std::vector<ChatMessage> &messages, bool addGenerationPrompt) const {
+Result<std::string> ChatTemplate::render(const std::vector<ChatMessage> &messages, bool addGenerationPrompt) const
+{
     return render(messages, addGenerationPrompt, d_->bos, d_->eos);
 }
 
-Result<std::string> ChatTemplate::renderContext(const std::string &contextJson) const {
+Result<std::string> ChatTemplate::renderContext(const std::string &contextJson) const
+{
     ojson context;
     std::string error;
     if (!parseJson(contextJson, context, error))
@@ -249,7 +261,8 @@ Result<std::string> ChatTemplate::renderContext(const std::string &contextJson) 
     return d_->renderJson(context);
 }
 
-Result<std::string> ChatTemplate::Impl::renderJson(const ojson &context) const {
+Result<std::string> ChatTemplate::Impl::renderJson(const ojson &context) const
+{
     try {
         jinja::Interpreter interpreter;
         const jinja::EnvPtr globals = jinja::makeGlobals(interpreter, jinja::fromJson(context));
@@ -267,9 +280,21 @@ Result<std::string> ChatTemplate::Impl::renderJson(const ojson &context) const {
     }
 }
 
-const std::string &ChatTemplate::source() const { return d_->source; }
-const std::string &ChatTemplate::bosToken() const { return d_->bos; }
-const std::string &ChatTemplate::eosToken() const { return d_->eos; }
-bool ChatTemplate::isPlainFallback() const { return d_->plain; }
+const std::string &ChatTemplate::source() const
+{
+    return d_->source;
+}
+const std::string &ChatTemplate::bosToken() const
+{
+    return d_->bos;
+}
+const std::string &ChatTemplate::eosToken() const
+{
+    return d_->eos;
+}
+bool ChatTemplate::isPlainFallback() const
+{
+    return d_->plain;
+}
 
 } // namespace smartbot::engine

@@ -27,13 +27,17 @@ namespace smartbot::engine {
 
 namespace fs = std::filesystem;
 
-
-
 Engine::Engine() : d_(std::make_unique<Impl>()) {}
 Engine::~Engine() = default;
 
-const ModelInfo &Engine::info() const { return d_->info; }
-const Tokenizer &Engine::tokenizer() const { return *d_->tokenizer; }
+const ModelInfo &Engine::info() const
+{
+    return d_->info;
+}
+const Tokenizer &Engine::tokenizer() const
+{
+    return *d_->tokenizer;
+}
 
 namespace {
 
@@ -204,12 +208,12 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
         info.name = fs::path(info.path).parent_path().filename().string();
     info.architecture = d.config.architecture;
     info.device = device.str();
-    info.dtype = d.model->dtype() == torch::kFloat32 ? "float32"
+    info.dtype = d.model->dtype() == torch::kFloat32   ? "float32"
                  : d.model->dtype() == torch::kFloat16 ? "float16"
-                                                        : "bfloat16";
+                                                       : "bfloat16";
     info.parameters = d.model->parameterCount();
-    d.context = d.config.slidingWindow > 0 ? std::min(d.config.maxPositions, d.config.slidingWindow)
-                                           : d.config.maxPositions;
+    d.context =
+        d.config.slidingWindow > 0 ? std::min(d.config.maxPositions, d.config.slidingWindow) : d.config.maxPositions;
     info.contextLength = int(d.context);
     info.vocabSize = int(d.config.vocabSize);
     d.kvBudget = options.kvCacheBytes > 0 ? options.kvCacheBytes : physicalMemoryBytes() / 4;
@@ -254,7 +258,10 @@ Result<std::vector<int32_t>> Engine::encodeChat(const std::vector<std::pair<std:
     return d_->tokenizer->encode(prompt.value(), false);
 }
 
-bool Engine::hasChatTemplate() const { return !d_->chatTemplate->isPlainFallback(); }
+bool Engine::hasChatTemplate() const
+{
+    return !d_->chatTemplate->isPlainFallback();
+}
 
 Result<std::vector<std::vector<float>>> Engine::logits(const std::vector<int32_t> &ids, bool incremental)
 {

@@ -10,9 +10,9 @@ namespace smartbot::engine::jinja {
 
 enum class NodeKind {
     // statements
-    Program,         // body
-    If,              // a: test, body, alternate
-    For,             // a: loop variable (Identifier / TupleLiteral), b: iterable, body, alternate: else block
+    Program, // body
+    If,      // a: test, body, alternate
+    For,     // a: loop variable (Identifier / TupleLiteral), b: iterable, body, alternate: else block
     Break,
     Continue,
     Set,             // a: assignee, b: value (null: block set, value is body)
@@ -20,26 +20,26 @@ enum class NodeKind {
     FilterStatement, // a: filter (Identifier / Call), body
     Comment,
     // expressions
-    Text,             // str (template text; evaluates like a string literal)
-    StringLiteral,    // str
-    IntegerLiteral,   // number
-    FloatLiteral,     // number
-    ArrayLiteral,     // items
-    TupleLiteral,     // items
-    ObjectLiteral,    // items: key, value, key, value ...
-    Identifier,       // str
-    Member,           // a: object, b: property, flag: computed ([...])
-    Call,             // a: callee, items: arguments
-    Binary,           // str: operator, a, b
-    Unary,            // str: operator, a
-    Filter,           // a: operand, b: filter (Identifier / Call)
-    Test,             // a: operand, str: test name, flag: negated
-    Select,           // a: value, b: condition ("x if c" without else)
-    Ternary,          // a: condition, b: if true, c: if false
-    Slice,            // a: start, b: stop, c: step (each may be null)
-    KeywordArgument,  // str: name, a: value
-    Spread,           // a (*args)
-    KeywordSpread,    // a (**kwargs)
+    Text,            // str (template text; evaluates like a string literal)
+    StringLiteral,   // str
+    IntegerLiteral,  // number
+    FloatLiteral,    // number
+    ArrayLiteral,    // items
+    TupleLiteral,    // items
+    ObjectLiteral,   // items: key, value, key, value ...
+    Identifier,      // str
+    Member,          // a: object, b: property, flag: computed ([...])
+    Call,            // a: callee, items: arguments
+    Binary,          // str: operator, a, b
+    Unary,           // str: operator, a
+    Filter,          // a: operand, b: filter (Identifier / Call)
+    Test,            // a: operand, str: test name, flag: negated
+    Select,          // a: value, b: condition ("x if c" without else)
+    Ternary,         // a: condition, b: if true, c: if false
+    Slice,           // a: start, b: stop, c: step (each may be null)
+    KeywordArgument, // str: name, a: value
+    Spread,          // a (*args)
+    KeywordSpread,   // a (**kwargs)
 };
 
 struct Node;

@@ -11,21 +11,31 @@ namespace smartbot::engine::jinja {
 
 namespace {
 
-[[noreturn]] void fail(const std::string &message) { throw JinjaError(message); }
+[[noreturn]] void fail(const std::string &message)
+{
+    throw JinjaError(message);
+}
 
-const Value *arg(const std::vector<Value> &args, std::size_t i) { return i < args.size() ? &args[i] : nullptr; }
+const Value *arg(const std::vector<Value> &args, std::size_t i)
+{
+    return i < args.size() ? &args[i] : nullptr;
+}
 
 // /\b\w/g -> upper case: an ASCII word character after a non-word character (or at the start).
-std::string titleCase(const std::string &s) {
+std::string titleCase(const std::string &s)
+{
     std::string out = s;
-    auto word = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; };
+    auto word = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    };
     for (std::size_t i = 0; i < out.size(); ++i)
         if (word(out[i]) && (i == 0 || !word(out[i - 1])) && out[i] >= 'a' && out[i] <= 'z')
             out[i] = static_cast<char>(out[i] - 32);
     return out;
 }
 
-std::string capitalize(const std::string &s) {
+std::string capitalize(const std::string &s)
+{
     if (s.empty())
         return s;
     char32_t cp = 0;
@@ -35,12 +45,14 @@ std::string capitalize(const std::string &s) {
     return toUpper(s.substr(0, len)) + s.substr(len);
 }
 
-bool affix(const std::vector<Value> &args, const std::string &s, bool prefix, const char *name) {
+bool affix(const std::vector<Value> &args, const std::string &s, bool prefix, const char *name)
+{
     const Value *p = arg(args, 0);
     if (!p)
         fail(std::string(name) + "() requires at least one argument");
     auto test = [&](const std::string &x) {
-        return x.size() <= s.size() && (prefix ? s.compare(0, x.size(), x) == 0 : s.compare(s.size() - x.size(), x.size(), x) == 0);
+        return x.size() <= s.size() &&
+               (prefix ? s.compare(0, x.size(), x) == 0 : s.compare(s.size() - x.size(), x.size(), x) == 0);
     };
     if (p->type == Type::String)
         return test(p->str);
@@ -57,7 +69,8 @@ bool affix(const std::vector<Value> &args, const std::string &s, bool prefix, co
 }
 
 // Python-like str.split as @huggingface/jinja implements it.
-Value split(const std::vector<Value> &args, const std::string &s) {
+Value split(const std::vector<Value> &args, const std::string &s)
+{
     const Value sep = arg(args, 0) ? *arg(args, 0) : Value::null();
     if (sep.type != Type::String && sep.type != Type::Null)
         fail("split(): sep must be a string or none");
@@ -111,7 +124,8 @@ Value split(const std::vector<Value> &args, const std::string &s) {
     return Value::array(std::move(out));
 }
 
-Value replace(const std::vector<Value> &args, const std::string &s) {
+Value replace(const std::vector<Value> &args, const std::string &s)
+{
     if (args.size() < 2)
         fail("replace() requires at least two arguments");
     if (args[0].type != Type::String || args[1].type != Type::String)
@@ -145,7 +159,7 @@ Value replace(const std::vector<Value> &args, const std::string &s) {
         fail("replace(): result too large (more than " + std::to_string(kMaxStringBytes) + " bytes)");
     std::string out;
     if (from.empty()) { // matches before every character and at the end
-        for (std::size_t pos = 0;; ) {
+        for (std::size_t pos = 0;;) {
             if (remaining > 0) {
                 out += to;
                 --remaining;
@@ -170,14 +184,16 @@ Value replace(const std::vector<Value> &args, const std::string &s) {
     return Value::string(std::move(out));
 }
 
-Value pairsOf(const Object &o) {
+Value pairsOf(const Object &o)
+{
     Array items;
     for (const auto &[k, v] : o.entries)
         items.push_back(Value::array({Value::string(k), v}));
     return Value::array(std::move(items));
 }
 
-Value dictsort(const std::vector<Value> &args, const Object &o) {
+Value dictsort(const std::vector<Value> &args, const Object &o)
+{
     std::vector<Value> positional;
     Object kwargs;
     for (const Value &a : args) {
@@ -212,18 +228,21 @@ Value dictsort(const std::vector<Value> &args, const Object &o) {
 
 using Method = Value (*)(std::vector<Value> &, const Value &);
 
-Value bound(const Value &self, Method m) {
+Value bound(const Value &self, Method m)
+{
     return Value::function([self, m](std::vector<Value> &args, const EnvPtr &) { return m(args, self); });
 }
 
-std::string monthName(int month, bool full) {
-    static const char *names[] = {"January", "February", "March", "April", "May", "June", "July",
-                                  "August", "September", "October", "November", "December"};
+std::string monthName(int month, bool full)
+{
+    static const char *names[] = {"January", "February", "March",     "April",   "May",      "June",
+                                  "July",    "August",   "September", "October", "November", "December"};
     const std::string n = names[month];
     return full ? n : n.substr(0, 3);
 }
 
-std::string strftimeNow(const std::string &format) {
+std::string strftimeNow(const std::string &format)
+{
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
     localtime_r(&now, &tm);
@@ -236,15 +255,33 @@ std::string strftimeNow(const std::string &format) {
         }
         const char c = format[i + 1];
         switch (c) {
-        case 'Y': out += std::to_string(tm.tm_year + 1900); break;
-        case 'm': out += pad2(tm.tm_mon + 1); break;
-        case 'd': out += pad2(tm.tm_mday); break;
-        case 'b': out += monthName(tm.tm_mon, false); break;
-        case 'B': out += monthName(tm.tm_mon, true); break;
-        case 'H': out += pad2(tm.tm_hour); break;
-        case 'M': out += pad2(tm.tm_min); break;
-        case '%': out += '%'; break;
-        default: out += format.substr(i, 2); break;
+        case 'Y':
+            out += std::to_string(tm.tm_year + 1900);
+            break;
+        case 'm':
+            out += pad2(tm.tm_mon + 1);
+            break;
+        case 'd':
+            out += pad2(tm.tm_mday);
+            break;
+        case 'b':
+            out += monthName(tm.tm_mon, false);
+            break;
+        case 'B':
+            out += monthName(tm.tm_mon, true);
+            break;
+        case 'H':
+            out += pad2(tm.tm_hour);
+            break;
+        case 'M':
+            out += pad2(tm.tm_min);
+            break;
+        case '%':
+            out += '%';
+            break;
+        default:
+            out += format.substr(i, 2);
+            break;
         }
         ++i;
     }
@@ -253,7 +290,8 @@ std::string strftimeNow(const std::string &format) {
 
 } // namespace
 
-Value namespaceBuiltin() {
+Value namespaceBuiltin()
+{
     static const Value fn = Value::function([](std::vector<Value> &args, const EnvPtr &) {
         std::vector<Value> positional = args;
         Object entries;
@@ -293,7 +331,8 @@ Value namespaceBuiltin() {
     return fn;
 }
 
-Value builtinMember(const Value &self, const std::string &name) {
+Value builtinMember(const Value &self, const std::string &name)
+{
     if (self.type == Type::String) {
         if (name == "length")
             return Value::integer(static_cast<double>(utf16Length(self.str)));
@@ -304,9 +343,12 @@ Value builtinMember(const Value &self, const std::string &name) {
             {"title", [](std::vector<Value> &, const Value &s) { return Value::string(titleCase(s.str)); }},
             {"capitalize", [](std::vector<Value> &, const Value &s) { return Value::string(capitalize(s.str)); }},
             {"rstrip", [](std::vector<Value> &, const Value &s) { return Value::string(std::string(trimEnd(s.str))); }},
-            {"lstrip", [](std::vector<Value> &, const Value &s) { return Value::string(std::string(trimStart(s.str))); }},
-            {"startswith", [](std::vector<Value> &a, const Value &s) { return Value::boolean(affix(a, s.str, true, "startswith")); }},
-            {"endswith", [](std::vector<Value> &a, const Value &s) { return Value::boolean(affix(a, s.str, false, "endswith")); }},
+            {"lstrip",
+             [](std::vector<Value> &, const Value &s) { return Value::string(std::string(trimStart(s.str))); }},
+            {"startswith",
+             [](std::vector<Value> &a, const Value &s) { return Value::boolean(affix(a, s.str, true, "startswith")); }},
+            {"endswith",
+             [](std::vector<Value> &a, const Value &s) { return Value::boolean(affix(a, s.str, false, "endswith")); }},
             {"split", [](std::vector<Value> &a, const Value &s) { return split(a, s.str); }},
             {"replace", [](std::vector<Value> &a, const Value &s) { return replace(a, s.str); }},
         };
@@ -321,7 +363,8 @@ Value builtinMember(const Value &self, const std::string &name) {
         if (name == "get")
             return bound(self, [](std::vector<Value> &a, const Value &o) {
                 if (a.empty() || a[0].type != Type::String)
-                    fail(std::string("get(): the key must be a string, got ") + aType(a.empty() ? Type::Undefined : a[0].type));
+                    fail(std::string("get(): the key must be a string, got ") +
+                         aType(a.empty() ? Type::Undefined : a[0].type));
                 if (const Value *v = o.obj->find(a[0].str))
                     return *v;
                 return a.size() > 1 ? a[1] : Value::null();
@@ -348,36 +391,54 @@ Value builtinMember(const Value &self, const std::string &name) {
     return Value::undefined();
 }
 
-bool runTest(const std::string &name, const Value &v, const Value *argument, bool &known) {
+bool runTest(const std::string &name, const Value &v, const Value *argument, bool &known)
+{
     known = true;
     const Type t = v.type;
-    if (name == "boolean") return t == Type::Boolean;
-    if (name == "callable") return t == Type::Function;
+    if (name == "boolean")
+        return t == Type::Boolean;
+    if (name == "callable")
+        return t == Type::Function;
     if (name == "odd" || name == "even") {
         if (t != Type::Integer)
             fail("cannot test " + name + " on " + aType(t));
         const bool odd = std::fmod(v.num, 2) != 0;
         return name == "odd" ? odd : !odd;
     }
-    if (name == "false") return t == Type::Boolean && !v.b;
-    if (name == "true") return t == Type::Boolean && v.b;
-    if (name == "none") return t == Type::Null;
-    if (name == "string") return t == Type::String;
-    if (name == "number") return v.isNumber();
-    if (name == "integer") return t == Type::Integer;
-    if (name == "iterable") return t == Type::Array || t == Type::String;
-    if (name == "mapping") return v.isObject();
-    if (name == "sequence") return v.isArray() || v.isObject() || t == Type::String;
-    if (name == "lower") return t == Type::String && v.str == toLower(v.str);
-    if (name == "upper") return t == Type::String && v.str == toUpper(v.str);
-    if (name == "defined") return t != Type::Undefined;
-    if (name == "undefined") return t == Type::Undefined;
-    if (name == "equalto" || name == "eq") return strictEquals(v, argument ? *argument : Value::undefined());
+    if (name == "false")
+        return t == Type::Boolean && !v.b;
+    if (name == "true")
+        return t == Type::Boolean && v.b;
+    if (name == "none")
+        return t == Type::Null;
+    if (name == "string")
+        return t == Type::String;
+    if (name == "number")
+        return v.isNumber();
+    if (name == "integer")
+        return t == Type::Integer;
+    if (name == "iterable")
+        return t == Type::Array || t == Type::String;
+    if (name == "mapping")
+        return v.isObject();
+    if (name == "sequence")
+        return v.isArray() || v.isObject() || t == Type::String;
+    if (name == "lower")
+        return t == Type::String && v.str == toLower(v.str);
+    if (name == "upper")
+        return t == Type::String && v.str == toUpper(v.str);
+    if (name == "defined")
+        return t != Type::Undefined;
+    if (name == "undefined")
+        return t == Type::Undefined;
+    if (name == "equalto" || name == "eq")
+        return strictEquals(v, argument ? *argument : Value::undefined());
     known = false;
     return false;
 }
 
-int compareValues(const Value &a, const Value &b, bool caseSensitive) {
+int compareValues(const Value &a, const Value &b, bool caseSensitive)
+{
     if (a.type == Type::Null && b.type == Type::Null)
         return 0;
     if (a.type == Type::Null || b.type == Type::Null)
@@ -398,7 +459,8 @@ int compareValues(const Value &a, const Value &b, bool caseSensitive) {
     return caseSensitive ? utf16Compare(a.str, b.str) : utf16Compare(toLower(a.str), toLower(b.str));
 }
 
-Value attributePath(const Value &item, const std::string &path) {
+Value attributePath(const Value &item, const std::string &path)
+{
     Value v = item;
     std::size_t start = 0;
     while (true) {
@@ -427,7 +489,8 @@ Value attributePath(const Value &item, const std::string &path) {
     }
 }
 
-EnvPtr makeGlobals(Interpreter &interpreter, const Value &variables) {
+EnvPtr makeGlobals(Interpreter &interpreter, const Value &variables)
+{
     auto env = std::make_shared<Env>();
     env->set("false", Value::boolean(false));
     env->set("true", Value::boolean(true));
@@ -436,31 +499,32 @@ EnvPtr makeGlobals(Interpreter &interpreter, const Value &variables) {
     env->set("True", Value::boolean(true));
     env->set("None", Value::null());
     env->set("raise_exception", Value::function([](std::vector<Value> &args, const EnvPtr &) -> Value {
-        throw JinjaError("raise_exception: " + (args.empty() || args[0].isNullish() ? std::string() : jsString(args[0])));
-    }));
+                 throw JinjaError("raise_exception: " +
+                                  (args.empty() || args[0].isNullish() ? std::string() : jsString(args[0])));
+             }));
     env->set("range", Value::function([&interpreter](std::vector<Value> &args, const EnvPtr &) {
-        for (const Value &a : args)
-            if (!a.isNumber())
-                fail("range() arguments must be numbers");
-        double start = args.size() > 0 ? args[0].num : 0, stop = 0, step = args.size() > 2 ? args[2].num : 1;
-        if (args.size() < 2) {
-            stop = start;
-            start = 0;
-        } else {
-            stop = args[1].num;
-        }
-        if (step == 0)
-            fail("range() step must not be zero");
-        Array out;
-        for (double i = start; step > 0 ? i < stop : i > stop; i += step) {
-            interpreter.countIterations(1);
-            out.push_back(i == std::trunc(i) ? Value::integer(i) : Value::floating(i));
-        }
-        return Value::array(std::move(out));
-    }));
+                 for (const Value &a : args)
+                     if (!a.isNumber())
+                         fail("range() arguments must be numbers");
+                 double start = args.size() > 0 ? args[0].num : 0, stop = 0, step = args.size() > 2 ? args[2].num : 1;
+                 if (args.size() < 2) {
+                     stop = start;
+                     start = 0;
+                 } else {
+                     stop = args[1].num;
+                 }
+                 if (step == 0)
+                     fail("range() step must not be zero");
+                 Array out;
+                 for (double i = start; step > 0 ? i < stop : i > stop; i += step) {
+                     interpreter.countIterations(1);
+                     out.push_back(i == std::trunc(i) ? Value::integer(i) : Value::floating(i));
+                 }
+                 return Value::array(std::move(out));
+             }));
     env->set("strftime_now", Value::function([](std::vector<Value> &args, const EnvPtr &) {
-        return Value::string(strftimeNow(args.empty() ? std::string() : jsString(args[0])));
-    }));
+                 return Value::string(strftimeNow(args.empty() ? std::string() : jsString(args[0])));
+             }));
     if (variables.isObject()) {
         for (const auto &[k, v] : variables.obj->entries) {
             if (env->vars.count(k) || k == "namespace")

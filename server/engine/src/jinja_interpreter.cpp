@@ -12,11 +12,15 @@ Value namespaceBuiltin(); // jinja_builtins.cpp
 
 namespace {
 
-[[noreturn]] void fail(const std::string &message) { throw JinjaError(message); }
+[[noreturn]] void fail(const std::string &message)
+{
+    throw JinjaError(message);
+}
 
 // JS Array#slice-like stepping used by @huggingface/jinja for x[a:b:c] (with its own clamping rules).
 template <typename T>
-std::vector<T> jsSlice(const std::vector<T> &array, const Value &startV, const Value &stopV, const Value &stepV) {
+std::vector<T> jsSlice(const std::vector<T> &array, const Value &startV, const Value &stopV, const Value &stepV)
+{
     const double len = static_cast<double>(array.size());
     const double step = stepV.type == Type::Integer ? stepV.num : 1;
     const int direction = step > 0 ? 1 : step < 0 ? -1 : 0;
@@ -41,12 +45,19 @@ std::vector<T> jsSlice(const std::vector<T> &array, const Value &startV, const V
     return out;
 }
 
-double numericValue(const Value &v) { return v.type == Type::Boolean ? (v.b ? 1 : 0) : v.num; }
-bool numericLike(const Value &v) { return v.isNumber() || v.type == Type::Boolean; }
+double numericValue(const Value &v)
+{
+    return v.type == Type::Boolean ? (v.b ? 1 : 0) : v.num;
+}
+bool numericLike(const Value &v)
+{
+    return v.isNumber() || v.type == Type::Boolean;
+}
 
 } // namespace
 
-Value Env::lookup(const std::string &name) const {
+Value Env::lookup(const std::string &name) const
+{
     for (const Env *e = this; e; e = e->parent.get()) {
         const auto it = e->vars.find(name);
         if (it != e->vars.end())
@@ -57,18 +68,21 @@ Value Env::lookup(const std::string &name) const {
     return Value::undefined();
 }
 
-void Interpreter::checkSize(std::size_t bytes) const {
+void Interpreter::checkSize(std::size_t bytes) const
+{
     if (bytes > limits_.maxOutputBytes)
         fail("output too large (more than " + std::to_string(limits_.maxOutputBytes) + " bytes)");
 }
 
-void Interpreter::countIterations(std::size_t n) {
+void Interpreter::countIterations(std::size_t n)
+{
     iterations_ += n;
     if (iterations_ > limits_.maxLoopIterations)
         fail("too many loop iterations (more than " + std::to_string(limits_.maxLoopIterations) + ")");
 }
 
-std::string Interpreter::render(const Node &program, const EnvPtr &globals) {
+std::string Interpreter::render(const Node &program, const EnvPtr &globals)
+{
     iterations_ = 0;
     callDepth_ = 0;
     try {
@@ -80,7 +94,8 @@ std::string Interpreter::render(const Node &program, const EnvPtr &globals) {
     }
 }
 
-Value Interpreter::evaluate(const Node &node, const EnvPtr &env) {
+Value Interpreter::evaluate(const Node &node, const EnvPtr &env)
+{
     try {
         return evaluateInner(node, env);
     } catch (JinjaError &e) {
@@ -90,7 +105,8 @@ Value Interpreter::evaluate(const Node &node, const EnvPtr &env) {
     }
 }
 
-std::string Interpreter::evaluateBlock(const std::vector<NodePtr> &statements, const EnvPtr &env) {
+std::string Interpreter::evaluateBlock(const std::vector<NodePtr> &statements, const EnvPtr &env)
+{
     std::string result;
     for (const NodePtr &s : statements) {
         const Value v = evaluate(*s, env);
@@ -102,8 +118,9 @@ std::string Interpreter::evaluateBlock(const std::vector<NodePtr> &statements, c
     return result;
 }
 
-void Interpreter::evaluateArguments(const std::vector<NodePtr> &args, const EnvPtr &env,
-                                    std::vector<Value> &positional, Object &kwargs) {
+void Interpreter::evaluateArguments(const std::vector<NodePtr> &args, const EnvPtr &env, std::vector<Value> &positional,
+                                    Object &kwargs)
+{
     for (const NodePtr &arg : args) {
         if (arg->kind == NodeKind::Spread) {
             const Value v = evaluate(*arg->a, env);
@@ -132,7 +149,8 @@ void Interpreter::evaluateArguments(const std::vector<NodePtr> &args, const EnvP
     }
 }
 
-Value Interpreter::evaluateInner(const Node &node, const EnvPtr &env) {
+Value Interpreter::evaluateInner(const Node &node, const EnvPtr &env)
+{
     switch (node.kind) {
     case NodeKind::Program:
         return Value::string(evaluateBlock(node.body, env));
@@ -210,7 +228,8 @@ Value Interpreter::evaluateInner(const Node &node, const EnvPtr &env) {
     fail("unexpected expression here");
 }
 
-Value Interpreter::evaluateBinary(const Node &node, const EnvPtr &env) {
+Value Interpreter::evaluateBinary(const Node &node, const EnvPtr &env)
+{
     const std::string &op = node.str;
     const Value left = evaluate(*node.a, env);
     if (op == "and")
@@ -297,7 +316,8 @@ Value Interpreter::evaluateBinary(const Node &node, const EnvPtr &env) {
     fail("unknown operator '" + op + "' between " + aType(left.type) + " and " + aType(right.type));
 }
 
-Value Interpreter::evaluateSlice(const Value &object, const Node &slice, const EnvPtr &env) {
+Value Interpreter::evaluateSlice(const Value &object, const Node &slice, const EnvPtr &env)
+{
     if (!object.isArray() && object.type != Type::String)
         fail(std::string("cannot slice ") + aType(object.type));
     Value bounds[3];
@@ -315,7 +335,8 @@ Value Interpreter::evaluateSlice(const Value &object, const Node &slice, const E
     return Value::string(std::move(out));
 }
 
-Value Interpreter::evaluateMember(const Node &node, const EnvPtr &env) {
+Value Interpreter::evaluateMember(const Node &node, const EnvPtr &env)
+{
     const Value object = evaluate(*node.a, env);
     Value property;
     if (node.flag) {
@@ -355,7 +376,8 @@ Value Interpreter::evaluateMember(const Node &node, const EnvPtr &env) {
     return builtinMember(object, property.str);
 }
 
-Value Interpreter::evaluateCall(const Node &node, const EnvPtr &env) {
+Value Interpreter::evaluateCall(const Node &node, const EnvPtr &env)
+{
     std::vector<Value> args;
     Object kwargs;
     evaluateArguments(node.items, env, args, kwargs);
@@ -368,7 +390,8 @@ Value Interpreter::evaluateCall(const Node &node, const EnvPtr &env) {
     return (*fn.fn)(args, env);
 }
 
-Value Interpreter::evaluateTest(const Node &node, const EnvPtr &env) {
+Value Interpreter::evaluateTest(const Node &node, const EnvPtr &env)
+{
     const Value operand = evaluate(*node.a, env);
     bool known = false;
     const bool r = runTest(node.str, operand, nullptr, known);

@@ -27,8 +27,8 @@ struct Env {
 
 struct Limits {
     std::size_t maxOutputBytes = kMaxStringBytes; // any string the template builds
-    std::size_t maxLoopIterations = 1000000; // all loops (and range()) of one render together
-    int maxCallDepth = 32;                   // nested macro calls
+    std::size_t maxLoopIterations = 1000000;      // all loops (and range()) of one render together
+    int maxCallDepth = 32;                        // nested macro calls
 };
 
 class Interpreter {

@@ -14,14 +14,16 @@ namespace {
 struct Mapped {
     std::string text;
     std::vector<std::size_t> origin;
-    void copy(const Mapped &from, std::size_t begin, std::size_t end) {
+    void copy(const Mapped &from, std::size_t begin, std::size_t end)
+    {
         text.append(from.text, begin, end - begin);
         origin.insert(origin.end(), from.origin.begin() + static_cast<std::ptrdiff_t>(begin),
                       from.origin.begin() + static_cast<std::ptrdiff_t>(end));
     }
 };
 
-bool isLineTerminatorBefore(const std::string &s, std::size_t i) {
+bool isLineTerminatorBefore(const std::string &s, std::size_t i)
+{
     if (i == 0)
         return true;
     if (s[i - 1] == '\n' || s[i - 1] == '\r')
@@ -30,7 +32,8 @@ bool isLineTerminatorBefore(const std::string &s, std::size_t i) {
 }
 
 // lstrip_blocks: /^[ \t]*({[#%-])/gm -> "$1"
-Mapped lstripBlocks(const Mapped &in) {
+Mapped lstripBlocks(const Mapped &in)
+{
     Mapped out;
     const std::string &s = in.text;
     for (std::size_t i = 0; i < s.size();) {
@@ -51,7 +54,8 @@ Mapped lstripBlocks(const Mapped &in) {
 }
 
 // trim_blocks: /([#%-]})\n/g -> "$1"
-Mapped trimBlocks(const Mapped &in) {
+Mapped trimBlocks(const Mapped &in)
+{
     Mapped out;
     const std::string &s = in.text;
     for (std::size_t i = 0; i < s.size();) {
@@ -67,7 +71,8 @@ Mapped trimBlocks(const Mapped &in) {
 }
 
 // /(\s*){%(-?)\s*(?:end)?generation\s*(-?)%}(\s*)/gs -> (lstrip ? "" : before) + (rstrip ? "" : after)
-Mapped removeGenerationTags(const Mapped &in) {
+Mapped removeGenerationTags(const Mapped &in)
+{
     const std::string &s = in.text;
     Mapped out;
     std::size_t copied = 0;
@@ -116,7 +121,8 @@ Mapped removeGenerationTags(const Mapped &in) {
     return out;
 }
 
-Mapped preprocess(const std::string &source) {
+Mapped preprocess(const std::string &source)
+{
     Mapped m;
     m.text = source;
     m.origin.resize(source.size());
@@ -161,10 +167,17 @@ const std::array<std::pair<const char *, TokenType>, 29> kMapping = {{
     {"=", TokenType::Equals},
 }};
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-bool isWordByte(char c) { return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+bool isWordByte(char c)
+{
+    return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
 
-int hexValue(char c) {
+int hexValue(char c)
+{
     if (isDigit(c))
         return c - '0';
     if (c >= 'a' && c <= 'f')
@@ -182,15 +195,21 @@ public:
 private:
     char at(std::size_t i) const { return i < s_.size() ? s_[i] : '\0'; }
     bool has(const char *seq) const { return s_.compare(cur_, std::char_traits<char>::length(seq), seq) == 0; }
-    std::size_t origin(std::size_t i) const { return i < m_.origin.size() ? m_.origin[i] : (m_.origin.empty() ? 0 : m_.origin.back() + 1); }
+    std::size_t origin(std::size_t i) const
+    {
+        return i < m_.origin.size() ? m_.origin[i] : (m_.origin.empty() ? 0 : m_.origin.back() + 1);
+    }
     [[noreturn]] void error(const std::string &message) const { throw JinjaError(message, origin(cur_)); }
     TokenType lastType() const { return tokens_.back().type; }
-    void push(TokenType type, std::string value, std::size_t start) { tokens_.push_back(Token{type, std::move(value), origin(start)}); }
+    void push(TokenType type, std::string value, std::size_t start)
+    {
+        tokens_.push_back(Token{type, std::move(value), origin(start)});
+    }
 
     // consumeWhile for digits / word characters / whitespace: the end of input right after a consumed
     // character is an error, as in the original.
-    template <typename Pred>
-    std::string consumeWhile(Pred pred) {
+    template <typename Pred> std::string consumeWhile(Pred pred)
+    {
         std::string str;
         while (std::size_t n = pred(cur_)) {
             str.append(s_, cur_, n);
@@ -202,7 +221,8 @@ private:
     }
     std::string consumeString(char quote);
     void stripTrailingWhitespace();
-    void skipLeadingWhitespace() {
+    void skipLeadingWhitespace()
+    {
         while (std::size_t n = jsSpaceAt(s_, cur_))
             cur_ += n;
     }
@@ -214,7 +234,8 @@ private:
     std::vector<Token> tokens_;
 };
 
-std::string Lexer::consumeString(char quote) {
+std::string Lexer::consumeString(char quote)
+{
     std::string str;
     while (true) {
         if (cur_ >= s_.size())
@@ -259,21 +280,42 @@ std::string Lexer::consumeString(char quote) {
             continue;
         }
         switch (e) {
-        case 'n': str += '\n'; break;
-        case 't': str += '\t'; break;
-        case 'r': str += '\r'; break;
-        case 'b': str += '\b'; break;
-        case 'f': str += '\f'; break;
-        case 'v': str += '\v'; break;
-        case '\'': str += '\''; break;
-        case '"': str += '"'; break;
-        case '\\': str += '\\'; break;
-        default: --cur_; error(std::string("Unexpected escaped character: ") + e);
+        case 'n':
+            str += '\n';
+            break;
+        case 't':
+            str += '\t';
+            break;
+        case 'r':
+            str += '\r';
+            break;
+        case 'b':
+            str += '\b';
+            break;
+        case 'f':
+            str += '\f';
+            break;
+        case 'v':
+            str += '\v';
+            break;
+        case '\'':
+            str += '\'';
+            break;
+        case '"':
+            str += '"';
+            break;
+        case '\\':
+            str += '\\';
+            break;
+        default:
+            --cur_;
+            error(std::string("Unexpected escaped character: ") + e);
         }
     }
 }
 
-void Lexer::stripTrailingWhitespace() {
+void Lexer::stripTrailingWhitespace()
+{
     if (!tokens_.empty() && tokens_.back().type == TokenType::Text) {
         std::string &v = tokens_.back().value;
         v.resize(trimEnd(v).size());
@@ -282,12 +324,14 @@ void Lexer::stripTrailingWhitespace() {
     }
 }
 
-std::vector<Token> Lexer::run() {
+std::vector<Token> Lexer::run()
+{
     while (cur_ < s_.size()) {
         if (tokens_.empty() || lastType() == TokenType::CloseStatement || lastType() == TokenType::CloseExpression ||
             lastType() == TokenType::Comment) {
             const std::size_t start = cur_;
-            while (cur_ < s_.size() && !(s_[cur_] == '{' && (at(cur_ + 1) == '%' || at(cur_ + 1) == '{' || at(cur_ + 1) == '#')))
+            while (cur_ < s_.size() &&
+                   !(s_[cur_] == '{' && (at(cur_ + 1) == '%' || at(cur_ + 1) == '{' || at(cur_ + 1) == '#')))
                 ++cur_;
             if (cur_ > start) {
                 push(TokenType::Text, s_.substr(start, cur_ - start), start);
@@ -402,7 +446,8 @@ std::vector<Token> Lexer::run() {
             continue;
         }
         if (isWordByte(c)) {
-            std::string word = consumeWhile([this](std::size_t pos) -> std::size_t { return isWordByte(at(pos)) ? 1 : 0; });
+            std::string word =
+                consumeWhile([this](std::size_t pos) -> std::size_t { return isWordByte(at(pos)) ? 1 : 0; });
             push(TokenType::Identifier, std::move(word), start);
             continue;
         }
@@ -415,37 +460,66 @@ std::vector<Token> Lexer::run() {
 
 } // namespace
 
-const char *tokenTypeName(TokenType type) {
+const char *tokenTypeName(TokenType type)
+{
     switch (type) {
-    case TokenType::Text: return "text";
-    case TokenType::NumericLiteral: return "number";
-    case TokenType::StringLiteral: return "string";
-    case TokenType::Identifier: return "identifier";
-    case TokenType::Equals: return "'='";
-    case TokenType::OpenParen: return "'('";
-    case TokenType::CloseParen: return "')'";
-    case TokenType::OpenStatement: return "'{%'";
-    case TokenType::CloseStatement: return "'%}'";
-    case TokenType::OpenExpression: return "'{{'";
-    case TokenType::CloseExpression: return "'}}'";
-    case TokenType::OpenSquareBracket: return "'['";
-    case TokenType::CloseSquareBracket: return "']'";
-    case TokenType::OpenCurlyBracket: return "'{'";
-    case TokenType::CloseCurlyBracket: return "'}'";
-    case TokenType::Comma: return "','";
-    case TokenType::Dot: return "'.'";
-    case TokenType::Colon: return "':'";
-    case TokenType::Pipe: return "'|'";
-    case TokenType::AdditiveBinaryOperator: return "additive operator";
-    case TokenType::MultiplicativeBinaryOperator: return "multiplicative operator";
-    case TokenType::ExponentiationBinaryOperator: return "'**'";
-    case TokenType::ComparisonBinaryOperator: return "comparison operator";
-    case TokenType::UnaryOperator: return "unary operator";
-    case TokenType::Comment: return "comment";
+    case TokenType::Text:
+        return "text";
+    case TokenType::NumericLiteral:
+        return "number";
+    case TokenType::StringLiteral:
+        return "string";
+    case TokenType::Identifier:
+        return "identifier";
+    case TokenType::Equals:
+        return "'='";
+    case TokenType::OpenParen:
+        return "'('";
+    case TokenType::CloseParen:
+        return "')'";
+    case TokenType::OpenStatement:
+        return "'{%'";
+    case TokenType::CloseStatement:
+        return "'%}'";
+    case TokenType::OpenExpression:
+        return "'{{'";
+    case TokenType::CloseExpression:
+        return "'}}'";
+    case TokenType::OpenSquareBracket:
+        return "'['";
+    case TokenType::CloseSquareBracket:
+        return "']'";
+    case TokenType::OpenCurlyBracket:
+        return "'{'";
+    case TokenType::CloseCurlyBracket:
+        return "'}'";
+    case TokenType::Comma:
+        return "','";
+    case TokenType::Dot:
+        return "'.'";
+    case TokenType::Colon:
+        return "':'";
+    case TokenType::Pipe:
+        return "'|'";
+    case TokenType::AdditiveBinaryOperator:
+        return "additive operator";
+    case TokenType::MultiplicativeBinaryOperator:
+        return "multiplicative operator";
+    case TokenType::ExponentiationBinaryOperator:
+        return "'**'";
+    case TokenType::ComparisonBinaryOperator:
+        return "comparison operator";
+    case TokenType::UnaryOperator:
+        return "unary operator";
+    case TokenType::Comment:
+        return "comment";
     }
     return "token";
 }
 
-std::vector<Token> tokenize(const std::string &source) { return Lexer(preprocess(source)).run(); }
+std::vector<Token> tokenize(const std::string &source)
+{
+    return Lexer(preprocess(source)).run();
+}
 
 } // namespace smartbot::engine::jinja

@@ -17,7 +17,8 @@ class Parser {
 public:
     explicit Parser(const std::vector<Token> &tokens) : t_(tokens) {}
 
-    NodePtr program() {
+    NodePtr program()
+    {
         auto p = std::make_unique<Node>(NodeKind::Program, 0);
         while (cur_ < t_.size())
             p->body.push_back(parseAny());
@@ -28,7 +29,8 @@ private:
     using Names = std::initializer_list<std::string_view>;
 
     struct DepthGuard {
-        explicit DepthGuard(Parser &p) : parser(p) {
+        explicit DepthGuard(Parser &p) : parser(p)
+        {
             if (++parser.depth_ > kMaxNesting)
                 parser.error("template nesting is too deep (more than " + std::to_string(kMaxNesting) + " levels)");
         }
@@ -38,7 +40,8 @@ private:
     // Loops that build left-deep chains (a + b + c ..., x|f|g, a.b.c) nest the tree as deeply as recursion does.
     struct ChainGuard {
         explicit ChainGuard(Parser &p) : parser(p) {}
-        void step() {
+        void step()
+        {
             ++added;
             if (++parser.depth_ > kMaxNesting)
                 parser.error("template nesting is too deep (more than " + std::to_string(kMaxNesting) + " levels)");
@@ -48,7 +51,8 @@ private:
         int added = 0;
     };
 
-    std::size_t here() const {
+    std::size_t here() const
+    {
         if (cur_ < t_.size())
             return t_[cur_].pos;
         return t_.empty() ? 0 : t_.back().pos + t_.back().value.size();
@@ -57,14 +61,17 @@ private:
     [[noreturn]] void errorAt(const std::string &message, std::size_t pos) const { throw JinjaError(message, pos); }
 
     bool is(TokenType type) const { return cur_ < t_.size() && t_[cur_].type == type; }
-    bool isIdentifier(std::string_view name) const {
+    bool isIdentifier(std::string_view name) const
+    {
         return cur_ < t_.size() && t_[cur_].type == TokenType::Identifier && t_[cur_].value == name;
     }
-    bool isIdentifier(std::string_view a, std::string_view b) const {
+    bool isIdentifier(std::string_view a, std::string_view b) const
+    {
         return cur_ + 1 < t_.size() && t_[cur_].type == TokenType::Identifier && t_[cur_].value == a &&
                t_[cur_ + 1].type == TokenType::Identifier && t_[cur_ + 1].value == b;
     }
-    bool isStatement(Names names) const {
+    bool isStatement(Names names) const
+    {
         if (cur_ + 1 >= t_.size() || t_[cur_].type != TokenType::OpenStatement ||
             t_[cur_ + 1].type != TokenType::Identifier)
             return false;
@@ -73,7 +80,8 @@ private:
                 return true;
         return false;
     }
-    const Token &expect(TokenType type, const char *what) {
+    const Token &expect(TokenType type, const char *what)
+    {
         if (cur_ >= t_.size())
             error(std::string("unexpected end of template: expected ") + what);
         const Token &tok = t_[cur_++];
@@ -83,13 +91,15 @@ private:
                     tok.pos);
         return tok;
     }
-    void expectIdentifier(std::string_view name) {
+    void expectIdentifier(std::string_view name)
+    {
         if (!isIdentifier(name))
             error("expected '" + std::string(name) + "'");
         ++cur_;
     }
     // Statements up to (not including) one of `names`; the end of the template is an error naming the block.
-    void parseBody(std::vector<NodePtr> &body, Names names, const char *block, std::size_t openedAt) {
+    void parseBody(std::vector<NodePtr> &body, Names names, const char *block, std::size_t openedAt)
+    {
         while (!isStatement(names)) {
             if (cur_ >= t_.size())
                 errorAt(std::string("unexpected end of template: missing {% ") + block + " %}", openedAt);
@@ -128,7 +138,8 @@ private:
     int depth_ = 0;
 };
 
-NodePtr Parser::parseAny() {
+NodePtr Parser::parseAny()
+{
     const Token &tok = t_[cur_];
     switch (tok.type) {
     case TokenType::Comment:
@@ -153,7 +164,8 @@ NodePtr Parser::parseAny() {
     }
 }
 
-NodePtr Parser::parseStatement() {
+NodePtr Parser::parseStatement()
+{
     DepthGuard guard(*this);
     const std::size_t pos = t_[cur_].pos;
     expect(TokenType::OpenStatement, "'{%'");
@@ -206,7 +218,8 @@ NodePtr Parser::parseStatement() {
     return result;
 }
 
-NodePtr Parser::parseSet(std::size_t pos) {
+NodePtr Parser::parseSet(std::size_t pos)
+{
     auto n = make(NodeKind::Set, pos);
     n->a = parseExpressionSequence();
     if (is(TokenType::Equals)) {
@@ -222,7 +235,8 @@ NodePtr Parser::parseSet(std::size_t pos) {
     return n;
 }
 
-NodePtr Parser::parseIf(std::size_t pos) {
+NodePtr Parser::parseIf(std::size_t pos)
+{
     DepthGuard guard(*this);
     auto n = make(NodeKind::If, pos);
     n->a = parseExpression();
@@ -240,7 +254,8 @@ NodePtr Parser::parseIf(std::size_t pos) {
     return n;
 }
 
-NodePtr Parser::parseMacro(std::size_t pos) {
+NodePtr Parser::parseMacro(std::size_t pos)
+{
     auto n = make(NodeKind::Macro, pos);
     NodePtr name = parsePrimary();
     if (name->kind != NodeKind::Identifier)
@@ -252,7 +267,8 @@ NodePtr Parser::parseMacro(std::size_t pos) {
     return n;
 }
 
-NodePtr Parser::parseFor(std::size_t pos) {
+NodePtr Parser::parseFor(std::size_t pos)
+{
     auto n = make(NodeKind::For, pos);
     n->a = parseExpressionSequence(true);
     if (n->a->kind != NodeKind::Identifier && n->a->kind != NodeKind::TupleLiteral)
@@ -271,7 +287,8 @@ NodePtr Parser::parseFor(std::size_t pos) {
     return n;
 }
 
-NodePtr Parser::parseExpressionSequence(bool primary) {
+NodePtr Parser::parseExpressionSequence(bool primary)
+{
     const std::size_t pos = here();
     std::vector<NodePtr> exprs;
     exprs.push_back(primary ? parsePrimary() : parseExpression());
@@ -289,7 +306,8 @@ NodePtr Parser::parseExpressionSequence(bool primary) {
     return n;
 }
 
-NodePtr Parser::parseExpression() {
+NodePtr Parser::parseExpression()
+{
     DepthGuard guard(*this);
     NodePtr a = parseLogicalOr();
     if (isIdentifier("if")) {
@@ -312,7 +330,8 @@ NodePtr Parser::parseExpression() {
     return a;
 }
 
-NodePtr Parser::parseLogicalOr() {
+NodePtr Parser::parseLogicalOr()
+{
     NodePtr left = parseLogicalAnd();
     ChainGuard chain(*this);
     while (isIdentifier("or")) {
@@ -327,7 +346,8 @@ NodePtr Parser::parseLogicalOr() {
     return left;
 }
 
-NodePtr Parser::parseLogicalAnd() {
+NodePtr Parser::parseLogicalAnd()
+{
     NodePtr left = parseLogicalNot();
     ChainGuard chain(*this);
     while (isIdentifier("and")) {
@@ -342,7 +362,8 @@ NodePtr Parser::parseLogicalAnd() {
     return left;
 }
 
-NodePtr Parser::parseLogicalNot() {
+NodePtr Parser::parseLogicalNot()
+{
     NodePtr right;
     while (isIdentifier("not")) {
         DepthGuard guard(*this);
@@ -355,7 +376,8 @@ NodePtr Parser::parseLogicalNot() {
     return right ? std::move(right) : parseComparison();
 }
 
-NodePtr Parser::parseComparison() {
+NodePtr Parser::parseComparison()
+{
     NodePtr left = parseAdditive();
     ChainGuard chain(*this);
     while (true) {
@@ -379,7 +401,8 @@ NodePtr Parser::parseComparison() {
     return left;
 }
 
-NodePtr Parser::parseAdditive() {
+NodePtr Parser::parseAdditive()
+{
     NodePtr left = parseMultiplicative();
     ChainGuard chain(*this);
     while (is(TokenType::AdditiveBinaryOperator)) {
@@ -393,7 +416,8 @@ NodePtr Parser::parseAdditive() {
     return left;
 }
 
-NodePtr Parser::parseMultiplicative() {
+NodePtr Parser::parseMultiplicative()
+{
     NodePtr left = parsePower();
     ChainGuard chain(*this);
     while (is(TokenType::MultiplicativeBinaryOperator)) {
@@ -407,7 +431,8 @@ NodePtr Parser::parseMultiplicative() {
     return left;
 }
 
-NodePtr Parser::parsePower() {
+NodePtr Parser::parsePower()
+{
     NodePtr left = parseTest();
     ChainGuard chain(*this);
     while (is(TokenType::ExponentiationBinaryOperator)) {
@@ -421,7 +446,8 @@ NodePtr Parser::parsePower() {
     return left;
 }
 
-NodePtr Parser::parseTest() {
+NodePtr Parser::parseTest()
+{
     NodePtr operand = parseFilter();
     ChainGuard chain(*this);
     while (isIdentifier("is")) {
@@ -441,7 +467,8 @@ NodePtr Parser::parseTest() {
     return operand;
 }
 
-NodePtr Parser::parseFilter() {
+NodePtr Parser::parseFilter()
+{
     NodePtr operand = parseUnarySign();
     ChainGuard chain(*this);
     while (is(TokenType::Pipe)) {
@@ -460,7 +487,8 @@ NodePtr Parser::parseFilter() {
     return operand;
 }
 
-NodePtr Parser::parseUnarySign() {
+NodePtr Parser::parseUnarySign()
+{
     if (cur_ < t_.size() &&
         (t_[cur_].type == TokenType::UnaryOperator || t_[cur_].type == TokenType::AdditiveBinaryOperator) &&
         (t_[cur_].value == "-" || t_[cur_].value == "+")) {
@@ -473,14 +501,16 @@ NodePtr Parser::parseUnarySign() {
     return parseCallMember();
 }
 
-NodePtr Parser::parseCallMember() {
+NodePtr Parser::parseCallMember()
+{
     NodePtr member = parseMember(parsePrimary());
     if (is(TokenType::OpenParen))
         return parseCall(std::move(member));
     return member;
 }
 
-NodePtr Parser::parseCall(NodePtr callee) {
+NodePtr Parser::parseCall(NodePtr callee)
+{
     DepthGuard guard(*this);
     auto n = make(NodeKind::Call, callee->pos);
     n->a = std::move(callee);
@@ -491,7 +521,8 @@ NodePtr Parser::parseCall(NodePtr callee) {
     return expr;
 }
 
-void Parser::parseArgs(std::vector<NodePtr> &args, bool parameters) {
+void Parser::parseArgs(std::vector<NodePtr> &args, bool parameters)
+{
     expect(TokenType::OpenParen, "'('");
     std::set<std::string> names;
     bool sawKeyword = false, sawSpread = false;
@@ -525,7 +556,9 @@ void Parser::parseArgs(std::vector<NodePtr> &args, bool parameters) {
             if (is(TokenType::Equals)) {
                 ++cur_;
                 if (arg->kind != NodeKind::Identifier)
-                    errorAt(parameters ? "expected an identifier for a parameter" : "expected an identifier for a keyword argument", arg->pos);
+                    errorAt(parameters ? "expected an identifier for a parameter"
+                                       : "expected an identifier for a keyword argument",
+                            arg->pos);
                 auto kw = make(NodeKind::KeywordArgument, arg->pos);
                 kw->str = arg->str;
                 kw->a = parseExpression();
@@ -541,7 +574,8 @@ void Parser::parseArgs(std::vector<NodePtr> &args, bool parameters) {
                 sawKeyword = true;
             else if (sawKeyword)
                 errorAt(parameters ? "non-default argument follows default argument"
-                                   : "positional arguments must come before keyword arguments", arg->pos);
+                                   : "positional arguments must come before keyword arguments",
+                        arg->pos);
             else if (sawSpread)
                 errorAt("positional arguments must not follow '*' argument unpacking", arg->pos);
         }
@@ -552,7 +586,8 @@ void Parser::parseArgs(std::vector<NodePtr> &args, bool parameters) {
     expect(TokenType::CloseParen, "')'");
 }
 
-NodePtr Parser::parseSubscript() {
+NodePtr Parser::parseSubscript()
+{
     const std::size_t pos = here();
     std::vector<NodePtr> slices;
     bool isSlice = false;
@@ -584,7 +619,8 @@ NodePtr Parser::parseSubscript() {
     return n;
 }
 
-NodePtr Parser::parseMember(NodePtr object) {
+NodePtr Parser::parseMember(NodePtr object)
+{
     ChainGuard chain(*this);
     while (is(TokenType::Dot) || is(TokenType::OpenSquareBracket)) {
         chain.step();
@@ -605,14 +641,16 @@ NodePtr Parser::parseMember(NodePtr object) {
     return object;
 }
 
-NodePtr Parser::parsePrimary() {
+NodePtr Parser::parsePrimary()
+{
     DepthGuard guard(*this);
     if (cur_ >= t_.size())
         error("unexpected end of template: expected an expression");
     const Token &tok = t_[cur_++];
     switch (tok.type) {
     case TokenType::NumericLiteral: {
-        auto n = make(tok.value.find('.') != std::string::npos ? NodeKind::FloatLiteral : NodeKind::IntegerLiteral, tok.pos);
+        auto n =
+            make(tok.value.find('.') != std::string::npos ? NodeKind::FloatLiteral : NodeKind::IntegerLiteral, tok.pos);
         n->number = std::strtod(tok.value.c_str(), nullptr);
         return n;
     }
@@ -664,6 +702,9 @@ NodePtr Parser::parsePrimary() {
 
 } // namespace
 
-NodePtr parse(const std::vector<Token> &tokens) { return Parser(tokens).program(); }
+NodePtr parse(const std::vector<Token> &tokens)
+{
+    return Parser(tokens).program();
+}
 
 } // namespace smartbot::engine::jinja

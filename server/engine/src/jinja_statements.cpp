@@ -9,10 +9,14 @@ namespace smartbot::engine::jinja {
 
 namespace {
 
-[[noreturn]] void fail(const std::string &message) { throw JinjaError(message); }
+[[noreturn]] void fail(const std::string &message)
+{
+    throw JinjaError(message);
+}
 
 // Identifiers named kwargs / varargs used in a macro body that are not its parameters.
-void findSpecialArguments(const Node &n, std::set<std::string> &found) {
+void findSpecialArguments(const Node &n, std::set<std::string> &found)
+{
     if (n.kind == NodeKind::Identifier && (n.str == "kwargs" || n.str == "varargs"))
         found.insert(n.str);
     for (const Node *child : {n.a.get(), n.b.get(), n.c.get()})
@@ -25,7 +29,8 @@ void findSpecialArguments(const Node &n, std::set<std::string> &found) {
 
 } // namespace
 
-Value Interpreter::evaluateFor(const Node &node, const EnvPtr &env) {
+Value Interpreter::evaluateFor(const Node &node, const EnvPtr &env)
+{
     auto scope = std::make_shared<Env>(env);
     const Node *test = nullptr;
     Value iterable;
@@ -103,7 +108,8 @@ Value Interpreter::evaluateFor(const Node &node, const EnvPtr &env) {
     return Value::string(std::move(result));
 }
 
-Value Interpreter::evaluateSet(const Node &node, const EnvPtr &env) {
+Value Interpreter::evaluateSet(const Node &node, const EnvPtr &env)
+{
     const Value rhs = node.b ? evaluate(*node.b, env) : Value::string(evaluateBlock(node.body, env));
     const Node &target = *node.a;
     if (target.kind == NodeKind::Identifier) {
@@ -112,7 +118,8 @@ Value Interpreter::evaluateSet(const Node &node, const EnvPtr &env) {
         if (!rhs.isArray())
             fail(std::string("cannot unpack ") + aType(rhs.type) + " in set");
         if (rhs.arr->size() != target.items.size())
-            fail(std::string("too ") + (target.items.size() > rhs.arr->size() ? "few" : "many") + " items to unpack in set");
+            fail(std::string("too ") + (target.items.size() > rhs.arr->size() ? "few" : "many") +
+                 " items to unpack in set");
         for (std::size_t i = 0; i < target.items.size(); ++i) {
             if (target.items[i]->kind != NodeKind::Identifier)
                 fail("cannot unpack into a non-identifier in set");
@@ -135,60 +142,65 @@ Value Interpreter::evaluateSet(const Node &node, const EnvPtr &env) {
     return Value::null();
 }
 
-Value Interpreter::evaluateMacro(const Node &node, const EnvPtr &env) {
+Value Interpreter::evaluateMacro(const Node &node, const EnvPtr &env)
+{
     std::set<std::string> special;
     for (const NodePtr &b : node.body)
         findSpecialArguments(*b, special);
     for (const NodePtr &p : node.items)
         special.erase(p->str);
     const Node *macro = &node;
-    env->set(node.str, Value::function([this, macro, special](std::vector<Value> &args, const EnvPtr &caller) {
-        if (++callDepth_ > limits_.maxCallDepth) {
-            --callDepth_;
-            fail("macro calls nested too deeply (more than " + std::to_string(limits_.maxCallDepth) + ")");
-        }
-        struct Unwind {
-            int &depth;
-            ~Unwind() { --depth; }
-        } unwind{callDepth_};
-        auto scope = std::make_shared<Env>(caller);
-        std::vector<Value> positional = args;
-        Object kwargs;
-        if (!positional.empty() && positional.back().type == Type::KwArgs) {
-            kwargs = *positional.back().obj;
-            positional.pop_back();
-        }
-        std::vector<std::pair<std::string, const Node *>> pending;
-        for (std::size_t i = 0; i < macro->items.size(); ++i) {
-            const Node &param = *macro->items[i];
-            Value value;
-            bool given = i < positional.size();
-            if (given) {
-                value = positional[i];
-            } else if (const Value *kw = kwargs.find(param.str)) {
-                value = *kw;
-                given = true;
-                kwargs.entries.erase(std::find_if(kwargs.entries.begin(), kwargs.entries.end(),
-                                                  [&param](const auto &e) { return e.first == param.str; }));
+    env->set(
+        node.str, Value::function([this, macro, special](std::vector<Value> &args, const EnvPtr &caller) {
+            if (++callDepth_ > limits_.maxCallDepth) {
+                --callDepth_;
+                fail("macro calls nested too deeply (more than " + std::to_string(limits_.maxCallDepth) + ")");
             }
-            if (!given && param.kind == NodeKind::KeywordArgument)
-                pending.emplace_back(param.str, param.a.get());
-            scope->set(param.str, value);
-        }
-        if (special.count("kwargs"))
-            scope->set("kwargs", Value::object(kwargs));
-        else if (!kwargs.entries.empty())
-            fail("macro '" + macro->str + "' takes no keyword argument '" + kwargs.entries.front().first + "'");
-        if (special.count("varargs"))
-            scope->set("varargs", Value::array(positional.size() > macro->items.size()
-                                                   ? Array(positional.begin() + static_cast<std::ptrdiff_t>(macro->items.size()), positional.end())
-                                                   : Array()));
-        else if (positional.size() > macro->items.size())
-            fail("macro '" + macro->str + "' takes not more than " + std::to_string(macro->items.size()) + " argument(s)");
-        for (const auto &[name, def] : pending)
-            scope->set(name, evaluate(*def, scope));
-        return Value::string(evaluateBlock(macro->body, scope));
-    }));
+            struct Unwind {
+                int &depth;
+                ~Unwind() { --depth; }
+            } unwind{callDepth_};
+            auto scope = std::make_shared<Env>(caller);
+            std::vector<Value> positional = args;
+            Object kwargs;
+            if (!positional.empty() && positional.back().type == Type::KwArgs) {
+                kwargs = *positional.back().obj;
+                positional.pop_back();
+            }
+            std::vector<std::pair<std::string, const Node *>> pending;
+            for (std::size_t i = 0; i < macro->items.size(); ++i) {
+                const Node &param = *macro->items[i];
+                Value value;
+                bool given = i < positional.size();
+                if (given) {
+                    value = positional[i];
+                } else if (const Value *kw = kwargs.find(param.str)) {
+                    value = *kw;
+                    given = true;
+                    kwargs.entries.erase(std::find_if(kwargs.entries.begin(), kwargs.entries.end(),
+                                                      [&param](const auto &e) { return e.first == param.str; }));
+                }
+                if (!given && param.kind == NodeKind::KeywordArgument)
+                    pending.emplace_back(param.str, param.a.get());
+                scope->set(param.str, value);
+            }
+            if (special.count("kwargs"))
+                scope->set("kwargs", Value::object(kwargs));
+            else if (!kwargs.entries.empty())
+                fail("macro '" + macro->str + "' takes no keyword argument '" + kwargs.entries.front().first + "'");
+            if (special.count("varargs"))
+                scope->set("varargs", Value::array(positional.size() > macro->items.size()
+                                                       ? Array(positional.begin() +
+                                                                   static_cast<std::ptrdiff_t>(macro->items.size()),
+                                                               positional.end())
+                                                       : Array()));
+            else if (positional.size() > macro->items.size())
+                fail("macro '" + macro->str + "' takes not more than " + std::to_string(macro->items.size()) +
+                     " argument(s)");
+            for (const auto &[name, def] : pending)
+                scope->set(name, evaluate(*def, scope));
+            return Value::string(evaluateBlock(macro->body, scope));
+        }));
     return Value::null();
 }
 

@@ -9,7 +9,8 @@
 
 namespace smartbot::engine::jinja {
 
-std::size_t decodeChar(std::string_view s, std::size_t pos, char32_t &cp) {
+std::size_t decodeChar(std::string_view s, std::size_t pos, char32_t &cp)
+{
     // The tokenizer's decoder, with invalid bytes read as U+FFFD (one per byte), as JavaScript strings show them.
     const std::size_t n = tokenizer_detail::decodeUtf8(s, pos, cp);
     if (cp == tokenizer_detail::kInvalidCodePoint)
@@ -17,13 +18,15 @@ std::size_t decodeChar(std::string_view s, std::size_t pos, char32_t &cp) {
     return n;
 }
 
-void appendChar(std::string &out, char32_t cp) {
+void appendChar(std::string &out, char32_t cp)
+{
     if (cp >= 0xD800 && cp <= 0xDFFF) // a lone surrogate cannot be written in UTF-8
         cp = 0xFFFD;
     tokenizer_detail::appendUtf8(out, cp);
 }
 
-std::vector<std::string> splitChars(std::string_view s) {
+std::vector<std::string> splitChars(std::string_view s)
+{
     std::vector<std::string> out;
     for (std::size_t pos = 0; pos < s.size();) {
         char32_t cp = 0;
@@ -34,12 +37,14 @@ std::vector<std::string> splitChars(std::string_view s) {
     return out;
 }
 
-bool isJsSpace(char32_t c) {
+bool isJsSpace(char32_t c)
+{
     return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) ||
            c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
 }
 
-std::size_t jsSpaceAt(std::string_view s, std::size_t pos) {
+std::size_t jsSpaceAt(std::string_view s, std::size_t pos)
+{
     if (pos >= s.size())
         return 0;
     char32_t cp = 0;
@@ -47,14 +52,16 @@ std::size_t jsSpaceAt(std::string_view s, std::size_t pos) {
     return isJsSpace(cp) ? len : 0;
 }
 
-std::string_view trimStart(std::string_view s) {
+std::string_view trimStart(std::string_view s)
+{
     std::size_t pos = 0;
     while (std::size_t len = jsSpaceAt(s, pos))
         pos += len;
     return s.substr(pos);
 }
 
-std::string_view trimEnd(std::string_view s) {
+std::string_view trimEnd(std::string_view s)
+{
     std::size_t end = s.size();
     while (end > 0) {
         std::size_t start = end - 1;
@@ -67,7 +74,8 @@ std::string_view trimEnd(std::string_view s) {
     return s.substr(0, end);
 }
 
-std::size_t utf16Length(std::string_view s) {
+std::size_t utf16Length(std::string_view s)
+{
     std::size_t n = 0;
     for (std::size_t pos = 0; pos < s.size();) {
         char32_t cp = 0;
@@ -77,7 +85,8 @@ std::size_t utf16Length(std::string_view s) {
     return n;
 }
 
-std::optional<std::string> utf16At(std::string_view s, double index) {
+std::optional<std::string> utf16At(std::string_view s, double index)
+{
     const double length = static_cast<double>(utf16Length(s));
     double i = std::trunc(std::isnan(index) ? 0 : index);
     if (i < 0)
@@ -100,7 +109,8 @@ std::optional<std::string> utf16At(std::string_view s, double index) {
     return std::nullopt;
 }
 
-int utf16Compare(std::string_view a, std::string_view b) {
+int utf16Compare(std::string_view a, std::string_view b)
+{
     // Code point order, except that supplementary characters (surrogates in UTF-16) sort below U+E000..U+FFFF.
     auto key = [](char32_t c) -> char32_t {
         return c >= 0x10000 ? 0xD800 + ((c - 0x10000) >> 10) : c >= 0xE000 ? c + 0x10000 : c;
@@ -129,7 +139,8 @@ namespace {
 using namespace case_data;
 
 void mapCase(std::string_view s, std::string &out, const CaseRun *runs, std::size_t runCount,
-             const SpecialCase *special, std::size_t specialCount) {
+             const SpecialCase *special, std::size_t specialCount)
+{
     out.reserve(s.size());
     for (std::size_t pos = 0; pos < s.size();) {
         const auto b = static_cast<unsigned char>(s[pos]);
@@ -171,19 +182,22 @@ void mapCase(std::string_view s, std::string &out, const CaseRun *runs, std::siz
 
 } // namespace
 
-std::string toUpper(std::string_view s) {
+std::string toUpper(std::string_view s)
+{
     std::string out;
     mapCase(s, out, kUpperRuns, kUpperRunCount, kSpecialUpper, kSpecialUpperCount);
     return out;
 }
 
-std::string toLower(std::string_view s) {
+std::string toLower(std::string_view s)
+{
     std::string out;
     mapCase(s, out, kLowerRuns, kLowerRunCount, kSpecialLower, kSpecialLowerCount);
     return out;
 }
 
-std::string jsNumber(double v) {
+std::string jsNumber(double v)
+{
     if (std::isnan(v))
         return "NaN";
     if (std::isinf(v))
@@ -217,7 +231,8 @@ std::string jsNumber(double v) {
     return sign + out;
 }
 
-std::string jsonQuote(std::string_view s, bool ensureAscii) {
+std::string jsonQuote(std::string_view s, bool ensureAscii)
+{
     std::string out;
     out.reserve(s.size() + 2);
     out += '"';
@@ -227,14 +242,29 @@ std::string jsonQuote(std::string_view s, bool ensureAscii) {
         const std::size_t len = decodeChar(s, pos, cp);
         pos += len;
         switch (cp) {
-        case '"': out += "\\\""; continue;
-        case '\\': out += "\\\\"; continue;
-        case '\b': out += "\\b"; continue;
-        case '\f': out += "\\f"; continue;
-        case '\n': out += "\\n"; continue;
-        case '\r': out += "\\r"; continue;
-        case '\t': out += "\\t"; continue;
-        default: break;
+        case '"':
+            out += "\\\"";
+            continue;
+        case '\\':
+            out += "\\\\";
+            continue;
+        case '\b':
+            out += "\\b";
+            continue;
+        case '\f':
+            out += "\\f";
+            continue;
+        case '\n':
+            out += "\\n";
+            continue;
+        case '\r':
+            out += "\\r";
+            continue;
+        case '\t':
+            out += "\\t";
+            continue;
+        default:
+            break;
         }
         if (cp < 0x20 || (ensureAscii && cp >= 0x7F)) {
             if (cp >= 0x10000) {

@@ -23,7 +23,10 @@ bool isJsSpace(char32_t cp);
 std::size_t jsSpaceAt(std::string_view s, std::size_t pos);
 std::string_view trimStart(std::string_view s);
 std::string_view trimEnd(std::string_view s);
-inline std::string_view trim(std::string_view s) { return trimStart(trimEnd(s)); }
+inline std::string_view trim(std::string_view s)
+{
+    return trimStart(trimEnd(s));
+}
 
 std::size_t utf16Length(std::string_view s);
 // String#at(index) in UTF-16 units (negative counts from the end); a lone surrogate becomes U+FFFD.

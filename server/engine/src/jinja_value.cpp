@@ -9,14 +9,16 @@
 
 namespace smartbot::engine::jinja {
 
-const Value *Object::find(std::string_view key) const {
+const Value *Object::find(std::string_view key) const
+{
     for (const auto &[k, v] : entries)
         if (k == key)
             return &v;
     return nullptr;
 }
 
-void Object::set(const std::string &key, Value v) {
+void Object::set(const std::string &key, Value v)
+{
     for (auto &[k, old] : entries) {
         if (k == key) {
             old = std::move(v);
@@ -26,7 +28,8 @@ void Object::set(const std::string &key, Value v) {
     entries.emplace_back(key, std::move(v));
 }
 
-uint32_t nestingOf(const Value &v) {
+uint32_t nestingOf(const Value &v)
+{
     if (v.arr)
         return v.nest;
     if (v.obj)
@@ -36,14 +39,16 @@ uint32_t nestingOf(const Value &v) {
 
 namespace {
 
-void checkNesting(uint32_t nest) {
+void checkNesting(uint32_t nest)
+{
     if (nest > kMaxValueNesting)
         throw JinjaError("values nested too deeply (more than " + std::to_string(kMaxValueNesting) + " levels)");
 }
 
 } // namespace
 
-Value Value::array(Array items, Type t) {
+Value Value::array(Array items, Type t)
+{
     uint32_t deepest = 0;
     for (const Value &x : items)
         deepest = std::max(deepest, nestingOf(x));
@@ -55,7 +60,8 @@ Value Value::array(Array items, Type t) {
     return v;
 }
 
-Value Value::object(Object o, Type t) {
+Value Value::object(Object o, Type t)
+{
     uint32_t deepest = 0;
     for (const auto &[k, x] : o.entries)
         deepest = std::max(deepest, nestingOf(x));
@@ -67,53 +73,81 @@ Value Value::object(Object o, Type t) {
     return v;
 }
 
-const char *typeName(Type t) {
+const char *typeName(Type t)
+{
     switch (t) {
-    case Type::Undefined: return "undefined";
-    case Type::Null: return "none";
-    case Type::Boolean: return "boolean";
-    case Type::Integer: return "integer";
-    case Type::Float: return "float";
-    case Type::String: return "string";
-    case Type::Array: return "list";
-    case Type::Tuple: return "tuple";
-    case Type::Object: return "dict";
-    case Type::KwArgs: return "keyword arguments";
-    case Type::Namespace: return "namespace";
-    case Type::Function: return "function";
+    case Type::Undefined:
+        return "undefined";
+    case Type::Null:
+        return "none";
+    case Type::Boolean:
+        return "boolean";
+    case Type::Integer:
+        return "integer";
+    case Type::Float:
+        return "float";
+    case Type::String:
+        return "string";
+    case Type::Array:
+        return "list";
+    case Type::Tuple:
+        return "tuple";
+    case Type::Object:
+        return "dict";
+    case Type::KwArgs:
+        return "keyword arguments";
+    case Type::Namespace:
+        return "namespace";
+    case Type::Function:
+        return "function";
     }
     return "value";
 }
 
-std::string aType(Type t) {
+std::string aType(Type t)
+{
     switch (t) {
-    case Type::Undefined: return "an undefined value";
-    case Type::Null: return "none";
-    case Type::Integer: return "an integer";
-    case Type::KwArgs: return "keyword arguments";
-    default: return std::string("a ") + typeName(t);
+    case Type::Undefined:
+        return "an undefined value";
+    case Type::Null:
+        return "none";
+    case Type::Integer:
+        return "an integer";
+    case Type::KwArgs:
+        return "keyword arguments";
+    default:
+        return std::string("a ") + typeName(t);
     }
 }
 
-bool truthy(const Value &v) {
+bool truthy(const Value &v)
+{
     switch (v.type) {
     case Type::Undefined:
-    case Type::Null: return false;
-    case Type::Boolean: return v.b;
+    case Type::Null:
+        return false;
+    case Type::Boolean:
+        return v.b;
     case Type::Integer:
-    case Type::Float: return v.num != 0 && !std::isnan(v.num);
-    case Type::String: return !v.str.empty();
+    case Type::Float:
+        return v.num != 0 && !std::isnan(v.num);
+    case Type::String:
+        return !v.str.empty();
     case Type::Array:
-    case Type::Tuple: return !v.arr->empty();
+    case Type::Tuple:
+        return !v.arr->empty();
     case Type::Object:
-    case Type::KwArgs: return !v.obj->entries.empty();
+    case Type::KwArgs:
+        return !v.obj->entries.empty();
     case Type::Namespace:
-    case Type::Function: return true; // JS objects
+    case Type::Function:
+        return true; // JS objects
     }
     return false;
 }
 
-std::string display(const Value &v) {
+std::string display(const Value &v)
+{
     switch (v.type) {
     case Type::Float:
         if (v.num == 0 && std::signbit(v.num))
@@ -132,14 +166,19 @@ std::string display(const Value &v) {
     }
 }
 
-std::string jsString(const Value &v) {
+std::string jsString(const Value &v)
+{
     switch (v.type) {
     case Type::Undefined:
-    case Type::Null: return "undefined"; // NullValue holds JS undefined too
-    case Type::Boolean: return v.b ? "true" : "false";
+    case Type::Null:
+        return "undefined"; // NullValue holds JS undefined too
+    case Type::Boolean:
+        return v.b ? "true" : "false";
     case Type::Integer:
-    case Type::Float: return jsNumber(v.num);
-    case Type::String: return v.str;
+    case Type::Float:
+        return jsNumber(v.num);
+    case Type::String:
+        return v.str;
     case Type::Array:
     case Type::Tuple: { // Array#toString: the elements' toString() joined by ","
         std::string out;
@@ -154,8 +193,10 @@ std::string jsString(const Value &v) {
     }
     case Type::Object:
     case Type::KwArgs:
-    case Type::Namespace: return "[object Map]";
-    case Type::Function: return "function";
+    case Type::Namespace:
+        return "[object Map]";
+    case Type::Function:
+        return "function";
     }
     return {};
 }
@@ -163,7 +204,8 @@ std::string jsString(const Value &v) {
 namespace {
 
 // JS ToNumber(string)
-double stringToNumber(std::string_view s) {
+double stringToNumber(std::string_view s)
+{
     s = trim(s);
     if (s.empty())
         return 0;
@@ -172,8 +214,8 @@ double stringToNumber(std::string_view s) {
         return INFINITY;
     if (text == "-Infinity")
         return -INFINITY;
-    if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X' || text[1] == 'o' || text[1] == 'O' ||
-                                              text[1] == 'b' || text[1] == 'B')) {
+    if (text.size() > 2 && text[0] == '0' &&
+        (text[1] == 'x' || text[1] == 'X' || text[1] == 'o' || text[1] == 'O' || text[1] == 'b' || text[1] == 'B')) {
         const int base = (text[1] == 'x' || text[1] == 'X') ? 16 : (text[1] == 'o' || text[1] == 'O') ? 8 : 2;
         char *end = nullptr;
         const double r = static_cast<double>(std::strtoull(text.c_str() + 2, &end, base));
@@ -189,19 +231,26 @@ double stringToNumber(std::string_view s) {
 
 enum class Js { Undefined, Boolean, Number, String, Object };
 
-Js jsKind(const Value &v) {
+Js jsKind(const Value &v)
+{
     switch (v.type) {
     case Type::Undefined:
-    case Type::Null: return Js::Undefined;
-    case Type::Boolean: return Js::Boolean;
+    case Type::Null:
+        return Js::Undefined;
+    case Type::Boolean:
+        return Js::Boolean;
     case Type::Integer:
-    case Type::Float: return Js::Number;
-    case Type::String: return Js::String;
-    default: return Js::Object;
+    case Type::Float:
+        return Js::Number;
+    case Type::String:
+        return Js::String;
+    default:
+        return Js::Object;
     }
 }
 
-const void *identity(const Value &v) {
+const void *identity(const Value &v)
+{
     if (v.arr)
         return v.arr.get();
     if (v.obj)
@@ -211,21 +260,28 @@ const void *identity(const Value &v) {
 
 } // namespace
 
-bool strictEquals(const Value &a, const Value &b) {
+bool strictEquals(const Value &a, const Value &b)
+{
     const Js ka = jsKind(a), kb = jsKind(b);
     if (ka != kb)
         return false;
     switch (ka) {
-    case Js::Undefined: return true;
-    case Js::Boolean: return a.b == b.b;
-    case Js::Number: return a.num == b.num;
-    case Js::String: return a.str == b.str;
-    case Js::Object: return identity(a) == identity(b);
+    case Js::Undefined:
+        return true;
+    case Js::Boolean:
+        return a.b == b.b;
+    case Js::Number:
+        return a.num == b.num;
+    case Js::String:
+        return a.str == b.str;
+    case Js::Object:
+        return identity(a) == identity(b);
     }
     return false;
 }
 
-bool looseEquals(const Value &a, const Value &b) {
+bool looseEquals(const Value &a, const Value &b)
+{
     const Js ka = jsKind(a), kb = jsKind(b);
     if (ka == kb)
         return strictEquals(a, b);
@@ -249,7 +305,8 @@ namespace {
 
 // String#localeCompare approximated for the keys JSON usually has: punctuation before digits before letters,
 // letters case-insensitively with lower case first on ties; other characters by UTF-16 order.
-int localeCompare(const std::string &a, const std::string &b) {
+int localeCompare(const std::string &a, const std::string &b)
+{
     auto primary = [](unsigned char c) -> int {
         if (c >= 'A' && c <= 'Z')
             c = static_cast<unsigned char>(c + 32);
@@ -281,7 +338,8 @@ std::string toJsonImpl(const Value &v, const JsonOptions &o, int depth, bool und
 
 } // namespace
 
-std::string toJson(const Value &v, const JsonOptions &o, int depth, bool undefinedToNull) {
+std::string toJson(const Value &v, const JsonOptions &o, int depth, bool undefinedToNull)
+{
     std::size_t budget = 4 * kMaxStringBytes; // total bytes all levels may produce (text is copied once per level)
     return toJsonImpl(v, o, depth, undefinedToNull, budget);
 }
@@ -289,18 +347,24 @@ std::string toJson(const Value &v, const JsonOptions &o, int depth, bool undefin
 namespace {
 
 // `budget`: bytes the containers of this call tree may still produce in total.
-std::string toJsonImpl(const Value &v, const JsonOptions &o, int depth, bool undefinedToNull, std::size_t &budget) {
+std::string toJsonImpl(const Value &v, const JsonOptions &o, int depth, bool undefinedToNull, std::size_t &budget)
+{
     if (depth > static_cast<int>(kMaxValueNesting))
         throw JinjaError("cannot convert to JSON: the value is nested too deeply or contains itself");
     std::string itemSep = o.customSeparators ? o.itemSeparator : o.indent ? "," : ", ";
     std::string keySep = o.customSeparators ? o.keySeparator : ": ";
     switch (v.type) {
-    case Type::Null: return "null";
-    case Type::Undefined: return undefinedToNull ? "null" : "undefined";
+    case Type::Null:
+        return "null";
+    case Type::Undefined:
+        return undefinedToNull ? "null" : "undefined";
     case Type::Integer:
-    case Type::Float: return std::isfinite(v.num) ? jsNumber(v.num) : "null";
-    case Type::Boolean: return v.b ? "true" : "false";
-    case Type::String: return jsonQuote(v.str, o.ensureAscii);
+    case Type::Float:
+        return std::isfinite(v.num) ? jsNumber(v.num) : "null";
+    case Type::Boolean:
+        return v.b ? "true" : "false";
+    case Type::String:
+        return jsonQuote(v.str, o.ensureAscii);
     case Type::Array:
     case Type::Object:
     case Type::Namespace: {
@@ -353,7 +417,8 @@ std::string toJsonImpl(const Value &v, const JsonOptions &o, int depth, bool und
 namespace {
 
 // Canonical array index ("0", "7", "42"; not "07"): JS objects list such keys first, in numeric order.
-bool isArrayIndex(const std::string &k, uint64_t &value) {
+bool isArrayIndex(const std::string &k, uint64_t &value)
+{
     if (k.empty() || k.size() > 10 || (k.size() > 1 && k[0] == '0'))
         return false;
     value = 0;
@@ -367,19 +432,25 @@ bool isArrayIndex(const std::string &k, uint64_t &value) {
 
 } // namespace
 
-Value fromJson(const nlohmann::ordered_json &j, uint32_t depth) {
+Value fromJson(const nlohmann::ordered_json &j, uint32_t depth)
+{
     if (depth >= kMaxValueNesting)
         throw JinjaError("JSON input nested too deeply (more than " + std::to_string(kMaxValueNesting) + " levels)");
     switch (j.type()) {
-    case nlohmann::ordered_json::value_t::null: return Value::null();
-    case nlohmann::ordered_json::value_t::boolean: return Value::boolean(j.get<bool>());
-    case nlohmann::ordered_json::value_t::number_integer: return Value::integer(static_cast<double>(j.get<int64_t>()));
-    case nlohmann::ordered_json::value_t::number_unsigned: return Value::integer(static_cast<double>(j.get<uint64_t>()));
+    case nlohmann::ordered_json::value_t::null:
+        return Value::null();
+    case nlohmann::ordered_json::value_t::boolean:
+        return Value::boolean(j.get<bool>());
+    case nlohmann::ordered_json::value_t::number_integer:
+        return Value::integer(static_cast<double>(j.get<int64_t>()));
+    case nlohmann::ordered_json::value_t::number_unsigned:
+        return Value::integer(static_cast<double>(j.get<uint64_t>()));
     case nlohmann::ordered_json::value_t::number_float: {
         const double d = j.get<double>();
         return std::isfinite(d) && d == std::trunc(d) ? Value::integer(d) : Value::floating(d); // Number.isInteger
     }
-    case nlohmann::ordered_json::value_t::string: return Value::string(j.get<std::string>());
+    case nlohmann::ordered_json::value_t::string:
+        return Value::string(j.get<std::string>());
     case nlohmann::ordered_json::value_t::array: {
         Array items;
         items.reserve(j.size());
@@ -405,7 +476,8 @@ Value fromJson(const nlohmann::ordered_json &j, uint32_t depth) {
         }
         return Value::object(std::move(o));
     }
-    default: return Value::undefined(); // binary / discarded
+    default:
+        return Value::undefined(); // binary / discarded
     }
 }
 

@@ -16,7 +16,7 @@
 namespace smartbot::engine::jinja {
 
 // Hard limits that protect the process from hostile templates and inputs (errors, never crashes):
-inline constexpr uint32_t kMaxValueNesting = 512;        // lists / dicts inside each other (JSON input too)
+inline constexpr uint32_t kMaxValueNesting = 512;         // lists / dicts inside each other (JSON input too)
 inline constexpr std::size_t kMaxStringBytes = 32u << 20; // any string a template builds
 
 struct Env;
@@ -49,22 +49,55 @@ struct Value {
     uint32_t nest = 0; // lists: nesting depth (see nestingOf)
 
     static Value undefined() { return Value(); }
-    static Value null() { Value v; v.type = Type::Null; return v; }
-    static Value boolean(bool x) { Value v; v.type = Type::Boolean; v.b = x; return v; }
-    static Value integer(double x) { Value v; v.type = Type::Integer; v.num = x; return v; }
-    static Value floating(double x) { Value v; v.type = Type::Float; v.num = x; return v; }
-    static Value string(std::string s) { Value v; v.type = Type::String; v.str = std::move(s); return v; }
+    static Value null()
+    {
+        Value v;
+        v.type = Type::Null;
+        return v;
+    }
+    static Value boolean(bool x)
+    {
+        Value v;
+        v.type = Type::Boolean;
+        v.b = x;
+        return v;
+    }
+    static Value integer(double x)
+    {
+        Value v;
+        v.type = Type::Integer;
+        v.num = x;
+        return v;
+    }
+    static Value floating(double x)
+    {
+        Value v;
+        v.type = Type::Float;
+        v.num = x;
+        return v;
+    }
+    static Value string(std::string s)
+    {
+        Value v;
+        v.type = Type::String;
+        v.str = std::move(s);
+        return v;
+    }
     // Throw JinjaError when the result would nest deeper than kMaxValueNesting.
     static Value array(Array items, Type t = Type::Array);
     static Value object(Object o, Type t = Type::Object);
-    static Value function(NativeFunction f) {
-        Value v; v.type = Type::Function; v.fn = std::make_shared<NativeFunction>(std::move(f)); return v;
+    static Value function(NativeFunction f)
+    {
+        Value v;
+        v.type = Type::Function;
+        v.fn = std::make_shared<NativeFunction>(std::move(f));
+        return v;
     }
 
     bool isNumber() const { return type == Type::Integer || type == Type::Float; }
-    bool isArray() const { return type == Type::Array || type == Type::Tuple; }      // instanceof ArrayValue
-    bool isObject() const { return type == Type::Object || type == Type::KwArgs; }   // instanceof ObjectValue
-    bool isContainer() const { return isObject() || type == Type::Namespace; }       // has attributes
+    bool isArray() const { return type == Type::Array || type == Type::Tuple; }    // instanceof ArrayValue
+    bool isObject() const { return type == Type::Object || type == Type::KwArgs; } // instanceof ObjectValue
+    bool isContainer() const { return isObject() || type == Type::Namespace; }     // has attributes
     bool isNullish() const { return type == Type::Undefined || type == Type::Null; }
 };
 

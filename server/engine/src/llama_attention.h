@@ -18,8 +18,7 @@ namespace smartbot::engine {
 
 // Runs fn(b) for every sequence b < B; over the intra-op threads when the batch is big enough to pay for it.
 // Sequences are independent (own rows of scratch, own KV cache), so the split never changes a result.
-template <typename Fn>
-void forEachSequence(int64_t B, const Fn &fn)
+template <typename Fn> void forEachSequence(int64_t B, const Fn &fn)
 {
     if (B >= 4 && at::get_num_threads() > 1)
         at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {

@@ -1,11 +1,11 @@
 // The decode step on the CPU, fused by hand, for a batch of sequences: float32 models, and bfloat16 ones (bfloat16
-// weights, embeddings, norms and KV cache, read with exact widening; float32 activations and arithmetic). For small and medium models
-// libtorch's per-operator overhead (~2-3 us x ~30 ops per layer) dominates a decode step; this path does the
-// same arithmetic as LlamaModel::forward() in plain loops. Matrix products go through the register-tiled
-// kernels of matmul_kernels.h: weights stream from memory once per step for the whole batch and each loaded
-// weight vector serves several sequences, so a batch costs far less than B single steps. Every output element is
-// computed the same way whatever B is (see the kernels' determinism contract), so results do not depend on B;
-// a lone sequence goes through the very same code (step() is stepBatch() of one).
+// weights, embeddings, norms and KV cache, read with exact widening; float32 activations and arithmetic). For small and
+// medium models libtorch's per-operator overhead (~2-3 us x ~30 ops per layer) dominates a decode step; this path does
+// the same arithmetic as LlamaModel::forward() in plain loops. Matrix products go through the register-tiled kernels of
+// matmul_kernels.h: weights stream from memory once per step for the whole batch and each loaded weight vector serves
+// several sequences, so a batch costs far less than B single steps. Every output element is computed the same way
+// whatever B is (see the kernels' determinism contract), so results do not depend on B; a lone sequence goes through
+// the very same code (step() is stepBatch() of one).
 #include "llama_attention.h"
 #include "llama_model.h"
 #include "matmul_kernels.h"
@@ -44,8 +44,7 @@ void matmul(const WT *w, const float *x, int64_t xStride, float *y, int64_t yStr
     }
 }
 
-template <typename T>
-void rmsNormInto(const float *x, const T *w, float *out, int64_t n, double eps)
+template <typename T> void rmsNormInto(const float *x, const T *w, float *out, int64_t n, double eps)
 {
     double ss = 0;
     for (int64_t i = 0; i < n; ++i)
@@ -66,19 +65,16 @@ void ropeInPlace(float *v, const float *cos, const float *sin, int64_t half)
 }
 
 // Weights as the kernels take them: float, or the bits of c10::BFloat16 (a struct holding one uint16_t).
-template <typename T>
-using KernelWeight = std::conditional_t<std::is_same_v<T, float>, float, uint16_t>;
+template <typename T> using KernelWeight = std::conditional_t<std::is_same_v<T, float>, float, uint16_t>;
 
-template <typename T>
-const KernelWeight<T> *weights(const torch::Tensor &t)
+template <typename T> const KernelWeight<T> *weights(const torch::Tensor &t)
 {
     static_assert(sizeof(T) == sizeof(KernelWeight<T>));
     return reinterpret_cast<const KernelWeight<T> *>(t.data_ptr<T>());
 }
 
 // n values of a float or bfloat16 table row as float: the row itself for float, else widened into buf.
-template <typename T>
-const float *asFloat(const T *p, int64_t n, std::vector<float> &buf)
+template <typename T> const float *asFloat(const T *p, int64_t n, std::vector<float> &buf)
 {
     if constexpr (std::is_same_v<T, float>) {
         return p;
@@ -92,7 +88,10 @@ const float *asFloat(const T *p, int64_t n, std::vector<float> &buf)
 
 } // namespace
 
-torch::Tensor LlamaModel::step(int32_t id, KvCache &cache) const { return stepBatch({id}, {&cache}); }
+torch::Tensor LlamaModel::step(int32_t id, KvCache &cache) const
+{
+    return stepBatch({id}, {&cache});
+}
 
 torch::Tensor LlamaModel::stepBatch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const
 {

@@ -26,8 +26,8 @@ void attendBatch(const torch::Tensor &q, const torch::Tensor &k, const torch::Te
         KvCache &cache = *caches[size_t(b)];
         scores.resize(size_t(positions[size_t(b)] + 1));
         attendOne(qp + b * H * hd, kp + b * KV * hd, vp + b * KV * hd, cache.k[size_t(layer)].data_ptr<T>(),
-                  cache.v[size_t(layer)].data_ptr<T>(), cache.capacity, positions[size_t(b)], H, KV, hd,
-                  scores.data(), op + b * H * hd);
+                  cache.v[size_t(layer)].data_ptr<T>(), cache.capacity, positions[size_t(b)], H, KV, hd, scores.data(),
+                  op + b * H * hd);
     });
 }
 
@@ -56,7 +56,7 @@ torch::Tensor LlamaModel::stepBatchTorch(const std::vector<int32_t> &ids, const 
     const auto onDevice = torch::TensorOptions().dtype(torch::kInt64);
     auto idx = torch::from_blob(const_cast<int32_t *>(ids.data()), {B}, torch::kInt32).to(device_, torch::kInt64);
     auto pos = torch::from_blob(positions.data(), {B}, onDevice).to(device_);
-    auto x = embed_.index_select(0, idx);                                   // [B, D]
+    auto x = embed_.index_select(0, idx);                                  // [B, D]
     auto cos = cos_.index_select(0, pos), sin = sin_.index_select(0, pos); // [B, hd/2]
     const double scale = 1.0 / std::sqrt(double(hd));
 
@@ -74,8 +74,8 @@ torch::Tensor LlamaModel::stepBatchTorch(const std::vector<int32_t> &ids, const 
                 const int64_t p = positions[size_t(b)];
                 cache.k[size_t(l)].select(1, p).copy_(k[b]);
                 cache.v[size_t(l)].select(1, p).copy_(v[b]);
-                auto keys = cache.k[size_t(l)].narrow(1, 0, p + 1);   // [KV, total, hd]
-                auto values = cache.v[size_t(l)].narrow(1, 0, p + 1); // [KV, total, hd]
+                auto keys = cache.k[size_t(l)].narrow(1, 0, p + 1);                                 // [KV, total, hd]
+                auto values = cache.v[size_t(l)].narrow(1, 0, p + 1);                               // [KV, total, hd]
                 auto scores = torch::bmm(q[b].view({KV, G, hd}), keys.transpose(1, 2)).mul_(scale); // [KV, G, total]
                 auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
                 outs.push_back(torch::bmm(probs, values).reshape({H * hd}));

@@ -8,9 +8,12 @@ namespace {
 torch::ScalarType torchType(DType d)
 {
     switch (d) {
-    case DType::F32: return torch::kFloat32;
-    case DType::F16: return torch::kFloat16;
-    case DType::BF16: return torch::kBFloat16;
+    case DType::F32:
+        return torch::kFloat32;
+    case DType::F16:
+        return torch::kFloat16;
+    case DType::BF16:
+        return torch::kBFloat16;
     }
     return torch::kFloat32;
 }
@@ -34,8 +37,7 @@ Result<torch::Tensor> fetch(const WeightSet &f, const std::string &name, std::ve
     if (v->shape != shape)
         return makeError("model.safetensors: tensor '" + name + "' has shape " + shapeString(v->shape) +
                          ", config.json implies " + shapeString(shape));
-    auto t = torch::from_blob(const_cast<uint8_t *>(v->data), shape,
-                              torch::TensorOptions().dtype(torchType(v->dtype)));
+    auto t = torch::from_blob(const_cast<uint8_t *>(v->data), shape, torch::TensorOptions().dtype(torchType(v->dtype)));
     const bool aligned = reinterpret_cast<uintptr_t>(v->data) % dtypeSize(v->dtype) == 0;
     if (t.scalar_type() == dtype && device.is_cpu() && aligned)
         return t;
@@ -44,9 +46,8 @@ Result<torch::Tensor> fetch(const WeightSet &f, const std::string &name, std::ve
 
 } // namespace
 
-Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const ModelConfig &c,
-                                                     torch::Device device, torch::ScalarType dtype,
-                                                     bool fusedCpuDecode)
+Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const ModelConfig &c, torch::Device device,
+                                                     torch::ScalarType dtype, bool fusedCpuDecode)
 {
     std::unique_ptr<LlamaModel> m(new LlamaModel);
     m->config_ = c;
@@ -57,13 +58,13 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const M
     const int64_t D = c.hiddenSize, I = c.intermediateSize, hd = c.headDim;
     const int64_t qDim = c.numHeads * hd, kvDim = c.numKvHeads * hd;
 
-#define SB_FETCH(var, name, ...)                                                                             \
-    torch::Tensor var;                                                                                       \
-    {                                                                                                        \
-        auto r = fetch(w, name, __VA_ARGS__, dt, device);                                                    \
-        if (!r)                                                                                              \
-            return r.failure();                                                                         \
-        var = r.value();                                                                                     \
+#define SB_FETCH(var, name, ...)                                                                                       \
+    torch::Tensor var;                                                                                                 \
+    {                                                                                                                  \
+        auto r = fetch(w, name, __VA_ARGS__, dt, device);                                                              \
+        if (!r)                                                                                                        \
+            return r.failure();                                                                                        \
+        var = r.value();                                                                                               \
     }
     SB_FETCH(embed, "model.embed_tokens.weight", {c.vocabSize, D});
     SB_FETCH(norm, "model.norm.weight", {D});

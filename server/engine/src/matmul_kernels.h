@@ -52,8 +52,8 @@ void matmulRowsAvx2(const float *w, int64_t cols, const float *x, int64_t xStrid
 // float32 add, and the determinism contract above holds unchanged. (AVX512-BF16's dot instruction would need the
 // activations rounded to bfloat16 too, about 8 bits, and is not tried yet: single-stream decode is bound by
 // memory bandwidth, which the 2-byte weights already halve; it might pay for large batches.)
-using MatmulRowsBf16Fn = void (*)(const uint16_t *w, int64_t cols, const float *x, int64_t xStride, int64_t B,
-                                  float *y, int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
+using MatmulRowsBf16Fn = void (*)(const uint16_t *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y,
+                                  int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
 MatmulRowsBf16Fn matmulRowsBf16();
 void matmulRowsBf16Portable(const uint16_t *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y,
                             int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);

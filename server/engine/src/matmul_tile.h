@@ -77,8 +77,8 @@ template <class V, int kRows, int kSeqs, typename WT> struct TileTable {
 
 // Rows [rowBegin, rowEnd) for all B sequences, in tiles of at most kRows x kSeqs.
 template <class V, int kRows, int kSeqs, typename WT>
-void matmulRowsTiled(const WT *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y,
-                     int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate)
+void matmulRowsTiled(const WT *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y, int64_t yStride,
+                     int64_t rowBegin, int64_t rowEnd, bool accumulate)
 {
     static const TileTable<V, kRows, kSeqs, WT> tiles;
     static const TileTable<V, kRows, kSeqs, float> floatTiles;

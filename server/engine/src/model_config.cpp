@@ -80,12 +80,12 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
                                                "' (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)");
     c.qkvBias = c.architecture == "Qwen2ForCausalLM";
 
-#define SB_INT(member, name)                                                                                 \
-    do {                                                                                                     \
-        auto r = positiveInt(j, name);                                                                       \
-        if (!r)                                                                                              \
-            return r.failure();                                                                         \
-        c.member = r.value();                                                                                \
+#define SB_INT(member, name)                                                                                           \
+    do {                                                                                                               \
+        auto r = positiveInt(j, name);                                                                                 \
+        if (!r)                                                                                                        \
+            return r.failure();                                                                                        \
+        c.member = r.value();                                                                                          \
     } while (0)
     SB_INT(hiddenSize, "hidden_size");
     SB_INT(intermediateSize, "intermediate_size");
@@ -137,7 +137,8 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
                 return fieldError("rope_scaling.factor", "must be a positive number");
             c.ropeFactor = f.value();
             if (type == "llama3") {
-                auto lo = positiveNumber(*rs, "low_freq_factor", 1.0), hi = positiveNumber(*rs, "high_freq_factor", 4.0);
+                auto lo = positiveNumber(*rs, "low_freq_factor", 1.0),
+                     hi = positiveNumber(*rs, "high_freq_factor", 4.0);
                 auto orig = positiveInt(*rs, "original_max_position_embeddings");
                 if (!lo || !hi || !orig || !(hi.value() > lo.value()))
                     return fieldError("rope_scaling", "(llama3) needs low_freq_factor < high_freq_factor and "

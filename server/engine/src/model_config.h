@@ -22,13 +22,13 @@ struct ModelConfig {
     double rmsNormEps = 1e-6;
     double ropeTheta = 10000.0;
     bool tieWordEmbeddings = false;
-    bool qkvBias = false;         // Qwen2: q/k/v projections carry a bias
+    bool qkvBias = false; // Qwen2: q/k/v projections carry a bias
     // rope_scaling: "none", "linear" (positions / factor) or "llama3" (frequency-dependent, Llama 3.1+).
     std::string ropeScaling = "none";
     double ropeFactor = 1.0, ropeLowFreqFactor = 1.0, ropeHighFreqFactor = 4.0;
     int64_t ropeOriginalMaxPositions = 0;
-    int64_t slidingWindow = 0;    // Mistral/Qwen2; 0 = none. The usable context is capped to it.
-    std::string torchDtype; // informational
+    int64_t slidingWindow = 0; // Mistral/Qwen2; 0 = none. The usable context is capped to it.
+    std::string torchDtype;    // informational
     int32_t bosTokenId = -1;
     std::vector<int32_t> eosTokenIds;
 

@@ -15,14 +15,20 @@ namespace smartbot::engine {
 const char *dtypeName(DType d)
 {
     switch (d) {
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
+    case DType::F32:
+        return "F32";
+    case DType::F16:
+        return "F16";
+    case DType::BF16:
+        return "BF16";
     }
     return "?";
 }
 
-size_t dtypeSize(DType d) { return d == DType::F32 ? 4 : 2; }
+size_t dtypeSize(DType d)
+{
+    return d == DType::F32 ? 4 : 2;
+}
 
 int64_t TensorView::numel() const
 {
@@ -113,7 +119,10 @@ Result<void> SafetensorsFile::parse()
     if (!header.is_object())
         return makeError("header is not a JSON object");
 
-    struct Span { uint64_t begin, end; std::string name; };
+    struct Span {
+        uint64_t begin, end;
+        std::string name;
+    };
     std::vector<Span> spans;
     for (auto it = header.begin(); it != header.end(); ++it) {
         if (it.key() == "__metadata__")
@@ -133,10 +142,14 @@ Result<void> SafetensorsFile::parse()
         TensorView v;
         v.name = name;
         const std::string dts = dt->get<std::string>();
-        if (dts == "F32") v.dtype = DType::F32;
-        else if (dts == "F16") v.dtype = DType::F16;
-        else if (dts == "BF16") v.dtype = DType::BF16;
-        else return makeError("tensor '" + name + "': unsupported dtype " + dts + " (supported: F32, F16, BF16)");
+        if (dts == "F32")
+            v.dtype = DType::F32;
+        else if (dts == "F16")
+            v.dtype = DType::F16;
+        else if (dts == "BF16")
+            v.dtype = DType::BF16;
+        else
+            return makeError("tensor '" + name + "': unsupported dtype " + dts + " (supported: F32, F16, BF16)");
         int64_t numel = 1;
         for (const auto &d : *sh) {
             if (!d.is_number_unsigned() || d.get<uint64_t>() > uint64_t(kMaxDim))
@@ -150,8 +163,8 @@ Result<void> SafetensorsFile::parse()
         if (e < b)
             return makeError("tensor '" + name + "': data_offsets end before begin");
         if (e > dataSize)
-            return makeError("tensor '" + name + "': data_offsets [" + std::to_string(b) + ", " +
-                             std::to_string(e) + ") out of range (data section has " + std::to_string(dataSize) +
+            return makeError("tensor '" + name + "': data_offsets [" + std::to_string(b) + ", " + std::to_string(e) +
+                             ") out of range (data section has " + std::to_string(dataSize) +
                              " bytes; file truncated?)");
         if (e - b != uint64_t(numel) * dtypeSize(v.dtype))
             return makeError("tensor '" + name + "': byte size " + std::to_string(e - b) +

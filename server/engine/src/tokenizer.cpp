@@ -28,7 +28,8 @@ constexpr uint8_t kSkippable = 4; // dropped by decode(skipSpecial=true)
 // First id of a StreamDecoder window that starts in the middle of a stream (see StreamDecoder::push).
 constexpr int32_t kMidStreamMarker = std::numeric_limits<int32_t>::min();
 
-json readJsonFile(const std::string &path, const char *what) {
+json readJsonFile(const std::string &path, const char *what)
+{
     std::ifstream in(path, std::ios::binary);
     if (!in)
         fail(std::string("cannot open ") + what + " '" + path + "'");
@@ -73,7 +74,8 @@ struct Tokenizer::Impl {
 
 // ---------------------------------------------------------------------------------------------- load
 
-void Tokenizer::Impl::build(const json &root, const json *config) {
+void Tokenizer::Impl::build(const json &root, const json *config)
+{
     requireObject(root, "tokenizer.json");
     const json &modelJson = field(root, "model", "tokenizer.json");
     requireObject(modelJson, "model");
@@ -175,7 +177,8 @@ void Tokenizer::Impl::build(const json &root, const json *config) {
     }
 }
 
-void Tokenizer::Impl::parsePostProcessor(const json &pp, const std::string &where) {
+void Tokenizer::Impl::parsePostProcessor(const json &pp, const std::string &where)
+{
     const std::string type = typeOf(pp, where);
     std::vector<int32_t> pre, post;
     if (type == "TemplateProcessing") {
@@ -230,14 +233,16 @@ void Tokenizer::Impl::parsePostProcessor(const json &pp, const std::string &wher
     suffix.insert(suffix.end(), post.begin(), post.end());
 }
 
-int32_t Tokenizer::Impl::lookup(const std::string &content) const {
+int32_t Tokenizer::Impl::lookup(const std::string &content) const
+{
     for (const AddedToken &t : added)
         if (t.content == content)
             return t.id;
     return model.find(content);
 }
 
-int32_t Tokenizer::Impl::configTokenId(const json &config, const char *key) const {
+int32_t Tokenizer::Impl::configTokenId(const json &config, const char *key) const
+{
     const json *v = optField(config, key);
     if (!v)
         return -1;
@@ -250,7 +255,8 @@ int32_t Tokenizer::Impl::configTokenId(const json &config, const char *key) cons
 
 // -------------------------------------------------------------------------------------------- encode
 
-void Tokenizer::Impl::encodeNormalized(std::string_view text, bool atTextStart, std::vector<int32_t> &out) const {
+void Tokenizer::Impl::encodeNormalized(std::string_view text, bool atTextStart, std::vector<int32_t> &out) const
+{
     if (preTokenizer.empty()) {
         model.tokenize(text, out);
         return;
@@ -261,7 +267,8 @@ void Tokenizer::Impl::encodeNormalized(std::string_view text, bool atTextStart, 
         model.tokenize(w, out);
 }
 
-void Tokenizer::Impl::encodeText(std::string_view text, std::vector<int32_t> &out) const {
+void Tokenizer::Impl::encodeText(std::string_view text, std::vector<int32_t> &out) const
+{
     std::vector<Segment> segments;
     if (rawMatcher.empty()) {
         if (!text.empty())
@@ -296,7 +303,8 @@ void Tokenizer::Impl::encodeText(std::string_view text, std::vector<int32_t> &ou
 
 // -------------------------------------------------------------------------------------------- decode
 
-const std::string *Tokenizer::Impl::tokenFor(int32_t id, bool skipSpecial) const {
+const std::string *Tokenizer::Impl::tokenFor(int32_t id, bool skipSpecial) const
+{
     if (id < 0 || static_cast<std::size_t>(id) >= idFlags.size())
         return nullptr;
     const uint8_t flags = idFlags[static_cast<std::size_t>(id)];
@@ -309,7 +317,8 @@ const std::string *Tokenizer::Impl::tokenFor(int32_t id, bool skipSpecial) const
 // holds nothing back afterwards, the window collapses to the mid-stream marker, so the cost per token
 // stays bounded by the longest stretch of held-back tokens (e.g. one byte-fallback character).
 std::string Tokenizer::Impl::streamStep(std::vector<int32_t> &ids, std::string &emitted, bool skipSpecial,
-                                        bool final) const {
+                                        bool final) const
+{
     const bool mid = !ids.empty() && ids.front() == kMidStreamMarker;
     DecoderPipeline::State state = decoder.initialState(mid);
     std::string text;
@@ -334,8 +343,8 @@ std::string Tokenizer::Impl::streamStep(std::vector<int32_t> &ids, std::string &
 Tokenizer::Tokenizer() = default;
 Tokenizer::~Tokenizer() = default;
 
-Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string &tokenizerJson,
-                                                   const std::string &tokenizerConfig) {
+Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string &tokenizerJson, const std::string &tokenizerConfig)
+{
     try {
         const json root = readJsonFile(tokenizerJson, "tokenizer.json");
         json config;
@@ -359,7 +368,8 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string &tokenizerJ
     }
 }
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text, bool addSpecial) const {
+std::vector<int32_t> Tokenizer::encode(std::string_view text, bool addSpecial) const
+{
     std::vector<int32_t> ids;
     ids.reserve(text.size() / 3 + 4);
     if (addSpecial)
@@ -370,7 +380,8 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool addSpecial) c
     return ids;
 }
 
-std::string Tokenizer::decode(const std::vector<int32_t> &ids, bool skipSpecial) const {
+std::string Tokenizer::decode(const std::vector<int32_t> &ids, bool skipSpecial) const
+{
     DecoderPipeline::State state = d_->decoder.initialState(false);
     std::string out;
     for (const int32_t id : ids)
@@ -380,24 +391,37 @@ std::string Tokenizer::decode(const std::vector<int32_t> &ids, bool skipSpecial)
     return out;
 }
 
-int32_t Tokenizer::vocabSize() const { return static_cast<int32_t>(d_->idToToken.size()); }
-int32_t Tokenizer::bosId() const { return d_->bos; }
-int32_t Tokenizer::eosId() const { return d_->eos; }
+int32_t Tokenizer::vocabSize() const
+{
+    return static_cast<int32_t>(d_->idToToken.size());
+}
+int32_t Tokenizer::bosId() const
+{
+    return d_->bos;
+}
+int32_t Tokenizer::eosId() const
+{
+    return d_->eos;
+}
 
-bool Tokenizer::isSpecial(int32_t id) const {
+bool Tokenizer::isSpecial(int32_t id) const
+{
     return id >= 0 && static_cast<std::size_t>(id) < d_->idFlags.size() &&
            (d_->idFlags[static_cast<std::size_t>(id)] & kSpecial);
 }
 
-std::string Tokenizer::tokenString(int32_t id) const {
+std::string Tokenizer::tokenString(int32_t id) const
+{
     const std::string *tok = d_->tokenFor(id, false);
     return tok ? *tok : std::string();
 }
 
-Tokenizer::StreamDecoder::StreamDecoder(const Tokenizer &tok, bool skipSpecial)
-    : tok_(tok), skipSpecial_(skipSpecial) {}
+Tokenizer::StreamDecoder::StreamDecoder(const Tokenizer &tok, bool skipSpecial) : tok_(tok), skipSpecial_(skipSpecial)
+{
+}
 
-std::string Tokenizer::StreamDecoder::push(int32_t id) {
+std::string Tokenizer::StreamDecoder::push(int32_t id)
+{
     const std::string *token = tok_.d_->tokenFor(id, skipSpecial_);
     if (!token)
         return {}; // skipped by decode() as well; never enters the window
@@ -407,7 +431,8 @@ std::string Tokenizer::StreamDecoder::push(int32_t id) {
     return tok_.d_->streamStep(ids_, emitted_, skipSpecial_, false);
 }
 
-std::string Tokenizer::StreamDecoder::flush() {
+std::string Tokenizer::StreamDecoder::flush()
+{
     std::string rest = tok_.d_->streamStep(ids_, emitted_, skipSpecial_, true);
     ids_.clear();
     emitted_.clear();

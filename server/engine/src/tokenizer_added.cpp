@@ -7,7 +7,8 @@
 
 namespace smartbot::engine::tokenizer_detail {
 
-void AddedTokenMatcher::add(std::string pattern, const AddedToken &token) {
+void AddedTokenMatcher::add(std::string pattern, const AddedToken &token)
+{
     if (pattern.empty())
         return;
     for (const Entry &e : entries_)
@@ -22,8 +23,8 @@ void AddedTokenMatcher::add(std::string pattern, const AddedToken &token) {
     });
 }
 
-bool AddedTokenMatcher::findNext(std::string_view text, std::size_t from, std::size_t &pos,
-                                 std::size_t &entry) const {
+bool AddedTokenMatcher::findNext(std::string_view text, std::size_t from, std::size_t &pos, std::size_t &entry) const
+{
     for (std::size_t p = from; p < text.size(); ++p) {
         for (const uint32_t index : byFirstByte_[static_cast<unsigned char>(text[p])]) {
             const std::string &pattern = entries_[index].pattern;
@@ -38,7 +39,8 @@ bool AddedTokenMatcher::findNext(std::string_view text, std::size_t from, std::s
     return false;
 }
 
-void AddedTokenMatcher::split(std::string_view text, std::vector<Segment> &out) const {
+void AddedTokenMatcher::split(std::string_view text, std::vector<Segment> &out) const
+{
     out.clear();
     std::size_t startOffset = 0; // end of the last emitted segment
     std::size_t searchFrom = 0;  // the matcher resumes after each raw match, like aho-corasick's find_iter

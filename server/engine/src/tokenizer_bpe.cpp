@@ -8,11 +8,13 @@ namespace smartbot::engine::tokenizer_detail {
 
 namespace {
 
-uint64_t pairKey(int32_t left, int32_t right) {
+uint64_t pairKey(int32_t left, int32_t right)
+{
     return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
 }
 
-uint64_t mix(uint64_t x) { // splitmix64 finalizer
+uint64_t mix(uint64_t x)
+{ // splitmix64 finalizer
     x ^= x >> 30;
     x *= 0xbf58476d1ce4e5b9ULL;
     x ^= x >> 27;
@@ -20,7 +22,8 @@ uint64_t mix(uint64_t x) { // splitmix64 finalizer
     return x ^ (x >> 31);
 }
 
-std::string optString(const json &model, const char *key, const std::string &where) {
+std::string optString(const json &model, const char *key, const std::string &where)
+{
     const json *v = optField(model, key);
     if (!v)
         return {};
@@ -31,7 +34,8 @@ std::string optString(const json &model, const char *key, const std::string &whe
 
 } // namespace
 
-BpeModel BpeModel::fromJson(const json &model) {
+BpeModel BpeModel::fromJson(const json &model)
+{
     const std::string where = "model";
     BpeModel m;
     m.byteFallback_ = boolField(model, "byte_fallback", where, false);
@@ -106,12 +110,14 @@ BpeModel BpeModel::fromJson(const json &model) {
     return m;
 }
 
-int32_t BpeModel::find(std::string_view token) const {
+int32_t BpeModel::find(std::string_view token) const
+{
     const auto it = vocab_.find(token);
     return it == vocab_.end() ? -1 : it->second;
 }
 
-void BpeModel::insertMerge(uint64_t key, Merge merge) {
+void BpeModel::insertMerge(uint64_t key, Merge merge)
+{
     for (uint64_t i = mix(key) & mergeMask_;; i = (i + 1) & mergeMask_) {
         if (merges_[i].key == kEmptySlot || merges_[i].key == key) {
             merges_[i] = MergeSlot{key, merge};
@@ -120,7 +126,8 @@ void BpeModel::insertMerge(uint64_t key, Merge merge) {
     }
 }
 
-const BpeModel::Merge *BpeModel::findMerge(int32_t left, int32_t right) const {
+const BpeModel::Merge *BpeModel::findMerge(int32_t left, int32_t right) const
+{
     const uint64_t key = pairKey(left, right);
     for (uint64_t i = mix(key) & mergeMask_;; i = (i + 1) & mergeMask_) {
         if (merges_[i].key == key)
@@ -130,7 +137,8 @@ const BpeModel::Merge *BpeModel::findMerge(int32_t left, int32_t right) const {
     }
 }
 
-void BpeModel::tokenize(std::string_view word, std::vector<int32_t> &out) const {
+void BpeModel::tokenize(std::string_view word, std::vector<int32_t> &out) const
+{
     if (word.empty())
         return;
     if (ignoreMerges_) {
@@ -210,7 +218,8 @@ void BpeModel::tokenize(std::string_view word, std::vector<int32_t> &out) const 
 }
 
 // HF Word::merge_all: always apply the lowest-rank merge, leftmost first on ties.
-void BpeModel::mergeAll(std::vector<Symbol> &symbols) const {
+void BpeModel::mergeAll(std::vector<Symbol> &symbols) const
+{
     struct Candidate {
         int32_t rank;
         int32_t pos;

@@ -15,7 +15,8 @@ struct Tables {
 };
 
 // GPT-2 bytes_to_unicode(): printable Latin-1 bytes stand for themselves, the others are numbered from U+0100.
-Tables makeTables() {
+Tables makeTables()
+{
     Tables t;
     t.charToByte.fill(-1);
     char32_t next = 256;
@@ -29,20 +30,23 @@ Tables makeTables() {
     return t;
 }
 
-const Tables &tables() {
+const Tables &tables()
+{
     static const Tables t = makeTables();
     return t;
 }
 
 } // namespace
 
-void appendByteLevel(std::string &out, std::string_view bytes) {
+void appendByteLevel(std::string &out, std::string_view bytes)
+{
     const Tables &t = tables();
     for (const char c : bytes)
         out += t.byteToUtf8[static_cast<unsigned char>(c)];
 }
 
-void appendByteLevelBytes(std::string &out, std::string_view token) {
+void appendByteLevelBytes(std::string &out, std::string_view token)
+{
     const Tables &t = tables();
     const std::size_t mark = out.size();
     std::size_t pos = 0;

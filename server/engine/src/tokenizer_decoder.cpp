@@ -7,7 +7,8 @@ namespace smartbot::engine::tokenizer_detail {
 
 namespace {
 
-std::size_t sizeField(const json &j, const char *key, const std::string &where) {
+std::size_t sizeField(const json &j, const char *key, const std::string &where)
+{
     const json *v = optField(j, key);
     if (!v)
         return 0;
@@ -17,7 +18,8 @@ std::size_t sizeField(const json &j, const char *key, const std::string &where) 
 }
 
 // HF ByteFallback: a token spelled exactly "<0xHH>" (u8::from_str_radix also takes a leading '+').
-int byteTokenValue(std::string_view t) {
+int byteTokenValue(std::string_view t)
+{
     if (t.size() != 6 || t.substr(0, 3) != "<0x" || t[5] != '>')
         return -1;
     auto hexDigit = [](char c) {
@@ -39,25 +41,28 @@ int byteTokenValue(std::string_view t) {
 }
 
 // Per-token HF Strip: up to `start` leading and `stop` trailing `content` characters.
-std::string stripToken(std::string_view token, std::string_view content, std::size_t start, std::size_t stop) {
+std::string stripToken(std::string_view token, std::string_view content, std::size_t start, std::size_t stop)
+{
     std::size_t begin = 0;
     for (std::size_t i = 0; i < start && token.substr(begin, content.size()) == content; ++i)
         begin += content.size();
     std::size_t end = token.size();
-    for (std::size_t i = 0; i < stop && end >= begin + content.size() &&
-                            token.substr(end - content.size(), content.size()) == content;
+    for (std::size_t i = 0;
+         i < stop && end >= begin + content.size() && token.substr(end - content.size(), content.size()) == content;
          ++i)
         end -= content.size();
     return std::string(token.substr(begin, end - begin));
 }
 
-std::string metaspaceToken(std::string_view token, std::string_view replacement, bool drop) {
+std::string metaspaceToken(std::string_view token, std::string_view replacement, bool drop)
+{
     return replaceAll(token, replacement, drop ? std::string_view{} : std::string_view{" "});
 }
 
 } // namespace
 
-DecoderPipeline DecoderPipeline::fromJson(const json &j) {
+DecoderPipeline DecoderPipeline::fromJson(const json &j)
+{
     DecoderPipeline d;
     if (j.is_null()) {
         d.joinWithSpace_ = true;
@@ -68,7 +73,8 @@ DecoderPipeline DecoderPipeline::fromJson(const json &j) {
     return d;
 }
 
-void DecoderPipeline::parse(const json &j, const std::string &where, bool &fused) {
+void DecoderPipeline::parse(const json &j, const std::string &where, bool &fused)
+{
     const std::string type = typeOf(j, where);
     Step step;
     step.fused = fused;
@@ -124,7 +130,8 @@ void DecoderPipeline::parse(const json &j, const std::string &where, bool &fused
     steps_.push_back(std::move(step));
 }
 
-DecoderPipeline::State DecoderPipeline::initialState(bool midStream) const {
+DecoderPipeline::State DecoderPipeline::initialState(bool midStream) const
+{
     State st;
     st.steps.resize(steps_.size());
     for (std::size_t i = 0; i < steps_.size(); ++i)
@@ -133,21 +140,23 @@ DecoderPipeline::State DecoderPipeline::initialState(bool midStream) const {
     return st;
 }
 
-bool DecoderPipeline::isClean(const State &state) const {
+bool DecoderPipeline::isClean(const State &state) const
+{
     for (std::size_t i = 0; i < steps_.size(); ++i) {
         const Step &s = steps_[i];
         const StepState &ss = state.steps[i];
         if (!ss.buf.empty())
             return false;
-        const bool firstMatters = (s.kind == Kind::Strip && s.fused) ||
-                                  (s.kind == Kind::Metaspace && !s.fused && !s.prependNever);
+        const bool firstMatters =
+            (s.kind == Kind::Strip && s.fused) || (s.kind == Kind::Metaspace && !s.fused && !s.prependNever);
         if (firstMatters && !ss.started)
             return false;
     }
     return !joinWithSpace_ || state.joinStarted;
 }
 
-bool DecoderPipeline::onlyBuffersBytes(std::string_view token) const {
+bool DecoderPipeline::onlyBuffersBytes(std::string_view token) const
+{
     std::string t(token);
     for (const Step &s : steps_) {
         if (s.fused)
@@ -170,7 +179,8 @@ bool DecoderPipeline::onlyBuffersBytes(std::string_view token) const {
     return false;
 }
 
-void DecoderPipeline::flushBytes(State &state, std::size_t step, std::string &out) const {
+void DecoderPipeline::flushBytes(State &state, std::size_t step, std::string &out) const
+{
     std::string bytes = std::move(state.steps[step].buf);
     state.steps[step].buf.clear();
     if (bytes.empty())
@@ -183,7 +193,8 @@ void DecoderPipeline::flushBytes(State &state, std::size_t step, std::string &ou
     }
 }
 
-void DecoderPipeline::feedFrom(State &state, std::size_t i, std::string token, std::string &out) const {
+void DecoderPipeline::feedFrom(State &state, std::size_t i, std::string token, std::string &out) const
+{
     for (; i < steps_.size(); ++i) {
         const Step &s = steps_[i];
         StepState &ss = state.steps[i];
@@ -288,7 +299,8 @@ void DecoderPipeline::feedFrom(State &state, std::size_t i, std::string token, s
     out += token;
 }
 
-void DecoderPipeline::finish(State &state, std::string &out) const {
+void DecoderPipeline::finish(State &state, std::string &out) const
+{
     for (std::size_t i = 0; i < steps_.size(); ++i) {
         const Step &s = steps_[i];
         StepState &ss = state.steps[i];

@@ -16,9 +16,9 @@ namespace smartbot::engine::tokenizer_detail {
 class DecoderPipeline {
 public:
     struct StepState {
-        std::string buf;        // pending bytes / carried text / held trailing characters
-        std::size_t count = 0;  // Strip: leading characters examined
-        bool started = false;   // Strip: leading part done; Metaspace: first token seen
+        std::string buf;       // pending bytes / carried text / held trailing characters
+        std::size_t count = 0; // Strip: leading characters examined
+        bool started = false;  // Strip: leading part done; Metaspace: first token seen
     };
     struct State {
         std::vector<StepState> steps;
@@ -31,7 +31,10 @@ public:
     // Fresh state for a new sequence, or (midStream) the state after some earlier text was fully flushed.
     State initialState(bool midStream) const;
     // Appends to `out` the text that became final with this token.
-    void feed(State &state, std::string_view token, std::string &out) const { feedFrom(state, 0, std::string(token), out); }
+    void feed(State &state, std::string_view token, std::string &out) const
+    {
+        feedFrom(state, 0, std::string(token), out);
+    }
     // End of sequence: flushes everything still held.
     void finish(State &state, std::string &out) const;
     // True when nothing is held and no "first token" behaviour is pending, i.e. the state equals
@@ -45,9 +48,9 @@ private:
     enum class Kind { Replace, ByteFallback, Fuse, Strip, Metaspace, ByteLevel };
     struct Step {
         Kind kind = Kind::Fuse;
-        bool fused = false;   // a Fuse came earlier: this step sees one growing token
-        std::string pattern;  // Replace: pattern; Strip: content char; Metaspace: replacement char
-        std::string content;  // Replace: replacement
+        bool fused = false;              // a Fuse came earlier: this step sees one growing token
+        std::string pattern;             // Replace: pattern; Strip: content char; Metaspace: replacement char
+        std::string content;             // Replace: replacement
         std::size_t start = 0, stop = 0; // Strip
         bool prependNever = false;       // Metaspace
     };

@@ -5,14 +5,16 @@
 
 namespace smartbot::engine::tokenizer_detail {
 
-Normalizer Normalizer::fromJson(const json &j) {
+Normalizer Normalizer::fromJson(const json &j)
+{
     Normalizer n;
     if (!j.is_null())
         n.parse(j, "normalizer");
     return n;
 }
 
-void Normalizer::parse(const json &j, const std::string &where) {
+void Normalizer::parse(const json &j, const std::string &where)
+{
     const std::string type = typeOf(j, where);
     if (type == "Sequence") {
         const json &list = field(j, "normalizers", where);
@@ -44,7 +46,8 @@ void Normalizer::parse(const json &j, const std::string &where) {
     }
 }
 
-std::string Normalizer::apply(std::string_view text) const {
+std::string Normalizer::apply(std::string_view text) const
+{
     std::string s(text);
     for (const Step &step : steps_) {
         switch (step.kind) {

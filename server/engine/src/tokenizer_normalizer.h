@@ -21,8 +21,8 @@ private:
     enum class Kind { Prepend, Replace, Strip, Nfc, Nfd };
     struct Step {
         Kind kind;
-        std::string a; // Prepend: text; Replace: pattern
-        std::string b; // Replace: content
+        std::string a;                    // Prepend: text; Replace: pattern
+        std::string b;                    // Replace: content
         bool left = false, right = false; // Strip
     };
     void parse(const json &j, const std::string &where);

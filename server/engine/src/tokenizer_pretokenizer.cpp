@@ -11,7 +11,8 @@ namespace {
 
 using Matches = std::vector<std::pair<std::size_t, std::size_t>>;
 
-void findLiteral(std::string_view text, std::string_view literal, Matches &out) {
+void findLiteral(std::string_view text, std::string_view literal, Matches &out)
+{
     out.clear();
     for (std::size_t p = text.find(literal); p != std::string_view::npos; p = text.find(literal, p + literal.size()))
         out.emplace_back(p, p + literal.size());
@@ -19,14 +20,16 @@ void findLiteral(std::string_view text, std::string_view literal, Matches &out) 
 
 } // namespace
 
-PreTokenizer PreTokenizer::fromJson(const json &j) {
+PreTokenizer PreTokenizer::fromJson(const json &j)
+{
     PreTokenizer p;
     if (!j.is_null())
         p.parse(j, "pre_tokenizer");
     return p;
 }
 
-void PreTokenizer::parse(const json &j, const std::string &where) {
+void PreTokenizer::parse(const json &j, const std::string &where)
+{
     const std::string type = typeOf(j, where);
     Step s;
     if (type == "Sequence") {
@@ -87,7 +90,8 @@ void PreTokenizer::parse(const json &j, const std::string &where) {
     steps_.push_back(std::move(s));
 }
 
-void PreTokenizer::parseMetaspace(const json &j, const std::string &where, Step &m) {
+void PreTokenizer::parseMetaspace(const json &j, const std::string &where, Step &m)
+{
     m.kind = Kind::Metaspace;
     m.replacement = stringField(j, "replacement", where);
     char32_t cp = 0;
@@ -111,7 +115,8 @@ void PreTokenizer::parseMetaspace(const json &j, const std::string &where, Step 
 
 // HF NormalizedString::split(pattern, behavior): the matches and the gaps between them cover the piece; the
 // behavior decides which parts become pieces of their own and which are merged or removed.
-void PreTokenizer::splitByMatches(const Step &step, Piece &piece, std::vector<Piece> &out) {
+void PreTokenizer::splitByMatches(const Step &step, Piece &piece, std::vector<Piece> &out)
+{
     const std::string &text = piece.text;
     Matches matches;
     if (step.literal.empty())
@@ -179,7 +184,8 @@ void PreTokenizer::splitByMatches(const Step &step, Piece &piece, std::vector<Pi
             out.push_back(Piece{text.substr(p.begin, p.end - p.begin), piece.atTextStart && p.begin == 0});
 }
 
-void PreTokenizer::applyStep(const Step &step, Piece &piece, std::vector<Piece> &out) const {
+void PreTokenizer::applyStep(const Step &step, Piece &piece, std::vector<Piece> &out) const
+{
     switch (step.kind) {
     case Kind::Metaspace: {
         std::string s = replaceAll(piece.text, " ", step.replacement);
@@ -228,7 +234,8 @@ void PreTokenizer::applyStep(const Step &step, Piece &piece, std::vector<Piece> 
     }
 }
 
-void PreTokenizer::split(std::string_view segment, bool atTextStart, std::vector<std::string> &words) const {
+void PreTokenizer::split(std::string_view segment, bool atTextStart, std::vector<std::string> &words) const
+{
     std::vector<Piece> pieces{Piece{std::string(segment), atTextStart}};
     std::vector<Piece> next;
     for (const Step &step : steps_) {

@@ -27,15 +27,15 @@ private:
     enum class Behavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
     struct Step {
         Kind kind = Kind::Metaspace;
-        std::string replacement;           // Metaspace
-        Prepend prepend = Prepend::Always; // Metaspace
-        bool split = true;                 // Metaspace
-        bool addPrefixSpace = false;       // ByteLevel
-        bool useRegex = false;             // ByteLevel
-        Regex regex;                       // ByteLevel (use_regex), Split (Regex pattern), Digits
-        std::string literal;               // Split (String pattern); empty: regex
+        std::string replacement;                // Metaspace
+        Prepend prepend = Prepend::Always;      // Metaspace
+        bool split = true;                      // Metaspace
+        bool addPrefixSpace = false;            // ByteLevel
+        bool useRegex = false;                  // ByteLevel
+        Regex regex;                            // ByteLevel (use_regex), Split (Regex pattern), Digits
+        std::string literal;                    // Split (String pattern); empty: regex
         Behavior behavior = Behavior::Isolated; // Split, Digits
-        bool invert = false;               // Split
+        bool invert = false;                    // Split
     };
     struct Piece {
         std::string text;

@@ -16,7 +16,8 @@ struct Regex::Code {
 
 namespace {
 
-std::string pcreMessage(int code) {
+std::string pcreMessage(int code)
+{
     PCRE2_UCHAR buffer[256];
     if (pcre2_get_error_message(code, buffer, sizeof buffer) < 0)
         return "PCRE2 error " + std::to_string(code);
@@ -34,7 +35,8 @@ struct MatchData {
 // Onig's Unicode \s is White_Space-like (tab..CR, NEL, Z) and \w is Letter|Mark|Decimal_Number|
 // Connector_Punctuation; PCRE2's UCP versions differ slightly (\s also has U+180E, \w lacks marks), so the
 // shorthands are spelled out. \S and \W inside a bracket class keep PCRE2's meaning.
-std::string translateShorthands(const std::string &p) {
+std::string translateShorthands(const std::string &p)
+{
     static const std::string space = "\\t-\\r\\x{85}\\p{Z}";
     static const std::string word = "\\p{L}\\p{M}\\p{Nd}\\p{Pc}";
     std::string out;
@@ -86,7 +88,8 @@ std::string translateShorthands(const std::string &p) {
 
 } // namespace
 
-Regex Regex::compile(const std::string &source) {
+Regex Regex::compile(const std::string &source)
+{
     const std::string pattern = translateShorthands(source);
     auto code = std::make_shared<Code>();
     int error = 0;
@@ -102,7 +105,8 @@ Regex Regex::compile(const std::string &source) {
     return r;
 }
 
-void Regex::findAll(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>> &out) const {
+void Regex::findAll(std::string_view text, std::vector<std::pair<std::size_t, std::size_t>> &out) const
+{
     out.clear();
     MatchData data(code_->re);
     if (!data.md)

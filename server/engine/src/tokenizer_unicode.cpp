@@ -17,7 +17,8 @@ constexpr char32_t kLCount = 19, kVCount = 21, kTCount = 28, kNCount = kVCount *
 // Marks an invalid byte in the code point buffer (its value is in the low 8 bits).
 constexpr char32_t kRawByte = 0x80000000u;
 
-uint8_t combiningClass(char32_t c) {
+uint8_t combiningClass(char32_t c)
+{
     if (c < 0x300 || c >= kRawByte)
         return 0;
     const CombiningClassRange *end = kCombiningClasses + kCombiningClassCount;
@@ -29,16 +30,18 @@ uint8_t combiningClass(char32_t c) {
     return c <= it->last ? it->ccc : 0;
 }
 
-const Decomposition *findDecomposition(char32_t c) {
+const Decomposition *findDecomposition(char32_t c)
+{
     if (c < 0xC0 || c >= kRawByte)
         return nullptr;
     const Decomposition *end = kDecompositions + kDecompositionCount;
-    const auto *it = std::lower_bound(kDecompositions, end, c,
-                                      [](const Decomposition &d, char32_t v) { return d.cp < v; });
+    const auto *it =
+        std::lower_bound(kDecompositions, end, c, [](const Decomposition &d, char32_t v) { return d.cp < v; });
     return it != end && it->cp == c ? it : nullptr;
 }
 
-void decompose(char32_t c, std::vector<char32_t> &out) {
+void decompose(char32_t c, std::vector<char32_t> &out)
+{
     if (c >= kSBase && c < kSBase + kSCount) {
         const char32_t s = c - kSBase;
         out.push_back(kLBase + s / kNCount);
@@ -58,7 +61,8 @@ void decompose(char32_t c, std::vector<char32_t> &out) {
 }
 
 // Full canonical decomposition followed by the canonical ordering of combining marks.
-std::vector<char32_t> decomposeText(std::string_view text) {
+std::vector<char32_t> decomposeText(std::string_view text)
+{
     std::vector<char32_t> cps;
     cps.reserve(text.size());
     std::size_t pos = 0;
@@ -86,9 +90,13 @@ std::vector<char32_t> decomposeText(std::string_view text) {
     return cps;
 }
 
-uint64_t pairKey(char32_t a, char32_t b) { return (static_cast<uint64_t>(a) << 32) | b; }
+uint64_t pairKey(char32_t a, char32_t b)
+{
+    return (static_cast<uint64_t>(a) << 32) | b;
+}
 
-const std::unordered_map<uint64_t, char32_t> &compositions() {
+const std::unordered_map<uint64_t, char32_t> &compositions()
+{
     static const std::unordered_map<uint64_t, char32_t> map = [] {
         std::unordered_map<uint64_t, char32_t> m;
         for (std::size_t i = 0; i < kDecompositionCount; ++i)
@@ -100,7 +108,8 @@ const std::unordered_map<uint64_t, char32_t> &compositions() {
 }
 
 // 0 when the two do not compose.
-char32_t compose(char32_t a, char32_t b) {
+char32_t compose(char32_t a, char32_t b)
+{
     if (a >= kLBase && a < kLBase + kLCount && b >= kVBase && b < kVBase + kVCount)
         return kSBase + ((a - kLBase) * kVCount + (b - kVBase)) * kTCount;
     if (a >= kSBase && a < kSBase + kSCount && (a - kSBase) % kTCount == 0 && b > kTBase && b < kTBase + kTCount)
@@ -110,7 +119,8 @@ char32_t compose(char32_t a, char32_t b) {
     return it == m.end() ? 0 : it->second;
 }
 
-std::string encode(const std::vector<char32_t> &cps, std::size_t count) {
+std::string encode(const std::vector<char32_t> &cps, std::size_t count)
+{
     std::string out;
     out.reserve(count + count / 2);
     for (std::size_t i = 0; i < count; ++i) {
@@ -122,13 +132,15 @@ std::string encode(const std::vector<char32_t> &cps, std::size_t count) {
     return out;
 }
 
-bool isAscii(std::string_view text) {
+bool isAscii(std::string_view text)
+{
     return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 // NFC quick check (UAX #15): true when every character is NFC_QC=Yes and the combining marks are in canonical
 // order, i.e. NFC would not change the text. Invalid bytes count as starters.
-bool quickCheckNfc(std::string_view text) {
+bool quickCheckNfc(std::string_view text)
+{
     const CodePointRange *end = kNfcQuickCheckNoOrMaybe + kNfcQuickCheckCount;
     uint8_t lastClass = 0;
     std::size_t pos = 0;
@@ -158,7 +170,8 @@ bool quickCheckNfc(std::string_view text) {
 
 } // namespace
 
-std::string toNfd(std::string_view text) {
+std::string toNfd(std::string_view text)
+{
     if (isAscii(text))
         return std::string(text);
     const std::vector<char32_t> cps = decomposeText(text);
@@ -167,7 +180,8 @@ std::string toNfd(std::string_view text) {
 
 // Canonical composition (UAX #15): each character composes with the last starter unless a character in
 // between is blocked (same or higher combining class, or a starter).
-std::string toNfc(std::string_view text) {
+std::string toNfc(std::string_view text)
+{
     if (quickCheckNfc(text))
         return std::string(text);
     std::vector<char32_t> cps = decomposeText(text);

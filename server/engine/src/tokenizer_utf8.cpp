@@ -2,7 +2,8 @@
 
 namespace smartbot::engine::tokenizer_detail {
 
-std::size_t decodeUtf8(std::string_view s, std::size_t pos, char32_t &cp) {
+std::size_t decodeUtf8(std::string_view s, std::size_t pos, char32_t &cp)
+{
     const auto b0 = static_cast<unsigned char>(s[pos]);
     if (b0 < 0x80) {
         cp = b0;
@@ -45,7 +46,8 @@ std::size_t decodeUtf8(std::string_view s, std::size_t pos, char32_t &cp) {
     return extra + 1;
 }
 
-bool isValidUtf8(std::string_view s) {
+bool isValidUtf8(std::string_view s)
+{
     std::size_t pos = 0;
     while (pos < s.size()) {
         char32_t cp = 0;
@@ -56,7 +58,8 @@ bool isValidUtf8(std::string_view s) {
     return true;
 }
 
-void appendUtf8(std::string &out, char32_t cp) {
+void appendUtf8(std::string &out, char32_t cp)
+{
     if (cp < 0x80) {
         out += static_cast<char>(cp);
     } else if (cp < 0x800) {
@@ -74,20 +77,22 @@ void appendUtf8(std::string &out, char32_t cp) {
     }
 }
 
-bool singleCodePoint(std::string_view s, char32_t &cp) {
+bool singleCodePoint(std::string_view s, char32_t &cp)
+{
     if (s.empty())
         return false;
     const std::size_t len = decodeUtf8(s, 0, cp);
     return cp != kInvalidCodePoint && len == s.size();
 }
 
-bool isUnicodeWhitespace(char32_t c) {
+bool isUnicodeWhitespace(char32_t c)
+{
     return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
-           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F ||
-           c == 0x3000;
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
 
-bool isWordChar(char32_t c) {
+bool isWordChar(char32_t c)
+{
     if (c < 0x80)
         return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
     if (c == kInvalidCodePoint || isUnicodeWhitespace(c))
@@ -104,9 +109,9 @@ bool isWordChar(char32_t c) {
     // Punctuation / symbol / private-use blocks (coarse: \w only needs letters, marks, digits).
     if ((c >= 0x2000 && c <= 0x206F) || (c >= 0x20A0 && c <= 0x20CF) || (c >= 0x2190 && c <= 0x2BFF) ||
         (c >= 0x3000 && c <= 0x3004) || (c >= 0x3008 && c <= 0x3020) || (c >= 0xE000 && c <= 0xF8FF) ||
-        (c >= 0xFE10 && c <= 0xFE1F) || (c >= 0xFE30 && c <= 0xFE6F) || (c >= 0xFF01 && c <= 0xFF0F) || (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF3E) ||
-        c == 0xFF40 || (c >= 0xFF5B && c <= 0xFF65) || (c >= 0x1F000 && c <= 0x1FAFF) ||
-        (c >= 0xFFF0 && c <= 0xFFFF))
+        (c >= 0xFE10 && c <= 0xFE1F) || (c >= 0xFE30 && c <= 0xFE6F) || (c >= 0xFF01 && c <= 0xFF0F) ||
+        (c >= 0xFF1A && c <= 0xFF20) || (c >= 0xFF3B && c <= 0xFF3E) || c == 0xFF40 || (c >= 0xFF5B && c <= 0xFF65) ||
+        (c >= 0x1F000 && c <= 0x1FAFF) || (c >= 0xFFF0 && c <= 0xFFFF))
         return false;
     return true;
 }
@@ -114,11 +119,10 @@ bool isWordChar(char32_t c) {
 namespace {
 
 // Start of the character that ends at `end` (exclusive), or end-1 for invalid bytes.
-std::size_t previousCharStart(std::string_view s, std::size_t end) {
+std::size_t previousCharStart(std::string_view s, std::size_t end)
+{
     std::size_t start = end - 1;
-    for (std::size_t back = 0; back < 3 && start > 0 &&
-                               (static_cast<unsigned char>(s[start]) & 0xC0u) == 0x80u;
-         ++back)
+    for (std::size_t back = 0; back < 3 && start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0u) == 0x80u; ++back)
         --start;
     char32_t cp = 0;
     if (decodeUtf8(s, start, cp) != end - start)
@@ -128,7 +132,8 @@ std::size_t previousCharStart(std::string_view s, std::size_t end) {
 
 } // namespace
 
-char32_t lastCodePoint(std::string_view s) {
+char32_t lastCodePoint(std::string_view s)
+{
     if (s.empty())
         return kInvalidCodePoint;
     const std::size_t start = previousCharStart(s, s.size());
@@ -137,7 +142,8 @@ char32_t lastCodePoint(std::string_view s) {
     return cp;
 }
 
-char32_t firstCodePoint(std::string_view s) {
+char32_t firstCodePoint(std::string_view s)
+{
     if (s.empty())
         return kInvalidCodePoint;
     char32_t cp = 0;
@@ -145,7 +151,8 @@ char32_t firstCodePoint(std::string_view s) {
     return cp;
 }
 
-std::size_t trailingWhitespaceStart(std::string_view s) {
+std::size_t trailingWhitespaceStart(std::string_view s)
+{
     std::size_t end = s.size();
     while (end > 0) {
         const std::size_t start = previousCharStart(s, end);
@@ -158,7 +165,8 @@ std::size_t trailingWhitespaceStart(std::string_view s) {
     return end;
 }
 
-std::size_t leadingWhitespaceLength(std::string_view s) {
+std::size_t leadingWhitespaceLength(std::string_view s)
+{
     std::size_t pos = 0;
     while (pos < s.size()) {
         char32_t cp = 0;
@@ -174,7 +182,8 @@ namespace {
 
 // Number of bytes of the well-formed prefix of the sequence at s[pos] (stops at the first byte that cannot
 // continue it); `need` gets the full length the lead byte announces (0 for a byte that cannot start one).
-std::size_t wellFormedPrefix(std::string_view s, std::size_t pos, std::size_t &need) {
+std::size_t wellFormedPrefix(std::string_view s, std::size_t pos, std::size_t &need)
+{
     const auto b0 = static_cast<unsigned char>(s[pos]);
     unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
     if (b0 < 0x80) {
@@ -210,7 +219,8 @@ std::size_t wellFormedPrefix(std::string_view s, std::size_t pos, std::size_t &n
 
 } // namespace
 
-void appendUtf8Lossy(std::string &out, std::string_view bytes) {
+void appendUtf8Lossy(std::string &out, std::string_view bytes)
+{
     std::size_t pos = 0;
     while (pos < bytes.size()) {
         std::size_t need = 0;
@@ -223,7 +233,8 @@ void appendUtf8Lossy(std::string &out, std::string_view bytes) {
     }
 }
 
-std::size_t incompleteUtf8Tail(std::string_view bytes) {
+std::size_t incompleteUtf8Tail(std::string_view bytes)
+{
     const std::size_t size = bytes.size();
     for (std::size_t back = 1; back <= 3 && back <= size; ++back) {
         const auto b = static_cast<unsigned char>(bytes[size - back]);
@@ -236,7 +247,8 @@ std::size_t incompleteUtf8Tail(std::string_view bytes) {
     return 0;
 }
 
-std::string replaceAll(std::string_view s, std::string_view from, std::string_view to) {
+std::string replaceAll(std::string_view s, std::string_view from, std::string_view to)
+{
     std::string out;
     out.reserve(s.size() + s.size() / 4);
     std::size_t pos = 0;

@@ -33,7 +33,8 @@ Result<WeightSet> WeightSet::open(const std::string &modelDir)
             for (auto it = map.begin(); it != map.end(); ++it) {
                 const std::string shard = it.value().get<std::string>();
                 if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
-                    return makeError("model.safetensors.index.json: shard name '" + shard + "' must be a plain file name");
+                    return makeError("model.safetensors.index.json: shard name '" + shard +
+                                     "' must be a plain file name");
                 promised[it.key()] = shard;
                 if (unique.insert(shard).second)
                     files.push_back(shard);

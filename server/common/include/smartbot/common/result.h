@@ -28,8 +28,7 @@ struct Error {
     std::string message;
 };
 
-template <typename T>
-class Result {
+template <typename T> class Result {
 public:
     Result(T value) : v_(std::move(value)) {}     // NOLINT: implicit by design
     Result(Error error) : v_(std::move(error)) {} // NOLINT: implicit by design
@@ -71,8 +70,7 @@ private:
 };
 
 // Result<void>: success or an Error.
-template <>
-class Result<void> {
+template <> class Result<void> {
 public:
     Result() = default;
     Result(Error error) : error_(std::move(error)), failed_(true) {} // NOLINT: implicit by design

@@ -38,7 +38,7 @@
 namespace smartbot::engine {
 
 struct ChatMessage {
-    std::string role;    // "system", "user", "assistant", "tool" ...
+    std::string role; // "system", "user", "assistant", "tool" ...
     std::string content;
     // Optional JSON object text with further fields of the message (e.g. {"tool_calls": [...]} or
     // {"tool_call_id": "..."}); its keys are added after role and content and override them. Empty: none.

@@ -14,13 +14,14 @@
 namespace smartbot::engine {
 
 struct LoadOptions {
-    int threads = 0;          // intra-op threads for CPU; 0 = choose (physical cores, capped by model size)
+    int threads = 0;             // intra-op threads for CPU; 0 = choose (physical cores, capped by model size)
     std::string device = "auto"; // "auto" (CUDA when available), "cpu", "cuda"
-    // Compute dtype: "auto", "float32", "bfloat16" or "float16" (CUDA only). auto: bfloat16 on CUDA; on the CPU bfloat16 when the weights
-    // are stored in bfloat16 and the CPU has native bfloat16 arithmetic (AVX512-BF16: libtorch's bfloat16 matrix
-    // products then beat float32 ones, see tests/bench/bench_dtype), else float32 (exact for float32 weights).
+    // Compute dtype: "auto", "float32", "bfloat16" or "float16" (CUDA only). auto: bfloat16 on CUDA; on the CPU
+    // bfloat16 when the weights are stored in bfloat16 and the CPU has native bfloat16 arithmetic (AVX512-BF16:
+    // libtorch's bfloat16 matrix products then beat float32 ones, see tests/bench/bench_dtype), else float32 (exact for
+    // float32 weights).
     std::string dtype = "auto";
-    bool stopOnBos = true;    // treat BOS as end of text (llama2.c-trained models end a story with BOS)
+    bool stopOnBos = true; // treat BOS as end of text (llama2.c-trained models end a story with BOS)
     // KV-cache memory for running sequences and the prefix cache together; 0 = a quarter of physical memory.
     // A sequence reserves room for its prompt plus its token budget when it begins (see admission()).
     int64_t kvCacheBytes = 0;
@@ -33,23 +34,23 @@ struct LoadOptions {
 };
 
 struct ModelInfo {
-    std::string name;         // folder name
+    std::string name; // folder name
     std::string path;
     std::string architecture;
-    std::string device;       // "cpu" / "cuda:0"
-    std::string dtype;        // compute dtype, e.g. "float32"
+    std::string device; // "cpu" / "cuda:0"
+    std::string dtype;  // compute dtype, e.g. "float32"
     int64_t parameters = 0;
-    int contextLength = 0;    // max_position_embeddings
+    int contextLength = 0; // max_position_embeddings
     int vocabSize = 0;
     double loadSeconds = 0;
 };
 
 struct GenerationParams {
-    int maxTokens = 256;       // new tokens at most (also capped by the context length)
-    float temperature = 0.0f;  // 0 = greedy
-    int topK = 0;              // 0 = off
-    float topP = 1.0f;         // 1 = off
-    uint64_t seed = 0;         // used when temperature > 0
+    int maxTokens = 256;            // new tokens at most (also capped by the context length)
+    float temperature = 0.0f;       // 0 = greedy
+    int topK = 0;                   // 0 = off
+    float topP = 1.0f;              // 1 = off
+    uint64_t seed = 0;              // used when temperature > 0
     float presencePenalty = 0.0f;   // OpenAI semantics, over generated tokens: logit -= p * (count > 0)
     float frequencyPenalty = 0.0f;  // logit -= f * count
     float repetitionPenalty = 1.0f; // HF semantics over prompt + generated tokens (1 = off)
@@ -60,8 +61,8 @@ enum class FinishReason { Stop, Length };
 
 struct GenerationResult {
     std::vector<int32_t> promptIds;
-    std::vector<int32_t> ids;  // generated ids (without the stop token)
-    std::string text;          // decoded continuation
+    std::vector<int32_t> ids; // generated ids (without the stop token)
+    std::string text;         // decoded continuation
     FinishReason finish = FinishReason::Length;
     int64_t cachedPromptTokens = 0; // leading prompt tokens taken from the prefix cache (not prefilled)
     double prefillSeconds = 0;
@@ -71,14 +72,14 @@ struct GenerationResult {
 // KV-cache memory, for metrics and admission.
 struct KvMemoryStats {
     int64_t budgetBytes = 0;
-    int64_t bytesPerToken = 0;   // keys and values of one position over all layers
-    int64_t sequenceBytes = 0;   // reserved by running sequences
-    int64_t prefixBytes = 0;     // held by the prefix cache
+    int64_t bytesPerToken = 0; // keys and values of one position over all layers
+    int64_t sequenceBytes = 0; // reserved by running sequences
+    int64_t prefixBytes = 0;   // held by the prefix cache
     int64_t prefixTokens = 0;
     int64_t prefixEntries = 0;
-    uint64_t prefixLookups = 0;  // sequences begun with the prefix cache on
-    uint64_t prefixHits = 0;     // ... that reused at least one position
-    uint64_t reusedTokens = 0;   // prompt positions not prefilled thanks to the cache
+    uint64_t prefixLookups = 0; // sequences begun with the prefix cache on
+    uint64_t prefixHits = 0;    // ... that reused at least one position
+    uint64_t reusedTokens = 0;  // prompt positions not prefilled thanks to the cache
 };
 
 class Engine {
@@ -110,10 +111,10 @@ public:
     using SequenceId = uint64_t;
     struct StepEvent {
         SequenceId id = 0;
-        int32_t token = -1;       // the token that completed piece (-1 for text released at the end)
-        std::string piece;        // final text (may be empty on the finishing event)
+        int32_t token = -1; // the token that completed piece (-1 for text released at the end)
+        std::string piece;  // final text (may be empty on the finishing event)
         bool finished = false;
-        GenerationResult result;  // when finished
+        GenerationResult result; // when finished
     };
     Result<SequenceId> begin(const std::vector<int32_t> &promptIds, const GenerationParams &params,
                              std::vector<StepEvent> &events);

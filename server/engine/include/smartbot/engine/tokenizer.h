@@ -34,8 +34,8 @@ public:
     std::string decode(const std::vector<int32_t> &ids, bool skipSpecial) const;
 
     int32_t vocabSize() const;
-    int32_t bosId() const;  // -1 if none
-    int32_t eosId() const;  // -1 if none
+    int32_t bosId() const; // -1 if none
+    int32_t eosId() const; // -1 if none
     bool isSpecial(int32_t id) const;
     std::string tokenString(int32_t id) const; // raw vocabulary string ("" if out of range)
 
