@@ -31,7 +31,16 @@ Result<AddressList> AddressList::parse(const QString &text)
         }
         if (subnet.first.isNull() || subnet.second < 0)
             return makeError("'" + entry.toStdString() + "' is not an IP address or CIDR subnet");
-        subnet.first = normalizedAddress(subnet.first);
+        // An IPv4-mapped (or ::) IPv6 subnet of /96 or narrower is stored as the IPv4 subnet it covers, so that the
+        // canonical text parses back to the same list (fuzz_json_request found "::" -> "0.0.0.0/128").
+        const QHostAddress v4 = normalizedAddress(subnet.first);
+        if (v4.protocol() == QAbstractSocket::IPv4Protocol &&
+            subnet.first.protocol() == QAbstractSocket::IPv6Protocol) {
+            if (subnet.second >= 96)
+                subnet = {v4, subnet.second - 96};
+        } else {
+            subnet.first = v4;
+        }
         out.subnets_.push_back(subnet);
     }
     return out;

@@ -45,6 +45,9 @@ Result<IssuedToken> TokenService::issue(const QString &subject, qint64 expiresIn
 {
     if (subject.isEmpty())
         return makeError("subject must not be empty");
+    // libjwt keeps claims as C strings: a NUL would cut the subject, and the token would not verify (fuzz_jwt).
+    if (subject.contains(QChar(0)))
+        return makeError("subject must not contain NUL characters", ErrorCode::InvalidArgument);
     if (expiresIn <= 0)
         return makeError("expires_in must be positive");
     jwt_t *raw = nullptr;

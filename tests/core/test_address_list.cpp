@@ -31,6 +31,27 @@ private Q_SLOTS:
             QVERIFY2(QString::fromStdString(list.error()).contains(errorPart), list.error().c_str());
     }
 
+    // The canonical text parses back to the same list (fuzz_json_request found "::" -> "0.0.0.0/128", refused).
+    void canonicalRoundTrip_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("canonical");
+        QTest::newRow("::") << QString("::") << QString("0.0.0.0/32");
+        QTest::newRow("mapped /120") << QString("::ffff:10.0.0.0/120") << QString("10.0.0.0/24");
+        QTest::newRow("wide v6 stays v6") << QString("::/64") << QString("::/64");
+        QTest::newRow("v4 and v6") << QString("127.0.0.1 ::1") << QString("127.0.0.1/32,::1/128");
+    }
+    void canonicalRoundTrip()
+    {
+        QFETCH(QString, text);
+        const auto list = AddressList::parse(text);
+        QVERIFY(list.ok());
+        QTEST(list->toString(), "canonical");
+        const auto again = AddressList::parse(list->toString());
+        QVERIFY2(again.ok(), again.ok() ? "" : again.error().c_str());
+        QCOMPARE(again->toString(), list->toString());
+    }
+
     void contains_data()
     {
         QTest::addColumn<QString>("list");

@@ -199,6 +199,17 @@ private Q_SLOTS:
         TokenService t(key, clock);
         QVERIFY(!t.issue(QString(), 60).ok());
         QVERIFY(!t.issue(QStringLiteral("x"), 0).ok());
+        // A NUL would cut the subject inside libjwt and the token would not verify (found by fuzz_jwt).
+        const auto nul = t.issue(QString(QChar(0)), 60);
+        QVERIFY(!nul.ok());
+        QCOMPARE(nul.code(), smartbot::ErrorCode::InvalidArgument);
+        // Any other subject issued verifies as itself.
+        const QString odd = QString::fromUtf16(u"a\nb\u2028\U0001F600");
+        auto issued = t.issue(odd, 60);
+        QVERIFY(issued.ok());
+        auto back = t.verify(issued->token);
+        QVERIFY(back.ok());
+        QCOMPARE(back->subject, odd);
     }
 };
 

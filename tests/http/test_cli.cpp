@@ -81,6 +81,28 @@ private Q_SLOTS:
         QVERIFY2(err.contains("lib/smartbot/libopencv_highgui"), "the stand-in was not loaded");
     }
 
+    // A config.json field of the wrong type is a one-line error, not a crash (found by fuzz_model_config).
+    void wrongTypeInModelConfig()
+    {
+        QTemporaryDir dir;
+        for (const QString &f : QDir(sharedModelDir()).entryList(QDir::Files))
+            QFile::copy(sharedModelDir() + "/" + f, dir.filePath(f));
+        QFile config(dir.filePath("config.json"));
+        QVERIFY(config.open(QIODevice::ReadOnly));
+        QJsonObject o = QJsonDocument::fromJson(config.readAll()).object();
+        config.close();
+        o.insert("use_sliding_window", "yes");
+        o.insert("sliding_window", 5);
+        QVERIFY(config.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        config.write(QJsonDocument(o).toJson());
+        config.close();
+        std::unique_ptr<QProcess> p(run({"generate", "--model", dir.path(), "--prompt", "x"}));
+        QCOMPARE(p->exitStatus(), QProcess::NormalExit);
+        QCOMPARE(p->exitCode(), 1);
+        const QByteArray err = p->readAllStandardError();
+        QVERIFY2(err.contains("wrong type"), err.constData());
+    }
+
     // Issue 16, item 8: the benchmark model writer answers --help instead of making a folder named "--help".
     void makeRandomModelHelp()
     {

@@ -58,17 +58,11 @@ Result<bool> boolean(const json &j, const std::string &field, bool fallback)
 
 } // namespace
 
-Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
+namespace {
+// The fields of a parsed config.json; nlohmann's type errors (a string where a number or boolean belongs) are
+// turned into a message by parse().
+Result<ModelConfig> parseFields(const json &j)
 {
-    json j;
-    try {
-        j = json::parse(jsonText);
-    } catch (const json::exception &e) {
-        return makeError(std::string("config.json: invalid JSON: ") + e.what());
-    }
-    if (!j.is_object())
-        return makeError("config.json: top level must be an object");
-
     ModelConfig c;
     auto arch = j.find("architectures");
     if (arch == j.end() || !arch->is_array() || arch->empty() || !(*arch)[0].is_string())
@@ -190,6 +184,25 @@ Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
     if (c.bosTokenId >= c.vocabSize)
         return fieldError("bos_token_id", "is outside the vocabulary");
     return c;
+}
+} // namespace
+
+Result<ModelConfig> ModelConfig::parse(const std::string &jsonText)
+{
+    json j;
+    try {
+        j = json::parse(jsonText);
+    } catch (const json::exception &e) {
+        return makeError(std::string("config.json: invalid JSON: ") + e.what());
+    }
+    if (!j.is_object())
+        return makeError("config.json: top level must be an object");
+
+    try {
+        return parseFields(j);
+    } catch (const json::exception &e) { // e.g. "use_sliding_window": "yes" (fuzz_model_config)
+        return makeError(std::string("config.json: a field has the wrong type: ") + e.what());
+    }
 }
 
 std::vector<double> ModelConfig::ropeInverseFrequencies() const
