@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git ca-certificates curl clang-format
+  clang libclang-rt-14-dev libomp-dev llvm  # tests/sanitize: ASan/UBSan + libFuzzer build (OpenMP, symbolizer)
   # Qt 6.4
   qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev qt6-l10n-tools qt6-charts-dev
   libqt6sql6-sqlite libqt6sql6-psql qtkeychain-qt6-dev libgl-dev
