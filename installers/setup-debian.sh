@@ -11,7 +11,7 @@ PACKAGES=(
   qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev qt6-l10n-tools qt6-charts-dev
   libqt6sql6-sqlite libqt6sql6-psql qtkeychain-qt6-dev libgl-dev
   # engine: libtorch (CPU) with a fast BLAS, JSON, regex
-  libtorch-dev libopenblas0-openmp nlohmann-json3-dev libpcre2-dev libjemalloc-dev
+  libtorch-dev libopenblas0-openmp nlohmann-json3-dev libpcre2-dev
   # crypto, JWT, archives
   libssl-dev libjwt-dev libarchive-dev
   # tests: offscreen/xvfb GUI, HTTP peers
