@@ -10,7 +10,7 @@
 
 #include "app/log_panel.h"
 #include "app/server_panel.h"
-#include "http/smartbot_server.h"
+#include "http/server/smartbot_server.h"
 
 namespace smartbot::gui {
 

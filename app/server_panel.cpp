@@ -22,7 +22,7 @@
 
 #include "core/secret_files.h"
 #include "core/server_config.h"
-#include "http/smartbot_server.h"
+#include "http/server/smartbot_server.h"
 #ifdef SMARTBOT_HAVE_KEYCHAIN
 #include "app/keychain_store.h"
 #endif
@@ -30,7 +30,7 @@
 namespace smartbot::gui {
 
 namespace {
-using ModelState = http::InferenceWorker::ModelState;
+using ModelState = service::InferenceWorker::ModelState;
 
 const QString kErrorStyle = QStringLiteral("color: #c62828;");
 

@@ -37,12 +37,12 @@ if(SMARTBOT_SANITIZE)
   message(STATUS "SmartBot: ASan + UBSan build (fuzzers: ${SMARTBOT_FUZZ})")
 endif()
 
-# Sources (absolute paths, regular expressions) built with coverage instrumentation for the fuzzers.
+# Sources (regular expressions on absolute paths) built with coverage instrumentation for the fuzzers.
 set(SMARTBOT_FUZZ_COVERAGE_SOURCES
-    "/server/engine/src/(tokenizer|jinja|chat_template|safetensors|model_config)[^/]*\\.cpp$"
+    "/server/engine/src/(tokenizer/|jinja/|chat_template|model/safetensors|model/config)[^/]*\\.cpp$"
     "/server/core/(token_service|server_config|address_list|secret_files)\\.cpp$"
-    "/server/http/(request_head|request_helpers|api_error)\\.cpp$"
-    CACHE STRING "Sources instrumented for fuzzing coverage (regular expressions on absolute paths)")
+    "/server/http/(transport/request_head|protocol/request_helpers|protocol/api_error)\\.cpp$"
+)
 
 # At the end of the top directory, when every target exists: append -fsanitize=fuzzer-no-link to the sources above,
 # in every target that builds them.

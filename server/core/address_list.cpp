@@ -36,8 +36,13 @@ Result<AddressList> AddressList::parse(const QString &text)
         const QHostAddress v4 = normalizedAddress(subnet.first);
         if (v4.protocol() == QAbstractSocket::IPv4Protocol &&
             subnet.first.protocol() == QAbstractSocket::IPv6Protocol) {
-            if (subnet.second >= 96)
-                subnet = {v4, subnet.second - 96};
+            if (subnet.second >= 96) {
+                // Host bits cleared, as parseSubnet does for IPv4 text ("::ffff:10.0.0.1/108" is 10.0.0.0/12).
+                const int bits = subnet.second - 96;
+                const quint32 mask = bits == 0 ? 0u : ~quint32(0) << (32 - bits);
+                subnet = {QHostAddress(v4.toIPv4Address() & mask), bits};
+            } else
+                subnet.first.setScopeId(QString()); // "::%0/0": a scope id means nothing in a subnet
         } else {
             subnet.first = v4;
         }
@@ -59,7 +64,7 @@ QString AddressList::toString() const
 {
     QStringList parts;
     for (const auto &s : subnets_)
-        parts << QStringLiteral("%1/%2").arg(s.first.toString()).arg(s.second);
+        parts << QStringLiteral("%1/%2").arg(s.first.toString(), QString::number(s.second));
     return parts.join(QStringLiteral(","));
 }
 

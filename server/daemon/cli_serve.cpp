@@ -8,7 +8,7 @@
 
 #include "core/log_buffer.h"
 #include "daemon/cli.h"
-#include "http/smartbot_server.h"
+#include "http/server/smartbot_server.h"
 
 namespace smartbot::daemon {
 

@@ -40,6 +40,10 @@ private Q_SLOTS:
         QTest::newRow("mapped /120") << QString("::ffff:10.0.0.0/120") << QString("10.0.0.0/24");
         QTest::newRow("wide v6 stays v6") << QString("::/64") << QString("::/64");
         QTest::newRow("v4 and v6") << QString("127.0.0.1 ::1") << QString("127.0.0.1/32,::1/128");
+        // fuzz_json_request: a scope id kept in the subnet made the text "::0/%2" (QString::arg on "::%0").
+        QTest::newRow("mapped host bits cleared") << QString("::ffff:10.0.0.1/108") << QString("10.0.0.0/12");
+        QTest::newRow("scope id dropped") << QString("::%0/0") << QString("::/0");
+        QTest::newRow("link-local scope dropped") << QString("fe80::%eth0/64") << QString("fe80::/64");
     }
     void canonicalRoundTrip()
     {

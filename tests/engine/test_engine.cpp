@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "model_config.h"
-#include "safetensors.h"
-#include "stop_matcher.h"
+#include "model/config.h"
+#include "model/safetensors.h"
+#include "sampling/stop_matcher.h"
 #include "smartbot/engine/engine.h"
 
 using namespace smartbot::engine;

@@ -12,7 +12,7 @@
 #include <random>
 
 // Engine-private but Qt- and torch-free: the decode step's matrix kernels, whose batch-independence is tested here.
-#include "matmul_kernels.h"
+#include "kernels/matmul.h"
 #include "random_model.h"
 #include "smartbot/engine/engine.h"
 

@@ -11,7 +11,7 @@
 #include <limits>
 
 #include "fuzz_check.h"
-#include "http/request_head.h"
+#include "http/transport/request_head.h"
 
 using namespace smartbot::http;
 

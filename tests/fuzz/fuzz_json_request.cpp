@@ -11,13 +11,13 @@
 
 #include "core/address_list.h"
 #include "fuzz_check.h"
-#include "http/request_helpers.h"
+#include "http/protocol/request_helpers.h"
 
 // refuseUnsupported and parseMessages live in an anonymous namespace in routes_openai.cpp: compile that file into
 // this target to reach them (its one external function renamed so it cannot clash with smartbot_http's copy).
 // TODO: drop this once they are declared in a header of server/http.
 #define installOpenAiRoutes fuzzUnusedInstallOpenAiRoutes
-#include "http/routes_openai.cpp"
+#include "http/routes/openai.cpp"
 #undef installOpenAiRoutes
 
 using namespace smartbot;

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "fuzz_check.h"
-#include "model_config.h"
+#include "model/config.h"
 
 using smartbot::engine::ModelConfig;
 

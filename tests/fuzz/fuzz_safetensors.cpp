@@ -3,7 +3,7 @@
 // byte count is numel x dtype size, its shape has no negative dimension, and its bytes lie inside the buffer (both
 // ends are read here, so ASan reports any range the parser let out of bounds).
 #include "fuzz_check.h"
-#include "safetensors.h"
+#include "model/safetensors.h"
 
 using namespace smartbot::engine;
 

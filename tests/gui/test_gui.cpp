@@ -20,11 +20,11 @@
 #include "app/main_window.h"
 #include "app/server_panel.h"
 #include "core/log_buffer.h"
-#include "http/smartbot_server.h"
+#include "http/server/smartbot_server.h"
 
 using smartbot::gui::MainWindow;
 using smartbot::gui::ServerPanel;
-using ModelState = smartbot::http::InferenceWorker::ModelState;
+using ModelState = smartbot::service::InferenceWorker::ModelState;
 
 namespace {
 

@@ -20,7 +20,7 @@
 
 #include "app/keychain_store.h"
 #include "app/main_window.h"
-#include "http/smartbot_server.h"
+#include "http/server/smartbot_server.h"
 
 using smartbot::app::KeychainStore;
 using smartbot::gui::MainWindow;
@@ -125,7 +125,7 @@ private Q_SLOTS:
         for (int round = 0; round < 2; ++round) {
             QTest::mouseClick(button, Qt::LeftButton);
             QTRY_VERIFY(w.server()->isRunning());
-            QTRY_VERIFY_WITH_TIMEOUT(w.server()->modelState() == smartbot::http::InferenceWorker::ModelState::Ready,
+            QTRY_VERIFY_WITH_TIMEOUT(w.server()->modelState() == smartbot::service::InferenceWorker::ModelState::Ready,
                                      60000);
 
             // No key files; both secrets in the keychain.

@@ -4,9 +4,9 @@
 
 #include <QJsonDocument>
 
-#include "http/api_error.h"
-#include "http/cors.h"
-#include "http/request_helpers.h"
+#include "http/protocol/api_error.h"
+#include "http/auth/cors.h"
+#include "http/protocol/request_helpers.h"
 
 using namespace smartbot;
 using namespace smartbot::http;

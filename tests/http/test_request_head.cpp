@@ -2,7 +2,7 @@
 // scan that finds where a head ends in bytes as they arrive.
 #include <QtTest>
 
-#include "http/request_head.h"
+#include "http/transport/request_head.h"
 
 using smartbot::http::findHeadEnd;
 using smartbot::http::HeadError;

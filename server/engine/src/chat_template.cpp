@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "jinja_error.h"
-#include "jinja_interpreter.h"
-#include "jinja_lexer.h"
-#include "jinja_parser.h"
+#include "jinja/error.h"
+#include "jinja/interpreter.h"
+#include "jinja/lexer.h"
+#include "jinja/parser.h"
 
 namespace smartbot::engine {
 

@@ -1,0 +1,236 @@
+// Continuous batching: begin() admits a sequence (prefill + first token), step() advances every active sequence
+// by one token in a single batched forward pass. Greedy results are identical alone or batched: each row of a
+// batched matrix product is computed exactly as the single-sequence one.
+#include <chrono>
+
+#include <torch/torch.h>
+
+#include "engine/impl.h"
+
+namespace smartbot::engine {
+
+using Clock = std::chrono::steady_clock;
+constexpr int64_t kMinPrefixReuse = 8; // positions
+
+int64_t Engine::Impl::cacheCapacity(size_t promptTokens, const GenerationParams &params) const
+{
+    // The prompt plus every generated token fed back: all but the last one sampled, which is never fed.
+    const int64_t prompt = int64_t(promptTokens);
+    const int64_t maxNew = std::min<int64_t>(std::max(params.maxTokens, 0), context - prompt + 1);
+    return std::min<int64_t>(context, std::max<int64_t>(1, prompt + std::max<int64_t>(maxNew - 1, 0)));
+}
+
+void Engine::Impl::trimPrefixCache(int64_t extra, const KvCache *keep)
+{
+    while (prefix && sequenceBytes + extra + prefix->bytes() > kvBudget && prefix->evictOne(keep)) {
+    }
+}
+
+int64_t Engine::kvBytesNeeded(size_t promptTokens, const GenerationParams &params) const
+{
+    return d_->cacheCapacity(promptTokens, params) * d_->model->kvBytesPerToken();
+}
+
+Engine::Admission Engine::admission(size_t promptTokens, const GenerationParams &params) const
+{
+    const int64_t need = kvBytesNeeded(promptTokens, params);
+    if (need > d_->kvBudget)
+        return Admission::Never;
+    return d_->sequenceBytes + need <= d_->kvBudget ? Admission::Now : Admission::Later;
+}
+
+KvMemoryStats Engine::kvMemory() const
+{
+    const Impl &d = *d_;
+    KvMemoryStats s;
+    s.budgetBytes = d.kvBudget;
+    s.bytesPerToken = d.model->kvBytesPerToken();
+    s.sequenceBytes = d.sequenceBytes;
+    if (d.prefix) {
+        s.prefixBytes = d.prefix->bytes();
+        s.prefixTokens = d.prefix->tokens();
+        s.prefixEntries = int64_t(d.prefix->entries());
+    }
+    s.prefixLookups = d.prefixLookups;
+    s.prefixHits = d.prefixHits;
+    s.reusedTokens = d.reusedTokens;
+    return s;
+}
+
+void Engine::clearPrefixCache()
+{
+    if (d_->prefix)
+        d_->prefix->clear();
+}
+
+Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, const GenerationParams &params,
+                                         std::vector<StepEvent> &events)
+{
+    Impl &d = *d_;
+    const int64_t ctx = d.context;
+    if (promptIds.empty())
+        return makeError("prompt is empty");
+    if (int64_t(promptIds.size()) >= ctx)
+        return makeError("prompt has " + std::to_string(promptIds.size()) + " tokens; the model's context is " +
+                         std::to_string(ctx));
+    for (int32_t id : promptIds)
+        if (id < 0 || id >= d.config.vocabSize)
+            return makeError("prompt token id " + std::to_string(id) + " is outside the vocabulary");
+    if (params.maxTokens < 0)
+        return makeError("max_tokens must not be negative");
+    const int64_t capacity = d.cacheCapacity(promptIds.size(), params);
+    const int64_t need = capacity * d.model->kvBytesPerToken();
+    if (d.sequenceBytes + need > d.kvBudget)
+        return makeError("the KV cache needs " + std::to_string(need) + " bytes for this request; " +
+                         std::to_string(d.kvBudget - d.sequenceBytes) + " of " + std::to_string(d.kvBudget) +
+                         " are free");
+
+    torch::InferenceMode guard;
+    const int64_t maxNew = std::min<int64_t>(params.maxTokens, ctx - int64_t(promptIds.size()) + 1);
+    // The longest cached prefix, leaving at least one prompt token to run for the first logits. A few
+    // positions (a shared BOS) save nothing worth a copy.
+    PrefixCache::Match match;
+    if (d.prefix && maxNew > 0) {
+        ++d.prefixLookups;
+        match = d.prefix->lookup(promptIds, kMinPrefixReuse, int64_t(promptIds.size()) - 1);
+    }
+    d.trimPrefixCache(need, match.kv); // room for the new cache, keeping the entry we copy from...
+    if (match.kv && d.sequenceBytes + need + d.prefix->bytes() > d.kvBudget) {
+        match = {}; // ...unless that entry alone would not fit beside it: then the budget wins over reuse
+        d.trimPrefixCache(need);
+    }
+    const SequenceId id = d.nextId++;
+    Sequence *started = nullptr;
+    try {
+        auto seq = std::make_unique<Sequence>(id, params, promptIds, *d.tokenizer, d.model->newCache(capacity));
+        seq->maxNew = maxNew;
+        seq->reservedBytes = need;
+        seq->out.promptIds = promptIds;
+        started = seq.get();
+        d.sequenceBytes += need;
+        d.active.emplace(id, std::move(seq));
+        Sequence &s = *started;
+        if (s.maxNew == 0) {
+            d.finish(s, FinishReason::Length, events);
+            return id;
+        }
+        const auto t0 = Clock::now();
+        if (match.length > 0) {
+            d.model->copyPrefix(*match.kv, s.cache, match.length);
+            s.out.cachedPromptTokens = match.length;
+            ++d.prefixHits;
+            d.reusedTokens += uint64_t(match.length);
+        }
+        d.trimPrefixCache(0);
+        const int64_t start = s.cache.length;
+        torch::Tensor logits = d.model->forward(promptIds.data() + start, int64_t(promptIds.size()) - start, s.cache);
+        s.out.prefillSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        d.advance(s, s.sampler.sample(logits.data_ptr<float>(), logits.size(-1)), events);
+    } catch (const std::exception &e) { // out of (device) memory, mostly: the sequence never started
+        if (started && !started->done)
+            d.sequenceBytes -= need;
+        d.active.erase(id);
+        std::erase_if(events, [id](const StepEvent &ev) { return ev.id == id; });
+        return makeError(std::string("could not start the sequence: ") + e.what());
+    }
+    return id;
+}
+
+void Engine::step(std::vector<StepEvent> &events)
+{
+    Impl &d = *d_;
+    std::vector<Sequence *> batch;
+    for (auto &[id, seq] : d.active) {
+        if (seq->done)
+            continue;
+        if (seq->cancelled)
+            d.finish(*seq, FinishReason::Stop, events);
+        else
+            batch.push_back(seq.get());
+    }
+    if (!batch.empty()) {
+        torch::InferenceMode guard;
+        std::vector<int32_t> tokens;
+        std::vector<KvCache *> caches;
+        for (Sequence *s : batch) {
+            tokens.push_back(s->next);
+            caches.push_back(&s->cache);
+        }
+        const auto t0 = Clock::now();
+        const torch::Tensor logits = d.model->stepBatch(tokens, caches); // [B, vocab]
+        const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+        for (size_t i = 0; i < batch.size(); ++i) {
+            batch[i]->decodeSeconds += dt;
+            const float *row = logits.data_ptr<float>() + int64_t(i) * logits.size(1);
+            d.advance(*batch[i], batch[i]->sampler.sample(row, logits.size(1)), events);
+        }
+    }
+    for (auto it = d.active.begin(); it != d.active.end();)
+        it = it->second->done ? d.active.erase(it) : std::next(it);
+}
+
+void Engine::cancel(SequenceId id)
+{
+    auto it = d_->active.find(id);
+    if (it != d_->active.end())
+        it->second->cancelled = true;
+}
+
+size_t Engine::activeSequences() const
+{
+    size_t n = 0;
+    for (const auto &[id, seq] : d_->active)
+        n += seq->done ? 0 : 1;
+    return n;
+}
+
+// Takes the token sampled for seq: a stop id ends it; else the token is kept, its text released through the
+// stop matcher, and the sequence ends on a stop string or at its token budget.
+void Engine::Impl::advance(Sequence &seq, int32_t token, std::vector<StepEvent> &events)
+{
+    if (isStop(token))
+        return finish(seq, FinishReason::Stop, events);
+    seq.sampler.accept(token);
+    seq.out.ids.push_back(token);
+    auto [text, hit] = seq.stops.push(seq.stream.push(token));
+    seq.out.text += text;
+    if (!text.empty())
+        events.push_back({seq.id, token, std::move(text), false, {}});
+    if (hit)
+        return finish(seq, FinishReason::Stop, events);
+    if (int64_t(seq.out.ids.size()) >= seq.maxNew)
+        return finish(seq, FinishReason::Length, events);
+    seq.next = token;
+}
+
+void Engine::Impl::finish(Sequence &seq, FinishReason reason, std::vector<StepEvent> &events)
+{
+    std::string tail;
+    if (!seq.stops.stopped()) {
+        auto [text, hit] = seq.stops.push(seq.stream.flush());
+        tail = text;
+        if (hit)
+            reason = FinishReason::Stop;
+        else
+            tail += seq.stops.flush();
+    }
+    seq.out.text += tail;
+    seq.out.finish = reason;
+    // The sequence's keys and values go to the prefix cache (no copy), for prompts that continue them.
+    sequenceBytes -= seq.reservedBytes;
+    if (prefix && seq.cache.length > 0) {
+        std::vector<int32_t> held(seq.out.promptIds);
+        held.insert(held.end(), seq.out.ids.begin(), seq.out.ids.end());
+        held.resize(size_t(seq.cache.length));
+        // Room for this cache and for the trimmed copy insert() may make of it, then only what fits stays.
+        trimPrefixCache(seq.reservedBytes + seq.cache.length * model->kvBytesPerToken());
+        prefix->insert(std::move(held), std::move(seq.cache));
+        trimPrefixCache(0);
+    }
+    seq.cache = KvCache{};
+    seq.out.decodeSeconds = seq.decodeSeconds;
+    seq.done = true;
+    events.push_back({seq.id, -1, std::move(tail), true, std::move(seq.out)});
+}
+
+} // namespace smartbot::engine

@@ -1,0 +1,104 @@
+// Decode attention on the CPU, the one routine both CPU decode paths run (and forEachSequence, which runs it over
+// a batch): the libtorch-operator path (llama_decode_torch.cpp, activations in the model's dtype) and the fused
+// step (llama_decode_cpu.cpp, float32 activations over a float32 or bfloat16 KV cache). Header-only, so it is
+// built with the -O3 and OpenMP flags of those two files (server/engine/CMakeLists.txt). Private to the engine.
+#pragma once
+
+#include "kernels/matmul.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+namespace smartbot::engine {
+
+// Runs fn(b) for every sequence b < B; over the intra-op threads when the batch is big enough to pay for it.
+// Sequences are independent (own rows of scratch, own KV cache), so the split never changes a result.
+template <typename Fn> void forEachSequence(int64_t B, const Fn &fn)
+{
+    if (B >= 4 && at::get_num_threads() > 1)
+        at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+            for (int64_t b = begin; b < end; ++b)
+                fn(b);
+        });
+    else
+        for (int64_t b = 0; b < B; ++b)
+            fn(b);
+}
+
+// The order of a head's float32 sums. Both are fixed (never depend on the batch) and differ in the last bits;
+// each caller keeps the one it has always had, so results stay bit for bit what they were.
+//  Sequential: left-to-right dot products, weights score / sum: the libtorch path and the fused bfloat16 step.
+//  Lanes8: kernels::dot8's eight accumulators, weights score * (1 / sum): the fused float32 step (float cache).
+enum class AttnSum { Sequential, Lanes8 };
+
+namespace attention_detail {
+
+// One head over `total` cached positions: scores = q k^T * scale, softmax, then out = sum_t p_t v_t.
+// q, out: hd floats. keys, values: total rows of hd. scores: total floats of scratch.
+template <AttnSum S, typename T>
+void attendHead(const float *q, const T *keys, const T *values, int64_t total, int64_t hd, float scale, float *scores,
+                float *out)
+{
+    float maxScore = -INFINITY;
+    for (int64_t t = 0; t < total; ++t) {
+        float dot = 0;
+        if constexpr (S == AttnSum::Lanes8)
+            dot = kernels::dot8(q, keys + t * hd, hd);
+        else
+            for (int64_t e = 0; e < hd; ++e)
+                dot += q[e] * float(keys[t * hd + e]);
+        scores[t] = dot * scale;
+        maxScore = std::max(maxScore, scores[t]);
+    }
+    float sum = 0;
+    for (int64_t t = 0; t < total; ++t)
+        sum += (scores[t] = std::exp(scores[t] - maxScore));
+    const float inv = 1.0f / sum;
+    std::fill(out, out + hd, 0.0f);
+    for (int64_t t = 0; t < total; ++t) {
+        const float p = S == AttnSum::Lanes8 ? scores[t] * inv : scores[t] / sum;
+        for (int64_t e = 0; e < hd; ++e)
+            out[e] += p * float(values[t * hd + e]);
+    }
+}
+
+} // namespace attention_detail
+
+// Float32 arithmetic over A (activations: q, k, v, out) and T (KV cache storage), each float or bfloat16:
+// appends k/v at pos to the cache (converted to T), then softmax(q k^T / sqrt(hd)) v per head, summed as S says.
+// scores: pos+1 floats. Every sequence's result depends only on its own inputs, so it does not depend on the batch.
+template <AttnSum S = AttnSum::Sequential, typename A, typename T>
+void attendOne(const A *q, const A *k, const A *v, T *kc, T *vc, int64_t capacity, int64_t pos, int64_t H, int64_t KV,
+               int64_t hd, float *scores, A *out)
+{
+    static_assert(S == AttnSum::Sequential || (std::is_same_v<A, float> && std::is_same_v<T, float>),
+                  "Lanes8 sums float32 activations over a float32 cache");
+    for (int64_t j = 0; j < KV; ++j) {
+        for (int64_t e = 0; e < hd; ++e) {
+            kc[(j * capacity + pos) * hd + e] = T(k[j * hd + e]);
+            vc[(j * capacity + pos) * hd + e] = T(v[j * hd + e]);
+        }
+    }
+    const int64_t G = H / KV, total = pos + 1;
+    const float scale = float(1.0 / std::sqrt(double(hd)));
+    for (int64_t i = 0; i < H; ++i) {
+        const T *keys = kc + (i / G) * capacity * hd, *values = vc + (i / G) * capacity * hd;
+        if constexpr (std::is_same_v<A, float>) {
+            attention_detail::attendHead<S>(q + i * hd, keys, values, total, hd, scale, scores, out + i * hd);
+        } else { // bfloat16 activations: widened into float rows, the result rounded back
+            thread_local std::vector<float> qf, acc;
+            qf.resize(size_t(hd));
+            acc.resize(size_t(hd));
+            std::transform(q + i * hd, q + (i + 1) * hd, qf.begin(), [](A x) { return float(x); });
+            attention_detail::attendHead<S>(qf.data(), keys, values, total, hd, scale, scores, acc.data());
+            std::transform(acc.begin(), acc.end(), out + i * hd, [](float x) { return A(x); });
+        }
+    }
+}
+
+} // namespace smartbot::engine

@@ -1,0 +1,219 @@
+#include "model/llama_model.h"
+
+#include <cmath>
+
+namespace smartbot::engine {
+namespace {
+
+torch::ScalarType torchType(DType d)
+{
+    switch (d) {
+    case DType::F32:
+        return torch::kFloat32;
+    case DType::F16:
+        return torch::kFloat16;
+    case DType::BF16:
+        return torch::kBFloat16;
+    }
+    return torch::kFloat32;
+}
+
+std::string shapeString(const std::vector<int64_t> &s)
+{
+    std::string out = "[";
+    for (size_t i = 0; i < s.size(); ++i)
+        out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + "]";
+}
+
+// Looks up a tensor, checks its shape and returns it in the compute dtype on the device.
+// F32 on the CPU stays zero-copy over the mapping (the caller keeps the file alive).
+Result<torch::Tensor> fetch(const WeightSet &f, const std::string &name, std::vector<int64_t> shape,
+                            torch::ScalarType dtype, torch::Device device)
+{
+    const TensorView *v = f.find(name);
+    if (!v)
+        return makeError("model.safetensors: tensor '" + name + "' is missing");
+    if (v->shape != shape)
+        return makeError("model.safetensors: tensor '" + name + "' has shape " + shapeString(v->shape) +
+                         ", config.json implies " + shapeString(shape));
+    auto t = torch::from_blob(const_cast<uint8_t *>(v->data), shape, torch::TensorOptions().dtype(torchType(v->dtype)));
+    const bool aligned = reinterpret_cast<uintptr_t>(v->data) % dtypeSize(v->dtype) == 0;
+    if (t.scalar_type() == dtype && device.is_cpu() && aligned)
+        return t;
+    return t.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+}
+
+} // namespace
+
+Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const ModelConfig &c, torch::Device device,
+                                                     torch::ScalarType dtype, bool fusedCpuDecode)
+{
+    std::unique_ptr<LlamaModel> m(new LlamaModel);
+    m->config_ = c;
+    m->device_ = device;
+    m->fusedCpuDecode_ = fusedCpuDecode;
+    m->dtype_ = dtype;
+    const auto dt = m->dtype_;
+    const int64_t D = c.hiddenSize, I = c.intermediateSize, hd = c.headDim;
+    const int64_t qDim = c.numHeads * hd, kvDim = c.numKvHeads * hd;
+
+#define SB_FETCH(var, name, ...)                                                                                       \
+    torch::Tensor var;                                                                                                 \
+    {                                                                                                                  \
+        auto r = fetch(w, name, __VA_ARGS__, dt, device);                                                              \
+        if (!r)                                                                                                        \
+            return r.failure();                                                                                        \
+        var = r.value();                                                                                               \
+    }
+    SB_FETCH(embed, "model.embed_tokens.weight", {c.vocabSize, D});
+    SB_FETCH(norm, "model.norm.weight", {D});
+    m->embed_ = embed;
+    m->finalNorm_ = norm;
+    if (c.tieWordEmbeddings) {
+        m->lmHead_ = embed;
+    } else {
+        SB_FETCH(head, "lm_head.weight", {c.vocabSize, D});
+        m->lmHead_ = head;
+    }
+    for (int64_t l = 0; l < c.numLayers; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        SB_FETCH(an, p + "input_layernorm.weight", {D});
+        SB_FETCH(mn, p + "post_attention_layernorm.weight", {D});
+        SB_FETCH(q, p + "self_attn.q_proj.weight", {qDim, D});
+        SB_FETCH(k, p + "self_attn.k_proj.weight", {kvDim, D});
+        SB_FETCH(v, p + "self_attn.v_proj.weight", {kvDim, D});
+        SB_FETCH(o, p + "self_attn.o_proj.weight", {D, qDim});
+        SB_FETCH(g, p + "mlp.gate_proj.weight", {I, D});
+        SB_FETCH(u, p + "mlp.up_proj.weight", {I, D});
+        SB_FETCH(dn, p + "mlp.down_proj.weight", {D, I});
+        torch::Tensor bq, bk, bv;
+        if (c.qkvBias) {
+            SB_FETCH(qb, p + "self_attn.q_proj.bias", {qDim});
+            SB_FETCH(kb, p + "self_attn.k_proj.bias", {kvDim});
+            SB_FETCH(vb, p + "self_attn.v_proj.bias", {kvDim});
+            bq = qb, bk = kb, bv = vb;
+        }
+        m->layers_.push_back({an, q, k, v, bq, bk, bv, o, mn, g, u, dn});
+    }
+#undef SB_FETCH
+
+    m->parameters_ = w.parameterCount();
+
+    // RoPE tables (rotate-half convention, after rope_scaling), computed in float64, stored in the compute dtype.
+    const int64_t half = hd / 2;
+    const std::vector<double> freqs = c.ropeInverseFrequencies();
+    auto inv = torch::from_blob(const_cast<double *>(freqs.data()), {half}, torch::kFloat64).clone();
+    auto pos = torch::arange(c.maxPositions, torch::kFloat64).unsqueeze(1);
+    auto ang = pos * inv.unsqueeze(0);
+    m->cos_ = ang.cos().to(device, dt);
+    m->sin_ = ang.sin().to(device, dt);
+    return m;
+}
+
+KvCache LlamaModel::newCache(int64_t capacity) const
+{
+    KvCache cache;
+    cache.capacity = capacity;
+    auto opts = torch::TensorOptions().dtype(dtype_).device(device_);
+    for (int64_t l = 0; l < config_.numLayers; ++l) {
+        cache.k.push_back(torch::empty({config_.numKvHeads, capacity, config_.headDim}, opts));
+        cache.v.push_back(torch::empty({config_.numKvHeads, capacity, config_.headDim}, opts));
+    }
+    return cache;
+}
+
+int64_t LlamaModel::kvBytesPerToken() const
+{
+    return 2 * config_.numLayers * config_.numKvHeads * config_.headDim * int64_t(c10::elementSize(dtype_));
+}
+
+void LlamaModel::copyPrefix(const KvCache &from, KvCache &to, int64_t length) const
+{
+    TORCH_CHECK(length <= from.length && length <= to.capacity, "prefix longer than the caches");
+    for (size_t l = 0; l < to.k.size(); ++l) {
+        to.k[l].narrow(1, 0, length).copy_(from.k[l].narrow(1, 0, length));
+        to.v[l].narrow(1, 0, length).copy_(from.v[l].narrow(1, 0, length));
+    }
+    to.length = length;
+}
+
+torch::Tensor LlamaModel::rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const
+{
+    auto xf = x.to(torch::kFloat32);
+    auto r = torch::rsqrt(xf.pow(2).mean(-1, true) + config_.rmsNormEps);
+    return (xf * r).to(dtype_) * w;
+}
+
+// x: [T, heads, hd]; cos/sin: [T, hd/2]
+torch::Tensor LlamaModel::rope(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) const
+{
+    const int64_t half = config_.headDim / 2;
+    auto x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+    auto c = cos.unsqueeze(1), s = sin.unsqueeze(1);
+    return torch::cat({x1 * c - x2 * s, x2 * c + x1 * s}, -1);
+}
+
+LlamaModel::Qkv LlamaModel::projectQkv(const torch::Tensor &x, const Layer &L, int64_t n, const torch::Tensor &cos,
+                                       const torch::Tensor &sin) const
+{
+    const int64_t H = config_.numHeads, KV = config_.numKvHeads, hd = config_.headDim;
+    auto h = rmsNorm(x, L.attnNorm);
+    return {rope(torch::linear(h, L.wq, L.bq).view({n, H, hd}), cos, sin),
+            rope(torch::linear(h, L.wk, L.bk).view({n, KV, hd}), cos, sin),
+            torch::linear(h, L.wv, L.bv).view({n, KV, hd})};
+}
+
+torch::Tensor LlamaModel::finishLayer(const torch::Tensor &x, const torch::Tensor &attn, const Layer &L) const
+{
+    auto y = x + torch::linear(attn, L.wo);
+    auto h = rmsNorm(y, L.mlpNorm);
+    return y + torch::linear(torch::silu(torch::linear(h, L.wgate)) * torch::linear(h, L.wup), L.wdown);
+}
+
+torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
+{
+    const auto &c = config_;
+    const int64_t H = c.numHeads, KV = c.numKvHeads, hd = c.headDim, G = H / KV;
+    const int64_t start = cache.length, total = start + n;
+    TORCH_CHECK(total <= cache.capacity && total <= c.maxPositions, "context length exceeded");
+
+    auto idx = torch::from_blob(const_cast<int32_t *>(ids), {n}, torch::kInt32).to(device_, torch::kInt64);
+    auto x = embed_.index_select(0, idx); // [n, D]
+    auto cos = cos_.narrow(0, start, n), sin = sin_.narrow(0, start, n);
+    const double scale = 1.0 / std::sqrt(double(hd));
+
+    torch::Tensor mask; // [n, total] additive causal mask, only needed when n > 1
+    if (n > 1) {
+        auto q = torch::arange(start, total, torch::TensorOptions().dtype(torch::kInt64).device(device_)).unsqueeze(1);
+        auto k = torch::arange(0, total, torch::TensorOptions().dtype(torch::kInt64).device(device_)).unsqueeze(0);
+        mask = torch::zeros({n, total}, torch::TensorOptions().dtype(dtype_).device(device_))
+                   .masked_fill(k > q, -std::numeric_limits<float>::infinity());
+    }
+
+    for (int64_t l = 0; l < c.numLayers; ++l) {
+        const Layer &L = layers_[size_t(l)];
+        auto [q, k, v] = projectQkv(x, L, n, cos, sin);
+        cache.k[size_t(l)].narrow(1, start, n).copy_(k.transpose(0, 1));
+        cache.v[size_t(l)].narrow(1, start, n).copy_(v.transpose(0, 1));
+        auto keys = cache.k[size_t(l)].narrow(1, 0, total);   // [KV, total, hd]
+        auto values = cache.v[size_t(l)].narrow(1, 0, total); // [KV, total, hd]
+        // Group query heads by their KV head: [KV, G*n, hd]
+        auto qg = q.view({n, KV, G, hd}).permute({1, 2, 0, 3}).reshape({KV, G * n, hd});
+        auto scores = torch::bmm(qg, keys.transpose(1, 2)).mul_(scale); // [KV, G*n, total]
+        if (n > 1)
+            scores = (scores.view({KV, G, n, total}) + mask).view({KV, G * n, total});
+        auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
+        auto attn = torch::bmm(probs, values) // [KV, G*n, hd]
+                        .view({KV, G, n, hd})
+                        .permute({2, 0, 1, 3})
+                        .reshape({n, H * hd});
+        x = finishLayer(x, attn, L);
+    }
+    cache.length = total;
+    auto last = allLogits ? x : x.narrow(0, n - 1, 1);
+    auto logits = torch::linear(rmsNorm(last, finalNorm_), lmHead_);
+    return logits.to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+} // namespace smartbot::engine

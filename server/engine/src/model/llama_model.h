@@ -1,0 +1,85 @@
+// LlamaModel: weights and the forward pass (RMSNorm, rotate-half RoPE, grouped-query attention, SwiGLU)
+// with a KV cache. Private to the engine; torch types stay behind this header's users.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "model/config.h"
+#include "model/weight_set.h"
+
+namespace smartbot::engine {
+
+struct KvCache {
+    std::vector<torch::Tensor> k, v; // per layer: [numKvHeads, capacity, headDim]
+    int64_t length = 0;              // positions filled
+    int64_t capacity = 0;
+};
+
+class LlamaModel {
+public:
+    // fusedCpuDecode: decode float32 or bfloat16 on the CPU with the hand-fused kernel (llama_decode_cpu.cpp);
+    // false runs the libtorch-operator path that CUDA uses (for tests and comparisons).
+    static Result<std::unique_ptr<LlamaModel>> load(const WeightSet &weights, const ModelConfig &config,
+                                                    torch::Device device, torch::ScalarType dtype,
+                                                    bool fusedCpuDecode = true);
+
+    const ModelConfig &config() const { return config_; }
+    torch::Device device() const { return device_; }
+    torch::ScalarType dtype() const { return dtype_; }
+    int64_t parameterCount() const { return parameters_; }
+
+    KvCache newCache(int64_t capacity) const;
+    int64_t kvBytesPerToken() const; // keys and values of one position over all layers
+    // Copies the first `length` positions of from into to (to.length becomes length).
+    void copyPrefix(const KvCache &from, KvCache &to, int64_t length) const;
+    // Runs ids (appended at cache.length) through the model; returns float32 logits on the CPU,
+    // [n, vocab] when allLogits, else [1, vocab] for the last position.
+    torch::Tensor forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits = false) const;
+    // One decode step, dispatching to the fused CPU kernel when it applies (float32/bfloat16 on the CPU).
+    torch::Tensor step(int32_t id, KvCache &cache) const;
+    // One decode step for several sequences at once: logits [B, vocab]. Row b equals step(ids[b], *caches[b]).
+    torch::Tensor stepBatch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
+
+private:
+    struct Layer {
+        // Views over the mapped file (zero-copy for float32 on the CPU). Biases are undefined without q/k/v bias.
+        torch::Tensor attnNorm, wq, wk, wv, bq, bk, bv, wo, mlpNorm, wgate, wup, wdown;
+    };
+    LlamaModel() = default;
+    torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const;
+    torch::Tensor rope(const torch::Tensor &x, const torch::Tensor &cos, const torch::Tensor &sin) const;
+    // The layer's q, k, v for n positions ([n, heads, hd], RoPE applied to q and k) and, after attention, the
+    // output projection plus the SwiGLU MLP with their residuals: shared by forward() and stepBatchTorch().
+    struct Qkv {
+        torch::Tensor q, k, v;
+    };
+    Qkv projectQkv(const torch::Tensor &x, const Layer &L, int64_t n, const torch::Tensor &cos,
+                   const torch::Tensor &sin) const;
+    torch::Tensor finishLayer(const torch::Tensor &x, const torch::Tensor &attn, const Layer &L) const;
+    // llama_decode_torch.cpp: the decode step for a batch in libtorch operators (CUDA, non-float32 dtypes).
+    torch::Tensor stepBatchTorch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
+    // Its attention on the CPU (float32 or bfloat16 storage, float32 arithmetic), parallel over sequences:
+    // q [B, H, hd], k/v [B, KV, hd] for the new positions; returns [B, H*hd].
+    torch::Tensor attendCpu(const torch::Tensor &q, const torch::Tensor &k, const torch::Tensor &v,
+                            const std::vector<KvCache *> &caches, const std::vector<int64_t> &positions,
+                            int64_t layer) const;
+    // llama_decode_cpu.cpp: the single-token forward pass in plain loops over the weights (no per-op dispatch);
+    // T is the storage dtype, float or c10::BFloat16 (instantiated there for both).
+    template <typename T>
+    torch::Tensor stepBatchCpu(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
+
+    ModelConfig config_;
+    torch::Device device_{torch::kCPU};
+    torch::ScalarType dtype_ = torch::kFloat32;
+    bool fusedCpuDecode_ = true;
+    int64_t parameters_ = 0;
+    torch::Tensor embed_, finalNorm_, lmHead_;
+    torch::Tensor cos_, sin_; // [maxPositions, headDim/2]
+    std::vector<Layer> layers_;
+};
+
+} // namespace smartbot::engine

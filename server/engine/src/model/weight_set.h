@@ -1,0 +1,27 @@
+// WeightSet: the tensors of a model folder: model.safetensors, or the shards named by
+// model.safetensors.index.json. Every shard is memory-mapped and validated; a name found in two shards, or a
+// name the index promises but its shard lacks, is an error.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/safetensors.h"
+
+namespace smartbot::engine {
+
+class WeightSet {
+public:
+    static Result<WeightSet> open(const std::string &modelDir);
+    const TensorView *find(const std::string &name) const;
+    int64_t parameterCount() const;
+    size_t shardCount() const { return shards_.size(); }
+
+private:
+    std::vector<std::shared_ptr<SafetensorsFile>> shards_; // keep the mappings alive for zero-copy tensors
+    std::map<std::string, const TensorView *> index_;
+};
+
+} // namespace smartbot::engine

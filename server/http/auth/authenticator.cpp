@@ -1,0 +1,254 @@
+#include "http/auth/authenticator.h"
+
+#include <QHash>
+#include <QMutex>
+
+#include "core/jwt_keyring.h"
+#include "core/metrics.h"
+#include "core/secret_files.h"
+#include "http/protocol/request_helpers.h"
+#include "smartbot/common/units.h"
+
+namespace smartbot::http {
+
+namespace {
+ApiError forbidden(const QString &code, const QString &message)
+{
+    return {403, code, message};
+}
+
+ApiError tooMany(const QString &code, const QString &message, int retryAfter)
+{
+    ApiError e{429, code, message};
+    e.retryAfterSeconds = retryAfter;
+    return e;
+}
+
+QString keyActor(const ApiKeyInfo &k)
+{
+    return QStringLiteral("key %1 (%2)").arg(k.name, k.prefix);
+}
+
+Principal keyPrincipal(const ApiKeyInfo &k)
+{
+    Principal p;
+    p.kind = QStringLiteral("key");
+    p.subject = QStringLiteral("key:") + k.prefix;
+    p.actor = keyActor(k);
+    p.scope = k.scope;
+    p.keyId = k.id;
+    p.requestsPerMinute = k.requestsPerMinute;
+    p.tokensPerMinute = k.tokensPerMinute;
+    return p;
+}
+} // namespace
+
+Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage> storage, TokenService *tokens,
+                             QByteArray adminKeyHash, Clock clock, QByteArray fixedJwtKey)
+    : config_(config), storage_(std::move(storage)), tokens_(tokens), adminKeyHash_(std::move(adminKeyHash)),
+      clock_(clock), keys_(*storage_, clock, config.keyRotationDays), audit_(*storage_, clock),
+      usage_(*storage_, clock), requests_(60, clock), tokenCounts_(60, clock),
+      adminFailures_(config.adminFailureWindowS, clock), fixedJwtKey_(std::move(fixedJwtKey))
+{
+    if (auto a = AddressList::parse(config.allow))
+        allow_ = a.value();
+    if (auto t = AddressList::parse(config.trustedProxies))
+        trustedProxies_ = t.value();
+    tokens_->setLeeway(config.leewaySeconds);
+    tokens_->setRevocationCheck([this](const QString &jti) { return isRevoked(jti); });
+    reloadSigningKeys();
+    const int due = keys_.rotationDueCount();
+    Metrics::instance().setApiKeysRotationDue(due);
+    if (due > 0)
+        qWarning("%d API key(s) are older than %d days and due for rotation (smartbotd key list; smartbotd key rotate)",
+                 due, config.keyRotationDays);
+}
+
+Authenticator::~Authenticator()
+{
+    tokens_->setRevocationCheck({});
+}
+
+void Authenticator::reloadSigningKeys()
+{
+    if (!fixedJwtKey_.isEmpty()) { // supplied by the caller: nothing to reload from auth/
+        if (keyringStamp_.isEmpty()) {
+            tokens_->setKeys(fixedJwtKey_, {});
+            keyringStamp_ = QStringLiteral("fixed");
+        }
+        return;
+    }
+    const QString stamp = jwtKeyringStamp(config_.configDir);
+    if (stamp == keyringStamp_)
+        return;
+    auto ring =
+        loadJwtKeyring(config_.configDir, qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds);
+    if (!ring) {
+        qWarning("JWT signing keys not reloaded: %s", ring.error().c_str());
+        return;
+    }
+    keyringStamp_ = stamp;
+    tokens_->setKeys(ring->current, ring->previous);
+}
+
+bool Authenticator::isRevoked(const QString &jti) const
+{
+    auto q = storage_->exec(QStringLiteral("SELECT 1 FROM revoked_tokens WHERE jti = ?"), {jti});
+    return !q || q->next(); // a database error fails closed
+}
+
+Result<void> Authenticator::revokeJti(const QString &jti, qint64 expiresAt) const
+{
+    const qint64 now = clock_();
+    storage_->exec(QStringLiteral("DELETE FROM revoked_tokens WHERE expires_at < ?"),
+                   {now - kSecondsPerDay}); // a day after expiry: no clock skew can make them valid again
+    auto r = storage_->exec(QStringLiteral("INSERT OR REPLACE INTO revoked_tokens (jti, expires_at, revoked_at) "
+                                           "VALUES (?, ?, ?)"),
+                            {jti, expiresAt, now});
+    if (!r)
+        return r.failure();
+    return {};
+}
+
+QHostAddress Authenticator::clientAddress(const QHttpServerRequest &request) const
+{
+    const QHostAddress peer = normalizedAddress(request.remoteAddress());
+    if (trustedProxies_.isEmpty() || !trustedProxies_.contains(peer))
+        return peer;
+    // The last hop was added by our trusted proxy; anything before it is the client's own claim.
+    const QByteArray forwarded = request.value("X-Forwarded-For");
+    const QByteArray last = forwarded.split(',').last().trimmed();
+    QHostAddress client;
+    if (last.isEmpty() || !client.setAddress(QString::fromLatin1(last)))
+        return peer;
+    return normalizedAddress(client);
+}
+
+std::optional<ApiError> Authenticator::checkNetwork(const QHttpServerRequest &request) const
+{
+    if (allow_.isEmpty() || allow_.contains(clientAddress(request)))
+        return std::nullopt;
+    return forbidden(QStringLiteral("address_not_allowed"),
+                     QStringLiteral("this address may not use the server ([network] allow)"));
+}
+
+void Authenticator::touchKey(qint64 id)
+{
+    const qint64 now = clock_();
+    qint64 &last = lastTouched_[id];
+    if (now - last < 60)
+        return; // last_used_at is updated at most once a minute per key
+    last = now;
+    keys_.touch(id);
+}
+
+std::optional<ApiError> Authenticator::applyRateLimits(const Principal &who)
+{
+    const int rpm = who.requestsPerMinute >= 0 ? who.requestsPerMinute : config_.requestsPerMinute;
+    const int tpm = who.tokensPerMinute >= 0 ? who.tokensPerMinute : config_.tokensPerMinute;
+    if (tpm > 0 && tokenCounts_.total(who.subject) >= tpm)
+        return tooMany(QStringLiteral("rate_limited"), QStringLiteral("token limit of %1 per minute reached").arg(tpm),
+                       std::max(1, tokenCounts_.retryAfter(who.subject, tpm)));
+    if (rpm > 0) {
+        if (const int wait = requests_.hit(who.subject, rpm))
+            return tooMany(QStringLiteral("rate_limited"),
+                           QStringLiteral("request limit of %1 per minute reached").arg(rpm), wait);
+    }
+    return std::nullopt;
+}
+
+std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest &request, Principal &who)
+{
+    const QByteArray credential = bearerToken(request);
+    if (credential.isEmpty()) {
+        Metrics::instance().addAuthFailure();
+        return unauthorized(QStringLiteral("missing Authorization: Bearer <token>"));
+    }
+    if (ApiKeyStore::looksLikeKey(credential)) {
+        auto key = keys_.verify(credential, clientAddress(request));
+        if (!key) {
+            Metrics::instance().addAuthFailure();
+            const QString message = QString::fromStdString(key.error());
+            if (key.code() == ErrorCode::PermissionDenied)
+                return forbidden(QStringLiteral("address_not_allowed"), message);
+            return unauthorized(message);
+        }
+        if (key->scope != QLatin1String("chat"))
+            return forbidden(QStringLiteral("insufficient_scope"), QStringLiteral("this API key's scope is not chat"));
+        who = keyPrincipal(key.value());
+        touchKey(key->id);
+    } else {
+        reloadSigningKeys();
+        auto claims = tokens_->verify(credential);
+        if (!claims) {
+            Metrics::instance().addAuthFailure();
+            return unauthorized(QString::fromStdString(claims.error()));
+        }
+        if (claims->scope != QLatin1String("chat"))
+            return forbidden(QStringLiteral("insufficient_scope"), QStringLiteral("this token's scope is not chat"));
+        who.kind = QStringLiteral("jwt");
+        who.subject = QStringLiteral("user:") + claims->subject;
+        who.actor = QStringLiteral("user ") + claims->subject;
+        who.scope = claims->scope;
+    }
+    if (auto e = applyRateLimits(who))
+        return e;
+    usage_.add(who.subject, 1, 0, 0);
+    return std::nullopt;
+}
+
+std::optional<ApiError> Authenticator::adminFailure(const QString &address, ApiError error)
+{
+    Metrics::instance().addAuthFailure();
+    adminFailures_.add(address);
+    qWarning("refused admin credentials from %s (%s)", qPrintable(address), qPrintable(error.message));
+    return error;
+}
+
+std::optional<ApiError> Authenticator::authenticateAdmin(const QHttpServerRequest &request, Principal &who)
+{
+    reloadSigningKeys(); // POST /admin/token signs with the newest key
+    const QString address = clientAddress(request).toString();
+    if (const int wait = adminFailures_.retryAfter(address, config_.adminMaxFailures))
+        return tooMany(QStringLiteral("too_many_failures"),
+                       QStringLiteral("too many failed admin credentials from this address; try again later"), wait);
+    const QByteArray key = request.value("X-API-Key");
+    if (key.isEmpty())
+        return adminFailure(address, unauthorized(QStringLiteral("missing or wrong X-API-Key admin key")));
+    if (constantTimeEquals(sha256(key), adminKeyHash_)) {
+        who = Principal{};
+        who.kind = QStringLiteral("admin key");
+        who.subject = QStringLiteral("admin");
+        who.actor = QStringLiteral("admin key");
+        who.scope = QStringLiteral("admin");
+        return std::nullopt;
+    }
+    if (!ApiKeyStore::looksLikeKey(key))
+        return adminFailure(address, unauthorized(QStringLiteral("missing or wrong X-API-Key admin key")));
+    auto k = keys_.verify(key, clientAddress(request));
+    if (!k) {
+        const QString message = QString::fromStdString(k.error());
+        if (k.code() == ErrorCode::PermissionDenied)
+            return adminFailure(address, forbidden(QStringLiteral("address_not_allowed"), message));
+        return adminFailure(address, unauthorized(message));
+    }
+    if (k->scope != QLatin1String("admin"))
+        return forbidden(QStringLiteral("insufficient_scope"), QStringLiteral("this API key's scope is not admin"));
+    who = keyPrincipal(k.value());
+    touchKey(k->id);
+    return std::nullopt;
+}
+
+void Authenticator::audit(const Principal &who, const QHttpServerRequest &request, const QString &action,
+                          const QString &detail) const
+{
+    audit_.record(who.actor, clientAddress(request).toString(), action, detail);
+}
+
+void Authenticator::recordTokens(const QString &subject, qint64 promptTokens, qint64 generatedTokens)
+{
+    tokenCounts_.add(subject, promptTokens + generatedTokens);
+    usage_.add(subject, 0, promptTokens, generatedTokens);
+}
+
+} // namespace smartbot::http

@@ -1,0 +1,95 @@
+// Authenticator: who is calling, from where, and may they. One per running server, passed to the route handlers in
+// their RouteContext; authenticateChat()/authenticateAdmin() return the caller as a Principal, and the object keeps
+// no per-request state. Threading: the server thread only.
+//  - client address: the peer, or the last X-Forwarded-For hop when the peer is a [network] trusted_proxies entry;
+//  - [network] allow: checked at request start (403);
+//  - chat credentials: a JWT (scope chat, not revoked) or an API key of scope chat (IP allow list, expiry);
+//  - admin credentials: the foundation admin key or an API key of scope admin, in X-API-Key; repeated failures
+//    from one address get 429 + Retry-After;
+//  - rate limits per key/subject ([limits] requests_per_minute, tokens_per_minute, per-key overrides) and usage.
+// API keys, revoked jtis, usage and the audit log are read from Storage on each request, so changes made by the
+// smartbotd CLI take effect at once; JWT signing keys are reloaded when auth/ changes.
+#pragma once
+
+#include <QHostAddress>
+#include <QHttpServerRequest>
+#include <QString>
+#include <memory>
+#include <optional>
+
+#include "core/address_list.h"
+#include "core/api_keys.h"
+#include "core/audit_log.h"
+#include "core/rate_limiter.h"
+#include "core/server_config.h"
+#include "core/storage.h"
+#include "core/token_service.h"
+#include "core/usage_store.h"
+#include "http/protocol/api_error.h"
+
+namespace smartbot::http {
+
+struct Principal {
+    QString kind;    // "jwt", "key" or "admin key"
+    QString subject; // usage/rate-limit subject: "user:<sub>" or "key:<prefix>"
+    QString actor;   // for the audit log: "admin key", "key <name> (<prefix>)", "user <sub>"
+    QString scope;
+    qint64 keyId = 0;
+    int requestsPerMinute = -1; // per-key override
+    int tokensPerMinute = -1;
+};
+
+class Authenticator {
+public:
+    Authenticator(const ServerConfig &config, std::unique_ptr<Storage> storage, TokenService *tokens,
+                  QByteArray adminKeyHash, Clock clock = systemClock(), QByteArray fixedJwtKey = {});
+    ~Authenticator();
+    Authenticator(const Authenticator &) = delete;
+    Authenticator &operator=(const Authenticator &) = delete;
+
+    QHostAddress clientAddress(const QHttpServerRequest &request) const;
+    // 403 when the client is not in [network] allow.
+    std::optional<ApiError> checkNetwork(const QHttpServerRequest &request) const;
+    // Chat routes: Authorization: Bearer <JWT or chat key>; rate limits; counts the request in usage.
+    std::optional<ApiError> authenticateChat(const QHttpServerRequest &request, Principal &who);
+    // Admin routes: X-API-Key: <admin key or admin-scope key>.
+    std::optional<ApiError> authenticateAdmin(const QHttpServerRequest &request, Principal &who);
+
+    void audit(const Principal &who, const QHttpServerRequest &request, const QString &action,
+               const QString &detail = {}) const;
+    // Tokens of a finished generation, for usage and tokens_per_minute.
+    void recordTokens(const QString &subject, qint64 promptTokens, qint64 generatedTokens);
+    Result<void> revokeJti(const QString &jti, qint64 expiresAt) const;
+
+    const ApiKeyStore &keys() const { return keys_; }
+    const AuditLog &auditLog() const { return audit_; }
+    const UsageStore &usage() const { return usage_; }
+    const ServerConfig &config() const { return config_; }
+    const TokenService &tokens() const { return *tokens_; }
+
+private:
+    void reloadSigningKeys();
+    bool isRevoked(const QString &jti) const;
+    std::optional<ApiError> adminFailure(const QString &address, ApiError error);
+    std::optional<ApiError> applyRateLimits(const Principal &who);
+    void touchKey(qint64 id);
+
+    ServerConfig config_;
+    std::unique_ptr<Storage> storage_;
+    TokenService *tokens_;
+    QByteArray adminKeyHash_;
+    Clock clock_;
+    ApiKeyStore keys_;
+    AuditLog audit_;
+    UsageStore usage_;
+    AddressList allow_;
+    AddressList trustedProxies_;
+    RateLimiter requests_;
+    RateLimiter tokenCounts_;
+    RateLimiter adminFailures_;
+    QHash<qint64, qint64> lastTouched_;
+    QString keyringStamp_;
+    QByteArray fixedJwtKey_; // set: the only JWT signing key (from the caller, e.g. the GUI's keychain); auth/ unused
+};
+
+} // namespace smartbot::http

@@ -1,0 +1,125 @@
+// The seed's chat route: POST /api/v1/chat {"message", "model"?, "stream"?, "conversation_id"?, sampling...}.
+#include "http/server/routes.h"
+
+#include <QJsonObject>
+#include <QTcpSocket>
+
+#include "http/routes/chat_dispatch.h"
+#include "http/server/drain_reply.h"
+#include "http/protocol/request_helpers.h"
+#include "http/protocol/sse_stream.h"
+
+namespace smartbot::http {
+
+namespace {
+using Method = QHttpServerRequest::Method;
+
+void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &&responder,
+                QTcpSocket *socket)
+{
+    if (rejectIfDraining(ctx, responder))
+        return;
+    Principal who;
+    if (auto e = ctx.auth->authenticateChat(request, who))
+        return writeError(responder, *e);
+    // Conversations belong to the token's user (or the API key).
+    const QString subject = who.kind == QLatin1String("jwt") ? who.subject.mid(5) : who.subject;
+    QJsonObject body;
+    if (auto e = jsonBody(request, body))
+        return writeError(responder, *e);
+    const QJsonValue message = body.value(QStringLiteral("message"));
+    if (message.isUndefined())
+        return writeError(responder, badRequest(QStringLiteral("field 'message' is required"),
+                                                QStringLiteral("invalid_request"), QStringLiteral("message")));
+    if (!message.isString())
+        return writeError(responder, badRequest(QStringLiteral("field 'message' must be a string"),
+                                                QStringLiteral("invalid_request"), QStringLiteral("message")));
+    const QJsonValue stream = body.value(QStringLiteral("stream"));
+    if (!stream.isUndefined() && !stream.isBool())
+        return writeError(responder, badRequest(QStringLiteral("field 'stream' must be true or false"),
+                                                QStringLiteral("invalid_request"), QStringLiteral("stream")));
+    service::InferenceWorker::Request job;
+    if (auto e = parseSampling(body, *ctx.config, 0.0, job.params))
+        return writeError(responder, *e);
+    if (auto e = checkModelAvailable(ctx, body.value(QStringLiteral("model"))))
+        return writeError(responder, *e);
+
+    // Conversation: continue the caller's own one, or start a new one.
+    const QJsonValue conv = body.value(QStringLiteral("conversation_id"));
+    QString conversationId;
+    std::vector<service::ConversationStore::Message> history;
+    if (!conv.isUndefined() && !conv.isNull()) {
+        if (!conv.isString())
+            return writeError(responder,
+                              badRequest(QStringLiteral("field 'conversation_id' must be a string"),
+                                         QStringLiteral("invalid_request"), QStringLiteral("conversation_id")));
+        conversationId = conv.toString();
+        if (!ctx.conversations->lookup(conversationId, subject, history))
+            return writeError(
+                responder,
+                {404, QStringLiteral("conversation_not_found"),
+                 QStringLiteral("conversation '%1' does not exist or has expired").arg(forMessage(conversationId))});
+    } else {
+        conversationId = ctx.conversations->create(subject);
+    }
+    const std::string userText = message.toString().toStdString();
+    if (history.empty()) {
+        job.prompt = userText; // the seed's plain prompt: BOS + message
+    } else {
+        job.messages = history;
+        job.messages.push_back({"user", userText});
+    }
+
+    const QString model = QString::fromStdString(ctx.worker->modelInfo().name);
+    auto finishJson = [conversationId, model](const engine::GenerationResult &r) {
+        return QJsonObject{{QStringLiteral("reply"), QString::fromStdString(r.text)},
+                           {QStringLiteral("model"), model},
+                           {QStringLiteral("conversation_id"), conversationId},
+                           {QStringLiteral("finish_reason"), QString::fromLatin1(engine::finishReasonName(r.finish))},
+                           {QStringLiteral("usage"), usageJson(r)}};
+    };
+    service::ConversationStore *store = ctx.conversations;
+    auto remember = [store, conversationId, userText](const engine::GenerationResult &r) {
+        store->append(conversationId, {"user", userText}, {"assistant", r.text});
+    };
+
+    if (stream.toBool()) {
+        auto sse = std::make_shared<SseStream>(std::move(responder));
+        job.onPiece = [sse, conversationId](const std::string &piece) {
+            sse->send({{QStringLiteral("conversation_id"), conversationId},
+                       {QStringLiteral("delta"), QString::fromStdString(piece)}});
+        };
+        dispatch(ctx, who, std::move(job), socket, sse,
+                 [sse, finishJson, remember](const service::InferenceWorker::Reply &reply) {
+                     if (!reply.ok)
+                         return failStream(*sse, reply);
+                     remember(reply.result);
+                     QJsonObject done = finishJson(reply.result);
+                     done.insert(QStringLiteral("done"), true);
+                     sse->send(done);
+                     sse->sendRaw("[DONE]");
+                     sse->end();
+                 });
+        return;
+    }
+    auto held = std::make_shared<SseStream>(std::move(responder)); // only its responder is used
+    dispatch(ctx, who, std::move(job), socket, held,
+             [held, finishJson, remember](const service::InferenceWorker::Reply &reply) {
+                 if (!reply.ok)
+                     return writeError(held->responder(), replyError(reply));
+                 remember(reply.result);
+                 writeJson(held->responder(), 200, finishJson(reply.result));
+             });
+}
+
+} // namespace
+
+void installChatRoutes(ApiServer &server, const RouteContext &ctx)
+{
+    server.route(Method::Post, QStringLiteral("/api/v1/chat"),
+                 [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *socket) {
+                     handleChat(ctx, req, std::move(r), socket);
+                 });
+}
+
+} // namespace smartbot::http

@@ -1,0 +1,82 @@
+#include "http/routes/chat_dispatch.h"
+
+#include <QJsonObject>
+#include <QTcpSocket>
+
+#include "http/auth/authenticator.h"
+
+namespace smartbot::http {
+
+std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJsonValue &model)
+{
+    if (!model.isUndefined() && !model.isNull() && !model.isString())
+        return badRequest(QStringLiteral("field 'model' must be a string"), QStringLiteral("invalid_request"),
+                          QStringLiteral("model"));
+    const auto state = ctx.worker->modelState();
+    if (state != service::InferenceWorker::ModelState::Ready) {
+        ApiError e{503, QStringLiteral("model_not_loaded"), QStringLiteral("no model is loaded")};
+        if (state == service::InferenceWorker::ModelState::Loading) {
+            e.message = QStringLiteral("the model is still loading");
+            e.retryAfterSeconds = 1;
+        }
+        return e;
+    }
+    const QString loaded = QString::fromStdString(ctx.worker->modelInfo().name);
+    if (model.isString() && model.toString() != loaded) {
+        ApiError e{404, QStringLiteral("model_not_found"),
+                   QStringLiteral("model '%1' is not available (loaded: %2)").arg(model.toString(), loaded)};
+        e.param = QStringLiteral("model");
+        return e;
+    }
+    return std::nullopt;
+}
+
+void dispatch(const RouteContext &ctx, const Principal &who, service::InferenceWorker::Request &&job,
+              QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
+              std::function<void(const service::InferenceWorker::Reply &)> done)
+{
+    // Usage and tokens_per_minute: charge the finished generation to the caller.
+    done = [auth = ctx.auth, subject = who.subject, inner = std::move(done)](const service::InferenceWorker::Reply &r) {
+        if (r.ok)
+            auth->recordTokens(subject, qint64(r.result.promptIds.size()), qint64(r.result.ids.size()));
+        inner(r);
+    };
+    auto cancelled = std::make_shared<std::atomic_bool>(false);
+    QObject::connect(socket, &QTcpSocket::disconnected, socket, [cancelled] { cancelled->store(true); });
+    if (!ctx.worker->submit(std::move(job), socket, std::move(done), cancelled)) {
+        ApiError e{503, QStringLiteral("busy"), QStringLiteral("the server is busy; try again shortly")};
+        e.retryAfterSeconds = 1;
+        writeError(stream->responder(), e);
+    }
+}
+
+QJsonObject usageJson(const engine::GenerationResult &r)
+{
+    const qint64 prompt = qint64(r.promptIds.size()), completion = qint64(r.ids.size());
+    return {{QStringLiteral("prompt_tokens"), prompt},
+            {QStringLiteral("completion_tokens"), completion},
+            {QStringLiteral("total_tokens"), prompt + completion},
+            {QStringLiteral("prompt_tokens_details"),
+             QJsonObject{{QStringLiteral("cached_tokens"), qint64(r.cachedPromptTokens)}}}};
+}
+
+ApiError replyError(const service::InferenceWorker::Reply &reply)
+{
+    ApiError e{reply.status, reply.errorCode, reply.error};
+    e.param = reply.param;
+    return e;
+}
+
+void failStream(SseStream &stream, const service::InferenceWorker::Reply &reply)
+{
+    if (!stream.begun())
+        return writeError(stream.responder(), replyError(reply));
+    QJsonObject error{{QStringLiteral("code"), reply.errorCode}, {QStringLiteral("message"), reply.error}};
+    if (!reply.param.isEmpty())
+        error.insert(QStringLiteral("param"), reply.param);
+    stream.send({{QStringLiteral("error"), error}});
+    stream.sendRaw("[DONE]");
+    stream.end();
+}
+
+} // namespace smartbot::http

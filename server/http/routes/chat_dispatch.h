@@ -1,0 +1,37 @@
+// What the chat routes share after parsing: the model check, handing a job to the worker (cancelled when the
+// client goes away, 503 + Retry-After when the queue is full), and ending a stream that failed.
+#pragma once
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "http/protocol/api_error.h"
+#include "service/inference_worker.h"
+#include "http/server/routes.h"
+#include "http/protocol/sse_stream.h"
+
+class QTcpSocket;
+
+namespace smartbot::http {
+
+// 503 while no model is ready; 404 when the request names a model that is not the loaded one.
+std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJsonValue &model);
+
+// Queues job; done runs on the server thread. The stream holds the responder for both outcomes.
+void dispatch(const RouteContext &ctx, const Principal &who, service::InferenceWorker::Request &&job,
+              QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
+              std::function<void(const service::InferenceWorker::Reply &)> done);
+
+// {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details": {"cached_tokens"}} of a result.
+QJsonObject usageJson(const engine::GenerationResult &result);
+
+// The API error of a failed job.
+ApiError replyError(const service::InferenceWorker::Reply &reply);
+
+// A failed job: a JSON error response if the stream has not started, else an error event and the end.
+void failStream(SseStream &stream, const service::InferenceWorker::Reply &reply);
+
+} // namespace smartbot::http

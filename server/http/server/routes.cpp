@@ -1,0 +1,15 @@
+#include "http/server/routes.h"
+
+namespace smartbot::http {
+
+void installRoutes(ApiServer &server, const RouteContext &context)
+{
+    installHealthRoutes(server, context);
+    installAdminRoutes(server, context);
+    installChatRoutes(server, context);
+    installOpenAiRoutes(server, context);
+    installMetricsRoutes(server, context);
+    installKeyRoutes(server, context);
+}
+
+} // namespace smartbot::http

@@ -1,0 +1,33 @@
+// The API routes, one file per group; installRoutes() installs them all.
+#pragma once
+
+#include "core/server_config.h"
+#include "core/token_service.h"
+#include "http/server/api_server.h"
+#include "http/auth/authenticator.h"
+#include "service/conversation_store.h"
+#include "service/drain_state.h"
+#include "service/inference_worker.h"
+
+namespace smartbot::http {
+
+struct RouteContext {
+    const ServerConfig *config = nullptr;
+    const TokenService *tokens = nullptr;
+    Authenticator *auth = nullptr; // who is calling and may they (authenticator.h); outlives the routes
+    service::InferenceWorker *worker = nullptr;
+    QStringList corsOrigins;                             // [network] cors_origins (cors.h)
+    service::ConversationStore *conversations = nullptr; // /api/v1/chat conversation_id
+    std::shared_ptr<service::DrainState> draining;       // drain_reply.h: rejectIfDraining(ctx, responder)
+};
+
+void installRoutes(ApiServer &server, const RouteContext &context); // all of the below
+
+void installHealthRoutes(ApiServer &server, const RouteContext &context);  // routes_health.cpp
+void installAdminRoutes(ApiServer &server, const RouteContext &context);   // routes_admin.cpp
+void installChatRoutes(ApiServer &server, const RouteContext &context);    // routes_chat.cpp
+void installOpenAiRoutes(ApiServer &server, const RouteContext &context);  // routes_openai.cpp
+void installMetricsRoutes(ApiServer &server, const RouteContext &context); // routes_metrics.cpp
+void installKeyRoutes(ApiServer &server, const RouteContext &context); // routes_keys.cpp (keys, audit, usage, revoke)
+
+} // namespace smartbot::http

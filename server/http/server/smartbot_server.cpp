@@ -1,0 +1,268 @@
+#include "http/server/smartbot_server.h"
+
+#include <QHostAddress>
+#include <QTimer>
+
+#include <sys/resource.h>
+
+#include "core/address_list.h"
+#include "core/metrics.h"
+#include "core/secret_files.h"
+#include "core/token_service.h"
+#include "http/server/api_server.h"
+#include "http/auth/authenticator.h"
+#include "http/auth/cors.h"
+#include "http/server/drain_controller.h"
+#include "http/transport/guarded_tcp_server.h"
+#include "http/server/routes.h"
+#include "http/transport/tls_setup.h"
+#include "smartbot/common/units.h"
+
+namespace smartbot::http {
+
+struct SmartbotServer::Impl {
+    ServerConfig config;
+    service::ConversationStore conversations;
+    std::unique_ptr<TokenService> tokens;
+    std::unique_ptr<Authenticator> auth; // API keys, network allow list, rate limits, audit (authenticator.h)
+    std::unique_ptr<service::InferenceWorker> worker;
+    std::unique_ptr<ApiServer> api;
+    GuardedTcpServer *tcp = nullptr; // owned by api
+    std::shared_ptr<service::DrainState> drainState = std::make_shared<service::DrainState>();
+    std::unique_ptr<DrainController> drain; // refers to tcp and worker: destroyed first
+    QString modelPath;
+    bool running = false;
+};
+
+namespace {
+constexpr rlim_t kSpareFiles = 128;       // model files, logs, the database, listeners
+constexpr int kAutoMaxConnections = 4096; // max_connections = 0: at most this many (each costs buffers and a timer)
+
+// Each connection is a file descriptor: raises the soft open-file limit to the hard one, and returns how many
+// connections fit in it (0 when unknown).
+rlim_t raiseFileLimit()
+{
+    struct rlimit rl {};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+        ::getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY)
+        return rlim_t(kAutoMaxConnections);
+    return rl.rlim_cur > kSpareFiles ? rl.rlim_cur - kSpareFiles : 1;
+}
+
+// max_connections (0 = as many as the file limit allows, at most kAutoMaxConnections) and the per-address share.
+ConnectionLimits connectionLimits(const ServerConfig &config)
+{
+    const rlim_t room = raiseFileLimit();
+    ConnectionLimits limits;
+    limits.maxConnections = config.maxConnections;
+    if (limits.maxConnections == 0)
+        limits.maxConnections = room > 0 ? int(std::min<rlim_t>(room, kAutoMaxConnections)) : 512;
+    else if (room > 0 && rlim_t(limits.maxConnections) > room)
+        qWarning("max_connections = %d, but only %llu file descriptors are allowed (ulimit -n): raise the limit "
+                 "or lower max_connections",
+                 limits.maxConnections, (unsigned long long)(room + kSpareFiles));
+    limits.maxConnectionsPerAddress =
+        config.maxConnectionsPerAddress > 0 ? config.maxConnectionsPerAddress : std::max(1, limits.maxConnections / 4);
+    limits.maxBodyBytes = config.maxBodyBytes;
+    limits.maxHeaderBytes = config.maxHeaderBytes;
+    limits.requestTimeoutMs = config.requestTimeoutS * 1000;
+    limits.idleTimeoutMs = config.idleTimeoutS * 1000;
+    limits.firstByteTimeoutMs = config.firstByteTimeoutS * 1000;
+    if (auto proxies = AddressList::parse(config.trustedProxies))
+        limits.unlimitedAddresses = proxies.value();
+    return limits;
+}
+} // namespace
+
+SmartbotServer::SmartbotServer(QObject *parent) : QObject(parent), d_(std::make_unique<Impl>()) {}
+
+SmartbotServer::~SmartbotServer()
+{
+    stop();
+}
+
+Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrides &overrides)
+{
+    if (d_->running)
+        return makeError("the server is already running");
+    auto cfg = ServerConfig::loadOrCreate(configDir);
+    if (!cfg)
+        return cfg.failure();
+    ServerConfig config = cfg.value();
+    if (!overrides.bindAddress.isEmpty())
+        config.bindAddress = overrides.bindAddress;
+    if (overrides.port >= 0)
+        config.port = quint16(overrides.port);
+    const QHostAddress address(config.bindAddress == QLatin1String("localhost") ? QStringLiteral("127.0.0.1")
+                                                                                : config.bindAddress);
+    if (address.isNull())
+        return makeError("bind address '" + config.bindAddress.toStdString() + "' is not an IP address");
+
+    auto secrets = loadOrCreateSecrets(config.configDir, qgetenv("SMARTBOT_ADMIN_KEY"),
+                                       SecretOverrides{overrides.jwtSecret, overrides.adminKey});
+    if (!secrets)
+        return secrets.failure();
+    QSslConfiguration tls;
+    if (config.sslEnable) {
+        auto t = loadTlsConfiguration(config);
+        if (!t)
+            return t.failure();
+        tls = t.value();
+    }
+    if (secrets->adminKeyCreated)
+        qInfo("created a new admin key in %s (read it there; it is never logged)", qPrintable(secrets->adminKeySource));
+
+    auto d = std::make_unique<Impl>();
+    d->config = config;
+    d->tokens = std::make_unique<TokenService>(secrets->jwtKey);
+    d->worker = std::make_unique<service::InferenceWorker>(config.maxQueue, nullptr, config.maxSequences);
+    auto storage = Storage::open(config.configDir);
+    if (!storage)
+        return storage.failure();
+    d->auth = std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(),
+                                              secrets->adminKeyHash, systemClock(), overrides.jwtSecret);
+    d->api = std::make_unique<ApiServer>();
+    d->api->setAccessCheck(
+        [auth = d->auth.get()](const QHttpServerRequest &request) { return auth->checkNetwork(request); });
+    const ConnectionLimits limits = connectionLimits(config);
+    d->tcp = new GuardedTcpServer(limits, d->api.get());
+    if (config.sslEnable)
+        d->tcp->setTlsConfiguration(tls);
+    if (!d->tcp->listen(address, config.port))
+        return makeError("cannot listen on " + config.bindAddress.toStdString() + ":" + std::to_string(config.port) +
+                         ": " + d->tcp->errorString().toStdString());
+    d->api->bind(d->tcp);
+    RouteContext routeContext{
+        .config = &d->config, .tokens = d->tokens.get(), .auth = d->auth.get(), .worker = d->worker.get()};
+    routeContext.corsOrigins = readCorsOrigins(config.configDir);
+    routeContext.conversations = &d->conversations;
+    routeContext.draining = d->drainState;
+    d->drain = std::make_unique<DrainController>(d->drainState, d->worker.get(), d->tcp, config.drainTimeoutS);
+    d->drainState->begin = [this] { drain(QStringLiteral("POST /admin/drain")); };
+    connect(d->drain.get(), &DrainController::finished, this, [this](bool complete) {
+        Q_EMIT drainFinished(complete);
+        QTimer::singleShot(0, this, &SmartbotServer::stop); // not from inside the controller's own signal
+    });
+    d->api->setCorsOrigins(routeContext.corsOrigins);
+    installRoutes(*d->api, routeContext);
+    connect(d->worker.get(), &service::InferenceWorker::modelStateChanged, this, [this] {
+        const auto state = d_->worker ? d_->worker->modelState() : service::InferenceWorker::ModelState::None;
+        if (state == service::InferenceWorker::ModelState::Ready) {
+            const auto info = d_->worker->modelInfo();
+            Metrics::instance().setModelLoadSeconds(info.loadSeconds);
+            const auto kv = d_->worker->kvMemory();
+            qInfo("model %s ready: %s, %lld parameters, %s on %s, loaded in %.0f ms; KV cache %.0f MiB (%lld "
+                  "bytes per position), prefix cache %s",
+                  info.name.c_str(), info.architecture.c_str(), (long long)info.parameters, info.dtype.c_str(),
+                  info.device.c_str(), info.loadSeconds * 1000, double(kv.budgetBytes) / kBytesPerMiB,
+                  (long long)kv.bytesPerToken, d_->config.prefixCache ? "on" : "off");
+        } else if (state == service::InferenceWorker::ModelState::Failed) {
+            qWarning("model failed to load: %s", qPrintable(d_->worker->modelError()));
+        }
+        Q_EMIT modelStateChanged();
+    });
+
+    d->modelPath = overrides.modelPath.isEmpty() ? config.modelPath : overrides.modelPath;
+    if (!d->modelPath.isEmpty()) {
+        engine::LoadOptions opts;
+        opts.threads = config.threads;
+        opts.kvCacheBytes = qint64(config.kvCacheMb) << 20;
+        opts.prefixCache = config.prefixCache;
+        opts.dtype = config.dtype.toStdString();
+        opts.fusedCpuDecode = config.cpuDecode == QLatin1String("fused");
+        d->worker->loadModel(d->modelPath, opts);
+    } else {
+        qWarning("no model configured: set [model] path in server.conf or pass --model; chat answers 503");
+    }
+    d->running = true;
+    d_ = std::move(d);
+    qInfo("SmartBot listening on %s", qPrintable(url().toString()));
+    Q_EMIT runningChanged(true);
+    Q_EMIT modelStateChanged();
+    return {};
+}
+
+void SmartbotServer::drain(const QString &reason)
+{
+    if (d_->running && d_->drain)
+        d_->drain->start(reason);
+}
+
+bool SmartbotServer::isDraining() const
+{
+    return d_->running && d_->drainState->isDraining();
+}
+
+void SmartbotServer::stop()
+{
+    if (!d_->running)
+        return;
+    d_->drain.reset();
+    d_->drainState->begin = nullptr;
+    d_->tcp->close();
+    d_->api.reset(); // closes connections
+    d_->worker->shutdown();
+    d_->worker.reset();
+    d_->running = false;
+    qInfo("SmartBot stopped");
+    Q_EMIT runningChanged(false);
+    Q_EMIT modelStateChanged();
+}
+
+bool SmartbotServer::isRunning() const
+{
+    return d_->running;
+}
+quint16 SmartbotServer::port() const
+{
+    return d_->running ? d_->tcp->serverPort() : d_->config.port;
+}
+QString SmartbotServer::bindAddress() const
+{
+    return d_->config.bindAddress;
+}
+const ServerConfig &SmartbotServer::config() const
+{
+    return d_->config;
+}
+QString SmartbotServer::modelPath() const
+{
+    return d_->modelPath;
+}
+
+QUrl SmartbotServer::url() const
+{
+    QUrl u;
+    u.setScheme(d_->config.sslEnable ? QStringLiteral("https") : QStringLiteral("http"));
+    QString host = d_->config.bindAddress;
+    if (host == QLatin1String("0.0.0.0") || host.isEmpty())
+        host = QStringLiteral("127.0.0.1");
+    else if (host == QLatin1String("::"))
+        host = QStringLiteral("::1");
+    u.setHost(host);
+    u.setPort(port());
+    return u;
+}
+
+service::InferenceWorker::ModelState SmartbotServer::modelState() const
+{
+    return d_->worker ? d_->worker->modelState() : service::InferenceWorker::ModelState::None;
+}
+
+QString SmartbotServer::modelName() const
+{
+    return d_->worker ? QString::fromStdString(d_->worker->modelInfo().name) : QString();
+}
+
+QString SmartbotServer::modelError() const
+{
+    return d_->worker ? d_->worker->modelError() : QString();
+}
+
+} // namespace smartbot::http

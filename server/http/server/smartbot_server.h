@@ -1,0 +1,59 @@
+// SmartbotServer: the whole server behind one start()/stop(), used in-process by the GUI and by smartbotd.
+#pragma once
+
+#include <QObject>
+#include <QUrl>
+#include <memory>
+
+#include "core/server_config.h"
+#include "service/inference_worker.h"
+
+namespace smartbot::http {
+
+struct ServerOverrides {
+    QString modelPath;   // empty: server.conf's [model] path
+    QString bindAddress; // empty: server.conf
+    int port = -1;       // -1: server.conf; 0: any free port
+    // Secrets kept by the caller (the GUI: the OS keychain). jwtSecret: raw key bytes (>= 32); when set,
+    // auth/secret.key is neither read nor written. adminKey: the admin key text (>= 16 characters); when set,
+    // admin.key and $SMARTBOT_ADMIN_KEY are not used. Empty: the files, as smartbotd does.
+    QByteArray jwtSecret;
+    QByteArray adminKey;
+};
+
+class SmartbotServer : public QObject {
+    Q_OBJECT
+public:
+    explicit SmartbotServer(QObject *parent = nullptr);
+    ~SmartbotServer() override;
+
+    // Reads DIR/server.conf and the secrets, listens, and starts loading the model in the background.
+    Result<void> start(const QString &configDir, const ServerOverrides &overrides = {});
+    // Stops at once: connections are closed, running generations end (the GUI's Stop).
+    void stop();
+    // Graceful drain (SIGTERM, POST /admin/drain): readyz 503, new chat requests 503, in-flight requests finish
+    // (at most [network] drain_timeout_s), then drainFinished() and stop().
+    void drain(const QString &reason);
+    bool isDraining() const;
+
+    bool isRunning() const;
+    quint16 port() const; // the bound port (useful with port 0)
+    QString bindAddress() const;
+    QUrl url() const; // http://host:port, or https:// with [network] ssl_enable
+    const ServerConfig &config() const;
+    QString modelPath() const;
+    service::InferenceWorker::ModelState modelState() const;
+    QString modelName() const;
+    QString modelError() const;
+
+Q_SIGNALS:
+    void runningChanged(bool running);
+    void modelStateChanged();
+    void drainFinished(bool complete); // complete: nothing was left in flight (false: drain_timeout_s passed)
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d_;
+};
+
+} // namespace smartbot::http

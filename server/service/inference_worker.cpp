@@ -1,0 +1,313 @@
+#include "service/inference_worker.h"
+
+#include <QDateTime>
+#include <QMetaObject>
+
+#include "core/metrics.h"
+#include "smartbot/common/units.h"
+
+namespace smartbot::service {
+
+using Clock = std::chrono::steady_clock;
+
+InferenceWorker::InferenceWorker(int maxQueue, QObject *parent, int maxBatch)
+    : QObject(parent), maxQueue_(maxQueue), maxBatch_(std::max(1, maxBatch))
+{
+    thread_ = std::thread([this] { run(); }); // here, not in the initializer list: every member exists by now
+}
+
+InferenceWorker::~InferenceWorker()
+{
+    shutdown();
+}
+
+void InferenceWorker::shutdown()
+{
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+        tasks_.clear();
+        queue_.clear();
+    }
+    wake_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+    active_.clear();
+    engine_.reset();
+}
+
+void InferenceWorker::post(std::function<void()> task)
+{
+    {
+        std::lock_guard lock(mutex_);
+        tasks_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+}
+
+void InferenceWorker::run()
+{
+    std::vector<engine::Engine::StepEvent> events;
+    for (;;) {
+        std::function<void()> control;
+        std::vector<Job> joining;
+        {
+            std::unique_lock lock(mutex_);
+            const bool busy = !active_.empty();
+            wake_.wait(lock, [&] { return stopping_ || !tasks_.empty() || !queue_.empty() || busy; });
+            if (stopping_)
+                return;
+            if (!tasks_.empty()) {
+                control = std::move(tasks_.front());
+                tasks_.pop_front();
+            } else {
+                // Fill the batch; while sequences are running, one prefill per step keeps them flowing.
+                const size_t room = size_t(maxBatch_) - active_.size();
+                const size_t take = std::min(queue_.size(), busy ? std::min<size_t>(1, room) : room);
+                for (size_t i = 0; i < take; ++i) {
+                    joining.push_back(std::move(queue_.front()));
+                    queue_.pop_front();
+                }
+            }
+        }
+        if (control) {
+            control();
+            continue;
+        }
+        for (size_t i = 0; i < joining.size(); ++i) {
+            if (admit(joining[i]) != Admit::Wait)
+                continue;
+            // Not enough KV memory until running sequences finish: back to the head of the queue, in order.
+            std::lock_guard lock(mutex_);
+            for (size_t j = joining.size(); j-- > i;)
+                queue_.push_front(std::move(joining[j]));
+            break;
+        }
+        if (engine_ && engine_->activeSequences() > 0) {
+            for (auto &[id, job] : active_)
+                if (job.cancelled && job.cancelled->load())
+                    engine_->cancel(id);
+            events.clear();
+            engine_->step(events);
+            handle(events);
+        }
+        std::lock_guard lock(mutex_);
+        batchSize_ = int(active_.size());
+    }
+}
+
+void InferenceWorker::loadModel(const QString &path, const engine::LoadOptions &options)
+{
+    {
+        std::lock_guard lock(mutex_);
+        state_ = ModelState::Loading;
+        error_.clear();
+    }
+    Q_EMIT modelStateChanged();
+    post([this, path, options] {
+        for (auto &[id, job] : active_) // a reload ends what the old model was doing
+            deliver(job,
+                    Reply::failure(503, QStringLiteral("model_not_loaded"), QStringLiteral("the model was reloaded")));
+        active_.clear();
+        engine_.reset();
+        {
+            // Queued prompts tokenized by the old model (those that waited for KV memory) are tokenized again.
+            std::lock_guard lock(mutex_);
+            for (Job &job : queue_)
+                job.ids.reset();
+        }
+        auto r = engine::Engine::load(path.toStdString(), options);
+        {
+            std::lock_guard lock(mutex_);
+            if (r.ok()) {
+                engine_ = std::move(r.value());
+                info_ = engine_->info();
+                kv_ = engine_->kvMemory();
+                readyAt_ = QDateTime::currentSecsSinceEpoch();
+                state_ = ModelState::Ready;
+            } else {
+                state_ = ModelState::Failed;
+                error_ = QString::fromStdString(r.error());
+                info_ = {};
+                kv_ = {};
+            }
+        }
+        QMetaObject::invokeMethod(
+            this, [this] { Q_EMIT modelStateChanged(); }, Qt::QueuedConnection);
+    });
+}
+
+InferenceWorker::ModelState InferenceWorker::modelState() const
+{
+    std::lock_guard lock(mutex_);
+    return state_;
+}
+
+QString InferenceWorker::modelError() const
+{
+    std::lock_guard lock(mutex_);
+    return error_;
+}
+
+engine::ModelInfo InferenceWorker::modelInfo() const
+{
+    std::lock_guard lock(mutex_);
+    return info_;
+}
+
+qint64 InferenceWorker::modelReadyAt() const
+{
+    std::lock_guard lock(mutex_);
+    return readyAt_;
+}
+
+int InferenceWorker::queueDepth() const
+{
+    std::lock_guard lock(mutex_);
+    return int(queue_.size());
+}
+
+int InferenceWorker::inFlight() const
+{
+    std::lock_guard lock(mutex_);
+    return int(queue_.size()) + runningJobs_;
+}
+
+int InferenceWorker::running() const
+{
+    std::lock_guard lock(mutex_);
+    return batchSize_;
+}
+
+engine::KvMemoryStats InferenceWorker::kvMemory() const
+{
+    std::lock_guard lock(mutex_);
+    return kv_;
+}
+
+bool InferenceWorker::submit(Request request, QObject *context, std::function<void(const Reply &)> done,
+                             std::shared_ptr<std::atomic_bool> cancelled)
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || int(queue_.size()) >= maxQueue_)
+            return false;
+        queue_.push_back(Job{std::move(request), QPointer<QObject>(context), std::move(done), std::move(cancelled),
+                             Clock::now(), true});
+        ++runningJobs_; // counted until its reply is delivered
+    }
+    wake_.notify_one();
+    return true;
+}
+
+void InferenceWorker::deliver(Job &job, Reply reply)
+{
+    // Through this object (which outlives the thread); the context is checked on its own thread.
+    QMetaObject::invokeMethod(
+        this,
+        [this, ctx = job.context, done = std::move(job.done), reply = std::move(reply)] {
+            {
+                std::lock_guard lock(mutex_);
+                --runningJobs_;
+            }
+            if (ctx)
+                done(reply);
+        },
+        Qt::QueuedConnection);
+}
+
+InferenceWorker::Admit InferenceWorker::admit(Job &job)
+{
+    auto fail = [&](int status, const char *code, const QString &message, const char *param = "") {
+        deliver(job, Reply::failure(status, QString::fromLatin1(code), message, QString::fromLatin1(param)));
+        return Admit::Answered;
+    };
+    if (!engine_)
+        return fail(503, "model_not_loaded", QStringLiteral("no model is loaded"));
+    if (job.cancelled && job.cancelled->load())
+        return fail(499, "cancelled", QStringLiteral("the client went away"));
+    if (!job.ids) {
+        if (!job.request.messages.empty()) {
+            auto encoded = engine_->encodeChat(job.request.messages);
+            if (!encoded)
+                return fail(400, "invalid_request", QString::fromStdString(encoded.error()));
+            job.ids = std::move(encoded.value());
+        } else {
+            job.ids = engine_->tokenizer().encode(job.request.prompt, true);
+        }
+    }
+    const std::vector<int32_t> &ids = *job.ids;
+    const int context = engine_->info().contextLength;
+    if (int(ids.size()) >= context)
+        return fail(
+            400, "context_length_exceeded",
+            QStringLiteral("the prompt is %1 tokens; the model's context is %2 tokens").arg(ids.size()).arg(context));
+    switch (engine_->admission(ids.size(), job.request.params)) {
+    case engine::Engine::Admission::Now:
+        break;
+    case engine::Engine::Admission::Later:
+        if (!job.waitedForKv)
+            Metrics::instance().addKvWait();
+        job.waitedForKv = true;
+        return Admit::Wait;
+    case engine::Engine::Admission::Never:
+        return fail(
+            400, "kv_cache_exceeded",
+            QStringLiteral("a %1-token prompt with max_tokens %2 needs %3 MiB of KV cache; this server has %4 MiB "
+                           "([model] kv_cache_mb): lower max_tokens or shorten the prompt")
+                .arg(ids.size())
+                .arg(job.request.params.maxTokens)
+                .arg(double(engine_->kvBytesNeeded(ids.size(), job.request.params)) / kBytesPerMiB, 0, 'f', 1)
+                .arg(double(engine_->kvMemory().budgetBytes) / kBytesPerMiB, 0, 'f', 1),
+            "max_tokens");
+    }
+    std::vector<engine::Engine::StepEvent> events;
+    auto id = engine_->begin(ids, job.request.params, events);
+    if (!id)
+        return fail(400, "invalid_request", QString::fromStdString(id.error()));
+    active_.emplace(id.value(), std::move(job));
+    handle(events);
+    return Admit::Begun;
+}
+
+void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
+{
+    if (engine_) {
+        // Published before any reply goes out, so that a client that reads /metrics after its reply sees the
+        // KV memory its sequence gave back. (Every admission and step ends here.)
+        const engine::KvMemoryStats kv = engine_->kvMemory();
+        std::lock_guard lock(mutex_);
+        kv_ = kv;
+    }
+    const auto now = Clock::now();
+    for (auto &e : events) {
+        auto it = active_.find(e.id);
+        if (it == active_.end())
+            continue;
+        Job &job = it->second;
+        if (!e.piece.empty()) {
+            const double dt = std::chrono::duration<double>(now - job.lastPiece).count();
+            if (job.firstPiece)
+                Metrics::instance().observeTimeToFirstToken(dt); // from submission: queueing counts
+            else
+                Metrics::instance().observeInterTokenLatency(dt);
+            job.firstPiece = false;
+            job.lastPiece = now;
+            if (job.request.onPiece)
+                QMetaObject::invokeMethod(
+                    this,
+                    [ctx = job.context, onPiece = job.request.onPiece, piece = e.piece] {
+                        if (ctx)
+                            onPiece(piece);
+                    },
+                    Qt::QueuedConnection);
+        }
+        if (e.finished) {
+            Metrics::instance().addTokens(qint64(e.result.promptIds.size()), qint64(e.result.ids.size()));
+            deliver(job, Reply::success(std::move(e.result)));
+            active_.erase(it);
+        }
+    }
+}
+
+} // namespace smartbot::service

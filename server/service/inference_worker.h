@@ -1,0 +1,125 @@
+// InferenceWorker: owns the Engine on its own thread and schedules generations with continuous batching:
+// queued requests join the running batch between decode steps (one prefill per step while others run, so
+// running streams are not starved) and leave it when they finish or their client goes away. The HTTP thread
+// only queues work and gets pieces and results posted back to a context object's thread: it never waits.
+#pragma once
+
+#include <QObject>
+#include <QPointer>
+#include <QString>
+
+#include <atomic>
+#include <condition_variable>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "smartbot/engine/engine.h"
+
+namespace smartbot::service {
+
+class InferenceWorker : public QObject {
+    Q_OBJECT
+public:
+    enum class ModelState { None, Loading, Ready, Failed };
+
+    struct Request {
+        std::string prompt; // raw text (BOS added per tokenizer_config), used when messages is empty
+        std::vector<std::pair<std::string, std::string>> messages; // (role, content): rendered by the chat template
+        engine::GenerationParams params;
+        // Streaming: called on the context's thread with each final piece of text, in order, before done.
+        std::function<void(const std::string &piece)> onPiece;
+    };
+    struct Reply {
+        bool ok = false;
+        int status = 200; // HTTP status to use when !ok
+        QString errorCode, error;
+        engine::GenerationResult result;
+        QString param; // the request field at fault, when there is one
+
+        static Reply success(engine::GenerationResult r)
+        {
+            Reply reply;
+            reply.ok = true;
+            reply.result = std::move(r);
+            return reply;
+        }
+        static Reply failure(int status, QString code, QString message, QString param = {})
+        {
+            Reply reply;
+            reply.status = status;
+            reply.errorCode = std::move(code);
+            reply.error = std::move(message);
+            reply.param = std::move(param);
+            return reply;
+        }
+    };
+
+    explicit InferenceWorker(int maxQueue = 256, QObject *parent = nullptr, int maxBatch = 64);
+    ~InferenceWorker() override;
+
+    // Loads a model on the worker thread; modelStateChanged() follows.
+    void loadModel(const QString &path, const engine::LoadOptions &options);
+    ModelState modelState() const;
+    QString modelError() const;
+    engine::ModelInfo modelInfo() const;
+    qint64 modelReadyAt() const;            // seconds since the epoch when the model became ready (0 if not)
+    int queueDepth() const;                 // jobs waiting
+    int inFlight() const;                   // jobs waiting or running (until their reply is delivered)
+    int running() const;                    // sequences in the batch
+    engine::KvMemoryStats kvMemory() const; // as of the last step
+
+    // Queues a generation; done runs on context's thread (dropped if context is gone). False when full.
+    bool submit(Request request, QObject *context, std::function<void(const Reply &)> done,
+                std::shared_ptr<std::atomic_bool> cancelled = {});
+    // Stops after the current step: queued and running jobs are dropped (no reply). Joins the thread.
+    void shutdown();
+
+Q_SIGNALS:
+    void modelStateChanged();
+
+private:
+    struct Job {
+        Request request;
+        QPointer<QObject> context;
+        std::function<void(const Reply &)> done;
+        std::shared_ptr<std::atomic_bool> cancelled;
+        std::chrono::steady_clock::time_point lastPiece;
+        bool firstPiece = true;
+        std::optional<std::vector<int32_t>> ids; // the prompt, once tokenized
+        bool waitedForKv = false;
+    };
+    enum class Admit { Begun, Answered, Wait };
+    void run();
+    void post(std::function<void()> task);
+    // Tokenizes and begins a sequence (worker thread); Wait leaves job as it was, for when KV memory frees up.
+    Admit admit(Job &job);
+    void handle(std::vector<engine::Engine::StepEvent> &events);
+    void deliver(Job &job, Reply reply); // posts the reply to the job's context
+
+    const int maxQueue_;
+    const int maxBatch_;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::function<void()>> tasks_; // control work (model loads)
+    std::deque<Job> queue_;                   // generations waiting to join the batch
+    int runningJobs_ = 0;                     // admitted, reply not yet delivered
+    int batchSize_ = 0;                       // sequences in the engine's batch
+    engine::KvMemoryStats kv_;
+    bool stopping_ = false;
+    std::thread thread_;
+    std::map<engine::Engine::SequenceId, Job> active_; // worker thread only
+
+    std::unique_ptr<engine::Engine> engine_; // touched only on the worker thread
+    ModelState state_ = ModelState::None;    // guarded by mutex_
+    QString error_;
+    engine::ModelInfo info_;
+    qint64 readyAt_ = 0;
+};
+
+} // namespace smartbot::service
