@@ -5,9 +5,27 @@
 # an incomplete type 'c10::IValue'") where gcc lets it pass (pytorch/pytorch#97689, fixed upstream by #93978).
 # Including ATen/core/ivalue.h first makes IValue complete before List.h needs it. Only the sources that include
 # libtorch (directly, or through one of our headers that does) get it, since it costs ~3 s of parsing per file.
+include(${CMAKE_CURRENT_LIST_DIR}/ForEachSource.cmake)
+
 if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   return()
 endif()
+
+# One source of one target (called by smartbot_for_each_source, in the scope of the function below: it reads
+# `pattern` and `alternatives` from there).
+function(_smartbot_clang_libtorch_fix_one target path)
+  if(NOT path MATCHES "\\.cpp$" OR NOT EXISTS ${path})
+    return()
+  endif()
+  file(STRINGS ${path} hits REGEX "${pattern}")
+  if(NOT hits AND alternatives)
+    file(STRINGS ${path} hits REGEX "#include *\"([^\"]*/)?(${alternatives})\"")
+  endif()
+  if(hits)
+    set_property(SOURCE ${path} TARGET_DIRECTORY ${target} APPEND PROPERTY COMPILE_OPTIONS -include ATen/core/ivalue.h)
+    set(SMARTBOT_FOR_EACH_SOURCE_HITS 1 PARENT_SCOPE)
+  endif()
+endfunction()
 
 function(_smartbot_clang_libtorch_fix)
   # Our headers that include libtorch, directly or through another such header (to a fixed point).
@@ -38,38 +56,7 @@ function(_smartbot_clang_libtorch_fix)
   string(REPLACE "." "\\." alternatives "${alternatives}")
 
   # Every target of every directory: its C++ sources that include libtorch get the fix.
-  set(dirs ${CMAKE_SOURCE_DIR})
-  set(fixed 0)
-  while(dirs)
-    list(POP_FRONT dirs dir)
-    get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
-    list(APPEND dirs ${subdirs})
-    get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
-    foreach(t IN LISTS targets)
-      get_target_property(sources ${t} SOURCES)
-      get_target_property(source_dir ${t} SOURCE_DIR)
-      if(NOT sources)
-        continue()
-      endif()
-      foreach(s IN LISTS sources)
-        if(NOT s MATCHES "\\.cpp$")
-          continue()
-        endif()
-        get_filename_component(path ${s} ABSOLUTE BASE_DIR ${source_dir})
-        if(NOT EXISTS ${path})
-          continue()
-        endif()
-        file(STRINGS ${path} hits REGEX "${pattern}")
-        if(NOT hits AND alternatives)
-          file(STRINGS ${path} hits REGEX "#include *\"([^\"]*/)?(${alternatives})\"")
-        endif()
-        if(hits)
-          set_property(SOURCE ${path} TARGET_DIRECTORY ${t} APPEND PROPERTY COMPILE_OPTIONS -include ATen/core/ivalue.h)
-          math(EXPR fixed "${fixed} + 1")
-        endif()
-      endforeach()
-    endforeach()
-  endwhile()
+  smartbot_for_each_source(_smartbot_clang_libtorch_fix_one fixed)
   message(STATUS "clang + libtorch: ATen/core/ivalue.h included first in ${fixed} sources (cmake/ClangLibtorch.cmake)")
 endfunction()
 

@@ -105,6 +105,19 @@ void sample(QByteArray &out, const QByteArray &name, const QByteArray &labels, c
 }
 
 // One histogram's series; labels are the series' own labels without "le".
+// A metric with one unlabelled sample, named once: its family header and its value.
+void counter(QByteArray &out, const QByteArray &name, const char *help, const QByteArray &value)
+{
+    family(out, name, "counter", help);
+    sample(out, name, {}, value);
+}
+
+void gauge(QByteArray &out, const QByteArray &name, const char *help, const QByteArray &value)
+{
+    family(out, name, "gauge", help);
+    sample(out, name, {}, value);
+}
+
 void histogramSamples(QByteArray &out, const QByteArray &base, const QByteArray &labels, const Histogram &h)
 {
     const QByteArray prefix = labels.isEmpty() ? QByteArray() : labels + ',';
@@ -307,56 +320,51 @@ QByteArray Metrics::render() const
     family(out, "smartbot_inter_token_latency_seconds", "histogram", "Time between consecutive generated tokens.");
     histogramSamples(out, "smartbot_inter_token_latency_seconds", {}, d.interToken);
 
-    family(out, "smartbot_prompt_tokens_total", "counter", "Prompt tokens processed.");
-    sample(out, "smartbot_prompt_tokens_total", {}, num(d.promptTokens));
-    family(out, "smartbot_generated_tokens_total", "counter", "Tokens generated.");
-    sample(out, "smartbot_generated_tokens_total", {}, num(d.generatedTokens));
+    counter(out, "smartbot_prompt_tokens_total", "Prompt tokens processed.", num(d.promptTokens));
+    counter(out, "smartbot_generated_tokens_total", "Tokens generated.", num(d.generatedTokens));
 
-    family(out, "smartbot_queue_depth", "gauge", "Generation requests waiting for the inference worker.");
-    sample(out, "smartbot_queue_depth", {}, QByteArray::number(d.queueDepth));
-    family(out, "smartbot_active_sequences", "gauge", "Sequences being generated right now.");
-    sample(out, "smartbot_active_sequences", {}, QByteArray::number(d.activeSequences));
+    gauge(out, "smartbot_queue_depth", "Generation requests waiting for the inference worker.",
+          QByteArray::number(d.queueDepth));
+    gauge(out, "smartbot_active_sequences", "Sequences being generated right now.",
+          QByteArray::number(d.activeSequences));
     family(out, "smartbot_kv_cache_bytes", "gauge",
            "KV-cache memory: reserved by running sequences, and held by the prefix cache.");
     sample(out, "smartbot_kv_cache_bytes", label("use", QStringLiteral("sequences")),
            QByteArray::number(d.kv.sequenceBytes));
     sample(out, "smartbot_kv_cache_bytes", label("use", QStringLiteral("prefix_cache")),
            QByteArray::number(d.kv.prefixBytes));
-    family(out, "smartbot_kv_cache_budget_bytes", "gauge", "KV-cache memory allowed ([model] kv_cache_mb).");
-    sample(out, "smartbot_kv_cache_budget_bytes", {}, QByteArray::number(d.kv.budgetBytes));
-    family(out, "smartbot_kv_cache_waits_total", "counter",
-           "Requests that waited in the queue for KV-cache memory (raise kv_cache_mb if this climbs).");
-    sample(out, "smartbot_kv_cache_waits_total", {}, QByteArray::number(d.kvWaits));
-    family(out, "smartbot_prefix_cache_tokens", "gauge", "Positions held by the prefix cache.");
-    sample(out, "smartbot_prefix_cache_tokens", {}, QByteArray::number(d.kv.prefixTokens));
-    family(out, "smartbot_prefix_cache_lookups_total", "counter", "Sequences begun with the prefix cache on.");
-    sample(out, "smartbot_prefix_cache_lookups_total", {}, QByteArray::number(qulonglong(d.kv.prefixLookups)));
-    family(out, "smartbot_prefix_cache_hits_total", "counter", "Sequences that reused a cached prompt prefix.");
-    sample(out, "smartbot_prefix_cache_hits_total", {}, QByteArray::number(qulonglong(d.kv.prefixHits)));
-    family(out, "smartbot_prompt_tokens_cached_total", "counter",
-           "Prompt tokens taken from the prefix cache instead of being prefilled.");
-    sample(out, "smartbot_prompt_tokens_cached_total", {}, QByteArray::number(qulonglong(d.kv.reusedTokens)));
-    family(out, "smartbot_model_load_seconds", "gauge", "Time the loaded model took to load.");
-    sample(out, "smartbot_model_load_seconds", {}, num(d.modelLoadSeconds));
-    family(out, "smartbot_api_keys_rotation_due", "gauge",
-           "API keys older than [auth] key_rotation_days that have not been rotated.");
-    sample(out, "smartbot_api_keys_rotation_due", {}, num(double(d.apiKeysRotationDue)));
-    family(out, "smartbot_auth_failures_total", "counter", "Requests refused for a missing or bad credential.");
-    sample(out, "smartbot_auth_failures_total", {}, num(quint64(d.authFailures)));
+    gauge(out, "smartbot_kv_cache_budget_bytes", "KV-cache memory allowed ([model] kv_cache_mb).",
+          QByteArray::number(d.kv.budgetBytes));
+    counter(out, "smartbot_kv_cache_waits_total",
+            "Requests that waited in the queue for KV-cache memory (raise kv_cache_mb if this climbs).",
+            QByteArray::number(d.kvWaits));
+    gauge(out, "smartbot_prefix_cache_tokens", "Positions held by the prefix cache.",
+          QByteArray::number(d.kv.prefixTokens));
+    counter(out, "smartbot_prefix_cache_lookups_total", "Sequences begun with the prefix cache on.",
+            QByteArray::number(qulonglong(d.kv.prefixLookups)));
+    counter(out, "smartbot_prefix_cache_hits_total", "Sequences that reused a cached prompt prefix.",
+            QByteArray::number(qulonglong(d.kv.prefixHits)));
+    counter(out, "smartbot_prompt_tokens_cached_total",
+            "Prompt tokens taken from the prefix cache instead of being prefilled.",
+            QByteArray::number(qulonglong(d.kv.reusedTokens)));
+    gauge(out, "smartbot_model_load_seconds", "Time the loaded model took to load.", num(d.modelLoadSeconds));
+    gauge(out, "smartbot_api_keys_rotation_due",
+          "API keys older than [auth] key_rotation_days that have not been rotated.",
+          num(double(d.apiKeysRotationDue)));
+    counter(out, "smartbot_auth_failures_total", "Requests refused for a missing or bad credential.",
+            num(quint64(d.authFailures)));
 
     if (proc.residentBytes >= 0) {
-        family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-        sample(out, "process_resident_memory_bytes", {}, num(proc.residentBytes));
-        family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-        sample(out, "process_virtual_memory_bytes", {}, num(proc.virtualBytes));
+        gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.", num(proc.residentBytes));
+        gauge(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", num(proc.virtualBytes));
     }
     if (proc.startTimeSeconds >= 0) {
-        family(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
-        sample(out, "process_start_time_seconds", {}, num(proc.startTimeSeconds));
+        gauge(out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+              num(proc.startTimeSeconds));
     }
     if (proc.cpuSeconds >= 0) {
-        family(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
-        sample(out, "process_cpu_seconds_total", {}, num(proc.cpuSeconds));
+        counter(out, "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                num(proc.cpuSeconds));
     }
     return out;
 }

@@ -58,8 +58,23 @@ int RateLimiter::retryAfter(const QString &key, qint64 limit, qint64 amount)
 
 void RateLimiter::add(const QString &key, qint64 amount)
 {
-    if (amount > 0)
-        events_[key].push_back({clock_(), amount});
+    if (amount <= 0)
+        return;
+    // Pruned here too, not only when a limit is checked: with the limit off (tokens_per_minute = 0) nothing else
+    // would, and each add() would stay for good (issue 16, item 10).
+    const qint64 now = clock_();
+    pruneAll(now);
+    auto &events = events_[key];
+    prune(events, now);
+    events.push_back({now, amount});
+}
+
+qsizetype RateLimiter::eventCount() const
+{
+    qsizetype n = 0;
+    for (const auto &events : events_)
+        n += qsizetype(events.size());
+    return n;
 }
 
 int RateLimiter::hit(const QString &key, qint64 limit, qint64 amount)

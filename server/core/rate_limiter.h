@@ -25,6 +25,8 @@ public:
     // retryAfter() then, when it fits, add(): 0 = allowed and counted.
     int hit(const QString &key, qint64 limit, qint64 amount = 1);
     void clear(const QString &key) { events_.remove(key); }
+    // Events held, all keys (tests: what add() keeps is bounded by the window).
+    qsizetype eventCount() const;
 
 private:
     struct Event {

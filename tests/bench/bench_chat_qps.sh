@@ -39,33 +39,9 @@ RATE_S=${BENCH_RATE_SECONDS:-10}
 HEALTH_C=${BENCH_HEALTH_CONCURRENCY:-64}
 HEALTH_S=${BENCH_HEALTH_SECONDS:-5}
 
-CONF=$(mktemp -d)
-WORK=$(mktemp -d)
-LOG=$WORK/smartbotd.log
-PID=""
-
-# shellcheck disable=SC2317 # invoked by the EXIT trap
-cleanup() {
-    local rc=$?
-    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-        kill "$PID" 2>/dev/null || true
-        # Bounded wait for the drain, then force.
-        for _ in $(seq 1 50); do
-            kill -0 "$PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$PID" 2>/dev/null || true
-        wait "$PID" 2>/dev/null || true
-    fi
-    if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then
-        echo "--- smartbotd log (last 20 lines) ---" >&2
-        tail -n 20 "$LOG" >&2 || true
-    fi
-    rm -rf "$CONF" "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=tests/bench/smartbotd_run.sh
+source "$(dirname "$0")/smartbotd_run.sh"
+smartbotd_prepare
 
 # Lift the queue and connection caps so the server's limits do not shape the figures.
 # Rate limits ([limits] requests_per_minute / tokens_per_minute) are off by default.
@@ -77,34 +53,8 @@ max_queue = 4096
 max_connections = 2048
 EOF
 
-"$SMARTBOTD" serve --config "$CONF" --model "$MODEL_DIR" --port 0 >"$WORK/stdout.log" 2>"$LOG" &
-PID=$!
-
-PORT=""
-for _ in $(seq 1 300); do # up to 30 s
-    if ! kill -0 "$PID" 2>/dev/null; then
-        echo "error: smartbotd exited during startup" >&2
-        exit 1
-    fi
-    if grep -q ' ready' "$LOG" 2>/dev/null; then
-        PORT=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$LOG" | head -n 1)
-        break
-    fi
-    sleep 0.1
-done
-if [ -z "$PORT" ]; then
-    echo "error: smartbotd did not report ready / its port within 30 s" >&2
-    exit 1
-fi
-BASE=http://127.0.0.1:$PORT
-
-TOKEN_JSON=$(curl -s -X POST "$BASE/admin/token" -H "X-API-Key: $(cat "$CONF/admin.key")" \
-    -H 'Content-Type: application/json' -d '{"username":"bench"}')
-TOKEN=$(printf '%s' "$TOKEN_JSON" | sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p')
-if [ -z "$TOKEN" ]; then
-    echo "error: no token from /admin/token: $TOKEN_JSON" >&2
-    exit 1
-fi
+smartbotd_start "$SMARTBOTD" "$MODEL_DIR"
+TOKEN=$(smartbotd_token bench) || exit 1
 
 BODY='{"message":"Once upon a time","max_tokens":32}'
 # A sanity request: fail early with a readable answer rather than 10 s of errors.

@@ -28,28 +28,9 @@ command -v hey >/dev/null 2>&1 || { echo "SKIP: hey not installed (apt-get insta
 command -v python3 >/dev/null 2>&1 || { echo "error: python3 is needed" >&2; exit 2; }
 [ -x "$SMARTBOTD" ] || { echo "error: $SMARTBOTD is not an executable" >&2; exit 2; }
 
-CONF=$(mktemp -d)
-WORK=$(mktemp -d)
-LOG=$WORK/smartbotd.log
-PID=""
-LOADERS=()
-
-# shellcheck disable=SC2317 # invoked by the EXIT trap
-cleanup() {
-    local rc=$?
-    for p in "${LOADERS[@]}"; do kill "$p" 2>/dev/null || true; done
-    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-        kill "$PID" 2>/dev/null || true
-        for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$PID" 2>/dev/null || true
-    fi
-    wait 2>/dev/null || true
-    if [ "$rc" -ne 0 ] && [ -f "$LOG" ]; then tail -n 20 "$LOG" >&2 || true; fi
-    rm -rf "$CONF" "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=tests/bench/smartbotd_run.sh
+source "$(dirname "$0")/smartbotd_run.sh"
+smartbotd_prepare
 
 cat >"$CONF/server.conf" <<'CONF'
 [limits]
@@ -59,25 +40,9 @@ max_connections = 2048
 max_connections_per_address = 2048
 CONF
 [ -n "${SMARTBOT_SOAK_CONF:-}" ] && printf '%b\n' "$SMARTBOT_SOAK_CONF" >>"$CONF/server.conf"
-chmod 700 "$CONF"
 
-"$SMARTBOTD" serve --config "$CONF" --model "$MODEL_DIR" --port 0 >"$WORK/stdout.log" 2>"$LOG" &
-PID=$!
-PORT=""
-for _ in $(seq 1 300); do
-    kill -0 "$PID" 2>/dev/null || { echo "error: smartbotd exited during startup" >&2; exit 1; }
-    if grep -q ' ready' "$LOG" 2>/dev/null; then
-        PORT=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$LOG" | head -n 1)
-        break
-    fi
-    sleep 0.1
-done
-[ -n "$PORT" ] || { echo "error: smartbotd did not report ready within 30 s" >&2; exit 1; }
-BASE=http://127.0.0.1:$PORT
-TOKEN=$(curl -s -X POST "$BASE/admin/token" -H "X-API-Key: $(cat "$CONF/admin.key")" \
-    -H 'Content-Type: application/json' -d '{"username":"soak"}' |
-    sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p')
-[ -n "$TOKEN" ] || { echo "error: no token" >&2; exit 1; }
+smartbotd_start "$SMARTBOTD" "$MODEL_DIR"
+TOKEN=$(smartbotd_token soak) || exit 1
 
 hey -z "${SECONDS_TOTAL}s" -c "$CHAT_C" -m POST -H "Authorization: Bearer $TOKEN" -T application/json \
     -d '{"message":"Once upon a time","max_tokens":32}' "$BASE/api/v1/chat" >"$WORK/hey.txt" 2>&1 &

@@ -41,6 +41,23 @@ private Q_SLOTS:
         now += 61;
         QCOMPARE(r.total(QStringLiteral("t")), qint64(0));
     }
+
+    void addAloneStaysBounded()
+    {
+        // tokens_per_minute = 0: the server adds every reply's tokens and never checks a limit. What add() keeps
+        // must still leave with the window (it grew by one event per request for good: issue 16, item 10).
+        RateLimiter r(60, clock);
+        for (int second = 0; second < 600; ++second, ++now)
+            for (int i = 0; i < 10; ++i)
+                r.add(QStringLiteral("busy"), 32);
+        QVERIFY2(r.eventCount() <= 60 * 10, qPrintable(QString::number(r.eventCount())));
+        QCOMPARE(r.total(QStringLiteral("busy")), qint64(59 * 10 * 32)); // the last 59 s (now is past the loop's end)
+        // A key gone quiet is dropped at the next sweep.
+        r.add(QStringLiteral("once"), 1);
+        now += 121;
+        r.add(QStringLiteral("busy"), 1);
+        QCOMPARE(r.eventCount(), qsizetype(1));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRateLimiter)

@@ -1,6 +1,6 @@
 // Fuzzes the JSON request parsing of the chat routes: the body as QJsonDocument::fromJson reads it, then
 //   - parseSampling (request_helpers.h; /api/v1/chat and /v1/chat/completions),
-//   - refuseUnsupported and parseMessages of /v1/chat/completions (routes_openai.cpp),
+//   - refuseUnsupported and parseMessages of /v1/chat/completions (http/protocol/openai_request.h),
 //   - AddressList::parse of an "allow" string (POST /admin/keys; core/address_list.h).
 // Invariants: an accepted request's values are inside the documented ranges; every refusal is a 400 naming its field;
 // an accepted address list prints canonically (parse(toString()) gives the same text back).
@@ -11,14 +11,8 @@
 
 #include "core/address_list.h"
 #include "fuzz_check.h"
+#include "http/protocol/openai_request.h"
 #include "http/protocol/request_helpers.h"
-
-// refuseUnsupported and parseMessages live in an anonymous namespace in routes_openai.cpp: compile that file into
-// this target to reach them (its one external function renamed so it cannot clash with smartbot_http's copy).
-// TODO: drop this once they are declared in a header of server/http.
-#define installOpenAiRoutes fuzzUnusedInstallOpenAiRoutes
-#include "http/routes/openai.cpp"
-#undef installOpenAiRoutes
 
 using namespace smartbot;
 using namespace smartbot::http;

@@ -1,11 +1,13 @@
-// The HTTP layer's pure helpers, in-process and table-driven: sampling parameters, error JSON and raw error
-// responses, CORS origin matching, quoting client values in messages. (Sockets are the integration tests' job.)
+// The HTTP layer's pure helpers, in-process and table-driven: sampling parameters, the OpenAI request body, error
+// JSON and raw error responses, CORS origin matching, quoting client values in messages. (Sockets are the
+// integration tests' job.)
 #include <QtTest>
 
 #include <QJsonDocument>
 
-#include "http/protocol/api_error.h"
 #include "http/auth/cors.h"
+#include "http/protocol/api_error.h"
+#include "http/protocol/openai_request.h"
 #include "http/protocol/request_helpers.h"
 
 using namespace smartbot;
@@ -71,6 +73,67 @@ private Q_SLOTS:
         QVERIFY(!parseSampling({}, config, 1.0, b));
         QCOMPARE(a.maxTokens, config.maxTokens);
         QVERIFY2(a.seed != b.seed, "two requests without a seed got the same one");
+    }
+
+    // /v1/chat/completions: what is refused (400 naming the param) and how messages are read.
+    void openAiRequest_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("errorParam"); // empty: accepted
+        QTest::addColumn<QString>("roles");      // accepted: the roles read, joined by ','
+        QTest::newRow("plain") << QByteArray(R"({"messages":[{"role":"user","content":"hi"}]})") << QString()
+                               << QString("user");
+        QTest::newRow("developer is system")
+            << QByteArray(R"({"messages":[{"role":"developer","content":"x"},{"role":"user","content":"y"}]})")
+            << QString() << QString("system,user");
+        QTest::newRow("text parts") << QByteArray(
+                                           R"({"messages":[{"role":"user","content":[{"type":"text","text":"a"}]}]})")
+                                    << QString() << QString("user");
+        QTest::newRow("assistant null content")
+            << QByteArray(R"({"messages":[{"role":"assistant","content":null}]})") << QString() << QString("assistant");
+        QTest::newRow("n 1 and empty tools")
+            << QByteArray(R"({"n":1,"tools":[],"messages":[{"role":"user","content":"x"}]})") << QString()
+            << QString("user");
+        QTest::newRow("no messages") << QByteArray(R"({})") << QString("messages") << QString();
+        QTest::newRow("empty messages") << QByteArray(R"({"messages":[]})") << QString("messages") << QString();
+        QTest::newRow("message not object") << QByteArray(R"({"messages":[1]})") << QString("messages[0]") << QString();
+        QTest::newRow("bad role") << QByteArray(R"({"messages":[{"role":"robot","content":"x"}]})")
+                                  << QString("messages[0].role") << QString();
+        QTest::newRow("image part")
+            << QByteArray(R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{}}]}]})")
+            << QString("messages[0].content") << QString();
+        QTest::newRow("number content") << QByteArray(R"({"messages":[{"role":"user","content":5}]})")
+                                        << QString("messages[0].content") << QString();
+        QTest::newRow("n 2") << QByteArray(R"({"n":2,"messages":[{"role":"user","content":"x"}]})") << QString("n")
+                             << QString();
+        QTest::newRow("tools") << QByteArray(R"({"tools":[{}],"messages":[{"role":"user","content":"x"}]})")
+                               << QString("tools") << QString();
+        QTest::newRow("logprobs") << QByteArray(R"({"logprobs":true,"messages":[{"role":"user","content":"x"}]})")
+                                  << QString("logprobs") << QString();
+        QTest::newRow("json response_format")
+            << QByteArray(R"({"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"x"}]})")
+            << QString("response_format") << QString();
+    }
+    void openAiRequest()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QString, errorParam);
+        QFETCH(QString, roles);
+        const QJsonObject object = parseObject(body);
+        std::vector<std::pair<std::string, std::string>> messages;
+        std::optional<ApiError> error = refuseUnsupported(object);
+        if (!error)
+            error = parseMessages(object, messages);
+        QCOMPARE(error.has_value(), !errorParam.isEmpty());
+        if (error) {
+            QCOMPARE(error->status, 400);
+            QCOMPARE(error->param, errorParam);
+            return;
+        }
+        QStringList got;
+        for (const auto &m : messages)
+            got << QString::fromStdString(m.first);
+        QCOMPARE(got.join(','), roles);
     }
 
     void errorJson_data()

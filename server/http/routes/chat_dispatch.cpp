@@ -35,15 +35,21 @@ void dispatch(const RouteContext &ctx, const Principal &who, service::InferenceW
               QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
               std::function<void(const service::InferenceWorker::Reply &)> done)
 {
+    auto cancelled = std::make_shared<std::atomic_bool>(false);
+    // A keep-alive socket serves request after request: the watch ends with its request, or each one would leave a
+    // connection (~175 B with its state) on the socket until the client hangs up (issue 16, item 10).
+    const QMetaObject::Connection watch =
+        QObject::connect(socket, &QTcpSocket::disconnected, socket, [cancelled] { cancelled->store(true); });
     // Usage and tokens_per_minute: charge the finished generation to the caller.
-    done = [auth = ctx.auth, subject = who.subject, inner = std::move(done)](const service::InferenceWorker::Reply &r) {
+    done = [auth = ctx.auth, subject = who.subject, watch,
+            inner = std::move(done)](const service::InferenceWorker::Reply &r) {
+        QObject::disconnect(watch); // runs on the socket's thread, the socket alive (else done is dropped)
         if (r.ok)
             auth->recordTokens(subject, qint64(r.result.promptIds.size()), qint64(r.result.ids.size()));
         inner(r);
     };
-    auto cancelled = std::make_shared<std::atomic_bool>(false);
-    QObject::connect(socket, &QTcpSocket::disconnected, socket, [cancelled] { cancelled->store(true); });
     if (!ctx.worker->submit(std::move(job), socket, std::move(done), cancelled)) {
+        QObject::disconnect(watch);
         ApiError e{503, QStringLiteral("busy"), QStringLiteral("the server is busy; try again shortly")};
         e.retryAfterSeconds = 1;
         writeError(stream->responder(), e);

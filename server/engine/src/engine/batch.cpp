@@ -116,7 +116,7 @@ Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, 
         }
         const auto t0 = Clock::now();
         if (match.length > 0) {
-            d.model->copyPrefix(*match.kv, s.cache, match.length);
+            s.cache.copyPrefixFrom(*match.kv, match.length);
             s.out.cachedPromptTokens = match.length;
             ++d.prefixHits;
             d.reusedTokens += uint64_t(match.length);

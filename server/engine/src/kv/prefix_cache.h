@@ -9,7 +9,7 @@
 #include <list>
 #include <vector>
 
-#include "model/llama_model.h"
+#include "kv/kv_cache.h"
 
 namespace smartbot::engine {
 

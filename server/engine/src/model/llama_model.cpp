@@ -111,31 +111,13 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const M
     return m;
 }
 
-KvCache LlamaModel::newCache(int64_t capacity) const
+KvShape LlamaModel::kvShape() const
 {
-    KvCache cache;
-    cache.capacity = capacity;
-    auto opts = torch::TensorOptions().dtype(dtype_).device(device_);
-    for (int64_t l = 0; l < config_.numLayers; ++l) {
-        cache.k.push_back(torch::empty({config_.numKvHeads, capacity, config_.headDim}, opts));
-        cache.v.push_back(torch::empty({config_.numKvHeads, capacity, config_.headDim}, opts));
-    }
-    return cache;
-}
-
-int64_t LlamaModel::kvBytesPerToken() const
-{
-    return 2 * config_.numLayers * config_.numKvHeads * config_.headDim * int64_t(c10::elementSize(dtype_));
-}
-
-void LlamaModel::copyPrefix(const KvCache &from, KvCache &to, int64_t length) const
-{
-    TORCH_CHECK(length <= from.length && length <= to.capacity, "prefix longer than the caches");
-    for (size_t l = 0; l < to.k.size(); ++l) {
-        to.k[l].narrow(1, 0, length).copy_(from.k[l].narrow(1, 0, length));
-        to.v[l].narrow(1, 0, length).copy_(from.v[l].narrow(1, 0, length));
-    }
-    to.length = length;
+    return {.layers = config_.numLayers,
+            .kvHeads = config_.numKvHeads,
+            .headDim = config_.headDim,
+            .dtype = dtype_,
+            .device = device_};
 }
 
 torch::Tensor LlamaModel::rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const

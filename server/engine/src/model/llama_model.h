@@ -8,16 +8,11 @@
 
 #include <torch/torch.h>
 
+#include "kv/kv_cache.h"
 #include "model/config.h"
 #include "model/weight_set.h"
 
 namespace smartbot::engine {
-
-struct KvCache {
-    std::vector<torch::Tensor> k, v; // per layer: [numKvHeads, capacity, headDim]
-    int64_t length = 0;              // positions filled
-    int64_t capacity = 0;
-};
 
 class LlamaModel {
 public:
@@ -32,10 +27,9 @@ public:
     torch::ScalarType dtype() const { return dtype_; }
     int64_t parameterCount() const { return parameters_; }
 
-    KvCache newCache(int64_t capacity) const;
-    int64_t kvBytesPerToken() const; // keys and values of one position over all layers
-    // Copies the first `length` positions of from into to (to.length becomes length).
-    void copyPrefix(const KvCache &from, KvCache &to, int64_t length) const;
+    KvShape kvShape() const;
+    KvCache newCache(int64_t capacity) const { return KvCache::allocate(kvShape(), capacity); }
+    int64_t kvBytesPerToken() const { return kvShape().bytesPerPosition(); } // one position over all layers
     // Runs ids (appended at cache.length) through the model; returns float32 logits on the CPU,
     // [n, vocab] when allLogits, else [1, vocab] for the last position.
     torch::Tensor forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits = false) const;
