@@ -1,6 +1,7 @@
 #include "app/server_panel.h"
 
 #include <QClipboard>
+#include <QCoreApplication>
 #include <QDir>
 #include <QEvent>
 #include <QFile>
@@ -20,6 +21,7 @@
 
 #include <functional>
 
+#include "core/demo_model.h"
 #include "core/secret_files.h"
 #include "core/server_config.h"
 #include "http/server/smartbot_server.h"
@@ -193,7 +195,7 @@ void ServerPanel::retranslateUi()
     portSpin_->setToolTip(tr("TCP port of the HTTP API; 0 picks any free port."));
     bindEdit_->setToolTip(tr("127.0.0.1: this computer only; 0.0.0.0: every network interface."));
     configDirEdit_->setToolTip(tr("Folder with server.conf and the keys; created when missing."));
-    modelDirEdit_->setPlaceholderText(tr("Empty: the [model] path of server.conf"));
+    modelDirEdit_->setPlaceholderText(tr("Empty: the [model] path of server.conf, else the demo model"));
     modelDirEdit_->setToolTip(tr("Model folder with config.json, model.safetensors and tokenizer.json."));
     configBrowseButton_->setText(tr("Browse…"));
     modelBrowseButton_->setText(tr("Browse…"));
@@ -270,6 +272,7 @@ bool ServerPanel::startServer()
     overrides.port = portSpin_->value();
     overrides.bindAddress = bindAddress();
     overrides.modelPath = modelDir();
+    overrides.demoModelPath = bundledDemoModel(QCoreApplication::applicationDirPath());
 
     showStatus(tr("Starting…"), false);
     loadSecrets(QDir::fromNativeSeparators(dir), overrides);

@@ -90,8 +90,8 @@
         <translation>存放 server.conf 和密钥的文件夹；不存在时会自动创建。</translation>
     </message>
     <message>
-        <source>Empty: the [model] path of server.conf</source>
-        <translation>留空：使用 server.conf 中 [model] 的路径</translation>
+        <source>Empty: the [model] path of server.conf, else the demo model</source>
+        <translation>留空：使用 server.conf 中 [model] 的路径，未设置时使用内置演示模型</translation>
     </message>
     <message>
         <source>Model folder with config.json, model.safetensors and tokenizer.json.</source>

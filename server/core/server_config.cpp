@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "core/address_list.h"
+#include "core/demo_model.h"
 #include "core/secret_files.h"
 #include "smartbot/common/units.h"
 
@@ -86,7 +87,8 @@ admin_failure_window_s = 300
 
 [model]
 ; Hugging Face model folder loaded at start (config.json, model.safetensors, tokenizer.json).
-; Relative paths are resolved against this folder. --model on the command line overrides it.
+; Relative paths are resolved against this folder. --model on the command line overrides it. Empty: the bundled
+; demo model (stories260K, tiny stories); none: no model (chat answers 503).
 path =
 ; CPU threads for inference; 0 lets the engine choose.
 threads = 0
@@ -240,7 +242,9 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     }
 
     const QString model = s.value(QStringLiteral("model/path")).toString().trimmed();
-    if (!model.isEmpty())
+    if (model == QLatin1String(kNoModel))
+        c.modelPath = model;
+    else if (!model.isEmpty())
         c.modelPath = QDir(c.configDir).absoluteFilePath(model);
     c.cpuDecode = s.value(QStringLiteral("model/cpu_decode"), c.cpuDecode).toString().trimmed();
     if (c.cpuDecode != QLatin1String("fused") && c.cpuDecode != QLatin1String("libtorch"))

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/demo_model.h"
 #include "core/log_buffer.h"
 #include "daemon/cli.h"
 #include "http/server/smartbot_server.h"
@@ -58,7 +59,10 @@ int runServe(const QStringList &args)
     p.addOption(
         {QStringLiteral("config"), QStringLiteral("Config folder (server.conf, keys)."), QStringLiteral("DIR")});
     p.addOption(
-        {QStringLiteral("model"), QStringLiteral("Model folder (overrides server.conf)."), QStringLiteral("DIR")});
+        {QStringLiteral("model"),
+         QStringLiteral("Model folder (overrides server.conf; none: no model). Without one anywhere, the bundled "
+                        "demo model."),
+         QStringLiteral("DIR")});
     p.addOption(
         {QStringLiteral("bind"), QStringLiteral("Bind address (overrides server.conf)."), QStringLiteral("ADDR")});
     p.addOption(
@@ -71,6 +75,7 @@ int runServe(const QStringList &args)
     LogBuffer::instance().install(true);
     http::ServerOverrides o;
     o.modelPath = p.value(QStringLiteral("model"));
+    o.demoModelPath = bundledDemoModel(QCoreApplication::applicationDirPath());
     o.bindAddress = p.value(QStringLiteral("bind"));
     if (p.isSet(QStringLiteral("port"))) {
         bool ok = false;

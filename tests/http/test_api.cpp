@@ -408,13 +408,45 @@ private Q_SLOTS:
         QCOMPARE(c.status, 200);
     }
 
+    // No model anywhere: the bundled stories260K (resources/models) answers, so that a fresh install chats at once;
+    // `[model] path = none` (or --model none) means no model.
+    void demoModelWhenNoneConfigured()
+    {
+        QTemporaryDir dir;
+        DaemonProcess d;
+        QVERIFY2(d.start(dir.path()), qPrintable(d.output()));
+        QVERIFY2(d.waitForLog("bundled demo model"), qPrintable(d.output()));
+        QVERIFY2(QTest::qWaitFor([&] { return d.request("GET", "/readyz").status == 200; }, 20000),
+                 qPrintable(d.output()));
+        const QByteArray admin = readFile(dir.filePath("admin.key")).trimmed();
+        auto t = d.postJson("/admin/token", {{"username", "u"}}, {{"X-API-Key", admin}});
+        QCOMPARE(t.status, 200);
+        auto c = d.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 8}},
+                            {{"Authorization", "Bearer " + t.json().value("token").toString().toLatin1()}});
+        QCOMPARE(c.status, 200);
+        QVERIFY(!c.json().value("reply").toString().isEmpty());
+        QCOMPARE(c.json().value("model").toString(), QStringLiteral("stories260K"));
+        d.stop();
+
+        QTemporaryDir off;
+        QFile conf(off.filePath("server.conf"));
+        QVERIFY(conf.open(QIODevice::WriteOnly));
+        conf.write("[model]\npath = none\n");
+        conf.close();
+        QVERIFY(conf.setPermissions(QFile::ReadOwner | QFile::WriteOwner));
+        DaemonProcess none;
+        QVERIFY2(none.start(off.path()), qPrintable(none.output()));
+        QCOMPARE(none.request("GET", "/readyz").status, 503);
+        QVERIFY2(!none.output().contains("demo model"), qPrintable(none.output()));
+    }
+
     void noModelMeans503()
     {
         QTemporaryDir dir;
         DaemonProcess d;
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert("SMARTBOT_ADMIN_KEY", "an-admin-key-from-the-environment");
-        QVERIFY2(d.start(dir.path(), {}, env), qPrintable(d.output()));
+        QVERIFY2(d.start(dir.path(), {"--model", "none"}, env), qPrintable(d.output()));
         QVERIFY(!QFile::exists(dir.filePath("admin.key")));
         auto t = d.postJson("/admin/token", {{"username", "u"}}, {{"X-API-Key", "an-admin-key-from-the-environment"}});
         QCOMPARE(t.status, 200);

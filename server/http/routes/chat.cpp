@@ -5,7 +5,6 @@
 #include <QTcpSocket>
 
 #include "http/routes/chat_dispatch.h"
-#include "http/server/drain_reply.h"
 #include "http/protocol/request_helpers.h"
 #include "http/protocol/sse_stream.h"
 
@@ -17,16 +16,12 @@ using Method = QHttpServerRequest::Method;
 void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &&responder,
                 QTcpSocket *socket)
 {
-    if (rejectIfDraining(ctx, responder))
-        return;
     Principal who;
-    if (auto e = ctx.auth->authenticateChat(request, who))
-        return writeError(responder, *e);
+    QJsonObject body;
+    if (!admitGeneration(ctx, request, responder, who, body))
+        return;
     // Conversations belong to the token's user (or the API key).
     const QString subject = who.kind == QLatin1String("jwt") ? who.subject.mid(5) : who.subject;
-    QJsonObject body;
-    if (auto e = jsonBody(request, body))
-        return writeError(responder, *e);
     const QJsonValue message = body.value(QStringLiteral("message"));
     if (message.isUndefined())
         return writeError(responder, badRequest(QStringLiteral("field 'message' is required"),

@@ -4,8 +4,25 @@
 #include <QTcpSocket>
 
 #include "http/auth/authenticator.h"
+#include "http/protocol/request_helpers.h"
+#include "http/server/drain_reply.h"
 
 namespace smartbot::http {
+
+bool admitGeneration(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
+                     Principal &who, QJsonObject &body)
+{
+    if (rejectIfDraining(ctx, responder))
+        return false;
+    std::optional<ApiError> e = ctx.auth->authenticateChat(request, who);
+    if (!e)
+        e = jsonBody(request, body);
+    if (e) {
+        writeError(responder, *e);
+        return false;
+    }
+    return true;
+}
 
 std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJsonValue &model)
 {

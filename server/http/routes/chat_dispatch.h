@@ -17,6 +17,11 @@ class QTcpSocket;
 
 namespace smartbot::http {
 
+// The common start of a route that generates (chat, completions): refuses while draining (503), authenticates the
+// caller for the chat scope into `who` (401/403/429) and reads the JSON body (400/415). False when it has answered.
+bool admitGeneration(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
+                     Principal &who, QJsonObject &body);
+
 // 503 while no model is ready; 404 when the request names a model that is not the loaded one.
 std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJsonValue &model);
 

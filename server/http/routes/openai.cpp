@@ -8,7 +8,6 @@
 
 #include "core/secret_files.h"
 #include "http/routes/chat_dispatch.h"
-#include "http/server/drain_reply.h"
 #include "http/protocol/openai_request.h"
 #include "http/protocol/request_helpers.h"
 #include "http/protocol/sse_stream.h"
@@ -21,14 +20,10 @@ using Method = QHttpServerRequest::Method;
 void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &&responder,
                        QTcpSocket *socket)
 {
-    if (rejectIfDraining(ctx, responder))
-        return;
     Principal who;
-    if (auto e = ctx.auth->authenticateChat(request, who))
-        return writeError(responder, *e);
     QJsonObject body;
-    if (auto e = jsonBody(request, body))
-        return writeError(responder, *e);
+    if (!admitGeneration(ctx, request, responder, who, body))
+        return;
     if (auto e = refuseUnsupported(body))
         return writeError(responder, *e);
     service::InferenceWorker::Request job;

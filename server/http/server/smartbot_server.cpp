@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "core/address_list.h"
+#include "core/demo_model.h"
 #include "core/metrics.h"
 #include "core/secret_files.h"
 #include "core/token_service.h"
@@ -169,6 +170,14 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     });
 
     d->modelPath = overrides.modelPath.isEmpty() ? config.modelPath : overrides.modelPath;
+    if (d->modelPath.isEmpty() && !overrides.demoModelPath.isEmpty()) {
+        d->modelPath = overrides.demoModelPath;
+        qInfo("no model configured: serving the bundled demo model %s (tiny stories, not an assistant); set [model] "
+              "path in server.conf or pass --model (none: no model)",
+              qPrintable(d->modelPath));
+    }
+    if (d->modelPath == QLatin1String(kNoModel))
+        d->modelPath.clear();
     if (!d->modelPath.isEmpty()) {
         engine::LoadOptions opts;
         opts.threads = config.threads;

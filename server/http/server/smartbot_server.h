@@ -11,9 +11,10 @@
 namespace smartbot::http {
 
 struct ServerOverrides {
-    QString modelPath;   // empty: server.conf's [model] path
-    QString bindAddress; // empty: server.conf
-    int port = -1;       // -1: server.conf; 0: any free port
+    QString modelPath;     // empty: server.conf's [model] path; "none": no model (core/demo_model.h: kNoModel)
+    QString demoModelPath; // served when neither names a model (core/demo_model.h: bundledDemoModel); empty: none
+    QString bindAddress;   // empty: server.conf
+    int port = -1;         // -1: server.conf; 0: any free port
     // Secrets kept by the caller (the GUI: the OS keychain). jwtSecret: raw key bytes (>= 32); when set,
     // auth/secret.key is neither read nor written. adminKey: the admin key text (>= 16 characters); when set,
     // admin.key and $SMARTBOT_ADMIN_KEY are not used. Empty: the files, as smartbotd does.
