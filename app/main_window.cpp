@@ -8,6 +8,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 
+#include "app/keys_panel.h"
 #include "app/log_panel.h"
 #include "app/server_panel.h"
 #include "http/server/smartbot_server.h"
@@ -42,7 +43,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     serverPanel_->setObjectName(QStringLiteral("serverPanel"));
     logPanel_ = new LogPanel(this);
     logPanel_->setObjectName(QStringLiteral("logPanel"));
+    keysPanel_ = new KeysPanel(server_, this);
+    keysPanel_->setObjectName(QStringLiteral("keysPanel"));
     addPanel(serverPanel_, QT_TR_NOOP("Server"));
+    addPanel(keysPanel_, QT_TR_NOOP("Keys"));
     addPanel(logPanel_, QT_TR_NOOP("Logs"));
     showPanel(0);
 
@@ -51,6 +55,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     statusBar()->addWidget(statusText_, 1);
     connect(serverPanel_, &ServerPanel::summaryChanged, statusText_, &QLabel::setText);
     statusText_->setText(serverPanel_->summary());
+    // What an action did (a key created, something copied), for a few seconds beside the server's state.
+    constexpr int kMessageMs = 5000;
+    connect(keysPanel_, &KeysPanel::statusMessage, this,
+            [this](const QString &text) { statusBar()->showMessage(text, kMessageMs); });
 
     retranslateUi();
     resize(880, 560);
@@ -70,6 +78,11 @@ int MainWindow::addPanel(QWidget *panel, const char *title)
     item->setData(kTitleRole, QByteArray(title));
     item->setSizeHint(QSize(0, 32));
     return stack_->addWidget(panel);
+}
+
+int MainWindow::panelIndex(QWidget *panel) const
+{
+    return stack_->indexOf(panel);
 }
 
 void MainWindow::showPanel(int index)
@@ -92,6 +105,10 @@ void MainWindow::retranslateUi()
         item->setText(tr(item->data(kTitleRole).toByteArray().constData()));
     }
     statusText_->setText(serverPanel_->summary());
+    // What an action did (a key created, something copied), for a few seconds beside the server's state.
+    constexpr int kMessageMs = 5000;
+    connect(keysPanel_, &KeysPanel::statusMessage, this,
+            [this](const QString &text) { statusBar()->showMessage(text, kMessageMs); });
 }
 
 } // namespace smartbot::gui

@@ -14,6 +14,7 @@ class SmartbotServer;
 
 namespace smartbot::gui {
 
+class KeysPanel;
 class LogPanel;
 class ServerPanel;
 
@@ -26,11 +27,13 @@ public:
     http::SmartbotServer *server() const { return server_; }
     ServerPanel *serverPanel() const { return serverPanel_; }
     LogPanel *logPanel() const { return logPanel_; }
+    KeysPanel *keysPanel() const { return keysPanel_; }
 
     // Adds a navigation entry. title is an untranslated source text marked with QT_TR_NOOP in MainWindow's
     // context (it is translated again on language changes). Returns the entry's index.
     int addPanel(QWidget *panel, const char *title);
     void showPanel(int index);
+    int panelIndex(QWidget *panel) const; // -1 when it is not one of the panels
 
 protected:
     void changeEvent(QEvent *event) override;
@@ -44,6 +47,7 @@ private:
     QLabel *statusText_ = nullptr;
     ServerPanel *serverPanel_ = nullptr;
     LogPanel *logPanel_ = nullptr;
+    KeysPanel *keysPanel_ = nullptr;
 };
 
 } // namespace smartbot::gui

@@ -2,6 +2,165 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>smartbot::gui::KeysPanel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Prefix</source>
+        <translation>前缀</translation>
+    </message>
+    <message>
+        <source>Scope</source>
+        <translation>权限范围</translation>
+    </message>
+    <message>
+        <source>Allowed from</source>
+        <translation>允许来源</translation>
+    </message>
+    <message>
+        <source>Limits</source>
+        <translation>限额</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>创建时间</translation>
+    </message>
+    <message>
+        <source>Last used</source>
+        <translation>最近使用</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>到期时间</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Key copied to the clipboard</source>
+        <translation>密钥已复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Cannot read the keys: %1</source>
+        <translation>无法读取密钥：%1</translation>
+    </message>
+    <message>
+        <source>default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <source>any address</source>
+        <translation>任意地址</translation>
+    </message>
+    <message>
+        <source>%1 req/min, %2 tokens/min</source>
+        <translation>%1 次请求/分钟，%2 个词元/分钟</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>永不</translation>
+    </message>
+    <message>
+        <source>revoked</source>
+        <translation>已吊销</translation>
+    </message>
+    <message>
+        <source>rotated, valid until %1</source>
+        <translation>已轮换，有效期至 %1</translation>
+    </message>
+    <message>
+        <source>expired</source>
+        <translation>已过期</translation>
+    </message>
+    <message>
+        <source>active, rotation due</source>
+        <translation>有效，需要轮换</translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation>有效</translation>
+    </message>
+    <message>
+        <source>Key not created: %1</source>
+        <translation>未创建密钥：%1</translation>
+    </message>
+    <message>
+        <source>New key &quot;%1&quot;: copy it now, it is not shown again.</source>
+        <translation>新密钥“%1”：请立即复制，之后不会再显示。</translation>
+    </message>
+    <message>
+        <source>Key not revoked: %1</source>
+        <translation>未吊销密钥：%1</translation>
+    </message>
+    <message>
+        <source>Key %1 revoked</source>
+        <translation>密钥 %1 已吊销</translation>
+    </message>
+    <message>
+        <source>Key not rotated: %1</source>
+        <translation>未轮换密钥：%1</translation>
+    </message>
+    <message>
+        <source>Key %1 replaced by a new one; the old key stays valid for %2 hours. Copy the new key now, it is not shown again.</source>
+        <translation>密钥 %1 已被新密钥替换；旧密钥在 %2 小时内仍然有效。请立即复制新密钥，之后不会再显示。</translation>
+    </message>
+    <message>
+        <source>Key %1 created</source>
+        <translation>密钥 %1 已创建</translation>
+    </message>
+    <message>
+        <source>Start the server to manage its API keys.</source>
+        <translation>启动服务器后即可管理其 API 密钥。</translation>
+    </message>
+    <message>
+        <source>Filter keys</source>
+        <translation>筛选密钥</translation>
+    </message>
+    <message>
+        <source>Revoke</source>
+        <translation>吊销</translation>
+    </message>
+    <message>
+        <source>Rotate</source>
+        <translation>轮换</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Scope:</source>
+        <translation>权限范围：</translation>
+    </message>
+    <message>
+        <source>Expires after (days):</source>
+        <translation>有效期（天）：</translation>
+    </message>
+    <message>
+        <source>Allowed from:</source>
+        <translation>允许来源：</translation>
+    </message>
+    <message>
+        <source>Any address; or e.g. 192.168.1.0/24, 10.0.0.5</source>
+        <translation>任意地址；或例如 192.168.1.0/24, 10.0.0.5</translation>
+    </message>
+    <message>
+        <source>Create key</source>
+        <translation>创建密钥</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>New key</source>
+        <translation>新建密钥</translation>
+    </message>
+</context>
+<context>
     <name>smartbot::gui::LogPanel</name>
     <message>
         <source>Follow new lines</source>
@@ -25,6 +184,10 @@
     <message>
         <source>SmartBot</source>
         <translation>SmartBot</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>密钥</translation>
     </message>
 </context>
 <context>

@@ -240,6 +240,11 @@ const ServerConfig &SmartbotServer::config() const
 {
     return d_->config;
 }
+Authenticator *SmartbotServer::authenticator() const
+{
+    return d_->running ? d_->auth.get() : nullptr;
+}
+
 QString SmartbotServer::modelPath() const
 {
     return d_->modelPath;

@@ -10,6 +10,8 @@
 
 namespace smartbot::http {
 
+class Authenticator;
+
 struct ServerOverrides {
     QString modelPath;     // empty: server.conf's [model] path; "none": no model (core/demo_model.h: kNoModel)
     QString demoModelPath; // served when neither names a model (core/demo_model.h: bundledDemoModel); empty: none
@@ -46,6 +48,9 @@ public:
     service::InferenceWorker::ModelState modelState() const;
     QString modelName() const;
     QString modelError() const;
+    // The running server's Authenticator (keys, audit, usage, tokens), for the desktop app's panels: the same
+    // services the HTTP routes use. Null while stopped. Server thread only.
+    Authenticator *authenticator() const;
 
 Q_SIGNALS:
     void runningChanged(bool running);
