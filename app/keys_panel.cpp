@@ -16,6 +16,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include "app/panel_text.h"
 #include "core/api_keys.h"
 #include "core/audit_log.h"
 #include "http/auth/authenticator.h"
@@ -39,19 +40,6 @@ const char *const kColumnTitles[ColumnCount] = {
     QT_TRANSLATE_NOOP("smartbot::gui::KeysPanel", "Last used"),
     QT_TRANSLATE_NOOP("smartbot::gui::KeysPanel", "Expires"),
 };
-
-QString timeText(qint64 secondsSinceEpoch, const QString &none)
-{
-    if (secondsSinceEpoch <= 0)
-        return none;
-    return QDateTime::fromSecsSinceEpoch(secondsSinceEpoch).toString(QStringLiteral("yyyy-MM-dd HH:mm"));
-}
-
-QString guiActor()
-{
-    return QStringLiteral("gui (%1)")
-        .arg(qEnvironmentVariable("USER", qEnvironmentVariable("LOGNAME", QStringLiteral("unknown"))));
-}
 
 } // namespace
 

@@ -11,6 +11,7 @@
 #include "app/keys_panel.h"
 #include "app/log_panel.h"
 #include "app/server_panel.h"
+#include "app/tokens_panel.h"
 #include "http/server/smartbot_server.h"
 
 namespace smartbot::gui {
@@ -46,7 +47,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     keysPanel_ = new KeysPanel(server_, this);
     keysPanel_->setObjectName(QStringLiteral("keysPanel"));
     addPanel(serverPanel_, QT_TR_NOOP("Server"));
+    tokensPanel_ = new TokensPanel(server_, this);
+    tokensPanel_->setObjectName(QStringLiteral("tokensPanel"));
     addPanel(keysPanel_, QT_TR_NOOP("Keys"));
+    addPanel(tokensPanel_, QT_TR_NOOP("Tokens"));
     addPanel(logPanel_, QT_TR_NOOP("Logs"));
     showPanel(0);
 
@@ -57,8 +61,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     statusText_->setText(serverPanel_->summary());
     // What an action did (a key created, something copied), for a few seconds beside the server's state.
     constexpr int kMessageMs = 5000;
-    connect(keysPanel_, &KeysPanel::statusMessage, this,
-            [this](const QString &text) { statusBar()->showMessage(text, kMessageMs); });
+    const auto showMessage = [this](const QString &text) { statusBar()->showMessage(text, kMessageMs); };
+    connect(keysPanel_, &KeysPanel::statusMessage, this, showMessage);
+    connect(tokensPanel_, &TokensPanel::statusMessage, this, showMessage);
 
     retranslateUi();
     resize(880, 560);
@@ -107,8 +112,9 @@ void MainWindow::retranslateUi()
     statusText_->setText(serverPanel_->summary());
     // What an action did (a key created, something copied), for a few seconds beside the server's state.
     constexpr int kMessageMs = 5000;
-    connect(keysPanel_, &KeysPanel::statusMessage, this,
-            [this](const QString &text) { statusBar()->showMessage(text, kMessageMs); });
+    const auto showMessage = [this](const QString &text) { statusBar()->showMessage(text, kMessageMs); };
+    connect(keysPanel_, &KeysPanel::statusMessage, this, showMessage);
+    connect(tokensPanel_, &TokensPanel::statusMessage, this, showMessage);
 }
 
 } // namespace smartbot::gui

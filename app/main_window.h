@@ -17,6 +17,7 @@ namespace smartbot::gui {
 class KeysPanel;
 class LogPanel;
 class ServerPanel;
+class TokensPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -28,6 +29,7 @@ public:
     ServerPanel *serverPanel() const { return serverPanel_; }
     LogPanel *logPanel() const { return logPanel_; }
     KeysPanel *keysPanel() const { return keysPanel_; }
+    TokensPanel *tokensPanel() const { return tokensPanel_; }
 
     // Adds a navigation entry. title is an untranslated source text marked with QT_TR_NOOP in MainWindow's
     // context (it is translated again on language changes). Returns the entry's index.
@@ -48,6 +50,7 @@ private:
     ServerPanel *serverPanel_ = nullptr;
     LogPanel *logPanel_ = nullptr;
     KeysPanel *keysPanel_ = nullptr;
+    TokensPanel *tokensPanel_ = nullptr;
 };
 
 } // namespace smartbot::gui

@@ -189,6 +189,10 @@
         <source>Keys</source>
         <translation>密钥</translation>
     </message>
+    <message>
+        <source>Tokens</source>
+        <translation>令牌</translation>
+    </message>
 </context>
 <context>
     <name>smartbot::gui::ServerPanel</name>
@@ -367,6 +371,113 @@
     <message>
         <source>Admin key and JWT secret in the OS keychain</source>
         <translation>管理员密钥和 JWT 密钥保存在系统钥匙串中</translation>
+    </message>
+</context>
+<context>
+    <name>smartbot::gui::TokensPanel</name>
+    <message>
+        <source>User</source>
+        <translation>用户</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>到期时间</translation>
+    </message>
+    <message>
+        <source>Issued</source>
+        <translation>签发时间</translation>
+    </message>
+    <message>
+        <source>Issued by</source>
+        <translation>签发者</translation>
+    </message>
+    <message>
+        <source>Token id (jti)</source>
+        <translation>令牌 ID (jti)</translation>
+    </message>
+    <message>
+        <source>Token copied to the clipboard</source>
+        <translation>令牌已复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>curl command copied to the clipboard</source>
+        <translation>curl 命令已复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Cannot read the tokens: %1</source>
+        <translation>无法读取令牌：%1</translation>
+    </message>
+    <message>
+        <source>revoked</source>
+        <translation>已吊销</translation>
+    </message>
+    <message>
+        <source>valid</source>
+        <translation>有效</translation>
+    </message>
+    <message>
+        <source>Token not issued: %1</source>
+        <translation>未签发令牌：%1</translation>
+    </message>
+    <message>
+        <source>Token for &quot;%1&quot;, valid for %2 hours:</source>
+        <translation>“%1”的令牌，有效期 %2 小时：</translation>
+    </message>
+    <message>
+        <source>Token issued for &quot;%1&quot; (jti %2)</source>
+        <translation>已为“%1”签发令牌（jti %2）</translation>
+    </message>
+    <message>
+        <source>Token not revoked: %1</source>
+        <translation>未吊销令牌：%1</translation>
+    </message>
+    <message>
+        <source>Token %1 revoked</source>
+        <translation>令牌 %1 已吊销</translation>
+    </message>
+    <message>
+        <source>Start the server to issue and revoke tokens.</source>
+        <translation>启动服务器后即可签发和吊销令牌。</translation>
+    </message>
+    <message>
+        <source>Issue a token</source>
+        <translation>签发令牌</translation>
+    </message>
+    <message>
+        <source>Username:</source>
+        <translation>用户名：</translation>
+    </message>
+    <message>
+        <source>Who the token is for, e.g. alice</source>
+        <translation>令牌的使用者，例如 alice</translation>
+    </message>
+    <message>
+        <source>Valid for (hours):</source>
+        <translation>有效期（小时）：</translation>
+    </message>
+    <message>
+        <source>Issue token</source>
+        <translation>签发令牌</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy curl</source>
+        <translation>复制 curl 命令</translation>
+    </message>
+    <message>
+        <source>Tokens still valid</source>
+        <translation>仍然有效的令牌</translation>
+    </message>
+    <message>
+        <source>Revoke</source>
+        <translation>吊销</translation>
     </message>
 </context>
 </TS>

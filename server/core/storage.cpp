@@ -28,6 +28,10 @@ const char *const kMigrations[] = {
     "NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
     "CREATE TABLE usage (subject TEXT PRIMARY KEY, requests INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER NOT "
     "NULL DEFAULT 0, generated_tokens INTEGER NOT NULL DEFAULT 0, last_at INTEGER);",
+    // 2: the tokens issued (core/token_ledger.h), never the tokens themselves.
+    "CREATE TABLE issued_tokens (jti TEXT PRIMARY KEY, subject TEXT NOT NULL, scope TEXT NOT NULL, issued_at INTEGER "
+    "NOT NULL, expires_at INTEGER NOT NULL, issuer TEXT NOT NULL);"
+    "CREATE INDEX issued_tokens_expires ON issued_tokens(expires_at);",
 };
 constexpr int kSchemaVersion = int(sizeof kMigrations / sizeof kMigrations[0]);
 

@@ -33,6 +33,8 @@ public:
     static constexpr qint64 kLeewaySeconds = 30; // default of [auth] leeway_seconds
     static constexpr const char *kIssuer = "smartbot";
     static constexpr const char *kAudience = "smartbot";
+    // Longest subject (username) the issuers accept: it is kept in the audit log, the usage ledger, the token ledger.
+    static constexpr qsizetype kMaxSubjectChars = 256;
 
     TokenService(QByteArray key, Clock clock = systemClock());
 

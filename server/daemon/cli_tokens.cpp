@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/audit_log.h"
+#include "core/token_ledger.h"
 #include "core/jwt_keyring.h"
 #include "core/secret_files.h"
 #include "core/token_service.h"
@@ -46,6 +47,8 @@ int tokenIssue(const QStringList &args)
     auto token = tokens.issue(user, expires);
     if (!token)
         return fail(token.error());
+    if (auto recorded = TokenLedger(*ctx->storage).record(token->claims, cliActor()); !recorded)
+        return fail(recorded.error());
     AuditLog(*ctx->storage)
         .record(cliActor(), QStringLiteral("local"), QStringLiteral("token.issue"),
                 QStringLiteral("user %1, jti %2, %3 s").arg(user, token->claims.jti).arg(expires));

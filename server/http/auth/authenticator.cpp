@@ -47,7 +47,7 @@ Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage
                              QByteArray adminKeyHash, Clock clock, QByteArray fixedJwtKey)
     : config_(config), storage_(std::move(storage)), tokens_(tokens), adminKeyHash_(std::move(adminKeyHash)),
       clock_(clock), keys_(*storage_, clock, config.keyRotationDays), audit_(*storage_, clock),
-      usage_(*storage_, clock), requests_(60, clock), tokenCounts_(60, clock),
+      usage_(*storage_, clock), ledger_(*storage_, clock), requests_(60, clock), tokenCounts_(60, clock),
       adminFailures_(config.adminFailureWindowS, clock), fixedJwtKey_(std::move(fixedJwtKey))
 {
     if (auto a = AddressList::parse(config.allow))

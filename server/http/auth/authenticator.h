@@ -24,6 +24,7 @@
 #include "core/server_config.h"
 #include "core/storage.h"
 #include "core/token_service.h"
+#include "core/token_ledger.h"
 #include "core/usage_store.h"
 #include "http/protocol/api_error.h"
 
@@ -64,6 +65,7 @@ public:
     const ApiKeyStore &keys() const { return keys_; }
     const AuditLog &auditLog() const { return audit_; }
     const UsageStore &usage() const { return usage_; }
+    const TokenLedger &tokenLedger() const { return ledger_; }
     const ServerConfig &config() const { return config_; }
     const TokenService &tokens() const { return *tokens_; }
 
@@ -82,6 +84,7 @@ private:
     ApiKeyStore keys_;
     AuditLog audit_;
     UsageStore usage_;
+    TokenLedger ledger_;
     AddressList allow_;
     AddressList trustedProxies_;
     RateLimiter requests_;

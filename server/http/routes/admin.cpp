@@ -9,7 +9,7 @@ namespace smartbot::http {
 namespace {
 using Method = QHttpServerRequest::Method;
 
-constexpr qsizetype kMaxUsernameChars = 256; // a JWT subject, kept in the audit log and usage ledger
+constexpr qsizetype kMaxUsernameChars = TokenService::kMaxSubjectChars;
 
 void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
@@ -38,6 +38,8 @@ void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHt
         return writeError(responder, badRequest(QString::fromStdString(token.error())));
     qInfo("issued a token for '%s' (jti %s, expires in %lld s) to %s", qPrintable(user.toString()),
           qPrintable(token->claims.jti), qint64(expiresIn), qPrintable(request.remoteAddress().toString()));
+    if (auto recorded = ctx.auth->tokenLedger().record(token->claims, who.actor); !recorded)
+        qWarning("token ledger: %s", recorded.error().c_str()); // the token stands; only the listing misses it
     ctx.auth->audit(
         who, request, QStringLiteral("token.issue"),
         QStringLiteral("user %1, jti %2, %3 s").arg(user.toString(), token->claims.jti).arg(qint64(expiresIn)));
