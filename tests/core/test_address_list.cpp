@@ -19,6 +19,8 @@ private Q_SLOTS:
         QTest::newRow("bogus entry") << QString("10.0.0.0/8, bogus") << false << QString("bogus");
         QTest::newRow("prefix too long v4") << QString("10.0.0.0/33") << false << QString("10.0.0.0/33");
         QTest::newRow("prefix too long v6") << QString("fd00::/129") << false << QString("fd00::/129");
+        // fuzz_json_request (sanitized_suite): Qt's parser stopped at the NUL and read "1" as 0.0.0.1/0.
+        QTest::newRow("NUL inside") << QString::fromUtf8("1\0::/0", 6) << false << QString("control character");
     }
     void parse()
     {
@@ -44,6 +46,15 @@ private Q_SLOTS:
         QTest::newRow("mapped host bits cleared") << QString("::ffff:10.0.0.1/108") << QString("10.0.0.0/12");
         QTest::newRow("scope id dropped") << QString("::%0/0") << QString("::/0");
         QTest::newRow("link-local scope dropped") << QString("fe80::%eth0/64") << QString("fe80::/64");
+        QTest::newRow("v4 host bits cleared") << QString("10.1.2.3/8") << QString("10.0.0.0/8");
+        QTest::newRow("v6 host bits cleared") << QString("fd00::1/8") << QString("fd00::/8");
+        QTest::newRow("short v4 forms") << QString("0.010 0 1") << QString("0.0.0.8/32,0.0.0.0/32,0.0.0.1/32");
+        // fuzz_json_request (sanitized_suite in CI): a list whose canonical text changed when parsed again.
+        QTest::newRow("fuzz 72ad0e6e")
+            << QString("::fff                    ,e80::1%eht0, 0.0.0.0/0,e80::1%e    ,e80::1%eht0, "
+                       "0.0.0.0/0,e80::1%eht0, 0.0.0.0/0,::1%e,0.010,0 1 ::/0")
+            << QString("::fff/128,e80::1/128,0.0.0.0/0,e80::1/128,e80::1/128,0.0.0.0/0,e80::1/128,0.0.0.0/0,::1/128,"
+                       "0.0.0.8/32,0.0.0.0/32,0.0.0.1/32,::/0");
     }
     void canonicalRoundTrip()
     {
