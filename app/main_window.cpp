@@ -8,6 +8,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 
+#include "app/audit_panel.h"
 #include "app/keys_panel.h"
 #include "app/log_panel.h"
 #include "app/server_panel.h"
@@ -51,7 +52,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     tokensPanel_->setObjectName(QStringLiteral("tokensPanel"));
     addPanel(keysPanel_, QT_TR_NOOP("Keys"));
     addPanel(tokensPanel_, QT_TR_NOOP("Tokens"));
+    auditPanel_ = new AuditPanel(server_, this);
+    auditPanel_->setObjectName(QStringLiteral("auditPanel"));
     addPanel(logPanel_, QT_TR_NOOP("Logs"));
+    addPanel(auditPanel_, QT_TR_NOOP("Audit"));
     showPanel(0);
 
     statusText_ = new QLabel(this);

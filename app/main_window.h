@@ -14,6 +14,7 @@ class SmartbotServer;
 
 namespace smartbot::gui {
 
+class AuditPanel;
 class KeysPanel;
 class LogPanel;
 class ServerPanel;
@@ -30,6 +31,7 @@ public:
     LogPanel *logPanel() const { return logPanel_; }
     KeysPanel *keysPanel() const { return keysPanel_; }
     TokensPanel *tokensPanel() const { return tokensPanel_; }
+    AuditPanel *auditPanel() const { return auditPanel_; }
 
     // Adds a navigation entry. title is an untranslated source text marked with QT_TR_NOOP in MainWindow's
     // context (it is translated again on language changes). Returns the entry's index.
@@ -51,6 +53,7 @@ private:
     LogPanel *logPanel_ = nullptr;
     KeysPanel *keysPanel_ = nullptr;
     TokensPanel *tokensPanel_ = nullptr;
+    AuditPanel *auditPanel_ = nullptr;
 };
 
 } // namespace smartbot::gui

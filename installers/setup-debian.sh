@@ -10,6 +10,8 @@ PACKAGES=(
   # Qt 6.4
   qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev qt6-l10n-tools qt6-charts-dev
   libqt6sql6-sqlite libqt6sql6-psql qtkeychain-qt6-dev libgl-dev
+  # the desktop app in 简体中文: Qt's own strings (standard dialogs and buttons) and a CJK font to draw them
+  qt6-translations-l10n fonts-wqy-microhei
   # engine: libtorch (CPU) with a fast BLAS, JSON, regex
   libtorch-dev libopenblas0-openmp nlohmann-json3-dev libpcre2-dev
   # crypto, JWT, archives

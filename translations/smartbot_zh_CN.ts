@@ -2,6 +2,81 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>smartbot::gui::AuditPanel</name>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>操作者</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>Key or user</source>
+        <translation>密钥或用户</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>请求数</translation>
+    </message>
+    <message>
+        <source>Prompt tokens</source>
+        <translation>提示词元</translation>
+    </message>
+    <message>
+        <source>Generated tokens</source>
+        <translation>生成词元</translation>
+    </message>
+    <message>
+        <source>Last request</source>
+        <translation>最近请求</translation>
+    </message>
+    <message>
+        <source>Cannot read the audit log: %1</source>
+        <translation>无法读取审计日志：%1</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>Start the server to read its audit log and usage.</source>
+        <translation>启动服务器后即可查看审计日志和用量。</translation>
+    </message>
+    <message>
+        <source>Filter by who, address, action or detail</source>
+        <translation>按操作者、地址、操作或详情筛选</translation>
+    </message>
+    <message>
+        <source>Entries:</source>
+        <translation>条数：</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Audit log (newest first)</source>
+        <translation>审计日志（最新在前）</translation>
+    </message>
+    <message>
+        <source>Usage per key or user</source>
+        <translation>每个密钥或用户的用量</translation>
+    </message>
+</context>
+<context>
     <name>smartbot::gui::KeysPanel</name>
     <message>
         <source>Name</source>
@@ -192,6 +267,10 @@
     <message>
         <source>Tokens</source>
         <translation>令牌</translation>
+    </message>
+    <message>
+        <source>Audit</source>
+        <translation>审计</translation>
     </message>
 </context>
 <context>

@@ -1,5 +1,6 @@
 // GUI tests: drive the real MainWindow (offscreen) against the in-process server and a tiny model.
 #include <QFileInfo>
+#include <QFontDatabase>
 #include <QLabel>
 #include <QLineEdit>
 #include <QNetworkAccessManager>
@@ -230,6 +231,10 @@ private Q_SLOTS:
     void chineseTranslation()
     {
         QVERIFY(smartbot::gui::installTranslations(QStringLiteral("zh_CN")));
+        // Qt's own strings (standard buttons) in Chinese too, and a font that can draw them (setup-debian.sh installs
+        // qt6-translations-l10n and fonts-wqy-microhei).
+        QCOMPARE(QCoreApplication::translate("QPlatformTheme", "Cancel"), QStringLiteral("取消"));
+        QVERIFY2(!QFontDatabase::families(QFontDatabase::SimplifiedChinese).isEmpty(), "no font covers 简体中文");
         {
             MainWindow w;
             QCOMPARE(child<QPushButton>(&w, "startStopButton")->text(), QStringLiteral("启动服务器"));
