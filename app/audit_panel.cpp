@@ -137,7 +137,7 @@ void AuditPanel::refresh()
         for (const UsageRow &u : rows.value())
             fillRow(usageTable_, row++,
                     {u.subject, QString::number(u.requests), QString::number(u.promptTokens),
-                     QString::number(u.generatedTokens), timeText(u.lastAt, tr("never"))});
+                     QString::number(u.generatedTokens), timeText(u.lastAt, tr("never", "not used yet"))});
     }
     auditTable_->resizeColumnsToContents();
     usageTable_->resizeColumnsToContents();

@@ -174,7 +174,7 @@ void KeysPanel::refresh()
             defaultLimits ? tr("default")
                           : tr("%1 req/min, %2 tokens/min").arg(limit(k.requestsPerMinute), limit(k.tokensPerMinute)),
             timeText(k.createdAt, QString()),
-            timeText(k.lastUsedAt, tr("never")),
+            timeText(k.lastUsedAt, tr("never", "not used yet")),
             timeText(k.expiresAt, tr("never")),
         };
         for (int c = 0; c < ColumnCount; ++c)
@@ -290,6 +290,12 @@ void KeysPanel::showNewKey(const CreatedKey &created, const QString &what)
     newKeyEdit_->show();
     copyKeyButton_->show();
     Q_EMIT statusMessage(tr("Key %1 created").arg(created.info.prefix));
+}
+
+void KeysPanel::showEvent(QShowEvent *event)
+{
+    refresh();
+    QWidget::showEvent(event);
 }
 
 void KeysPanel::changeEvent(QEvent *event)

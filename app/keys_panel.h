@@ -37,6 +37,7 @@ Q_SIGNALS:
 
 protected:
     void changeEvent(QEvent *event) override;
+    void showEvent(QShowEvent *event) override; // re-reads: last use and revocations change behind the panel
 
 private:
     void retranslateUi();

@@ -7,6 +7,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollBar>
+#include <QTextCursor>
 #include <QVBoxLayout>
 
 #include "core/log_buffer.h"
@@ -44,7 +45,7 @@ LogPanel::LogPanel(QWidget *parent) : QWidget(parent)
     const QStringList backlog = log.recent(kMaxLines);
     if (!backlog.isEmpty())
         view_->setPlainText(backlog.join(QLatin1Char('\n')));
-    view_->verticalScrollBar()->setValue(view_->verticalScrollBar()->maximum());
+    showNewest();
     retranslateUi();
 }
 
@@ -52,8 +53,26 @@ void LogPanel::appendLine(const QString &line)
 {
     QScrollBar *bar = view_->verticalScrollBar();
     const int keep = bar->value();
+    const int keepSideways = view_->horizontalScrollBar()->value();
     view_->appendPlainText(line);
-    bar->setValue(followCheck_->isChecked() ? bar->maximum() : keep);
+    if (followCheck_->isChecked()) {
+        showNewest();
+    } else {
+        bar->setValue(keep);
+        view_->horizontalScrollBar()->setValue(keepSideways);
+    }
+}
+
+void LogPanel::showNewest()
+{
+    // The cursor at the start of the newest line: appendPlainText leaves it at the end, and the view scrolls to it
+    // sideways (now, or when the panel is next shown); lines are read from their start.
+    QTextCursor start = view_->textCursor();
+    start.movePosition(QTextCursor::End);
+    start.movePosition(QTextCursor::StartOfBlock);
+    view_->setTextCursor(start);
+    view_->verticalScrollBar()->setValue(view_->verticalScrollBar()->maximum());
+    view_->horizontalScrollBar()->setValue(0);
 }
 
 void LogPanel::clear()

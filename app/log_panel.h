@@ -26,6 +26,7 @@ protected:
 
 private:
     void retranslateUi();
+    void showNewest(); // scrolled to the newest line, at its start
 
     QPlainTextEdit *view_ = nullptr;
     QCheckBox *followCheck_ = nullptr;

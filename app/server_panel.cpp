@@ -310,8 +310,8 @@ void ServerPanel::loadSecrets(const QString &configDir, http::ServerOverrides &o
         return;
     }
     const std::string why = admin.ok() ? jwt.error() : admin.error();
-    secretsSource_ = tr("the OS keychain is not available (%1): the key files of the config folder are used")
-                         .arg(QString::fromStdString(why));
+    // A calm line on screen; the keychain's own (often D-Bus) reason goes to the log only.
+    secretsSource_ = tr("No OS keychain: secrets are kept in files in the config folder (mode 0600)");
     qWarning("the OS keychain is not available (%s): using the key files admin.key and auth/secret.key in %s",
              why.c_str(), qPrintable(QDir::toNativeSeparators(configDir)));
 #else

@@ -235,6 +235,12 @@ void TokensPanel::copy(const QString &text, const QString &what)
     Q_EMIT statusMessage(what);
 }
 
+void TokensPanel::showEvent(QShowEvent *event)
+{
+    refresh();
+    QWidget::showEvent(event);
+}
+
 void TokensPanel::changeEvent(QEvent *event)
 {
     if (event->type() == QEvent::LanguageChange) {

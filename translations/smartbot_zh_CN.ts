@@ -48,10 +48,6 @@
         <translation>无法读取审计日志：%1</translation>
     </message>
     <message>
-        <source>never</source>
-        <translation>从未</translation>
-    </message>
-    <message>
         <source>Start the server to read its audit log and usage.</source>
         <translation>启动服务器后即可查看审计日志和用量。</translation>
     </message>
@@ -74,6 +70,11 @@
     <message>
         <source>Usage per key or user</source>
         <translation>每个密钥或用户的用量</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <comment>not used yet</comment>
+        <translation>从未</translation>
     </message>
 </context>
 <context>
@@ -233,6 +234,11 @@
     <message>
         <source>New key</source>
         <translation>新建密钥</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <comment>not used yet</comment>
+        <translation>从未</translation>
     </message>
 </context>
 <context>
@@ -440,16 +446,16 @@
         <translation>将管理员密钥（/admin 接口的 X-API-Key）复制到剪贴板。</translation>
     </message>
     <message>
-        <source>the OS keychain is not available (%1): the key files of the config folder are used</source>
-        <translation>系统钥匙串不可用（%1）：改用配置文件夹中的密钥文件</translation>
-    </message>
-    <message>
         <source>built without the OS keychain: the key files of the config folder are used</source>
         <translation>构建时未包含系统钥匙串：改用配置文件夹中的密钥文件</translation>
     </message>
     <message>
         <source>Admin key and JWT secret in the OS keychain</source>
         <translation>管理员密钥和 JWT 密钥保存在系统钥匙串中</translation>
+    </message>
+    <message>
+        <source>No OS keychain: secrets are kept in files in the config folder (mode 0600)</source>
+        <translation>没有系统钥匙串：密钥保存在配置文件夹中的文件里（权限 0600）</translation>
     </message>
 </context>
 <context>

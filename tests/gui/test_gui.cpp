@@ -8,6 +8,7 @@
 #include <QNetworkReply>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -107,6 +108,19 @@ private Q_SLOTS:
         QVERIFY(log->isReadOnly());
         qInfo("a line for the log panel");
         QTRY_VERIFY(log->toPlainText().contains(QStringLiteral("a line for the log panel")));
+        // A long line does not leave the view scrolled sideways: lines are read from their start.
+        // (Measured: it opened scrolled to the end of the last line when lines came while another panel showed.)
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        qInfo("%s", QByteArray(2000, 'x').constData());
+        QTRY_VERIFY(log->toPlainText().contains(QString(2000, QLatin1Char('x'))));
+        w.showPanel(w.panelIndex(w.logPanel()));
+        QTest::qWait(50);
+        QVERIFY(log->horizontalScrollBar()->maximum() > 0);
+        QCOMPARE(log->horizontalScrollBar()->value(), 0);
+        qInfo("%s", QByteArray(3000, 'y').constData()); // and while it shows
+        QTRY_VERIFY(log->toPlainText().contains(QString(3000, QLatin1Char('y'))));
+        QCOMPARE(log->horizontalScrollBar()->value(), 0);
     }
 
     void startStopWithModel()
