@@ -1,6 +1,11 @@
 #include "app/main_window.h"
 
 #include <QEvent>
+#include <QSystemTrayIcon>
+#include <QPushButton>
+#include <QMessageBox>
+#include <QMenu>
+#include <QCloseEvent>
 #include <QHBoxLayout>
 #include <QIcon>
 #include <QLabel>
@@ -66,8 +71,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     // What an action did (a key created, something copied), for a few seconds beside the server's state.
     constexpr int kMessageMs = 5000;
     const auto showMessage = [this](const QString &text) { statusBar()->showMessage(text, kMessageMs); };
+    connect(serverPanel_, &ServerPanel::statusMessage, this, showMessage);
     connect(keysPanel_, &KeysPanel::statusMessage, this, showMessage);
     connect(tokensPanel_, &TokensPanel::statusMessage, this, showMessage);
+    setUpTray();
 
     retranslateUi();
     resize(880, 560);
@@ -114,11 +121,67 @@ void MainWindow::retranslateUi()
         item->setText(tr(item->data(kTitleRole).toByteArray().constData()));
     }
     statusText_->setText(serverPanel_->summary());
-    // What an action did (a key created, something copied), for a few seconds beside the server's state.
-    constexpr int kMessageMs = 5000;
-    const auto showMessage = [this](const QString &text) { statusBar()->showMessage(text, kMessageMs); };
-    connect(keysPanel_, &KeysPanel::statusMessage, this, showMessage);
-    connect(tokensPanel_, &TokensPanel::statusMessage, this, showMessage);
+    if (trayQuit_) {
+        trayShow_->setText(tr("Show SmartBot"));
+        trayQuit_->setText(tr("Stop the server and quit"));
+    }
+}
+
+void MainWindow::setUpTray()
+{
+    if (!QSystemTrayIcon::isSystemTrayAvailable())
+        return; // no tray (offscreen, some desktops): closing then only offers stop-and-quit or cancel
+    tray_ = new QSystemTrayIcon(windowIcon(), this);
+    auto *menu = new QMenu(this);
+    trayShow_ = menu->addAction(QString(), this, [this] {
+        showNormal();
+        activateWindow();
+    });
+    trayQuit_ = menu->addAction(QString(), this, [this] {
+        quitting_ = true;
+        close();
+    });
+    tray_->setContextMenu(menu);
+    connect(tray_, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason reason) {
+        if (reason == QSystemTrayIcon::Trigger)
+            isVisible() ? hide() : showNormal();
+    });
+    tray_->setToolTip(QStringLiteral("SmartBot"));
+    tray_->show();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (quitting_ || !server_->isRunning()) {
+        server_->stop();
+        event->accept();
+        return;
+    }
+    // Closing the window must not silently end every client's service: ask.
+    QMessageBox ask(QMessageBox::Question, tr("SmartBot"),
+                    tr("The server is running and serving clients. Stop it and quit?"), QMessageBox::NoButton, this);
+    ask.setObjectName(QStringLiteral("closeQuestion"));
+    QPushButton *stop = ask.addButton(tr("Stop the server and quit"), QMessageBox::DestructiveRole);
+    stop->setObjectName(QStringLiteral("stopAndQuitButton"));
+    QPushButton *keep = nullptr;
+    if (tray_) {
+        keep = ask.addButton(tr("Keep running in the tray"), QMessageBox::AcceptRole);
+        keep->setObjectName(QStringLiteral("keepRunningButton"));
+    }
+    QPushButton *cancel = ask.addButton(QMessageBox::Cancel);
+    cancel->setObjectName(QStringLiteral("cancelCloseButton"));
+    ask.setDefaultButton(cancel);
+    ask.exec();
+    if (ask.clickedButton() == stop) {
+        server_->stop();
+        event->accept();
+    } else if (keep && ask.clickedButton() == keep) {
+        hide();
+        tray_->showMessage(tr("SmartBot"), tr("The server keeps running; the tray icon brings the window back."));
+        event->ignore();
+    } else {
+        event->ignore();
+    }
 }
 
 } // namespace smartbot::gui

@@ -4,7 +4,9 @@
 
 #include <QMainWindow>
 
+class QAction;
 class QLabel;
+class QSystemTrayIcon;
 class QListWidget;
 class QStackedWidget;
 
@@ -41,14 +43,22 @@ public:
 
 protected:
     void changeEvent(QEvent *event) override;
+    // While the server runs, closing asks: stop it and quit, keep it running in the tray (where there is one), or
+    // cancel. The tray menu's "Stop the server and quit" quits without asking.
+    void closeEvent(QCloseEvent *event) override;
 
 private:
     void retranslateUi();
+    void setUpTray();
 
     http::SmartbotServer *server_ = nullptr;
     QListWidget *nav_ = nullptr;
     QStackedWidget *stack_ = nullptr;
     QLabel *statusText_ = nullptr;
+    QSystemTrayIcon *tray_ = nullptr; // null where the desktop has no tray
+    QAction *trayShow_ = nullptr;
+    QAction *trayQuit_ = nullptr;
+    bool quitting_ = false;
     ServerPanel *serverPanel_ = nullptr;
     LogPanel *logPanel_ = nullptr;
     KeysPanel *keysPanel_ = nullptr;

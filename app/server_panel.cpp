@@ -330,10 +330,12 @@ void ServerPanel::copyAdminKey()
     }
     if (key.isEmpty()) {
         qWarning("no admin key to copy (SMARTBOT_ADMIN_KEY is set, or the server is not running)");
+        Q_EMIT statusMessage(tr("No admin key to copy: it comes from SMARTBOT_ADMIN_KEY, or the server is stopped"));
         return;
     }
     QGuiApplication::clipboard()->setText(QString::fromUtf8(key));
     qInfo("copied the admin key to the clipboard");
+    Q_EMIT statusMessage(tr("Admin key copied to the clipboard"));
 }
 
 void ServerPanel::stopServer()

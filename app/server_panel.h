@@ -45,6 +45,7 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void summaryChanged(const QString &summary);
+    void statusMessage(const QString &text); // what an action did, for the status bar (never a secret)
 
 protected:
     void changeEvent(QEvent *event) override;

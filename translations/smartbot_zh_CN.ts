@@ -278,6 +278,26 @@
         <source>Audit</source>
         <translation>审计</translation>
     </message>
+    <message>
+        <source>Show SmartBot</source>
+        <translation>显示 SmartBot</translation>
+    </message>
+    <message>
+        <source>Stop the server and quit</source>
+        <translation>停止服务器并退出</translation>
+    </message>
+    <message>
+        <source>The server is running and serving clients. Stop it and quit?</source>
+        <translation>服务器正在运行并为客户端提供服务。要停止它并退出吗？</translation>
+    </message>
+    <message>
+        <source>Keep running in the tray</source>
+        <translation>在系统托盘中继续运行</translation>
+    </message>
+    <message>
+        <source>The server keeps running; the tray icon brings the window back.</source>
+        <translation>服务器继续运行；点击托盘图标可重新打开窗口。</translation>
+    </message>
 </context>
 <context>
     <name>smartbot::gui::ServerPanel</name>
@@ -456,6 +476,14 @@
     <message>
         <source>No OS keychain: secrets are kept in files in the config folder (mode 0600)</source>
         <translation>没有系统钥匙串：密钥保存在配置文件夹中的文件里（权限 0600）</translation>
+    </message>
+    <message>
+        <source>No admin key to copy: it comes from SMARTBOT_ADMIN_KEY, or the server is stopped</source>
+        <translation>没有可复制的管理员密钥：它来自 SMARTBOT_ADMIN_KEY，或服务器已停止</translation>
+    </message>
+    <message>
+        <source>Admin key copied to the clipboard</source>
+        <translation>管理员密钥已复制到剪贴板</translation>
     </message>
 </context>
 <context>

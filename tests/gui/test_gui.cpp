@@ -1,5 +1,9 @@
 // GUI tests: drive the real MainWindow (offscreen) against the in-process server and a tiny model.
 #include <QFileInfo>
+#include <QApplication>
+#include <QTimer>
+#include <QStatusBar>
+#include <QMessageBox>
 #include <QFontDatabase>
 #include <QLabel>
 #include <QLineEdit>
@@ -23,6 +27,7 @@
 #include "app/server_panel.h"
 #include "core/log_buffer.h"
 #include "http/server/smartbot_server.h"
+#include "require_data.h"
 #include "screenshot.h"
 
 using smartbot::gui::MainWindow;
@@ -177,6 +182,26 @@ private Q_SLOTS:
         QCOMPARE(settings.value(QStringLiteral("server/configDir")).toString(), config.path());
         QCOMPARE(settings.value(QStringLiteral("server/port")).toInt(), 0);
 
+        // Copying the admin key says so in the status bar.
+        QTest::mouseClick(child<QPushButton>(&w, "copyAdminKeyButton"), Qt::LeftButton);
+        QCOMPARE(w.statusBar()->currentMessage(), QStringLiteral("Admin key copied to the clipboard"));
+
+        // Closing the window while the server runs asks; Cancel keeps both.
+        const auto answerClose = [](const char *buttonName) {
+            QTimer::singleShot(0, [buttonName] {
+                QTRY_VERIFY(qobject_cast<QMessageBox *>(QApplication::activeModalWidget()));
+                auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+                QCOMPARE(box->objectName(), QStringLiteral("closeQuestion"));
+                auto *choice = box->findChild<QPushButton *>(QLatin1String(buttonName));
+                QVERIFY2(choice, buttonName);
+                choice->click();
+            });
+        };
+        answerClose("cancelCloseButton");
+        QVERIFY(!w.close());
+        QVERIFY(w.isVisible());
+        QVERIFY(w.server()->isRunning());
+
         QTest::mouseClick(button, Qt::LeftButton);
         QTRY_VERIFY(!w.server()->isRunning());
         QCOMPARE(status->text(), QStringLiteral("Stopped"));
@@ -188,6 +213,32 @@ private Q_SLOTS:
         const HttpResult refused = httpGet(QUrl(base + QStringLiteral("/healthz")));
         QVERIFY(refused.finished);
         QCOMPARE(refused.error, QNetworkReply::ConnectionRefusedError);
+    }
+
+    void closeWhileRunningStopsOnlyWhenAsked()
+    {
+        REQUIRE_DATA(kModelDir + "/config.json");
+        QTemporaryDir config;
+        MainWindow w;
+        w.show();
+        child<QLineEdit>(&w, "configDirEdit")->setText(config.path());
+        child<QLineEdit>(&w, "modelDirEdit")->setText(kModelDir);
+        child<QSpinBox>(&w, "portSpin")->setValue(0);
+        QTest::mouseClick(child<QPushButton>(&w, "startStopButton"), Qt::LeftButton);
+        QTRY_VERIFY(w.server()->isRunning());
+        QTimer::singleShot(0, [] {
+            QTRY_VERIFY(qobject_cast<QMessageBox *>(QApplication::activeModalWidget()));
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            // No tray offscreen: only stop-and-quit and cancel are offered.
+            QVERIFY(!box->findChild<QPushButton *>(QStringLiteral("keepRunningButton")));
+            box->findChild<QPushButton *>(QStringLiteral("stopAndQuitButton"))->click();
+        });
+        QVERIFY(w.close());
+        QVERIFY(!w.isVisible());
+        QVERIFY(!w.server()->isRunning());
+        // Stopped: closing asks nothing.
+        w.show();
+        QVERIFY(w.close());
     }
 
     void portInUseShowsError()
