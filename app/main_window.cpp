@@ -16,6 +16,7 @@
 #include "app/audit_panel.h"
 #include "app/keys_panel.h"
 #include "app/log_panel.h"
+#include "app/playground_panel.h"
 #include "app/server_panel.h"
 #include "app/tokens_panel.h"
 #include "http/server/smartbot_server.h"
@@ -59,6 +60,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     addPanel(tokensPanel_, QT_TR_NOOP("Tokens"));
     auditPanel_ = new AuditPanel(server_, this);
     auditPanel_->setObjectName(QStringLiteral("auditPanel"));
+    playgroundPanel_ = new PlaygroundPanel(server_, this);
+    playgroundPanel_->setObjectName(QStringLiteral("playgroundPanel"));
+    addPanel(playgroundPanel_, QT_TR_NOOP("Playground"));
     addPanel(logPanel_, QT_TR_NOOP("Logs"));
     addPanel(auditPanel_, QT_TR_NOOP("Audit"));
     showPanel(0);
@@ -74,6 +78,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(serverPanel_, &ServerPanel::statusMessage, this, showMessage);
     connect(keysPanel_, &KeysPanel::statusMessage, this, showMessage);
     connect(tokensPanel_, &TokensPanel::statusMessage, this, showMessage);
+    connect(playgroundPanel_, &PlaygroundPanel::statusMessage, this, showMessage);
     setUpTray();
 
     retranslateUi();

@@ -19,6 +19,7 @@ namespace smartbot::gui {
 class AuditPanel;
 class KeysPanel;
 class LogPanel;
+class PlaygroundPanel;
 class ServerPanel;
 class TokensPanel;
 
@@ -34,6 +35,7 @@ public:
     KeysPanel *keysPanel() const { return keysPanel_; }
     TokensPanel *tokensPanel() const { return tokensPanel_; }
     AuditPanel *auditPanel() const { return auditPanel_; }
+    PlaygroundPanel *playgroundPanel() const { return playgroundPanel_; }
 
     // Adds a navigation entry. title is an untranslated source text marked with QT_TR_NOOP in MainWindow's
     // context (it is translated again on language changes). Returns the entry's index.
@@ -64,6 +66,7 @@ private:
     KeysPanel *keysPanel_ = nullptr;
     TokensPanel *tokensPanel_ = nullptr;
     AuditPanel *auditPanel_ = nullptr;
+    PlaygroundPanel *playgroundPanel_ = nullptr;
 };
 
 } // namespace smartbot::gui

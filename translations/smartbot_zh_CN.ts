@@ -298,6 +298,69 @@
         <source>The server keeps running; the tray icon brings the window back.</source>
         <translation>服务器继续运行；点击托盘图标可重新打开窗口。</translation>
     </message>
+    <message>
+        <source>Playground</source>
+        <translation>试用</translation>
+    </message>
+</context>
+<context>
+    <name>smartbot::gui::PlaygroundPanel</name>
+    <message>
+        <source>curl command copied to the clipboard</source>
+        <translation>curl 命令已复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>No token for the playground: %1</source>
+        <translation>无法为试用面板签发令牌：%1</translation>
+    </message>
+    <message>
+        <source>[stopped]</source>
+        <translation>[已停止]</translation>
+    </message>
+    <message>
+        <source>[error %1: %2]</source>
+        <translation>[错误 %1：%2]</translation>
+    </message>
+    <message>
+        <source>Start the server and wait for its model to be ready to try it here.</source>
+        <translation>启动服务器并等待模型就绪后即可在此试用。</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <source>Max tokens:</source>
+        <translation>最大词元数：</translation>
+    </message>
+    <message>
+        <source>Temperature:</source>
+        <translation>温度：</translation>
+    </message>
+    <message>
+        <source>Your message, e.g. Once upon a time</source>
+        <translation>输入消息，例如 Once upon a time</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Reply (streamed):</source>
+        <translation>回复（流式）：</translation>
+    </message>
+    <message>
+        <source>The same request with curl (TOKEN: a token from the Tokens panel):</source>
+        <translation>用 curl 发送同样的请求（TOKEN：令牌面板中签发的令牌）：</translation>
+    </message>
+    <message>
+        <source>Copy curl</source>
+        <translation>复制 curl 命令</translation>
+    </message>
 </context>
 <context>
     <name>smartbot::gui::ServerPanel</name>

@@ -7,6 +7,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QNetworkReply>
@@ -23,6 +24,7 @@
 #include "app/keys_panel.h"
 #include "app/log_panel.h"
 #include "app/main_window.h"
+#include "app/playground_panel.h"
 #include "app/server_panel.h"
 #include "app/tokens_panel.h"
 #include "core/log_buffer.h"
@@ -42,7 +44,7 @@ QWidget *panelFor(gui::MainWindow &w, const QString &name)
     const QHash<QString, QWidget *> panels = {
         {QStringLiteral("server"), w.serverPanel()}, {QStringLiteral("keys"), w.keysPanel()},
         {QStringLiteral("tokens"), w.tokensPanel()}, {QStringLiteral("logs"), w.logPanel()},
-        {QStringLiteral("audit"), w.auditPanel()},
+        {QStringLiteral("audit"), w.auditPanel()},   {QStringLiteral("playground"), w.playgroundPanel()},
     };
     return panels.value(name);
 }
@@ -89,6 +91,12 @@ void makeData(gui::MainWindow &w)
     const QByteArray token = child<QLineEdit>(tokens, "newTokenEdit")->text().toLatin1();
     chat(w.server()->port(), key, 3);
     chat(w.server()->port(), token, 2);
+
+    gui::PlaygroundPanel *playground = w.playgroundPanel();
+    child<QPlainTextEdit>(playground, "playgroundMessage")->setPlainText(QStringLiteral("Once upon a time"));
+    QSignalSpy done(playground, &gui::PlaygroundPanel::finished);
+    playground->send();
+    done.wait(30000);
 }
 
 bool tour(const QString &lang, const QString &outDir, const QString &model)
