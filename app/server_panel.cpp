@@ -1,5 +1,6 @@
 #include "app/server_panel.h"
 
+#include <QCheckBox>
 #include <QClipboard>
 #include <QCoreApplication>
 #include <QDir>
@@ -142,6 +143,11 @@ void ServerPanel::buildUi()
 
     bindEdit_ = new QLineEdit(ServerConfig{}.bindAddress, this);
     bindEdit_->setObjectName(QStringLiteral("bindEdit"));
+    // server.conf is the one source of truth for where the server listens; the fields replace its values only when
+    // asked to, and the panel says which is in effect (an operator found the stored GUI port silently winning).
+    overrideCheck_ = new QCheckBox(this);
+    overrideCheck_->setObjectName(QStringLiteral("overrideNetworkCheck"));
+    connect(overrideCheck_, &QCheckBox::toggled, this, &ServerPanel::updateState);
 
     configDirEdit_ = new QLineEdit(this);
     configDirEdit_->setObjectName(QStringLiteral("configDirEdit"));
@@ -165,6 +171,7 @@ void ServerPanel::buildUi()
 
     settingsGroup_ = new QGroupBox(this);
     settingsForm_ = new QFormLayout(settingsGroup_);
+    settingsForm_->addRow(overrideCheck_);
     settingsForm_->addRow(new QLabel(this), portSpin_);
     settingsForm_->addRow(new QLabel(this), bindEdit_);
     settingsForm_->addRow(new QLabel(this), configRow_);
@@ -192,6 +199,7 @@ void ServerPanel::retranslateUi()
     setRowLabel(settingsForm_, configRow_, tr("Config folder:"));
     setRowLabel(settingsForm_, modelRow_, tr("Model folder:"));
     portSpin_->setSpecialValueText(tr("Any free port"));
+    overrideCheck_->setText(tr("Use this port and address instead of server.conf's [network] port and bind_address"));
     portSpin_->setToolTip(tr("TCP port of the HTTP API; 0 picks any free port."));
     bindEdit_->setToolTip(tr("127.0.0.1: this computer only; 0.0.0.0: every network interface."));
     configDirEdit_->setToolTip(tr("Folder with server.conf and the keys; created when missing."));
@@ -238,6 +246,7 @@ int ServerPanel::port() const
 void ServerPanel::setPort(int port)
 {
     portSpin_->setValue(port);
+    overrideCheck_->setChecked(true); // a port given (command line, caller) is meant to be used
 }
 QString ServerPanel::bindAddress() const
 {
@@ -246,6 +255,12 @@ QString ServerPanel::bindAddress() const
 void ServerPanel::setBindAddress(const QString &address)
 {
     bindEdit_->setText(address);
+    overrideCheck_->setChecked(true);
+}
+
+bool ServerPanel::overridesNetwork() const
+{
+    return overrideCheck_->isChecked();
 }
 
 void ServerPanel::toggleServer()
@@ -269,8 +284,10 @@ bool ServerPanel::startServer()
         return false;
     }
     http::ServerOverrides overrides;
-    overrides.port = portSpin_->value();
-    overrides.bindAddress = bindAddress();
+    if (overridesNetwork()) {
+        overrides.port = portSpin_->value();
+        overrides.bindAddress = bindAddress();
+    } // else -1 and "": [network] port and bind_address of server.conf
     overrides.modelPath = modelDir();
     overrides.demoModelPath = bundledDemoModel(QCoreApplication::applicationDirPath());
 
@@ -353,12 +370,15 @@ void ServerPanel::updateState()
 {
     const bool running = server_->isRunning();
     startStopButton_->setText(running ? tr("Stop server") : tr("Start server"));
-    for (QWidget *w : std::initializer_list<QWidget *>{portSpin_, bindEdit_, configDirEdit_, configBrowseButton_,
-                                                       modelDirEdit_, modelBrowseButton_})
+    for (QWidget *w : std::initializer_list<QWidget *>{configDirEdit_, configBrowseButton_, modelDirEdit_,
+                                                       modelBrowseButton_, overrideCheck_})
         w->setEnabled(!running);
+    portSpin_->setEnabled(!running && overridesNetwork());
+    bindEdit_->setEnabled(!running && overridesNetwork());
     if (running) {
         showStatus(tr("Running"), false);
-        portSpin_->setValue(server_->port()); // the real port when 0 was asked for
+        portSpin_->setValue(server_->port()); // the real port (0 asked for, or server.conf's)
+        bindEdit_->setText(server_->bindAddress());
         const QString url = server_->url().toString();
         urlLabel_->setText(QStringLiteral("<a href=\"%1\">%1</a>").arg(url.toHtmlEscaped()));
     } else {
@@ -439,8 +459,9 @@ void ServerPanel::loadSettings()
     QSettings s(QStringLiteral("SmartBot"), QStringLiteral("smartbot"));
     setConfigDir(s.value(settingKey("configDir"), defaultConfigDir()).toString());
     setModelDir(s.value(settingKey("modelDir")).toString());
-    setPort(s.value(settingKey("port"), int(defaults.port)).toInt());
-    setBindAddress(s.value(settingKey("bindAddress"), defaults.bindAddress).toString());
+    portSpin_->setValue(s.value(settingKey("port"), int(defaults.port)).toInt());
+    bindEdit_->setText(s.value(settingKey("bindAddress"), defaults.bindAddress).toString());
+    overrideCheck_->setChecked(s.value(settingKey("overrideNetwork"), false).toBool());
 }
 
 void ServerPanel::saveSettings(const QString &configDir, const http::ServerOverrides &used) const
@@ -448,8 +469,11 @@ void ServerPanel::saveSettings(const QString &configDir, const http::ServerOverr
     QSettings s(QStringLiteral("SmartBot"), QStringLiteral("smartbot"));
     s.setValue(settingKey("configDir"), configDir);
     s.setValue(settingKey("modelDir"), used.modelPath);
-    s.setValue(settingKey("port"), used.port);
-    s.setValue(settingKey("bindAddress"), used.bindAddress);
+    s.setValue(settingKey("overrideNetwork"), overridesNetwork());
+    if (overridesNetwork()) {
+        s.setValue(settingKey("port"), used.port);
+        s.setValue(settingKey("bindAddress"), used.bindAddress);
+    }
 }
 
 void ServerPanel::browse(QLineEdit *edit, const QString &title)

@@ -4,6 +4,7 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QFormLayout;
 class QGroupBox;
 class QHBoxLayout;
@@ -29,8 +30,9 @@ public:
     void setConfigDir(const QString &dir);
     QString modelDir() const;
     void setModelDir(const QString &dir);
-    int port() const;       // the spin box: the bound port while running
-    void setPort(int port); // 0: any free port
+    int port() const;              // the spin box: the bound port while running
+    void setPort(int port);        // 0: any free port; turns "use instead of server.conf" on (as setBindAddress does)
+    bool overridesNetwork() const; // the port and address fields replace server.conf's
     QString bindAddress() const;
     void setBindAddress(const QString &address);
 
@@ -72,6 +74,7 @@ private:
     QLabel *urlLabel_ = nullptr;
     QLabel *modelLabel_ = nullptr;
     QSpinBox *portSpin_ = nullptr;
+    QCheckBox *overrideCheck_ = nullptr;
     QLineEdit *bindEdit_ = nullptr;
     QLineEdit *configDirEdit_ = nullptr;
     QPushButton *configBrowseButton_ = nullptr;

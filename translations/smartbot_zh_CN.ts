@@ -548,6 +548,10 @@
         <source>Admin key copied to the clipboard</source>
         <translation>管理员密钥已复制到剪贴板</translation>
     </message>
+    <message>
+        <source>Use this port and address instead of server.conf&apos;s [network] port and bind_address</source>
+        <translation>使用此处的端口和地址，而不是 server.conf 中 [network] 的 port 和 bind_address</translation>
+    </message>
 </context>
 <context>
     <name>smartbot::gui::TokensPanel</name>

@@ -1,4 +1,6 @@
 // GUI tests: drive the real MainWindow (offscreen) against the in-process server and a tiny model.
+#include <QCheckBox>
+#include <QHostAddress>
 #include <QFileInfo>
 #include <QApplication>
 #include <QTimer>
@@ -148,6 +150,7 @@ private Q_SLOTS:
 
         child<QLineEdit>(&w, "configDirEdit")->setText(config.path());
         child<QLineEdit>(&w, "modelDirEdit")->setText(kModelDir);
+        child<QCheckBox>(&w, "overrideNetworkCheck")->setChecked(true);
         spin->setValue(0);
         bind->setText(QStringLiteral("127.0.0.1"));
 
@@ -215,6 +218,42 @@ private Q_SLOTS:
         QCOMPARE(refused.error, QNetworkReply::ConnectionRefusedError);
     }
 
+    // server.conf decides where the server listens; the panel's port and address replace it only when asked to.
+    void serverConfDecidesUnlessOverridden()
+    {
+        QTemporaryDir config;
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 confPort = probe.serverPort();
+        probe.close();
+        QFile conf(config.filePath(QStringLiteral("server.conf")));
+        QVERIFY(conf.open(QIODevice::WriteOnly));
+        conf.write(QStringLiteral("[network]\nport = %1\nbind_address = 127.0.0.1\n[model]\npath = none\n")
+                       .arg(confPort)
+                       .toLatin1());
+        conf.close();
+        QVERIFY(conf.setPermissions(QFile::ReadOwner | QFile::WriteOwner));
+
+        MainWindow w;
+        w.show();
+        auto *check = child<QCheckBox>(&w, "overrideNetworkCheck");
+        auto *spin = child<QSpinBox>(&w, "portSpin");
+        child<QLineEdit>(&w, "configDirEdit")->setText(config.path());
+        check->setChecked(false);
+        QVERIFY(!spin->isEnabled()); // greyed: server.conf's value applies
+        spin->setValue(18789);
+        QTest::mouseClick(child<QPushButton>(&w, "startStopButton"), Qt::LeftButton);
+        QTRY_VERIFY(w.server()->isRunning());
+        QCOMPARE(w.server()->port(), confPort);
+        QCOMPARE(spin->value(), int(confPort)); // the panel shows what is in effect
+        QVERIFY(!check->isEnabled());
+        QTest::mouseClick(child<QPushButton>(&w, "startStopButton"), Qt::LeftButton);
+        QTRY_VERIFY(!w.server()->isRunning());
+        QVERIFY(check->isEnabled());
+        QSettings settings(QStringLiteral("SmartBot"), QStringLiteral("smartbot"));
+        QCOMPARE(settings.value(QStringLiteral("server/overrideNetwork")).toBool(), false);
+    }
+
     void closeWhileRunningStopsOnlyWhenAsked()
     {
         REQUIRE_DATA(kModelDir + "/config.json");
@@ -223,7 +262,7 @@ private Q_SLOTS:
         w.show();
         child<QLineEdit>(&w, "configDirEdit")->setText(config.path());
         child<QLineEdit>(&w, "modelDirEdit")->setText(kModelDir);
-        child<QSpinBox>(&w, "portSpin")->setValue(0);
+        w.serverPanel()->setPort(0);
         QTest::mouseClick(child<QPushButton>(&w, "startStopButton"), Qt::LeftButton);
         QTRY_VERIFY(w.server()->isRunning());
         QTimer::singleShot(0, [] {
@@ -257,6 +296,7 @@ private Q_SLOTS:
         QVERIFY(button && status && spin);
         child<QLineEdit>(&w, "configDirEdit")->setText(config.path());
         child<QLineEdit>(&w, "modelDirEdit")->clear();
+        child<QCheckBox>(&w, "overrideNetworkCheck")->setChecked(true);
         child<QLineEdit>(&w, "bindEdit")->setText(QStringLiteral("127.0.0.1"));
         spin->setValue(port);
 

@@ -20,6 +20,7 @@
 
 #include "app/keychain_store.h"
 #include "app/main_window.h"
+#include "app/server_panel.h"
 #include "http/server/smartbot_server.h"
 
 using smartbot::app::KeychainStore;
@@ -118,8 +119,8 @@ private Q_SLOTS:
         QVERIFY(!copy->isEnabled());
         w.findChild<QLineEdit *>(QStringLiteral("configDirEdit"))->setText(config.path());
         w.findChild<QLineEdit *>(QStringLiteral("modelDirEdit"))->setText(kModelDir);
-        w.findChild<QLineEdit *>(QStringLiteral("bindEdit"))->setText(QStringLiteral("127.0.0.1"));
-        w.findChild<QSpinBox *>(QStringLiteral("portSpin"))->setValue(0);
+        w.serverPanel()->setBindAddress(QStringLiteral("127.0.0.1"));
+        w.serverPanel()->setPort(0);
 
         QByteArray adminKey;
         for (int round = 0; round < 2; ++round) {
