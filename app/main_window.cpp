@@ -14,6 +14,7 @@
 #include <QStatusBar>
 
 #include "app/audit_panel.h"
+#include "app/dashboard_panel.h"
 #include "app/keys_panel.h"
 #include "app/log_panel.h"
 #include "app/playground_panel.h"
@@ -53,7 +54,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     logPanel_->setObjectName(QStringLiteral("logPanel"));
     keysPanel_ = new KeysPanel(server_, this);
     keysPanel_->setObjectName(QStringLiteral("keysPanel"));
+    dashboardPanel_ = new DashboardPanel(server_, this);
+    dashboardPanel_->setObjectName(QStringLiteral("dashboardPanel"));
     addPanel(serverPanel_, QT_TR_NOOP("Server"));
+    addPanel(dashboardPanel_, QT_TR_NOOP("Dashboard"));
     tokensPanel_ = new TokensPanel(server_, this);
     tokensPanel_->setObjectName(QStringLiteral("tokensPanel"));
     addPanel(keysPanel_, QT_TR_NOOP("Keys"));

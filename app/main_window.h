@@ -17,6 +17,7 @@ class SmartbotServer;
 namespace smartbot::gui {
 
 class AuditPanel;
+class DashboardPanel;
 class KeysPanel;
 class LogPanel;
 class PlaygroundPanel;
@@ -35,6 +36,7 @@ public:
     KeysPanel *keysPanel() const { return keysPanel_; }
     TokensPanel *tokensPanel() const { return tokensPanel_; }
     AuditPanel *auditPanel() const { return auditPanel_; }
+    DashboardPanel *dashboardPanel() const { return dashboardPanel_; }
     PlaygroundPanel *playgroundPanel() const { return playgroundPanel_; }
 
     // Adds a navigation entry. title is an untranslated source text marked with QT_TR_NOOP in MainWindow's
@@ -66,6 +68,7 @@ private:
     KeysPanel *keysPanel_ = nullptr;
     TokensPanel *tokensPanel_ = nullptr;
     AuditPanel *auditPanel_ = nullptr;
+    DashboardPanel *dashboardPanel_ = nullptr;
     PlaygroundPanel *playgroundPanel_ = nullptr;
 };
 

@@ -10,6 +10,7 @@ PACKAGES=(
   # Qt 6.4
   qt6-base-dev qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev qt6-l10n-tools qt6-charts-dev
   libqt6sql6-sqlite libqt6sql6-psql qtkeychain-qt6-dev libgl-dev
+  libqt6opengl6-dev  # Qt6Charts' CMake package needs Qt6OpenGL's, which qt6-charts-dev does not pull in
   # the desktop app in 简体中文: Qt's own strings (standard dialogs and buttons) and a CJK font to draw them
   qt6-translations-l10n fonts-wqy-microhei
   # engine: libtorch (CPU) with a fast BLAS, JSON, regex

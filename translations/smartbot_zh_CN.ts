@@ -78,6 +78,73 @@
     </message>
 </context>
 <context>
+    <name>smartbot::gui::DashboardPanel</name>
+    <message>
+        <source>Requests per second</source>
+        <translation>每秒请求数</translation>
+    </message>
+    <message>
+        <source>requests/s</source>
+        <translation>请求/秒</translation>
+    </message>
+    <message>
+        <source>Latency (ms)</source>
+        <translation>延迟（毫秒）</translation>
+    </message>
+    <message>
+        <source>request p50</source>
+        <translation>请求 p50</translation>
+    </message>
+    <message>
+        <source>request p99</source>
+        <translation>请求 p99</translation>
+    </message>
+    <message>
+        <source>first token p50</source>
+        <translation>首词元 p50</translation>
+    </message>
+    <message>
+        <source>Generated tokens per second</source>
+        <translation>每秒生成词元数</translation>
+    </message>
+    <message>
+        <source>tokens/s</source>
+        <translation>词元/秒</translation>
+    </message>
+    <message>
+        <source>Streams and queue</source>
+        <translation>生成与排队</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>生成中</translation>
+    </message>
+    <message>
+        <source>queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>KV cache in use (MiB)</source>
+        <translation>KV 缓存占用（MiB）</translation>
+    </message>
+    <message>
+        <source>sequences + prefix cache</source>
+        <translation>序列 + 前缀缓存</translation>
+    </message>
+    <message>
+        <source>Now: %1 requests/s, %2 tokens/s, %3 running, %4 queued, KV cache %5 of %6 MiB</source>
+        <translation>当前：%1 请求/秒，%2 词元/秒，%3 个生成中，%4 个排队，KV 缓存 %5 / %6 MiB</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>秒</translation>
+    </message>
+    <message>
+        <source>Collecting the first figures…</source>
+        <translation>正在收集首批数据…</translation>
+    </message>
+</context>
+<context>
     <name>smartbot::gui::KeysPanel</name>
     <message>
         <source>Name</source>
@@ -301,6 +368,10 @@
     <message>
         <source>Playground</source>
         <translation>试用</translation>
+    </message>
+    <message>
+        <source>Dashboard</source>
+        <translation>仪表盘</translation>
     </message>
 </context>
 <context>

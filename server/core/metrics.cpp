@@ -295,6 +295,64 @@ void Metrics::resetForTests()
     d.authFailures = 0;
 }
 
+quint64 HistogramCounts::total() const
+{
+    quint64 n = 0;
+    for (quint64 c : counts)
+        n += c;
+    return n;
+}
+
+HistogramCounts HistogramCounts::since(const HistogramCounts &earlier) const
+{
+    HistogramCounts d = *this;
+    if (earlier.counts.size() == counts.size())
+        for (size_t i = 0; i < counts.size(); ++i)
+            d.counts[i] = counts[i] >= earlier.counts[i] ? counts[i] - earlier.counts[i] : 0;
+    return d;
+}
+
+double HistogramCounts::quantile(double q) const
+{
+    const quint64 n = total();
+    if (n == 0 || counts.size() != bounds.size() + 1)
+        return std::nan("");
+    const double rank = std::clamp(q, 0.0, 1.0) * double(n);
+    quint64 below = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+        if (double(below + counts[i]) >= rank && counts[i] > 0) {
+            if (i == bounds.size()) // +Inf: the highest finite bound is the best estimate
+                return bounds.empty() ? std::nan("") : bounds.back();
+            const double lower = i == 0 ? 0.0 : bounds[i - 1];
+            return lower + (bounds[i] - lower) * (rank - double(below)) / double(counts[i]);
+        }
+        below += counts[i];
+    }
+    return bounds.empty() ? std::nan("") : bounds.back();
+}
+
+MetricsSnapshot Metrics::snapshot() const
+{
+    std::lock_guard lock(d_->mutex);
+    const Impl &d = *d_;
+    MetricsSnapshot s;
+    for (const auto &[key, count] : d.requests)
+        s.requests += count;
+    s.promptTokens = d.promptTokens;
+    s.generatedTokens = d.generatedTokens;
+    s.queueDepth = d.queueDepth;
+    s.activeSequences = d.activeSequences;
+    s.kv = d.kv;
+    s.requestSeconds.bounds = kRequestBuckets;
+    s.requestSeconds.counts.assign(kRequestBuckets.size() + 1, 0);
+    for (const auto &[route, h] : d.requestSeconds)
+        for (size_t i = 0; i < h.counts.size(); ++i)
+            s.requestSeconds.counts[i] += h.counts[i];
+    s.firstTokenSeconds.bounds = kFirstTokenBuckets;
+    s.firstTokenSeconds.counts = d.firstToken.counts;
+    return s;
+}
+
 QByteArray Metrics::render() const
 {
     const ProcessStats proc = processStats();

@@ -5,6 +5,8 @@
 #include <QByteArray>
 #include <QString>
 
+#include <vector>
+
 namespace smartbot {
 
 // The KV-cache figures Metrics exports (the inference worker copies them from the engine's KvMemoryStats).
@@ -16,6 +18,30 @@ struct KvCacheFigures {
     quint64 prefixLookups = 0;
     quint64 prefixHits = 0;
     quint64 reusedTokens = 0; // prompt positions not prefilled thanks to the prefix cache
+};
+
+// A histogram's buckets: upper bounds and per-bucket counts (not cumulative; one more count than bounds: +Inf).
+struct HistogramCounts {
+    std::vector<double> bounds;
+    std::vector<quint64> counts;
+    quint64 total() const;
+    // counts minus an earlier reading of the same histogram (the observations in between).
+    HistogramCounts since(const HistogramCounts &earlier) const;
+    // The q-quantile (0..1) estimated as Prometheus' histogram_quantile does: linear within the bucket that holds
+    // it; the highest finite bound when it falls in +Inf; NaN with no observations.
+    double quantile(double q) const;
+};
+
+// What the desktop dashboard reads, in-process (no HTTP round trip): the counters and gauges at one moment.
+struct MetricsSnapshot {
+    quint64 requests = 0; // HTTP requests answered, every route and status
+    quint64 promptTokens = 0;
+    quint64 generatedTokens = 0;
+    int queueDepth = 0;
+    int activeSequences = 0;
+    KvCacheFigures kv;
+    HistogramCounts requestSeconds; // every route merged
+    HistogramCounts firstTokenSeconds;
 };
 
 class Metrics {
@@ -42,6 +68,7 @@ public:
 
     // Prometheus text format 0.0.4 (includes process memory read at call time).
     QByteArray render() const;
+    MetricsSnapshot snapshot() const;
 
     void resetForTests();
 

@@ -179,6 +179,21 @@ int InferenceWorker::running() const
     return batchSize_;
 }
 
+void InferenceWorker::publishMetrics() const
+{
+    Metrics &m = Metrics::instance();
+    m.setQueueDepth(queueDepth());
+    m.setActiveSequences(running());
+    const engine::KvMemoryStats kv = kvMemory();
+    m.setKvMemory({.budgetBytes = kv.budgetBytes,
+                   .sequenceBytes = kv.sequenceBytes,
+                   .prefixBytes = kv.prefixBytes,
+                   .prefixTokens = kv.prefixTokens,
+                   .prefixLookups = kv.prefixLookups,
+                   .prefixHits = kv.prefixHits,
+                   .reusedTokens = kv.reusedTokens});
+}
+
 engine::KvMemoryStats InferenceWorker::kvMemory() const
 {
     std::lock_guard lock(mutex_);

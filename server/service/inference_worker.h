@@ -73,6 +73,9 @@ public:
     int inFlight() const;                   // jobs waiting or running (until their reply is delivered)
     int running() const;                    // sequences in the batch
     engine::KvMemoryStats kvMemory() const; // as of the last step
+    // Copies queue depth, running sequences and the KV-cache figures into Metrics (they are read when a reader asks:
+    // GET /metrics, the desktop dashboard). Any thread.
+    void publishMetrics() const;
 
     // Queues a generation; done runs on context's thread (dropped if context is gone). False when full.
     bool submit(Request request, QObject *context, std::function<void(const Reply &)> done,

@@ -4,7 +4,9 @@
 
 #include "core/metrics.h"
 
+using smartbot::HistogramCounts;
 using smartbot::Metrics;
+using smartbot::MetricsSnapshot;
 
 namespace {
 double sampleValue(const QByteArray &text, const QByteArray &series)
@@ -78,6 +80,52 @@ private Q_SLOTS:
         QVERIFY(buckets >= 3);
         QCOMPARE(previous, 5.0); // +Inf holds every observation
         QCOMPARE(sampleValue(text, "smartbot_time_to_first_token_seconds_count"), 5.0);
+    }
+
+    // histogram_quantile's estimate: linear inside the bucket holding the rank.
+    void quantile_data()
+    {
+        QTest::addColumn<QList<quint64>>("counts"); // bounds 1, 2, 4, then +Inf
+        QTest::addColumn<double>("q");
+        QTest::addColumn<double>("expected"); // NaN: no estimate
+        QTest::newRow("empty") << QList<quint64>{0, 0, 0, 0} << 0.5 << std::nan("");
+        QTest::newRow("all in first, median") << QList<quint64>{10, 0, 0, 0} << 0.5 << 0.5;
+        QTest::newRow("second bucket") << QList<quint64>{0, 4, 0, 0} << 0.25 << 1.25;
+        QTest::newRow("p99 in third") << QList<quint64>{50, 40, 10, 0} << 0.99 << 3.8;
+        QTest::newRow("+Inf: highest bound") << QList<quint64>{0, 0, 0, 5} << 0.5 << 4.0;
+        QTest::newRow("q 0") << QList<quint64>{0, 3, 3, 0} << 0.0 << 1.0;
+    }
+    void quantile()
+    {
+        QFETCH(QList<quint64>, counts);
+        QFETCH(double, q);
+        QFETCH(double, expected);
+        HistogramCounts h{{1, 2, 4}, std::vector<quint64>(counts.begin(), counts.end())};
+        const double got = h.quantile(q);
+        if (std::isnan(expected))
+            QVERIFY2(std::isnan(got), qPrintable(QString::number(got)));
+        else
+            QVERIFY2(std::abs(got - expected) < 1e-9, qPrintable(QString::number(got)));
+    }
+
+    void snapshotAndSince()
+    {
+        Metrics &m = Metrics::instance();
+        const MetricsSnapshot before = m.snapshot();
+        m.observeRequest(QStringLiteral("/a"), 200, 0.003);
+        m.observeRequest(QStringLiteral("/b"), 404, 0.003);
+        m.observeTimeToFirstToken(0.02);
+        m.addTokens(5, 7);
+        m.setActiveSequences(3);
+        const MetricsSnapshot after = m.snapshot();
+        QCOMPARE(after.requests - before.requests, quint64(2));
+        QCOMPARE(after.generatedTokens - before.generatedTokens, quint64(7));
+        QCOMPARE(after.activeSequences, 3);
+        const HistogramCounts window = after.requestSeconds.since(before.requestSeconds);
+        QCOMPARE(window.total(), quint64(2)); // both routes merged
+        const double median = window.quantile(0.5);
+        QVERIFY2(median > 0.0025 && median <= 0.005, qPrintable(QString::number(median)));
+        QCOMPARE(after.firstTokenSeconds.since(before.firstTokenSeconds).total(), quint64(1));
     }
 
     void labelsEscaped()

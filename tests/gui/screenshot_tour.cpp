@@ -20,6 +20,7 @@
 #include <cstdio>
 
 #include "app/audit_panel.h"
+#include "app/dashboard_panel.h"
 #include "app/i18n.h"
 #include "app/keys_panel.h"
 #include "app/log_panel.h"
@@ -42,9 +43,10 @@ const char *const kPanels[] = {"server", "network", "certificates", "keys",     
 QWidget *panelFor(gui::MainWindow &w, const QString &name)
 {
     const QHash<QString, QWidget *> panels = {
-        {QStringLiteral("server"), w.serverPanel()}, {QStringLiteral("keys"), w.keysPanel()},
-        {QStringLiteral("tokens"), w.tokensPanel()}, {QStringLiteral("logs"), w.logPanel()},
-        {QStringLiteral("audit"), w.auditPanel()},   {QStringLiteral("playground"), w.playgroundPanel()},
+        {QStringLiteral("server"), w.serverPanel()},       {QStringLiteral("keys"), w.keysPanel()},
+        {QStringLiteral("tokens"), w.tokensPanel()},       {QStringLiteral("logs"), w.logPanel()},
+        {QStringLiteral("audit"), w.auditPanel()},         {QStringLiteral("playground"), w.playgroundPanel()},
+        {QStringLiteral("dashboard"), w.dashboardPanel()},
     };
     return panels.value(name);
 }

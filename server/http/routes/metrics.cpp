@@ -12,19 +12,8 @@ void installMetricsRoutes(ApiServer &server, const RouteContext &ctx)
 {
     server.route(QHttpServerRequest::Method::Get, QStringLiteral("/metrics"),
                  [ctx](const QHttpServerRequest &, QHttpServerResponder &&r, QTcpSocket *socket) {
-                     Metrics &m = Metrics::instance();
-                     const int queued = ctx.worker->queueDepth();
-                     m.setQueueDepth(queued);
-                     m.setActiveSequences(ctx.worker->running());
-                     const engine::KvMemoryStats kv = ctx.worker->kvMemory();
-                     m.setKvMemory({.budgetBytes = kv.budgetBytes,
-                                    .sequenceBytes = kv.sequenceBytes,
-                                    .prefixBytes = kv.prefixBytes,
-                                    .prefixTokens = kv.prefixTokens,
-                                    .prefixLookups = kv.prefixLookups,
-                                    .prefixHits = kv.prefixHits,
-                                    .reusedTokens = kv.reusedTokens});
-                     const QByteArray body = m.render();
+                     ctx.worker->publishMetrics();
+                     const QByteArray body = Metrics::instance().render();
                      r.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
                      Headers h{{QByteArrayLiteral("Content-Type"),
                                 QByteArrayLiteral("text/plain; version=0.0.4; charset=utf-8")},

@@ -240,6 +240,12 @@ const ServerConfig &SmartbotServer::config() const
 {
     return d_->config;
 }
+void SmartbotServer::publishMetrics() const
+{
+    if (d_->running && d_->worker)
+        d_->worker->publishMetrics();
+}
+
 Authenticator *SmartbotServer::authenticator() const
 {
     return d_->running ? d_->auth.get() : nullptr;

@@ -51,6 +51,9 @@ public:
     // The running server's Authenticator (keys, audit, usage, tokens), for the desktop app's panels: the same
     // services the HTTP routes use. Null while stopped. Server thread only.
     Authenticator *authenticator() const;
+    // Brings the inference figures in Metrics up to date (queue, running sequences, KV cache): for in-process
+    // readers of Metrics::snapshot(). Does nothing while stopped.
+    void publishMetrics() const;
 
 Q_SIGNALS:
     void runningChanged(bool running);
