@@ -23,6 +23,13 @@ void removeInstalled()
 }
 } // namespace
 
+QString currentLanguage()
+{
+    if (!appTranslator)
+        return QStringLiteral("en");
+    return appTranslator->language().replace(QLatin1Char('-'), QLatin1Char('_'));
+}
+
 bool installTranslations(const QString &lang)
 {
     removeInstalled();

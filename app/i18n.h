@@ -10,4 +10,7 @@ namespace smartbot::gui {
 // loaded; false means the English source strings are used (always the case for "en").
 bool installTranslations(const QString &lang = {});
 
+// The language in use: "zh_CN" when its translation is installed, else "en".
+QString currentLanguage();
+
 } // namespace smartbot::gui

@@ -1,6 +1,7 @@
 // smartbot: the SmartBot desktop app. The chat server runs in this process; the window starts and stops it.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QSettings>
 #include <QTimer>
 #include <cstdio>
 #include <cstring>
@@ -80,7 +81,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    smartbot::gui::installTranslations(p.value(langOpt));
+    // --lang, else the language last chosen in the menu, else the system's.
+    smartbot::gui::installTranslations(p.isSet(langOpt) ? p.value(langOpt)
+                                                        : QSettings().value(QStringLiteral("ui/language")).toString());
 
     smartbot::gui::MainWindow window;
     smartbot::gui::ServerPanel *panel = window.serverPanel();

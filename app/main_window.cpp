@@ -6,6 +6,10 @@
 #include <QMessageBox>
 #include <QMenu>
 #include <QCloseEvent>
+#include <QCoreApplication>
+#include <QSettings>
+#include <QMenuBar>
+#include <QActionGroup>
 #include <QHBoxLayout>
 #include <QIcon>
 #include <QLabel>
@@ -20,7 +24,9 @@
 #include "app/playground_panel.h"
 #include "app/server_panel.h"
 #include "app/tokens_panel.h"
+#include "app/i18n.h"
 #include "http/server/smartbot_server.h"
+#include "smartbot/engine/engine.h"
 
 namespace smartbot::gui {
 
@@ -84,6 +90,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(tokensPanel_, &TokensPanel::statusMessage, this, showMessage);
     connect(playgroundPanel_, &PlaygroundPanel::statusMessage, this, showMessage);
     setUpTray();
+    setUpMenus();
 
     retranslateUi();
     resize(880, 560);
@@ -130,10 +137,62 @@ void MainWindow::retranslateUi()
         item->setText(tr(item->data(kTitleRole).toByteArray().constData()));
     }
     statusText_->setText(serverPanel_->summary());
+    if (fileMenu_) {
+        fileMenu_->setTitle(tr("&File"));
+        quitAction_->setText(tr("&Quit"));
+        languageMenu_->setTitle(tr("&Language"));
+        helpMenu_->setTitle(tr("&Help"));
+        aboutAction_->setText(tr("&About SmartBot"));
+        englishAction_->setChecked(currentLanguage() == QLatin1String("en"));
+        chineseAction_->setChecked(currentLanguage() == QLatin1String("zh_CN"));
+    }
     if (trayQuit_) {
         trayShow_->setText(tr("Show SmartBot"));
         trayQuit_->setText(tr("Stop the server and quit"));
     }
+}
+
+void MainWindow::setUpMenus()
+{
+    fileMenu_ = menuBar()->addMenu(QString());
+    quitAction_ = fileMenu_->addAction(QString(), this, [this] {
+        quitting_ = !server_->isRunning(); // running: close() asks first
+        close();
+    });
+    quitAction_->setObjectName(QStringLiteral("quitAction"));
+    quitAction_->setShortcut(QKeySequence::Quit);
+    languageMenu_ = menuBar()->addMenu(QString());
+    auto *languages = new QActionGroup(this);
+    const auto addLanguage = [&](const QString &code, const QString &name, const char *objectName) {
+        QAction *a = languageMenu_->addAction(name); // each language named in itself: not translated
+        a->setObjectName(QLatin1String(objectName));
+        a->setCheckable(true);
+        a->setChecked(currentLanguage() == code);
+        languages->addAction(a);
+        connect(a, &QAction::triggered, this, [code] {
+            installTranslations(code);
+            QSettings().setValue(QStringLiteral("ui/language"), code);
+        });
+        return a;
+    };
+    englishAction_ = addLanguage(QStringLiteral("en"), QStringLiteral("English"), "languageEnAction");
+    chineseAction_ = addLanguage(QStringLiteral("zh_CN"), QStringLiteral("简体中文"), "languageZhAction");
+    helpMenu_ = menuBar()->addMenu(QString());
+    aboutAction_ = helpMenu_->addAction(QString(), this, &MainWindow::showAbout);
+    aboutAction_->setObjectName(QStringLiteral("aboutAction"));
+    retranslateUi();
+}
+
+QString MainWindow::aboutText() const
+{
+    return tr("SmartBot %1: a private chat service with its desktop console.\n\nQt %2\nEngine: %3")
+        .arg(QCoreApplication::applicationVersion(), QString::fromLatin1(qVersion()),
+             QString::fromStdString(engine::runtimeDescription()));
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox::about(this, tr("About SmartBot"), aboutText());
 }
 
 void MainWindow::setUpTray()

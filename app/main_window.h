@@ -6,6 +6,7 @@
 
 class QAction;
 class QLabel;
+class QMenu;
 class QSystemTrayIcon;
 class QListWidget;
 class QStackedWidget;
@@ -44,6 +45,8 @@ public:
     int addPanel(QWidget *panel, const char *title);
     void showPanel(int index);
     int panelIndex(QWidget *panel) const; // -1 when it is not one of the panels
+    // The About text: SmartBot's, Qt's and the engine's versions (libtorch, CPU kernel, CUDA).
+    QString aboutText() const;
 
 protected:
     void changeEvent(QEvent *event) override;
@@ -54,6 +57,8 @@ protected:
 private:
     void retranslateUi();
     void setUpTray();
+    void setUpMenus();
+    void showAbout();
 
     http::SmartbotServer *server_ = nullptr;
     QListWidget *nav_ = nullptr;
@@ -63,6 +68,13 @@ private:
     QAction *trayShow_ = nullptr;
     QAction *trayQuit_ = nullptr;
     bool quitting_ = false;
+    QMenu *fileMenu_ = nullptr;
+    QMenu *languageMenu_ = nullptr;
+    QMenu *helpMenu_ = nullptr;
+    QAction *quitAction_ = nullptr;
+    QAction *englishAction_ = nullptr;
+    QAction *chineseAction_ = nullptr;
+    QAction *aboutAction_ = nullptr;
     ServerPanel *serverPanel_ = nullptr;
     LogPanel *logPanel_ = nullptr;
     KeysPanel *keysPanel_ = nullptr;

@@ -373,6 +373,40 @@
         <source>Dashboard</source>
         <translation>仪表盘</translation>
     </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About SmartBot</source>
+        <translation>关于 SmartBot(&amp;A)</translation>
+    </message>
+    <message>
+        <source>SmartBot %1: a private chat service with its desktop console.
+
+Qt %2
+Engine: %3</source>
+        <translation>SmartBot %1：私有聊天服务及其桌面控制台。
+
+Qt %2
+引擎：%3</translation>
+    </message>
+    <message>
+        <source>About SmartBot</source>
+        <translation>关于 SmartBot</translation>
+    </message>
 </context>
 <context>
     <name>smartbot::gui::PlaygroundPanel</name>

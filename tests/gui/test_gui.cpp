@@ -2,6 +2,7 @@
 #include <QCheckBox>
 #include <QHostAddress>
 #include <QFileInfo>
+#include <QAction>
 #include <QApplication>
 #include <QTimer>
 #include <QStatusBar>
@@ -24,9 +25,11 @@
 #include <QtTest>
 
 #include "app/i18n.h"
+#include "app/keys_panel.h"
 #include "app/log_panel.h"
 #include "app/main_window.h"
 #include "app/server_panel.h"
+#include "app/tokens_panel.h"
 #include "core/log_buffer.h"
 #include "http/server/smartbot_server.h"
 #include "require_data.h"
@@ -324,6 +327,45 @@ private Q_SLOTS:
 
     // Every string of the app is translated: lupdate (cmake --build build --target smartbot_gui_lupdate) leaves
     // no unfinished entry in the committed .ts file.
+    // The menus: language switch at run time (remembered), About with the versions, Quit.
+    void menus()
+    {
+        MainWindow w;
+        w.show();
+        auto *zh = w.findChild<QAction *>(QStringLiteral("languageZhAction"));
+        auto *en = w.findChild<QAction *>(QStringLiteral("languageEnAction"));
+        QVERIFY(zh && en && w.findChild<QAction *>(QStringLiteral("quitAction")));
+        QVERIFY(en->isChecked());
+        zh->trigger();
+        QTRY_COMPARE(child<QPushButton>(&w, "startStopButton")->text(), QStringLiteral("启动服务器"));
+        QVERIFY(zh->isChecked());
+        QCOMPARE(QSettings().value(QStringLiteral("ui/language")).toString(), QStringLiteral("zh_CN"));
+        en->trigger();
+        QTRY_COMPARE(child<QPushButton>(&w, "startStopButton")->text(), QStringLiteral("Start server"));
+        const QString about = w.aboutText();
+        QVERIFY2(about.contains(QStringLiteral("Qt ") + QLatin1String(qVersion())), qPrintable(about));
+        QVERIFY2(about.contains(QStringLiteral("libtorch 1.")), qPrintable(about));
+        QVERIFY2(about.contains(QStringLiteral("CPU matmul kernel")), qPrintable(about));
+    }
+
+    // Usable at 800x600: every panel fits (no widget pushed outside the window).
+    void smallWindow()
+    {
+        MainWindow w;
+        w.resize(800, 600);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY2(
+            w.minimumSizeHint().width() <= 800 && w.minimumSizeHint().height() <= 600,
+            qPrintable(QStringLiteral("%1x%2").arg(w.minimumSizeHint().width()).arg(w.minimumSizeHint().height())));
+        QCOMPARE(w.size(), QSize(800, 600));
+        for (QWidget *panel : {static_cast<QWidget *>(w.serverPanel()), static_cast<QWidget *>(w.tokensPanel()),
+                               static_cast<QWidget *>(w.keysPanel())}) {
+            w.showPanel(w.panelIndex(panel));
+            saveScreenshot(&w, QStringLiteral("small_") + panel->objectName());
+        }
+    }
+
     void translationsComplete()
     {
         QFile ts(QStringLiteral(SMARTBOT_SOURCE_DIR "/translations/smartbot_zh_CN.ts"));

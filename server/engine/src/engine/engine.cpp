@@ -15,7 +15,9 @@
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <torch/version.h>
 
+#include "kernels/matmul.h"
 #include "model/llama_model.h"
 #include "model/config.h"
 #include "model/weight_set.h"
@@ -29,6 +31,12 @@ namespace fs = std::filesystem;
 
 Engine::Engine() : d_(std::make_unique<Impl>()) {}
 Engine::~Engine() = default;
+
+std::string runtimeDescription()
+{
+    return std::string("libtorch ") + TORCH_VERSION + ", CPU matmul kernel " + kernels::matmulKernelName() +
+           (torch::cuda::is_available() ? ", CUDA available" : ", no CUDA");
+}
 
 const ModelInfo &Engine::info() const
 {

@@ -82,6 +82,10 @@ struct KvMemoryStats {
     uint64_t reusedTokens = 0;  // prompt positions not prefilled thanks to the cache
 };
 
+// What the engine runs on, for About boxes and logs: "libtorch 1.13.1, CPU kernels: AVX-512 (...)" and whether CUDA
+// is available.
+std::string runtimeDescription();
+
 class Engine {
 public:
     // Loads config.json, model.safetensors, tokenizer.json and tokenizer_config.json from modelDir.
