@@ -17,40 +17,16 @@
 #include "core/log_buffer.h"
 #include "http/auth/authenticator.h"
 #include "http/server/smartbot_server.h"
+#include "gui_testing.h"
 #include "require_data.h"
 #include "screenshot.h"
 
 using smartbot::gui::AuditPanel;
 using smartbot::http::SmartbotServer;
 using ModelState = smartbot::service::InferenceWorker::ModelState;
+using namespace smartbot::testsupport;
 
 namespace {
-
-const QString kModelDir = QStringLiteral(SMARTBOT_SHARED_DIR "/models/stories260K");
-
-template <typename T> T *child(QWidget *root, const char *name)
-{
-    T *w = root->findChild<T *>(QLatin1String(name));
-    if (!w)
-        qWarning("no %s named %s", T::staticMetaObject.className(), name);
-    return w;
-}
-
-QByteArray post(quint16 port, const QString &path, const QByteArray &body, const QByteArray &header,
-                const QByteArray &value, int *status)
-{
-    QNetworkAccessManager nam;
-    nam.setProxy(QNetworkProxy::NoProxy);
-    QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(port).arg(path)));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
-    request.setRawHeader(header, value);
-    request.setTransferTimeout(15000);
-    std::unique_ptr<QNetworkReply> reply(nam.post(request, body));
-    QSignalSpy done(reply.get(), &QNetworkReply::finished);
-    done.wait(20000);
-    *status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    return reply->readAll();
-}
 
 QStringList column(QTableWidget *t, int c, bool visibleOnly = false)
 {
@@ -70,31 +46,19 @@ private Q_SLOTS:
 
     void auditAndUsage()
     {
-        REQUIRE_DATA(kModelDir + "/config.json");
+        REQUIRE_DATA(kStoriesModel + "/config.json");
         QTemporaryDir config;
         SmartbotServer server;
         AuditPanel panel(&server);
         QVERIFY(child<QLabel>(&panel, "auditNotice")->isVisibleTo(&panel));
         QVERIFY(!child<QTableWidget>(&panel, "auditTable")->isEnabled());
-        smartbot::http::ServerOverrides o;
-        o.modelPath = kModelDir;
-        o.port = 0;
-        o.bindAddress = QStringLiteral("127.0.0.1");
-        auto started = server.start(config.path(), o);
-        QVERIFY2(started.ok(), started.ok() ? "" : started.error().c_str());
-        QTRY_VERIFY_WITH_TIMEOUT(server.modelState() == ModelState::Ready, 60000);
+        QVERIFY(startWithModel(server, config));
 
-        QFile keyFile(config.filePath(QStringLiteral("admin.key")));
-        QVERIFY(keyFile.open(QIODevice::ReadOnly));
-        const QByteArray admin = keyFile.readAll().trimmed();
-        int status = 0;
-        const QByteArray issued =
-            post(server.port(), QStringLiteral("/admin/token"), R"({"username":"alice"})", "X-API-Key", admin, &status);
-        QCOMPARE(status, 200);
-        const QByteArray token = QJsonDocument::fromJson(issued).object().value("token").toString().toLatin1();
-        post(server.port(), QStringLiteral("/api/v1/chat"), R"({"message":"Once upon","max_tokens":4})",
-             "Authorization", "Bearer " + token, &status);
-        QCOMPARE(status, 200);
+        const HttpReply issued = postJson(server.port(), QStringLiteral("/admin/token"), R"({"username":"alice"})",
+                                          "X-API-Key", adminKeyOf(config));
+        QCOMPARE(issued.status, 200);
+        const QByteArray token = QJsonDocument::fromJson(issued.body).object().value("token").toString().toLatin1();
+        QCOMPARE(chatWith(server.port(), token), 200);
         // An action of the app's own (as the Keys panel records them).
         server.authenticator()->auditLog().record(QStringLiteral("gui (op)"), QStringLiteral("local"),
                                                   QStringLiteral("key.create"), QStringLiteral("x (sb_y)"));

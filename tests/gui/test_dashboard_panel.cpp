@@ -13,16 +13,16 @@
 #include "app/dashboard_panel.h"
 #include "core/log_buffer.h"
 #include "http/server/smartbot_server.h"
+#include "gui_testing.h"
 #include "require_data.h"
 #include "screenshot.h"
 
 using smartbot::gui::DashboardPanel;
 using smartbot::http::SmartbotServer;
 using ModelState = smartbot::service::InferenceWorker::ModelState;
+using namespace smartbot::testsupport;
 
 namespace {
-const QString kModelDir = QStringLiteral(SMARTBOT_SHARED_DIR "/models/stories260K");
-
 double highest(QLineSeries *s)
 {
     double top = 0;
@@ -39,19 +39,11 @@ private Q_SLOTS:
 
     void chartsFollowTraffic()
     {
-        REQUIRE_DATA(kModelDir + "/config.json");
+        REQUIRE_DATA(kStoriesModel + "/config.json");
         QTemporaryDir config;
         SmartbotServer server;
-        smartbot::http::ServerOverrides o;
-        o.modelPath = kModelDir;
-        o.port = 0;
-        o.bindAddress = QStringLiteral("127.0.0.1");
-        auto started = server.start(config.path(), o);
-        QVERIFY2(started.ok(), started.ok() ? "" : started.error().c_str());
-        QTRY_VERIFY_WITH_TIMEOUT(server.modelState() == ModelState::Ready, 60000);
-        QFile keyFile(config.filePath(QStringLiteral("admin.key")));
-        QVERIFY(keyFile.open(QIODevice::ReadOnly));
-        const QByteArray admin = keyFile.readAll().trimmed();
+        QVERIFY(startWithModel(server, config));
+        const QByteArray admin = adminKeyOf(config);
 
         DashboardPanel panel(&server);
         panel.setSampleInterval(100);

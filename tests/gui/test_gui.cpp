@@ -32,25 +32,19 @@
 #include "app/tokens_panel.h"
 #include "core/log_buffer.h"
 #include "http/server/smartbot_server.h"
+#include "gui_testing.h"
 #include "require_data.h"
 #include "screenshot.h"
 
 using smartbot::gui::MainWindow;
 using smartbot::gui::ServerPanel;
+using smartbot::testsupport::child;
 using smartbot::testsupport::saveScreenshot;
 using ModelState = smartbot::service::InferenceWorker::ModelState;
 
 namespace {
 
-const QString kModelDir = QStringLiteral(SMARTBOT_SHARED_DIR "/models/stories260K");
-
-template <typename T> T *child(QWidget *root, const char *name)
-{
-    T *w = root->findChild<T *>(QLatin1String(name));
-    if (!w)
-        qWarning("no %s named %s", T::staticMetaObject.className(), name);
-    return w;
-}
+const QString kModelDir = smartbot::testsupport::kStoriesModel;
 
 struct HttpResult {
     bool finished = false;

@@ -20,40 +20,16 @@
 #include "core/log_buffer.h"
 #include "http/auth/authenticator.h"
 #include "http/server/smartbot_server.h"
+#include "gui_testing.h"
 #include "require_data.h"
 #include "screenshot.h"
 
 using smartbot::gui::KeysPanel;
 using smartbot::http::SmartbotServer;
 using ModelState = smartbot::service::InferenceWorker::ModelState;
+using namespace smartbot::testsupport;
 
 namespace {
-
-const QString kModelDir = QStringLiteral(SMARTBOT_SHARED_DIR "/models/stories260K");
-
-template <typename T> T *child(QWidget *root, const char *name)
-{
-    T *w = root->findChild<T *>(QLatin1String(name));
-    if (!w)
-        qWarning("no %s named %s", T::staticMetaObject.className(), name);
-    return w;
-}
-
-// POST /api/v1/chat with `key` as the bearer credential; the HTTP status (0 when no answer came).
-int chatWith(quint16 port, const QString &key)
-{
-    QNetworkAccessManager nam;
-    nam.setProxy(QNetworkProxy::NoProxy);
-    QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/api/v1/chat").arg(port)));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
-    request.setRawHeader("Authorization", "Bearer " + key.toLatin1());
-    request.setTransferTimeout(15000);
-    std::unique_ptr<QNetworkReply> reply(nam.post(request, QByteArray(R"({"message":"Once upon","max_tokens":4})")));
-    QSignalSpy done(reply.get(), &QNetworkReply::finished);
-    if (!done.wait(20000) && !reply->isFinished())
-        return 0;
-    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-}
 
 int rowOf(QTableWidget *table, const QString &name)
 {
@@ -93,19 +69,13 @@ private Q_SLOTS:
 
     void createUseRevokeRotate()
     {
-        REQUIRE_DATA(kModelDir + "/config.json");
+        REQUIRE_DATA(kStoriesModel + "/config.json");
         QTemporaryDir config;
         SmartbotServer server;
         KeysPanel panel(&server);
         panel.show();
         QSignalSpy messages(&panel, &KeysPanel::statusMessage);
-        smartbot::http::ServerOverrides o;
-        o.modelPath = kModelDir;
-        o.port = 0;
-        o.bindAddress = QStringLiteral("127.0.0.1");
-        auto started = server.start(config.path(), o);
-        QVERIFY2(started.ok(), started.ok() ? "" : started.error().c_str());
-        QTRY_VERIFY_WITH_TIMEOUT(server.modelState() == ModelState::Ready, 60000);
+        QVERIFY(startWithModel(server, config));
 
         auto *table = child<QTableWidget>(&panel, "keysTable");
         auto *name = child<QLineEdit>(&panel, "keyNameEdit");
@@ -133,7 +103,7 @@ private Q_SLOTS:
         QVERIFY(key.startsWith(table->item(row, 1)->text()));
         QCOMPARE(table->item(row, 2)->text(), QStringLiteral("chat"));
         QCOMPARE(table->item(row, 3)->text(), QStringLiteral("active"));
-        QCOMPARE(chatWith(server.port(), key), 200);
+        QCOMPARE(chatWith(server.port(), key.toLatin1()), 200);
 
         // Copy confirms in the status bar.
         QTest::mouseClick(child<QPushButton>(&panel, "copyKeyButton"), Qt::LeftButton);
@@ -152,8 +122,8 @@ private Q_SLOTS:
         QTest::mouseClick(child<QPushButton>(&panel, "rotateKeyButton"), Qt::LeftButton);
         const QString rotated = newKey->text();
         QVERIFY(rotated != key && rotated.startsWith(QStringLiteral("sb_")));
-        QCOMPARE(chatWith(server.port(), rotated), 200);
-        QCOMPARE(chatWith(server.port(), key), 200);
+        QCOMPARE(chatWith(server.port(), rotated.toLatin1()), 200);
+        QCOMPARE(chatWith(server.port(), key.toLatin1()), 200);
         QCOMPARE(table->rowCount(), 2);
         for (int r = 0; r < table->rowCount(); ++r)
             if (key.startsWith(table->item(r, 1)->text()))
@@ -168,7 +138,7 @@ private Q_SLOTS:
         QVERIFY(newRow >= 0);
         table->selectRow(newRow);
         QTest::mouseClick(child<QPushButton>(&panel, "revokeKeyButton"), Qt::LeftButton);
-        QCOMPARE(chatWith(server.port(), rotated), 401);
+        QCOMPARE(chatWith(server.port(), rotated.toLatin1()), 401);
         panel.resize(900, 560);
         smartbot::testsupport::saveScreenshot(&panel, QStringLiteral("keys"));
         for (int r = 0; r < table->rowCount(); ++r)

@@ -16,24 +16,14 @@
 #include "core/usage_store.h"
 #include "http/auth/authenticator.h"
 #include "http/server/smartbot_server.h"
+#include "gui_testing.h"
 #include "require_data.h"
 #include "screenshot.h"
 
 using smartbot::gui::PlaygroundPanel;
 using smartbot::http::SmartbotServer;
 using ModelState = smartbot::service::InferenceWorker::ModelState;
-
-namespace {
-const QString kModelDir = QStringLiteral(SMARTBOT_SHARED_DIR "/models/stories260K");
-
-template <typename T> T *child(QWidget *root, const char *name)
-{
-    T *w = root->findChild<T *>(QLatin1String(name));
-    if (!w)
-        qWarning("no %s named %s", T::staticMetaObject.className(), name);
-    return w;
-}
-} // namespace
+using namespace smartbot::testsupport;
 
 class TestPlaygroundPanel : public QObject {
     Q_OBJECT
@@ -51,18 +41,12 @@ private Q_SLOTS:
 
     void streamsStopsAndAccounts()
     {
-        REQUIRE_DATA(kModelDir + "/config.json");
+        REQUIRE_DATA(kStoriesModel + "/config.json");
         QTemporaryDir config;
         SmartbotServer server;
         PlaygroundPanel panel(&server);
         panel.show();
-        smartbot::http::ServerOverrides o;
-        o.modelPath = kModelDir;
-        o.port = 0;
-        o.bindAddress = QStringLiteral("127.0.0.1");
-        auto started = server.start(config.path(), o);
-        QVERIFY2(started.ok(), started.ok() ? "" : started.error().c_str());
-        QTRY_VERIFY_WITH_TIMEOUT(server.modelState() == ModelState::Ready, 60000);
+        QVERIFY(startWithModel(server, config));
 
         auto *message = child<QPlainTextEdit>(&panel, "playgroundMessage");
         auto *send = child<QPushButton>(&panel, "playgroundSend");

@@ -18,51 +18,16 @@
 #include "app/tokens_panel.h"
 #include "core/log_buffer.h"
 #include "http/server/smartbot_server.h"
+#include "gui_testing.h"
 #include "require_data.h"
 #include "screenshot.h"
 
 using smartbot::gui::TokensPanel;
 using smartbot::http::SmartbotServer;
 using ModelState = smartbot::service::InferenceWorker::ModelState;
+using namespace smartbot::testsupport;
 
 namespace {
-
-const QString kModelDir = QStringLiteral(SMARTBOT_SHARED_DIR "/models/stories260K");
-
-template <typename T> T *child(QWidget *root, const char *name)
-{
-    T *w = root->findChild<T *>(QLatin1String(name));
-    if (!w)
-        qWarning("no %s named %s", T::staticMetaObject.className(), name);
-    return w;
-}
-
-struct Reply {
-    int status = 0;
-    QByteArray body;
-};
-
-Reply post(quint16 port, const QString &path, const QByteArray &body, const QByteArray &header, const QByteArray &value)
-{
-    QNetworkAccessManager nam;
-    nam.setProxy(QNetworkProxy::NoProxy);
-    QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(port).arg(path)));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
-    request.setRawHeader(header, value);
-    request.setTransferTimeout(15000);
-    std::unique_ptr<QNetworkReply> reply(nam.post(request, body));
-    QSignalSpy done(reply.get(), &QNetworkReply::finished);
-    if (!done.wait(20000) && !reply->isFinished())
-        return {};
-    return {reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), reply->readAll()};
-}
-
-int chatWith(quint16 port, const QString &token)
-{
-    return post(port, QStringLiteral("/api/v1/chat"), R"({"message":"Once upon","max_tokens":4})", "Authorization",
-                "Bearer " + token.toLatin1())
-        .status;
-}
 
 int rowOfJti(QTableWidget *table, const QString &jti)
 {
@@ -91,19 +56,13 @@ private Q_SLOTS:
 
     void issueUseListRevoke()
     {
-        REQUIRE_DATA(kModelDir + "/config.json");
+        REQUIRE_DATA(kStoriesModel + "/config.json");
         QTemporaryDir config;
         SmartbotServer server;
         TokensPanel panel(&server);
         panel.show();
         QSignalSpy messages(&panel, &TokensPanel::statusMessage);
-        smartbot::http::ServerOverrides o;
-        o.modelPath = kModelDir;
-        o.port = 0;
-        o.bindAddress = QStringLiteral("127.0.0.1");
-        auto started = server.start(config.path(), o);
-        QVERIFY2(started.ok(), started.ok() ? "" : started.error().c_str());
-        QTRY_VERIFY_WITH_TIMEOUT(server.modelState() == ModelState::Ready, 60000);
+        QVERIFY(startWithModel(server, config));
 
         auto *user = child<QLineEdit>(&panel, "tokenUserEdit");
         auto *issue = child<QPushButton>(&panel, "issueTokenButton");
@@ -129,7 +88,7 @@ private Q_SLOTS:
         QCOMPARE(jwt.count(QLatin1Char('.')), 2);
         QVERIFY(curl->toPlainText().contains(jwt));
         QVERIFY(curl->toPlainText().contains(server.url().toString() + QStringLiteral("/api/v1/chat")));
-        QCOMPARE(chatWith(server.port(), jwt), 200);
+        QCOMPARE(chatWith(server.port(), jwt.toLatin1()), 200);
         QCOMPARE(table->rowCount(), 1);
         QCOMPARE(table->item(0, 0)->text(), QStringLiteral("alice"));
         QCOMPARE(table->item(0, 1)->text(), QStringLiteral("valid"));
@@ -140,12 +99,8 @@ private Q_SLOTS:
         QCOMPARE(messages.last().first().toString(), QStringLiteral("curl command copied to the clipboard"));
 
         // A token issued over HTTP is in the same ledger, issued by the admin key.
-        const QByteArray admin = [&] {
-            QFile f(config.filePath(QStringLiteral("admin.key")));
-            return f.open(QIODevice::ReadOnly) ? f.readAll().trimmed() : QByteArray();
-        }();
-        const Reply http =
-            post(server.port(), QStringLiteral("/admin/token"), R"({"username":"bob"})", "X-API-Key", admin);
+        const HttpReply http = postJson(server.port(), QStringLiteral("/admin/token"), R"({"username":"bob"})",
+                                        "X-API-Key", adminKeyOf(config));
         QCOMPARE(http.status, 200);
         panel.refresh();
         QCOMPARE(table->rowCount(), 2);
@@ -161,7 +116,7 @@ private Q_SLOTS:
         QVERIFY(row >= 0);
         table->selectRow(row);
         QTest::mouseClick(child<QPushButton>(&panel, "revokeTokenButton"), Qt::LeftButton);
-        QCOMPARE(chatWith(server.port(), jwt), 401);
+        QCOMPARE(chatWith(server.port(), jwt.toLatin1()), 401);
         QCOMPARE(table->item(rowOfJti(table, jti), 1)->text(), QStringLiteral("revoked"));
 
         // The token itself never reaches the log.
