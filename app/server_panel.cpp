@@ -14,6 +14,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLockFile>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
@@ -291,6 +292,19 @@ bool ServerPanel::startServer()
     overrides.modelPath = modelDir();
     overrides.demoModelPath = bundledDemoModel(QCoreApplication::applicationDirPath());
 
+    // One app per config folder: two windows serving one folder would fight over its port and secrets.
+    QDir().mkpath(QDir::fromNativeSeparators(dir));
+    auto lock = std::make_unique<QLockFile>(QDir(QDir::fromNativeSeparators(dir)).filePath(QStringLiteral("app.lock")));
+    lock->setStaleLockTime(0); // only a lock whose process is gone is stale
+    if (!lock->tryLock(0)) {
+        qint64 pid = 0;
+        QString host, app;
+        lock->getLockInfo(&pid, &host, &app);
+        startError_ = tr("another SmartBot window (process %1) already runs the config folder %2").arg(pid).arg(dir);
+        qWarning("cannot start the server: %s", qPrintable(startError_));
+        updateState();
+        return false;
+    }
     showStatus(tr("Starting…"), false);
     loadSecrets(QDir::fromNativeSeparators(dir), overrides);
     startStopButton_->setEnabled(false);
@@ -306,6 +320,7 @@ bool ServerPanel::startServer()
         updateState();
         return false;
     }
+    configLock_ = std::move(lock);
     saveSettings(dir, overrides);
     updateState();
     return true;
@@ -355,10 +370,13 @@ void ServerPanel::copyAdminKey()
     Q_EMIT statusMessage(tr("Admin key copied to the clipboard"));
 }
 
+ServerPanel::~ServerPanel() = default;
+
 void ServerPanel::stopServer()
 {
     startError_.clear();
     server_->stop();
+    configLock_.reset();
     if (requestedPort_ >= 0) { // back to what the user asked for (0 stays "any free port")
         portSpin_->setValue(requestedPort_);
         requestedPort_ = -1;
@@ -369,6 +387,8 @@ void ServerPanel::stopServer()
 void ServerPanel::updateState()
 {
     const bool running = server_->isRunning();
+    if (!running)
+        configLock_.reset(); // however it stopped (Stop, drain, an error): the folder is free again
     startStopButton_->setText(running ? tr("Stop server") : tr("Start server"));
     for (QWidget *w : std::initializer_list<QWidget *>{configDirEdit_, configBrowseButton_, modelDirEdit_,
                                                        modelBrowseButton_, overrideCheck_})

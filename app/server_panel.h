@@ -4,11 +4,14 @@
 
 #include <QWidget>
 
+#include <memory>
+
 class QCheckBox;
 class QFormLayout;
 class QGroupBox;
 class QHBoxLayout;
 class QLabel;
+class QLockFile;
 class QLineEdit;
 class QPushButton;
 class QSpinBox;
@@ -25,6 +28,7 @@ class ServerPanel : public QWidget {
 public:
     // The server is not owned; it must outlive the panel.
     explicit ServerPanel(http::SmartbotServer *server, QWidget *parent = nullptr);
+    ~ServerPanel() override;
 
     QString configDir() const;
     void setConfigDir(const QString &dir);
@@ -75,6 +79,7 @@ private:
     QLabel *modelLabel_ = nullptr;
     QSpinBox *portSpin_ = nullptr;
     QCheckBox *overrideCheck_ = nullptr;
+    std::unique_ptr<QLockFile> configLock_; // held while this window runs the server (one app per config folder)
     QLineEdit *bindEdit_ = nullptr;
     QLineEdit *configDirEdit_ = nullptr;
     QPushButton *configBrowseButton_ = nullptr;

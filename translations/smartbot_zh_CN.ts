@@ -657,6 +657,10 @@ Qt %2
         <source>Use this port and address instead of server.conf&apos;s [network] port and bind_address</source>
         <translation>使用此处的端口和地址，而不是 server.conf 中 [network] 的 port 和 bind_address</translation>
     </message>
+    <message>
+        <source>another SmartBot window (process %1) already runs the config folder %2</source>
+        <translation>另一个 SmartBot 窗口（进程 %1）已在运行配置文件夹 %2</translation>
+    </message>
 </context>
 <context>
     <name>smartbot::gui::TokensPanel</name>

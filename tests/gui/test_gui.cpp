@@ -251,6 +251,26 @@ private Q_SLOTS:
         QCOMPARE(settings.value(QStringLiteral("server/overrideNetwork")).toBool(), false);
     }
 
+    // One app per config folder: a second window cannot start a server on a folder the first one serves.
+    void oneWindowPerConfigFolder()
+    {
+        QTemporaryDir config;
+        MainWindow first, second;
+        for (MainWindow *w : {&first, &second}) {
+            child<QLineEdit>(w, "configDirEdit")->setText(config.path());
+            child<QLineEdit>(w, "modelDirEdit")->setText(QStringLiteral("none"));
+            w->serverPanel()->setBindAddress(QStringLiteral("127.0.0.1"));
+            w->serverPanel()->setPort(0);
+        }
+        QVERIFY(first.serverPanel()->startServer());
+        QVERIFY(!second.serverPanel()->startServer());
+        const QString status = child<QLabel>(&second, "statusLabel")->text();
+        QVERIFY2(status.contains(QStringLiteral("already runs the config folder")), qPrintable(status));
+        first.serverPanel()->stopServer();
+        QVERIFY(second.serverPanel()->startServer()); // free again once the first stopped
+        second.serverPanel()->stopServer();
+    }
+
     void closeWhileRunningStopsOnlyWhenAsked()
     {
         REQUIRE_DATA(kModelDir + "/config.json");
