@@ -1,9 +1,12 @@
-// LogPanel: the process log (LogBuffer) in a read-only view, newest at the bottom, capped in length.
+// LogPanel: the process log (LogBuffer) in a read-only view, newest at the bottom, capped in length; filtered by level
+// (all, warnings and errors, errors) and by text, and exported (the lines shown) to a file.
 #pragma once
 
 #include <QWidget>
 
 class QCheckBox;
+class QComboBox;
+class QLineEdit;
 class QPlainTextEdit;
 class QPushButton;
 
@@ -17,9 +20,15 @@ public:
     explicit LogPanel(QWidget *parent = nullptr);
     QPlainTextEdit *view() const { return view_; }
 
+    // The lines shown (after the filters) to `path`, one per line; false (and a message) when it cannot be written.
+    bool exportTo(const QString &path);
+
 public Q_SLOTS:
     void appendLine(const QString &line);
     void clear();
+
+Q_SIGNALS:
+    void statusMessage(const QString &text);
 
 protected:
     void changeEvent(QEvent *event) override;
@@ -27,10 +36,17 @@ protected:
 private:
     void retranslateUi();
     void showNewest(); // scrolled to the newest line, at its start
+    bool matches(const QString &line) const;
+    void refilter();
+    void exportWithDialog();
 
     QPlainTextEdit *view_ = nullptr;
     QCheckBox *followCheck_ = nullptr;
     QPushButton *clearButton_ = nullptr;
+    QComboBox *levelCombo_ = nullptr;
+    QLineEdit *searchEdit_ = nullptr;
+    QPushButton *exportButton_ = nullptr;
+    QStringList lines_; // every line kept (kMaxLines), whatever the filters show
 };
 
 } // namespace smartbot::gui

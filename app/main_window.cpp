@@ -87,6 +87,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     const auto showMessage = [this](const QString &text) { statusBar()->showMessage(text, kMessageMs); };
     connect(serverPanel_, &ServerPanel::statusMessage, this, showMessage);
     connect(keysPanel_, &KeysPanel::statusMessage, this, showMessage);
+    connect(logPanel_, &LogPanel::statusMessage, this, showMessage);
     connect(tokensPanel_, &TokensPanel::statusMessage, this, showMessage);
     connect(playgroundPanel_, &PlaygroundPanel::statusMessage, this, showMessage);
     setUpTray();
