@@ -147,14 +147,8 @@ void AuditPanel::refresh()
 void AuditPanel::applyFilter()
 {
     const QString needle = filterEdit_->text().trimmed();
-    for (QTableWidget *table : {auditTable_, usageTable_}) {
-        for (int r = 0; r < table->rowCount(); ++r) {
-            bool match = needle.isEmpty();
-            for (int c = 0; c < table->columnCount() && !match; ++c)
-                match = table->item(r, c) && table->item(r, c)->text().contains(needle, Qt::CaseInsensitive);
-            table->setRowHidden(r, !match);
-        }
-    }
+    filterRows(auditTable_, needle);
+    filterRows(usageTable_, needle);
 }
 
 void AuditPanel::showEvent(QShowEvent *event)

@@ -199,13 +199,7 @@ QString KeysPanel::stateText(const ApiKeyInfo &k) const
 
 void KeysPanel::applyFilter()
 {
-    const QString needle = filterEdit_->text().trimmed();
-    for (int r = 0; r < table_->rowCount(); ++r) {
-        bool match = needle.isEmpty();
-        for (int c = 0; c < ColumnCount && !match; ++c)
-            match = table_->item(r, c)->text().contains(needle, Qt::CaseInsensitive);
-        table_->setRowHidden(r, !match);
-    }
+    filterRows(table_, filterEdit_->text().trimmed());
 }
 
 QString KeysPanel::selectedPrefix() const

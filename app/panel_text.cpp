@@ -1,6 +1,7 @@
 #include "app/panel_text.h"
 
 #include <QDateTime>
+#include <QTableWidget>
 
 namespace smartbot::gui {
 
@@ -15,6 +16,16 @@ QString timeText(qint64 secondsSinceEpoch, const QString &none)
     if (secondsSinceEpoch <= 0)
         return none;
     return QDateTime::fromSecsSinceEpoch(secondsSinceEpoch).toString(QStringLiteral("yyyy-MM-dd HH:mm"));
+}
+
+void filterRows(QTableWidget *table, const QString &needle)
+{
+    for (int r = 0; r < table->rowCount(); ++r) {
+        bool match = needle.isEmpty();
+        for (int c = 0; c < table->columnCount() && !match; ++c)
+            match = table->item(r, c) && table->item(r, c)->text().contains(needle, Qt::CaseInsensitive);
+        table->setRowHidden(r, !match);
+    }
 }
 
 } // namespace smartbot::gui

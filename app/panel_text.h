@@ -1,7 +1,9 @@
-// Small texts the admin panels share: who the GUI is in the audit log, and how times are shown.
+// What the admin panels share: who the GUI is in the audit log, how times are shown, filtering a table by text.
 #pragma once
 
 #include <QString>
+
+class QTableWidget;
 
 namespace smartbot::gui {
 
@@ -10,5 +12,8 @@ QString guiActor();
 
 // Seconds since the epoch as local "yyyy-MM-dd HH:mm"; `none` for 0 or less (never, not set).
 QString timeText(qint64 secondsSinceEpoch, const QString &none = {});
+
+// Hides the rows of `table` in which no cell contains `needle` (case-insensitive); an empty needle shows all.
+void filterRows(QTableWidget *table, const QString &needle);
 
 } // namespace smartbot::gui
