@@ -21,6 +21,7 @@
 #include "app/dashboard_panel.h"
 #include "app/keys_panel.h"
 #include "app/log_panel.h"
+#include "app/network_panel.h"
 #include "app/playground_panel.h"
 #include "app/server_panel.h"
 #include "app/tokens_panel.h"
@@ -63,6 +64,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     dashboardPanel_ = new DashboardPanel(server_, this);
     dashboardPanel_->setObjectName(QStringLiteral("dashboardPanel"));
     addPanel(serverPanel_, QT_TR_NOOP("Server"));
+    networkPanel_ = new NetworkPanel(server_, this);
+    networkPanel_->setObjectName(QStringLiteral("networkPanel"));
+    addPanel(networkPanel_, QT_TR_NOOP("Network"));
+    networkPanel_->setConfigDir(serverPanel_->configDir());
+    connect(serverPanel_, &ServerPanel::configDirChanged, networkPanel_, &NetworkPanel::setConfigDir);
+    connect(networkPanel_, &NetworkPanel::restartRequested, serverPanel_, &ServerPanel::restartServer);
     addPanel(dashboardPanel_, QT_TR_NOOP("Dashboard"));
     tokensPanel_ = new TokensPanel(server_, this);
     tokensPanel_->setObjectName(QStringLiteral("tokensPanel"));
@@ -90,6 +97,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(logPanel_, &LogPanel::statusMessage, this, showMessage);
     connect(tokensPanel_, &TokensPanel::statusMessage, this, showMessage);
     connect(playgroundPanel_, &PlaygroundPanel::statusMessage, this, showMessage);
+    connect(networkPanel_, &NetworkPanel::statusMessage, this, showMessage);
     setUpTray();
     setUpMenus();
 

@@ -21,6 +21,7 @@ class AuditPanel;
 class DashboardPanel;
 class KeysPanel;
 class LogPanel;
+class NetworkPanel;
 class PlaygroundPanel;
 class ServerPanel;
 class TokensPanel;
@@ -39,6 +40,7 @@ public:
     AuditPanel *auditPanel() const { return auditPanel_; }
     DashboardPanel *dashboardPanel() const { return dashboardPanel_; }
     PlaygroundPanel *playgroundPanel() const { return playgroundPanel_; }
+    NetworkPanel *networkPanel() const { return networkPanel_; }
 
     // Adds a navigation entry. title is an untranslated source text marked with QT_TR_NOOP in MainWindow's
     // context (it is translated again on language changes). Returns the entry's index.
@@ -82,6 +84,7 @@ private:
     AuditPanel *auditPanel_ = nullptr;
     DashboardPanel *dashboardPanel_ = nullptr;
     PlaygroundPanel *playgroundPanel_ = nullptr;
+    NetworkPanel *networkPanel_ = nullptr;
 };
 
 } // namespace smartbot::gui

@@ -81,6 +81,8 @@ ServerPanel::ServerPanel(http::SmartbotServer *server, QWidget *parent) : QWidge
     connect(server_, &http::SmartbotServer::runningChanged, this, &ServerPanel::updateState);
     connect(server_, &http::SmartbotServer::modelStateChanged, this, &ServerPanel::updateState);
     connect(startStopButton_, &QPushButton::clicked, this, &ServerPanel::toggleServer);
+    connect(restartButton_, &QPushButton::clicked, this, &ServerPanel::restartServer);
+    connect(configDirEdit_, &QLineEdit::editingFinished, this, [this] { Q_EMIT configDirChanged(configDir()); });
     connect(modelDirEdit_, &QLineEdit::textChanged, this, &ServerPanel::updateModelLabel);
     connect(configBrowseButton_, &QPushButton::clicked, this,
             [this] { browse(configDirEdit_, tr("Choose the config folder")); });
@@ -135,7 +137,13 @@ void ServerPanel::buildUi()
     statusForm_->addRow(new QLabel(this), modelLabel_);
     statusForm_->addRow(new QLabel(this), secretsRow_);
     statusRow->addLayout(statusForm_, 1);
-    statusRow->addWidget(startStopButton_, 0, Qt::AlignTop);
+    restartButton_ = new QPushButton(this);
+    restartButton_->setObjectName(QStringLiteral("restartButton"));
+    auto *actions = new QVBoxLayout;
+    actions->addWidget(startStopButton_);
+    actions->addWidget(restartButton_);
+    actions->addStretch(1);
+    statusRow->addLayout(actions);
 
     portSpin_ = new QSpinBox(this);
     portSpin_->setObjectName(QStringLiteral("portSpin"));
@@ -194,6 +202,9 @@ void ServerPanel::retranslateUi()
     setRowLabel(statusForm_, modelLabel_, tr("Model:"));
     setRowLabel(statusForm_, secretsRow_, tr("Keys:"));
     copyAdminKeyButton_->setText(tr("Copy admin key"));
+    restartButton_->setText(tr("Restart"));
+    restartButton_->setToolTip(tr("Stops the server (requests in flight end) and starts it again with "
+                                  "server.conf as it is now."));
     copyAdminKeyButton_->setToolTip(tr("Copies the admin key (X-API-Key of the /admin routes) to the clipboard."));
     setRowLabel(settingsForm_, portSpin_, tr("Port:"));
     setRowLabel(settingsForm_, bindEdit_, tr("Bind address:"));
@@ -231,6 +242,7 @@ QString ServerPanel::configDir() const
 void ServerPanel::setConfigDir(const QString &dir)
 {
     configDirEdit_->setText(QDir::toNativeSeparators(dir));
+    Q_EMIT configDirChanged(configDir());
 }
 QString ServerPanel::modelDir() const
 {
@@ -262,6 +274,13 @@ void ServerPanel::setBindAddress(const QString &address)
 bool ServerPanel::overridesNetwork() const
 {
     return overrideCheck_->isChecked();
+}
+
+bool ServerPanel::restartServer()
+{
+    if (server_->isRunning())
+        stopServer();
+    return startServer();
 }
 
 void ServerPanel::toggleServer()
@@ -390,6 +409,7 @@ void ServerPanel::updateState()
     if (!running)
         configLock_.reset(); // however it stopped (Stop, drain, an error): the folder is free again
     startStopButton_->setText(running ? tr("Stop server") : tr("Start server"));
+    restartButton_->setEnabled(running);
     for (QWidget *w : std::initializer_list<QWidget *>{configDirEdit_, configBrowseButton_, modelDirEdit_,
                                                        modelBrowseButton_, overrideCheck_})
         w->setEnabled(!running);

@@ -48,10 +48,13 @@ public Q_SLOTS:
     bool startServer();
     void stopServer();
     void toggleServer();
+    // Stop, then start with the same fields (new server.conf values, a new model path). False as startServer.
+    bool restartServer();
 
 Q_SIGNALS:
     void summaryChanged(const QString &summary);
-    void statusMessage(const QString &text); // what an action did, for the status bar (never a secret)
+    void configDirChanged(const QString &dir); // the config folder field was set or edited (not per keystroke)
+    void statusMessage(const QString &text);   // what an action did, for the status bar (never a secret)
 
 protected:
     void changeEvent(QEvent *event) override;
@@ -74,6 +77,7 @@ private:
     QFormLayout *statusForm_ = nullptr;
     QFormLayout *settingsForm_ = nullptr;
     QPushButton *startStopButton_ = nullptr;
+    QPushButton *restartButton_ = nullptr;
     QLabel *statusLabel_ = nullptr;
     QLabel *urlLabel_ = nullptr;
     QLabel *modelLabel_ = nullptr;

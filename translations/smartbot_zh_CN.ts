@@ -443,6 +443,209 @@ Qt %2
         <source>About SmartBot</source>
         <translation>关于 SmartBot</translation>
     </message>
+    <message>
+        <source>Network</source>
+        <translation>网络</translation>
+    </message>
+</context>
+<context>
+    <name>smartbot::gui::NetworkPanel</name>
+    <message>
+        <source>Listening</source>
+        <translation>监听</translation>
+    </message>
+    <message>
+        <source>Who may connect</source>
+        <translation>允许谁连接</translation>
+    </message>
+    <message>
+        <source>Request sizes and timeouts</source>
+        <translation>请求大小与超时</translation>
+    </message>
+    <message>
+        <source>Connections and queue</source>
+        <translation>连接与队列</translation>
+    </message>
+    <message>
+        <source>Rate limits</source>
+        <translation>速率限制</translation>
+    </message>
+    <message>
+        <source>Bind address:</source>
+        <translation>绑定地址：</translation>
+    </message>
+    <message>
+        <source>127.0.0.1: this machine only; 0.0.0.0: every IPv4 interface; :: IPv6 too.</source>
+        <translation>127.0.0.1：仅限本机；0.0.0.0：所有 IPv4 接口；::：同时包括 IPv6。</translation>
+    </message>
+    <message>
+        <source>Port:</source>
+        <translation>端口：</translation>
+    </message>
+    <message>
+        <source>TCP port of the HTTP API (1-65535).</source>
+        <translation>HTTP API 的 TCP 端口（1-65535）。</translation>
+    </message>
+    <message>
+        <source>Allow list:</source>
+        <translation>允许列表：</translation>
+    </message>
+    <message>
+        <source>Addresses or CIDR subnets allowed to connect, separated by commas, e.g. 192.168.1.0/24, 10.0.0.5. Empty: everyone. Others get 403.</source>
+        <translation>允许连接的地址或 CIDR 子网，以逗号分隔，例如 192.168.1.0/24, 10.0.0.5。留空：允许所有人。其他地址将收到 403。</translation>
+    </message>
+    <message>
+        <source>Trusted proxies:</source>
+        <translation>受信任的代理：</translation>
+    </message>
+    <message>
+        <source>Reverse proxies whose X-Forwarded-For header is believed (addresses or subnets).</source>
+        <translation>其 X-Forwarded-For 请求头可信的反向代理（地址或子网）。</translation>
+    </message>
+    <message>
+        <source>CORS origins:</source>
+        <translation>CORS 来源：</translation>
+    </message>
+    <message>
+        <source>Web pages (scheme://host[:port], separated by commas; * = any) whose scripts may call the API. Empty: none.</source>
+        <translation>允许其脚本调用 API 的网页来源（scheme://host[:port]，以逗号分隔；* 表示任意）。留空：不允许。</translation>
+    </message>
+    <message>
+        <source>Largest body (bytes):</source>
+        <translation>最大请求体（字节）：</translation>
+    </message>
+    <message>
+        <source>Larger request bodies get 413.</source>
+        <translation>更大的请求体将收到 413。</translation>
+    </message>
+    <message>
+        <source>Largest head (bytes):</source>
+        <translation>最大请求头（字节）：</translation>
+    </message>
+    <message>
+        <source>Request line and headers; larger ones get 431.</source>
+        <translation>请求行和请求头；更大的将收到 431。</translation>
+    </message>
+    <message>
+        <source>Request timeout (s):</source>
+        <translation>请求超时（秒）：</translation>
+    </message>
+    <message>
+        <source>Time to send one whole request once started (408 after it); also bounds the TLS handshake.</source>
+        <translation>开始发送后传完整个请求的时限（超时返回 408）；同时限制 TLS 握手时间。</translation>
+    </message>
+    <message>
+        <source>Idle timeout (s):</source>
+        <translation>空闲超时（秒）：</translation>
+    </message>
+    <message>
+        <source>A keep-alive connection with no request in progress is closed after this.</source>
+        <translation>没有进行中请求的长连接在此时间后关闭。</translation>
+    </message>
+    <message>
+        <source>First byte timeout (s):</source>
+        <translation>首字节超时（秒）：</translation>
+    </message>
+    <message>
+        <source>A new connection that stays silent this long is closed.</source>
+        <translation>新连接在此时间内没有发送数据即被关闭。</translation>
+    </message>
+    <message>
+        <source>Drain timeout (s):</source>
+        <translation>排空超时（秒）：</translation>
+    </message>
+    <message>
+        <source>A graceful stop waits at most this long for requests in flight.</source>
+        <translation>平滑停止时最多等待进行中的请求这么长时间。</translation>
+    </message>
+    <message>
+        <source>Connections:</source>
+        <translation>连接数：</translation>
+    </message>
+    <message>
+        <source>Most connections open at once; 0 = from the open-file limit (at most 4096).</source>
+        <translation>同时打开的最大连接数；0 表示按打开文件数限制决定（最多 4096）。</translation>
+    </message>
+    <message>
+        <source>Per address:</source>
+        <translation>每个地址：</translation>
+    </message>
+    <message>
+        <source>Most connections from one client address (an IPv6 /64 is one); 0 = a quarter of the above.</source>
+        <translation>单个客户端地址的最大连接数（一个 IPv6 /64 计为一个地址）；0 表示上面数值的四分之一。</translation>
+    </message>
+    <message>
+        <source>Queue:</source>
+        <translation>队列：</translation>
+    </message>
+    <message>
+        <source>Chat requests waiting for the model; more get 503 with Retry-After.</source>
+        <translation>等待模型处理的聊天请求数；超出的请求将收到带 Retry-After 的 503。</translation>
+    </message>
+    <message>
+        <source>Batch size:</source>
+        <translation>批大小：</translation>
+    </message>
+    <message>
+        <source>Sequences generated together (continuous batching).</source>
+        <translation>一起生成的序列数（连续批处理）。</translation>
+    </message>
+    <message>
+        <source>Requests per minute:</source>
+        <translation>每分钟请求数：</translation>
+    </message>
+    <message>
+        <source>For each API key or token subject; 0 = no limit. Over it: 429.</source>
+        <translation>按每个 API 密钥或令牌主体计；0 表示不限制。超出时返回 429。</translation>
+    </message>
+    <message>
+        <source>Tokens per minute:</source>
+        <translation>每分钟词元数：</translation>
+    </message>
+    <message>
+        <source>Prompt and generated tokens for each key or subject; 0 = no limit.</source>
+        <translation>每个密钥或主体的提示词元与生成词元；0 表示不限制。</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Revert</source>
+        <translation>还原</translation>
+    </message>
+    <message>
+        <source>Restart server</source>
+        <translation>重启服务器</translation>
+    </message>
+    <message>
+        <source>Stops the server and starts it again with the saved settings.</source>
+        <translation>停止服务器并使用已保存的设置重新启动。</translation>
+    </message>
+    <message>
+        <source>Choose a config folder in the Server panel.</source>
+        <translation>请在服务器面板中选择配置文件夹。</translation>
+    </message>
+    <message>
+        <source>[network] and [limits] of %1. Values are checked as you type, by the same rules the server uses at start; they take effect when the server (re)starts.</source>
+        <translation>%1 中的 [network] 和 [limits]。输入时即按服务器启动时的同一规则检查；服务器（重新）启动后生效。</translation>
+    </message>
+    <message>
+        <source>Not saved yet.</source>
+        <translation>尚未保存。</translation>
+    </message>
+    <message>
+        <source>Values marked * are saved; the running server still uses the old ones until it restarts.</source>
+        <translation>标有 * 的值已保存；正在运行的服务器在重启前仍使用旧值。</translation>
+    </message>
+    <message>
+        <source>Saved values are in effect.</source>
+        <translation>已保存的值正在生效。</translation>
+    </message>
+    <message>
+        <source>server.conf saved</source>
+        <translation>server.conf 已保存</translation>
+    </message>
 </context>
 <context>
     <name>smartbot::gui::PlaygroundPanel</name>
@@ -696,6 +899,14 @@ Qt %2
     <message>
         <source>another SmartBot window (process %1) already runs the config folder %2</source>
         <translation>另一个 SmartBot 窗口（进程 %1）已在运行配置文件夹 %2</translation>
+    </message>
+    <message>
+        <source>Restart</source>
+        <translation>重启</translation>
+    </message>
+    <message>
+        <source>Stops the server (requests in flight end) and starts it again with server.conf as it is now.</source>
+        <translation>停止服务器（进行中的请求将结束），并按当前的 server.conf 重新启动。</translation>
     </message>
 </context>
 <context>

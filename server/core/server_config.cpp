@@ -3,12 +3,12 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QHostAddress>
-#include <QSaveFile>
-#include <QSettings>
 
 #include <sys/stat.h>
 
 #include "core/address_list.h"
+#include "core/config_file.h"
+#include "core/cors_origins.h"
 #include "core/demo_model.h"
 #include "core/secret_files.h"
 #include "smartbot/common/units.h"
@@ -58,6 +58,9 @@ allow =
 ; Reverse proxies whose X-Forwarded-For header is believed (IPs or CIDR subnets). From any other peer the header is
 ; ignored; the client address (allow list, API key IP lists, rate limits, audit log) is then the peer's own.
 trusted_proxies =
+; Web pages (origins: scheme://host[:port], separated by commas; * = any) whose browser scripts may call the API;
+; they get Access-Control-Allow-Origin. Empty: no CORS headers (browsers block cross-origin calls).
+cors_origins =
 
 [limits]
 ; Chat generations waiting for the model at once; more get 503 with Retry-After.
@@ -114,16 +117,16 @@ max_tokens_limit = 4096
 namespace {
 
 // Reads an integer key and checks its range; the error names the key.
-Result<qint64> intValue(const QSettings &s, const QString &key, qint64 fallback, qint64 lo, qint64 hi)
+Result<qint64> intValue(const ConfigFile &s, const QString &key, qint64 fallback, qint64 lo, qint64 hi)
 {
-    const QVariant v = s.value(key);
-    if (!v.isValid() || v.toString().trimmed().isEmpty())
+    const QString v = s.value(key.section('/', 0, 0), key.section('/', 1));
+    if (v.isEmpty())
         return fallback;
     bool ok = false;
-    const qint64 n = v.toString().trimmed().toLongLong(&ok);
+    const qint64 n = v.toLongLong(&ok);
     if (!ok || n < lo || n > hi)
         return makeError(QStringLiteral("server.conf: [%1] %2 = '%3' must be a whole number from %4 to %5")
-                             .arg(key.section('/', 0, 0), key.section('/', 1), v.toString())
+                             .arg(key.section('/', 0, 0), key.section('/', 1), v)
                              .arg(lo)
                              .arg(hi)
                              .toStdString());
@@ -131,10 +134,10 @@ Result<qint64> intValue(const QSettings &s, const QString &key, qint64 fallback,
 }
 
 // Reads a boolean key (true/false, yes/no, on/off, 1/0); the error names the key.
-Result<bool> boolValue(const QSettings &s, const QString &key, bool fallback)
+Result<bool> boolValue(const ConfigFile &s, const QString &key, bool fallback)
 {
-    const QVariant v = s.value(key);
-    const QString text = v.isValid() ? v.toString().trimmed().toLower() : QString();
+    const QString v = s.value(key.section('/', 0, 0), key.section('/', 1));
+    const QString text = v.toLower();
     if (text.isEmpty())
         return fallback;
     if (text == QLatin1String("true") || text == QLatin1String("yes") || text == QLatin1String("on") ||
@@ -144,8 +147,15 @@ Result<bool> boolValue(const QSettings &s, const QString &key, bool fallback)
         text == QLatin1String("0"))
         return false;
     return makeError(QStringLiteral("server.conf: [%1] %2 = '%3' must be true or false")
-                         .arg(key.section('/', 0, 0), key.section('/', 1), v.toString())
+                         .arg(key.section('/', 0, 0), key.section('/', 1), v)
                          .toStdString());
+}
+
+// A string value, or fallback when the key is absent (present but empty stays empty).
+QString stringValue(const ConfigFile &s, const QString &key, const QString &fallback = {})
+{
+    const QString section = key.section('/', 0, 0), name = key.section('/', 1);
+    return s.contains(section, name) ? s.value(section, name) : fallback;
 }
 
 } // namespace
@@ -159,20 +169,27 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
         return makeError("cannot create config folder " + dir.toStdString());
     c.configDir = QFileInfo(dir).absoluteFilePath();
     const QString path = d.filePath(QStringLiteral("server.conf"));
-    if (!QFileInfo::exists(path)) {
-        QSaveFile f(path);
-        if (!f.open(QIODevice::WriteOnly) || f.write(defaultConfigText().toUtf8()) < 0 ||
-            !f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner) || !f.commit())
-            return makeError("cannot write " + path.toStdString() + ": " + f.errorString().toStdString());
-    }
+    if (!QFileInfo::exists(path))
+        if (auto written = ConfigFile::fromText(defaultConfigText()).write(path); !written)
+            return written.failure();
     for (const QString &trusted : {c.configDir, path})
         if (auto r = checkTrustedPath(trusted); !r)
             return r.failure();
-    QSettings s(path, QSettings::IniFormat);
-    if (s.status() != QSettings::NoError)
-        return makeError("server.conf: cannot be parsed (" + path.toStdString() + ")");
+    auto file = ConfigFile::read(path);
+    if (!file)
+        return makeError("server.conf: " + file.error());
+    return parse(file.value(), c.configDir);
+}
 
-    const QString bind = s.value(QStringLiteral("network/bind_address"), c.bindAddress).toString().trimmed();
+Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &configDir)
+{
+    ServerConfig c;
+    c.configDir = configDir;
+    if (const QString problem = s.problem(); !problem.isEmpty())
+        return makeError("server.conf: " + problem.toStdString() +
+                             " is not a setting (key = value), a [section] or a comment (; ...)",
+                         ErrorCode::InvalidArgument);
+    const QString bind = stringValue(s, QStringLiteral("network/bind_address"), c.bindAddress);
     QHostAddress addr;
     if (bind != QLatin1String("localhost") && !addr.setAddress(bind))
         return makeError("server.conf: [network] bind_address = '" + bind.toStdString() + "' is not an IP address");
@@ -222,8 +239,8 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     if (!ssl)
         return ssl.failure();
     c.sslEnable = ssl.value();
-    const QString cert = s.value(QStringLiteral("network/ssl_cert")).toString().trimmed();
-    const QString key = s.value(QStringLiteral("network/ssl_key")).toString().trimmed();
+    const QString cert = stringValue(s, QStringLiteral("network/ssl_cert"));
+    const QString key = stringValue(s, QStringLiteral("network/ssl_key"));
     if (!cert.isEmpty())
         c.sslCert = QDir(c.configDir).absoluteFilePath(cert);
     if (!key.isEmpty())
@@ -233,24 +250,26 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
 
     for (const auto &[key, member] : {std::pair{QStringLiteral("allow"), &c.allow},
                                       std::pair{QStringLiteral("trusted_proxies"), &c.trustedProxies}}) {
-        // A comma-separated value reads back as a list from QSettings.
-        const QVariant v = s.value(QStringLiteral("network/") + key);
-        const QString text = v.typeId() == QMetaType::QStringList ? v.toStringList().join(',') : v.toString();
+        const QString text = stringValue(s, QStringLiteral("network/") + key);
         if (auto list = AddressList::parse(text); !list)
             return makeError("server.conf: [network] " + key.toStdString() + ": " + list.error());
-        *member = text.trimmed();
+        *member = text;
     }
+    auto origins = parseCorsOrigins(stringValue(s, QStringLiteral("network/cors_origins")));
+    if (!origins)
+        return makeError("server.conf: [network] cors_origins: " + origins.error());
+    c.corsOrigins = origins.value();
 
-    const QString model = s.value(QStringLiteral("model/path")).toString().trimmed();
+    const QString model = stringValue(s, QStringLiteral("model/path"));
     if (model == QLatin1String(kNoModel))
         c.modelPath = model;
     else if (!model.isEmpty())
         c.modelPath = QDir(c.configDir).absoluteFilePath(model);
-    c.cpuDecode = s.value(QStringLiteral("model/cpu_decode"), c.cpuDecode).toString().trimmed();
+    c.cpuDecode = stringValue(s, QStringLiteral("model/cpu_decode"), c.cpuDecode);
     if (c.cpuDecode != QLatin1String("fused") && c.cpuDecode != QLatin1String("libtorch"))
         return makeError("server.conf: [model] cpu_decode must be fused or libtorch (not '" +
                          c.cpuDecode.toStdString() + "')");
-    c.dtype = s.value(QStringLiteral("model/dtype"), c.dtype).toString().trimmed();
+    c.dtype = stringValue(s, QStringLiteral("model/dtype"), c.dtype);
     if (!QStringList{"auto", "float32", "bfloat16", "float16"}.contains(c.dtype))
         return makeError("server.conf: [model] dtype must be auto, float32, bfloat16 or float16 (not '" +
                          c.dtype.toStdString() + "')");

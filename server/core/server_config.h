@@ -2,8 +2,13 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 
 #include "smartbot/common/result.h"
+
+namespace smartbot {
+class ConfigFile;
+}
 
 namespace smartbot {
 
@@ -20,10 +25,11 @@ struct ServerConfig {
     int maxConnectionsPerAddress = 0; // from one client address or IPv6 /64 (0 = a quarter of maxConnections)
     int drainTimeoutS = 30;           // graceful drain (SIGTERM, POST /admin/drain): longest wait for in-flight work
     bool sslEnable = false;
-    QString sslCert;        // PEM certificate (chain), absolute (resolved against the config folder)
-    QString sslKey;         // PEM private key (RSA or EC), absolute; must not be group/other-readable
-    QString allow;          // addresses/CIDR subnets allowed to connect ("" = everyone), see address_list.h
-    QString trustedProxies; // peers whose X-Forwarded-For is believed
+    QString sslCert;         // PEM certificate (chain), absolute (resolved against the config folder)
+    QString sslKey;          // PEM private key (RSA or EC), absolute; must not be group/other-readable
+    QString allow;           // addresses/CIDR subnets allowed to connect ("" = everyone), see address_list.h
+    QString trustedProxies;  // peers whose X-Forwarded-For is believed
+    QStringList corsOrigins; // browser origins allowed (core/cors_origins.h); empty: no CORS headers
     // [limits]
     int maxQueue = 256;        // generations waiting for the inference worker; more get 503 + Retry-After
     int maxSequences = 64;     // sequences in one continuous batch
@@ -51,6 +57,9 @@ struct ServerConfig {
 
     // Reads DIR/server.conf, writing the commented defaults first if it does not exist.
     static Result<ServerConfig> loadOrCreate(const QString &dir);
+    // The values of file checked as start-up checks them (no file access: the desktop app validates an edit as it
+    // is typed). Relative paths are resolved against configDir. Errors read "server.conf: [section] key ...".
+    static Result<ServerConfig> parse(const ConfigFile &file, const QString &configDir);
     static QString defaultConfigText();
 };
 

@@ -97,7 +97,7 @@ private Q_SLOTS:
                   "[auth]\nleeway_seconds = 0\nkey_rotation_grace_hours = 1\n[limits]\ntokens_per_minute = 500\n");
         auto c = ServerConfig::loadOrCreate(tmp2.path());
         QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
-        QCOMPARE(c->allow, QStringLiteral("192.168.1.0/24,10.0.0.5"));
+        QCOMPARE(c->allow, QStringLiteral("192.168.1.0/24, 10.0.0.5"));
         QCOMPARE(c->trustedProxies, QStringLiteral("::1"));
         QCOMPARE(c->leewaySeconds, 0);
         QCOMPARE(c->keyRotationGraceHours, 1);
@@ -147,6 +147,11 @@ private Q_SLOTS:
         QTest::newRow("prefix") << QByteArray("[model]\nprefix_cache = maybe\n") << "prefix_cache";
         QTest::newRow("dtype") << QByteArray("[model]\ndtype = int4\n") << "dtype";
         QTest::newRow("cpu_decode") << QByteArray("[model]\ncpu_decode = fast\n") << "cpu_decode";
+        QTest::newRow("cors origin") << QByteArray("[network]\ncors_origins = https://a.example, not an origin\n")
+                                     << "cors_origins: 'not an origin'";
+        QTest::newRow("cors path") << QByteArray("[network]\ncors_origins = https://a.example/app\n")
+                                   << "https://a.example/app";
+        QTest::newRow("not a setting") << QByteArray("[network]\nport 80\n") << "line 2: 'port 80'";
     }
     void rejectsBadValues()
     {

@@ -1,44 +1,19 @@
-// Fuzzes ServerConfig::loadOrCreate (server/core/server_config.h) with the input as server.conf. Each input gets a
-// fresh folder (0700, server.conf 0600: the permissions start-up insists on), so QSettings' per-path cache never
-// serves an earlier input. Invariants: an accepted configuration has every value inside its documented range.
-#include <QDir>
-#include <QFile>
-#include <QTemporaryDir>
-#include <sys/stat.h>
-
+// Fuzzes server.conf reading: ConfigFile (server/core/config_file.h) over the input as text, then
+// ServerConfig::parse. Invariants: an accepted configuration has every value inside its documented range; any
+// file reads back its own text; a value set reads back as set and leaves the file parseable the same way.
+#include "core/config_file.h"
 #include "core/server_config.h"
 #include "fuzz_check.h"
 
+using smartbot::ConfigFile;
 using smartbot::ServerConfig;
-
-namespace {
-QTemporaryDir *gRoot = nullptr;
-quint64 gCount = 0;
-} // namespace
-
-extern "C" int LLVMFuzzerInitialize(int *, char ***)
-{
-    gRoot = new QTemporaryDir(QDir::tempPath() + QStringLiteral("/fuzz_server_conf.XXXXXX"));
-    if (!gRoot->isValid()) {
-        std::fprintf(stderr, "fuzz_server_conf: no temporary folder\n");
-        std::exit(1);
-    }
-    std::atexit([] { delete gRoot; });
-    return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const QString dir = gRoot->filePath(QString::number(++gCount));
-    FUZZ_CHECK(::mkdir(QFile::encodeName(dir).constData(), 0700) == 0, "mkdir " + dir.toStdString());
-    {
-        QFile f(dir + QStringLiteral("/server.conf"));
-        FUZZ_CHECK(f.open(QIODevice::WriteOnly) &&
-                       f.write(reinterpret_cast<const char *>(data), qint64(size)) == qint64(size) &&
-                       f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner),
-                   "cannot write server.conf");
-    }
-    auto r = ServerConfig::loadOrCreate(dir);
+    const QString text = QString::fromUtf8(reinterpret_cast<const char *>(data), qsizetype(size));
+    ConfigFile file = ConfigFile::fromText(text);
+    FUZZ_CHECK(ConfigFile::fromText(file.text()).text() == file.text(), "text does not read back");
+    auto r = ServerConfig::parse(file, QStringLiteral("/etc/smartbot"));
     if (r.ok()) {
         const ServerConfig &c = r.value();
         FUZZ_CHECK(c.port >= 1, "port");
@@ -56,6 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         FUZZ_CHECK(!r.error().empty(), "refused without a message");
     }
-    QDir(dir).removeRecursively();
+    const QString value = text.left(16).simplified();
+    file.setValue(QStringLiteral("network"), QStringLiteral("allow"), value);
+    FUZZ_CHECK(file.value(QStringLiteral("network"), QStringLiteral("allow")) == value, "set value reads back");
+    FUZZ_CHECK(ConfigFile::fromText(file.text()).value(QStringLiteral("network"), QStringLiteral("allow")) == value,
+               "written value reads back");
     return 0;
 }

@@ -27,6 +27,7 @@
 #include "app/main_window.h"
 #include "app/playground_panel.h"
 #include "app/server_panel.h"
+#include "app/network_panel.h"
 #include "app/tokens_panel.h"
 #include "core/log_buffer.h"
 #include "http/server/smartbot_server.h"
@@ -46,7 +47,7 @@ QWidget *panelFor(gui::MainWindow &w, const QString &name)
         {QStringLiteral("server"), w.serverPanel()},       {QStringLiteral("keys"), w.keysPanel()},
         {QStringLiteral("tokens"), w.tokensPanel()},       {QStringLiteral("logs"), w.logPanel()},
         {QStringLiteral("audit"), w.auditPanel()},         {QStringLiteral("playground"), w.playgroundPanel()},
-        {QStringLiteral("dashboard"), w.dashboardPanel()},
+        {QStringLiteral("dashboard"), w.dashboardPanel()}, {QStringLiteral("network"), w.networkPanel()},
     };
     return panels.value(name);
 }
@@ -93,6 +94,15 @@ void makeData(gui::MainWindow &w)
     const QByteArray token = child<QLineEdit>(tokens, "newTokenEdit")->text().toLatin1();
     chat(w.server()->port(), key, 3);
     chat(w.server()->port(), token, 2);
+
+    // A saved allow list (marked: the running server uses it after a restart) and an edit not saved yet.
+    gui::NetworkPanel *network = w.networkPanel();
+    network->field(QStringLiteral("network"), QStringLiteral("allow"))
+        ->setText(QStringLiteral("127.0.0.1, 192.168.1.0/24"));
+    network->save();
+    QLineEdit *rpm = network->field(QStringLiteral("limits"), QStringLiteral("requests_per_minute"));
+    rpm->setText(QStringLiteral("60"));
+    Q_EMIT rpm->textEdited(rpm->text());
 
     gui::PlaygroundPanel *playground = w.playgroundPanel();
     child<QPlainTextEdit>(playground, "playgroundMessage")->setPlainText(QStringLiteral("Once upon a time"));

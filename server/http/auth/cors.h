@@ -1,4 +1,4 @@
-// CORS: [network] cors_origins in server.conf (comma-separated origins, "*" for any; empty: no CORS headers).
+// CORS: [network] cors_origins in server.conf (ServerConfig::corsOrigins, core/cors_origins.h; empty: no CORS).
 // A request whose Origin matches gets Access-Control-Allow-Origin and Vary: Origin on its response; OPTIONS on
 // a known route from such an origin is a preflight, answered 204 by ApiServer.
 #pragma once
@@ -12,8 +12,6 @@ class QTcpSocket;
 
 namespace smartbot::http {
 
-// The configured origins, read from DIR/server.conf; malformed entries are skipped with a warning.
-QStringList readCorsOrigins(const QString &configDir);
 // The Access-Control-Allow-Origin value for a request's Origin header: "*", the origin itself, or empty.
 QByteArray corsAllowOrigin(const QStringList &origins, const QByteArray &origin);
 // The CORS headers of the response being written on socket (see request_metrics.h); empty without CORS.

@@ -141,7 +141,9 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     d->api->bind(d->tcp);
     RouteContext routeContext{
         .config = &d->config, .tokens = d->tokens.get(), .auth = d->auth.get(), .worker = d->worker.get()};
-    routeContext.corsOrigins = readCorsOrigins(config.configDir);
+    routeContext.corsOrigins = config.corsOrigins;
+    if (!config.corsOrigins.isEmpty())
+        qInfo("CORS allowed for %s", qPrintable(config.corsOrigins.join(QStringLiteral(", "))));
     routeContext.conversations = &d->conversations;
     routeContext.draining = d->drainState;
     d->drain = std::make_unique<DrainController>(d->drainState, d->worker.get(), d->tcp, config.drainTimeoutS);
