@@ -18,6 +18,7 @@
 #include <QStatusBar>
 
 #include "app/audit_panel.h"
+#include "app/certificates_panel.h"
 #include "app/dashboard_panel.h"
 #include "app/keys_panel.h"
 #include "app/log_panel.h"
@@ -70,6 +71,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     networkPanel_->setConfigDir(serverPanel_->configDir());
     connect(serverPanel_, &ServerPanel::configDirChanged, networkPanel_, &NetworkPanel::setConfigDir);
     connect(networkPanel_, &NetworkPanel::restartRequested, serverPanel_, &ServerPanel::restartServer);
+    certificatesPanel_ = new CertificatesPanel(server_, this);
+    certificatesPanel_->setObjectName(QStringLiteral("certificatesPanel"));
+    addPanel(certificatesPanel_, QT_TR_NOOP("Certificates"));
+    certificatesPanel_->setConfigDir(serverPanel_->configDir());
+    connect(serverPanel_, &ServerPanel::configDirChanged, certificatesPanel_, &CertificatesPanel::setConfigDir);
+    connect(certificatesPanel_, &CertificatesPanel::restartRequested, serverPanel_, &ServerPanel::restartServer);
     addPanel(dashboardPanel_, QT_TR_NOOP("Dashboard"));
     tokensPanel_ = new TokensPanel(server_, this);
     tokensPanel_->setObjectName(QStringLiteral("tokensPanel"));
@@ -98,6 +105,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(tokensPanel_, &TokensPanel::statusMessage, this, showMessage);
     connect(playgroundPanel_, &PlaygroundPanel::statusMessage, this, showMessage);
     connect(networkPanel_, &NetworkPanel::statusMessage, this, showMessage);
+    connect(certificatesPanel_, &CertificatesPanel::statusMessage, this, showMessage);
     setUpTray();
     setUpMenus();
 

@@ -18,6 +18,7 @@ class SmartbotServer;
 namespace smartbot::gui {
 
 class AuditPanel;
+class CertificatesPanel;
 class DashboardPanel;
 class KeysPanel;
 class LogPanel;
@@ -41,6 +42,7 @@ public:
     DashboardPanel *dashboardPanel() const { return dashboardPanel_; }
     PlaygroundPanel *playgroundPanel() const { return playgroundPanel_; }
     NetworkPanel *networkPanel() const { return networkPanel_; }
+    CertificatesPanel *certificatesPanel() const { return certificatesPanel_; }
 
     // Adds a navigation entry. title is an untranslated source text marked with QT_TR_NOOP in MainWindow's
     // context (it is translated again on language changes). Returns the entry's index.
@@ -85,6 +87,7 @@ private:
     DashboardPanel *dashboardPanel_ = nullptr;
     PlaygroundPanel *playgroundPanel_ = nullptr;
     NetworkPanel *networkPanel_ = nullptr;
+    CertificatesPanel *certificatesPanel_ = nullptr;
 };
 
 } // namespace smartbot::gui

@@ -13,6 +13,7 @@
 #include <QVBoxLayout>
 
 #include "core/server_config.h"
+#include "core/server_config_edit.h"
 #include "http/server/smartbot_server.h"
 
 namespace smartbot::gui {
@@ -263,31 +264,15 @@ bool NetworkPanel::save()
         validate();
         return false;
     }
-    // Created with its defaults (folder 0700, file 0600) when missing, exactly as the server would create it.
-    if (auto created = ServerConfig::loadOrCreate(configDir_); !created && !QFileInfo::exists(confPath(configDir_))) {
-        message_->setText(QString::fromStdString(created.error()));
-        return false;
-    }
-    // Apply only what was changed here onto the file as it is now, so that an edit made meanwhile in a text
-    // editor (another key, a comment) is kept.
-    auto current = ConfigFile::read(confPath(configDir_));
-    if (!current) {
-        message_->setText(QString::fromStdString(current.error()));
-        return false;
-    }
-    ConfigFile out = current.value();
+    std::vector<SettingChange> changes; // only what was changed here: the rest of the file stays as it is now
     for (const Field &f : fields_) {
         const QString section = QLatin1String(f.section), key = QLatin1String(f.key);
         const QString value = f.edit->text().trimmed();
         if (value != file_.value(section, key))
-            out.setValue(section, key, value);
+            changes.push_back({section, key, value});
     }
-    if (auto parsed = ServerConfig::parse(out, configDir_); !parsed) {
-        message_->setText(QString::fromStdString(parsed.error()));
-        return false;
-    }
-    if (auto written = out.write(confPath(configDir_)); !written) {
-        message_->setText(QString::fromStdString(written.error()));
+    if (auto saved = applyServerConfChanges(configDir_, changes); !saved) {
+        message_->setText(QString::fromStdString(saved.error()));
         return false;
     }
     qInfo("server.conf saved by the Network panel: %s", qPrintable(confPath(configDir_)));

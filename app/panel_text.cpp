@@ -1,5 +1,8 @@
 #include "app/panel_text.h"
 
+#include <QFormLayout>
+#include <QLabel>
+
 #include <QDateTime>
 #include <QTableWidget>
 
@@ -26,6 +29,18 @@ void filterRows(QTableWidget *table, const QString &needle)
             match = table->item(r, c) && table->item(r, c)->text().contains(needle, Qt::CaseInsensitive);
         table->setRowHidden(r, !match);
     }
+}
+
+void setRowLabel(QFormLayout *form, QWidget *field, const QString &text)
+{
+    if (auto *label = qobject_cast<QLabel *>(form->labelForField(field)))
+        label->setText(text);
+}
+
+void setRowLabel(QFormLayout *form, QLayout *field, const QString &text)
+{
+    if (auto *label = qobject_cast<QLabel *>(form->labelForField(field)))
+        label->setText(text);
 }
 
 } // namespace smartbot::gui

@@ -3,7 +3,10 @@
 
 #include <QString>
 
+class QFormLayout;
+class QLayout;
 class QTableWidget;
+class QWidget;
 
 namespace smartbot::gui {
 
@@ -15,5 +18,9 @@ QString timeText(qint64 secondsSinceEpoch, const QString &none = {});
 
 // Hides the rows of `table` in which no cell contains `needle` (case-insensitive); an empty needle shows all.
 void filterRows(QTableWidget *table, const QString &needle);
+
+// Sets the text of the QLabel that labels `field` in `form` (retranslating a form built with empty labels).
+void setRowLabel(QFormLayout *form, QWidget *field, const QString &text);
+void setRowLabel(QFormLayout *form, QLayout *field, const QString &text);
 
 } // namespace smartbot::gui

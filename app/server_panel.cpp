@@ -1,5 +1,7 @@
 #include "app/server_panel.h"
 
+#include "app/panel_text.h"
+
 #include <QCheckBox>
 #include <QClipboard>
 #include <QCoreApplication>
@@ -41,18 +43,6 @@ const QString kErrorStyle = QStringLiteral("color: #c62828;");
 QString settingKey(const char *name)
 {
     return QStringLiteral("server/") + QLatin1String(name);
-}
-
-void setRowLabel(QFormLayout *form, QWidget *field, const QString &text)
-{
-    if (auto *label = qobject_cast<QLabel *>(form->labelForField(field)))
-        label->setText(text);
-}
-
-void setRowLabel(QFormLayout *form, QLayout *field, const QString &text)
-{
-    if (auto *label = qobject_cast<QLabel *>(form->labelForField(field)))
-        label->setText(text);
 }
 
 #ifdef SMARTBOT_HAVE_KEYCHAIN

@@ -78,6 +78,193 @@
     </message>
 </context>
 <context>
+    <name>smartbot::gui::CertificatesPanel</name>
+    <message>
+        <source>Choose the certificate</source>
+        <translation>选择证书</translation>
+    </message>
+    <message>
+        <source>Choose the private key</source>
+        <translation>选择私钥</translation>
+    </message>
+    <message>
+        <source>HTTPS</source>
+        <translation>HTTPS</translation>
+    </message>
+    <message>
+        <source>Serve HTTPS (TLS 1.2 and later) on the API port instead of plain HTTP</source>
+        <translation>在 API 端口上提供 HTTPS（TLS 1.2 及以上），而不是明文 HTTP</translation>
+    </message>
+    <message>
+        <source>Certificate (PEM):</source>
+        <translation>证书（PEM）：</translation>
+    </message>
+    <message>
+        <source>Private key (PEM):</source>
+        <translation>私钥（PEM）：</translation>
+    </message>
+    <message>
+        <source>e.g. tls/server.crt (relative to the config folder)</source>
+        <translation>例如 tls/server.crt（相对于配置文件夹）</translation>
+    </message>
+    <message>
+        <source>e.g. tls/server.key (mode 0600)</source>
+        <translation>例如 tls/server.key（权限 0600）</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>What the files hold</source>
+        <translation>文件内容</translation>
+    </message>
+    <message>
+        <source>Subject:</source>
+        <translation>主体：</translation>
+    </message>
+    <message>
+        <source>Issuer:</source>
+        <translation>颁发者：</translation>
+    </message>
+    <message>
+        <source>Names:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Valid:</source>
+        <translation>有效期：</translation>
+    </message>
+    <message>
+        <source>Public key:</source>
+        <translation>公钥：</translation>
+    </message>
+    <message>
+        <source>SHA-256:</source>
+        <translation>SHA-256：</translation>
+    </message>
+    <message>
+        <source>Key file:</source>
+        <translation>私钥文件：</translation>
+    </message>
+    <message>
+        <source>Server check:</source>
+        <translation>服务器检查：</translation>
+    </message>
+    <message>
+        <source>Generate a self-signed certificate</source>
+        <translation>生成自签名证书</translation>
+    </message>
+    <message>
+        <source>Host names and IP addresses clients use to reach this server, separated by commas. Clients must be told to trust this certificate.</source>
+        <translation>客户端访问此服务器所用的主机名和 IP 地址，以逗号分隔。需要让客户端明确信任此证书。</translation>
+    </message>
+    <message>
+        <source>Valid for (days):</source>
+        <translation>有效天数：</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Writes tls/server.crt and tls/server.key (mode 0600) in the config folder and chooses them above.</source>
+        <translation>在配置文件夹中写入 tls/server.crt 和 tls/server.key（权限 0600），并在上方选中它们。</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Restart server</source>
+        <translation>重启服务器</translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation>—</translation>
+    </message>
+    <message>
+        <source>%1 (self-signed)</source>
+        <translation>%1（自签名）</translation>
+    </message>
+    <message>
+        <source>none: clients that check names will refuse it</source>
+        <translation>无：检查名称的客户端会拒绝它</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 to %2 UTC (%n day(s) left)</source>
+        <translation><numerusform>%1 至 %2 UTC（剩余 %n 天）</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%1, with %n more certificate(s) in the chain</source>
+        <translation><numerusform>%1，证书链中另有 %n 个证书</numerusform></translation>
+    </message>
+    <message>
+        <source>mode %1</source>
+        <translation>权限 %1</translation>
+    </message>
+    <message>
+        <source>Choose a certificate and its key, or generate a self-signed pair below.</source>
+        <translation>请选择证书及其私钥，或在下方生成一对自签名证书。</translation>
+    </message>
+    <message>
+        <source>The server will use these files.</source>
+        <translation>服务器将使用这些文件。</translation>
+    </message>
+    <message>
+        <source>The server will use these files, but: %1</source>
+        <translation>服务器将使用这些文件，但：%1</translation>
+    </message>
+    <message>
+        <source>Choose a config folder in the Server panel.</source>
+        <translation>请在服务器面板中选择配置文件夹。</translation>
+    </message>
+    <message>
+        <source>HTTPS cannot be turned on with these files (see the server check above).</source>
+        <translation>无法使用这些文件开启 HTTPS（见上方的服务器检查）。</translation>
+    </message>
+    <message>
+        <source>Not saved yet.</source>
+        <translation>尚未保存。</translation>
+    </message>
+    <message>
+        <source>Saved; the running server uses the new TLS settings after a restart.</source>
+        <translation>已保存；正在运行的服务器将在重启后使用新的 TLS 设置。</translation>
+    </message>
+    <message>
+        <source>HTTPS is on.</source>
+        <translation>HTTPS 已开启。</translation>
+    </message>
+    <message>
+        <source>HTTPS is off: the API is served as plain HTTP.</source>
+        <translation>HTTPS 已关闭：API 以明文 HTTP 提供。</translation>
+    </message>
+    <message>
+        <source>Replace the certificate?</source>
+        <translation>替换证书？</translation>
+    </message>
+    <message>
+        <source>%1 already exists. Replace it and its key? Clients that trust the old certificate will have to be told to trust the new one.</source>
+        <translation>%1 已存在。要替换它及其私钥吗？信任旧证书的客户端需要改为信任新证书。</translation>
+    </message>
+    <message>
+        <source>No certificate generated: %1</source>
+        <translation>未生成证书：%1</translation>
+    </message>
+    <message>
+        <source>Self-signed certificate generated; save to use it</source>
+        <translation>已生成自签名证书；保存后即可使用</translation>
+    </message>
+    <message>
+        <source>TLS settings saved to server.conf</source>
+        <translation>TLS 设置已保存到 server.conf</translation>
+    </message>
+    <message>
+        <source>PEM files (*.pem *.crt *.key);;All files (*)</source>
+        <translation>PEM 文件 (*.pem *.crt *.key);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
     <name>smartbot::gui::DashboardPanel</name>
     <message>
         <source>Requests per second</source>
@@ -446,6 +633,10 @@ Qt %2
     <message>
         <source>Network</source>
         <translation>网络</translation>
+    </message>
+    <message>
+        <source>Certificates</source>
+        <translation>证书</translation>
     </message>
 </context>
 <context>

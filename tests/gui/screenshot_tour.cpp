@@ -27,6 +27,7 @@
 #include "app/main_window.h"
 #include "app/playground_panel.h"
 #include "app/server_panel.h"
+#include "app/certificates_panel.h"
 #include "app/network_panel.h"
 #include "app/tokens_panel.h"
 #include "core/log_buffer.h"
@@ -44,10 +45,15 @@ const char *const kPanels[] = {"server", "network", "certificates", "keys",     
 QWidget *panelFor(gui::MainWindow &w, const QString &name)
 {
     const QHash<QString, QWidget *> panels = {
-        {QStringLiteral("server"), w.serverPanel()},       {QStringLiteral("keys"), w.keysPanel()},
-        {QStringLiteral("tokens"), w.tokensPanel()},       {QStringLiteral("logs"), w.logPanel()},
-        {QStringLiteral("audit"), w.auditPanel()},         {QStringLiteral("playground"), w.playgroundPanel()},
-        {QStringLiteral("dashboard"), w.dashboardPanel()}, {QStringLiteral("network"), w.networkPanel()},
+        {QStringLiteral("server"), w.serverPanel()},
+        {QStringLiteral("keys"), w.keysPanel()},
+        {QStringLiteral("tokens"), w.tokensPanel()},
+        {QStringLiteral("logs"), w.logPanel()},
+        {QStringLiteral("audit"), w.auditPanel()},
+        {QStringLiteral("playground"), w.playgroundPanel()},
+        {QStringLiteral("dashboard"), w.dashboardPanel()},
+        {QStringLiteral("network"), w.networkPanel()},
+        {QStringLiteral("certificates"), w.certificatesPanel()},
     };
     return panels.value(name);
 }
@@ -103,6 +109,9 @@ void makeData(gui::MainWindow &w)
     QLineEdit *rpm = network->field(QStringLiteral("limits"), QStringLiteral("requests_per_minute"));
     rpm->setText(QStringLiteral("60"));
     Q_EMIT rpm->textEdited(rpm->text());
+
+    // A self-signed certificate generated for this machine (not saved: the tour's server stays on plain HTTP).
+    w.certificatesPanel()->generate();
 
     gui::PlaygroundPanel *playground = w.playgroundPanel();
     child<QPlainTextEdit>(playground, "playgroundMessage")->setPlainText(QStringLiteral("Once upon a time"));
