@@ -22,11 +22,13 @@
 #include "app/dashboard_panel.h"
 #include "app/keys_panel.h"
 #include "app/log_panel.h"
+#include "app/models_panel.h"
 #include "app/network_panel.h"
 #include "app/playground_panel.h"
 #include "app/server_panel.h"
 #include "app/tokens_panel.h"
 #include "app/i18n.h"
+#include "core/demo_model.h"
 #include "http/server/smartbot_server.h"
 #include "smartbot/engine/engine.h"
 
@@ -82,6 +84,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     tokensPanel_->setObjectName(QStringLiteral("tokensPanel"));
     addPanel(keysPanel_, QT_TR_NOOP("Keys"));
     addPanel(tokensPanel_, QT_TR_NOOP("Tokens"));
+    modelsPanel_ = new ModelsPanel(server_, bundledDemoModel(QCoreApplication::applicationDirPath()), this);
+    modelsPanel_->setObjectName(QStringLiteral("modelsPanel"));
+    addPanel(modelsPanel_, QT_TR_NOOP("Models"));
+    modelsPanel_->setConfigDir(serverPanel_->configDir());
+    connect(serverPanel_, &ServerPanel::configDirChanged, modelsPanel_, &ModelsPanel::setConfigDir);
     auditPanel_ = new AuditPanel(server_, this);
     auditPanel_->setObjectName(QStringLiteral("auditPanel"));
     playgroundPanel_ = new PlaygroundPanel(server_, this);
@@ -106,6 +113,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(playgroundPanel_, &PlaygroundPanel::statusMessage, this, showMessage);
     connect(networkPanel_, &NetworkPanel::statusMessage, this, showMessage);
     connect(certificatesPanel_, &CertificatesPanel::statusMessage, this, showMessage);
+    connect(modelsPanel_, &ModelsPanel::statusMessage, this, showMessage);
     setUpTray();
     setUpMenus();
 

@@ -22,6 +22,7 @@ class CertificatesPanel;
 class DashboardPanel;
 class KeysPanel;
 class LogPanel;
+class ModelsPanel;
 class NetworkPanel;
 class PlaygroundPanel;
 class ServerPanel;
@@ -43,6 +44,7 @@ public:
     PlaygroundPanel *playgroundPanel() const { return playgroundPanel_; }
     NetworkPanel *networkPanel() const { return networkPanel_; }
     CertificatesPanel *certificatesPanel() const { return certificatesPanel_; }
+    ModelsPanel *modelsPanel() const { return modelsPanel_; }
 
     // Adds a navigation entry. title is an untranslated source text marked with QT_TR_NOOP in MainWindow's
     // context (it is translated again on language changes). Returns the entry's index.
@@ -88,6 +90,7 @@ private:
     PlaygroundPanel *playgroundPanel_ = nullptr;
     NetworkPanel *networkPanel_ = nullptr;
     CertificatesPanel *certificatesPanel_ = nullptr;
+    ModelsPanel *modelsPanel_ = nullptr;
 };
 
 } // namespace smartbot::gui

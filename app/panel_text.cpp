@@ -4,6 +4,7 @@
 #include <QLabel>
 
 #include <QDateTime>
+#include <QLocale>
 #include <QTableWidget>
 
 namespace smartbot::gui {
@@ -29,6 +30,15 @@ void filterRows(QTableWidget *table, const QString &needle)
             match = table->item(r, c) && table->item(r, c)->text().contains(needle, Qt::CaseInsensitive);
         table->setRowHidden(r, !match);
     }
+}
+
+QString bytesText(qint64 bytes)
+{
+    const std::pair<qint64, const char *> kUnits[] = {{qint64(1) << 30, "GiB"}, {qint64(1) << 20, "MiB"}};
+    for (const auto &[unit, name] : kUnits)
+        if (bytes >= unit)
+            return QLocale().toString(double(bytes) / double(unit), 'f', 1) + QLatin1Char(' ') + QLatin1String(name);
+    return QLocale().toString(double(qMax<qint64>(bytes, 0)) / 1024.0, 'f', 0) + QStringLiteral(" KiB");
 }
 
 void setRowLabel(QFormLayout *form, QWidget *field, const QString &text)

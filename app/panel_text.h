@@ -16,6 +16,10 @@ QString guiActor();
 // Seconds since the epoch as local "yyyy-MM-dd HH:mm"; `none` for 0 or less (never, not set).
 QString timeText(qint64 secondsSinceEpoch, const QString &none = {});
 
+// Bytes as an operator reads memory and file sizes: "512 KiB", "1.0 MiB", "5.9 GiB" (binary units, as the
+// dashboard and server.conf's kv_cache_mb use), in the UI language's number format.
+QString bytesText(qint64 bytes);
+
 // Hides the rows of `table` in which no cell contains `needle` (case-insensitive); an empty needle shows all.
 void filterRows(QTableWidget *table, const QString &needle);
 

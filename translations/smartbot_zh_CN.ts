@@ -193,11 +193,15 @@
     </message>
     <message numerus="yes">
         <source>%1 to %2 UTC (%n day(s) left)</source>
-        <translation><numerusform>%1 至 %2 UTC（剩余 %n 天）</numerusform></translation>
+        <translation>
+            <numerusform>%1 至 %2 UTC（剩余 %n 天）</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>%1, with %n more certificate(s) in the chain</source>
-        <translation><numerusform>%1，证书链中另有 %n 个证书</numerusform></translation>
+        <translation>
+            <numerusform>%1，证书链中另有 %n 个证书</numerusform>
+        </translation>
     </message>
     <message>
         <source>mode %1</source>
@@ -637,6 +641,201 @@ Qt %2
     <message>
         <source>Certificates</source>
         <translation>证书</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+</context>
+<context>
+    <name>smartbot::gui::ModelsPanel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>In use</source>
+        <translation>使用情况</translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>Weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <source>On disk</source>
+        <translation>磁盘占用</translation>
+    </message>
+    <message>
+        <source>Chat template</source>
+        <translation>对话模板</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>Model being served</source>
+        <translation>正在服务的模型</translation>
+    </message>
+    <message>
+        <source>State:</source>
+        <translation>状态：</translation>
+    </message>
+    <message>
+        <source>Runs on:</source>
+        <translation>运行于：</translation>
+    </message>
+    <message>
+        <source>Memory:</source>
+        <translation>内存：</translation>
+    </message>
+    <message>
+        <source>Unload</source>
+        <translation>卸载</translation>
+    </message>
+    <message>
+        <source>Frees the model&apos;s memory; chat requests answer 503 until a model is loaded.</source>
+        <translation>释放模型占用的内存；在加载模型之前，聊天请求将返回 503。</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Rescan</source>
+        <translation>重新扫描</translation>
+    </message>
+    <message>
+        <source>Compute dtype:</source>
+        <translation>计算精度：</translation>
+    </message>
+    <message>
+        <source>auto: bfloat16 on CUDA; on the CPU bfloat16 for bfloat16 weights when the CPU computes in bfloat16 natively, else float32. float16 needs CUDA.</source>
+        <translation>auto：CUDA 上使用 bfloat16；CPU 上当权重为 bfloat16 且 CPU 原生支持 bfloat16 运算时使用 bfloat16，否则使用 float32。float16 需要 CUDA。</translation>
+    </message>
+    <message>
+        <source>Load now</source>
+        <translation>立即加载</translation>
+    </message>
+    <message>
+        <source>Loads the chosen model into the running server in place of the current one (requests being answered end). Not saved.</source>
+        <translation>将所选模型加载到正在运行的服务器中，替换当前模型（正在处理的请求将结束）。不会保存到配置。</translation>
+    </message>
+    <message>
+        <source>Load at start</source>
+        <translation>启动时加载</translation>
+    </message>
+    <message>
+        <source>Saves the chosen model and dtype as [model] path and dtype in server.conf.</source>
+        <translation>将所选模型和精度保存为 server.conf 中 [model] 的 path 和 dtype。</translation>
+    </message>
+    <message>
+        <source>No model folders: set [model] folders in server.conf.</source>
+        <translation>没有模型文件夹：请在 server.conf 中设置 [model] folders。</translation>
+    </message>
+    <message>
+        <source>Models in: %1</source>
+        <translation>模型位于：%1</translation>
+    </message>
+    <message>
+        <source>loaded</source>
+        <translation>已加载</translation>
+    </message>
+    <message>
+        <source>at start</source>
+        <translation>启动时加载</translation>
+    </message>
+    <message>
+        <source>cannot be loaded: %1</source>
+        <translation>无法加载：%1</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>有</translation>
+    </message>
+    <message>
+        <source>no (plain prompts)</source>
+        <translation>无（使用纯文本提示）</translation>
+    </message>
+    <message>
+        <source>At start: no model ([model] path = none).</source>
+        <translation>启动时：不加载模型（[model] path = none）。</translation>
+    </message>
+    <message>
+        <source>At start: the demo model (no [model] path in server.conf).</source>
+        <translation>启动时：内置演示模型（server.conf 中未设置 [model] path）。</translation>
+    </message>
+    <message>
+        <source>At start: %1 (server.conf), dtype %2.</source>
+        <translation>启动时：%1（server.conf），精度 %2。</translation>
+    </message>
+    <message>
+        <source>The server is stopped: start it to load a model.</source>
+        <translation>服务器已停止：启动后即可加载模型。</translation>
+    </message>
+    <message>
+        <source>%1: loading…</source>
+        <translation>%1：正在加载…</translation>
+    </message>
+    <message>
+        <source>%1: ready</source>
+        <translation>%1：就绪</translation>
+    </message>
+    <message>
+        <source>%1: failed to load: %2</source>
+        <translation>%1：加载失败：%2</translation>
+    </message>
+    <message>
+        <source>No model loaded: chat requests answer 503.</source>
+        <translation>未加载模型：聊天请求将返回 503。</translation>
+    </message>
+    <message>
+        <source>%1, %2; %3 parameters; context %4 tokens; loaded in %5 ms</source>
+        <translation>%1，%2；%3 参数；上下文 %4 个词元；加载用时 %5 毫秒</translation>
+    </message>
+    <message numerus="yes">
+        <source>weights %1; KV cache %2 of %3 in use; %n request(s) in flight; process %4 resident</source>
+        <translation><numerusform>权重 %1；KV 缓存已用 %2 / %3；%n 个请求处理中；进程常驻内存 %4</numerusform></translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation>—</translation>
+    </message>
+    <message>
+        <source>process %1 resident</source>
+        <translation>进程常驻内存 %1</translation>
+    </message>
+    <message>
+        <source>Load another model?</source>
+        <translation>加载其他模型？</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n request(s) are being answered; loading another model ends them.</source>
+        <translation><numerusform>有 %n 个请求正在处理；加载其他模型会结束它们。</numerusform></translation>
+    </message>
+    <message>
+        <source>Loading %1…</source>
+        <translation>正在加载 %1…</translation>
+    </message>
+    <message>
+        <source>Model unloaded</source>
+        <translation>模型已卸载</translation>
+    </message>
+    <message>
+        <source>%1 will be loaded at start</source>
+        <translation>启动时将加载 %1</translation>
     </message>
 </context>
 <context>

@@ -183,6 +183,11 @@ ProcessStats processStats()
 
 } // namespace
 
+double processResidentBytes()
+{
+    return processStats().residentBytes;
+}
+
 struct Metrics::Impl {
     mutable std::mutex mutex;
     std::map<std::pair<QString, int>, quint64> requests; // (route, status) -> count

@@ -78,4 +78,7 @@ private:
     Impl *d_;
 };
 
+// This process's resident memory (RSS, /proc/self/statm) in bytes; -1 where unknown. Any thread.
+double processResidentBytes();
+
 } // namespace smartbot

@@ -93,6 +93,9 @@ admin_failure_window_s = 300
 ; Relative paths are resolved against this folder. --model on the command line overrides it. Empty: the bundled
 ; demo model (stories260K, tiny stories); none: no model (chat answers 503).
 path =
+; Folders holding models (each model a subfolder with config.json), separated by commas; relative paths are
+; resolved against this folder. The desktop app's Models panel lists what they hold, beside the demo model.
+folders = models
 ; CPU threads for inference; 0 lets the engine choose.
 threads = 0
 ; Compute dtype: auto, float32, bfloat16 or float16 (CUDA only). auto = bfloat16 on CUDA; on the CPU bfloat16 for
@@ -265,6 +268,10 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
         c.modelPath = model;
     else if (!model.isEmpty())
         c.modelPath = QDir(c.configDir).absoluteFilePath(model);
+    for (const QString &folder : stringValue(s, QStringLiteral("model/folders"), QStringLiteral("models"))
+                                     .split(QLatin1Char(','), Qt::SkipEmptyParts))
+        if (!folder.trimmed().isEmpty())
+            c.modelFolders << QDir(c.configDir).absoluteFilePath(folder.trimmed());
     c.cpuDecode = stringValue(s, QStringLiteral("model/cpu_decode"), c.cpuDecode);
     if (c.cpuDecode != QLatin1String("fused") && c.cpuDecode != QLatin1String("libtorch"))
         return makeError("server.conf: [model] cpu_decode must be fused or libtorch (not '" +

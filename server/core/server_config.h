@@ -44,9 +44,10 @@ struct ServerConfig {
     int adminMaxFailures = 10;      // failed admin credentials from one address within adminFailureWindowS -> 429
     int adminFailureWindowS = 300;
     // [model]
-    QString modelPath; // relative paths are resolved against the config folder
-    int threads = 0;   // 0 = engine's choice
-    int kvCacheMb = 0; // KV memory (running sequences + prefix cache); 0 = engine's choice
+    QString modelPath;        // relative paths are resolved against the config folder
+    QStringList modelFolders; // where the desktop app lists models from (absolute); default <config>/models
+    int threads = 0;          // 0 = engine's choice
+    int kvCacheMb = 0;        // KV memory (running sequences + prefix cache); 0 = engine's choice
     bool prefixCache = true;
     QString dtype = QStringLiteral("auto");      // auto, float32, bfloat16, float16 (CUDA)
     QString cpuDecode = QStringLiteral("fused"); // fused or libtorch (LoadOptions::fusedCpuDecode)

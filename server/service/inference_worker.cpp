@@ -103,13 +103,16 @@ void InferenceWorker::loadModel(const QString &path, const engine::LoadOptions &
         state_ = ModelState::Loading;
         error_.clear();
     }
+    loadProgress_ = 0;
     Q_EMIT modelStateChanged();
-    post([this, path, options] {
-        for (auto &[id, job] : active_) // a reload ends what the old model was doing
-            deliver(job,
-                    Reply::failure(503, QStringLiteral("model_not_loaded"), QStringLiteral("the model was reloaded")));
-        active_.clear();
-        engine_.reset();
+    engine::LoadOptions withProgress = options;
+    withProgress.onProgress = [this, forward = options.onProgress](double fraction) {
+        loadProgress_ = fraction;
+        if (forward)
+            forward(fraction);
+    };
+    post([this, path, options = std::move(withProgress)] {
+        endActive(QStringLiteral("the model was reloaded"));
         {
             // Queued prompts tokenized by the old model (those that waited for KV memory) are tokenized again.
             std::lock_guard lock(mutex_);
@@ -153,6 +156,38 @@ engine::ModelInfo InferenceWorker::modelInfo() const
 {
     std::lock_guard lock(mutex_);
     return info_;
+}
+
+void InferenceWorker::endActive(const QString &why)
+{
+    for (auto &[id, job] : active_)
+        deliver(job, Reply::failure(503, QStringLiteral("model_not_loaded"), why));
+    active_.clear();
+    engine_.reset();
+    std::lock_guard lock(mutex_);
+    batchSize_ = 0;
+}
+
+void InferenceWorker::unloadModel()
+{
+    post([this] {
+        endActive(QStringLiteral("the model was unloaded"));
+        {
+            std::lock_guard lock(mutex_);
+            state_ = ModelState::None;
+            error_.clear();
+            info_ = {};
+            kv_ = {};
+            readyAt_ = 0;
+        }
+        QMetaObject::invokeMethod(
+            this, [this] { Q_EMIT modelStateChanged(); }, Qt::QueuedConnection);
+    });
+}
+
+double InferenceWorker::loadProgress() const
+{
+    return loadProgress_;
 }
 
 qint64 InferenceWorker::modelReadyAt() const

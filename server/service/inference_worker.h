@@ -63,8 +63,12 @@ public:
     explicit InferenceWorker(int maxQueue = 256, QObject *parent = nullptr, int maxBatch = 64);
     ~InferenceWorker() override;
 
-    // Loads a model on the worker thread; modelStateChanged() follows.
+    // Loads a model on the worker thread, in place of the one loaded (whose running generations end with 503
+    // model_not_loaded); modelStateChanged() follows. loadProgress() rises from 0 to 1 meanwhile.
     void loadModel(const QString &path, const engine::LoadOptions &options);
+    // Frees the model: running generations end with 503, later ones get 503 until a model is loaded again.
+    void unloadModel();
+    double loadProgress() const; // of the last load (any thread)
     ModelState modelState() const;
     QString modelError() const;
     engine::ModelInfo modelInfo() const;
@@ -104,6 +108,7 @@ private:
     Admit admit(Job &job);
     void handle(std::vector<engine::Engine::StepEvent> &events);
     void deliver(Job &job, Reply reply); // posts the reply to the job's context
+    void endActive(const QString &why);  // answers the running jobs 503 and drops the engine (worker thread)
 
     const int maxQueue_;
     const int maxBatch_;
@@ -123,6 +128,7 @@ private:
     QString error_;
     engine::ModelInfo info_;
     qint64 readyAt_ = 0;
+    std::atomic<double> loadProgress_{0};
 };
 
 } // namespace smartbot::service

@@ -114,9 +114,11 @@ private Q_SLOTS:
         QCOMPARE(d->dtype, QStringLiteral("auto"));
         QCOMPARE(d->maxSequences, 64);
         QCOMPARE(d->cpuDecode, QStringLiteral("fused"));
+        QCOMPARE(d->modelFolders, QStringList{QDir(tmp.path()).filePath("models")});
         QTemporaryDir tmp2;
         writeConf(tmp2.path(),
                   "[model]\nkv_cache_mb = 512\nprefix_cache = false\ndtype = bfloat16\ncpu_decode = libtorch\n"
+                  "folders = mine, /srv/models\n"
                   "[limits]\nmax_sequences = 8\n");
         auto c = ServerConfig::loadOrCreate(tmp2.path());
         QVERIFY2(c.ok(), c.ok() ? "" : c.error().c_str());
@@ -125,6 +127,7 @@ private Q_SLOTS:
         QCOMPARE(c->dtype, QStringLiteral("bfloat16"));
         QCOMPARE(c->maxSequences, 8);
         QCOMPARE(c->cpuDecode, QStringLiteral("libtorch"));
+        QCOMPARE(c->modelFolders, (QStringList{QDir(tmp2.path()).filePath("mine"), QStringLiteral("/srv/models")}));
     }
 
     void rejectsBadValues_data()

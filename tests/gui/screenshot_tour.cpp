@@ -28,6 +28,7 @@
 #include "app/playground_panel.h"
 #include "app/server_panel.h"
 #include "app/certificates_panel.h"
+#include "app/models_panel.h"
 #include "app/network_panel.h"
 #include "app/tokens_panel.h"
 #include "core/log_buffer.h"
@@ -54,6 +55,7 @@ QWidget *panelFor(gui::MainWindow &w, const QString &name)
         {QStringLiteral("dashboard"), w.dashboardPanel()},
         {QStringLiteral("network"), w.networkPanel()},
         {QStringLiteral("certificates"), w.certificatesPanel()},
+        {QStringLiteral("models"), w.modelsPanel()},
     };
     return panels.value(name);
 }

@@ -21,6 +21,20 @@
 
 namespace smartbot::http {
 
+namespace {
+// How [model] in server.conf asks the engine to load.
+engine::LoadOptions loadOptions(const ServerConfig &config)
+{
+    engine::LoadOptions opts;
+    opts.threads = config.threads;
+    opts.kvCacheBytes = qint64(config.kvCacheMb) << 20;
+    opts.prefixCache = config.prefixCache;
+    opts.dtype = config.dtype.toStdString();
+    opts.fusedCpuDecode = config.cpuDecode == QLatin1String("fused");
+    return opts;
+}
+} // namespace
+
 struct SmartbotServer::Impl {
     ServerConfig config;
     service::ConversationStore conversations;
@@ -181,13 +195,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (d->modelPath == QLatin1String(kNoModel))
         d->modelPath.clear();
     if (!d->modelPath.isEmpty()) {
-        engine::LoadOptions opts;
-        opts.threads = config.threads;
-        opts.kvCacheBytes = qint64(config.kvCacheMb) << 20;
-        opts.prefixCache = config.prefixCache;
-        opts.dtype = config.dtype.toStdString();
-        opts.fusedCpuDecode = config.cpuDecode == QLatin1String("fused");
-        d->worker->loadModel(d->modelPath, opts);
+        d->worker->loadModel(d->modelPath, loadOptions(config));
     } else {
         qWarning("no model configured: set [model] path in server.conf or pass --model; chat answers 503");
     }
@@ -246,6 +254,50 @@ void SmartbotServer::publishMetrics() const
 {
     if (d_->running && d_->worker)
         d_->worker->publishMetrics();
+}
+
+Result<void> SmartbotServer::loadModel(const QString &path, const QString &dtype)
+{
+    if (!isRunning())
+        return makeError("the server is not running", ErrorCode::Unavailable);
+    if (path.isEmpty())
+        return makeError("no model folder given", ErrorCode::InvalidArgument);
+    engine::LoadOptions options = loadOptions(d_->config);
+    if (!dtype.isEmpty())
+        options.dtype = dtype.toStdString();
+    qInfo("loading model %s (asked by the desktop app)", qPrintable(path));
+    d_->modelPath = path;
+    d_->worker->loadModel(path, options);
+    return {};
+}
+
+void SmartbotServer::unloadModel()
+{
+    if (!isRunning())
+        return;
+    qInfo("unloading model %s", qPrintable(d_->modelPath));
+    d_->modelPath.clear();
+    d_->worker->unloadModel();
+}
+
+engine::ModelInfo SmartbotServer::modelInfo() const
+{
+    return d_->worker ? d_->worker->modelInfo() : engine::ModelInfo{};
+}
+
+engine::KvMemoryStats SmartbotServer::kvMemory() const
+{
+    return d_->worker ? d_->worker->kvMemory() : engine::KvMemoryStats{};
+}
+
+double SmartbotServer::modelLoadProgress() const
+{
+    return d_->worker ? d_->worker->loadProgress() : 0.0;
+}
+
+int SmartbotServer::requestsInFlight() const
+{
+    return d_->worker ? d_->worker->inFlight() : 0;
 }
 
 Authenticator *SmartbotServer::authenticator() const

@@ -48,6 +48,15 @@ public:
     service::InferenceWorker::ModelState modelState() const;
     QString modelName() const;
     QString modelError() const;
+    engine::ModelInfo modelInfo() const;    // of the model loaded (empty fields otherwise)
+    engine::KvMemoryStats kvMemory() const; // as of the last decode step
+    double modelLoadProgress() const;       // 0..1 while loading (any thread)
+    int requestsInFlight() const;           // generations queued or running
+    // Loads the model folder in place of the current one (running generations end with 503; see
+    // InferenceWorker::loadModel) with [model]'s options, dtype replaced when given; modelStateChanged() follows.
+    // Not saved to server.conf. Errors: not running, no path.
+    Result<void> loadModel(const QString &path, const QString &dtype = {});
+    void unloadModel(); // chat answers 503 until a model is loaded
     // The running server's Authenticator (keys, audit, usage, tokens), for the desktop app's panels: the same
     // services the HTTP routes use. Null while stopped. Server thread only.
     Authenticator *authenticator() const;

@@ -189,7 +189,14 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     auto dtype = chooseDtype(options.dtype, device, d.weights);
     if (!dtype)
         return dtype.failure();
-    auto model = LlamaModel::load(d.weights, d.config, device, *dtype, options.fusedCpuDecode);
+    // Progress: reading the files is quick; converting the layers is what takes time on a large model.
+    const auto progress = [&options](double fraction) {
+        if (options.onProgress)
+            options.onProgress(fraction);
+    };
+    progress(0.1);
+    auto model = LlamaModel::load(d.weights, d.config, device, *dtype, options.fusedCpuDecode,
+                                  [&progress](double layers) { progress(0.1 + 0.85 * layers); });
     if (!model)
         return makeError(modelDir + ": " + model.error());
     d.model = std::move(model.value());
@@ -227,7 +234,9 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     d.kvBudget = options.kvCacheBytes > 0 ? options.kvCacheBytes : physicalMemoryBytes() / 4;
     if (options.prefixCache)
         d.prefix.emplace(d.model->kvBytesPerToken());
+    info.weightBytes = info.parameters * int64_t(torch::elementSize(d.model->dtype()));
     info.loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    progress(1.0);
     return e;
 }
 

@@ -47,7 +47,8 @@ Result<torch::Tensor> fetch(const WeightSet &f, const std::string &name, std::ve
 } // namespace
 
 Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const ModelConfig &c, torch::Device device,
-                                                     torch::ScalarType dtype, bool fusedCpuDecode)
+                                                     torch::ScalarType dtype, bool fusedCpuDecode,
+                                                     const std::function<void(double)> &onLayer)
 {
     std::unique_ptr<LlamaModel> m(new LlamaModel);
     m->config_ = c;
@@ -95,6 +96,8 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const M
             bq = qb, bk = kb, bv = vb;
         }
         m->layers_.push_back({an, q, k, v, bq, bk, bv, o, mn, g, u, dn});
+        if (onLayer)
+            onLayer(double(l + 1) / double(c.numLayers));
     }
 #undef SB_FETCH
 

@@ -20,7 +20,8 @@ public:
     // false runs the libtorch-operator path that CUDA uses (for tests and comparisons).
     static Result<std::unique_ptr<LlamaModel>> load(const WeightSet &weights, const ModelConfig &config,
                                                     torch::Device device, torch::ScalarType dtype,
-                                                    bool fusedCpuDecode = true);
+                                                    bool fusedCpuDecode = true,
+                                                    const std::function<void(double)> &onLayer = {});
 
     const ModelConfig &config() const { return config_; }
     torch::Device device() const { return device_; }

@@ -79,4 +79,12 @@ int64_t WeightSet::parameterCount() const
     return n;
 }
 
+std::map<DType, int64_t> WeightSet::parametersByDtype() const
+{
+    std::map<DType, int64_t> n;
+    for (const auto &[name, view] : index_)
+        n[view->dtype] += view->numel();
+    return n;
+}
+
 } // namespace smartbot::engine

@@ -17,6 +17,7 @@ public:
     static Result<WeightSet> open(const std::string &modelDir);
     const TensorView *find(const std::string &name) const;
     int64_t parameterCount() const;
+    std::map<DType, int64_t> parametersByDtype() const; // as stored on disk
     size_t shardCount() const { return shards_.size(); }
 
 private:

@@ -31,6 +31,9 @@ struct LoadOptions {
     // Decode on the CPU (float32 or bfloat16) through the hand-fused, batch-invariant kernels; false: libtorch
     // operators, the path CUDA takes (faster at many streams in bfloat16 with AVX512-BF16, not batch-invariant).
     bool fusedCpuDecode = true;
+    // Called on the loading thread with the fraction done (0..1, rising; 1 when the model is ready), for progress
+    // bars. Per layer: a large model takes seconds to convert.
+    std::function<void(double fraction)> onProgress;
 };
 
 struct ModelInfo {
@@ -43,6 +46,7 @@ struct ModelInfo {
     int contextLength = 0; // max_position_embeddings
     int vocabSize = 0;
     double loadSeconds = 0;
+    int64_t weightBytes = 0; // the weights in memory, in the compute dtype
 };
 
 struct GenerationParams {

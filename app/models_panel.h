@@ -1,0 +1,96 @@
+// ModelsPanel: the models an operator can serve and the one being served. Lists what the [model] folders of
+// server.conf hold (each model's architecture, parameters, stored dtype, context, size on disk, chat template;
+// read by engine::summarizeModel on a worker thread, without loading), beside the bundled demo model and the
+// configured one; loads the chosen model into the running server with a progress bar (SmartbotServer::loadModel;
+// running generations end), unloads it, and makes it the model loaded at start ([model] path and dtype in
+// server.conf). Shows the loaded model's device, dtype, load time, weights and KV-cache memory and the process's
+// resident memory. Threading: GUI thread; the folder scan runs on Qt's global thread pool.
+#pragma once
+
+#include <QFutureWatcher>
+#include <QWidget>
+
+#include <vector>
+
+#include "smartbot/engine/model_summary.h"
+
+class QComboBox;
+class QFormLayout;
+class QGroupBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QTableWidget;
+class QTimer;
+
+namespace smartbot::http {
+class SmartbotServer;
+}
+
+namespace smartbot::gui {
+
+class ModelsPanel : public QWidget {
+    Q_OBJECT
+public:
+    // demoModel: the bundled demo model's folder (core/demo_model.h), listed beside the folders' models; may be "".
+    ModelsPanel(http::SmartbotServer *server, const QString &demoModel, QWidget *parent = nullptr);
+    ~ModelsPanel() override;
+
+    void setConfigDir(const QString &dir); // re-reads [model] of its server.conf and rescans
+    int rowOf(const QString &name) const;  // the table row of a model by folder name; -1 when not listed
+
+public Q_SLOTS:
+    void rescan();
+    bool loadSelected(); // into the running server
+    void unload();
+    bool useSelectedAtStart(); // [model] path (and dtype) in server.conf
+
+Q_SIGNALS:
+    void scanned(); // the table has been refilled
+    void statusMessage(const QString &text);
+
+protected:
+    void changeEvent(QEvent *event) override;
+
+private:
+    struct Listed {
+        QString path;
+        engine::ModelSummary summary;
+        QString error; // why it cannot be loaded; summary holds only path and name then
+    };
+    void retranslateUi();
+    void fillTable();
+    void updateLoaded();
+    QString selectedPath() const;
+
+    http::SmartbotServer *server_;
+    QString demoModel_;
+    QString configDir_;
+    QString startModel_; // [model] path of server.conf (absolute), "" = the demo model, "none" = none
+    QString startDtype_;
+    QStringList folders_;
+    std::vector<Listed> listed_;
+    QFutureWatcher<std::vector<Listed>> scan_;
+    bool rescanPending_ = false;
+
+    QGroupBox *loadedGroup_ = nullptr;
+    QFormLayout *loadedForm_ = nullptr;
+    QLabel *stateLabel_ = nullptr;
+    QProgressBar *progress_ = nullptr;
+    QLabel *runtimeLabel_ = nullptr;
+    QLabel *memoryLabel_ = nullptr;
+    QPushButton *unloadButton_ = nullptr;
+    QTimer *poll_ = nullptr;
+
+    QGroupBox *listGroup_ = nullptr;
+    QLabel *foldersLabel_ = nullptr;
+    QPushButton *rescanButton_ = nullptr;
+    QTableWidget *table_ = nullptr;
+    QLabel *dtypeLabel_ = nullptr;
+    QComboBox *dtypeCombo_ = nullptr;
+    QPushButton *loadButton_ = nullptr;
+    QPushButton *startButton_ = nullptr;
+    QLabel *startLabel_ = nullptr;
+};
+
+} // namespace smartbot::gui
