@@ -17,7 +17,10 @@ void usage()
         "  smartbotd key list|usage --config DIR [--json];  key revoke|rotate ID|PREFIX --config DIR\n"
         "  smartbotd token issue --config DIR --user NAME [--expires SECONDS]\n"
         "  smartbotd token rotate-secret --config DIR;  token revoke JTI --config DIR\n"
-        "  smartbotd audit list --config DIR [--limit N]\n",
+        "  smartbotd audit list --config DIR [--limit N]\n"
+        "  smartbotd backup create --config DIR [--out FILE] [--passphrase-file F] [--without-secrets] [--with-models]\n"
+        "  smartbotd backup verify FILE [--passphrase-file F];  backup list --config DIR\n"
+        "  smartbotd backup restore FILE --config NEW_DIR [--passphrase-file F] [--force]\n",
         stderr);
 }
 } // namespace
@@ -33,18 +36,14 @@ int main(int argc, char **argv)
         command = args[1];
         args.removeAt(1);
     }
-    if (command == QLatin1String("serve"))
-        return smartbot::daemon::runServe(args);
-    if (command == QLatin1String("generate"))
-        return smartbot::daemon::runGenerate(args);
-    if (command == QLatin1String("tokenize"))
-        return smartbot::daemon::runTokenize(args);
-    if (command == QLatin1String("key"))
-        return smartbot::daemon::runKey(args);
-    if (command == QLatin1String("token"))
-        return smartbot::daemon::runToken(args);
-    if (command == QLatin1String("audit"))
-        return smartbot::daemon::runAudit(args);
+    using namespace smartbot::daemon;
+    static const std::pair<const char *, int (*)(const QStringList &)> kCommands[] = {
+        {"serve", runServe}, {"generate", runGenerate}, {"tokenize", runTokenize}, {"key", runKey},
+        {"token", runToken}, {"audit", runAudit},       {"backup", runBackup},
+    };
+    for (const auto &[name, run] : kCommands)
+        if (command == QLatin1String(name))
+            return run(args);
     if (command == QLatin1String("help")) {
         usage();
         return 0;
