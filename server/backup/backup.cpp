@@ -9,6 +9,8 @@
 #include <QSaveFile>
 #include <QTemporaryDir>
 
+#include <atomic>
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <map>
@@ -40,10 +42,14 @@ const QByteArray kKeyCheck = QByteArrayLiteral("smartbot-backup-key-check");
 // writes while running, keeps elsewhere in the archive, or must not restore (a lock of a process that is gone).
 bool excludedFromConfig(const QString &relative)
 {
-    static const std::set<QString> kTop = {QStringLiteral("backups"),          QStringLiteral("logs"),
-                                           QStringLiteral("models"),           QStringLiteral("smartbot.db"),
-                                           QStringLiteral("smartbot.db-wal"),  QStringLiteral("smartbot.db-shm"),
-                                           QStringLiteral("smartbot.db-journal"), QStringLiteral("app.lock")};
+    static const std::set<QString> kTop = {QStringLiteral("backups"),
+                                           QStringLiteral("logs"),
+                                           QStringLiteral("models"),
+                                           QStringLiteral("smartbot.db"),
+                                           QStringLiteral("smartbot.db-wal"),
+                                           QStringLiteral("smartbot.db-shm"),
+                                           QStringLiteral("smartbot.db-journal"),
+                                           QStringLiteral("app.lock")};
     const QString top = relative.section(QLatin1Char('/'), 0, 0);
     return kTop.count(top) > 0 || relative.endsWith(QLatin1String(".part")) || relative.contains(QLatin1String(".tmp"));
 }
@@ -182,8 +188,7 @@ Result<PassphraseCipher> cipherFor(const json &m, const QByteArray &passphrase)
     auto cipher = PassphraseCipher::derive(passphrase, kdf);
     if (!cipher)
         return cipher;
-    const QByteArray check =
-        QByteArray::fromBase64(QByteArray::fromStdString(enc.value("key_check", std::string())));
+    const QByteArray check = QByteArray::fromBase64(QByteArray::fromStdString(enc.value("key_check", std::string())));
     auto opened = cipher->open(check, QByteArrayLiteral("key-check"));
     if (!opened || opened.value() != kKeyCheck)
         return makeError("wrong passphrase", ErrorCode::PermissionDenied);
@@ -317,8 +322,8 @@ Result<BackupSummary> createBackup(const CreateOptions &o)
             if (!QFileInfo(root).isDir())
                 continue;
             const QString top = QFileInfo(root).fileName();
-            QDirIterator models(root, QDir::Files | QDir::NoDotAndDotDot, QDirIterator::Subdirectories |
-                                                                              QDirIterator::FollowSymlinks);
+            QDirIterator models(root, QDir::Files | QDir::NoDotAndDotDot,
+                                QDirIterator::Subdirectories | QDirIterator::FollowSymlinks);
             while (models.hasNext()) {
                 const QString path = models.next();
                 Member m;
@@ -359,9 +364,12 @@ Result<BackupSummary> createBackup(const CreateOptions &o)
         auto check = cipher->seal(kKeyCheck, QByteArrayLiteral("key-check"));
         if (!check)
             return check.failure();
-        manifest["encryption"] = {{"cipher", "aes-256-gcm"},  {"kdf", "scrypt"},
-                                  {"salt", kdf.salt.toBase64().toStdString()}, {"n", kdf.n},
-                                  {"r", kdf.r},                {"p", kdf.p},
+        manifest["encryption"] = {{"cipher", "aes-256-gcm"},
+                                  {"kdf", "scrypt"},
+                                  {"salt", kdf.salt.toBase64().toStdString()},
+                                  {"n", kdf.n},
+                                  {"r", kdf.r},
+                                  {"p", kdf.p},
                                   {"key_check", check->toBase64().toStdString()}};
         manifest["mac"] = cipher->mac(QByteArray::fromStdString(manifest.dump())).toHex().toStdString();
     } else {
@@ -550,8 +558,8 @@ Result<json> checkArchive(const QString &path, const QByteArray &passphrase, con
                 return makeError("cannot write " + target.toStdString() + ": " + out->errorString().toStdString());
         }
         if (damaged) {
-            problems << QStringLiteral("truncated: %1 (%2)").arg(QString::fromStdString(name),
-                                                                QString::fromStdString(r.error()));
+            problems << QStringLiteral("truncated: %1 (%2)")
+                            .arg(QString::fromStdString(name), QString::fromStdString(r.error()));
             break; // nothing after a damaged gzip stream can be trusted
         }
         if (const qint64 listed = member["size"].get<qint64>(); size != listed) {
@@ -615,7 +623,8 @@ Result<RestoreReport> restoreBackup(const RestoreOptions &o)
     const QString target = QFileInfo(o.configDir).absoluteFilePath();
     const QDir targetDir(target);
     const bool exists = QFileInfo::exists(target);
-    const bool empty = !exists || targetDir.isEmpty(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
+    const bool empty =
+        !exists || targetDir.isEmpty(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
     if (!empty && !o.force)
         return makeError(target.toStdString() + " is not empty; restore into a new folder, or force (the folder is "
                                                 "then moved aside first)",
@@ -676,6 +685,50 @@ Result<RestoreReport> restoreBackup(const RestoreOptions &o)
         return makeError("cannot rename the restored folder into " + target.toStdString());
     }
     return report;
+}
+
+QString newBackupPath(const QString &folder)
+{
+    const QString name = backupFileName(QDateTime::currentDateTimeUtc());
+    QString path = QDir(folder).filePath(name);
+    for (int n = 2; QFileInfo::exists(path) || QFileInfo::exists(path + QStringLiteral(".part")); ++n)
+        path = QDir(folder).filePath(
+            QString(name).replace(QStringLiteral(".tar.gz"), QStringLiteral("-%1.tar.gz").arg(n)));
+    return path;
+}
+
+Result<BackupSummary> makeServerBackup(const ServerConfig &config, const QByteArray &passphrase, bool withModels,
+                                       const QString &version, const Progress &onProgress)
+{
+    // One at a time per process: two would race for the same names and retention, and double the load.
+    static std::atomic_bool running{false};
+    if (running.exchange(true))
+        return makeError("a backup is running", ErrorCode::Unavailable);
+    struct Done {
+        ~Done() { running = false; }
+    } done;
+    const QString dir = config.backupDir;
+    if (!QFileInfo(dir).isDir() &&
+        (!QDir().mkpath(QFileInfo(dir).absolutePath()) || ::mkdir(QFile::encodeName(dir).constData(), 0700) != 0))
+        return makeError("cannot create the backup folder " + dir.toStdString());
+    CreateOptions o;
+    o.configDir = config.configDir;
+    o.outPath = newBackupPath(dir);
+    o.passphrase = passphrase;
+    if (o.passphrase.isEmpty() && !config.backupPassphraseFile.isEmpty()) {
+        auto read = readPassphraseFile(config.backupPassphraseFile);
+        if (!read)
+            return read.failure();
+        o.passphrase = read.value();
+    }
+    o.withoutSecrets = o.passphrase.isEmpty();
+    o.withModels = withModels;
+    o.version = version;
+    o.onProgress = onProgress;
+    auto made = createBackup(o);
+    if (made)
+        pruneBackups(dir, config.backupKeep);
+    return made;
 }
 
 std::vector<BackupSummary> listBackups(const QString &folder)

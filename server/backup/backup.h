@@ -19,6 +19,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/server_config.h"
 #include "smartbot/common/result.h"
 
 namespace smartbot::backup {
@@ -38,11 +39,11 @@ struct BackupSummary {
 
 struct CreateOptions {
     QString configDir;
-    QString outPath;        // the archive to write; an existing file is not replaced
-    QByteArray passphrase;  // seals the secrets; required when there are any, unless withoutSecrets
+    QString outPath;       // the archive to write; an existing file is not replaced
+    QByteArray passphrase; // seals the secrets; required when there are any, unless withoutSecrets
     bool withoutSecrets = false;
     bool withModels = false;
-    QString version;        // the SmartBot version recorded in the manifest
+    QString version; // the SmartBot version recorded in the manifest
     Progress onProgress;
 };
 Result<BackupSummary> createBackup(const CreateOptions &options);
@@ -54,7 +55,8 @@ struct VerifyReport {
     BackupSummary summary;
     bool secretsChecked = false;
 };
-Result<VerifyReport> verifyBackup(const QString &archive, const QByteArray &passphrase, const Progress &onProgress = {});
+Result<VerifyReport> verifyBackup(const QString &archive, const QByteArray &passphrase,
+                                  const Progress &onProgress = {});
 
 struct RestoreOptions {
     QString archive;
@@ -71,6 +73,12 @@ struct RestoreReport {
 // leaves configDir as it was.
 Result<RestoreReport> restoreBackup(const RestoreOptions &options);
 
+// A backup as the server makes it (POST /admin/backups, the schedule, the desktop app): into [backup] dir (created
+// 0700), the secrets sealed with passphrase, else with [backup] passphrase_file, else left out (the summary says
+// which); then only the newest [backup] keep backups are kept there.
+Result<BackupSummary> makeServerBackup(const ServerConfig &config, const QByteArray &passphrase, bool withModels,
+                                       const QString &version, const Progress &onProgress = {});
+
 // The backups in folder (*.tar.gz with a SmartBot manifest), newest first; unreadable files are skipped.
 std::vector<BackupSummary> listBackups(const QString &folder);
 // Reads only the manifest (the first member).
@@ -85,5 +93,7 @@ Result<QByteArray> readPassphraseFile(const QString &path);
 
 // A file name for a new backup: smartbot-backup-<yyyyMMdd-HHmmss>.tar.gz (UTC).
 QString backupFileName(const QDateTime &when);
+// A path in folder for a backup made now that no file has yet (-2, -3, ... for several in one second).
+QString newBackupPath(const QString &folder);
 
 } // namespace smartbot::backup

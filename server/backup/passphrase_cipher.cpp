@@ -38,8 +38,8 @@ Result<PassphraseCipher> PassphraseCipher::derive(const QByteArray &passphrase, 
     if (passphrase.isEmpty())
         return makeError("the passphrase is empty", ErrorCode::InvalidArgument);
     // Bounds: what a damaged or hostile manifest could ask for must not exhaust memory or time.
-    if (kdf.salt.size() < 8 || kdf.n < 1024 || kdf.n > (quint64(1) << 20) || (kdf.n & (kdf.n - 1)) != 0 ||
-        kdf.r < 1 || kdf.r > 32 || kdf.p < 1 || kdf.p > 16)
+    if (kdf.salt.size() < 8 || kdf.n < 1024 || kdf.n > (quint64(1) << 20) || (kdf.n & (kdf.n - 1)) != 0 || kdf.r < 1 ||
+        kdf.r > 32 || kdf.p < 1 || kdf.p > 16)
         return makeError("the backup's key-derivation parameters are out of range", ErrorCode::InvalidArgument);
     QByteArray out(2 * kKeyBytes, '\0');
     const uint64_t maxMemory = 128 * kdf.n * kdf.r * kdf.p + (uint64_t(16) << 20);
@@ -61,14 +61,14 @@ Result<QByteArray> PassphraseCipher::seal(const QByteArray &plain, const QByteAr
         return makeError("no random numbers for a nonce");
     CipherCtx ctx(EVP_CIPHER_CTX_new());
     int n = 0, tail = 0;
-    const bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-                    EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) == 1 &&
-                    EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, bytes(encryptionKey_), o) == 1 &&
-                    EVP_EncryptUpdate(ctx.get(), nullptr, &n, bytes(associatedData), int(associatedData.size())) == 1 &&
-                    EVP_EncryptUpdate(ctx.get(), o + kNonceBytes, &n, bytes(plain), int(plain.size())) == 1 &&
-                    EVP_EncryptFinal_ex(ctx.get(), o + kNonceBytes + n, &tail) == 1 &&
-                    EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes,
-                                        o + kNonceBytes + plain.size()) == 1;
+    const bool ok =
+        ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) == 1 &&
+        EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, bytes(encryptionKey_), o) == 1 &&
+        EVP_EncryptUpdate(ctx.get(), nullptr, &n, bytes(associatedData), int(associatedData.size())) == 1 &&
+        EVP_EncryptUpdate(ctx.get(), o + kNonceBytes, &n, bytes(plain), int(plain.size())) == 1 &&
+        EVP_EncryptFinal_ex(ctx.get(), o + kNonceBytes + n, &tail) == 1 &&
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, o + kNonceBytes + plain.size()) == 1;
     if (!ok)
         return makeError("AES-256-GCM encryption failed");
     return out;
@@ -88,8 +88,8 @@ Result<QByteArray> PassphraseCipher::open(const QByteArray &sealed, const QByteA
                     EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) == 1 &&
                     EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, bytes(encryptionKey_), s) == 1 &&
                     EVP_DecryptUpdate(ctx.get(), nullptr, &n, bytes(associatedData), int(associatedData.size())) == 1 &&
-                    EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char *>(plain.data()), &n,
-                                      s + kNonceBytes, length) == 1 &&
+                    EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char *>(plain.data()), &n, s + kNonceBytes,
+                                      length) == 1 &&
                     EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) == 1 &&
                     EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char *>(plain.data()) + n, &tail) == 1;
     if (!ok)

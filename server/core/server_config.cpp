@@ -114,6 +114,17 @@ prefix_cache = true
 ; Reply length when a request does not say, and the most a request may ask for.
 max_tokens = 256
 max_tokens_limit = 4096
+
+[backup]
+; Backups made by the server (POST /admin/backups, the desktop app, the schedule below) go into this folder
+; (relative to this folder); smartbotd backup create --out can write anywhere.
+dir = backups
+; A file (mode 600) whose first line is the passphrase that seals the key files in server-made backups. Empty: they
+; are left out of those backups (a restore then makes new keys; issued tokens and the admin key stop working).
+passphrase_file =
+; off, hourly or daily (first one an hour or a day after start), keeping the newest `keep` backups in dir.
+schedule = off
+keep = 7
 )");
 }
 
@@ -229,6 +240,7 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
     SB_READ(kvCacheMb, "model/kv_cache_mb", 0, 1 << 24);
     SB_READ(maxTokens, "model/max_tokens", 1, 1 << 20);
     SB_READ(maxTokensLimit, "model/max_tokens_limit", 1, 1 << 20);
+    SB_READ(backupKeep, "backup/keep", 1, 10000);
 #undef SB_READ
     if (c.tokenExpireHours > c.maxTokenHours)
         return makeError("server.conf: [auth] token_expire_hours must not exceed max_token_hours");
@@ -272,6 +284,14 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
                                      .split(QLatin1Char(','), Qt::SkipEmptyParts))
         if (!folder.trimmed().isEmpty())
             c.modelFolders << QDir(c.configDir).absoluteFilePath(folder.trimmed());
+    c.backupDir =
+        QDir(c.configDir).absoluteFilePath(stringValue(s, QStringLiteral("backup/dir"), QStringLiteral("backups")));
+    if (const QString pass = stringValue(s, QStringLiteral("backup/passphrase_file")); !pass.isEmpty())
+        c.backupPassphraseFile = QDir(c.configDir).absoluteFilePath(pass);
+    c.backupSchedule = stringValue(s, QStringLiteral("backup/schedule"), c.backupSchedule);
+    if (!QStringList{"off", "hourly", "daily"}.contains(c.backupSchedule))
+        return makeError("server.conf: [backup] schedule must be off, hourly or daily (not '" +
+                         c.backupSchedule.toStdString() + "')");
     c.cpuDecode = stringValue(s, QStringLiteral("model/cpu_decode"), c.cpuDecode);
     if (c.cpuDecode != QLatin1String("fused") && c.cpuDecode != QLatin1String("libtorch"))
         return makeError("server.conf: [model] cpu_decode must be fused or libtorch (not '" +

@@ -54,6 +54,12 @@ struct ServerConfig {
     int maxTokens = 256;                         // default reply length cap
     int maxTokensLimit = 4096;
 
+    // [backup] (server/backup/backup.h)
+    QString backupDir;            // where POST /admin/backups, the app and the schedule write; default <config>/backups
+    QString backupPassphraseFile; // seals the secrets of server-made backups; "" = none (then secrets are left out)
+    QString backupSchedule = QStringLiteral("off"); // off, hourly or daily
+    int backupKeep = 7;                             // server-made backups kept in backupDir
+
     QString configDir; // where server.conf lives
 
     // Reads DIR/server.conf, writing the commented defaults first if it does not exist.

@@ -68,13 +68,13 @@ int backupCreate(const QStringList &args)
         return fail(passphrase.error());
     QString out = p.value(QStringLiteral("out"));
     if (out.isEmpty()) {
-        const QString folder = QDir(configDir).filePath(QStringLiteral("backups"));
+        auto config = ServerConfig::loadOrCreate(configDir);
+        if (!config)
+            return fail(config.error());
+        const QString folder = config->backupDir;
         if (!QFileInfo(folder).isDir() && ::mkdir(QFile::encodeName(folder).constData(), 0700) != 0)
             return fail("cannot create " + folder.toStdString());
-        out = QDir(folder).filePath(backup::backupFileName(QDateTime::currentDateTimeUtc()));
-        for (int n = 2; QFileInfo::exists(out); ++n) // two in one second
-            out = QDir(folder).filePath(backup::backupFileName(QDateTime::currentDateTimeUtc()).replace(
-                QStringLiteral(".tar.gz"), QStringLiteral("-%1.tar.gz").arg(n)));
+        out = backup::newBackupPath(folder);
     }
     backup::CreateOptions o;
     o.configDir = configDir;
@@ -155,7 +155,10 @@ int backupList(const QStringList &args)
     const QString configDir = p.value(QStringLiteral("config"));
     if (!QFileInfo(configDir).isDir())
         return fail("config folder " + configDir.toStdString() + " does not exist");
-    for (const auto &s : backup::listBackups(QDir(configDir).filePath(QStringLiteral("backups"))))
+    auto config = ServerConfig::loadOrCreate(configDir);
+    if (!config)
+        return fail(config.error());
+    for (const auto &s : backup::listBackups(config->backupDir))
         std::printf("%s\n", qPrintable(describe(s)));
     return 0;
 }

@@ -18,7 +18,8 @@ void usage()
         "  smartbotd token issue --config DIR --user NAME [--expires SECONDS]\n"
         "  smartbotd token rotate-secret --config DIR;  token revoke JTI --config DIR\n"
         "  smartbotd audit list --config DIR [--limit N]\n"
-        "  smartbotd backup create --config DIR [--out FILE] [--passphrase-file F] [--without-secrets] [--with-models]\n"
+        "  smartbotd backup create --config DIR [--out FILE] [--passphrase-file F] [--without-secrets] "
+        "[--with-models]\n"
         "  smartbotd backup verify FILE [--passphrase-file F];  backup list --config DIR\n"
         "  smartbotd backup restore FILE --config NEW_DIR [--passphrase-file F] [--force]\n",
         stderr);

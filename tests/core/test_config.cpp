@@ -154,6 +154,8 @@ private Q_SLOTS:
                                      << "cors_origins: 'not an origin'";
         QTest::newRow("cors path") << QByteArray("[network]\ncors_origins = https://a.example/app\n")
                                    << "https://a.example/app";
+        QTest::newRow("schedule") << QByteArray("[backup]\nschedule = weekly\n") << "[backup] schedule";
+        QTest::newRow("keep") << QByteArray("[backup]\nkeep = 0\n") << "[backup] keep";
         QTest::newRow("not a setting") << QByteArray("[network]\nport 80\n") << "line 2: 'port 80'";
     }
     void rejectsBadValues()

@@ -22,12 +22,15 @@
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTemporaryDir>
+#include <QDialog>
+#include <QTextBrowser>
 #include <QtTest>
 
 #include "app/i18n.h"
 #include "app/keys_panel.h"
 #include "app/log_panel.h"
 #include "app/main_window.h"
+#include "app/usage_help.h"
 #include "app/server_panel.h"
 #include "app/tokens_panel.h"
 #include "core/log_buffer.h"
@@ -360,6 +363,37 @@ private Q_SLOTS:
         QVERIFY2(about.contains(QStringLiteral("Qt ") + QLatin1String(qVersion())), qPrintable(about));
         QVERIFY2(about.contains(QStringLiteral("libtorch 1.")), qPrintable(about));
         QVERIFY2(about.contains(QStringLiteral("CPU matmul kernel")), qPrintable(about));
+
+        // Help > Usage: the README's usage section, bundled, in a window that does not block the app.
+        auto *usage = w.findChild<QAction *>(QStringLiteral("usageAction"));
+        QVERIFY(usage);
+        usage->trigger();
+        auto *dialog = w.findChild<QDialog *>(QStringLiteral("usageDialog"));
+        QVERIFY(dialog && dialog->isVisible());
+        const QString text = child<QTextBrowser>(dialog, "usageText")->toPlainText();
+        QVERIFY2(text.startsWith(QStringLiteral("Using it")), qPrintable(text.left(80)));
+        QVERIFY(text.contains(QStringLiteral("/admin/token")));
+        QVERIFY(!text.contains(QStringLiteral("Credentials."))); // the next section (Security) is not shown
+        usage->trigger();                                    // raised again, not opened twice
+        QCOMPARE(w.findChildren<QDialog *>(QStringLiteral("usageDialog")).size(), 1);
+        dialog->close();
+    }
+
+    // markdownSection: a section runs to the next heading of its level or higher; code blocks are not headings.
+    void markdownSection_data()
+    {
+        QTest::addColumn<QString>("markdown");
+        QTest::addColumn<QString>("section");
+        QTest::newRow("to next") << "# T\n## A\na\n### A1\nx\n## B\nb" << "## A\na\n### A1\nx";
+        QTest::newRow("code hash") << "## A\n```\n# not a heading\n```\n## B" << "## A\n```\n# not a heading\n```";
+        QTest::newRow("last") << "## B\n## A\nend" << "## A\nend";
+        QTest::newRow("missing") << "## B\nb" << "";
+    }
+    void markdownSection()
+    {
+        QFETCH(QString, markdown);
+        QFETCH(QString, section);
+        QCOMPARE(smartbot::gui::markdownSection(markdown, QStringLiteral("## A")), section);
     }
 
     // Usable at 800x600: every panel fits (no widget pushed outside the window).

@@ -196,14 +196,22 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("tamper");
         QTest::addColumn<QString>("message");
-        QTest::newRow("changed") << "changed" << "changed: config/server.conf";
-        QTest::newRow("missing") << "missing" << "missing: database/smartbot.db";
-        QTest::newRow("added") << "added" << "added: config/extra.txt";
-        QTest::newRow("truncated") << "truncated" << "truncated";
-        QTest::newRow("wrong passphrase") << "wrong" << "wrong passphrase";
-        QTest::newRow("manifest altered") << "manifest" << "manifest was altered";
-        QTest::newRow("secret swapped") << "sealed" << "changed: config/auth/secret.key";
-        QTest::newRow("not an archive") << "garbage" << "not a SmartBot backup";
+        QTest::newRow("changed") << "changed"
+                                 << "changed: config/server.conf";
+        QTest::newRow("missing") << "missing"
+                                 << "missing: database/smartbot.db";
+        QTest::newRow("added") << "added"
+                               << "added: config/extra.txt";
+        QTest::newRow("truncated") << "truncated"
+                                   << "truncated";
+        QTest::newRow("wrong passphrase") << "wrong"
+                                          << "wrong passphrase";
+        QTest::newRow("manifest altered") << "manifest"
+                                          << "manifest was altered";
+        QTest::newRow("secret swapped") << "sealed"
+                                        << "changed: config/auth/secret.key";
+        QTest::newRow("not an archive") << "garbage"
+                                        << "not a SmartBot backup";
     }
     void verifyNamesTheProblem()
     {
@@ -262,13 +270,20 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("what");
         QTest::addColumn<QString>("message");
-        QTest::newRow("secrets, no passphrase") << "nopass" << "--passphrase-file FILE or --without-secrets";
-        QTest::newRow("passphrase file readable by others") << "openpass" << "pass-open";
-        QTest::newRow("missing folder") << "nofolder" << "does not exist";
-        QTest::newRow("unknown subcommand") << "unknown" << "unknown 'frobnicate'";
-        QTest::newRow("restore over a folder") << "notempty" << "is not empty";
-        QTest::newRow("restore without passphrase") << "needpass" << "give it to restore";
-        QTest::newRow("disk full") << "full" << "cannot write";
+        QTest::newRow("secrets, no passphrase") << "nopass"
+                                                << "--passphrase-file FILE or --without-secrets";
+        QTest::newRow("passphrase file readable by others") << "openpass"
+                                                            << "pass-open";
+        QTest::newRow("missing folder") << "nofolder"
+                                        << "does not exist";
+        QTest::newRow("unknown subcommand") << "unknown"
+                                            << "unknown 'frobnicate'";
+        QTest::newRow("restore over a folder") << "notempty"
+                                               << "is not empty";
+        QTest::newRow("restore without passphrase") << "needpass"
+                                                    << "give it to restore";
+        QTest::newRow("disk full") << "full"
+                                   << "cannot write";
     }
     void refusals()
     {
@@ -287,8 +302,8 @@ private Q_SLOTS:
         } else if (what == "unknown") {
             r = smartbotd({"backup", "frobnicate"});
         } else if (what == "notempty" || what == "needpass") {
-            QCOMPARE(smartbotd({"backup", "create", "--config", conf, "--out", out, "--passphrase-file", passFile}).code,
-                     0);
+            QCOMPARE(
+                smartbotd({"backup", "create", "--config", conf, "--out", out, "--passphrase-file", passFile}).code, 0);
             QVERIFY(QFile::remove(out + ".keep") || true);
             if (what == "notempty") {
                 r = smartbotd({"backup", "restore", out, "--config", conf, "--passphrase-file", passFile});
@@ -310,9 +325,9 @@ private Q_SLOTS:
             QVERIFY(conf2.open(QIODevice::Append));
             conf2.write(("\n[model]\npath = " + sharedModelDir() + "\n").toUtf8());
             conf2.close();
-            r = smartbotd({"backup", "create", "--config", conf, "--out", out, "--passphrase-file", passFile,
-                           "--with-models"},
-                          "ulimit -f 400; trap '' XFSZ");
+            r = smartbotd(
+                {"backup", "create", "--config", conf, "--out", out, "--passphrase-file", passFile, "--with-models"},
+                "ulimit -f 400; trap '' XFSZ");
             QVERIFY(!QFileInfo::exists(out));
         }
         QCOMPARE(r.code, 1);
@@ -321,6 +336,47 @@ private Q_SLOTS:
         if (what != "notempty" && what != "needpass")
             QVERIFY(!QFileInfo::exists(out));
         QCOMPARE(leftovers(work.path()), QStringList());
+    }
+
+    // POST /admin/backups (+ GET, + verify): the same engine over HTTP, the passphrase from [backup] passphrase_file,
+    // retention by [backup] keep.
+    void overHttp()
+    {
+        const QString conf = path("http");
+        writeFile(conf + "/backup.pass", "over http\n", 0600);
+        writeFile(conf + "/server.conf", "[backup]\npassphrase_file = backup.pass\nkeep = 2\n", 0600);
+        ::chmod(QFile::encodeName(conf).constData(), 0700);
+        DaemonProcess daemon;
+        QVERIFY2(daemon.start(conf, {"--model", "none"}), qPrintable(daemon.output()));
+        const Headers admin = {{"X-API-Key", readFile(conf + "/admin.key").trimmed()}};
+        QCOMPARE(daemon.postJson("/admin/backups", {}).status, 401);
+        QStringList names;
+        for (int i = 0; i < 3; ++i) {
+            const HttpReply made = daemon.postJson("/admin/backups", {}, admin);
+            QVERIFY2(made.status == 201, made.body.constData());
+            QVERIFY(made.json().value("secrets_sealed").toBool());
+            names << made.json().value("name").toString();
+        }
+        const HttpReply list = daemon.request("GET", "/admin/backups", {}, admin);
+        QCOMPARE(list.status, 200);
+        const QJsonArray kept = list.json().value("backups").toArray();
+        QCOMPARE(kept.size(), 2); // keep = 2: the oldest went
+        QCOMPARE(kept[0].toObject().value("name").toString(), names[2]);
+        const HttpReply ok = daemon.postJson("/admin/backups/verify", {{"name", names[2]}}, admin);
+        QVERIFY2(ok.status == 200, ok.body.constData());
+        QVERIFY(ok.json().value("secrets_checked").toBool());
+        const HttpReply wrong =
+            daemon.postJson("/admin/backups/verify", {{"name", names[2]}, {"passphrase", "nope"}}, admin);
+        QCOMPARE(wrong.status, 422);
+        QVERIFY(wrong.body.contains("wrong passphrase"));
+        QCOMPARE(daemon.postJson("/admin/backups/verify", {{"name", "../server.conf"}}, admin).status, 400);
+        QCOMPARE(daemon.postJson("/admin/backups/verify", {{"name", "missing.tar.gz"}}, admin).status, 404);
+        // The CLI restores what the server made, with the same passphrase file.
+        Run restored = smartbotd({"backup", "restore", conf + "/backups/" + names[2], "--config", path("http-restored"),
+                                  "--passphrase-file", conf + "/backup.pass"});
+        QVERIFY2(restored.code == 0, qPrintable(restored.err));
+        QCOMPARE(readFile(path("http-restored") + "/admin.key"), readFile(conf + "/admin.key"));
+        daemon.stop();
     }
 
     void listNewestFirst()

@@ -10,6 +10,7 @@ void installRoutes(ApiServer &server, const RouteContext &context)
     installOpenAiRoutes(server, context);
     installMetricsRoutes(server, context);
     installKeyRoutes(server, context);
+    installBackupRoutes(server, context);
 }
 
 } // namespace smartbot::http

@@ -29,5 +29,6 @@ void installChatRoutes(ApiServer &server, const RouteContext &context);    // ro
 void installOpenAiRoutes(ApiServer &server, const RouteContext &context);  // routes_openai.cpp
 void installMetricsRoutes(ApiServer &server, const RouteContext &context); // routes_metrics.cpp
 void installKeyRoutes(ApiServer &server, const RouteContext &context); // routes_keys.cpp (keys, audit, usage, revoke)
+void installBackupRoutes(ApiServer &server, const RouteContext &context); // routes/backups.cpp
 
 } // namespace smartbot::http

@@ -1,5 +1,7 @@
 #include "http/server/smartbot_server.h"
 
+#include <QCoreApplication>
+
 #include <QHostAddress>
 #include <QTimer>
 
@@ -12,6 +14,7 @@
 #include "core/token_service.h"
 #include "http/server/api_server.h"
 #include "http/auth/authenticator.h"
+#include "backup/backup_scheduler.h"
 #include "http/auth/cors.h"
 #include "http/server/drain_controller.h"
 #include "http/transport/guarded_tcp_server.h"
@@ -44,7 +47,8 @@ struct SmartbotServer::Impl {
     std::unique_ptr<ApiServer> api;
     GuardedTcpServer *tcp = nullptr; // owned by api
     std::shared_ptr<service::DrainState> drainState = std::make_shared<service::DrainState>();
-    std::unique_ptr<DrainController> drain; // refers to tcp and worker: destroyed first
+    std::unique_ptr<DrainController> drain;           // refers to tcp and worker: destroyed first
+    std::unique_ptr<backup::BackupScheduler> backups; // [backup] schedule
     QString modelPath;
     bool running = false;
 };
@@ -198,6 +202,12 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
         d->worker->loadModel(d->modelPath, loadOptions(config));
     } else {
         qWarning("no model configured: set [model] path in server.conf or pass --model; chat answers 503");
+    }
+    if (const qint64 every = backup::BackupScheduler::intervalMs(config.backupSchedule); every > 0) {
+        d->backups = std::make_unique<backup::BackupScheduler>(config, QCoreApplication::applicationVersion());
+        d->backups->start(every);
+        qInfo("backups: %s into %s, keeping %d", qPrintable(config.backupSchedule), qPrintable(config.backupDir),
+              config.backupKeep);
     }
     d->running = true;
     d_ = std::move(d);
