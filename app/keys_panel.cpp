@@ -212,8 +212,7 @@ QString KeysPanel::selectedPrefix() const
 
 void KeysPanel::audit(const QString &action, const QString &detail) const
 {
-    if (http::Authenticator *auth = server_->authenticator())
-        auth->auditLog().record(guiActor(), QStringLiteral("local"), action, detail);
+    auditGuiAction(server_, action, detail);
 }
 
 void KeysPanel::createKey()

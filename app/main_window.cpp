@@ -18,6 +18,7 @@
 #include <QStatusBar>
 
 #include "app/audit_panel.h"
+#include "app/backups_panel.h"
 #include "app/certificates_panel.h"
 #include "app/dashboard_panel.h"
 #include "app/keys_panel.h"
@@ -27,6 +28,7 @@
 #include "app/playground_panel.h"
 #include "app/server_panel.h"
 #include "app/tokens_panel.h"
+#include "app/usage_help.h"
 #include "app/i18n.h"
 #include "core/demo_model.h"
 #include "http/server/smartbot_server.h"
@@ -95,6 +97,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     playgroundPanel_->setObjectName(QStringLiteral("playgroundPanel"));
     addPanel(playgroundPanel_, QT_TR_NOOP("Playground"));
     addPanel(logPanel_, QT_TR_NOOP("Logs"));
+    backupsPanel_ = new BackupsPanel(server_, this);
+    backupsPanel_->setObjectName(QStringLiteral("backupsPanel"));
+    addPanel(backupsPanel_, QT_TR_NOOP("Backups"));
+    backupsPanel_->setConfigDir(serverPanel_->configDir());
+    connect(serverPanel_, &ServerPanel::configDirChanged, backupsPanel_, &BackupsPanel::setConfigDir);
     addPanel(auditPanel_, QT_TR_NOOP("Audit"));
     showPanel(0);
 
@@ -114,6 +121,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(networkPanel_, &NetworkPanel::statusMessage, this, showMessage);
     connect(certificatesPanel_, &CertificatesPanel::statusMessage, this, showMessage);
     connect(modelsPanel_, &ModelsPanel::statusMessage, this, showMessage);
+    connect(backupsPanel_, &BackupsPanel::statusMessage, this, showMessage);
     setUpTray();
     setUpMenus();
 
@@ -168,6 +176,7 @@ void MainWindow::retranslateUi()
         languageMenu_->setTitle(tr("&Language"));
         helpMenu_->setTitle(tr("&Help"));
         aboutAction_->setText(tr("&About SmartBot"));
+        usageAction_->setText(tr("&Usage"));
         englishAction_->setChecked(currentLanguage() == QLatin1String("en"));
         chineseAction_->setChecked(currentLanguage() == QLatin1String("zh_CN"));
     }
@@ -203,6 +212,9 @@ void MainWindow::setUpMenus()
     englishAction_ = addLanguage(QStringLiteral("en"), QStringLiteral("English"), "languageEnAction");
     chineseAction_ = addLanguage(QStringLiteral("zh_CN"), QStringLiteral("简体中文"), "languageZhAction");
     helpMenu_ = menuBar()->addMenu(QString());
+    usageAction_ = helpMenu_->addAction(QString(), this, [this] { showUsageHelp(this); });
+    usageAction_->setObjectName(QStringLiteral("usageAction"));
+    usageAction_->setShortcut(QKeySequence::HelpContents);
     aboutAction_ = helpMenu_->addAction(QString(), this, &MainWindow::showAbout);
     aboutAction_->setObjectName(QStringLiteral("aboutAction"));
     retranslateUi();

@@ -18,6 +18,7 @@ class SmartbotServer;
 namespace smartbot::gui {
 
 class AuditPanel;
+class BackupsPanel;
 class CertificatesPanel;
 class DashboardPanel;
 class KeysPanel;
@@ -45,6 +46,7 @@ public:
     NetworkPanel *networkPanel() const { return networkPanel_; }
     CertificatesPanel *certificatesPanel() const { return certificatesPanel_; }
     ModelsPanel *modelsPanel() const { return modelsPanel_; }
+    BackupsPanel *backupsPanel() const { return backupsPanel_; }
 
     // Adds a navigation entry. title is an untranslated source text marked with QT_TR_NOOP in MainWindow's
     // context (it is translated again on language changes). Returns the entry's index.
@@ -81,6 +83,7 @@ private:
     QAction *englishAction_ = nullptr;
     QAction *chineseAction_ = nullptr;
     QAction *aboutAction_ = nullptr;
+    QAction *usageAction_ = nullptr;
     ServerPanel *serverPanel_ = nullptr;
     LogPanel *logPanel_ = nullptr;
     KeysPanel *keysPanel_ = nullptr;
@@ -91,6 +94,7 @@ private:
     NetworkPanel *networkPanel_ = nullptr;
     CertificatesPanel *certificatesPanel_ = nullptr;
     ModelsPanel *modelsPanel_ = nullptr;
+    BackupsPanel *backupsPanel_ = nullptr;
 };
 
 } // namespace smartbot::gui

@@ -7,6 +7,10 @@
 #include <QLocale>
 #include <QTableWidget>
 
+#include "core/audit_log.h"
+#include "http/auth/authenticator.h"
+#include "http/server/smartbot_server.h"
+
 namespace smartbot::gui {
 
 QString guiActor()
@@ -30,6 +34,12 @@ void filterRows(QTableWidget *table, const QString &needle)
             match = table->item(r, c) && table->item(r, c)->text().contains(needle, Qt::CaseInsensitive);
         table->setRowHidden(r, !match);
     }
+}
+
+void auditGuiAction(http::SmartbotServer *server, const QString &action, const QString &detail)
+{
+    if (http::Authenticator *auth = server->authenticator())
+        auth->auditLog().record(guiActor(), QStringLiteral("local"), action, detail);
 }
 
 QString bytesText(qint64 bytes)

@@ -8,10 +8,18 @@ class QLayout;
 class QTableWidget;
 class QWidget;
 
+namespace smartbot::http {
+class SmartbotServer;
+}
+
 namespace smartbot::gui {
 
 // The audit log's actor for actions taken in the app: "gui (<login name>)", as the CLI is "cli (<login name>)".
 QString guiActor();
+
+// Records an action taken in the app in the running server's audit log as guiActor() from "local"; nothing when
+// the server is stopped.
+void auditGuiAction(http::SmartbotServer *server, const QString &action, const QString &detail = {});
 
 // Seconds since the epoch as local "yyyy-MM-dd HH:mm"; `none` for 0 or less (never, not set).
 QString timeText(qint64 secondsSinceEpoch, const QString &none = {});

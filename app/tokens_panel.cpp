@@ -224,7 +224,7 @@ void TokensPanel::revokeSelected()
         Q_EMIT statusMessage(tr("Token not revoked: %1").arg(QString::fromStdString(r.error())));
         return;
     }
-    auth->auditLog().record(guiActor(), QStringLiteral("local"), QStringLiteral("token.revoke"), jti);
+    auditGuiAction(server_, QStringLiteral("token.revoke"), jti);
     Q_EMIT statusMessage(tr("Token %1 revoked").arg(jti));
     refresh();
 }

@@ -2,6 +2,13 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>QDialog</name>
+    <message>
+        <source>SmartBot — Usage</source>
+        <translation>SmartBot — 使用说明</translation>
+    </message>
+</context>
+<context>
     <name>smartbot::gui::AuditPanel</name>
     <message>
         <source>Time</source>
@@ -75,6 +82,229 @@
         <source>never</source>
         <comment>not used yet</comment>
         <translation>从未</translation>
+    </message>
+</context>
+<context>
+    <name>smartbot::gui::BackupsPanel</name>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Created</source>
+        <translation>创建时间</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>成员数</translation>
+    </message>
+    <message>
+        <source>Key files</source>
+        <translation>密钥文件</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Restore into</source>
+        <translation>恢复到</translation>
+    </message>
+    <message>
+        <source>Backups</source>
+        <translation>备份</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Create, verify, restore</source>
+        <translation>创建、校验、恢复</translation>
+    </message>
+    <message>
+        <source>Passphrase:</source>
+        <translation>口令：</translation>
+    </message>
+    <message>
+        <source>Seals the key files; empty: [backup] passphrase_file, else they are left out</source>
+        <translation>用于加密密钥文件；留空：使用 [backup] passphrase_file，否则不包含密钥文件</translation>
+    </message>
+    <message>
+        <source>Include the model folders</source>
+        <translation>包含模型文件夹</translation>
+    </message>
+    <message>
+        <source>Create backup</source>
+        <translation>创建备份</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>校验</translation>
+    </message>
+    <message>
+        <source>Reads the chosen backup whole and checks every member (with the passphrase: the sealed key files too).</source>
+        <translation>完整读取所选备份并检查每个成员（提供口令时也检查加密的密钥文件）。</translation>
+    </message>
+    <message>
+        <source>Restore into:</source>
+        <translation>恢复到：</translation>
+    </message>
+    <message>
+        <source>A new, empty folder (the running server&apos;s folder is not replaced)</source>
+        <translation>一个新的空文件夹（不会替换正在运行的服务器所用的文件夹）</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Restore</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Schedule (server.conf [backup], from the next start)</source>
+        <translation>定时备份（server.conf 中的 [backup]，下次启动起生效）</translation>
+    </message>
+    <message>
+        <source>Back up:</source>
+        <translation>备份频率：</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <source>every hour</source>
+        <translation>每小时</translation>
+    </message>
+    <message>
+        <source>every day</source>
+        <translation>每天</translation>
+    </message>
+    <message>
+        <source>Keep the newest:</source>
+        <translation>保留最新的：</translation>
+    </message>
+    <message>
+        <source>Passphrase file:</source>
+        <translation>口令文件：</translation>
+    </message>
+    <message>
+        <source>e.g. backup.pass (mode 600; relative to the config folder)</source>
+        <translation>例如 backup.pass（权限 600；相对于配置文件夹）</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Choose a config folder in the Server panel.</source>
+        <translation>请在服务器面板中选择配置文件夹。</translation>
+    </message>
+    <message>
+        <source>In %1</source>
+        <translation>位于 %1</translation>
+    </message>
+    <message>
+        <source>sealed</source>
+        <translation>已加密</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>left out: %1</source>
+        <translation>未包含：%1</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>Creating a backup…</source>
+        <translation>正在创建备份…</translation>
+    </message>
+    <message>
+        <source>Backup failed: %1</source>
+        <translation>备份失败：%1</translation>
+    </message>
+    <message>
+        <source>Backup %1 created (%2).</source>
+        <translation>已创建备份 %1（%2）。</translation>
+    </message>
+    <message>
+        <source>Backup %1 created (%2) without the key files (%3): give a passphrase to include them.</source>
+        <translation>已创建备份 %1（%2），但未包含密钥文件（%3）：提供口令即可包含它们。</translation>
+    </message>
+    <message>
+        <source>Verifying %1…</source>
+        <translation>正在校验 %1…</translation>
+    </message>
+    <message>
+        <source>Damaged: %1</source>
+        <translation>已损坏：%1</translation>
+    </message>
+    <message>
+        <source>%1 is intact: every member matches.</source>
+        <translation>%1 完好：所有成员均一致。</translation>
+    </message>
+    <message>
+        <source>%1 is intact; the sealed key files were not opened (no passphrase).</source>
+        <translation>%1 完好；未打开加密的密钥文件（未提供口令）。</translation>
+    </message>
+    <message>
+        <source>Choose the folder to restore into.</source>
+        <translation>请选择要恢复到的文件夹。</translation>
+    </message>
+    <message>
+        <source>The running server uses %1: restore into another folder, then start from it.</source>
+        <translation>正在运行的服务器正在使用 %1：请恢复到其他文件夹，然后从该文件夹启动。</translation>
+    </message>
+    <message>
+        <source>Restore over a folder?</source>
+        <translation>恢复到已有文件夹？</translation>
+    </message>
+    <message>
+        <source>%1 is not empty. Move it aside (renamed with .before-restore and the time) and restore there?</source>
+        <translation>%1 不为空。要将其移到一旁（重命名为 .before-restore 加时间）并恢复到此处吗？</translation>
+    </message>
+    <message>
+        <source>Restoring %1…</source>
+        <translation>正在恢复 %1…</translation>
+    </message>
+    <message>
+        <source>Not restored: %1</source>
+        <translation>未恢复：%1</translation>
+    </message>
+    <message>
+        <source>Restored into %1; choose it as the config folder in the Server panel to run from it.</source>
+        <translation>已恢复到 %1；在服务器面板中将其选为配置文件夹即可从中运行。</translation>
+    </message>
+    <message>
+        <source>The folder that was there is now %1.</source>
+        <translation>原来的文件夹现在是 %1。</translation>
+    </message>
+    <message>
+        <source>Schedule saved; the server follows it after a restart.</source>
+        <translation>定时设置已保存；服务器重启后按此执行。</translation>
+    </message>
+    <message>
+        <source>Schedule saved.</source>
+        <translation>定时设置已保存。</translation>
+    </message>
+    <message>
+        <source>Backup schedule saved to server.conf</source>
+        <translation>备份计划已保存到 server.conf</translation>
     </message>
 </context>
 <context>
@@ -646,6 +876,14 @@ Qt %2
         <source>Models</source>
         <translation>模型</translation>
     </message>
+    <message>
+        <source>Backups</source>
+        <translation>备份</translation>
+    </message>
+    <message>
+        <source>&amp;Usage</source>
+        <translation>使用说明(&amp;U)</translation>
+    </message>
 </context>
 <context>
     <name>smartbot::gui::ModelsPanel</name>
@@ -807,7 +1045,9 @@ Qt %2
     </message>
     <message numerus="yes">
         <source>weights %1; KV cache %2 of %3 in use; %n request(s) in flight; process %4 resident</source>
-        <translation><numerusform>权重 %1；KV 缓存已用 %2 / %3；%n 个请求处理中；进程常驻内存 %4</numerusform></translation>
+        <translation>
+            <numerusform>权重 %1；KV 缓存已用 %2 / %3；%n 个请求处理中；进程常驻内存 %4</numerusform>
+        </translation>
     </message>
     <message>
         <source>—</source>
@@ -823,7 +1063,9 @@ Qt %2
     </message>
     <message numerus="yes">
         <source>%n request(s) are being answered; loading another model ends them.</source>
-        <translation><numerusform>有 %n 个请求正在处理；加载其他模型会结束它们。</numerusform></translation>
+        <translation>
+            <numerusform>有 %n 个请求正在处理；加载其他模型会结束它们。</numerusform>
+        </translation>
     </message>
     <message>
         <source>Loading %1…</source>

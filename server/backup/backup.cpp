@@ -140,7 +140,7 @@ BackupSummary summaryOf(const json &m, const QString &path)
 {
     BackupSummary s;
     s.path = path;
-    s.created = QDateTime::fromString(QString::fromStdString(m.value("created", std::string())), Qt::ISODate);
+    s.created = QDateTime::fromString(QString::fromStdString(m.value("created", std::string())), Qt::ISODateWithMs);
     s.smartbotVersion = QString::fromStdString(m.value("smartbot_version", std::string()));
     s.members = m.contains("members") && m["members"].is_array() ? int(m["members"].size()) : 0;
     s.bytes = QFileInfo(path).size();
@@ -343,7 +343,7 @@ Result<BackupSummary> createBackup(const CreateOptions &o)
 
     json manifest = {{"format", kFormat},
                      {"format_version", kFormatVersion},
-                     {"created", QDateTime::currentDateTimeUtc().toString(Qt::ISODate).toStdString()},
+                     {"created", QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs).toStdString()},
                      {"smartbot_version", o.version.toStdString()},
                      {"host", QHostInfo::localHostName().toStdString()},
                      {"with_models", o.withModels},

@@ -8,9 +8,9 @@ namespace smartbot::daemon {
 int runServe(const QStringList &args);
 int runGenerate(const QStringList &args);
 int runTokenize(const QStringList &args);
-int runKey(const QStringList &args);   // cli_keys.cpp
-int runAudit(const QStringList &args); // cli_keys.cpp
-int runToken(const QStringList &args); // cli_tokens.cpp
+int runKey(const QStringList &args);    // cli_keys.cpp
+int runAudit(const QStringList &args);  // cli_keys.cpp
+int runToken(const QStringList &args);  // cli_tokens.cpp
 int runBackup(const QStringList &args); // cli_backup.cpp
 
 } // namespace smartbot::daemon

@@ -27,6 +27,7 @@
 #include "app/main_window.h"
 #include "app/playground_panel.h"
 #include "app/server_panel.h"
+#include "app/backups_panel.h"
 #include "app/certificates_panel.h"
 #include "app/models_panel.h"
 #include "app/network_panel.h"
@@ -56,6 +57,7 @@ QWidget *panelFor(gui::MainWindow &w, const QString &name)
         {QStringLiteral("network"), w.networkPanel()},
         {QStringLiteral("certificates"), w.certificatesPanel()},
         {QStringLiteral("models"), w.modelsPanel()},
+        {QStringLiteral("backups"), w.backupsPanel()},
     };
     return panels.value(name);
 }
@@ -111,6 +113,16 @@ void makeData(gui::MainWindow &w)
     QLineEdit *rpm = network->field(QStringLiteral("limits"), QStringLiteral("requests_per_minute"));
     rpm->setText(QStringLiteral("60"));
     Q_EMIT rpm->textEdited(rpm->text());
+
+    // Two backups (one with the key files sealed), made in the Backups panel.
+    gui::BackupsPanel *backups = w.backupsPanel();
+    for (const char *passphrase : {"", "correct horse battery staple"}) {
+        child<QLineEdit>(backups, "backupPassphraseEdit")->setText(QString::fromUtf8(passphrase));
+        QSignalSpy made(backups, &gui::BackupsPanel::finished);
+        backups->createBackup();
+        made.wait(30000);
+    }
+    child<QTableWidget>(backups, "backupsTable")->selectRow(0);
 
     // A self-signed certificate generated for this machine (not saved: the tour's server stays on plain HTTP).
     w.certificatesPanel()->generate();

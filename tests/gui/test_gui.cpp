@@ -374,7 +374,7 @@ private Q_SLOTS:
         QVERIFY2(text.startsWith(QStringLiteral("Using it")), qPrintable(text.left(80)));
         QVERIFY(text.contains(QStringLiteral("/admin/token")));
         QVERIFY(!text.contains(QStringLiteral("Credentials."))); // the next section (Security) is not shown
-        usage->trigger();                                    // raised again, not opened twice
+        usage->trigger();                                        // raised again, not opened twice
         QCOMPARE(w.findChildren<QDialog *>(QStringLiteral("usageDialog")).size(), 1);
         dialog->close();
     }
@@ -384,10 +384,14 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("markdown");
         QTest::addColumn<QString>("section");
-        QTest::newRow("to next") << "# T\n## A\na\n### A1\nx\n## B\nb" << "## A\na\n### A1\nx";
-        QTest::newRow("code hash") << "## A\n```\n# not a heading\n```\n## B" << "## A\n```\n# not a heading\n```";
-        QTest::newRow("last") << "## B\n## A\nend" << "## A\nend";
-        QTest::newRow("missing") << "## B\nb" << "";
+        QTest::newRow("to next") << "# T\n## A\na\n### A1\nx\n## B\nb"
+                                 << "## A\na\n### A1\nx";
+        QTest::newRow("code hash") << "## A\n```\n# not a heading\n```\n## B"
+                                   << "## A\n```\n# not a heading\n```";
+        QTest::newRow("last") << "## B\n## A\nend"
+                              << "## A\nend";
+        QTest::newRow("missing") << "## B\nb"
+                                 << "";
     }
     void markdownSection()
     {
