@@ -24,6 +24,7 @@
 #include <QThreadPool>
 #include <QVBoxLayout>
 
+#include "app/core_messages.h"
 #include "app/panel_text.h"
 #include "backup/backup.h"
 #include "core/config_file.h"
@@ -351,7 +352,7 @@ void BackupsPanel::createBackup()
         auto made =
             backup::makeServerBackup(config, passphrase, withModels, QCoreApplication::applicationVersion(), progress);
         if (!made)
-            return std::pair{false, tr("Backup failed: %1").arg(QString::fromStdString(made.error()))};
+            return std::pair{false, tr("Backup failed: %1").arg(localizedMessage(made.error()))};
         return std::pair{
             true, made->secretsLeftOut.isEmpty()
                       ? tr("Backup %1 created (%2).").arg(QFileInfo(made->path).fileName(), bytesText(made->bytes))
@@ -371,7 +372,7 @@ void BackupsPanel::verifySelected()
     runInBackground(tr("Verifying %1…").arg(QFileInfo(path).fileName()), [path, passphrase](const auto &progress) {
         auto report = backup::verifyBackup(path, passphrase, progress);
         if (!report)
-            return std::pair{false, tr("Damaged: %1").arg(QString::fromStdString(report.error()))};
+            return std::pair{false, tr("Damaged: %1").arg(localizedMessage(report.error()))};
         return std::pair{true, report->secretsChecked
                                    ? tr("%1 is intact: every member matches.").arg(QFileInfo(path).fileName())
                                    : tr("%1 is intact; the sealed key files were not opened (no passphrase).")
@@ -415,7 +416,7 @@ void BackupsPanel::restoreSelected(bool force)
         o.onProgress = progress;
         auto report = backup::restoreBackup(o);
         if (!report)
-            return std::pair{false, tr("Not restored: %1").arg(QString::fromStdString(report.error()))};
+            return std::pair{false, tr("Not restored: %1").arg(localizedMessage(report.error()))};
         QString text = tr("Restored into %1; choose it as the config folder in the Server panel to run from it.")
                            .arg(QDir::toNativeSeparators(o.configDir));
         if (!report->movedAside.isEmpty())

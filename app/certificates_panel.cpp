@@ -17,6 +17,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include "app/core_messages.h"
 #include "app/panel_text.h"
 #include "core/config_file.h"
 #include "core/server_config.h"
@@ -271,7 +272,7 @@ void CertificatesPanel::inspect()
     QPalette palette = verdictLabel_->palette();
     const QColor red(0xc0, 0x39, 0x2b), green(0x1e, 0x84, 0x49), amber(0xb9, 0x77, 0x0e);
     if (!verdict_.isEmpty()) {
-        verdictLabel_->setText(verdict_);
+        verdictLabel_->setText(localizedMessage(verdict_));
         palette.setColor(QPalette::WindowText, red);
     } else if (cert.isEmpty() || key.isEmpty()) {
         verdictLabel_->setText(tr("Choose a certificate and its key, or generate a self-signed pair below."));
@@ -331,7 +332,7 @@ bool CertificatesPanel::generate()
     request.hosts = hostsEdit_->text().split(QLatin1Char(','), Qt::SkipEmptyParts);
     request.days = daysSpin_->value();
     if (auto written = http::writeSelfSignedCertificate(request, cert, key); !written) {
-        message_->setText(tr("No certificate generated: %1").arg(QString::fromStdString(written.error())));
+        message_->setText(tr("No certificate generated: %1").arg(localizedMessage(written.error())));
         return false;
     }
     qInfo("self-signed certificate written to %s (key %s, mode 0600)", qPrintable(cert), qPrintable(key));

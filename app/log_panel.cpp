@@ -1,5 +1,12 @@
 #include "app/log_panel.h"
 
+#include <QDesktopServices>
+#include <QDir>
+#include <QUrl>
+
+#include "core/config_file.h"
+#include "core/server_config.h"
+
 #include <QCheckBox>
 #include <QSaveFile>
 #include <QLineEdit>
@@ -55,6 +62,12 @@ LogPanel::LogPanel(QWidget *parent) : QWidget(parent)
     buttons->addWidget(followCheck_);
     buttons->addStretch(1);
     buttons->addWidget(exportButton_);
+    folderButton_ = new QPushButton(this);
+    folderButton_->setObjectName(QStringLiteral("openLogFolderButton"));
+    folderButton_->setEnabled(false);
+    connect(folderButton_, &QPushButton::clicked, this,
+            [this] { QDesktopServices::openUrl(QUrl::fromLocalFile(logDir_)); });
+    buttons->addWidget(folderButton_);
     buttons->addWidget(clearButton_);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(filters);
@@ -175,10 +188,28 @@ void LogPanel::retranslateUi()
     followCheck_->setText(tr("Follow new lines"));
     clearButton_->setText(tr("Clear"));
     exportButton_->setText(tr("Export…"));
+    folderButton_->setText(tr("Open log folder"));
+    folderButton_->setToolTip(logDir_.isEmpty() ? tr("No log file: [logging] dir = none, or no config folder")
+                                                : QDir::toNativeSeparators(logDir_));
     searchEdit_->setPlaceholderText(tr("Search the log"));
     levelCombo_->setItemText(0, tr("All levels"));
     levelCombo_->setItemText(1, tr("Warnings and errors"));
     levelCombo_->setItemText(2, tr("Errors only"));
+}
+
+void LogPanel::setConfigDir(const QString &dir)
+{
+    logDir_.clear();
+    if (!dir.isEmpty()) {
+        const QString configDir = QDir::fromNativeSeparators(dir);
+        auto file = ConfigFile::read(QDir(configDir).filePath(QStringLiteral("server.conf")));
+        auto config = ServerConfig::parse(file ? file.value() : ConfigFile::fromText(ServerConfig::defaultConfigText()),
+                                          configDir);
+        if (config)
+            logDir_ = config->logDir;
+    }
+    folderButton_->setEnabled(!logDir_.isEmpty());
+    retranslateUi();
 }
 
 } // namespace smartbot::gui

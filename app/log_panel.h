@@ -15,6 +15,9 @@ namespace smartbot::gui {
 class LogPanel : public QWidget {
     Q_OBJECT
 public:
+    // The config folder whose [logging] dir "Open log folder" opens (disabled without a log file).
+    void setConfigDir(const QString &dir);
+    QString logFolder() const { return logDir_; }
     static constexpr int kMaxLines = 5000;
 
     explicit LogPanel(QWidget *parent = nullptr);
@@ -46,6 +49,8 @@ private:
     QComboBox *levelCombo_ = nullptr;
     QLineEdit *searchEdit_ = nullptr;
     QPushButton *exportButton_ = nullptr;
+    QPushButton *folderButton_ = nullptr;
+    QString logDir_;
     QStringList lines_; // every line kept (kMaxLines), whatever the filters show
 };
 

@@ -102,6 +102,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     addPanel(backupsPanel_, QT_TR_NOOP("Backups"));
     backupsPanel_->setConfigDir(serverPanel_->configDir());
     connect(serverPanel_, &ServerPanel::configDirChanged, backupsPanel_, &BackupsPanel::setConfigDir);
+    logPanel_->setConfigDir(serverPanel_->configDir());
+    connect(serverPanel_, &ServerPanel::configDirChanged, logPanel_, &LogPanel::setConfigDir);
     addPanel(auditPanel_, QT_TR_NOOP("Audit"));
     showPanel(0);
 
@@ -117,6 +119,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     connect(keysPanel_, &KeysPanel::statusMessage, this, showMessage);
     connect(logPanel_, &LogPanel::statusMessage, this, showMessage);
     connect(tokensPanel_, &TokensPanel::statusMessage, this, showMessage);
+    connect(tokensPanel_, &TokensPanel::signingSecretRotated, serverPanel_, &ServerPanel::storeJwtSecret);
     connect(playgroundPanel_, &PlaygroundPanel::statusMessage, this, showMessage);
     connect(networkPanel_, &NetworkPanel::statusMessage, this, showMessage);
     connect(certificatesPanel_, &CertificatesPanel::statusMessage, this, showMessage);

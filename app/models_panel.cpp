@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <set>
 
+#include "app/core_messages.h"
 #include "app/panel_text.h"
 #include "core/config_file.h"
 #include "core/demo_model.h"
@@ -403,7 +404,7 @@ bool ModelsPanel::loadSelected()
                                  busy)) != QMessageBox::Yes)
         return false;
     if (auto r = server_->loadModel(path, dtypeCombo_->currentData().toString()); !r) {
-        stateLabel_->setText(QString::fromStdString(r.error()));
+        stateLabel_->setText(localizedMessage(r.error()));
         return false;
     }
     Q_EMIT statusMessage(tr("Loading %1…").arg(QFileInfo(path).fileName()));

@@ -12,6 +12,7 @@
 #include <QScrollArea>
 #include <QVBoxLayout>
 
+#include "app/core_messages.h"
 #include "core/server_config.h"
 #include "core/server_config_edit.h"
 #include "http/server/smartbot_server.h"
@@ -248,7 +249,7 @@ void NetworkPanel::validate()
     palette.setColor(QPalette::WindowText, error.isEmpty() ? palette.color(QPalette::Text) : QColor(0xc0, 0x39, 0x2b));
     message_->setPalette(palette);
     if (!error.isEmpty())
-        message_->setText(error);
+        message_->setText(localizedMessage(error));
     else if (changed)
         message_->setText(tr("Not saved yet."));
     else if (restartButton_->isVisible())
@@ -272,7 +273,7 @@ bool NetworkPanel::save()
             changes.push_back({section, key, value});
     }
     if (auto saved = applyServerConfChanges(configDir_, changes); !saved) {
-        message_->setText(QString::fromStdString(saved.error()));
+        message_->setText(localizedMessage(saved.error()));
         return false;
     }
     qInfo("server.conf saved by the Network panel: %s", qPrintable(confPath(configDir_)));

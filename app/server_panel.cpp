@@ -1,8 +1,11 @@
 #include "app/server_panel.h"
 
+#include "app/core_messages.h"
 #include "app/panel_text.h"
 
 #include <QCheckBox>
+#include <QDateTime>
+#include <QTimer>
 #include <QClipboard>
 #include <QCoreApplication>
 #include <QDir>
@@ -68,10 +71,23 @@ ServerPanel::ServerPanel(http::SmartbotServer *server, QWidget *parent) : QWidge
 {
     buildUi();
     loadSettings();
+    // However it stopped (Stop, a drain): the port field goes back to what was asked for (0 stays "any free port").
+    connect(server_, &http::SmartbotServer::runningChanged, this, [this](bool running) {
+        if (!running && requestedPort_ >= 0) {
+            portSpin_->setValue(requestedPort_);
+            requestedPort_ = -1;
+        }
+    });
     connect(server_, &http::SmartbotServer::runningChanged, this, &ServerPanel::updateState);
     connect(server_, &http::SmartbotServer::modelStateChanged, this, &ServerPanel::updateState);
     connect(startStopButton_, &QPushButton::clicked, this, &ServerPanel::toggleServer);
     connect(restartButton_, &QPushButton::clicked, this, &ServerPanel::restartServer);
+    connect(drainButton_, &QPushButton::clicked, this, &ServerPanel::drainServer);
+    connect(server_, &http::SmartbotServer::drainFinished, this, [this](bool complete) {
+        Q_EMIT statusMessage(complete ? tr("Drained: every request in flight was answered; the server stopped")
+                                      : tr("Drain time is up: the server stopped with requests still in flight"));
+    });
+    connect(clock_, &QTimer::timeout, this, &ServerPanel::updateState);
     connect(configDirEdit_, &QLineEdit::editingFinished, this, [this] { Q_EMIT configDirChanged(configDir()); });
     connect(modelDirEdit_, &QLineEdit::textChanged, this, &ServerPanel::updateModelLabel);
     connect(configBrowseButton_, &QPushButton::clicked, this,
@@ -129,9 +145,14 @@ void ServerPanel::buildUi()
     statusRow->addLayout(statusForm_, 1);
     restartButton_ = new QPushButton(this);
     restartButton_->setObjectName(QStringLiteral("restartButton"));
+    drainButton_ = new QPushButton(this);
+    drainButton_->setObjectName(QStringLiteral("drainButton"));
+    clock_ = new QTimer(this);
+    clock_->setInterval(1000);
     auto *actions = new QVBoxLayout;
     actions->addWidget(startStopButton_);
     actions->addWidget(restartButton_);
+    actions->addWidget(drainButton_);
     actions->addStretch(1);
     statusRow->addLayout(actions);
 
@@ -193,6 +214,9 @@ void ServerPanel::retranslateUi()
     setRowLabel(statusForm_, secretsRow_, tr("Keys:"));
     copyAdminKeyButton_->setText(tr("Copy admin key"));
     restartButton_->setText(tr("Restart"));
+    drainButton_->setText(tr("Drain and stop"));
+    drainButton_->setToolTip(tr("Graceful stop: new chat requests get 503, those in flight finish (at most "
+                                "drain_timeout_s), then the server stops."));
     restartButton_->setToolTip(tr("Stops the server (requests in flight end) and starts it again with "
                                   "server.conf as it is now."));
     copyAdminKeyButton_->setToolTip(tr("Copies the admin key (X-API-Key of the /admin routes) to the clipboard."));
@@ -273,6 +297,14 @@ bool ServerPanel::restartServer()
     return startServer();
 }
 
+void ServerPanel::drainServer()
+{
+    if (!server_->isRunning() || server_->isDraining())
+        return;
+    server_->drain(QStringLiteral("the desktop app"));
+    updateState();
+}
+
 void ServerPanel::toggleServer()
 {
     if (server_->isRunning())
@@ -324,7 +356,7 @@ bool ServerPanel::startServer()
     if (!result) {
         adminKey_.clear();
         requestedPort_ = -1;
-        startError_ = QString::fromStdString(result.error());
+        startError_ = localizedMessage(result.error());
         qWarning("cannot start the server: %s", result.error().c_str());
         updateState();
         return false;
@@ -333,6 +365,23 @@ bool ServerPanel::startServer()
     saveSettings(dir, overrides);
     updateState();
     return true;
+}
+
+bool ServerPanel::storeJwtSecret(const QByteArray &key)
+{
+#ifdef SMARTBOT_HAVE_KEYCHAIN
+    const app::KeychainStore store(app::KeychainStore::serviceFor(QDir::fromNativeSeparators(configDir())));
+    if (auto w = store.write(QLatin1String(app::KeychainStore::kJwtSecret), key); !w) {
+        qWarning("the rotated JWT signing key could not be stored in the keychain: %s", w.error().c_str());
+        Q_EMIT statusMessage(tr("The new signing key could not be stored in the keychain; it is used until the "
+                                "server stops"));
+        return false;
+    }
+    return true;
+#else
+    Q_UNUSED(key)
+    return false;
+#endif
 }
 
 void ServerPanel::loadSecrets(const QString &configDir, http::ServerOverrides &overrides)
@@ -400,13 +449,26 @@ void ServerPanel::updateState()
         configLock_.reset(); // however it stopped (Stop, drain, an error): the folder is free again
     startStopButton_->setText(running ? tr("Stop server") : tr("Start server"));
     restartButton_->setEnabled(running);
+    drainButton_->setEnabled(running && !server_->isDraining());
+    if (running && !clock_->isActive()) {
+        startedAt_ = QDateTime::currentSecsSinceEpoch();
+        clock_->start();
+    } else if (!running) {
+        clock_->stop();
+    }
     for (QWidget *w : std::initializer_list<QWidget *>{configDirEdit_, configBrowseButton_, modelDirEdit_,
                                                        modelBrowseButton_, overrideCheck_})
         w->setEnabled(!running);
     portSpin_->setEnabled(!running && overridesNetwork());
     bindEdit_->setEnabled(!running && overridesNetwork());
     if (running) {
-        showStatus(tr("Running"), false);
+        const qint64 up = QDateTime::currentSecsSinceEpoch() - startedAt_;
+        const QString uptime =
+            up < 3600 ? tr("%1 min").arg(up / 60) : tr("%1 h %2 min").arg(up / 3600).arg(up % 3600 / 60);
+        const int busy = server_->requestsInFlight();
+        showStatus(server_->isDraining() ? tr("Draining: %n request(s) still in flight", nullptr, busy)
+                                         : tr("Running for %1; %n request(s) in flight", nullptr, busy).arg(uptime),
+                   false);
         portSpin_->setValue(server_->port()); // the real port (0 asked for, or server.conf's)
         bindEdit_->setText(server_->bindAddress());
         const QString url = server_->url().toString();

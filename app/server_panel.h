@@ -15,6 +15,7 @@ class QLockFile;
 class QLineEdit;
 class QPushButton;
 class QSpinBox;
+class QTimer;
 
 namespace smartbot::http {
 class SmartbotServer;
@@ -48,6 +49,11 @@ public Q_SLOTS:
     bool startServer();
     void stopServer();
     void toggleServer();
+    // A rotated JWT signing key that the server does not keep in files (Authenticator::rotateSigningKey): stored in
+    // the OS keychain for the next start. False (and a status message) when it cannot be.
+    bool storeJwtSecret(const QByteArray &key);
+    // Graceful stop: requests in flight finish (at most [network] drain_timeout_s), new ones get 503, then it stops.
+    void drainServer();
     // Stop, then start with the same fields (new server.conf values, a new model path). False as startServer.
     bool restartServer();
 
@@ -78,6 +84,9 @@ private:
     QFormLayout *settingsForm_ = nullptr;
     QPushButton *startStopButton_ = nullptr;
     QPushButton *restartButton_ = nullptr;
+    QPushButton *drainButton_ = nullptr;
+    QTimer *clock_ = nullptr; // refreshes uptime and requests in flight while running
+    qint64 startedAt_ = 0;    // epoch seconds of the last start
     QLabel *statusLabel_ = nullptr;
     QLabel *urlLabel_ = nullptr;
     QLabel *modelLabel_ = nullptr;

@@ -10,6 +10,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollBar>
@@ -133,8 +134,13 @@ TokensPanel::TokensPanel(http::SmartbotServer *server, QWidget *parent) : QWidge
     connect(table_, &QTableWidget::itemSelectionChanged, this,
             [this] { revokeButton_->setEnabled(!table_->selectionModel()->selectedRows().isEmpty()); });
 
+    rotateSecretButton_ = new QPushButton(this);
+    rotateSecretButton_->setObjectName(QStringLiteral("rotateSecretButton"));
+    connect(rotateSecretButton_, &QPushButton::clicked, this, [this] { rotateSigningSecret(true); });
+
     auto *listHeader = new QHBoxLayout;
     listHeader->addWidget(validLabel_, 1);
+    listHeader->addWidget(rotateSecretButton_);
     listHeader->addWidget(revokeButton_);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(notice_);
@@ -155,6 +161,7 @@ void TokensPanel::refresh()
     issueGroup_->setEnabled(running);
     table_->setEnabled(running);
     revokeButton_->setEnabled(false);
+    rotateSecretButton_->setEnabled(running);
     table_->setRowCount(0);
     if (!running) {
         tokenEdit_->clear(); // no token stays on screen once the server is gone
@@ -229,6 +236,31 @@ void TokensPanel::revokeSelected()
     refresh();
 }
 
+bool TokensPanel::rotateSigningSecret(bool ask)
+{
+    http::Authenticator *auth = server_->authenticator();
+    if (!auth)
+        return false;
+    const int hours = auth->config().maxTokenHours;
+    if (ask && QMessageBox::question(this, tr("Rotate the signing key?"),
+                                     tr("Tokens issued from now on are signed with a new key. Tokens already issued "
+                                        "stay valid until they expire (at most %n hour(s)); to end one sooner, "
+                                        "revoke it.",
+                                        nullptr, hours)) != QMessageBox::Yes)
+        return false;
+    auto rotated = auth->rotateSigningKey();
+    if (!rotated) {
+        Q_EMIT statusMessage(tr("Signing key not rotated: %1").arg(QString::fromStdString(rotated.error())));
+        return false;
+    }
+    auditGuiAction(server_, QStringLiteral("token.rotate_secret"),
+                   QStringLiteral("new kid %1").arg(auth->tokens().currentKeyId()));
+    if (!rotated->isEmpty())
+        Q_EMIT signingSecretRotated(rotated.value());
+    Q_EMIT statusMessage(tr("Signing key rotated: new tokens use key %1").arg(auth->tokens().currentKeyId()));
+    return true;
+}
+
 void TokensPanel::copy(const QString &text, const QString &what)
 {
     QGuiApplication::clipboard()->setText(text);
@@ -262,6 +294,9 @@ void TokensPanel::retranslateUi()
     copyCurlButton_->setText(tr("Copy curl"));
     validLabel_->setText(tr("Tokens still valid"));
     revokeButton_->setText(tr("Revoke"));
+    rotateSecretButton_->setText(tr("Rotate signing key…"));
+    rotateSecretButton_->setToolTip(tr("Signs new tokens with a new key; tokens already issued stay valid until they "
+                                       "expire."));
     QStringList titles;
     for (const char *t : kColumnTitles)
         titles << tr(t);

@@ -27,9 +27,13 @@ public:
     explicit TokensPanel(http::SmartbotServer *server, QWidget *parent = nullptr);
 
     void refresh(); // re-reads the valid tokens (also on server start/stop)
+    // A new JWT signing key (Authenticator::rotateSigningKey), after a confirmation that says what happens to the
+    // tokens already issued (ask = false: without it). Audited. False when stopped or it failed.
+    bool rotateSigningSecret(bool ask = true);
 
 Q_SIGNALS:
-    void statusMessage(const QString &text); // for the status bar (never a token)
+    void statusMessage(const QString &text);          // for the status bar (never a token)
+    void signingSecretRotated(const QByteArray &key); // a key the server does not keep in files: store it
 
 protected:
     void changeEvent(QEvent *event) override;
@@ -57,6 +61,7 @@ private:
     QLabel *validLabel_ = nullptr;
     QTableWidget *table_ = nullptr;
     QPushButton *revokeButton_ = nullptr;
+    QPushButton *rotateSecretButton_ = nullptr;
 };
 
 } // namespace smartbot::gui

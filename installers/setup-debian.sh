@@ -16,7 +16,7 @@ PACKAGES=(
   # engine: libtorch (CPU) with a fast BLAS, JSON, regex
   libtorch-dev libopenblas0-openmp nlohmann-json3-dev libpcre2-dev
   # crypto, JWT, archives
-  libssl-dev libjwt-dev libarchive-dev libsqlite3-dev sqlite3  # sqlite3: backups (online backup API), tests
+  libssl-dev libjwt-dev libarchive-dev libsqlite3-dev sqlite3 zlib1g-dev  # sqlite3: backups (online backup API), tests
   # tests: offscreen/xvfb GUI, HTTP peers
   xvfb xauth python3 prometheus
   # tests: the desktop keychain (a private D-Bus session with gnome-keyring's Secret Service)

@@ -499,6 +499,113 @@
     </message>
 </context>
 <context>
+    <name>smartbot::gui::CoreMessages</name>
+    <message>
+        <source>server.conf: [%1] %2 = &apos;%3&apos; must be a whole number from %4 to %5</source>
+        <translation>server.conf：[%1] %2 = &apos;%3&apos; 必须是 %4 到 %5 之间的整数</translation>
+    </message>
+    <message>
+        <source>server.conf: [%1] %2 = &apos;%3&apos; must be true or false</source>
+        <translation>server.conf：[%1] %2 = &apos;%3&apos; 必须是 true 或 false</translation>
+    </message>
+    <message>
+        <source>server.conf: [network] bind_address = &apos;%1&apos; is not an IP address</source>
+        <translation>server.conf：[network] bind_address = &apos;%1&apos; 不是 IP 地址</translation>
+    </message>
+    <message>
+        <source>server.conf: [network] cors_origins: &apos;%1&apos; is not an origin (scheme://host[:port] or *)</source>
+        <translation>server.conf：[network] cors_origins：&apos;%1&apos; 不是来源（应为 scheme://host[:port] 或 *）</translation>
+    </message>
+    <message>
+        <source>server.conf: [network] %1: %2</source>
+        <translation>server.conf：[network] %1：%2</translation>
+    </message>
+    <message>
+        <source>server.conf: line %1: &apos;%2&apos; is not a setting (key = value), a [section] or a comment (; ...)</source>
+        <translation>server.conf：第 %1 行：&apos;%2&apos; 既不是设置（key = value），也不是 [节] 或注释（; ...）</translation>
+    </message>
+    <message>
+        <source>server.conf: [network] ssl_enable = true needs both ssl_cert and ssl_key</source>
+        <translation>server.conf：[network] ssl_enable = true 需要同时设置 ssl_cert 和 ssl_key</translation>
+    </message>
+    <message>
+        <source>server.conf: [%1] %2 must be %3 (not &apos;%4&apos;)</source>
+        <translation>server.conf：[%1] %2 必须是 %3（而不是 &apos;%4&apos;）</translation>
+    </message>
+    <message>
+        <source>ssl_cert %1 holds no PEM certificate</source>
+        <translation>ssl_cert %1 中没有 PEM 证书</translation>
+    </message>
+    <message>
+        <source>ssl_key %1 does not match the certificate in ssl_cert %2</source>
+        <translation>ssl_key %1 与 ssl_cert %2 中的证书不匹配</translation>
+    </message>
+    <message>
+        <source>ssl_cert %1 expired on %2</source>
+        <translation>ssl_cert %1 已于 %2 过期</translation>
+    </message>
+    <message>
+        <source>ssl_cert %1 is not valid until %2</source>
+        <translation>ssl_cert %1 要到 %2 才生效</translation>
+    </message>
+    <message>
+        <source>%1 %2 cannot be read: %3</source>
+        <translation>%1 %2 无法读取：%3</translation>
+    </message>
+    <message>
+        <source>ssl_key %1 is not a PEM RSA or EC private key (passphrase-protected keys are not supported)</source>
+        <translation>ssl_key %1 不是 PEM 格式的 RSA 或 EC 私钥（不支持有口令保护的私钥）</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is neither a host name nor an IP address</source>
+        <translation>&apos;%1&apos; 既不是主机名也不是 IP 地址</translation>
+    </message>
+    <message>
+        <source>name at least one host name or IP address for the certificate</source>
+        <translation>请为证书至少指定一个主机名或 IP 地址</translation>
+    </message>
+    <message>
+        <source>wrong passphrase</source>
+        <translation>口令错误</translation>
+    </message>
+    <message>
+        <source>the manifest was altered (its HMAC does not match)</source>
+        <translation>清单已被篡改（其 HMAC 不匹配）</translation>
+    </message>
+    <message>
+        <source>%1 is not a SmartBot backup (%2)</source>
+        <translation>%1 不是 SmartBot 备份（%2）</translation>
+    </message>
+    <message>
+        <source>this backup&apos;s secrets are sealed with a passphrase: give it to restore</source>
+        <translation>此备份中的密钥已用口令加密：恢复时请提供口令</translation>
+    </message>
+    <message>
+        <source>%1 is not empty; restore into a new folder, or force (the folder is then moved aside first)</source>
+        <translation>%1 不为空；请恢复到新文件夹，或强制恢复（原文件夹会先被移到一旁）</translation>
+    </message>
+    <message>
+        <source>the config folder holds secrets (%1): give a passphrase to seal them into the backup, or leave them out explicitly</source>
+        <translation>配置文件夹中有密钥文件（%1）：请提供口令以将其加密后放入备份，或明确选择不包含它们</translation>
+    </message>
+    <message>
+        <source>a backup is running</source>
+        <translation>已有备份正在进行</translation>
+    </message>
+    <message>
+        <source>cannot listen on %1: %2</source>
+        <translation>无法在 %1 上监听：%2</translation>
+    </message>
+    <message>
+        <source>the server is not running</source>
+        <translation>服务器未运行</translation>
+    </message>
+    <message>
+        <source>model folder %1 does not exist or is not a folder</source>
+        <translation>模型文件夹 %1 不存在或不是文件夹</translation>
+    </message>
+</context>
+<context>
     <name>smartbot::gui::DashboardPanel</name>
     <message>
         <source>Requests per second</source>
@@ -774,6 +881,14 @@
     <message>
         <source>Errors only</source>
         <translation>仅错误</translation>
+    </message>
+    <message>
+        <source>Open log folder</source>
+        <translation>打开日志文件夹</translation>
+    </message>
+    <message>
+        <source>No log file: [logging] dir = none, or no config folder</source>
+        <translation>没有日志文件：[logging] dir = none，或未选择配置文件夹</translation>
     </message>
 </context>
 <context>
@@ -1433,10 +1548,6 @@ Qt %2
         <translation>启动服务器</translation>
     </message>
     <message>
-        <source>Running</source>
-        <translation>运行中</translation>
-    </message>
-    <message>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
@@ -1539,6 +1650,42 @@ Qt %2
     <message>
         <source>Stops the server (requests in flight end) and starts it again with server.conf as it is now.</source>
         <translation>停止服务器（进行中的请求将结束），并按当前的 server.conf 重新启动。</translation>
+    </message>
+    <message>
+        <source>The new signing key could not be stored in the keychain; it is used until the server stops</source>
+        <translation>新的签名密钥无法保存到钥匙串；它将一直使用到服务器停止</translation>
+    </message>
+    <message>
+        <source>Drained: every request in flight was answered; the server stopped</source>
+        <translation>排空完成：所有进行中的请求都已答复；服务器已停止</translation>
+    </message>
+    <message>
+        <source>Drain time is up: the server stopped with requests still in flight</source>
+        <translation>排空时间已到：服务器已停止，仍有请求未完成</translation>
+    </message>
+    <message>
+        <source>Drain and stop</source>
+        <translation>排空并停止</translation>
+    </message>
+    <message>
+        <source>Graceful stop: new chat requests get 503, those in flight finish (at most drain_timeout_s), then the server stops.</source>
+        <translation>平滑停止：新的聊天请求将收到 503，进行中的请求继续完成（最多 drain_timeout_s），然后服务器停止。</translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation>%1 分钟</translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation>%1 小时 %2 分钟</translation>
+    </message>
+    <message numerus="yes">
+        <source>Draining: %n request(s) still in flight</source>
+        <translation><numerusform>正在排空：仍有 %n 个请求在处理</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>Running for %1; %n request(s) in flight</source>
+        <translation><numerusform>已运行 %1；%n 个请求处理中</numerusform></translation>
     </message>
 </context>
 <context>
@@ -1646,6 +1793,32 @@ Qt %2
     <message>
         <source>Revoke</source>
         <translation>吊销</translation>
+    </message>
+    <message>
+        <source>Rotate the signing key?</source>
+        <translation>轮换签名密钥？</translation>
+    </message>
+    <message numerus="yes">
+        <source>Tokens issued from now on are signed with a new key. Tokens already issued stay valid until they expire (at most %n hour(s)); to end one sooner, revoke it.</source>
+        <translation>
+            <numerusform>从现在起签发的令牌将使用新密钥签名。已签发的令牌在过期前仍然有效（最多 %n 小时）；如需提前作废，请吊销它。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Signing key not rotated: %1</source>
+        <translation>未轮换签名密钥：%1</translation>
+    </message>
+    <message>
+        <source>Signing key rotated: new tokens use key %1</source>
+        <translation>签名密钥已轮换：新令牌使用密钥 %1</translation>
+    </message>
+    <message>
+        <source>Rotate signing key…</source>
+        <translation>轮换签名密钥…</translation>
+    </message>
+    <message>
+        <source>Signs new tokens with a new key; tokens already issued stay valid until they expire.</source>
+        <translation>用新密钥签发新令牌；已签发的令牌在过期前仍然有效。</translation>
     </message>
 </context>
 </TS>

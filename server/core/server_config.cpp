@@ -10,6 +10,7 @@
 #include "core/config_file.h"
 #include "core/cors_origins.h"
 #include "core/demo_model.h"
+#include "core/log_buffer.h"
 #include "core/secret_files.h"
 #include "smartbot/common/units.h"
 
@@ -114,6 +115,19 @@ prefix_cache = true
 ; Reply length when a request does not say, and the most a request may ask for.
 max_tokens = 256
 max_tokens_limit = 4096
+
+[logging]
+; The log is written to DIR/smartbot.log (mode 640, the folder 750; relative to this folder; none = no file), as well
+; as to stderr (journald under systemd) and the desktop app. One line per event; each request ends with a line
+; "request ID ROUTE STATUS MS ms from ADDRESS" (health checks and /metrics at debug level). Never a secret.
+dir = logs
+; debug, info, warning or error: lines below it are dropped everywhere.
+level = info
+; A new file when the UTC day changes (rotate_daily) and before the file would pass max_size_mb (0 = no size limit);
+; old files are gzip-compressed (smartbot-<time>-<n>.log.gz) and only the newest `keep` are kept.
+rotate_daily = true
+max_size_mb = 64
+keep = 7
 
 [backup]
 ; Backups made by the server (POST /admin/backups, the desktop app, the schedule below) go into this folder
@@ -241,6 +255,8 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
     SB_READ(maxTokens, "model/max_tokens", 1, 1 << 20);
     SB_READ(maxTokensLimit, "model/max_tokens_limit", 1, 1 << 20);
     SB_READ(backupKeep, "backup/keep", 1, 10000);
+    SB_READ(logMaxSizeMb, "logging/max_size_mb", 0, 1 << 20);
+    SB_READ(logKeep, "logging/keep", 1, 10000);
 #undef SB_READ
     if (c.tokenExpireHours > c.maxTokenHours)
         return makeError("server.conf: [auth] token_expire_hours must not exceed max_token_hours");
@@ -284,6 +300,17 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
                                      .split(QLatin1Char(','), Qt::SkipEmptyParts))
         if (!folder.trimmed().isEmpty())
             c.modelFolders << QDir(c.configDir).absoluteFilePath(folder.trimmed());
+    auto daily = boolValue(s, QStringLiteral("logging/rotate_daily"), c.logRotateDaily);
+    if (!daily)
+        return daily.failure();
+    c.logRotateDaily = daily.value();
+    if (const QString logDir = stringValue(s, QStringLiteral("logging/dir"), QStringLiteral("logs"));
+        !logDir.isEmpty() && logDir != QLatin1String("none"))
+        c.logDir = QDir(c.configDir).absoluteFilePath(logDir);
+    c.logLevel = stringValue(s, QStringLiteral("logging/level"), c.logLevel).toLower();
+    if (LogLevel level; !parseLogLevel(c.logLevel, level))
+        return makeError("server.conf: [logging] level must be debug, info, warning or error (not '" +
+                         c.logLevel.toStdString() + "')");
     c.backupDir =
         QDir(c.configDir).absoluteFilePath(stringValue(s, QStringLiteral("backup/dir"), QStringLiteral("backups")));
     if (const QString pass = stringValue(s, QStringLiteral("backup/passphrase_file")); !pass.isEmpty())

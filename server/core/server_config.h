@@ -54,6 +54,12 @@ struct ServerConfig {
     int maxTokens = 256;                         // default reply length cap
     int maxTokensLimit = 4096;
 
+    // [logging] (core/rotating_log_file.h, core/log_buffer.h)
+    QString logDir; // absolute; "" = no log file (dir = none)
+    QString logLevel = QStringLiteral("info");
+    int logMaxSizeMb = 64;      // rotate before the file passes this; 0 = only daily
+    int logKeep = 7;            // compressed old files kept
+    bool logRotateDaily = true; // rotate when the UTC day changes
     // [backup] (server/backup/backup.h)
     QString backupDir;            // where POST /admin/backups, the app and the schedule write; default <config>/backups
     QString backupPassphraseFile; // seals the secrets of server-made backups; "" = none (then secrets are left out)

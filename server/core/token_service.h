@@ -49,6 +49,7 @@ public:
         qint64 acceptUntil = 0;
     };
     void setKeys(QByteArray current, QList<PreviousKey> previous);
+    QString currentKeyId() const { return keyId(key_); } // the kid new tokens carry
     // Returns true when a jti has been revoked.
     void setRevocationCheck(std::function<bool(const QString &jti)> isRevoked) { isRevoked_ = std::move(isRevoked); }
 

@@ -156,6 +156,9 @@ private Q_SLOTS:
                                    << "https://a.example/app";
         QTest::newRow("schedule") << QByteArray("[backup]\nschedule = weekly\n") << "[backup] schedule";
         QTest::newRow("keep") << QByteArray("[backup]\nkeep = 0\n") << "[backup] keep";
+        QTest::newRow("log level") << QByteArray("[logging]\nlevel = loud\n") << "[logging] level";
+        QTest::newRow("log keep") << QByteArray("[logging]\nkeep = 0\n") << "[logging] keep";
+        QTest::newRow("log daily") << QByteArray("[logging]\nrotate_daily = sometimes\n") << "[logging] rotate_daily";
         QTest::newRow("not a setting") << QByteArray("[network]\nport 80\n") << "line 2: 'port 80'";
     }
     void rejectsBadValues()

@@ -156,7 +156,7 @@ private Q_SLOTS:
 
         QTest::mouseClick(button, Qt::LeftButton);
         QTRY_VERIFY(w.server()->isRunning());
-        QCOMPARE(status->text(), QStringLiteral("Running"));
+        QCOMPARE(status->text(), QStringLiteral("Running for 0 min; 0 request(s) in flight"));
         QCOMPARE(button->text(), QStringLiteral("Stop server"));
         QVERIFY(!spin->isEnabled());
         QVERIFY(!bind->isEnabled());
@@ -204,6 +204,17 @@ private Q_SLOTS:
         QVERIFY(!w.close());
         QVERIFY(w.isVisible());
         QVERIFY(w.server()->isRunning());
+
+        // Restart keeps it serving (a new listener, the same settings); Drain stops it gracefully.
+        QTest::mouseClick(child<QPushButton>(&w, "restartButton"), Qt::LeftButton);
+        QTRY_VERIFY(w.server()->isRunning());
+        QTest::mouseClick(child<QPushButton>(&w, "drainButton"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!w.server()->isRunning(), 10000);
+        QTRY_VERIFY(w.statusBar()->currentMessage().startsWith(QStringLiteral("Drained")));
+        QCOMPARE(status->text(), QStringLiteral("Stopped"));
+        QCOMPARE(button->text(), QStringLiteral("Start server"));
+        QTest::mouseClick(button, Qt::LeftButton);
+        QTRY_VERIFY(w.server()->isRunning());
 
         QTest::mouseClick(button, Qt::LeftButton);
         QTRY_VERIFY(!w.server()->isRunning());

@@ -3,6 +3,7 @@
 #include <QComboBox>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QPushButton>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -60,6 +61,33 @@ private Q_SLOTS:
         QVERIFY(view->toPlainText().isEmpty());
         level->setCurrentIndex(1);
         QVERIFY(view->toPlainText().isEmpty()); // cleared lines do not come back
+    }
+
+    // "Open log folder" opens [logging] dir of the config folder; disabled without a log file.
+    void logFolder_data()
+    {
+        QTest::addColumn<QByteArray>("conf");
+        QTest::addColumn<QString>("folder"); // relative to the config folder; "" = none
+        QTest::newRow("default") << QByteArray() << "logs";
+        QTest::newRow("configured") << QByteArray("[logging]\ndir = var/log\n") << "var/log";
+        QTest::newRow("none") << QByteArray("[logging]\ndir = none\n") << "";
+    }
+    void logFolder()
+    {
+        QFETCH(QByteArray, conf);
+        QFETCH(QString, folder);
+        QTemporaryDir dir;
+        if (!conf.isEmpty()) {
+            QFile f(dir.filePath(QStringLiteral("server.conf")));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(conf);
+        }
+        LogPanel panel;
+        panel.setConfigDir(dir.path());
+        QCOMPARE(panel.logFolder(), folder.isEmpty() ? QString() : dir.filePath(folder));
+        QCOMPARE(child<QPushButton>(&panel, "openLogFolderButton")->isEnabled(), !folder.isEmpty());
+        panel.setConfigDir(QString());
+        QVERIFY(!child<QPushButton>(&panel, "openLogFolderButton")->isEnabled());
     }
 };
 

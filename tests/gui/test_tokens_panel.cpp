@@ -16,6 +16,8 @@
 #include <QtTest>
 
 #include "app/tokens_panel.h"
+#include "core/audit_log.h"
+#include "http/auth/authenticator.h"
 #include "core/log_buffer.h"
 #include "http/server/smartbot_server.h"
 #include "gui_testing.h"
@@ -37,6 +39,20 @@ int rowOfJti(QTableWidget *table, const QString &jti)
     return -1;
 }
 
+} // namespace
+
+namespace {
+QByteArray readAll(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+// The kid in a JWT's header.
+QString kidOf(const QByteArray &jwt)
+{
+    const QByteArray header = QByteArray::fromBase64(jwt.split('.').value(0), QByteArray::Base64UrlEncoding);
+    return QJsonDocument::fromJson(header).object().value(QStringLiteral("kid")).toString();
+}
 } // namespace
 
 class TestTokensPanel : public QObject {
@@ -118,6 +134,29 @@ private Q_SLOTS:
         QTest::mouseClick(child<QPushButton>(&panel, "revokeTokenButton"), Qt::LeftButton);
         QCOMPARE(chatWith(server.port(), jwt.toLatin1()), 401);
         QCOMPARE(table->item(rowOfJti(table, jti), 1)->text(), QStringLiteral("revoked"));
+
+        // Rotate the signing key: bob's token (old key) still chats, a new one carries the new kid and chats too;
+        // the key files rotated (the old key retired, not deleted); the rotation is audited.
+        user->setText(QStringLiteral("bob"));
+        QTest::mouseClick(issue, Qt::LeftButton);
+        const QByteArray before = token->text().toLatin1();
+        const QByteArray oldKey = readAll(config.filePath(QStringLiteral("auth/secret.key")));
+        QVERIFY(child<QPushButton>(&panel, "rotateSecretButton")->isEnabled());
+        QSignalSpy rotatedKey(&panel, &TokensPanel::signingSecretRotated);
+        QVERIFY(panel.rotateSigningSecret(false));
+        QCOMPARE(rotatedKey.size(), 0); // kept in files here: nothing for the keychain
+        QVERIFY(readAll(config.filePath(QStringLiteral("auth/secret.key"))) != oldKey);
+        QCOMPARE(QDir(config.filePath(QStringLiteral("auth"))).entryList({"retired-*.key"}, QDir::Files).size(), 1);
+        QCOMPARE(chatWith(server.port(), before), 200);
+        QTest::mouseClick(issue, Qt::LeftButton);
+        const QByteArray after = token->text().toLatin1();
+        QVERIFY(kidOf(after) != kidOf(before));
+        QCOMPARE(chatWith(server.port(), after), 200);
+        auto entries = server.authenticator()->auditLog().list(20);
+        QVERIFY(entries.ok());
+        QVERIFY(std::any_of(entries->begin(), entries->end(), [](const smartbot::AuditEntry &e) {
+            return e.action == QStringLiteral("token.rotate_secret") && e.actor.startsWith(QStringLiteral("gui ("));
+        }));
 
         // The token itself never reaches the log.
         QVERIFY(!smartbot::LogBuffer::instance().recent(1000).join('\n').contains(jwt));

@@ -125,6 +125,7 @@ private Q_SLOTS:
         const QString from = path("live"), to = path("restored");
         DaemonProcess daemon;
         QVERIFY2(daemon.start(from, {"--model", sharedModelDir()}), qPrintable(daemon.output()));
+        QVERIFY2(daemon.waitForLog(QStringLiteral(" ready: "), 60000), qPrintable(daemon.output())); // model loaded
         const Headers admin = {{"X-API-Key", readFile(from + "/admin.key").trimmed()}};
         const HttpReply key = daemon.postJson("/admin/keys", {{"name", "backed-up"}}, admin);
         QCOMPARE(key.status, 201);
@@ -178,6 +179,7 @@ private Q_SLOTS:
         daemon.stop();
         DaemonProcess second;
         QVERIFY2(second.start(to, {"--model", sharedModelDir()}), qPrintable(second.output()));
+        QVERIFY2(second.waitForLog(QStringLiteral(" ready: "), 60000), qPrintable(second.output()));
         QCOMPARE(chat(second, apiKey).status, 200);
         QCOMPARE(chat(second, token).status, 200);
         const HttpReply denied = chat(second, revoked.value("token").toString().toLatin1());

@@ -91,6 +91,28 @@ void Authenticator::reloadSigningKeys()
     tokens_->setKeys(ring->current, ring->previous);
 }
 
+Result<QByteArray> Authenticator::rotateSigningKey()
+{
+    const qint64 now = clock_();
+    const qint64 accept = qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds;
+    if (fixedJwtKey_.isEmpty()) {
+        auto kid = rotateJwtSecret(config_.configDir, now, accept);
+        if (!kid)
+            return kid.failure();
+        reloadSigningKeys();
+        qInfo("JWT signing key rotated: new key %s", qPrintable(kid.value()));
+        return QByteArray();
+    }
+    retiredFixedKeys_.erase(std::remove_if(retiredFixedKeys_.begin(), retiredFixedKeys_.end(),
+                                           [now](const TokenService::PreviousKey &k) { return k.acceptUntil < now; }),
+                            retiredFixedKeys_.end());
+    retiredFixedKeys_.push_back({fixedJwtKey_, now + accept});
+    fixedJwtKey_ = randomBytes(32);
+    tokens_->setKeys(fixedJwtKey_, retiredFixedKeys_);
+    qInfo("JWT signing key rotated: new key %s", qPrintable(TokenService::keyId(fixedJwtKey_)));
+    return fixedJwtKey_;
+}
+
 bool Authenticator::isRevoked(const QString &jti) const
 {
     auto q = storage_->exec(QStringLiteral("SELECT 1 FROM revoked_tokens WHERE jti = ?"), {jti});

@@ -61,6 +61,11 @@ public:
     // Tokens of a finished generation, for usage and tokens_per_minute.
     void recordTokens(const QString &subject, qint64 promptTokens, qint64 generatedTokens);
     Result<void> revokeJti(const QString &jti, qint64 expiresAt) const;
+    // A new JWT signing key from now on; tokens signed with the old one stay valid until they expire (the old key
+    // is accepted for [auth] max_token_hours + leeway). Keys kept in auth/ (core/jwt_keyring.h): the files are
+    // rotated, and the result is empty. A key given by the caller (the app's keychain): the new key is returned for
+    // the caller to store, and the old one is accepted only while this server runs.
+    Result<QByteArray> rotateSigningKey();
 
     const ApiKeyStore &keys() const { return keys_; }
     const AuditLog &auditLog() const { return audit_; }
@@ -93,6 +98,7 @@ private:
     QHash<qint64, qint64> lastTouched_;
     QString keyringStamp_;
     QByteArray fixedJwtKey_; // set: the only JWT signing key (from the caller, e.g. the GUI's keychain); auth/ unused
+    QList<TokenService::PreviousKey> retiredFixedKeys_; // fixed keys rotated away while running
 };
 
 } // namespace smartbot::http

@@ -1,6 +1,8 @@
 #include "http/server/request_metrics.h"
 
 #include <QHash>
+#include <QHostAddress>
+#include <QRandomGenerator>
 #include <QTcpSocket>
 
 #include <chrono>
@@ -18,7 +20,17 @@ struct OpenRequest {
     QString route;
     QByteArray allowOrigin;
     Clock::time_point start;
+    QString id;     // for the request's log line
+    QString client; // the peer's address
 };
+
+// Probes (load balancers, Prometheus) every few seconds: their lines are at debug level, not to drown the rest.
+bool isProbe(const QString &route)
+{
+    static const QStringList kProbes = {QStringLiteral("/healthz"), QStringLiteral("/readyz"),
+                                        QStringLiteral("/metrics")};
+    return kProbes.contains(route);
+}
 
 struct Table {
     std::mutex mutex;
@@ -47,7 +59,9 @@ void beginRequest(QTcpSocket *socket, const QString &route, const QByteArray &al
             tab.open.remove(socket);
         });
     }
-    it->push_back({route, allowOrigin, Clock::now()});
+    it->push_back({route, allowOrigin, Clock::now(),
+                   QString::number(QRandomGenerator::global()->generate64() & 0xffffffffffffULL, 16),
+                   socket->peerAddress().toString()});
 }
 
 QByteArray requestAllowOrigin(const QTcpSocket *socket)
@@ -72,6 +86,13 @@ void endRequest(QTcpSocket *socket, int status)
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - done.start).count();
     Metrics::instance().observeRequest(done.route, status, seconds);
+    // One line per request: never its headers or body (credentials), only what identifies and measures it.
+    if (isProbe(done.route))
+        qDebug("request %s %s %d %.1f ms from %s", qPrintable(done.id), qPrintable(done.route), status, seconds * 1000,
+               qPrintable(done.client));
+    else
+        qInfo("request %s %s %d %.1f ms from %s", qPrintable(done.id), qPrintable(done.route), status, seconds * 1000,
+              qPrintable(done.client));
 }
 
 } // namespace smartbot::http

@@ -11,6 +11,7 @@ void installRoutes(ApiServer &server, const RouteContext &context)
     installMetricsRoutes(server, context);
     installKeyRoutes(server, context);
     installBackupRoutes(server, context);
+    installLogRoutes(server, context);
 }
 
 } // namespace smartbot::http

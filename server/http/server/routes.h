@@ -30,5 +30,6 @@ void installOpenAiRoutes(ApiServer &server, const RouteContext &context);  // ro
 void installMetricsRoutes(ApiServer &server, const RouteContext &context); // routes_metrics.cpp
 void installKeyRoutes(ApiServer &server, const RouteContext &context); // routes_keys.cpp (keys, audit, usage, revoke)
 void installBackupRoutes(ApiServer &server, const RouteContext &context); // routes/backups.cpp
+void installLogRoutes(ApiServer &server, const RouteContext &context);    // routes/logs.cpp
 
 } // namespace smartbot::http

@@ -9,7 +9,9 @@
 
 #include "core/address_list.h"
 #include "core/demo_model.h"
+#include "core/log_buffer.h"
 #include "core/metrics.h"
+#include "core/rotating_log_file.h"
 #include "core/secret_files.h"
 #include "core/token_service.h"
 #include "http/server/api_server.h"
@@ -49,6 +51,7 @@ struct SmartbotServer::Impl {
     std::shared_ptr<service::DrainState> drainState = std::make_shared<service::DrainState>();
     std::unique_ptr<DrainController> drain;           // refers to tcp and worker: destroyed first
     std::unique_ptr<backup::BackupScheduler> backups; // [backup] schedule
+    std::shared_ptr<RotatingLogFile> logFile;         // [logging] dir
     QString modelPath;
     bool running = false;
 };
@@ -123,6 +126,28 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (address.isNull())
         return makeError("bind address '" + config.bindAddress.toStdString() + "' is not an IP address");
 
+    // The log first, so that everything the start says is in the file too.
+    LogLevel level = LogLevel::Info;
+    parseLogLevel(config.logLevel, level); // checked by ServerConfig
+    LogBuffer::instance().setMinimumLevel(level);
+    std::shared_ptr<RotatingLogFile> logFile;
+    if (!config.logDir.isEmpty()) {
+        logFile = std::make_shared<RotatingLogFile>(LogFileOptions{config.logDir, QStringLiteral("smartbot"),
+                                                                   qint64(config.logMaxSizeMb) << 20, config.logKeep,
+                                                                   config.logRotateDaily});
+        if (auto opened = logFile->open(); !opened)
+            return makeError("[logging] dir: " + opened.error());
+        LogBuffer::instance().setFile(logFile);
+    }
+    struct ReleaseLogUnlessStarted { // a start that fails below leaves no file sink behind
+        RotatingLogFile *file;
+        bool started = false;
+        ~ReleaseLogUnlessStarted()
+        {
+            if (!started && file)
+                LogBuffer::instance().releaseFile(file);
+        }
+    } releaseLog{logFile.get()};
     auto secrets = loadOrCreateSecrets(config.configDir, qgetenv("SMARTBOT_ADMIN_KEY"),
                                        SecretOverrides{overrides.jwtSecret, overrides.adminKey});
     if (!secrets)
@@ -209,6 +234,8 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
         qInfo("backups: %s into %s, keeping %d", qPrintable(config.backupSchedule), qPrintable(config.backupDir),
               config.backupKeep);
     }
+    d->logFile = logFile;
+    releaseLog.started = true;
     d->running = true;
     d_ = std::move(d);
     qInfo("SmartBot listening on %s", qPrintable(url().toString()));
@@ -239,7 +266,12 @@ void SmartbotServer::stop()
     d_->worker->shutdown();
     d_->worker.reset();
     d_->running = false;
+    d_->backups.reset();
     qInfo("SmartBot stopped");
+    if (d_->logFile) {
+        LogBuffer::instance().releaseFile(d_->logFile.get());
+        d_->logFile.reset();
+    }
     Q_EMIT runningChanged(false);
     Q_EMIT modelStateChanged();
 }
