@@ -12,5 +12,6 @@ int runKey(const QStringList &args);    // cli_keys.cpp
 int runAudit(const QStringList &args);  // cli_keys.cpp
 int runToken(const QStringList &args);  // cli_tokens.cpp
 int runBackup(const QStringList &args); // cli_backup.cpp
+int runConfig(const QStringList &args); // cli_config.cpp
 
 } // namespace smartbot::daemon

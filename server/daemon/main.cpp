@@ -21,7 +21,8 @@ void usage()
         "  smartbotd backup create --config DIR [--out FILE] [--passphrase-file F] [--without-secrets] "
         "[--with-models]\n"
         "  smartbotd backup verify FILE [--passphrase-file F];  backup list --config DIR\n"
-        "  smartbotd backup restore FILE --config NEW_DIR [--passphrase-file F] [--force]\n",
+        "  smartbotd backup restore FILE --config NEW_DIR [--passphrase-file F] [--force]\n"
+        "  smartbotd config check --config DIR   (server.conf and the files it names; every problem listed)\n",
         stderr);
 }
 } // namespace
@@ -40,7 +41,7 @@ int main(int argc, char **argv)
     using namespace smartbot::daemon;
     static const std::pair<const char *, int (*)(const QStringList &)> kCommands[] = {
         {"serve", runServe}, {"generate", runGenerate}, {"tokenize", runTokenize}, {"key", runKey},
-        {"token", runToken}, {"audit", runAudit},       {"backup", runBackup},
+        {"token", runToken}, {"audit", runAudit},       {"backup", runBackup},     {"config", runConfig},
     };
     for (const auto &[name, run] : kCommands)
         if (command == QLatin1String(name))
