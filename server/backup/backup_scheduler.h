@@ -21,6 +21,7 @@ public:
     static qint64 intervalMs(const QString &schedule);
     void start(qint64 intervalMs); // 0 stops
     bool isActive() const { return timer_.isActive(); }
+    bool isBackingUp() const { return *inFlight_ > 0; } // a backup started by a tick has not finished yet
 
 Q_SIGNALS:
     void finished(bool ok, const QString &what); // the backup's file name, or why it failed

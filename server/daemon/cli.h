@@ -13,5 +13,6 @@ int runAudit(const QStringList &args);  // cli_keys.cpp
 int runToken(const QStringList &args);  // cli_tokens.cpp
 int runBackup(const QStringList &args); // cli_backup.cpp
 int runConfig(const QStringList &args); // cli_config.cpp
+int runStatus(const QStringList &args); // cli_status.cpp
 
 } // namespace smartbot::daemon

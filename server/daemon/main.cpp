@@ -22,7 +22,8 @@ void usage()
         "[--with-models]\n"
         "  smartbotd backup verify FILE [--passphrase-file F];  backup list --config DIR\n"
         "  smartbotd backup restore FILE --config NEW_DIR [--passphrase-file F] [--force]\n"
-        "  smartbotd config check --config DIR   (server.conf and the files it names; every problem listed)\n",
+        "  smartbotd config check --config DIR   (server.conf and the files it names; every problem listed)\n"
+        "  smartbotd status --config DIR         (asks the running server: 0 ready, 1 not ready, 3 not running)\n",
         stderr);
 }
 } // namespace
@@ -40,8 +41,9 @@ int main(int argc, char **argv)
     }
     using namespace smartbot::daemon;
     static const std::pair<const char *, int (*)(const QStringList &)> kCommands[] = {
-        {"serve", runServe}, {"generate", runGenerate}, {"tokenize", runTokenize}, {"key", runKey},
-        {"token", runToken}, {"audit", runAudit},       {"backup", runBackup},     {"config", runConfig},
+        {"serve", runServe},   {"generate", runGenerate}, {"tokenize", runTokenize},
+        {"key", runKey},       {"token", runToken},       {"audit", runAudit},
+        {"backup", runBackup}, {"config", runConfig},     {"status", runStatus},
     };
     for (const auto &[name, run] : kCommands)
         if (command == QLatin1String(name))

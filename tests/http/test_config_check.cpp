@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include "../support/require_data.h"
 #include "daemon_process.h"
 
 namespace {
@@ -72,6 +73,42 @@ private Q_SLOTS:
             QVERIFY2(lines[i].startsWith("problem: "), qPrintable(lines[i]));
             QVERIFY2(lines.join('\n').contains(problems[i]), qPrintable(r.out));
         }
+    }
+
+    // smartbotd status: 3 while nothing serves the folder's port, 0 once a daemon is ready there.
+    void status()
+    {
+        QTemporaryDir dir;
+        DaemonProcess daemon;
+        QVERIFY2(daemon.start(dir.path(), {"--model", "none"}), qPrintable(daemon.output()));
+        const quint16 port = daemon.port();
+        daemon.stop();
+        writeFile(dir.filePath("server.conf"),
+                  QStringLiteral("[network]\nport = %1\n[model]\npath = none\n").arg(port).toUtf8(), 0600);
+        QProcess s;
+        s.start(smartbotdPath(), {"status", "--config", dir.path()});
+        QVERIFY(s.waitForFinished(20000));
+        QCOMPARE(s.exitCode(), 3);
+        QVERIFY(s.readAllStandardOutput().startsWith("not running"));
+        // Running without a model: up, but /readyz says not ready.
+        QVERIFY2(daemon.start(dir.path(), {"--port", QString::number(port)}), qPrintable(daemon.output()));
+        s.start(smartbotdPath(), {"status", "--config", dir.path()});
+        QVERIFY(s.waitForFinished(20000));
+        QCOMPARE(s.exitCode(), 1);
+        QVERIFY(s.readAllStandardOutput().contains("not_ready"));
+        daemon.stop();
+        // With its model loaded: ready, naming the model.
+        REQUIRE_DATA(sharedModelDir() + "/config.json");
+        QVERIFY2(daemon.start(dir.path(), {"--port", QString::number(port), "--model", sharedModelDir()}),
+                 qPrintable(daemon.output()));
+        QVERIFY(daemon.waitForLog(QStringLiteral(" ready: "), 60000));
+        s.start(smartbotdPath(), {"status", "--config", dir.path()});
+        QVERIFY(s.waitForFinished(20000));
+        const QByteArray out = s.readAllStandardOutput();
+        QCOMPARE(s.exitCode(), 0);
+        QVERIFY2(out.startsWith("ready at http://127.0.0.1:" + QByteArray::number(port) + ", serving stories260K"),
+                 out.constData());
+        daemon.stop();
     }
 
     void missingFolder()
