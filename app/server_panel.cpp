@@ -95,6 +95,10 @@ ServerPanel::ServerPanel(http::SmartbotServer *server, QWidget *parent) : QWidge
     connect(modelBrowseButton_, &QPushButton::clicked, this,
             [this] { browse(modelDirEdit_, tr("Choose the model folder")); });
     connect(copyAdminKeyButton_, &QPushButton::clicked, this, &ServerPanel::copyAdminKey);
+    connect(copyUrlButton_, &QPushButton::clicked, this, [this] {
+        QGuiApplication::clipboard()->setText(server_->url().toString());
+        Q_EMIT statusMessage(tr("Address %1 copied to the clipboard").arg(server_->url().toString()));
+    });
     retranslateUi();
 }
 
@@ -128,6 +132,12 @@ void ServerPanel::buildUi()
     secretsLabel_->setTextFormat(Qt::PlainText);
     secretsLabel_->setWordWrap(true);
     secretsLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    copyUrlButton_ = new QPushButton(this);
+    copyUrlButton_->setObjectName(QStringLiteral("copyUrlButton"));
+    copyUrlButton_->setEnabled(false);
+    urlRow_ = new QHBoxLayout;
+    urlRow_->addWidget(urlLabel_, 1);
+    urlRow_->addWidget(copyUrlButton_, 0, Qt::AlignTop);
     copyAdminKeyButton_ = new QPushButton(this);
     copyAdminKeyButton_->setObjectName(QStringLiteral("copyAdminKeyButton"));
     copyAdminKeyButton_->setEnabled(false);
@@ -139,7 +149,7 @@ void ServerPanel::buildUi()
     auto *statusRow = new QHBoxLayout(statusGroup_);
     statusForm_ = new QFormLayout;
     statusForm_->addRow(new QLabel(this), statusLabel_);
-    statusForm_->addRow(new QLabel(this), urlLabel_);
+    statusForm_->addRow(new QLabel(this), urlRow_);
     statusForm_->addRow(new QLabel(this), modelLabel_);
     statusForm_->addRow(new QLabel(this), secretsRow_);
     statusRow->addLayout(statusForm_, 1);
@@ -209,7 +219,8 @@ void ServerPanel::retranslateUi()
     statusGroup_->setTitle(tr("Server"));
     settingsGroup_->setTitle(tr("Settings"));
     setRowLabel(statusForm_, statusLabel_, tr("Status:"));
-    setRowLabel(statusForm_, urlLabel_, tr("Address:"));
+    setRowLabel(statusForm_, urlRow_, tr("Address:"));
+    copyUrlButton_->setText(tr("Copy address"));
     setRowLabel(statusForm_, modelLabel_, tr("Model:"));
     setRowLabel(statusForm_, secretsRow_, tr("Keys:"));
     copyAdminKeyButton_->setText(tr("Copy admin key"));
@@ -481,6 +492,7 @@ void ServerPanel::updateState()
         urlLabel_->setText(tr("Not running"));
     }
     copyAdminKeyButton_->setEnabled(running);
+    copyUrlButton_->setEnabled(running);
     if (!running)
         secretsLabel_->setText(tr("Not running"));
     else if (secretsSource_.isEmpty())

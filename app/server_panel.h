@@ -104,6 +104,8 @@ private:
     QLabel *secretsLabel_ = nullptr;
     QPushButton *copyAdminKeyButton_ = nullptr;
     QHBoxLayout *secretsRow_ = nullptr;
+    QPushButton *copyUrlButton_ = nullptr;
+    QHBoxLayout *urlRow_ = nullptr;
 
     QString startError_;     // why the last start failed; cleared by a successful start
     int requestedPort_ = -1; // the spin box value before start (0 stays 0 after a stop)

@@ -1681,11 +1681,23 @@ Qt %2
     </message>
     <message numerus="yes">
         <source>Draining: %n request(s) still in flight</source>
-        <translation><numerusform>正在排空：仍有 %n 个请求在处理</numerusform></translation>
+        <translation>
+            <numerusform>正在排空：仍有 %n 个请求在处理</numerusform>
+        </translation>
     </message>
     <message numerus="yes">
         <source>Running for %1; %n request(s) in flight</source>
-        <translation><numerusform>已运行 %1；%n 个请求处理中</numerusform></translation>
+        <translation>
+            <numerusform>已运行 %1；%n 个请求处理中</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Address %1 copied to the clipboard</source>
+        <translation>地址 %1 已复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Copy address</source>
+        <translation>复制地址</translation>
     </message>
 </context>
 <context>

@@ -1,5 +1,7 @@
 // GUI tests: drive the real MainWindow (offscreen) against the in-process server and a tiny model.
 #include <QCheckBox>
+#include <QClipboard>
+#include <QGuiApplication>
 #include <QHostAddress>
 #include <QFileInfo>
 #include <QAction>
@@ -184,6 +186,11 @@ private Q_SLOTS:
         QSettings settings(QStringLiteral("SmartBot"), QStringLiteral("smartbot"));
         QCOMPARE(settings.value(QStringLiteral("server/configDir")).toString(), config.path());
         QCOMPARE(settings.value(QStringLiteral("server/port")).toInt(), 0);
+
+        // Copying the address puts it on the clipboard and says so.
+        QTest::mouseClick(child<QPushButton>(&w, "copyUrlButton"), Qt::LeftButton);
+        QCOMPARE(QGuiApplication::clipboard()->text(), base);
+        QVERIFY(w.statusBar()->currentMessage().startsWith(QStringLiteral("Address ")));
 
         // Copying the admin key says so in the status bar.
         QTest::mouseClick(child<QPushButton>(&w, "copyAdminKeyButton"), Qt::LeftButton);
