@@ -319,6 +319,7 @@ void BackupsPanel::runInBackground(
                     Qt::QueuedConnection);
         };
         const auto [ok, text] = work(progress);
+        backup::releaseThreadCrypto();
         if (self)
             QMetaObject::invokeMethod(
                 self.data(),

@@ -12,6 +12,7 @@
 #include <atomic>
 
 #include <archive.h>
+#include <openssl/crypto.h>
 #include <archive_entry.h>
 #include <map>
 #include <memory>
@@ -217,6 +218,11 @@ Result<QByteArray> readPassphraseFile(const QString &path)
     if (line.isEmpty())
         return makeError("the passphrase file " + path.toStdString() + " is empty", ErrorCode::InvalidArgument);
     return line;
+}
+
+void releaseThreadCrypto()
+{
+    OPENSSL_thread_stop();
 }
 
 QString backupFileName(const QDateTime &when)

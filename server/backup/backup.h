@@ -91,6 +91,12 @@ QStringList pruneBackups(const QString &folder, int keep);
 // others (it is a secret like the keys it protects); an empty one is an error.
 Result<QByteArray> readPassphraseFile(const QString &path);
 
+// Frees OpenSSL's state for the calling thread (OPENSSL_thread_stop). Call it at the end of a backup job on a
+// pooled thread: the pool keeps the thread, and OpenSSL's per-thread state (from scrypt and AES-GCM) would otherwise
+// outlive the job until the thread exits, which LeakSanitizer reported at the end of a test. OpenSSL sets it up
+// again when the thread next uses it.
+void releaseThreadCrypto();
+
 // A file name for a new backup: smartbot-backup-<yyyyMMdd-HHmmss>.tar.gz (UTC).
 QString backupFileName(const QDateTime &when);
 // A path in folder for a backup made now that no file has yet (-2, -3, ... for several in one second).

@@ -10,7 +10,7 @@ namespace smartbot::backup {
 BackupScheduler::BackupScheduler(const ServerConfig &config, const QString &version, QObject *parent)
     : QObject(parent), config_(config), version_(version)
 {
-    timer_.setTimerType(Qt::VeryCoarseTimer);
+    timer_.setTimerType(Qt::CoarseTimer); // not VeryCoarse: it rounds to whole seconds, 0 for short test intervals
     connect(&timer_, &QTimer::timeout, this, &BackupScheduler::runOnce);
 }
 
@@ -49,6 +49,7 @@ void BackupScheduler::runOnce()
     QPointer<BackupScheduler> self(this);
     QThreadPool::globalInstance()->start([self, config = config_, version = version_, inFlight = inFlight_] {
         auto made = makeServerBackup(config, {}, false, version);
+        releaseThreadCrypto();
         const bool ok = made.ok();
         const QString what = ok ? QFileInfo(made->path).fileName() : QString::fromStdString(made.error());
         if (ok)

@@ -63,6 +63,7 @@ void offThread(QTcpSocket *socket, QHttpServerResponder &&responder, Work work, 
     QThreadPool::globalInstance()->start(
         [held = std::move(held), context, work = std::move(work), answer = std::move(answer)]() mutable {
             auto result = work();
+            backup::releaseThreadCrypto(); // the pool keeps this thread: see backup.h
             if (!context)
                 return; // the client is gone; held is released here, never written
             QMetaObject::invokeMethod(
