@@ -339,9 +339,7 @@ void BackupsPanel::createBackup()
 {
     if (configDir_.isEmpty() || busy_)
         return;
-    auto file = ConfigFile::read(QDir(configDir_).filePath(QStringLiteral("server.conf")));
-    auto config =
-        ServerConfig::parse(file ? file.value() : ConfigFile::fromText(ServerConfig::defaultConfigText()), configDir_);
+    auto config = ServerConfig::readOrDefaults(configDir_);
     if (!config) {
         showResult(false, QString::fromStdString(config.error()));
         return;

@@ -4,7 +4,6 @@
 #include <QDir>
 #include <QUrl>
 
-#include "core/config_file.h"
 #include "core/server_config.h"
 
 #include <QCheckBox>
@@ -201,10 +200,7 @@ void LogPanel::setConfigDir(const QString &dir)
 {
     logDir_.clear();
     if (!dir.isEmpty()) {
-        const QString configDir = QDir::fromNativeSeparators(dir);
-        auto file = ConfigFile::read(QDir(configDir).filePath(QStringLiteral("server.conf")));
-        auto config = ServerConfig::parse(file ? file.value() : ConfigFile::fromText(ServerConfig::defaultConfigText()),
-                                          configDir);
+        auto config = ServerConfig::readOrDefaults(QDir::fromNativeSeparators(dir));
         if (config)
             logDir_ = config->logDir;
     }

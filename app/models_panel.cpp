@@ -23,7 +23,6 @@
 
 #include "app/core_messages.h"
 #include "app/panel_text.h"
-#include "core/config_file.h"
 #include "core/demo_model.h"
 #include "core/metrics.h"
 #include "core/server_config.h"
@@ -224,9 +223,7 @@ void ModelsPanel::setConfigDir(const QString &dir)
     startModel_.clear();
     startDtype_ = ServerConfig{}.dtype;
     if (!configDir_.isEmpty()) {
-        auto file = ConfigFile::read(QDir(configDir_).filePath(QStringLiteral("server.conf")));
-        auto parsed = ServerConfig::parse(file ? file.value() : ConfigFile::fromText(ServerConfig::defaultConfigText()),
-                                          configDir_);
+        auto parsed = ServerConfig::readOrDefaults(configDir_);
         if (parsed) {
             folders_ = parsed->modelFolders;
             startModel_ = parsed->modelPath;

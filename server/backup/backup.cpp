@@ -454,16 +454,25 @@ Result<BackupSummary> createBackup(const CreateOptions &o)
     return s;
 }
 
-Result<BackupSummary> readBackupSummary(const QString &path)
+namespace {
+// Opens the archive at path and reads its first member, which must be the manifest (its text, not yet parsed);
+// r is then positioned after it.
+Result<QByteArray> openManifest(ArchiveReader &r, const QString &path)
 {
-    ArchiveReader r;
     if (auto opened = openForReading(r, path); !opened)
         return opened.failure();
     archive_entry *e = nullptr;
     if (archive_read_next_header(r.a, &e) != ARCHIVE_OK || QString::fromUtf8(archive_entry_pathname(e)) != kManifest)
         return makeError(path.toStdString() + " is not a SmartBot backup (no manifest.json first)",
                          ErrorCode::InvalidArgument);
-    auto text = readWhole(r, kMaxManifestBytes, QLatin1String(kManifest));
+    return readWhole(r, kMaxManifestBytes, QLatin1String(kManifest));
+}
+} // namespace
+
+Result<BackupSummary> readBackupSummary(const QString &path)
+{
+    ArchiveReader r;
+    auto text = openManifest(r, path);
     if (!text)
         return text.failure();
     auto m = parseManifest(text.value());
@@ -480,18 +489,13 @@ Result<json> checkArchive(const QString &path, const QByteArray &passphrase, con
                           bool *secretsChecked, const std::function<Result<QString>(const json &member)> &destination)
 {
     ArchiveReader r;
-    if (auto opened = openForReading(r, path); !opened)
-        return opened.failure();
-    archive_entry *e = nullptr;
-    if (archive_read_next_header(r.a, &e) != ARCHIVE_OK || QString::fromUtf8(archive_entry_pathname(e)) != kManifest)
-        return makeError(path.toStdString() + " is not a SmartBot backup (no manifest.json first)",
-                         ErrorCode::InvalidArgument);
-    auto text = readWhole(r, kMaxManifestBytes, QLatin1String(kManifest));
+    auto text = openManifest(r, path);
     if (!text)
         return text.failure();
     auto parsed = parseManifest(text.value());
     if (!parsed)
         return parsed.failure();
+    archive_entry *e = nullptr;
     const json &m = parsed.value();
     std::optional<PassphraseCipher> cipher;
     const bool encrypted = m.contains("encryption") && m["encryption"].is_object();

@@ -209,6 +209,12 @@ Result<ServerConfig> ServerConfig::loadOrCreate(const QString &dir)
     return parse(file.value(), c.configDir);
 }
 
+Result<ServerConfig> ServerConfig::readOrDefaults(const QString &dir)
+{
+    auto file = ConfigFile::read(QDir(dir).filePath(QStringLiteral("server.conf")));
+    return parse(file ? file.value() : ConfigFile::fromText(defaultConfigText()), dir);
+}
+
 Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &configDir)
 {
     ServerConfig c;

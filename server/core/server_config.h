@@ -73,6 +73,9 @@ struct ServerConfig {
     // The values of file checked as start-up checks them (no file access: the desktop app validates an edit as it
     // is typed). Relative paths are resolved against configDir. Errors read "server.conf: [section] key ...".
     static Result<ServerConfig> parse(const ConfigFile &file, const QString &configDir);
+    // DIR/server.conf parsed when it can be read, else the defaults; unlike loadOrCreate nothing is created and no
+    // path is checked (the desktop app's panels, for a folder the server may not have used yet).
+    static Result<ServerConfig> readOrDefaults(const QString &dir);
     static QString defaultConfigText();
 };
 
