@@ -9,6 +9,7 @@
 #include <QSaveFile>
 #include <QTemporaryDir>
 
+#include <algorithm>
 #include <atomic>
 
 #include <archive.h>
@@ -22,6 +23,7 @@
 
 #include "backup/database_snapshot.h"
 #include "backup/passphrase_cipher.h"
+#include "core/config_file.h"
 #include "core/secret_files.h"
 #include "core/server_config.h"
 
@@ -244,21 +246,43 @@ Result<BackupSummary> createBackup(const CreateOptions &o)
     if (!QFileInfo(outDir).isDir())
         return makeError("the folder of " + o.outPath.toStdString() + " does not exist", ErrorCode::NotFound);
 
-    // 1. What goes in, with the hash of each member's stored bytes (the manifest comes first in the archive).
+    // 1. What goes in, with the hash of each member's stored bytes (the manifest comes first in the archive): the
+    // config folder as config/..., then a separate data folder ([storage] data_dir) as data/..., never what the
+    // server writes as it runs (logs, backups) or models (only with withModels, below).
+    const QString dataDir = config->dataDir;
+    QStringList skipped = {config->backupDir, config->logDir};
+    skipped += config->modelFolders;
+    const auto inside = [](const QString &path, const QString &folder) {
+        return !folder.isEmpty() && (path == folder || path.startsWith(folder + QLatin1Char('/')));
+    };
     std::vector<Member> members;
+    std::vector<std::pair<QString, QString>> files; // member name, absolute path
+    const auto walk = [&](const QString &root, const QString &prefix) {
+        std::vector<std::pair<QString, QString>> found;
+        QDirIterator it(root, QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            const QString path = it.next();
+            const QString relative = QDir(root).relativeFilePath(path);
+            const bool skip = std::any_of(skipped.begin(), skipped.end(),
+                                          [&](const QString &folder) { return inside(path, folder); }) ||
+                              (root == configDir && dataDir != configDir && inside(path, dataDir)); // walked on its own
+            if (!excludedFromConfig(relative) && !skip && !QFileInfo(path).isSymLink())
+                found.emplace_back(prefix + relative, path);
+        }
+        std::sort(found.begin(), found.end());
+        files.insert(files.end(), found.begin(), found.end());
+    };
+    walk(configDir, QStringLiteral("config/"));
+    if (dataDir != configDir && QFileInfo(dataDir).isDir())
+        walk(dataDir, QStringLiteral("data/"));
+    // Secrets are named as the user knows them: config-relative, data/... for the data folder's.
+    const auto shownName = [](const QString &member) {
+        return member.startsWith(QLatin1String("config/")) ? member.mid(7) : member;
+    };
     QStringList secrets, leftOut;
-    QDirIterator it(configDir, QDir::Files | QDir::Hidden | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
-    std::vector<std::pair<QString, QString>> files; // relative, absolute
-    while (it.hasNext()) {
-        const QString path = it.next();
-        const QString relative = QDir(configDir).relativeFilePath(path);
-        if (!excludedFromConfig(relative) && !QFileInfo(path).isSymLink())
-            files.emplace_back(relative, path);
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto &[relative, path] : files)
-        if (relative != QLatin1String("server.conf") && (modeOf(path) & 077) == 0)
-            secrets << relative;
+    for (const auto &[name, path] : files)
+        if (name != QLatin1String("config/server.conf") && (modeOf(path) & 077) == 0)
+            secrets << shownName(name);
     if (!secrets.isEmpty() && o.passphrase.isEmpty() && !o.withoutSecrets)
         return makeError("the config folder holds secrets (" + secrets.join(QStringLiteral(", ")).toStdString() +
                              "): give a passphrase to seal them into the backup, or leave them out explicitly",
@@ -272,13 +296,13 @@ Result<BackupSummary> createBackup(const CreateOptions &o)
             return c.failure();
         cipher = std::move(c.value());
     }
-    for (const auto &[relative, path] : files) {
+    for (const auto &[name, path] : files) {
         Member m;
-        m.name = QStringLiteral("config/") + relative;
+        m.name = name;
         m.mode = modeOf(path);
-        const bool secret = secrets.contains(relative);
+        const bool secret = secrets.contains(shownName(name));
         if (secret && !cipher) {
-            leftOut << relative;
+            leftOut << shownName(name);
             continue;
         }
         QFile f(path);
@@ -307,7 +331,7 @@ Result<BackupSummary> createBackup(const CreateOptions &o)
     QTemporaryDir staging(outDir + QStringLiteral("/.smartbot-backup-XXXXXX"));
     if (!staging.isValid())
         return makeError("cannot create a temporary folder in " + outDir.toStdString());
-    const QString dbPath = QDir(configDir).filePath(QStringLiteral("smartbot.db"));
+    const QString dbPath = QDir(dataDir).filePath(QStringLiteral("smartbot.db"));
     if (QFileInfo::exists(dbPath)) {
         const QString snapshot = staging.filePath(QStringLiteral("smartbot.db"));
         if (auto r = snapshotSqlite(dbPath, snapshot); !r)
@@ -655,19 +679,67 @@ Result<RestoreReport> restoreBackup(const RestoreOptions &o)
     if (!staging.isValid())
         return makeError("cannot create a staging folder in " + parent.toStdString());
     ::chmod(QFile::encodeName(staging.path()).constData(), 0700);
-    // Everything goes into the staging folder, removed with all of it when any member fails its check.
+    // The data folder ([storage] data_dir of the restored server.conf, which precedes data members in the archive):
+    // the config folder itself, a folder inside it, or one elsewhere (a system install's /var/lib/smartbot), which
+    // then gets its own staging folder beside it and the same rules (empty, or moved aside with force).
+    struct DataPlace {
+        QString root;   // where data members are written now
+        QString target; // where they end up
+        std::unique_ptr<QTemporaryDir> staging;
+        bool moveAside = false;
+    };
+    std::optional<DataPlace> data;
+    const auto dataPlace = [&]() -> Result<QString> {
+        if (data)
+            return data->root;
+        DataPlace d;
+        d.target = target;
+        if (auto file = ConfigFile::read(QDir(staging.path()).filePath(QStringLiteral("server.conf"))); file)
+            if (auto parsed = ServerConfig::parse(file.value(), target); parsed)
+                d.target = parsed->dataDir;
+        if (d.target == target) {
+            d.root = staging.path();
+        } else if (d.target.startsWith(target + QLatin1Char('/'))) {
+            d.root = QDir(staging.path()).filePath(d.target.mid(target.size() + 1));
+        } else {
+            const bool busy = QFileInfo::exists(d.target) &&
+                              !QDir(d.target).isEmpty(QDir::AllEntries | QDir::Hidden | QDir::System |
+                                                      QDir::NoDotAndDotDot);
+            if (busy && !o.force)
+                return makeError("the backup's data folder " + d.target.toStdString() +
+                                     " ([storage] data_dir) is not empty; force moves it aside first",
+                                 ErrorCode::InvalidArgument);
+            d.moveAside = busy;
+            const QString parentOfData = QFileInfo(d.target).absolutePath();
+            if (!QDir().mkpath(parentOfData))
+                return makeError("cannot create " + parentOfData.toStdString());
+            d.staging = std::make_unique<QTemporaryDir>(d.target + QStringLiteral(".restoring-XXXXXX"));
+            if (!d.staging->isValid())
+                return makeError("cannot create a staging folder in " + parentOfData.toStdString());
+            ::chmod(QFile::encodeName(d.staging->path()).constData(), 0700);
+            d.root = d.staging->path();
+        }
+        data = std::move(d);
+        return data->root;
+    };
+    // Everything goes into the staging folders, removed with all of it when any member fails its check.
     const auto destination = [&](const json &member) -> Result<QString> {
         const QString name = QString::fromStdString(member["name"].get<std::string>());
-        QString relative;
-        if (name.startsWith(QLatin1String("config/")))
+        QString root = staging.path(), relative;
+        if (name.startsWith(QLatin1String("config/"))) {
             relative = name.mid(7);
-        else if (name == QLatin1String("database/smartbot.db"))
-            relative = QStringLiteral("smartbot.db");
-        else if (name.startsWith(QLatin1String("models/")))
+        } else if (name.startsWith(QLatin1String("data/")) || name == QLatin1String("database/smartbot.db")) {
+            auto place = dataPlace();
+            if (!place)
+                return place.failure();
+            root = place.value();
+            relative = name.startsWith(QLatin1String("data/")) ? name.mid(5) : QStringLiteral("smartbot.db");
+        } else if (name.startsWith(QLatin1String("models/"))) {
             relative = name;
-        else
+        } else {
             return makeError("unknown member " + name.toStdString());
-        const QString path = QDir(staging.path()).filePath(relative);
+        }
+        const QString path = QDir(root).filePath(relative);
         const QString folder = QFileInfo(path).absolutePath();
         if (!QFileInfo(folder).isDir()) {
             if (!QDir().mkpath(folder))
@@ -693,6 +765,22 @@ Result<RestoreReport> restoreBackup(const RestoreOptions &o)
     if (::rename(QFile::encodeName(staging.path()).constData(), QFile::encodeName(target).constData()) != 0) {
         staging.setAutoRemove(true);
         return makeError("cannot rename the restored folder into " + target.toStdString());
+    }
+    if (data && data->staging) {
+        const QByteArray dataTarget = QFile::encodeName(data->target);
+        if (data->moveAside) {
+            report.dataMovedAside = data->target + QStringLiteral(".before-restore-") +
+                                    QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+            if (::rename(dataTarget.constData(), QFile::encodeName(report.dataMovedAside).constData()) != 0)
+                return makeError("cannot move the data folder " + data->target.toStdString() + " aside");
+        } else if (QFileInfo::exists(data->target)) {
+            QDir().rmdir(data->target);
+        }
+        data->staging->setAutoRemove(false);
+        if (::rename(QFile::encodeName(data->staging->path()).constData(), dataTarget.constData()) != 0) {
+            data->staging->setAutoRemove(true);
+            return makeError("cannot rename the restored data folder into " + data->target.toStdString());
+        }
     }
     return report;
 }

@@ -6,6 +6,7 @@
 //                          its WAL files, app.lock, logs/, backups/ and models/; private files (mode without group
 //                          or other bits, e.g. admin.key, auth/*.key, a TLS key) are secrets: sealed with the
 //                          passphrase (backup/passphrase_cipher.h), or left out only when asked;
+//   data/<path>            with a separate data folder ([storage] data_dir), its files as config/ above;
 //   database/smartbot.db   a consistent snapshot of the live database (SQLite online backup API);
 //   models/<name>/<file>   with withModels: the model folders of [model] folders and [model] path.
 // Everything is written to OUT.part and renamed when complete: a failure (disk full) leaves no archive behind.
@@ -60,14 +61,16 @@ Result<VerifyReport> verifyBackup(const QString &archive, const QByteArray &pass
 
 struct RestoreOptions {
     QString archive;
-    QString configDir;     // created (0700); must be empty or missing unless force
+    QString configDir;     // created (0700); must be empty or missing unless force; a data folder the restored
+                           // server.conf names outside it ([storage] data_dir) likewise
     QByteArray passphrase; // required when the archive holds sealed secrets
     bool force = false;    // a non-empty configDir is first renamed to <configDir>.before-restore-<time>
     Progress onProgress;
 };
 struct RestoreReport {
     BackupSummary summary;
-    QString movedAside; // where the old folder went (force), or ""
+    QString movedAside;     // where the old folder went (force), or ""
+    QString dataMovedAside; // where an old data folder outside the config folder went (force), or ""
 };
 // Verifies first; then extracts into a staging folder beside configDir and renames it into place, so a failure
 // leaves configDir as it was.

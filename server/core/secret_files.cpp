@@ -95,6 +95,18 @@ Result<void> checkTrustedPath(const QString &path)
     return {};
 }
 
+Result<void> ensureDataFolder(const QString &path)
+{
+    if (!QFileInfo::exists(path)) {
+        // The parents as the umask says (e.g. /var/lib), the folder itself private: it will hold secrets.
+        if (!QDir().mkpath(QFileInfo(path).absolutePath()) || ::mkdir(QFile::encodeName(path).constData(), 0700) != 0)
+            return makeError("cannot create the data folder " + path.toStdString() + ": " + sysError());
+    } else if (!QFileInfo(path).isDir()) {
+        return makeError("the data folder " + path.toStdString() + " is not a folder");
+    }
+    return checkTrustedPath(path);
+}
+
 Result<void> writePrivateFile(const QString &path, const QByteArray &data, int mode)
 {
     const QByteArray target = QFile::encodeName(path);

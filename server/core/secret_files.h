@@ -1,4 +1,4 @@
-// Secret files of a config folder: the JWT signing key (auth/secret.key, 0400) and the admin key
+// Secret files of the data folder ([storage] data_dir, by default the config folder): the JWT signing key (auth/secret.key, 0400) and the admin key
 // (admin.key, 0600, or $SMARTBOT_ADMIN_KEY). Created on first start, refused when readable by others.
 #pragma once
 
@@ -22,8 +22,8 @@ struct SecretOverrides {
     QByteArray adminKey; // the admin key text (>= 16 characters); set: admin.key and $SMARTBOT_ADMIN_KEY are ignored
 };
 
-// Loads (creating when missing) the secrets of configDir. adminKeyFromEnv: value of SMARTBOT_ADMIN_KEY or empty.
-Result<Secrets> loadOrCreateSecrets(const QString &configDir, const QByteArray &adminKeyFromEnv,
+// Loads (creating when missing) the secrets kept in dataDir. adminKeyFromEnv: value of SMARTBOT_ADMIN_KEY or empty.
+Result<Secrets> loadOrCreateSecrets(const QString &dataDir, const QByteArray &adminKeyFromEnv,
                                     const SecretOverrides &overrides = {});
 
 // Fails, naming the file and its mode, if path is accessible by group or others.
@@ -33,6 +33,9 @@ Result<void> checkPrivateFile(const QString &path);
 // server.conf, the database, auth/) is writable by group or others, or belongs to another user than this one or
 // root: another local user could then insert an admin key or change the configuration. A missing path passes.
 Result<void> checkTrustedPath(const QString &path);
+
+// Creates the data folder ([storage] data_dir) 0700 when missing, then checks it as checkTrustedPath does.
+Result<void> ensureDataFolder(const QString &path);
 
 // Writes data to path atomically with the given mode; the file never exists with wider permissions.
 Result<void> writePrivateFile(const QString &path, const QByteArray &data, int mode);

@@ -116,6 +116,12 @@ prefix_cache = true
 max_tokens = 256
 max_tokens_limit = 4096
 
+[storage]
+; Folder of what the server writes and must keep: the database (smartbot.db: API keys, revocations, usage, audit
+; log), admin.key and auth/ (the token signing keys). Relative to this folder; empty = this folder. A system
+; install keeps this folder read-only for the service and points here to /var/lib/smartbot (created 700).
+data_dir =
+
 [logging]
 ; The log is written to DIR/smartbot.log (mode 640, the folder 750; relative to this folder; none = no file), as well
 ; as to stderr (journald under systemd) and the desktop app. One line per event; each request ends with a line
@@ -317,6 +323,8 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
     if (LogLevel level; !parseLogLevel(c.logLevel, level))
         return makeError("server.conf: [logging] level must be debug, info, warning or error (not '" +
                          c.logLevel.toStdString() + "')");
+    const QString data = stringValue(s, QStringLiteral("storage/data_dir"));
+    c.dataDir = data.isEmpty() ? c.configDir : QDir::cleanPath(QDir(c.configDir).absoluteFilePath(data));
     c.backupDir =
         QDir(c.configDir).absoluteFilePath(stringValue(s, QStringLiteral("backup/dir"), QStringLiteral("backups")));
     if (const QString pass = stringValue(s, QStringLiteral("backup/passphrase_file")); !pass.isEmpty())

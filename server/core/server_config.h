@@ -66,6 +66,9 @@ struct ServerConfig {
     QString backupSchedule = QStringLiteral("off"); // off, hourly or daily
     int backupKeep = 7;                             // server-made backups kept in backupDir
 
+    // [storage]
+    QString dataDir; // absolute: the database, admin.key and auth/ (the signing keys); default the config folder
+
     QString configDir; // where server.conf lives
 
     // Reads DIR/server.conf, writing the commented defaults first if it does not exist.

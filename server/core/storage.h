@@ -1,4 +1,4 @@
-// Storage: the server's small database (QtSql). SQLite at <configDir>/smartbot.db (mode 0600) by default; the
+// Storage: the server's small database (QtSql). SQLite at <dataDir>/smartbot.db (mode 0600) by default; the
 // schema is versioned by a schema_version table and migrated forward on open. Written against QSqlDatabase with
 // portable SQL so that a PostgreSQL URL (QPSQL) can be added later; only SQLite is supported now.
 // Qt's rule: a connection is used from the thread that opened it. Open one Storage per thread.
@@ -19,8 +19,8 @@ public:
     Storage(const Storage &) = delete;
     Storage &operator=(const Storage &) = delete;
 
-    // Opens (creating and migrating) <configDir>/smartbot.db.
-    static Result<std::unique_ptr<Storage>> open(const QString &configDir);
+    // Opens (creating and migrating) <dataDir>/smartbot.db.
+    static Result<std::unique_ptr<Storage>> open(const QString &dataDir);
 
     QSqlDatabase db() const { return QSqlDatabase::database(connection_); }
     int schemaVersion() const;

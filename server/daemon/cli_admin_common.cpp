@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/secret_files.h"
+
 namespace smartbot::daemon {
 
 int fail(const std::string &message)
@@ -19,7 +21,7 @@ QString cliActor()
 std::unique_ptr<AdminContext> openAdminContext(QCommandLineParser &p, const QStringList &args)
 {
     p.addHelpOption();
-    p.addOption({QStringLiteral("config"), QStringLiteral("Config folder (server.conf, keys, smartbot.db)."),
+    p.addOption({QStringLiteral("config"), QStringLiteral("Config folder (server.conf; its [storage] data_dir holds smartbot.db)."),
                  QStringLiteral("DIR")});
     p.process(args);
     if (!p.isSet(QStringLiteral("config"))) {
@@ -33,7 +35,11 @@ std::unique_ptr<AdminContext> openAdminContext(QCommandLineParser &p, const QStr
     }
     auto ctx = std::make_unique<AdminContext>();
     ctx->config = cfg.value();
-    auto storage = Storage::open(ctx->config.configDir);
+    if (auto data = ensureDataFolder(ctx->config.dataDir); !data) {
+        fail(data.error());
+        return nullptr;
+    }
+    auto storage = Storage::open(ctx->config.dataDir);
     if (!storage) {
         fail(storage.error());
         return nullptr;

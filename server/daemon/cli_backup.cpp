@@ -43,7 +43,10 @@ QString describe(const backup::BackupSummary &s)
 
 void audit(const QString &configDir, const QString &action, const QString &detail)
 {
-    if (auto storage = Storage::open(configDir); storage)
+    auto config = ServerConfig::readOrDefaults(configDir);
+    if (!config)
+        return;
+    if (auto storage = Storage::open(config->dataDir); storage)
         AuditLog(*storage.value()).record(cliActor(), QStringLiteral("local"), action, detail);
 }
 
@@ -141,6 +144,8 @@ int backupRestore(const QStringList &args)
                 report->movedAside.isEmpty()
                     ? ""
                     : qPrintable(QStringLiteral(" (the old folder is now %1)").arg(report->movedAside)));
+    if (!report->dataMovedAside.isEmpty())
+        std::printf("the old data folder is now %s\n", qPrintable(report->dataMovedAside));
     return 0;
 }
 

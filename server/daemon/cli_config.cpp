@@ -68,14 +68,18 @@ int configCheck(const QStringList &args)
     if (!c.modelPath.isEmpty() && c.modelPath != QLatin1String(kNoModel))
         if (auto model = engine::summarizeModel(QFile::encodeName(c.modelPath).toStdString()); !model)
             problems << QStringLiteral("[model] path: %1").arg(QString::fromStdString(model.error()));
+    if (c.dataDir != dir)
+        if (auto r = checkTrustedPath(c.dataDir); !r)
+            problems << QStringLiteral("[storage] data_dir: %1").arg(QString::fromStdString(r.error()));
     for (const QString &secret : {QStringLiteral("admin.key"), QStringLiteral("auth/secret.key")})
-        if (const QString path = QDir(dir).filePath(secret); QFileInfo::exists(path))
+        if (const QString path = QDir(c.dataDir).filePath(secret); QFileInfo::exists(path))
             if (auto r = checkPrivateFile(path); !r)
                 problems << QString::fromStdString(r.error());
     if (!c.backupPassphraseFile.isEmpty())
         if (auto r = backup::readPassphraseFile(c.backupPassphraseFile); !r)
             problems << QStringLiteral("[backup] passphrase_file: %1").arg(QString::fromStdString(r.error()));
-    const std::pair<QString, const char *> folders[] = {{c.logDir, "[logging] dir"}, {c.backupDir, "[backup] dir"}};
+    const std::pair<QString, const char *> folders[] = {
+        {c.dataDir, "[storage] data_dir"}, {c.logDir, "[logging] dir"}, {c.backupDir, "[backup] dir"}};
     for (const auto &[folder, key] : folders)
         if (!folder.isEmpty() && !writableFolder(folder))
             problems << QStringLiteral("%1 %2 cannot be written").arg(QLatin1String(key), folder);

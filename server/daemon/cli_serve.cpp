@@ -16,22 +16,32 @@ namespace smartbot::daemon {
 namespace {
 int signalPipe[2] = {-1, -1};
 
-void onSignal(int)
+// The handler only writes the signal number into the pipe; the event loop reads it (nothing else is
+// async-signal-safe).
+void onSignal(int signal)
 {
-    const char c = 1;
+    const char c = char(signal);
     [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1);
 }
 
 // The first SIGTERM/SIGINT starts a graceful drain (blue-green upgrades: finish what was accepted, then exit 0);
-// a second one stops at once.
-void installDrainOnSignals(http::SmartbotServer &server)
+// a second one stops at once. SIGHUP (systemctl reload) reloads the TLS certificate.
+void installSignalHandlers(http::SmartbotServer &server)
 {
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
         return;
     auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, qApp);
     QObject::connect(notifier, &QSocketNotifier::activated, qApp, [&server] {
-        char c;
+        char c = 0;
         [[maybe_unused]] auto n = ::read(signalPipe[0], &c, 1);
+        if (c == SIGHUP) {
+            auto reloaded = server.reloadCertificate();
+            if (reloaded)
+                qInfo("SIGHUP: %s", qPrintable(reloaded.value()));
+            else
+                qWarning("SIGHUP: %s", reloaded.error().c_str());
+            return;
+        }
         static int received = 0;
         if (++received > 1 || !server.isRunning()) {
             qInfo("signal received again: stopping now");
@@ -48,6 +58,7 @@ void installDrainOnSignals(http::SmartbotServer &server)
     sa.sa_flags = SA_RESTART;
     ::sigaction(SIGTERM, &sa, nullptr);
     ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGHUP, &sa, nullptr);
 }
 } // namespace
 
@@ -57,7 +68,7 @@ int runServe(const QStringList &args)
     p.setApplicationDescription(QStringLiteral("Runs the SmartBot chat server."));
     p.addHelpOption();
     p.addOption(
-        {QStringLiteral("config"), QStringLiteral("Config folder (server.conf, keys)."), QStringLiteral("DIR")});
+        {QStringLiteral("config"), QStringLiteral("Config folder (server.conf; keys and database in its [storage] data_dir)."), QStringLiteral("DIR")});
     p.addOption(
         {QStringLiteral("model"),
          QStringLiteral("Model folder (overrides server.conf; none: no model). Without one anywhere, the bundled "
@@ -96,7 +107,7 @@ int runServe(const QStringList &args)
         if (!running)
             QCoreApplication::quit();
     });
-    installDrainOnSignals(server);
+    installSignalHandlers(server);
     const int rc = QCoreApplication::exec();
     server.stop();
     return rc;

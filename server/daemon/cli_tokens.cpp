@@ -38,9 +38,9 @@ int tokenIssue(const QStringList &args)
     if (!ok || expires < 1 || expires > qint64(ctx->config.maxTokenHours) * 3600)
         return fail("--expires must be from 1 to " + std::to_string(qint64(ctx->config.maxTokenHours) * 3600) +
                     " seconds ([auth] max_token_hours)");
-    if (auto s = loadOrCreateSecrets(ctx->config.configDir, qgetenv("SMARTBOT_ADMIN_KEY")); !s)
+    if (auto s = loadOrCreateSecrets(ctx->config.dataDir, qgetenv("SMARTBOT_ADMIN_KEY")); !s)
         return fail(s.error());
-    auto ring = loadJwtKeyring(ctx->config.configDir, acceptSeconds(ctx->config));
+    auto ring = loadJwtKeyring(ctx->config.dataDir, acceptSeconds(ctx->config));
     if (!ring)
         return fail(ring.error());
     TokenService tokens(ring->current);
@@ -64,9 +64,9 @@ int tokenRotateSecret(const QStringList &args)
     auto ctx = openAdminContext(p, args);
     if (!ctx)
         return 1;
-    if (auto s = loadOrCreateSecrets(ctx->config.configDir, qgetenv("SMARTBOT_ADMIN_KEY")); !s)
+    if (auto s = loadOrCreateSecrets(ctx->config.dataDir, qgetenv("SMARTBOT_ADMIN_KEY")); !s)
         return fail(s.error());
-    auto kid = rotateJwtSecret(ctx->config.configDir, QDateTime::currentSecsSinceEpoch(), acceptSeconds(ctx->config));
+    auto kid = rotateJwtSecret(ctx->config.dataDir, QDateTime::currentSecsSinceEpoch(), acceptSeconds(ctx->config));
     if (!kid)
         return fail(kid.error());
     AuditLog(*ctx->storage)

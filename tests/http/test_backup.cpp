@@ -194,6 +194,70 @@ private Q_SLOTS:
         second.stop();
     }
 
+    // A system install's layout: the config folder holds server.conf only (read-only for the service), the data
+    // folder ([storage] data_dir) the database and the secrets. The daemon writes nothing into the config folder;
+    // a backup carries the data folder as data/...; a restore puts it where the restored server.conf says, with the
+    // same rules as the config folder (refused when not empty, moved aside with --force).
+    void separateDataFolder()
+    {
+        const QString etc = path("system/etc"), data = path("system/var/smartbot");
+        writeFile(etc + "/server.conf",
+                  "[storage]\ndata_dir = ../var/smartbot\n[logging]\ndir = ../log\n[backup]\ndir = ../var/smartbot/backups\n",
+                  0644);
+        ::chmod(QFile::encodeName(etc).constData(), 0755);
+        Run key = smartbotd({"key", "create", "--config", etc, "--name", "in-data"});
+        QVERIFY2(key.code == 0, qPrintable(key.err));
+        QCOMPARE(modeOf(data), 0700);
+        QVERIFY(QFileInfo::exists(data + "/smartbot.db"));
+        {
+            DaemonProcess daemon; // with the config folder read-only, as under ProtectSystem=strict
+            ::chmod(QFile::encodeName(etc).constData(), 0555);
+            QVERIFY2(daemon.start(etc, {"--model", "none"}), qPrintable(daemon.output()));
+            QCOMPARE(daemon.request("GET", "/healthz").status, 200);
+            daemon.stop();
+            ::chmod(QFile::encodeName(etc).constData(), 0755);
+        }
+        QCOMPARE(QDir(etc).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
+                 QStringList{"server.conf"});
+        QCOMPARE(modeOf(data + "/admin.key"), 0600);
+        QCOMPARE(modeOf(data + "/auth/secret.key"), 0400);
+        QVERIFY(QFileInfo::exists(path("system/log/smartbot.log")));
+
+        const QString archive = path("system.tar.gz");
+        Run made = smartbotd({"backup", "create", "--config", etc, "--out", archive, "--passphrase-file", passFile});
+        QVERIFY2(made.code == 0, qPrintable(made.err));
+        const QStringList members = untar(archive, path("system-x"));
+        for (const char *m : {"config/server.conf", "data/admin.key", "data/auth/secret.key", "database/smartbot.db"})
+            QVERIFY2(members.contains(m), qPrintable(members.join(' ')));
+        for (const QString &m : members)
+            QVERIFY2(!m.startsWith("config/smartbot") && !m.startsWith("data/smartbot.db") && !m.contains("backups/"),
+                     qPrintable(m));
+
+        const QString etc2 = path("system2/etc"), data2 = path("system2/var/smartbot");
+        Run restored = smartbotd({"backup", "restore", archive, "--config", etc2, "--passphrase-file", passFile});
+        QVERIFY2(restored.code == 0, qPrintable(restored.err));
+        QCOMPARE(QDir(etc2).entryList(QDir::Files), QStringList{"server.conf"});
+        QCOMPARE(readFile(data2 + "/admin.key"), readFile(data + "/admin.key"));
+        QCOMPARE(modeOf(data2 + "/auth/secret.key"), 0400);
+        Run listed = smartbotd({"key", "list", "--config", etc2});
+        QVERIFY2(listed.code == 0 && listed.out.contains("in-data"), qPrintable(listed.out + listed.err));
+
+        // Into a new config folder whose data folder is not empty: refused, nothing written; --force moves it aside.
+        const QString etc3 = path("system2/etc3");
+        writeFile(data2 + "/marker", "old", 0600);
+        Run refused = smartbotd({"backup", "restore", archive, "--config", etc3, "--passphrase-file", passFile});
+        QCOMPARE(refused.code, 1);
+        QVERIFY2(refused.err.contains("data_dir") && refused.err.contains("not empty"), qPrintable(refused.err));
+        QVERIFY(!QFileInfo::exists(etc3));
+        QCOMPARE(leftovers(path("system2/var")), QStringList());
+        Run forced =
+            smartbotd({"backup", "restore", archive, "--config", etc3, "--passphrase-file", passFile, "--force"});
+        QVERIFY2(forced.code == 0, qPrintable(forced.err));
+        QVERIFY2(forced.out.contains("the old data folder is now"), qPrintable(forced.out));
+        QVERIFY(!QFileInfo::exists(data2 + "/marker"));
+        QVERIFY(QFileInfo::exists(data2 + "/smartbot.db"));
+    }
+
     void verifyNamesTheProblem_data()
     {
         QTest::addColumn<QString>("tamper");

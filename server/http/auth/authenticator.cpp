@@ -78,11 +78,11 @@ void Authenticator::reloadSigningKeys()
         }
         return;
     }
-    const QString stamp = jwtKeyringStamp(config_.configDir);
+    const QString stamp = jwtKeyringStamp(config_.dataDir);
     if (stamp == keyringStamp_)
         return;
     auto ring =
-        loadJwtKeyring(config_.configDir, qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds);
+        loadJwtKeyring(config_.dataDir, qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds);
     if (!ring) {
         qWarning("JWT signing keys not reloaded: %s", ring.error().c_str());
         return;
@@ -96,7 +96,7 @@ Result<QByteArray> Authenticator::rotateSigningKey()
     const qint64 now = clock_();
     const qint64 accept = qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds;
     if (fixedJwtKey_.isEmpty()) {
-        auto kid = rotateJwtSecret(config_.configDir, now, accept);
+        auto kid = rotateJwtSecret(config_.dataDir, now, accept);
         if (!kid)
             return kid.failure();
         reloadSigningKeys();

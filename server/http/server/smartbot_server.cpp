@@ -1,6 +1,8 @@
 #include "http/server/smartbot_server.h"
 
 #include <QCoreApplication>
+#include <QCryptographicHash>
+#include <QSslCertificate>
 
 #include <QHostAddress>
 #include <QTimer>
@@ -109,6 +111,22 @@ SmartbotServer::~SmartbotServer()
     stop();
 }
 
+Result<QString> SmartbotServer::reloadCertificate()
+{
+    if (!d_->running)
+        return makeError("the server is not running");
+    if (!d_->config.sslEnable)
+        return QStringLiteral("TLS is off: no certificate to reload");
+    auto tls = loadTlsConfiguration(d_->config);
+    if (!tls)
+        return makeError("certificate not reloaded, the one in use stays: " + tls.error());
+    d_->tcp->setTlsConfiguration(tls.value());
+    const QSslCertificate cert = tls->localCertificate();
+    return QStringLiteral("certificate reloaded from %1 (valid until %2, SHA-256 %3)")
+        .arg(d_->config.sslCert, cert.expiryDate().toUTC().toString(Qt::ISODate),
+             QString::fromLatin1(cert.digest(QCryptographicHash::Sha256).toHex().left(16)));
+}
+
 Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrides &overrides)
 {
     if (d_->running)
@@ -148,7 +166,9 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
                 LogBuffer::instance().releaseFile(file);
         }
     } releaseLog{logFile.get()};
-    auto secrets = loadOrCreateSecrets(config.configDir, qgetenv("SMARTBOT_ADMIN_KEY"),
+    if (auto data = ensureDataFolder(config.dataDir); !data)
+        return data.failure();
+    auto secrets = loadOrCreateSecrets(config.dataDir, qgetenv("SMARTBOT_ADMIN_KEY"),
                                        SecretOverrides{overrides.jwtSecret, overrides.adminKey});
     if (!secrets)
         return secrets.failure();
@@ -166,7 +186,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     d->config = config;
     d->tokens = std::make_unique<TokenService>(secrets->jwtKey);
     d->worker = std::make_unique<service::InferenceWorker>(config.maxQueue, nullptr, config.maxSequences);
-    auto storage = Storage::open(config.configDir);
+    auto storage = Storage::open(config.dataDir);
     if (!storage)
         return storage.failure();
     d->auth = std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(),

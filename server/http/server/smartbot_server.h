@@ -37,6 +37,10 @@ public:
     // Graceful drain (SIGTERM, POST /admin/drain): readyz 503, new chat requests 503, in-flight requests finish
     // (at most [network] drain_timeout_s), then drainFinished() and stop().
     void drain(const QString &reason);
+    // SIGHUP (systemctl reload): reads the TLS certificate and key files again (a renewed certificate, e.g. from
+    // certbot) and serves them to new connections; connections already open keep theirs. On any problem the
+    // certificate in use stays and the error says why. Without TLS there is nothing to reload.
+    Result<QString> reloadCertificate();
     bool isDraining() const;
 
     bool isRunning() const;
