@@ -19,6 +19,8 @@ PACKAGES=(
   libssl-dev libjwt-dev libarchive-dev libsqlite3-dev sqlite3 zlib1g-dev  # sqlite3: backups (online backup API), tests
   # tests: offscreen/xvfb GUI, HTTP peers
   xvfb xauth python3 prometheus
+  # tests: the .deb (desktop entry check) and the nginx in front of SmartBot (packaging, blue-green upgrades)
+  desktop-file-utils nginx-light bc
   # tests: the desktop keychain (a private D-Bus session with gnome-keyring's Secret Service)
   dbus dbus-daemon gnome-keyring
   # tests: TLS (test CA and certificates, s_client), HTTPS client (curl is in the toolchain line)

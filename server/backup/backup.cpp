@@ -702,9 +702,9 @@ Result<RestoreReport> restoreBackup(const RestoreOptions &o)
         } else if (d.target.startsWith(target + QLatin1Char('/'))) {
             d.root = QDir(staging.path()).filePath(d.target.mid(target.size() + 1));
         } else {
-            const bool busy = QFileInfo::exists(d.target) &&
-                              !QDir(d.target).isEmpty(QDir::AllEntries | QDir::Hidden | QDir::System |
-                                                      QDir::NoDotAndDotDot);
+            const bool busy =
+                QFileInfo::exists(d.target) &&
+                !QDir(d.target).isEmpty(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
             if (busy && !o.force)
                 return makeError("the backup's data folder " + d.target.toStdString() +
                                      " ([storage] data_dir) is not empty; force moves it aside first",

@@ -1,7 +1,7 @@
-// JWT signing keys of the data folder ([storage] data_dir): auth/secret.key (current, 0400) and, after rotations, the retired keys
-// auth/retired-<unix time>.key (0400). A retired key still verifies the tokens it signed until retirement +
-// [auth] max_token_hours + leeway (after that no token it signed can be valid anyway); older ones are deleted at
-// the next rotation.
+// JWT signing keys of the data folder ([storage] data_dir): auth/secret.key (current, 0400) and, after rotations, the
+// retired keys auth/retired-<unix time>.key (0400). A retired key still verifies the tokens it signed until retirement
+// + [auth] max_token_hours + leeway (after that no token it signed can be valid anyway); older ones are deleted at the
+// next rotation.
 #pragma once
 
 #include <QByteArray>

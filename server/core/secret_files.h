@@ -1,5 +1,6 @@
-// Secret files of the data folder ([storage] data_dir, by default the config folder): the JWT signing key (auth/secret.key, 0400) and the admin key
-// (admin.key, 0600, or $SMARTBOT_ADMIN_KEY). Created on first start, refused when readable by others.
+// Secret files of the data folder ([storage] data_dir, by default the config folder): the JWT signing key
+// (auth/secret.key, 0400) and the admin key (admin.key, 0600, or $SMARTBOT_ADMIN_KEY). Created on first start, refused
+// when readable by others.
 #pragma once
 
 #include <QByteArray>

@@ -148,6 +148,40 @@ keep = 7
 )");
 }
 
+Result<QString> ServerConfig::systemConfigText()
+{
+    // {default line, what the system install has instead}: a table, so that a default that changes is noticed.
+    static const std::pair<const char *, const char *> kSystem[] = {
+        {"; Changes take effect when the server (re)starts.\n",
+         "; Changes take effect when the server (re)starts: systemctl restart smartbotd (systemctl reload smartbotd\n"
+         "; only reloads the TLS certificate). Installed by the smartbot package; the service runs\n"
+         "; smartbotd serve --config /etc/smartbot as the user smartbot, which may read this folder but not change "
+         "it.\n"
+         "; Admin commands: sudo -u smartbot smartbotd key list --config /etc/smartbot (and smartbotd --help).\n"},
+        {"bind_address = 127.0.0.1\n",
+         "bind_address = 127.0.0.1\n; Production, for clients on other machines (with TLS and an allow list below):\n"
+         "; bind_address = 0.0.0.0\n"},
+        {"ssl_key =\n",
+         "ssl_key =\n; Production: ssl_enable = true, ssl_cert = /etc/smartbot/tls/server.crt,\n"
+         "; ssl_key = /etc/smartbot/tls/server.key (owned by smartbot, mode 400: chown smartbot: server.key)\n"},
+        {"allow =\n", "allow =\n; Production: allow = 192.168.1.0/24 (your clients' subnet; the nginx host's address "
+                      "behind nginx)\n"},
+        {"folders = models\n", "folders = /var/lib/smartbot/models\n"},
+        {"data_dir =\n", "data_dir = /var/lib/smartbot\n"},
+        {"dir = logs\n", "dir = /var/log/smartbot\n"},
+        {"dir = backups\n", "dir = /var/lib/smartbot/backups\n"},
+    };
+    QString text = defaultConfigText();
+    for (const auto &[from, to] : kSystem) {
+        const QString line = QString::fromUtf8(from);
+        if (text.count(line) != 1)
+            return makeError("the default server.conf no longer has exactly one line '" + line.trimmed().toStdString() +
+                             "'");
+        text.replace(line, QString::fromUtf8(to));
+    }
+    return text;
+}
+
 namespace {
 
 // Reads an integer key and checks its range; the error names the key.

@@ -80,6 +80,10 @@ struct ServerConfig {
     // path is checked (the desktop app's panels, for a folder the server may not have used yet).
     static Result<ServerConfig> readOrDefaults(const QString &dir);
     static QString defaultConfigText();
+    // The defaults laid out for a system install (the .deb's /etc/smartbot/server.conf): data in /var/lib/smartbot,
+    // logs in /var/log/smartbot, and the production settings (bind 0.0.0.0, TLS files, allow list) as comments.
+    // An error names a default line it expected and did not find (the two texts drifted apart).
+    static Result<QString> systemConfigText();
 };
 
 } // namespace smartbot

@@ -21,7 +21,8 @@ QString cliActor()
 std::unique_ptr<AdminContext> openAdminContext(QCommandLineParser &p, const QStringList &args)
 {
     p.addHelpOption();
-    p.addOption({QStringLiteral("config"), QStringLiteral("Config folder (server.conf; its [storage] data_dir holds smartbot.db)."),
+    p.addOption({QStringLiteral("config"),
+                 QStringLiteral("Config folder (server.conf; its [storage] data_dir holds smartbot.db)."),
                  QStringLiteral("DIR")});
     p.process(args);
     if (!p.isSet(QStringLiteral("config"))) {

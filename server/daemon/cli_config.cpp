@@ -4,6 +4,7 @@
 // the log and backup folders can be written. Every problem is one line; exit 0 when there is none, else 1.
 #include <QCommandLineParser>
 #include <QDir>
+#include <QSaveFile>
 #include <QFileInfo>
 
 #include <cstdio>
@@ -90,6 +91,31 @@ int configCheck(const QStringList &args)
     std::printf("ok: %s and the files it names are fine\n", qPrintable(confPath));
     return 0;
 }
+// Prints (or writes to --out) the default server.conf; --system: laid out for a system install (the package).
+int configDefaults(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.addHelpOption();
+    p.addOption({QStringLiteral("system"), QStringLiteral("The system install's layout (/var/lib, /var/log).")});
+    p.addOption({QStringLiteral("out"), QStringLiteral("Write to FILE instead of stdout."), QStringLiteral("FILE")});
+    p.process(args);
+    QString text = ServerConfig::defaultConfigText();
+    if (p.isSet(QStringLiteral("system"))) {
+        auto system = ServerConfig::systemConfigText();
+        if (!system)
+            return fail(system.error());
+        text = system.value();
+    }
+    if (!p.isSet(QStringLiteral("out"))) {
+        std::fputs(text.toUtf8().constData(), stdout);
+        return 0;
+    }
+    QSaveFile f(p.value(QStringLiteral("out")));
+    if (!f.open(QIODevice::WriteOnly) || f.write(text.toUtf8()) < 0 || !f.commit())
+        return fail("cannot write " + p.value(QStringLiteral("out")).toStdString() + ": " +
+                    f.errorString().toStdString());
+    return 0;
+}
 } // namespace
 
 int runConfig(const QStringList &args)
@@ -100,7 +126,10 @@ int runConfig(const QStringList &args)
         rest.removeAt(1);
     if (sub == QLatin1String("check"))
         return configCheck(rest);
-    return fail("usage: smartbotd config check --config DIR (unknown '" + sub.toStdString() + "')");
+    if (sub == QLatin1String("defaults"))
+        return configDefaults(rest);
+    return fail("usage: smartbotd config check --config DIR | config defaults [--system] [--out FILE] (unknown '" +
+                sub.toStdString() + "')");
 }
 
 } // namespace smartbot::daemon

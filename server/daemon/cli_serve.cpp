@@ -67,8 +67,9 @@ int runServe(const QStringList &args)
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("Runs the SmartBot chat server."));
     p.addHelpOption();
-    p.addOption(
-        {QStringLiteral("config"), QStringLiteral("Config folder (server.conf; keys and database in its [storage] data_dir)."), QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("config"),
+                 QStringLiteral("Config folder (server.conf; keys and database in its [storage] data_dir)."),
+                 QStringLiteral("DIR")});
     p.addOption(
         {QStringLiteral("model"),
          QStringLiteral("Model folder (overrides server.conf; none: no model). Without one anywhere, the bundled "

@@ -23,6 +23,8 @@ void usage()
         "  smartbotd backup verify FILE [--passphrase-file F];  backup list --config DIR\n"
         "  smartbotd backup restore FILE --config NEW_DIR [--passphrase-file F] [--force]\n"
         "  smartbotd config check --config DIR   (server.conf and the files it names; every problem listed)\n"
+        "  smartbotd config defaults [--system] [--out FILE]   (the default server.conf; --system: /var/lib, "
+        "/var/log)\n"
         "  smartbotd status --config DIR         (asks the running server: 0 ready, 1 not ready, 3 not running)\n",
         stderr);
 }

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include "core/config_file.h"
 #include "core/secret_files.h"
 #include "core/server_config.h"
 
@@ -128,6 +129,32 @@ private Q_SLOTS:
         QCOMPARE(c->maxSequences, 8);
         QCOMPARE(c->cpuDecode, QStringLiteral("libtorch"));
         QCOMPARE(c->modelFolders, (QStringList{QDir(tmp2.path()).filePath("mine"), QStringLiteral("/srv/models")}));
+    }
+
+    // The package's /etc/smartbot/server.conf: the defaults with the system layout, the production settings as
+    // comments (a server installed from the package still listens on loopback only until the operator decides).
+    void systemLayout()
+    {
+        auto text = ServerConfig::systemConfigText();
+        QVERIFY2(text, text ? "" : text.error().c_str());
+        const ConfigFile file = ConfigFile::fromText(text.value());
+        QCOMPARE(file.problem(), QString());
+        auto c = ServerConfig::parse(file, QStringLiteral("/etc/smartbot"));
+        QVERIFY2(c, c ? "" : c.error().c_str());
+        QCOMPARE(c->dataDir, QStringLiteral("/var/lib/smartbot"));
+        QCOMPARE(c->logDir, QStringLiteral("/var/log/smartbot"));
+        QCOMPARE(c->backupDir, QStringLiteral("/var/lib/smartbot/backups"));
+        QCOMPARE(c->modelFolders, QStringList{QStringLiteral("/var/lib/smartbot/models")});
+        QCOMPARE(c->bindAddress, QStringLiteral("127.0.0.1"));
+        QVERIFY(!c->sslEnable);
+        QVERIFY(text->contains(QStringLiteral("; bind_address = 0.0.0.0\n")));
+        QVERIFY(text->contains(QStringLiteral("ssl_cert = /etc/smartbot/tls/server.crt")));
+        QVERIFY(text->contains(QStringLiteral("; Production: allow = ")));
+        // The default layout keeps everything in the config folder.
+        auto d = ServerConfig::parse(ConfigFile::fromText(ServerConfig::defaultConfigText()),
+                                     QStringLiteral("/home/u/.config/SmartBot"));
+        QVERIFY(d);
+        QCOMPARE(d->dataDir, QStringLiteral("/home/u/.config/SmartBot"));
     }
 
     void rejectsBadValues_data()

@@ -201,9 +201,10 @@ private Q_SLOTS:
     void separateDataFolder()
     {
         const QString etc = path("system/etc"), data = path("system/var/smartbot");
-        writeFile(etc + "/server.conf",
-                  "[storage]\ndata_dir = ../var/smartbot\n[logging]\ndir = ../log\n[backup]\ndir = ../var/smartbot/backups\n",
-                  0644);
+        writeFile(
+            etc + "/server.conf",
+            "[storage]\ndata_dir = ../var/smartbot\n[logging]\ndir = ../log\n[backup]\ndir = ../var/smartbot/backups\n",
+            0644);
         ::chmod(QFile::encodeName(etc).constData(), 0755);
         Run key = smartbotd({"key", "create", "--config", etc, "--name", "in-data"});
         QVERIFY2(key.code == 0, qPrintable(key.err));
