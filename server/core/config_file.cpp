@@ -125,6 +125,15 @@ QString ConfigFile::value(const QString &section, const QString &key) const
     return found;
 }
 
+QStringList ConfigFile::keys() const
+{
+    QStringList out;
+    for (const Line &line : lines_)
+        if (!line.key.isEmpty() && !out.contains(line.section + QLatin1Char('/') + line.key))
+            out << line.section + QLatin1Char('/') + line.key;
+    return out;
+}
+
 void ConfigFile::setValue(const QString &section, const QString &key, const QString &value)
 {
     const QString text = key + QStringLiteral(" = ") + writtenValue(value);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 #include <vector>
 
 #include "smartbot/common/result.h"
@@ -25,6 +26,8 @@ public:
     QString problem() const;
     bool contains(const QString &section, const QString &key) const;
     QString value(const QString &section, const QString &key) const; // "" when absent
+    // Every key set, as "section/key", in file order, each once.
+    QStringList keys() const;
     // Replaces the value in place (every line that sets it); a new key goes after its section's last key, a new
     // section at the end. The value is quoted when it would not read back as written.
     void setValue(const QString &section, const QString &key, const QString &value);

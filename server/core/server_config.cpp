@@ -153,8 +153,9 @@ Result<QString> ServerConfig::systemConfigText()
     // {default line, what the system install has instead}: a table, so that a default that changes is noticed.
     static const std::pair<const char *, const char *> kSystem[] = {
         {"; Changes take effect when the server (re)starts.\n",
-         "; Changes take effect when the server (re)starts: systemctl restart smartbotd (systemctl reload smartbotd\n"
-         "; only reloads the TLS certificate). Installed by the smartbot package; the service runs\n"
+         "; Changes take effect when the server (re)starts: systemctl restart smartbotd. systemctl reload smartbotd\n"
+         "; applies the allow list, proxies, CORS, rate limits, token lifetimes, reply limits and log level at once\n"
+         "; (and reloads the TLS certificate). Installed by the smartbot package; the service runs\n"
          "; smartbotd serve --config /etc/smartbot as the user smartbot, which may read this folder but not change "
          "it.\n"
          "; Admin commands: sudo -u smartbot smartbotd key list --config /etc/smartbot (and smartbotd --help).\n"},

@@ -25,7 +25,8 @@ void onSignal(int signal)
 }
 
 // The first SIGTERM/SIGINT starts a graceful drain (blue-green upgrades: finish what was accepted, then exit 0);
-// a second one stops at once. SIGHUP (systemctl reload) reloads the TLS certificate.
+// a second one stops at once. SIGHUP (systemctl reload) applies server.conf's live settings and reloads the TLS
+// certificate (SmartbotServer::reload).
 void installSignalHandlers(http::SmartbotServer &server)
 {
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
@@ -35,7 +36,7 @@ void installSignalHandlers(http::SmartbotServer &server)
         char c = 0;
         [[maybe_unused]] auto n = ::read(signalPipe[0], &c, 1);
         if (c == SIGHUP) {
-            auto reloaded = server.reloadCertificate();
+            auto reloaded = server.reload();
             if (reloaded)
                 qInfo("SIGHUP: %s", qPrintable(reloaded.value()));
             else

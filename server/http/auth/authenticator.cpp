@@ -64,6 +64,20 @@ Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage
                  due, config.keyRotationDays);
 }
 
+void Authenticator::applyConfig(const ServerConfig &config)
+{
+    const QString dataDir = config_.dataDir;
+    const int window = config_.adminFailureWindowS;
+    config_ = config;
+    config_.dataDir = dataDir;
+    config_.adminFailureWindowS = window;
+    if (auto a = AddressList::parse(config.allow)) // checked by ServerConfig::parse
+        allow_ = a.value();
+    if (auto t = AddressList::parse(config.trustedProxies))
+        trustedProxies_ = t.value();
+    tokens_->setLeeway(config.leewaySeconds);
+}
+
 Authenticator::~Authenticator()
 {
     tokens_->setRevocationCheck({});

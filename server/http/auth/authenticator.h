@@ -66,6 +66,9 @@ public:
     // rotated, and the result is empty. A key given by the caller (the app's keychain): the new key is returned for
     // the caller to store, and the old one is accepted only while this server runs.
     Result<QByteArray> rotateSigningKey();
+    // A reloaded server.conf (SmartbotServer::reload): the allow list, trusted proxies, rate limits, token lifetimes,
+    // leeway and admin failure limit from now on. The data folder and the failure window stay as started.
+    void applyConfig(const ServerConfig &config);
 
     const ApiKeyStore &keys() const { return keys_; }
     const AuditLog &auditLog() const { return audit_; }

@@ -1,6 +1,7 @@
 #include "http/server/smartbot_server.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QCryptographicHash>
 #include <QSslCertificate>
 
@@ -10,6 +11,7 @@
 #include <sys/resource.h>
 
 #include "core/address_list.h"
+#include "core/config_file.h"
 #include "core/demo_model.h"
 #include "core/log_buffer.h"
 #include "core/metrics.h"
@@ -55,6 +57,7 @@ struct SmartbotServer::Impl {
     std::unique_ptr<backup::BackupScheduler> backups; // [backup] schedule
     std::shared_ptr<RotatingLogFile> logFile;         // [logging] dir
     QString modelPath;
+    ConfigFile appliedFile; // server.conf as the running server applies it (reloadSettings diffs against it)
     bool running = false;
 };
 
@@ -109,6 +112,92 @@ SmartbotServer::SmartbotServer(QObject *parent) : QObject(parent), d_(std::make_
 SmartbotServer::~SmartbotServer()
 {
     stop();
+}
+
+namespace {
+// The settings a running server takes from a reloaded server.conf, each with how it is copied: a table, so that the
+// list of what reloads is in one place. Anything else waits for a restart (sockets, the engine, folders).
+using Copy = void (*)(ServerConfig &to, const ServerConfig &from);
+const std::pair<const char *, Copy> kLiveSettings[] = {
+    {"network/allow", [](ServerConfig &to, const ServerConfig &from) { to.allow = from.allow; }},
+    {"network/trusted_proxies",
+     [](ServerConfig &to, const ServerConfig &from) { to.trustedProxies = from.trustedProxies; }},
+    {"network/cors_origins", [](ServerConfig &to, const ServerConfig &from) { to.corsOrigins = from.corsOrigins; }},
+    {"limits/requests_per_minute",
+     [](ServerConfig &to, const ServerConfig &from) { to.requestsPerMinute = from.requestsPerMinute; }},
+    {"limits/tokens_per_minute",
+     [](ServerConfig &to, const ServerConfig &from) { to.tokensPerMinute = from.tokensPerMinute; }},
+    {"auth/token_expire_hours",
+     [](ServerConfig &to, const ServerConfig &from) { to.tokenExpireHours = from.tokenExpireHours; }},
+    {"auth/max_token_hours", [](ServerConfig &to, const ServerConfig &from) { to.maxTokenHours = from.maxTokenHours; }},
+    {"auth/leeway_seconds", [](ServerConfig &to, const ServerConfig &from) { to.leewaySeconds = from.leewaySeconds; }},
+    {"auth/key_rotation_grace_hours",
+     [](ServerConfig &to, const ServerConfig &from) { to.keyRotationGraceHours = from.keyRotationGraceHours; }},
+    {"auth/admin_max_failures",
+     [](ServerConfig &to, const ServerConfig &from) { to.adminMaxFailures = from.adminMaxFailures; }},
+    {"model/max_tokens", [](ServerConfig &to, const ServerConfig &from) { to.maxTokens = from.maxTokens; }},
+    {"model/max_tokens_limit",
+     [](ServerConfig &to, const ServerConfig &from) { to.maxTokensLimit = from.maxTokensLimit; }},
+    {"logging/level", [](ServerConfig &to, const ServerConfig &from) { to.logLevel = from.logLevel; }},
+};
+} // namespace
+
+Result<QString> SmartbotServer::reload()
+{
+    auto settings = reloadSettings();
+    auto certificate = reloadCertificate();
+    if (!settings)
+        return settings.failure();
+    if (!certificate)
+        return makeError(settings.value().toStdString() + "; " + certificate.error());
+    return settings.value() + QStringLiteral("; ") + certificate.value();
+}
+
+Result<QString> SmartbotServer::reloadSettings()
+{
+    if (!d_->running)
+        return makeError("the server is not running");
+    const QString path = QDir(d_->config.configDir).filePath(QStringLiteral("server.conf"));
+    auto file = ConfigFile::read(path);
+    if (!file)
+        return makeError(file.error() + " (settings unchanged)");
+    auto fresh = ServerConfig::parse(file.value(), d_->config.configDir);
+    if (!fresh)
+        return makeError(fresh.error() + " (settings unchanged)");
+    QStringList names = d_->appliedFile.keys();
+    for (const QString &key : file->keys())
+        if (!names.contains(key))
+            names << key;
+    QStringList applied, waiting;
+    for (const QString &name : names) {
+        const QString section = name.section(QLatin1Char('/'), 0, 0), key = name.section(QLatin1Char('/'), 1);
+        const QString now = file->value(section, key);
+        if (now == d_->appliedFile.value(section, key))
+            continue;
+        const auto live = std::find_if(std::begin(kLiveSettings), std::end(kLiveSettings),
+                                       [&](const auto &entry) { return name == QLatin1String(entry.first); });
+        if (live == std::end(kLiveSettings)) {
+            waiting << QStringLiteral("[%1] %2").arg(section, key);
+            continue;
+        }
+        live->second(d_->config, fresh.value());
+        d_->appliedFile.setValue(section, key, now);
+        applied << QStringLiteral("[%1] %2").arg(section, key);
+    }
+    if (!applied.isEmpty()) {
+        d_->auth->applyConfig(d_->config);
+        d_->api->setCorsOrigins(d_->config.corsOrigins);
+        LogLevel level = LogLevel::Info;
+        parseLogLevel(d_->config.logLevel, level);
+        LogBuffer::instance().setMinimumLevel(level);
+    }
+    QString text = applied.isEmpty()
+                       ? QStringLiteral("server.conf: nothing to apply")
+                       : QStringLiteral("server.conf: applied %1").arg(applied.join(QStringLiteral(", ")));
+    if (!waiting.isEmpty())
+        text += QStringLiteral("; changed but applied only at the next restart: %1")
+                    .arg(waiting.join(QStringLiteral(", ")));
+    return text;
 }
 
 Result<QString> SmartbotServer::reloadCertificate()
@@ -184,6 +273,8 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
 
     auto d = std::make_unique<Impl>();
     d->config = config;
+    if (auto file = ConfigFile::read(QDir(config.configDir).filePath(QStringLiteral("server.conf"))))
+        d->appliedFile = file.value();
     d->tokens = std::make_unique<TokenService>(secrets->jwtKey);
     d->worker = std::make_unique<service::InferenceWorker>(config.maxQueue, nullptr, config.maxSequences);
     auto storage = Storage::open(config.dataDir);

@@ -37,9 +37,15 @@ public:
     // Graceful drain (SIGTERM, POST /admin/drain): readyz 503, new chat requests 503, in-flight requests finish
     // (at most [network] drain_timeout_s), then drainFinished() and stop().
     void drain(const QString &reason);
-    // SIGHUP (systemctl reload): reads the TLS certificate and key files again (a renewed certificate, e.g. from
-    // certbot) and serves them to new connections; connections already open keep theirs. On any problem the
-    // certificate in use stays and the error says why. Without TLS there is nothing to reload.
+    // SIGHUP (systemctl reload): reloadSettings() then reloadCertificate(); the text says what happened.
+    Result<QString> reload();
+    // Reads server.conf again and applies what a running server can change (the allow list, trusted proxies, CORS
+    // origins, rate limits, token lifetimes, reply length limits, log level: kLiveSettings); the text names those
+    // applied and those that wait for a restart. A file that does not pass the start-up check changes nothing.
+    Result<QString> reloadSettings();
+    // Reads the TLS certificate and key files again (a renewed certificate, e.g. from certbot) and serves them to
+    // new connections; connections already open keep theirs. On any problem the certificate in use stays and the
+    // error says why. Without TLS there is nothing to reload.
     Result<QString> reloadCertificate();
     bool isDraining() const;
 
