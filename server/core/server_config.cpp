@@ -112,6 +112,10 @@ cpu_decode = fused
 kv_cache_mb = 0
 ; Reuse cached KV for shared prompt prefixes (the reply's usage says prompt_tokens_details.cached_tokens).
 prefix_cache = true
+; Other names requests may use for a model, as name: target pairs separated by commas; target is a model's name or
+; default (the one loaded), and the name * stands for any other name. E.g. gpt-4o-mini: default, *: default lets
+; applications written for another provider work unchanged. Empty: a request naming another model gets 404.
+aliases =
 ; Reply length when a request does not say, and the most a request may ask for.
 max_tokens = 256
 max_tokens_limit = 4096
@@ -368,6 +372,10 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
     if (!QStringList{"off", "hourly", "daily"}.contains(c.backupSchedule))
         return makeError("server.conf: [backup] schedule must be off, hourly or daily (not '" +
                          c.backupSchedule.toStdString() + "')");
+    auto aliases = parseModelAliases(stringValue(s, QStringLiteral("model/aliases")));
+    if (!aliases)
+        return aliases.failure();
+    c.modelAliases = aliases.value();
     c.cpuDecode = stringValue(s, QStringLiteral("model/cpu_decode"), c.cpuDecode);
     if (c.cpuDecode != QLatin1String("fused") && c.cpuDecode != QLatin1String("libtorch"))
         return makeError("server.conf: [model] cpu_decode must be fused or libtorch (not '" +

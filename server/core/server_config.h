@@ -4,6 +4,7 @@
 #include <QString>
 #include <QStringList>
 
+#include "core/model_aliases.h"
 #include "smartbot/common/result.h"
 
 namespace smartbot {
@@ -51,6 +52,7 @@ struct ServerConfig {
     bool prefixCache = true;
     QString dtype = QStringLiteral("auto");      // auto, float32, bfloat16, float16 (CUDA)
     QString cpuDecode = QStringLiteral("fused"); // fused or libtorch (LoadOptions::fusedCpuDecode)
+    ModelAliases modelAliases;                   // [model] aliases (core/model_aliases.h)
     int maxTokens = 256;                         // default reply length cap
     int maxTokensLimit = 4096;
 

@@ -75,6 +75,40 @@ private Q_SLOTS:
         QCOMPARE(c->modelPath, QDir(tmp.path()).absoluteFilePath("models/x"));
     }
 
+    void modelAliases_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("asked");
+        QTest::addColumn<QString>("target"); // "" = no alias applies
+        QTest::newRow("exact") << "gpt-4o-mini: default, gpt-3.5-turbo: stories260K"
+                               << "gpt-3.5-turbo"
+                               << "stories260K";
+        QTest::newRow("not listed") << "gpt-4o-mini: default"
+                                    << "gpt-4o"
+                                    << "";
+        QTest::newRow("wildcard") << "gpt-4o-mini: stories260K, *: default"
+                                  << "claude-3"
+                                  << "default";
+        QTest::newRow("exact before wildcard") << "*: default, gpt-4o-mini: stories260K"
+                                               << "gpt-4o-mini"
+                                               << "stories260K";
+        QTest::newRow("names with slashes and colons") << "meta-llama/Llama-3.2-1B: default, llama3:8b: default"
+                                                       << "llama3:8b"
+                                                       << "default";
+        QTest::newRow("empty") << ""
+                               << "gpt-4o-mini"
+                               << "";
+    }
+    void modelAliases()
+    {
+        QFETCH(QString, text);
+        QFETCH(QString, asked);
+        QFETCH(QString, target);
+        auto aliases = parseModelAliases(text);
+        QVERIFY2(aliases, aliases ? "" : aliases.error().c_str());
+        QCOMPARE(resolveModelAlias(aliases.value(), asked), target);
+    }
+
     void securityValues()
     {
         QTemporaryDir tmp;
@@ -186,6 +220,8 @@ private Q_SLOTS:
         QTest::newRow("log level") << QByteArray("[logging]\nlevel = loud\n") << "[logging] level";
         QTest::newRow("log keep") << QByteArray("[logging]\nkeep = 0\n") << "[logging] keep";
         QTest::newRow("log daily") << QByteArray("[logging]\nrotate_daily = sometimes\n") << "[logging] rotate_daily";
+        QTest::newRow("alias without target") << QByteArray("[model]\naliases = gpt-4o-mini\n") << "[model] aliases";
+        QTest::newRow("alias twice") << QByteArray("[model]\naliases = a: default, a: b\n") << "twice";
         QTest::newRow("not a setting") << QByteArray("[network]\nport 80\n") << "line 2: 'port 80'";
     }
     void rejectsBadValues()

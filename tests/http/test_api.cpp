@@ -232,7 +232,7 @@ private Q_SLOTS:
         QCOMPARE(daemon.postJson("/admin/token", {{"username", "x"}}).status, 401);
         auto wrong = daemon.postJson("/admin/token", {{"username", "x"}}, {{"X-API-Key", adminKey + "x"}});
         QCOMPARE(wrong.status, 401);
-        QCOMPARE(wrong.errorCode(), QStringLiteral("unauthorized"));
+        QCOMPARE(wrong.errorCode(), QStringLiteral("invalid_api_key"));
         QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "hi"}}).status, 401);
         auto bad = daemon.postJson("/api/v1/chat", {{"message", "hi"}}, {{"Authorization", "Bearer abc.def.ghi"}});
         QCOMPARE(bad.status, 401);

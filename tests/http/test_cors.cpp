@@ -81,18 +81,35 @@ private Q_SLOTS:
         QCOMPARE(r.header("Vary"), QByteArray("Origin"));
     }
 
+    // The preflight allows the request headers it asked for when they are header names (SDKs send their own, e.g.
+    // the openai package's x-stainless-*); anything else gets our fixed list.
+    void preflight_data()
+    {
+        QTest::addColumn<QByteArray>("asked"); // Access-Control-Request-Headers ("" = absent)
+        QTest::addColumn<QByteArray>("allowed");
+        const QByteArray ours = "Authorization, Content-Type, X-API-Key";
+        QTest::newRow("asked") << QByteArray("authorization, content-type") << QByteArray("authorization, content-type");
+        QTest::newRow("sdk headers") << QByteArray("authorization,x-stainless-os,x-stainless-retry-count")
+                                     << QByteArray("authorization,x-stainless-os,x-stainless-retry-count");
+        QTest::newRow("none asked") << QByteArray() << ours;
+        QTest::newRow("not header names") << QByteArray("authorization, x-a; x-b=1") << ours;
+        QTest::newRow("too long") << QByteArray("x-h,").repeated(300) + "x-h" << ours;
+    }
     void preflight()
     {
-        const HttpReply r = exchange(listed, "OPTIONS", "/api/v1/chat",
-                                     {{"Origin", kApp},
-                                      {"Access-Control-Request-Method", "POST"},
-                                      {"Access-Control-Request-Headers", "authorization, content-type"}});
+        QFETCH(QByteArray, asked);
+        QFETCH(QByteArray, allowed);
+        QList<QPair<QByteArray, QByteArray>> headers{{"Origin", kApp}, {"Access-Control-Request-Method", "POST"}};
+        if (!asked.isEmpty())
+            headers.append({"Access-Control-Request-Headers", asked});
+        const HttpReply r = exchange(listed, "OPTIONS", "/api/v1/chat", headers);
         QCOMPARE(r.status, 204);
         QVERIFY(r.body.isEmpty());
         QCOMPARE(r.header("Access-Control-Allow-Origin"), kApp);
         QCOMPARE(r.header("Vary"), QByteArray("Origin"));
         QCOMPARE(r.header("Access-Control-Allow-Methods"), QByteArray("POST"));
-        QCOMPARE(r.header("Access-Control-Allow-Headers"), QByteArray("Authorization, Content-Type, X-API-Key"));
+        QCOMPARE(r.header("Access-Control-Allow-Headers"), allowed);
+        QCOMPARE(r.header("Access-Control-Expose-Headers"), QByteArray("X-Request-Id, Retry-After"));
         QCOMPARE(r.header("Access-Control-Max-Age"), QByteArray("600"));
         QVERIFY(r.header("Content-Length").isEmpty());
         // Unknown routes are still 404s, with CORS headers so the browser can read them.

@@ -181,7 +181,7 @@ private Q_SLOTS:
     void algNone()
     {
         const QByteArray t = b64(R"({"alg":"none","typ":"JWT"})") + '.' + b64(claims(now(), now() + 600)) + '.';
-        expectError(chat(t), 401, "unauthorized", "HS256");
+        expectError(chat(t), 401, "invalid_api_key", "HS256");
         legitimateStillServed();
     }
 
@@ -190,11 +190,11 @@ private Q_SLOTS:
         const QByteArray input512 = b64(R"({"alg":"HS512","typ":"JWT"})") + '.' + b64(claims(now(), now() + 600));
         const QByteArray t512 =
             input512 + '.' + b64(QMessageAuthenticationCode::hash(input512, jwtKey(), QCryptographicHash::Sha512));
-        expectError(chat(t512), 401, "unauthorized", "HS256");
+        expectError(chat(t512), 401, "invalid_api_key", "HS256");
         // RS256 "signed" with the HMAC secret as if it were a public key (algorithm confusion).
         const QByteArray rs =
             b64(R"({"alg":"RS256","typ":"JWT"})") + '.' + b64(claims(now(), now() + 600)) + ".c2lnbmF0dXJl";
-        expectError(chat(rs), 401, "unauthorized", "HS256");
+        expectError(chat(rs), 401, "invalid_api_key", "HS256");
         legitimateStillServed();
     }
 
@@ -203,10 +203,10 @@ private Q_SLOTS:
         const QList<QByteArray> p = token.split('.');
         QByteArray payload = QByteArray::fromBase64(p[1], QByteArray::Base64UrlEncoding);
         payload.replace("alice", "admin");
-        expectError(chat(p[0] + '.' + b64(payload) + '.' + p[2]), 401, "unauthorized", "signature");
+        expectError(chat(p[0] + '.' + b64(payload) + '.' + p[2]), 401, "invalid_api_key", "signature");
         QByteArray sig = p[2];
         sig[0] = sig[0] == 'A' ? 'B' : 'A';
-        expectError(chat(p[0] + '.' + p[1] + '.' + sig), 401, "unauthorized", "signature");
+        expectError(chat(p[0] + '.' + p[1] + '.' + sig), 401, "invalid_api_key", "signature");
         legitimateStillServed();
     }
 
@@ -215,7 +215,7 @@ private Q_SLOTS:
         const QByteArray shortLived = issueToken(1);
         QVERIFY(passed(chat(shortLived)));
         QTest::qWait(2200); // leeway_seconds = 0
-        expectError(chat(shortLived), 401, "unauthorized", "expired");
+        expectError(chat(shortLived), 401, "invalid_api_key", "expired");
         legitimateStillServed();
     }
 
@@ -223,9 +223,9 @@ private Q_SLOTS:
     {
         const QByteArray header = QByteArray(R"({"alg":"HS256","typ":"JWT","kid":")") + kidOf(jwtKey()) + "\"}";
         QVERIFY(passed(chat(hs256(header, claims(now(), now() + 600), jwtKey())))); // the forger's control
-        expectError(chat(hs256(header, claims(now() + 600, now() + 1200), jwtKey())), 401, "unauthorized",
+        expectError(chat(hs256(header, claims(now() + 600, now() + 1200), jwtKey())), 401, "invalid_api_key",
                     "not valid yet");
-        expectError(chat(hs256(header, claims(now(), now() + 600, "someone-else"), jwtKey())), 401, "unauthorized",
+        expectError(chat(hs256(header, claims(now(), now() + 600, "someone-else"), jwtKey())), 401, "invalid_api_key",
                     "audience");
         legitimateStillServed();
     }
@@ -238,14 +238,14 @@ private Q_SLOTS:
         QVERIFY(!jti.isEmpty());
         QVERIFY(passed(chat(t)));
         QCOMPARE(daemon.postJson("/admin/token/revoke", {{"jti", jti}}, admin()).status, 200);
-        expectError(chat(t), 401, "unauthorized", "revoked");
+        expectError(chat(t), 401, "invalid_api_key", "revoked");
         legitimateStillServed();
 
         daemon.stop();
         startDaemon();
         if (QTest::currentTestFailed())
             return;
-        expectError(chat(t), 401, "unauthorized", "revoked");
+        expectError(chat(t), 401, "invalid_api_key", "revoked");
         legitimateStillServed();
     }
 
@@ -265,7 +265,7 @@ private Q_SLOTS:
             return hs256(QByteArray(R"({"alg":"HS256","kid":")") + kidOf(key) + "\"}", claims(now(), now() + 600), key);
         };
         QVERIFY(passed(chat(signedWith(recent))));
-        expectError(chat(signedWith(old)), 401, "unauthorized", "retired");
+        expectError(chat(signedWith(old)), 401, "invalid_api_key", "retired");
         legitimateStillServed();
 
         // smartbotd token rotate-secret on the running server: old tokens keep working, new ones use the new key.
@@ -350,7 +350,7 @@ private Q_SLOTS:
         for (int i = 0; i < 5; ++i)
             expectError(
                 daemon.postJson("/admin/token", {{"username", "x"}}, {{"X-API-Key", "guess" + QByteArray::number(i)}}),
-                401, "unauthorized");
+                401, "invalid_api_key");
         const HttpReply blocked = daemon.postJson("/admin/token", {{"username", "x"}}, {{"X-API-Key", "guess"}});
         const HttpReply blockedEvenRight = daemon.postJson("/admin/token", {{"username", "x"}}, admin());
         daemon.setSourceAddress({});
@@ -369,7 +369,7 @@ private Q_SLOTS:
         for (int i = 0; i < 3; ++i)
             QVERIFY(passed(chat(key)));
         const HttpReply r = chat(key);
-        expectError(r, 429, "rate_limited");
+        expectError(r, 429, "rate_limit_exceeded");
         const int retry = r.header("Retry-After").toInt();
         QVERIFY2(retry > 0 && retry <= 60, r.header("Retry-After").constData());
         legitimateStillServed(); // other subjects are not limited
@@ -398,7 +398,7 @@ private Q_SLOTS:
             createKey({{"name", "few-tokens"}, {"tokens_per_minute", 2}}).value("key").toString().toLatin1();
         QVERIFY(passed(chat(key))); // charged afterwards: prompt + generated > 2
         const HttpReply r = chat(key);
-        expectError(r, 429, "rate_limited", "token");
+        expectError(r, 429, "rate_limit_exceeded", "token");
         QVERIFY(r.header("Retry-After").toInt() > 0);
         legitimateStillServed();
     }
@@ -429,7 +429,7 @@ private Q_SLOTS:
         QVERIFY(!list.contains(key));
         cli({"key", "revoke", key.left(11), "--config", configDir.path()}, &rc);
         QCOMPARE(rc, 0);
-        expectError(chat(key), 401, "unauthorized", "revoked");
+        expectError(chat(key), 401, "invalid_api_key", "revoked");
         // Rotation: the old key keeps working during the grace period, the new one works at once.
         const QByteArray a = cli({"key", "create", "--config", configDir.path(), "--name", "rotating"}, &rc);
         const QByteArray b = cli({"key", "rotate", a.left(11), "--config", configDir.path()}, &rc);
@@ -444,7 +444,7 @@ private Q_SLOTS:
         QCOMPARE(rc, 0);
         secrets << limited;
         QVERIFY(passed(chat(limited)));
-        expectError(chat(limited), 429, "rate_limited");
+        expectError(chat(limited), 429, "rate_limit_exceeded");
         const QByteArray usage = cli({"key", "usage", "--config", configDir.path()}, &rc);
         QCOMPARE(rc, 0);
         QVERIFY2(usage.contains("key:" + limited.left(11)), usage.constData());
@@ -453,7 +453,7 @@ private Q_SLOTS:
         QVERIFY(passed(chat(t)));
         cli({"token", "revoke", issued.json().value("jti").toString(), "--config", configDir.path()}, &rc);
         QCOMPARE(rc, 0);
-        expectError(chat(t), 401, "unauthorized", "revoked");
+        expectError(chat(t), 401, "invalid_api_key", "revoked");
         const QByteArray audit = cli({"audit", "list", "--config", configDir.path()}, &rc);
         QCOMPARE(rc, 0);
         QVERIFY(audit.contains("key.rotate") && audit.contains("key.revoke"));
@@ -468,7 +468,7 @@ private Q_SLOTS:
         QCOMPARE(
             daemon.request("DELETE", "/admin/keys?id=" + QByteArray::number(k.value("id").toInt()), {}, admin()).status,
             200);
-        expectError(chat(key), 401, "unauthorized", "revoked");
+        expectError(chat(key), 401, "invalid_api_key", "revoked");
         expectError(daemon.request("DELETE", "/admin/keys?id=sb_nothere", {}, admin()), 404, "key_not_found");
         // A revoke or rotate that names no key: 400 naming the field.
         expectError(daemon.request("DELETE", "/admin/keys", {}, admin()), 400, "invalid_request", "say which key");
@@ -478,7 +478,7 @@ private Q_SLOTS:
         QCOMPARE(rotated.status, 201);
         secrets << rotated.json().value("key").toString().toLatin1();
         QVERIFY(passed(chat(rotated.json().value("key").toString().toLatin1())));
-        expectError(daemon.request("GET", "/admin/audit", {}, {{"X-API-Key", "sb_wrong"}}), 401, "unauthorized");
+        expectError(daemon.request("GET", "/admin/audit", {}, {{"X-API-Key", "sb_wrong"}}), 401, "invalid_api_key");
         legitimateStillServed();
     }
 

@@ -183,11 +183,12 @@ std::optional<ApiError> Authenticator::applyRateLimits(const Principal &who)
     const int rpm = who.requestsPerMinute >= 0 ? who.requestsPerMinute : config_.requestsPerMinute;
     const int tpm = who.tokensPerMinute >= 0 ? who.tokensPerMinute : config_.tokensPerMinute;
     if (tpm > 0 && tokenCounts_.total(who.subject) >= tpm)
-        return tooMany(QStringLiteral("rate_limited"), QStringLiteral("token limit of %1 per minute reached").arg(tpm),
+        return tooMany(QStringLiteral("rate_limit_exceeded"),
+                       QStringLiteral("token limit of %1 per minute reached").arg(tpm),
                        std::max(1, tokenCounts_.retryAfter(who.subject, tpm)));
     if (rpm > 0) {
         if (const int wait = requests_.hit(who.subject, rpm))
-            return tooMany(QStringLiteral("rate_limited"),
+            return tooMany(QStringLiteral("rate_limit_exceeded"),
                            QStringLiteral("request limit of %1 per minute reached").arg(rpm), wait);
     }
     return std::nullopt;

@@ -1,5 +1,7 @@
 #include "http/auth/cors.h"
 
+#include <QRegularExpression>
+
 #include "core/cors_origins.h"
 #include "http/server/request_metrics.h"
 
@@ -19,15 +21,21 @@ Headers corsHeaders(const QTcpSocket *socket)
     const QByteArray allow = requestAllowOrigin(socket);
     if (allow.isEmpty())
         return {};
+    // Response headers a page's script may read besides the CORS-safelisted ones.
     return {{QByteArrayLiteral("Access-Control-Allow-Origin"), allow},
+            {QByteArrayLiteral("Access-Control-Expose-Headers"), QByteArrayLiteral("X-Request-Id, Retry-After")},
             {QByteArrayLiteral("Vary"), QByteArrayLiteral("Origin")}};
 }
 
-Headers corsPreflightHeaders(const QByteArray &methods)
+Headers corsPreflightHeaders(const QByteArray &methods, const QByteArray &requestedHeaders)
 {
+    static const QRegularExpression kHeaderList(QStringLiteral("^[A-Za-z0-9-]+( *, *[A-Za-z0-9-]+)*$"));
+    const QByteArray asked = requestedHeaders.trimmed();
+    const bool echo =
+        !asked.isEmpty() && asked.size() <= 1024 && kHeaderList.match(QString::fromLatin1(asked)).hasMatch();
     return {{QByteArrayLiteral("Access-Control-Allow-Methods"), methods},
             {QByteArrayLiteral("Access-Control-Allow-Headers"),
-             QByteArrayLiteral("Authorization, Content-Type, X-API-Key")},
+             echo ? asked : QByteArrayLiteral("Authorization, Content-Type, X-API-Key")},
             {QByteArrayLiteral("Access-Control-Max-Age"), QByteArrayLiteral("600")}};
 }
 

@@ -16,7 +16,9 @@ namespace smartbot::http {
 QByteArray corsAllowOrigin(const QStringList &origins, const QByteArray &origin);
 // The CORS headers of the response being written on socket (see request_metrics.h); empty without CORS.
 Headers corsHeaders(const QTcpSocket *socket);
-// A preflight's headers (beside corsHeaders): the route's methods, the request headers we accept, the cache time.
-Headers corsPreflightHeaders(const QByteArray &methods);
+// A preflight's headers (beside corsHeaders): the route's methods, the request headers allowed (those the preflight
+// asked for in Access-Control-Request-Headers, when they are well-formed header names: SDKs send their own, such as
+// the openai package's x-stainless-*; else ours), the cache time.
+Headers corsPreflightHeaders(const QByteArray &methods, const QByteArray &requestedHeaders);
 
 } // namespace smartbot::http

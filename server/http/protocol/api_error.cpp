@@ -2,7 +2,7 @@
 
 #include <QJsonDocument>
 
-#include "http/auth/cors.h"
+#include "http/protocol/reply_headers.h"
 #include "http/server/request_metrics.h"
 
 namespace smartbot::http {
@@ -65,7 +65,7 @@ ApiError badRequest(const QString &message, const QString &code, const QString &
 }
 ApiError unauthorized(const QString &message)
 {
-    return {401, QStringLiteral("unauthorized"), message};
+    return {401, QStringLiteral("invalid_api_key"), message}; // OpenAI's code: clients and SDKs test for it
 }
 
 // OpenAI's error "type" for a status.
@@ -100,7 +100,7 @@ void writeJson(QHttpServerResponder &responder, int status, const QJsonObject &b
     extra.push_back({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});
     extra.push_back({QByteArrayLiteral("Content-Length"), QByteArray::number(bytes.size())});
     extra.push_back({QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store")});
-    extra += corsHeaders(responder.socket());
+    extra += replyHeaders(responder.socket());
     responder.writeStatusLine(QHttpServerResponder::StatusCode(status));
     for (const auto &[k, v] : extra)
         responder.writeHeader(k, v);
@@ -114,7 +114,7 @@ void writeError(QHttpServerResponder &responder, const ApiError &e)
     auto h = errorHeaders(e);
     h.push_back({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json")});
     h.push_back({QByteArrayLiteral("Content-Length"), QByteArray::number(bytes.size())});
-    h += corsHeaders(responder.socket());
+    h += replyHeaders(responder.socket());
     responder.writeStatusLine(QHttpServerResponder::StatusCode(e.status));
     for (const auto &[k, v] : h)
         responder.writeHeader(k, v);

@@ -18,12 +18,23 @@ std::optional<ApiError> refuseUnsupported(const QJsonObject &body)
 {
     if (body.contains(QStringLiteral("n")) && body.value(QStringLiteral("n")).toDouble(1) != 1)
         return unsupported(QStringLiteral("n"), QStringLiteral("n other than 1"));
-    for (const char *field :
-         {"tools", "functions", "tool_choice", "function_call", "logit_bias", "audio", "prediction"}) {
+    // Present but empty ([] or {}) is what many clients send by default: as good as absent.
+    const auto given = [&](const char *field) {
         const QJsonValue v = body.value(QLatin1String(field));
-        if (!v.isUndefined() && !v.isNull() && !(v.isArray() && v.toArray().isEmpty()))
+        return !v.isUndefined() && !v.isNull() && !(v.isArray() && v.toArray().isEmpty()) &&
+               !(v.isObject() && v.toObject().isEmpty());
+    };
+    for (const char *field : {"tools", "functions", "function_call", "logit_bias", "audio", "prediction"})
+        if (given(field))
             return unsupported(QLatin1String(field), QStringLiteral("'%1'").arg(QLatin1String(field)));
-    }
+    // Without tools, "none" and "auto" ask for a plain reply, which is what they get.
+    const QJsonValue toolChoice = body.value(QStringLiteral("tool_choice"));
+    if (given("tool_choice") && toolChoice != QJsonValue(QStringLiteral("none")) &&
+        toolChoice != QJsonValue(QStringLiteral("auto")))
+        return unsupported(QStringLiteral("tool_choice"), QStringLiteral("a tool_choice that calls a tool"));
+    if (given("stream_options") && !body.value(QStringLiteral("stream")).toBool())
+        return badRequest(QStringLiteral("'stream_options' is only allowed when 'stream' is true"),
+                          QStringLiteral("invalid_request"), QStringLiteral("stream_options"));
     if (body.value(QStringLiteral("logprobs")).toBool())
         return unsupported(QStringLiteral("logprobs"), QStringLiteral("logprobs"));
     const QJsonValue rf = body.value(QStringLiteral("response_format"));

@@ -97,9 +97,9 @@ std::optional<ApiError> parseSampling(const QJsonObject &body, const ServerConfi
                                  : QStringLiteral("max_tokens");
     for (auto e : {number(body, maxField, 1, config.maxTokensLimit, true, maxTokens),
                    number(body, QStringLiteral("temperature"), 0, 2, false, temperature),
-                   number(body, QStringLiteral("top_p"), 0.0001, 1, false, topP),
+                   number(body, QStringLiteral("top_p"), 0, 1, false, topP),
                    number(body, QStringLiteral("top_k"), 0, 1e6, true, topK),
-                   number(body, QStringLiteral("seed"), 0, 9007199254740991.0, true, seed),
+                   number(body, QStringLiteral("seed"), -9007199254740991.0, 9007199254740991.0, true, seed),
                    number(body, QStringLiteral("presence_penalty"), -2, 2, false, presence),
                    number(body, QStringLiteral("frequency_penalty"), -2, 2, false, frequency),
                    number(body, QStringLiteral("repetition_penalty"), 0.01, 10, false, repetition)})
@@ -109,11 +109,15 @@ std::optional<ApiError> parseSampling(const QJsonObject &body, const ServerConfi
     out.temperature = float(temperature);
     out.topP = float(topP);
     out.topK = int(topK);
+    if (topP == 0) { // OpenAI accepts 0: nothing but the most likely token
+        out.topP = 1;
+        out.topK = 1;
+    }
     // No seed: fresh randomness per request (OpenAI's behaviour; "regenerate" must give another reply). With one,
     // the same request gives the same reply.
     const QJsonValue seedValue = body.value(QStringLiteral("seed"));
-    out.seed =
-        seedValue.isUndefined() || seedValue.isNull() ? QRandomGenerator::system()->generate64() : uint64_t(seed);
+    out.seed = seedValue.isUndefined() || seedValue.isNull() ? QRandomGenerator::system()->generate64()
+                                                             : uint64_t(int64_t(seed)); // any integer, as OpenAI takes
     out.presencePenalty = float(presence);
     out.frequencyPenalty = float(frequency);
     out.repetitionPenalty = float(repetition);

@@ -2,7 +2,7 @@
 
 #include <QJsonDocument>
 
-#include "http/auth/cors.h"
+#include "http/protocol/reply_headers.h"
 #include "http/server/request_metrics.h"
 
 namespace smartbot::http {
@@ -19,7 +19,7 @@ void SseStream::begin()
     responder_.writeHeader("Cache-Control", "no-cache");
     responder_.writeHeader("X-Accel-Buffering", "no"); // tell nginx not to buffer the stream
     responder_.writeHeader("Transfer-Encoding", "chunked");
-    for (const auto &[k, v] : corsHeaders(responder_.socket()))
+    for (const auto &[k, v] : replyHeaders(responder_.socket()))
         responder_.writeHeader(k, v);
 }
 

@@ -24,6 +24,14 @@ bool admitGeneration(const RouteContext &ctx, const QHttpServerRequest &request,
     return true;
 }
 
+bool servesModel(const ServerConfig &config, const QString &loaded, const QString &asked)
+{
+    if (asked == loaded)
+        return true;
+    const QString target = resolveModelAlias(config.modelAliases, asked);
+    return target == QLatin1String("default") || (!target.isEmpty() && target == loaded);
+}
+
 std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJsonValue &model)
 {
     if (!model.isUndefined() && !model.isNull() && !model.isString())
@@ -39,9 +47,10 @@ std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJson
         return e;
     }
     const QString loaded = QString::fromStdString(ctx.worker->modelInfo().name);
-    if (model.isString() && model.toString() != loaded) {
+    if (model.isString() && !servesModel(*ctx.config, loaded, model.toString())) {
         ApiError e{404, QStringLiteral("model_not_found"),
-                   QStringLiteral("model '%1' is not available (loaded: %2)").arg(model.toString(), loaded)};
+                   QStringLiteral("model '%1' is not available (loaded: %2; [model] aliases may map other names to it)")
+                       .arg(model.toString(), loaded)};
         e.param = QStringLiteral("model");
         return e;
     }
@@ -76,11 +85,15 @@ void dispatch(const RouteContext &ctx, const Principal &who, service::InferenceW
 QJsonObject usageJson(const engine::GenerationResult &r)
 {
     const qint64 prompt = qint64(r.promptIds.size()), completion = qint64(r.ids.size());
-    return {{QStringLiteral("prompt_tokens"), prompt},
-            {QStringLiteral("completion_tokens"), completion},
-            {QStringLiteral("total_tokens"), prompt + completion},
-            {QStringLiteral("prompt_tokens_details"),
-             QJsonObject{{QStringLiteral("cached_tokens"), qint64(r.cachedPromptTokens)}}}};
+    return {
+        {QStringLiteral("prompt_tokens"), prompt},
+        {QStringLiteral("completion_tokens"), completion},
+        {QStringLiteral("total_tokens"), prompt + completion},
+        {QStringLiteral("prompt_tokens_details"),
+         QJsonObject{{QStringLiteral("cached_tokens"), qint64(r.cachedPromptTokens)}}},
+        {QStringLiteral("completion_tokens_details"), QJsonObject{{QStringLiteral("reasoning_tokens"), 0},
+                                                                  {QStringLiteral("accepted_prediction_tokens"), 0},
+                                                                  {QStringLiteral("rejected_prediction_tokens"), 0}}}};
 }
 
 ApiError replyError(const service::InferenceWorker::Reply &reply)

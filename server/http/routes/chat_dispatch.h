@@ -22,7 +22,9 @@ namespace smartbot::http {
 bool admitGeneration(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
                      Principal &who, QJsonObject &body);
 
-// 503 while no model is ready; 404 when the request names a model that is not the loaded one.
+// Whether a request naming asked is served by the loaded model: its own name, or an alias ([model] aliases) of it.
+bool servesModel(const ServerConfig &config, const QString &loaded, const QString &asked);
+// 503 while no model is ready; 404 when the request names a model that is not the loaded one nor an alias of it.
 std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJsonValue &model);
 
 // Queues job; done runs on the server thread. The stream holds the responder for both outcomes.

@@ -3,7 +3,7 @@
 #include "http/server/routes.h"
 
 #include "core/metrics.h"
-#include "http/auth/cors.h"
+#include "http/protocol/reply_headers.h"
 #include "http/server/request_metrics.h"
 
 namespace smartbot::http {
@@ -19,7 +19,7 @@ void installMetricsRoutes(ApiServer &server, const RouteContext &ctx)
                                 QByteArrayLiteral("text/plain; version=0.0.4; charset=utf-8")},
                                {QByteArrayLiteral("Content-Length"), QByteArray::number(body.size())},
                                {QByteArrayLiteral("Cache-Control"), QByteArrayLiteral("no-store")}};
-                     for (const auto &[k, v] : h + corsHeaders(socket))
+                     for (const auto &[k, v] : h + replyHeaders(socket))
                          r.writeHeader(k, v);
                      r.writeBody(body);
                      endRequest(socket, 200);

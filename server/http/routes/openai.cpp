@@ -1,10 +1,11 @@
-// OpenAI-compatible routes: GET /v1/models, POST /v1/chat/completions (JSON or SSE streaming).
+// OpenAI-compatible routes: GET /v1/models, GET /v1/models/{id}, POST /v1/chat/completions (JSON or SSE streaming).
 #include "http/server/routes.h"
 
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTcpSocket>
+#include <QUrl>
 
 #include "core/secret_files.h"
 #include "http/routes/chat_dispatch.h"
@@ -59,7 +60,8 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
                 return writeError(sse->responder(), replyError(reply));
             QJsonObject o = envelope(QStringLiteral("chat.completion"));
             const QJsonObject message{{QStringLiteral("role"), QStringLiteral("assistant")},
-                                      {QStringLiteral("content"), QString::fromStdString(reply.result.text)}};
+                                      {QStringLiteral("content"), QString::fromStdString(reply.result.text)},
+                                      {QStringLiteral("refusal"), QJsonValue()}};
             o.insert(QStringLiteral("choices"),
                      QJsonArray{QJsonObject{{QStringLiteral("index"), 0},
                                             {QStringLiteral("message"), message},
@@ -72,12 +74,14 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         return;
     }
 
-    auto chunk = [envelope](const QJsonObject &delta, const QJsonValue &finish) {
+    auto chunk = [envelope, includeUsage](const QJsonObject &delta, const QJsonValue &finish) {
         QJsonObject o = envelope(QStringLiteral("chat.completion.chunk"));
         o.insert(QStringLiteral("choices"), QJsonArray{QJsonObject{{QStringLiteral("index"), 0},
                                                                    {QStringLiteral("delta"), delta},
                                                                    {QStringLiteral("logprobs"), QJsonValue()},
                                                                    {QStringLiteral("finish_reason"), finish}}});
+        if (includeUsage) // as OpenAI: null in every chunk, the totals in a last one of their own
+            o.insert(QStringLiteral("usage"), QJsonValue());
         return o;
     };
     // The role arrives with the first piece, so a job that fails before any text still gets a JSON error.
@@ -109,6 +113,18 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
              });
 }
 
+QJsonObject modelObject(const RouteContext &ctx, const QString &id)
+{
+    const auto info = ctx.worker->modelInfo();
+    return {{QStringLiteral("id"), id},
+            {QStringLiteral("object"), QStringLiteral("model")},
+            {QStringLiteral("created"), ctx.worker->modelReadyAt()},
+            {QStringLiteral("owned_by"), QStringLiteral("smartbot")},
+            {QStringLiteral("context_length"), info.contextLength},
+            {QStringLiteral("architecture"), QString::fromStdString(info.architecture)}};
+}
+
+// GET /v1/models: the loaded model, then the names [model] aliases gives it (not the * wildcard).
 void handleModels(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
@@ -116,15 +132,26 @@ void handleModels(const RouteContext &ctx, const QHttpServerRequest &request, QH
         return writeError(responder, *e);
     QJsonArray data;
     if (ctx.worker->modelState() == service::InferenceWorker::ModelState::Ready) {
-        const auto info = ctx.worker->modelInfo();
-        data.append(QJsonObject{{QStringLiteral("id"), QString::fromStdString(info.name)},
-                                {QStringLiteral("object"), QStringLiteral("model")},
-                                {QStringLiteral("created"), ctx.worker->modelReadyAt()},
-                                {QStringLiteral("owned_by"), QStringLiteral("smartbot")},
-                                {QStringLiteral("context_length"), info.contextLength},
-                                {QStringLiteral("architecture"), QString::fromStdString(info.architecture)}});
+        const QString loaded = QString::fromStdString(ctx.worker->modelInfo().name);
+        data.append(modelObject(ctx, loaded));
+        for (const auto &[alias, target] : ctx.config->modelAliases)
+            if (alias != QLatin1String("*") && alias != loaded && servesModel(*ctx.config, loaded, alias))
+                data.append(modelObject(ctx, alias));
     }
     writeJson(responder, 200, {{QStringLiteral("object"), QStringLiteral("list")}, {QStringLiteral("data"), data}});
+}
+
+// GET /v1/models/{id} (the SDKs' models.retrieve, often a connection check): the model a request naming id gets.
+void handleModel(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
+{
+    Principal who;
+    if (auto e = ctx.auth->authenticateChat(request, who))
+        return writeError(responder, *e);
+    const QString id =
+        QUrl::fromPercentEncoding(request.url().path(QUrl::FullyEncoded).section(QLatin1Char('/'), 3).toUtf8());
+    if (auto e = checkModelAvailable(ctx, id))
+        return writeError(responder, *e);
+    writeJson(responder, 200, modelObject(ctx, id));
 }
 
 } // namespace
@@ -138,6 +165,9 @@ void installOpenAiRoutes(ApiServer &server, const RouteContext &ctx)
     server.route(
         Method::Get, QStringLiteral("/v1/models"),
         [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) { handleModels(ctx, req, r); });
+    server.route(
+        Method::Get, QStringLiteral("/v1/models/{id}"),
+        [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) { handleModel(ctx, req, r); });
 }
 
 } // namespace smartbot::http

@@ -2,6 +2,7 @@
 
 #include "http/protocol/api_error.h"
 #include "http/auth/cors.h"
+#include "http/protocol/reply_headers.h"
 #include "http/transport/guarded_tcp_server.h"
 #include "http/server/request_metrics.h"
 
@@ -40,11 +41,12 @@ void ApiServer::route(QHttpServerRequest::Method method, const QString &path, Ha
 }
 
 // CORS preflight from an allowed origin: 204, no body.
-void ApiServer::writePreflight(QHttpServerResponder &responder, const QByteArray &methods)
+void ApiServer::writePreflight(QHttpServerResponder &responder, const QByteArray &methods,
+                               const QByteArray &requestedHeaders)
 {
     QTcpSocket *socket = responder.socket();
     responder.writeStatusLine(QHttpServerResponder::StatusCode::NoContent);
-    for (const auto &[k, v] : corsHeaders(socket) + corsPreflightHeaders(methods))
+    for (const auto &[k, v] : replyHeaders(socket) + corsPreflightHeaders(methods, requestedHeaders))
         responder.writeHeader(k, v);
     responder.writeBody(QByteArray());
     endRequest(socket, 204);
@@ -66,7 +68,14 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
             return true;
         }
     }
-    const auto byPath = routes_.constFind(path);
+    auto byPath = routes_.constFind(path);
+    if (byPath == routes_.constEnd() && path.count(QLatin1Char('/')) > 1) // a route with a last segment {id}
+        if (const qsizetype cut = path.lastIndexOf(QLatin1Char('/')); cut + 1 < path.size())
+            if (const auto withId = routes_.constFind(path.left(cut) + QStringLiteral("/{id}"));
+                withId != routes_.constEnd()) {
+                byPath = withId;
+                path = withId.key();
+            }
     if (byPath == routes_.constEnd()) {
         beginRequest(socket, QStringLiteral("unmatched"), allowOrigin);
         writeError(responder, {404, QStringLiteral("not_found"), QStringLiteral("no route %1").arg(path)});
@@ -79,7 +88,7 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         for (auto it = byPath->constBegin(); it != byPath->constEnd(); ++it)
             allowed << methodName(QHttpServerRequest::Method(it.key()));
         if (request.method() == QHttpServerRequest::Method::Options && !allowOrigin.isEmpty()) {
-            writePreflight(responder, allowed.join(", "));
+            writePreflight(responder, allowed.join(", "), request.value("Access-Control-Request-Headers"));
             return true;
         }
         ApiError e{

@@ -21,6 +21,7 @@ public:
     using Handler = std::function<void(const QHttpServerRequest &, QHttpServerResponder &&, QTcpSocket *)>;
     using QAbstractHttpServer::QAbstractHttpServer;
 
+    // path is exact, or ends in "/{id}": then it also takes any one last segment (the handler reads it from the URL).
     void route(QHttpServerRequest::Method method, const QString &path, Handler handler);
     // Origins allowed to call us from a browser (see cors.h); empty: no CORS headers, OPTIONS is a 405.
     void setCorsOrigins(const QStringList &origins) { corsOrigins_ = origins; }
@@ -33,7 +34,7 @@ protected:
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
-    void writePreflight(QHttpServerResponder &responder, const QByteArray &methods);
+    void writePreflight(QHttpServerResponder &responder, const QByteArray &methods, const QByteArray &requestedHeaders);
 
     QMap<QString, QMap<int, Handler>> routes_; // path -> method -> handler
     QStringList corsOrigins_;

@@ -72,6 +72,14 @@ QByteArray requestAllowOrigin(const QTcpSocket *socket)
     return it == t.open.constEnd() || it->empty() ? QByteArray() : it->front().allowOrigin;
 }
 
+QByteArray requestId(const QTcpSocket *socket)
+{
+    Table &t = table();
+    std::lock_guard lock(t.mutex);
+    const auto it = t.open.constFind(socket);
+    return it == t.open.constEnd() || it->empty() ? QByteArray() : it->front().id.toLatin1();
+}
+
 void endRequest(QTcpSocket *socket, int status)
 {
     OpenRequest done;

@@ -16,6 +16,8 @@ namespace smartbot::http {
 void beginRequest(QTcpSocket *socket, const QString &route, const QByteArray &allowOrigin = {});
 // The Access-Control-Allow-Origin value of the oldest open request on socket; empty when none.
 QByteArray requestAllowOrigin(const QTcpSocket *socket);
+// The id of the oldest open request on socket (its log line's, and the X-Request-Id header's); empty when none.
+QByteArray requestId(const QTcpSocket *socket);
 // Closes the oldest open request on socket and records it in Metrics. writeJson/writeError call it; a streamed
 // response calls it once the stream ends. Does nothing when socket has no open request.
 void endRequest(QTcpSocket *socket, int status);

@@ -136,6 +136,7 @@ const std::pair<const char *, Copy> kLiveSettings[] = {
     {"auth/admin_max_failures",
      [](ServerConfig &to, const ServerConfig &from) { to.adminMaxFailures = from.adminMaxFailures; }},
     {"model/max_tokens", [](ServerConfig &to, const ServerConfig &from) { to.maxTokens = from.maxTokens; }},
+    {"model/aliases", [](ServerConfig &to, const ServerConfig &from) { to.modelAliases = from.modelAliases; }},
     {"model/max_tokens_limit",
      [](ServerConfig &to, const ServerConfig &from) { to.maxTokensLimit = from.maxTokensLimit; }},
     {"logging/level", [](ServerConfig &to, const ServerConfig &from) { to.logLevel = from.logLevel; }},

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { readFileSync } from 'node:fs';
 
 const baseURL = `${process.env.SMARTBOT_URL}/v1`;
 const model = process.env.SMARTBOT_MODEL;
@@ -13,11 +14,72 @@ async function metric(name) {
   return line ? Number(line.trim().split(/\s+/).pop()) : NaN;
 }
 
-test('lists the loaded model', async () => {
+// run_openai_test.sh's server.conf: [model] aliases = gpt-4o-mini: default, gpt-3.5-turbo: <model>;
+// [network] cors_origins = http://app.example.
+test('lists the loaded model and its aliases', async () => {
   const list = await client.models.list();
   const ids = list.data.map((m) => m.id);
-  assert.deepEqual(ids, [model]);
+  assert.deepEqual(ids, [model, 'gpt-4o-mini', 'gpt-3.5-turbo']);
   assert.equal(list.data[0].object, 'model');
+});
+
+test('models.retrieve (a connection check) for the model and an alias; 404 for others', async () => {
+  assert.equal((await client.models.retrieve(model)).id, model);
+  const alias = await client.models.retrieve('gpt-4o-mini');
+  assert.equal(alias.id, 'gpt-4o-mini');
+  assert.equal(alias.object, 'model');
+  await assert.rejects(client.models.retrieve('gpt-4o'),
+    (e) => e instanceof OpenAI.NotFoundError && e.code === 'model_not_found');
+});
+
+test('an application written for another provider works unchanged through an alias', async () => {
+  const params = { messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 8, temperature: 0 };
+  const direct = await client.chat.completions.create({ ...params, model });
+  const viaAlias = await client.chat.completions.create({ ...params, model: 'gpt-4o-mini' });
+  assert.equal(viaAlias.choices[0].message.content, direct.choices[0].message.content);
+  const langchainDefault = await client.chat.completions.create({ ...params, model: 'gpt-3.5-turbo' });
+  assert.equal(langchainDefault.choices[0].message.content, direct.choices[0].message.content);
+});
+
+test('accepts what OpenAI accepts', async () => {
+  const base = { model, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 4 };
+  const greedy = await client.chat.completions.create({ ...base, temperature: 0 });
+  const topP0 = await client.chat.completions.create({ ...base, temperature: 1, top_p: 0 });
+  assert.equal(topP0.choices[0].message.content, greedy.choices[0].message.content, 'top_p 0: the likeliest token');
+  const a = await client.chat.completions.create({ ...base, temperature: 1, seed: -7 });
+  const b = await client.chat.completions.create({ ...base, temperature: 1, seed: -7 });
+  assert.equal(a.choices[0].message.content, b.choices[0].message.content, 'a negative seed is a seed');
+  const r = await client.chat.completions.create({ ...base, logit_bias: {}, tool_choice: 'none', tools: [] });
+  assert.equal(r.choices[0].finish_reason, 'length');
+  await assert.rejects(client.chat.completions.create({ ...base, stream_options: { include_usage: true } }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'stream_options');
+});
+
+test('x-request-id on every reply, the one in the log line', async () => {
+  const { data, response } = await client.chat.completions
+    .create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }).withResponse();
+  const id = response.headers.get('x-request-id');
+  assert.match(id, /^[0-9a-f]+$/);
+  assert.equal(data._request_id, id);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.match(readFileSync(process.env.SMARTBOT_LOG, 'utf8'), new RegExp(`request ${id} /v1/chat/completions 200 `));
+  const err = await fetch(`${baseURL}/chat/completions`, { method: 'POST', body: '{' });
+  assert.match(err.headers.get('x-request-id') ?? '', /^[0-9a-f]+$/);
+});
+
+test('a browser app: the preflight allows the SDK\'s own headers, replies expose x-request-id', async () => {
+  const origin = 'http://app.example';
+  const pre = await fetch(`${baseURL}/chat/completions`, { method: 'OPTIONS', headers: {
+    Origin: origin, 'Access-Control-Request-Method': 'POST',
+    'Access-Control-Request-Headers': 'authorization,content-type,x-stainless-os,x-stainless-lang,x-stainless-retry-count',
+  } });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), origin);
+  for (const h of ['authorization', 'x-stainless-os', 'x-stainless-retry-count'])
+    assert.ok(pre.headers.get('access-control-allow-headers').toLowerCase().includes(h), h);
+  const r = await fetch(`${baseURL}/models`, { headers: { Origin: origin, Authorization: `Bearer ${process.env.SMARTBOT_TOKEN}` } });
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('access-control-expose-headers'), /X-Request-Id/i);
 });
 
 test('a completion', async () => {
@@ -29,9 +91,11 @@ test('a completion', async () => {
   assert.equal(r.choices.length, 1);
   assert.equal(r.choices[0].message.role, 'assistant');
   assert.equal(r.choices[0].message.content, ', there was a little girl');
+  assert.equal(r.choices[0].message.refusal, null);
   assert.equal(r.choices[0].finish_reason, 'length');
   assert.deepEqual(r.usage, {
     prompt_tokens: 5, completion_tokens: 8, total_tokens: 13, prompt_tokens_details: { cached_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
   });
 });
 
@@ -65,6 +129,7 @@ test('a streamed completion equals the plain one', async () => {
   let role = null;
   for await (const chunk of stream) {
     assert.equal(chunk.object, 'chat.completion.chunk');
+    assert.ok('usage' in chunk, 'with include_usage every chunk has usage (null until the last)');
     if (chunk.usage) usage = chunk.usage;
     for (const c of chunk.choices) {
       if (c.delta.role) role = c.delta.role;
@@ -110,7 +175,7 @@ test('an aborted stream frees its slot', async () => {
 test('a wrong key raises the client authentication error', async () => {
   const bad = new OpenAI({ baseURL, apiKey: 'not-a-token', maxRetries: 0 });
   await assert.rejects(bad.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }),
-    (e) => e instanceof OpenAI.AuthenticationError && e.status === 401);
+    (e) => e instanceof OpenAI.AuthenticationError && e.status === 401 && e.code === 'invalid_api_key');
   await assert.rejects(bad.models.list(), OpenAI.AuthenticationError);
 });
 

@@ -15,6 +15,8 @@ if [ ! -d node_modules/openai ]; then
 fi
 CONF=$(mktemp -d)
 LOG="$CONF/smartbotd.log"
+printf '[network]\ncors_origins = http://app.example\n[model]\naliases = gpt-4o-mini: default, gpt-3.5-turbo: %s\n' \
+  "$(basename "$MODEL_DIR")" >"$CONF/server.conf"
 trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$CONF"' EXIT
 SMARTBOT_ADMIN_KEY= "$SMARTBOTD" serve --config "$CONF" --model "$MODEL_DIR" --port 0 2>"$LOG" &
 PID=$!
@@ -23,4 +25,4 @@ PORT=$(grep -o 'listening on http://[^ ]*' "$LOG" | sed 's/.*://')
 URL="http://127.0.0.1:$PORT"
 TOKEN=$(curl -sf -X POST "$URL/admin/token" -H "X-API-Key: $(cat "$CONF/admin.key")" \
           -H 'Content-Type: application/json' -d '{"username":"openai-test"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
-SMARTBOT_URL=$URL SMARTBOT_TOKEN=$TOKEN SMARTBOT_MODEL=$(basename "$MODEL_DIR") node --test openai_compat.test.mjs
+SMARTBOT_LOG=$LOG SMARTBOT_URL=$URL SMARTBOT_TOKEN=$TOKEN SMARTBOT_MODEL=$(basename "$MODEL_DIR") node --test openai_compat.test.mjs
