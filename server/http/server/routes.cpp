@@ -8,6 +8,7 @@ void installRoutes(ApiServer &server, const RouteContext &context)
     installAdminRoutes(server, context);
     installChatRoutes(server, context);
     installOpenAiRoutes(server, context);
+    installCompletionRoutes(server, context);
     installMetricsRoutes(server, context);
     installKeyRoutes(server, context);
     installBackupRoutes(server, context);

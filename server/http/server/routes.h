@@ -23,11 +23,12 @@ struct RouteContext {
 
 void installRoutes(ApiServer &server, const RouteContext &context); // all of the below
 
-void installHealthRoutes(ApiServer &server, const RouteContext &context);  // routes_health.cpp
-void installAdminRoutes(ApiServer &server, const RouteContext &context);   // routes_admin.cpp
-void installChatRoutes(ApiServer &server, const RouteContext &context);    // routes_chat.cpp
-void installOpenAiRoutes(ApiServer &server, const RouteContext &context);  // routes_openai.cpp
-void installMetricsRoutes(ApiServer &server, const RouteContext &context); // routes_metrics.cpp
+void installHealthRoutes(ApiServer &server, const RouteContext &context);     // routes_health.cpp
+void installAdminRoutes(ApiServer &server, const RouteContext &context);      // routes_admin.cpp
+void installChatRoutes(ApiServer &server, const RouteContext &context);       // routes_chat.cpp
+void installOpenAiRoutes(ApiServer &server, const RouteContext &context);     // routes_openai.cpp
+void installCompletionRoutes(ApiServer &server, const RouteContext &context); // routes/completions.cpp
+void installMetricsRoutes(ApiServer &server, const RouteContext &context);    // routes_metrics.cpp
 void installKeyRoutes(ApiServer &server, const RouteContext &context); // routes_keys.cpp (keys, audit, usage, revoke)
 void installBackupRoutes(ApiServer &server, const RouteContext &context); // routes/backups.cpp
 void installLogRoutes(ApiServer &server, const RouteContext &context);    // routes/logs.cpp

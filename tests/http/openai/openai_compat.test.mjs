@@ -172,6 +172,38 @@ test('an aborted stream frees its slot', async () => {
   assert.equal(after.usage.completion_tokens, 4);
 });
 
+test('legacy text completions (/v1/completions): plain, echo, streamed, refusals', async () => {
+  const params = { model, prompt: 'Once upon a time', max_tokens: 8, temperature: 0 };
+  const chat = await client.chat.completions.create({
+    model, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 8, temperature: 0 });
+  const r = await client.completions.create(params);
+  assert.equal(r.object, 'text_completion');
+  assert.match(r.id, /^cmpl-/);
+  assert.equal(r.choices[0].text, chat.choices[0].message.content, 'the same continuation as chat without a template');
+  assert.equal(r.choices[0].finish_reason, 'length');
+  assert.equal(r.usage.completion_tokens, 8);
+  const echoed = await client.completions.create({ ...params, echo: true });
+  assert.equal(echoed.choices[0].text, 'Once upon a time' + r.choices[0].text);
+  const dflt = await client.completions.create({ model, prompt: 'Once upon a time', temperature: 0 });
+  assert.equal(dflt.usage.completion_tokens, 16, "OpenAI's default max_tokens for completions");
+  let text = '';
+  let usage = null;
+  const stream = await client.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
+  for await (const chunk of stream) {
+    assert.equal(chunk.object, 'text_completion');
+    for (const c of chunk.choices) text += c.text;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  assert.equal(text, r.choices[0].text);
+  assert.deepEqual(usage, r.usage);
+  await assert.rejects(client.completions.create({ ...params, suffix: 'The end.' }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'suffix');
+  await assert.rejects(client.completions.create({ ...params, prompt: ['a', 'b'] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'prompt');
+  await assert.rejects(client.completions.create({ ...params, model: 'davinci-002' }),
+    (e) => e instanceof OpenAI.NotFoundError && e.param === 'model');
+});
+
 test('a wrong key raises the client authentication error', async () => {
   const bad = new OpenAI({ baseURL, apiKey: 'not-a-token', maxRetries: 0 });
   await assert.rejects(bad.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }),
