@@ -50,8 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(params.stop.size() <= 4, "stop");
         for (const std::string &s : params.stop)
             FUZZ_CHECK(!s.empty(), "an empty stop string was accepted");
-        if (body.value(QStringLiteral("seed")).isDouble())
-            FUZZ_CHECK(double(params.seed) == body.value(QStringLiteral("seed")).toDouble(), "seed");
+        if (body.value(QStringLiteral("seed")).isDouble()) // any integer, a negative one as its two's complement
+            FUZZ_CHECK(double(int64_t(params.seed)) == body.value(QStringLiteral("seed")).toDouble(), "seed");
+        if (body.value(QStringLiteral("top_p")) == QJsonValue(0)) // OpenAI's top_p 0: the likeliest token only
+            FUZZ_CHECK(params.topK == 1, "top_p 0");
     }
 
     if (auto e = refuseUnsupported(body))

@@ -366,10 +366,20 @@ private Q_SLOTS:
     {
         const QByteArray key =
             createKey({{"name", "metered"}, {"requests_per_minute", 3}}).value("key").toString().toLatin1();
-        for (int i = 0; i < 3; ++i)
-            QVERIFY(passed(chat(key)));
+        // OpenAI's x-ratelimit-* headers count down with each request (clients pace themselves by them).
+        for (int i = 0; i < 3; ++i) {
+            const HttpReply ok = chat(key);
+            QVERIFY(passed(ok));
+            QCOMPARE(ok.header("x-ratelimit-limit-requests"), QByteArray("3"));
+            QCOMPARE(ok.header("x-ratelimit-remaining-requests").toInt(), 2 - i);
+            QVERIFY(ok.header("x-ratelimit-reset-requests").endsWith("s"));
+            QVERIFY(ok.header("x-ratelimit-limit-tokens").isEmpty()); // no token limit set
+        }
         const HttpReply r = chat(key);
         expectError(r, 429, "rate_limit_exceeded");
+        QCOMPARE(r.header("x-ratelimit-remaining-requests"), QByteArray("0"));
+        const int reset = r.header("x-ratelimit-reset-requests").chopped(1).toInt();
+        QVERIFY2(reset > 0 && reset <= 60, r.header("x-ratelimit-reset-requests").constData());
         const int retry = r.header("Retry-After").toInt();
         QVERIFY2(retry > 0 && retry <= 60, r.header("Retry-After").constData());
         legitimateStillServed(); // other subjects are not limited
@@ -396,9 +406,12 @@ private Q_SLOTS:
             QSKIP("tokens_per_minute needs a model (../shared/models/stories260K)");
         const QByteArray key =
             createKey({{"name", "few-tokens"}, {"tokens_per_minute", 2}}).value("key").toString().toLatin1();
-        QVERIFY(passed(chat(key))); // charged afterwards: prompt + generated > 2
+        const HttpReply first = chat(key);
+        QVERIFY(passed(first)); // charged afterwards: prompt + generated > 2
+        QCOMPARE(first.header("x-ratelimit-remaining-tokens"), QByteArray("2"));
         const HttpReply r = chat(key);
         expectError(r, 429, "rate_limit_exceeded", "token");
+        QCOMPARE(r.header("x-ratelimit-remaining-tokens"), QByteArray("0"));
         QVERIFY(r.header("Retry-After").toInt() > 0);
         legitimateStillServed();
     }

@@ -178,20 +178,35 @@ void Authenticator::touchKey(qint64 id)
     keys_.touch(id);
 }
 
-std::optional<ApiError> Authenticator::applyRateLimits(const Principal &who)
+std::optional<ApiError> Authenticator::applyRateLimits(Principal &who)
 {
     const int rpm = who.requestsPerMinute >= 0 ? who.requestsPerMinute : config_.requestsPerMinute;
     const int tpm = who.tokensPerMinute >= 0 ? who.tokensPerMinute : config_.tokensPerMinute;
+    std::optional<ApiError> refused;
     if (tpm > 0 && tokenCounts_.total(who.subject) >= tpm)
-        return tooMany(QStringLiteral("rate_limit_exceeded"),
-                       QStringLiteral("token limit of %1 per minute reached").arg(tpm),
-                       std::max(1, tokenCounts_.retryAfter(who.subject, tpm)));
-    if (rpm > 0) {
+        refused = tooMany(QStringLiteral("rate_limit_exceeded"),
+                          QStringLiteral("token limit of %1 per minute reached").arg(tpm),
+                          std::max(1, tokenCounts_.retryAfter(who.subject, tpm)));
+    if (rpm > 0 && !refused)
         if (const int wait = requests_.hit(who.subject, rpm))
-            return tooMany(QStringLiteral("rate_limit_exceeded"),
-                           QStringLiteral("request limit of %1 per minute reached").arg(rpm), wait);
-    }
-    return std::nullopt;
+            refused = tooMany(QStringLiteral("rate_limit_exceeded"),
+                              QStringLiteral("request limit of %1 per minute reached").arg(rpm), wait);
+    // As OpenAI reports them (clients such as the openai SDKs read them to pace themselves); reset = seconds until
+    // the window holds nothing of this caller's.
+    const auto report = [&](RateLimiter &limiter, int limit, const char *what) {
+        if (limit <= 0)
+            return;
+        const qint64 used = limiter.total(who.subject);
+        const QByteArray name(what);
+        who.rateLimitHeaders.push_back({"x-ratelimit-limit-" + name, QByteArray::number(limit)});
+        who.rateLimitHeaders.push_back(
+            {"x-ratelimit-remaining-" + name, QByteArray::number(std::max<qint64>(0, limit - used))});
+        who.rateLimitHeaders.push_back(
+            {"x-ratelimit-reset-" + name, QByteArray::number(used > 0 ? limiter.retryAfter(who.subject, 1) : 0) + "s"});
+    };
+    report(requests_, rpm, "requests");
+    report(tokenCounts_, tpm, "tokens");
+    return refused;
 }
 
 std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest &request, Principal &who)

@@ -38,6 +38,8 @@ struct Principal {
     qint64 keyId = 0;
     int requestsPerMinute = -1; // per-key override
     int tokensPerMinute = -1;
+    // OpenAI's x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the limits that apply (none when off).
+    Headers rateLimitHeaders;
 };
 
 class Authenticator {
@@ -81,7 +83,7 @@ private:
     void reloadSigningKeys();
     bool isRevoked(const QString &jti) const;
     std::optional<ApiError> adminFailure(const QString &address, ApiError error);
-    std::optional<ApiError> applyRateLimits(const Principal &who);
+    std::optional<ApiError> applyRateLimits(Principal &who);
     void touchKey(qint64 id);
 
     ServerConfig config_;

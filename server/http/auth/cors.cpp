@@ -23,7 +23,11 @@ Headers corsHeaders(const QTcpSocket *socket)
         return {};
     // Response headers a page's script may read besides the CORS-safelisted ones.
     return {{QByteArrayLiteral("Access-Control-Allow-Origin"), allow},
-            {QByteArrayLiteral("Access-Control-Expose-Headers"), QByteArrayLiteral("X-Request-Id, Retry-After")},
+            {QByteArrayLiteral("Access-Control-Expose-Headers"),
+             QByteArrayLiteral("X-Request-Id, Retry-After, x-ratelimit-limit-requests, "
+                               "x-ratelimit-remaining-requests, x-ratelimit-reset-requests, "
+                               "x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, "
+                               "x-ratelimit-reset-tokens")},
             {QByteArrayLiteral("Vary"), QByteArrayLiteral("Origin")}};
 }
 

@@ -10,7 +10,7 @@ Headers replyHeaders(const QTcpSocket *socket)
     Headers h;
     if (const QByteArray id = requestId(socket); !id.isEmpty())
         h.push_back({QByteArrayLiteral("X-Request-Id"), id});
-    return h + corsHeaders(socket);
+    return h + extraReplyHeaders(socket) + corsHeaders(socket);
 }
 
 } // namespace smartbot::http

@@ -6,6 +6,7 @@
 #include "http/auth/authenticator.h"
 #include "http/protocol/request_helpers.h"
 #include "http/server/drain_reply.h"
+#include "http/server/request_metrics.h"
 
 namespace smartbot::http {
 
@@ -15,6 +16,7 @@ bool admitGeneration(const RouteContext &ctx, const QHttpServerRequest &request,
     if (rejectIfDraining(ctx, responder))
         return false;
     std::optional<ApiError> e = ctx.auth->authenticateChat(request, who);
+    addReplyHeaders(responder.socket(), who.rateLimitHeaders); // on a 429 too
     if (!e)
         e = jsonBody(request, body);
     if (e) {

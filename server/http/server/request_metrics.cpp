@@ -20,8 +20,9 @@ struct OpenRequest {
     QString route;
     QByteArray allowOrigin;
     Clock::time_point start;
-    QString id;     // for the request's log line
-    QString client; // the peer's address
+    QString id;                                   // for the request's log line
+    QString client;                               // the peer's address
+    QList<QPair<QByteArray, QByteArray>> headers; // addReplyHeaders
 };
 
 // Probes (load balancers, Prometheus) every few seconds: their lines are at debug level, not to drown the rest.
@@ -70,6 +71,22 @@ QByteArray requestAllowOrigin(const QTcpSocket *socket)
     std::lock_guard lock(t.mutex);
     const auto it = t.open.constFind(socket);
     return it == t.open.constEnd() || it->empty() ? QByteArray() : it->front().allowOrigin;
+}
+
+void addReplyHeaders(QTcpSocket *socket, const QList<QPair<QByteArray, QByteArray>> &headers)
+{
+    Table &t = table();
+    std::lock_guard lock(t.mutex);
+    if (const auto it = t.open.find(socket); it != t.open.end() && !it->empty())
+        it->front().headers += headers;
+}
+
+QList<QPair<QByteArray, QByteArray>> extraReplyHeaders(const QTcpSocket *socket)
+{
+    Table &t = table();
+    std::lock_guard lock(t.mutex);
+    const auto it = t.open.constFind(socket);
+    return it == t.open.constEnd() || it->empty() ? QList<QPair<QByteArray, QByteArray>>() : it->front().headers;
 }
 
 QByteArray requestId(const QTcpSocket *socket)

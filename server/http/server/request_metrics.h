@@ -5,6 +5,8 @@
 #pragma once
 
 #include <QByteArray>
+#include <QList>
+#include <QPair>
 #include <QString>
 
 class QTcpSocket;
@@ -18,6 +20,10 @@ void beginRequest(QTcpSocket *socket, const QString &route, const QByteArray &al
 QByteArray requestAllowOrigin(const QTcpSocket *socket);
 // The id of the oldest open request on socket (its log line's, and the X-Request-Id header's); empty when none.
 QByteArray requestId(const QTcpSocket *socket);
+// Headers for the reply to the oldest open request on socket (e.g. its caller's rate limits), sent with the others
+// (http/protocol/reply_headers.h).
+void addReplyHeaders(QTcpSocket *socket, const QList<QPair<QByteArray, QByteArray>> &headers);
+QList<QPair<QByteArray, QByteArray>> extraReplyHeaders(const QTcpSocket *socket);
 // Closes the oldest open request on socket and records it in Metrics. writeJson/writeError call it; a streamed
 // response calls it once the stream ends. Does nothing when socket has no open request.
 void endRequest(QTcpSocket *socket, int status);
