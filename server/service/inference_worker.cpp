@@ -287,6 +287,13 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
         }
     }
     const std::vector<int32_t> &ids = *job.ids;
+    const int vocab = engine_->info().vocabSize;
+    for (const auto &[token, bias] : job.request.params.logitBias)
+        if (token >= vocab)
+            return fail(
+                400, "invalid_request",
+                QStringLiteral("logit_bias names token %1; the model's vocabulary is 0..%2").arg(token).arg(vocab - 1),
+                "logit_bias");
     const int context = engine_->info().contextLength;
     if (int(ids.size()) >= context)
         return fail(

@@ -241,6 +241,27 @@ private Q_SLOTS:
         QCOMPARE(engine->generate(prompt, f)->ids, freq);
     }
 
+    void logitBias()
+    {
+        const auto prompt = engine->tokenizer().encode("Once upon a time", true);
+        GenerationParams g;
+        g.maxTokens = 12;
+        const auto plain = engine->generate(prompt, g)->ids;
+        QVERIFY(!plain.empty());
+        // -100 on the greedy first token: it never appears; +100 on another token: it is all that is produced.
+        GenerationParams ban = g;
+        ban.logitBias = {{plain[0], -100.0f}};
+        const auto banned = engine->generate(prompt, ban)->ids;
+        QVERIFY(std::find(banned.begin(), banned.end(), plain[0]) == banned.end());
+        const int32_t forced = plain[0] == 300 ? 301 : 300;
+        GenerationParams force = g;
+        force.logitBias = {{forced, 100.0f}, {-5, 50.0f}, {1 << 30, 50.0f}}; // out-of-vocabulary ids are ignored
+        force.temperature = 1.0f;
+        force.seed = 7;
+        const auto all = engine->generate(prompt, force)->ids;
+        QCOMPARE(all, std::vector<int32_t>(size_t(g.maxTokens), forced));
+    }
+
     void batchedEqualsAlone()
     {
         // Sequences of different lengths join and leave the batch at different steps; each must produce

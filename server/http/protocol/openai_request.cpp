@@ -24,7 +24,7 @@ std::optional<ApiError> refuseUnsupported(const QJsonObject &body)
         return !v.isUndefined() && !v.isNull() && !(v.isArray() && v.toArray().isEmpty()) &&
                !(v.isObject() && v.toObject().isEmpty());
     };
-    for (const char *field : {"tools", "functions", "function_call", "logit_bias", "audio", "prediction"})
+    for (const char *field : {"tools", "functions", "function_call", "audio", "prediction"})
         if (given(field))
             return unsupported(QLatin1String(field), QStringLiteral("'%1'").arg(QLatin1String(field)));
     // Without tools, "none" and "auto" ask for a plain reply, which is what they get.

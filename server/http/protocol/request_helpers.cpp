@@ -7,6 +7,8 @@
 
 namespace smartbot::http {
 
+constexpr int kMaxLogitBias = 1024; // entries in one logit_bias (OpenAI allows 300; a little room)
+
 namespace {
 // The name of the first string (key or value) in v holding an unpaired UTF-16 surrogate (a JSON escape such as
 // "\ud800" with no partner): such text has no UTF-8 form and must not reach storage or the tokenizer.
@@ -121,6 +123,29 @@ std::optional<ApiError> parseSampling(const QJsonObject &body, const ServerConfi
     out.presencePenalty = float(presence);
     out.frequencyPenalty = float(frequency);
     out.repetitionPenalty = float(repetition);
+
+    // logit_bias: {"token id": bias from -100 to 100}; ids beyond the vocabulary are refused by the worker.
+    const QJsonValue bias = body.value(QStringLiteral("logit_bias"));
+    if (bias.isObject()) {
+        const QJsonObject o = bias.toObject();
+        if (o.size() > kMaxLogitBias)
+            return badRequest(QStringLiteral("field 'logit_bias' may name at most %1 tokens").arg(kMaxLogitBias),
+                              QStringLiteral("invalid_request"), QStringLiteral("logit_bias"));
+        for (auto it = o.constBegin(); it != o.constEnd(); ++it) {
+            bool ok = false;
+            const int token = it.key().toInt(&ok);
+            const double value = it.value().toDouble(std::nan(""));
+            if (!ok || token < 0 || !it.value().isDouble() || std::isnan(value) || value < -100 || value > 100)
+                return badRequest(QStringLiteral("field 'logit_bias' maps token ids (whole numbers from 0) to biases "
+                                                 "from -100 to 100; '%1' is not one")
+                                      .arg(it.key()),
+                                  QStringLiteral("invalid_request"), QStringLiteral("logit_bias"));
+            out.logitBias.push_back({int32_t(token), float(value)});
+        }
+    } else if (!bias.isUndefined() && !bias.isNull()) {
+        return badRequest(QStringLiteral("field 'logit_bias' must be an object of token id: bias"),
+                          QStringLiteral("invalid_request"), QStringLiteral("logit_bias"));
+    }
 
     const QJsonValue stop = body.value(QStringLiteral("stop"));
     const auto stopError =

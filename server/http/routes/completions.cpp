@@ -63,8 +63,6 @@ std::optional<ApiError> refuseUnsupportedCompletion(const QJsonObject &body)
     for (const char *field : {"n", "best_of"})
         if (given(field) && body.value(QLatin1String(field)).toDouble(1) != 1)
             return unsupported(QLatin1String(field), QStringLiteral("'%1' other than 1").arg(QLatin1String(field)));
-    if (given("logit_bias") && !body.value(QStringLiteral("logit_bias")).toObject().isEmpty())
-        return unsupported(QStringLiteral("logit_bias"), QStringLiteral("'logit_bias'"));
     if (given("stream_options") && !body.value(QStringLiteral("stream")).toBool())
         return badRequest(QStringLiteral("'stream_options' is only allowed when 'stream' is true"),
                           QStringLiteral("invalid_request"), QStringLiteral("stream_options"));

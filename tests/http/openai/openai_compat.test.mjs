@@ -55,6 +55,22 @@ test('accepts what OpenAI accepts', async () => {
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'stream_options');
 });
 
+test('logit_bias is applied (+100 all but forces a token; test_engine checks -100 bans one); bad ids are refused', async () => {
+  const base = { model, messages: [{ role: 'user', content: 'Once upon a time' }], temperature: 1, seed: 3 };
+  const one = await client.chat.completions.create({ ...base, max_tokens: 1, logit_bias: { 300: 100 } });
+  const four = await client.chat.completions.create({ ...base, max_tokens: 4, logit_bias: { 300: 100 } });
+  assert.equal(four.usage.completion_tokens, 4);
+  const piece = one.choices[0].message.content.trim();
+  assert.ok(piece.length > 0);
+  assert.equal(four.choices[0].message.content.split(piece).length - 1, 4, four.choices[0].message.content);
+  const legacy = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 4, logit_bias: { 300: 100 }, temperature: 1, seed: 3 });
+  assert.equal(legacy.choices[0].text, four.choices[0].message.content, '/v1/completions applies it too');
+  await assert.rejects(client.chat.completions.create({ ...base, max_tokens: 1, logit_bias: { 100000: 5 } }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'logit_bias' && /vocabulary/.test(e.message));
+  await assert.rejects(client.chat.completions.create({ ...base, max_tokens: 1, logit_bias: { 300: 101 } }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'logit_bias');
+});
+
 test('x-request-id on every reply, the one in the log line', async () => {
   const { data, response } = await client.chat.completions
     .create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }).withResponse();

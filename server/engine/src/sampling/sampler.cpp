@@ -26,6 +26,11 @@ bool Sampler::penalised() const
     return params_.presencePenalty != 0.0f || params_.frequencyPenalty != 0.0f || params_.repetitionPenalty != 1.0f;
 }
 
+bool Sampler::adjusted() const
+{
+    return penalised() || !params_.logitBias.empty();
+}
+
 void Sampler::accept(int32_t id)
 {
     if (!penalised() || id < 0)
@@ -38,7 +43,7 @@ void Sampler::accept(int32_t id)
 
 int32_t Sampler::sample(const float *logits, int64_t vocab)
 {
-    if (penalised()) {
+    if (adjusted()) {
         adjusted_.assign(logits, logits + vocab);
         const float rp = params_.repetitionPenalty;
         if (rp != 1.0f) {
@@ -56,6 +61,9 @@ int32_t Sampler::sample(const float *logits, int64_t vocab)
             if (n > 0)
                 adjusted_[id] -= params_.frequencyPenalty * float(n) + params_.presencePenalty;
         }
+        for (const auto &[id, bias] : params_.logitBias)
+            if (id >= 0 && id < vocab)
+                adjusted_[size_t(id)] += bias;
         logits = adjusted_.data();
     }
     if (params_.temperature <= 0.0f || params_.topK == 1)

@@ -18,7 +18,8 @@ public:
     void accept(int32_t id);
 
 private:
-    bool penalised() const;
+    bool penalised() const; // a penalty applies (accept() keeps counts)
+    bool adjusted() const;  // the logits are changed before sampling (penalties or logit_bias)
     GenerationParams params_;
     std::mt19937_64 rng_;
     std::vector<std::pair<float, int32_t>> scratch_;

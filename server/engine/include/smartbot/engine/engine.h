@@ -59,6 +59,9 @@ struct GenerationParams {
     float frequencyPenalty = 0.0f;  // logit -= f * count
     float repetitionPenalty = 1.0f; // HF semantics over prompt + generated tokens (1 = off)
     std::vector<std::string> stop;  // stop strings: generation ends before the first occurrence (not included)
+    // OpenAI's logit_bias: {token id, bias} added to that token's logit before sampling (-100 bans it, +100 all but
+    // forces it); ids outside the vocabulary are ignored (the HTTP layer refuses them).
+    std::vector<std::pair<int32_t, float>> logitBias;
 };
 
 enum class FinishReason { Stop, Length };
