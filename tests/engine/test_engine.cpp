@@ -13,6 +13,7 @@
 #include "model/safetensors.h"
 #include "sampling/stop_matcher.h"
 #include "smartbot/engine/engine.h"
+#include "smartbot/engine/structured_output.h"
 
 using namespace smartbot::engine;
 using json = nlohmann::json;
@@ -262,6 +263,96 @@ private Q_SLOTS:
         QCOMPARE(all, std::vector<int32_t>(size_t(g.maxTokens), forced));
     }
 
+    void constrainedGeneration_data()
+    {
+        QTest::addColumn<float>("temperature");
+        QTest::addColumn<int>("seeds");
+        QTest::newRow("greedy") << 0.0f << 1;
+        QTest::newRow("sampled") << 1.0f << 12;
+        QTest::newRow("sampled, top-k and top-p") << 0.9f << 12;
+    }
+    void constrainedGeneration()
+    {
+        QFETCH(float, temperature);
+        QFETCH(int, seeds);
+        const auto prompt = engine->tokenizer().encode("Once upon a time", true);
+        const std::string schema = R"({"type": "object", "properties": {"ok": {"type": "boolean"},
+            "n": {"type": "integer"}, "name": {"type": "string", "maxLength": 10},
+            "color": {"enum": ["red", "green", "light blue"]}}, "required": ["ok", "n", "name", "color"]})";
+        auto gbnf = grammarFromJsonSchema(schema);
+        QVERIFY2(gbnf.ok(), gbnf.ok() ? "" : gbnf.error().c_str());
+        GenerationParams g;
+        g.maxTokens = 300;
+        g.grammar = gbnf.value();
+        g.temperature = temperature;
+        if (QTest::currentDataTag() == QLatin1String("sampled, top-k and top-p")) {
+            g.topK = 40;
+            g.topP = 0.9f;
+        }
+        for (int seed = 0; seed < seeds; ++seed) {
+            g.seed = uint64_t(seed);
+            std::string streamed;
+            auto r = engine->generate(prompt, g, [&](int32_t, const std::string &piece) {
+                streamed += piece;
+                return true;
+            });
+            QVERIFY(r.ok());
+            QCOMPARE(int(r->finish), int(FinishReason::Stop)); // ended by the grammar, not the budget
+            QCOMPARE(streamed, r->text);
+            json doc;
+            try {
+                doc = json::parse(r->text);
+            } catch (const json::exception &e) {
+                QFAIL(qPrintable(QString::fromStdString(r->text + ": " + e.what())));
+            }
+            QVERIFY2(doc["ok"].is_boolean() && doc["n"].is_number_integer() && doc["name"].is_string(),
+                     r->text.c_str());
+            QVERIFY(doc["name"].get<std::string>().size() <= 10 * 4);
+            const std::string color = doc["color"].get<std::string>();
+            QVERIFY(color == "red" || color == "green" || color == "light blue");
+        }
+    }
+
+    void grammarOutputs()
+    {
+        const auto prompt = engine->tokenizer().encode("Once upon a time", true);
+        GenerationParams g;
+        g.maxTokens = 40;
+        g.grammar = R"(root ::= "yes" | "no")";
+        auto r = engine->generate(prompt, g);
+        QVERIFY(r.ok());
+        QVERIFY2(r->text == "yes" || r->text == "no", r->text.c_str());
+        QCOMPARE(int(r->finish), int(FinishReason::Stop));
+
+        // A grammar that allows every text leaves the draws as they were, greedy and seeded: a draw is only repeated
+        // when the grammar refuses it.
+        for (const float t : {0.0f, 0.8f}) {
+            GenerationParams free;
+            free.maxTokens = 60;
+            free.temperature = t;
+            free.seed = 42;
+            GenerationParams any = free;
+            any.grammar = "root ::= .*";
+            QCOMPARE(engine->generate(prompt, any)->ids, engine->generate(prompt, free)->ids);
+        }
+        // Lower-case letters and spaces only: the story goes on within them.
+        GenerationParams lower;
+        lower.maxTokens = 30;
+        lower.grammar = "root ::= [a-z ]+";
+        r = engine->generate(prompt, lower);
+        QVERIFY(r.ok());
+        QVERIFY(!r->text.empty());
+        QVERIFY2(r->text.find_first_not_of("abcdefghijklmnopqrstuvwxyz ") == std::string::npos, r->text.c_str());
+
+        GenerationParams bad;
+        bad.grammar = "root ::= (";
+        std::vector<Engine::StepEvent> events;
+        auto begun = engine->begin(prompt, bad, events);
+        QVERIFY(!begun);
+        QCOMPARE(int(begun.code()), int(smartbot::ErrorCode::InvalidArgument));
+        QVERIFY2(QString::fromStdString(begun.error()).contains("grammar: line 1"), begun.error().c_str());
+    }
+
     void batchedEqualsAlone()
     {
         // Sequences of different lengths join and leave the batch at different steps; each must produce
@@ -279,6 +370,8 @@ private Q_SLOTS:
             }
             if (i == 3)
                 p.stop = {"."};
+            if (i == 2) // constrained and unconstrained sequences share a batch
+                p.grammar = jsonGrammar(/*objectOnly=*/true);
             params.push_back(p);
         }
         std::vector<GenerationResult> alone;

@@ -1,6 +1,6 @@
 // Fuzzes the JSON request parsing of the chat routes: the body as QJsonDocument::fromJson reads it, then
 //   - parseSampling (request_helpers.h; /api/v1/chat and /v1/chat/completions),
-//   - refuseUnsupported and parseMessages of /v1/chat/completions (http/protocol/openai_request.h),
+//   - refuseUnsupported, parseResponseFormat and parseMessages of /v1/chat/completions (openai_request.h),
 //   - AddressList::parse of an "allow" string (POST /admin/keys; core/address_list.h).
 // Invariants: an accepted request's values are inside the documented ranges; every refusal is a 400 naming its field;
 // an accepted address list prints canonically (parse(toString()) gives the same text back).
@@ -58,6 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (auto e = refuseUnsupported(body))
         checkError(*e, "refuseUnsupported");
+
+    engine::GenerationParams structured;
+    const QByteArray raw = QByteArray::fromRawData(reinterpret_cast<const char *>(data), qsizetype(size));
+    if (auto e = parseResponseFormat(body, raw, structured))
+        checkError(*e, "parseResponseFormat");
+    else if (!structured.grammar.empty())
+        FUZZ_CHECK(engine::checkGrammar(structured.grammar).ok(), "an accepted response_format's grammar fails");
 
     std::vector<std::pair<std::string, std::string>> messages;
     if (auto e = parseMessages(body, messages)) {

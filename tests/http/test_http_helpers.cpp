@@ -110,9 +110,20 @@ private Q_SLOTS:
                                << QString("tools") << QString();
         QTest::newRow("logprobs") << QByteArray(R"({"logprobs":true,"messages":[{"role":"user","content":"x"}]})")
                                   << QString("logprobs") << QString();
-        QTest::newRow("json response_format")
+        QTest::newRow("json_object response_format")
             << QByteArray(R"({"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"x"}]})")
-            << QString("response_format") << QString();
+            << QString() << QString("user");
+        QTest::newRow("xml response_format")
+            << QByteArray(R"({"response_format":{"type":"xml"},"messages":[{"role":"user","content":"x"}]})")
+            << QString("response_format.type") << QString();
+        QTest::newRow("schema with pattern")
+            << QByteArray("{\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"s\","
+                          "\"schema\":{\"type\":\"string\",\"pattern\":\"a+\"}}},"
+                          "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
+            << QString("response_format.json_schema.schema") << QString();
+        QTest::newRow("grammar that does not parse")
+            << QByteArray("{\"grammar\":\"root ::= (\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
+            << QString("grammar") << QString();
     }
     void openAiRequest()
     {
@@ -122,6 +133,9 @@ private Q_SLOTS:
         const QJsonObject object = parseObject(body);
         std::vector<std::pair<std::string, std::string>> messages;
         std::optional<ApiError> error = refuseUnsupported(object);
+        smartbot::engine::GenerationParams params;
+        if (!error)
+            error = parseResponseFormat(object, body, params);
         if (!error)
             error = parseMessages(object, messages);
         QCOMPARE(error.has_value(), !errorParam.isEmpty());

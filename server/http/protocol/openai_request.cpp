@@ -2,6 +2,8 @@
 
 #include <QJsonArray>
 
+#include "smartbot/engine/structured_output.h"
+
 namespace smartbot::http {
 
 namespace {
@@ -37,12 +39,70 @@ std::optional<ApiError> refuseUnsupported(const QJsonObject &body)
                           QStringLiteral("invalid_request"), QStringLiteral("stream_options"));
     if (body.value(QStringLiteral("logprobs")).toBool())
         return unsupported(QStringLiteral("logprobs"), QStringLiteral("logprobs"));
-    const QJsonValue rf = body.value(QStringLiteral("response_format"));
-    if (rf.isObject() && rf.toObject().value(QStringLiteral("type")).toString() != QLatin1String("text"))
-        return unsupported(QStringLiteral("response_format"), QStringLiteral("a response_format other than text"));
     const QJsonValue modalities = body.value(QStringLiteral("modalities"));
     if (modalities.isArray() && modalities.toArray() != QJsonArray{QStringLiteral("text")})
         return unsupported(QStringLiteral("modalities"), QStringLiteral("modalities other than text"));
+    return std::nullopt;
+}
+
+std::optional<ApiError> parseResponseFormat(const QJsonObject &body, const QByteArray &rawBody,
+                                            engine::GenerationParams &out)
+{
+    const QString field = QStringLiteral("response_format");
+    const QJsonValue rf = body.value(field);
+    const QJsonValue grammar = body.value(QStringLiteral("grammar"));
+    const auto invalid = [](const QString &what, const QString &param) {
+        return badRequest(what, QStringLiteral("invalid_request"), param);
+    };
+    if (!grammar.isUndefined() && !grammar.isNull()) {
+        if (!grammar.isString() || grammar.toString().isEmpty())
+            return invalid(QStringLiteral("field 'grammar' must be a GBNF grammar (a string)"),
+                           QStringLiteral("grammar"));
+        if (rf.isObject() && rf.toObject().value(QStringLiteral("type")).toString() != QLatin1String("text"))
+            return invalid(QStringLiteral("give either 'grammar' or a response_format, not both"),
+                           QStringLiteral("grammar"));
+        const std::string gbnf = grammar.toString().toStdString();
+        if (auto ok = engine::checkGrammar(gbnf); !ok)
+            return invalid(QString::fromStdString(ok.error()), QStringLiteral("grammar"));
+        out.grammar = gbnf;
+        return std::nullopt;
+    }
+    if (rf.isUndefined() || rf.isNull())
+        return std::nullopt;
+    if (!rf.isObject())
+        return invalid(QStringLiteral("field 'response_format' must be an object"), field);
+    const QString type = rf.toObject().value(QStringLiteral("type")).toString();
+    if (type == QLatin1String("text"))
+        return std::nullopt;
+    if (type == QLatin1String("json_object")) {
+        out.grammar = engine::jsonGrammar(/*objectOnly=*/true);
+        return std::nullopt;
+    }
+    if (type != QLatin1String("json_schema"))
+        return invalid(QStringLiteral("'response_format.type' must be text, json_object or json_schema"),
+                       field + QStringLiteral(".type"));
+    const QJsonValue spec = rf.toObject().value(QStringLiteral("json_schema"));
+    if (!spec.isObject())
+        return invalid(QStringLiteral("'response_format.json_schema' must be an object with the schema"),
+                       field + QStringLiteral(".json_schema"));
+    const QJsonValue name = spec.toObject().value(QStringLiteral("name"));
+    if (!name.isUndefined() && !name.isString())
+        return invalid(QStringLiteral("'response_format.json_schema.name' must be a string"),
+                       field + QStringLiteral(".json_schema.name"));
+    const QJsonValue schema = spec.toObject().value(QStringLiteral("schema"));
+    if (schema.isUndefined() || schema.isNull()) { // no schema: any JSON object, as OpenAI does
+        out.grammar = engine::jsonGrammar(/*objectOnly=*/true);
+        return std::nullopt;
+    }
+    if (!schema.isObject() && !schema.isBool())
+        return invalid(QStringLiteral("'response_format.json_schema.schema' must be a JSON Schema object"),
+                       field + QStringLiteral(".json_schema.schema"));
+    // From the body as received: properties are generated in the schema's order, which QJsonObject does not keep.
+    auto gbnf = engine::grammarFromJsonSchema(std::string_view(rawBody.constData(), size_t(rawBody.size())),
+                                              "/response_format/json_schema/schema");
+    if (!gbnf)
+        return invalid(QString::fromStdString(gbnf.error()), field + QStringLiteral(".json_schema.schema"));
+    out.grammar = std::move(gbnf.value());
     return std::nullopt;
 }
 

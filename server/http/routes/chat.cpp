@@ -1,9 +1,11 @@
-// The seed's chat route: POST /api/v1/chat {"message", "model"?, "stream"?, "conversation_id"?, sampling...}.
+// The seed's chat route: POST /api/v1/chat {"message", "model"?, "stream"?, "conversation_id"?, sampling...,
+// response_format? / grammar?}.
 #include "http/server/routes.h"
 
 #include <QJsonObject>
 #include <QTcpSocket>
 
+#include "http/protocol/openai_request.h"
 #include "http/routes/chat_dispatch.h"
 #include "http/protocol/request_helpers.h"
 #include "http/protocol/sse_stream.h"
@@ -35,6 +37,8 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
                                                 QStringLiteral("invalid_request"), QStringLiteral("stream")));
     service::InferenceWorker::Request job;
     if (auto e = parseSampling(body, *ctx.config, 0.0, job.params))
+        return writeError(responder, *e);
+    if (auto e = parseResponseFormat(body, request.body(), job.params)) // structured replies, as on /v1
         return writeError(responder, *e);
     if (auto e = checkModelAvailable(ctx, body.value(QStringLiteral("model"))))
         return writeError(responder, *e);

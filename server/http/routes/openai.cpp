@@ -32,6 +32,8 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         return writeError(responder, *e);
     if (auto e = parseSampling(body, *ctx.config, 1.0, job.params)) // OpenAI's default temperature is 1
         return writeError(responder, *e);
+    if (auto e = parseResponseFormat(body, request.body(), job.params))
+        return writeError(responder, *e);
     const QJsonValue streamValue = body.value(QStringLiteral("stream"));
     if (!streamValue.isUndefined() && !streamValue.isNull() && !streamValue.isBool())
         return writeError(responder, badRequest(QStringLiteral("field 'stream' must be true or false"),

@@ -2,6 +2,7 @@
 // by one token in a single batched forward pass. Greedy results are identical alone or batched: each row of a
 // batched matrix product is computed exactly as the single-sequence one.
 #include <chrono>
+#include <limits>
 
 #include <torch/torch.h>
 
@@ -99,6 +100,15 @@ Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, 
         match = {}; // ...unless that entry alone would not fit beside it: then the budget wins over reuse
         d.trimPrefixCache(need);
     }
+    std::shared_ptr<const grammar::Grammar> grammar;
+    if (!params.grammar.empty()) {
+        auto parsed = grammar::Grammar::parse(params.grammar);
+        if (!parsed)
+            return Error(parsed.error(), ErrorCode::InvalidArgument);
+        grammar = std::make_shared<const grammar::Grammar>(std::move(parsed.value()));
+        if (!d.tokenTable)
+            d.tokenTable = std::make_shared<const grammar::TokenTable>(*d.tokenizer, d.config.vocabSize, d.stopIds);
+    }
     const SequenceId id = d.nextId++;
     Sequence *started = nullptr;
     try {
@@ -106,6 +116,8 @@ Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, 
         seq->maxNew = maxNew;
         seq->reservedBytes = need;
         seq->out.promptIds = promptIds;
+        if (grammar)
+            seq->constraint = std::make_unique<grammar::TokenConstraint>(grammar, d.tokenTable);
         started = seq.get();
         d.sequenceBytes += need;
         d.active.emplace(id, std::move(seq));
@@ -125,7 +137,7 @@ Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, 
         const int64_t start = s.cache.length;
         torch::Tensor logits = d.model->forward(promptIds.data() + start, int64_t(promptIds.size()) - start, s.cache);
         s.out.prefillSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
-        d.advance(s, s.sampler.sample(logits.data_ptr<float>(), logits.size(-1)), events);
+        d.advance(s, d.pick(s, logits.data_ptr<float>(), logits.size(-1)), events);
     } catch (const std::exception &e) { // out of (device) memory, mostly: the sequence never started
         if (started && !started->done)
             d.sequenceBytes -= need;
@@ -162,7 +174,7 @@ void Engine::step(std::vector<StepEvent> &events)
         for (size_t i = 0; i < batch.size(); ++i) {
             batch[i]->decodeSeconds += dt;
             const float *row = logits.data_ptr<float>() + int64_t(i) * logits.size(1);
-            d.advance(*batch[i], batch[i]->sampler.sample(row, logits.size(1)), events);
+            d.advance(*batch[i], d.pick(*batch[i], row, logits.size(1)), events);
         }
     }
     for (auto it = d.active.begin(); it != d.active.end();)
@@ -192,15 +204,41 @@ void Engine::Impl::advance(Sequence &seq, int32_t token, std::vector<StepEvent> 
         return finish(seq, FinishReason::Stop, events);
     seq.sampler.accept(token);
     seq.out.ids.push_back(token);
+    if (seq.constraint)
+        seq.constraint->accept(token);
     auto [text, hit] = seq.stops.push(seq.stream.push(token));
     seq.out.text += text;
     if (!text.empty())
         events.push_back({seq.id, token, std::move(text), false, {}});
-    if (hit)
+    if (hit || (seq.constraint && seq.constraint->mustEnd()))
         return finish(seq, FinishReason::Stop, events);
     if (int64_t(seq.out.ids.size()) >= seq.maxNew)
         return finish(seq, FinishReason::Length, events);
     seq.next = token;
+}
+
+// The sampler's draw stands when the grammar allows it; else the draw is repeated over the allowed tokens only
+// (token_constraint.h says why that is the masked distribution). No allowed token at all (a grammar that cannot
+// continue with this vocabulary) ends the text.
+int32_t Engine::Impl::pick(Sequence &seq, const float *logits, int64_t vocab)
+{
+    const int32_t drawn = seq.sampler.sample(logits, vocab);
+    if (!seq.constraint || seq.constraint->allows(drawn))
+        return drawn;
+    const std::vector<uint64_t> &bits = seq.constraint->mask();
+    const auto allowed = [&bits](int64_t id) { return (bits[size_t(id) >> 6] >> (id & 63)) & 1; };
+    seq.masked.assign(logits, logits + vocab);
+    int64_t best = -1;
+    for (int64_t id = 0; id < vocab; ++id) {
+        if (!allowed(id))
+            seq.masked[size_t(id)] = -std::numeric_limits<float>::infinity();
+        else if (best < 0 || logits[id] > logits[best])
+            best = id;
+    }
+    if (best < 0)
+        return stopIds.empty() ? drawn : stopIds.front();
+    const int32_t again = seq.sampler.sample(seq.masked.data(), vocab);
+    return allowed(again) ? again : int32_t(best); // rounding at the tail of a distribution can land on a zero
 }
 
 void Engine::Impl::finish(Sequence &seq, FinishReason reason, std::vector<StepEvent> &events)

@@ -13,6 +13,7 @@
 #include "kv/prefix_cache.h"
 #include "smartbot/engine/chat_template.h"
 #include "engine/sequence.h"
+#include "grammar/grammar.h"
 #include "smartbot/engine/engine.h"
 #include "model/weight_set.h"
 
@@ -35,6 +36,10 @@ struct Engine::Impl {
     std::map<SequenceId, std::unique_ptr<Sequence>> active;
     SequenceId nextId = 1;
     void advance(Sequence &seq, int32_t token, std::vector<StepEvent> &events);
+    int32_t pick(Sequence &seq, const float *logits, int64_t vocab); // sample, within the grammar if there is one
+
+    // Constrained decoding: the vocabulary as bytes, built on the first request with a grammar.
+    std::shared_ptr<const grammar::TokenTable> tokenTable;
     void finish(Sequence &seq, FinishReason reason, std::vector<StepEvent> &events);
 
     // KV memory (engine_batch.cpp): running sequences reserve capacity x bytesPerToken; the prefix cache holds

@@ -1,6 +1,9 @@
 // Sequence: one generation in flight: its KV cache, sampler, incremental decoder, stop matcher and result.
 #pragma once
 
+#include <memory>
+
+#include "grammar/token_constraint.h"
 #include "model/llama_model.h"
 #include "sampling/sampler.h"
 #include "smartbot/engine/engine.h"
@@ -26,6 +29,8 @@ struct Sequence {
     bool cancelled = false;
     bool done = false;
     double decodeSeconds = 0;
+    std::unique_ptr<grammar::TokenConstraint> constraint; // GenerationParams::grammar
+    std::vector<float> masked;                            // scratch: logits with the refused tokens at -inf
 };
 
 } // namespace smartbot::engine

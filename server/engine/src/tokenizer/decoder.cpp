@@ -185,7 +185,7 @@ void DecoderPipeline::flushBytes(State &state, std::size_t step, std::string &ou
     state.steps[step].buf.clear();
     if (bytes.empty())
         return;
-    if (isValidUtf8(bytes)) {
+    if (state.raw || isValidUtf8(bytes)) {
         feedFrom(state, step + 1, std::move(bytes), out);
     } else {
         for (std::size_t i = 0; i < bytes.size(); ++i) // HF: one U+FFFD per byte token of an invalid run
@@ -274,6 +274,11 @@ void DecoderPipeline::feedFrom(State &state, std::size_t i, std::string token, s
             // Bytes accumulate; complete characters (and ill-formed parts, as U+FFFD) go on, an unfinished
             // character waits for the next token. Identical to from_utf8_lossy over the whole sequence.
             appendByteLevelBytes(ss.buf, token);
+            if (state.raw) {
+                token = std::move(ss.buf);
+                ss.buf.clear();
+                break;
+            }
             const std::size_t ready = ss.buf.size() - incompleteUtf8Tail(ss.buf);
             if (ready == 0)
                 return;
@@ -310,7 +315,8 @@ void DecoderPipeline::finish(State &state, std::string &out) const
             std::string text = std::move(ss.buf);
             ss.buf.clear();
             if (const int byte = byteTokenValue(text); byte >= 0)
-                text = byte < 0x80 ? std::string(1, static_cast<char>(byte)) : std::string(kReplacementChar);
+                text =
+                    byte < 0x80 || state.raw ? std::string(1, static_cast<char>(byte)) : std::string(kReplacementChar);
             if (!text.empty())
                 feedFrom(state, i + 1, std::move(text), out);
         } else if (s.kind == Kind::Replace && s.fused && !ss.buf.empty()) {

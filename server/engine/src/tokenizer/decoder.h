@@ -23,6 +23,9 @@ public:
     struct State {
         std::vector<StepState> steps;
         bool joinStarted = false; // null decoder: a token was already written
+        // Bytes as the model spelled them: byte-fallback and byte-level runs pass on unvalidated (a token may end
+        // in the middle of a character). For constrained decoding, which matches grammars over bytes.
+        bool raw = false;
     };
 
     // `j` may be null. Throws LoadError naming an unsupported type.

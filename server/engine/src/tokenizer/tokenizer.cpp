@@ -404,6 +404,19 @@ int32_t Tokenizer::eosId() const
     return d_->eos;
 }
 
+std::string Tokenizer::pieceBytes(int32_t id, bool atStart) const
+{
+    const std::string *tok = d_->tokenFor(id, /*skipSpecial=*/true);
+    if (!tok)
+        return {};
+    DecoderPipeline::State state = d_->decoder.initialState(!atStart);
+    state.raw = true;
+    std::string out;
+    d_->decoder.feed(state, *tok, out);
+    d_->decoder.finish(state, out);
+    return out;
+}
+
 bool Tokenizer::isSpecial(int32_t id) const
 {
     return id >= 0 && static_cast<std::size_t>(id) < d_->idFlags.size() &&

@@ -62,6 +62,9 @@ struct GenerationParams {
     // OpenAI's logit_bias: {token id, bias} added to that token's logit before sampling (-100 bans it, +100 all but
     // forces it); ids outside the vocabulary are ignored (the HTTP layer refuses them).
     std::vector<std::pair<int32_t, float>> logitBias;
+    // Constrained decoding: the generated text is held to this GBNF grammar (structured_output.h makes them from
+    // JSON Schemas); it ends as soon as the grammar is complete and nothing more can follow. "" = free text.
+    std::string grammar;
 };
 
 enum class FinishReason { Stop, Length };

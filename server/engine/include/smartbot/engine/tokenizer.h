@@ -38,6 +38,10 @@ public:
     int32_t eosId() const; // -1 if none
     bool isSpecial(int32_t id) const;
     std::string tokenString(int32_t id) const; // raw vocabulary string ("" if out of range)
+    // The bytes id adds to decoded text, unvalidated (a byte token may be part of a character); "" for special
+    // tokens and ids out of range. atStart: as the first token of a text (decoders strip or prepend there).
+    // For constrained decoding, which follows a grammar byte by byte.
+    std::string pieceBytes(int32_t id, bool atStart) const;
 
     // Incremental decoding for streaming: emits only complete UTF-8 characters.
     class StreamDecoder {
