@@ -278,10 +278,19 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
         return fail(499, "cancelled", QStringLiteral("the client went away"));
     if (!job.ids) {
         if (!job.request.messages.empty()) {
-            auto encoded = engine_->encodeChat(job.request.messages);
+            auto encoded = engine_->encodeChat(job.request.messages, job.request.toolsJson);
             if (!encoded)
                 return fail(400, "invalid_request", QString::fromStdString(encoded.error()));
             job.ids = std::move(encoded.value());
+            using Mode = engine::ToolChoice::Mode;
+            const Mode mode = job.request.toolChoice.mode;
+            if (!job.request.toolsJson.empty() && (mode == Mode::Required || mode == Mode::Function)) {
+                auto gbnf = engine::toolCallGrammar(engine_->info().toolCallFormat, job.request.toolsJson,
+                                                    job.request.toolChoice);
+                if (!gbnf)
+                    return fail(400, "invalid_request", QString::fromStdString(gbnf.error()), "tools");
+                job.request.params.grammar = std::move(gbnf.value());
+            }
         } else {
             job.ids = engine_->tokenizer().encode(job.request.prompt, true);
         }

@@ -30,7 +30,11 @@ public:
 
     struct Request {
         std::string prompt; // raw text (BOS added per tokenizer_config), used when messages is empty
-        std::vector<std::pair<std::string, std::string>> messages; // (role, content): rendered by the chat template
+        std::vector<engine::ChatMessage> messages; // rendered by the chat template
+        // Tools (OpenAI's array as JSON text, "" = none) go to the template; a choice that forces a call holds the
+        // reply to the calls' grammar (tool_calls.h).
+        std::string toolsJson;
+        engine::ToolChoice toolChoice;
         engine::GenerationParams params;
         // Streaming: called on the context's thread with each final piece of text, in order, before done.
         std::function<void(const std::string &piece)> onPiece;

@@ -81,6 +81,8 @@ private Q_SLOTS:
                                  << "whole";
         QTest::newRow("empty alternative") << std::string("root ::= \"a\" | ") << std::string() << "whole";
         QTest::newRow("exact count") << std::string("root ::= \"ab\"{3}") << std::string("ababab") << "whole";
+        // Ambiguity that doubles the parallel stacks with every byte stops at GrammarMatcher::kMaxStacks.
+        QTest::newRow("runaway ambiguity") << std::string("root ::= . | . root+") << std::string(40, 'a') << "refused";
         QTest::newRow("at least") << std::string("root ::= \"x\"{2,}") << std::string("x") << "prefix";
     }
     void matching()

@@ -66,14 +66,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else if (!structured.grammar.empty())
         FUZZ_CHECK(engine::checkGrammar(structured.grammar).ok(), "an accepted response_format's grammar fails");
 
-    std::vector<std::pair<std::string, std::string>> messages;
+    std::string toolsJson;
+    engine::ToolChoice choice;
+    if (auto e = parseTools(body, raw, toolsJson, choice))
+        checkError(*e, "parseTools");
+    else if (!toolsJson.empty())
+        FUZZ_CHECK(engine::checkTools(toolsJson).ok(), "accepted tools the engine refuses");
+
+    std::vector<engine::ChatMessage> messages;
     if (auto e = parseMessages(body, messages)) {
         checkError(*e, "parseMessages");
     } else {
         const QJsonArray list = body.value(QStringLiteral("messages")).toArray();
         FUZZ_CHECK(!messages.empty() && qsizetype(messages.size()) == list.size(), "messages");
-        for (const auto &[role, content] : messages)
-            FUZZ_CHECK(role == "system" || role == "user" || role == "assistant", "role " + role);
+        for (const auto &m : messages)
+            FUZZ_CHECK(m.role == "system" || m.role == "user" || m.role == "assistant" || m.role == "tool",
+                       "role " + m.role);
     }
 
     const QJsonValue allow = body.value(QStringLiteral("allow"));

@@ -108,6 +108,29 @@ private Q_SLOTS:
                              << QString();
         QTest::newRow("tools") << QByteArray(R"({"tools":[{}],"messages":[{"role":"user","content":"x"}]})")
                                << QString("tools") << QString();
+        QTest::newRow("tool without name") << QByteArray("{\"tools\":[{\"type\":\"function\",\"function\":{}}],"
+                                                         "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
+                                           << QString("tools") << QString();
+        QTest::newRow("tool_choice names no tool")
+            << QByteArray(
+                   "{\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"a\"}}],\"tool_choice\":{\"type\":"
+                   "\"function\",\"function\":{\"name\":\"b\"}},\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
+            << QString("tool_choice") << QString();
+        QTest::newRow("required without tools")
+            << QByteArray("{\"tool_choice\":\"required\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
+            << QString("tool_choice") << QString();
+        QTest::newRow("tool turn without id") << QByteArray("{\"messages\":[{\"role\":\"tool\",\"content\":\"42\"}]}")
+                                              << QString("messages[0].tool_call_id") << QString();
+        QTest::newRow("a tool round trip")
+            << QByteArray(
+                   "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":null,"
+                   "\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":"
+                   "\"{\\\"a\\\":1}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"2\"}]}")
+            << QString() << QString("user,assistant,tool");
+        QTest::newRow("arguments not JSON")
+            << QByteArray("{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\","
+                          "\"function\":{\"name\":\"f\",\"arguments\":\"{oops\"}}]}]}")
+            << QString("messages[0].tool_calls[0].function.arguments") << QString();
         QTest::newRow("logprobs") << QByteArray(R"({"logprobs":true,"messages":[{"role":"user","content":"x"}]})")
                                   << QString("logprobs") << QString();
         QTest::newRow("json_object response_format")
@@ -131,11 +154,15 @@ private Q_SLOTS:
         QFETCH(QString, errorParam);
         QFETCH(QString, roles);
         const QJsonObject object = parseObject(body);
-        std::vector<std::pair<std::string, std::string>> messages;
+        std::vector<smartbot::engine::ChatMessage> messages;
+        std::string toolsJson;
+        smartbot::engine::ToolChoice choice;
         std::optional<ApiError> error = refuseUnsupported(object);
         smartbot::engine::GenerationParams params;
         if (!error)
             error = parseResponseFormat(object, body, params);
+        if (!error)
+            error = parseTools(object, body, toolsJson, choice);
         if (!error)
             error = parseMessages(object, messages);
         QCOMPARE(error.has_value(), !errorParam.isEmpty());
@@ -146,7 +173,7 @@ private Q_SLOTS:
         }
         QStringList got;
         for (const auto &m : messages)
-            got << QString::fromStdString(m.first);
+            got << QString::fromStdString(m.role);
         QCOMPARE(got.join(','), roles);
     }
 

@@ -1,6 +1,9 @@
 #include "http/protocol/openai_request.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
+
+#include <map>
 
 #include "smartbot/engine/structured_output.h"
 
@@ -26,14 +29,10 @@ std::optional<ApiError> refuseUnsupported(const QJsonObject &body)
         return !v.isUndefined() && !v.isNull() && !(v.isArray() && v.toArray().isEmpty()) &&
                !(v.isObject() && v.toObject().isEmpty());
     };
-    for (const char *field : {"tools", "functions", "function_call", "audio", "prediction"})
+    // The legacy functions API (before tools) is refused: tools do the same.
+    for (const char *field : {"functions", "function_call", "audio", "prediction"})
         if (given(field))
             return unsupported(QLatin1String(field), QStringLiteral("'%1'").arg(QLatin1String(field)));
-    // Without tools, "none" and "auto" ask for a plain reply, which is what they get.
-    const QJsonValue toolChoice = body.value(QStringLiteral("tool_choice"));
-    if (given("tool_choice") && toolChoice != QJsonValue(QStringLiteral("none")) &&
-        toolChoice != QJsonValue(QStringLiteral("auto")))
-        return unsupported(QStringLiteral("tool_choice"), QStringLiteral("a tool_choice that calls a tool"));
     if (given("stream_options") && !body.value(QStringLiteral("stream")).toBool())
         return badRequest(QStringLiteral("'stream_options' is only allowed when 'stream' is true"),
                           QStringLiteral("invalid_request"), QStringLiteral("stream_options"));
@@ -106,7 +105,48 @@ std::optional<ApiError> parseResponseFormat(const QJsonObject &body, const QByte
     return std::nullopt;
 }
 
-std::optional<ApiError> parseMessages(const QJsonObject &body, std::vector<std::pair<std::string, std::string>> &out)
+namespace {
+
+// An assistant message's tool_calls in the form chat templates read (Hugging Face's): arguments as an object.
+std::optional<ApiError> readToolCalls(const QJsonValue &v, const QString &where, QJsonArray &out)
+{
+    const auto bad = [&](const QString &field, const QString &what) {
+        return badRequest(QStringLiteral("'%1' %2").arg(field, what), QStringLiteral("invalid_request"), field);
+    };
+    if (!v.isArray())
+        return bad(where, QStringLiteral("must be a list of calls"));
+    const QJsonArray calls = v.toArray();
+    for (qsizetype i = 0; i < calls.size(); ++i) {
+        const QString at = where + QStringLiteral("[%1]").arg(i);
+        const QJsonObject call = calls[i].toObject();
+        const QJsonObject fn = call.value(QStringLiteral("function")).toObject();
+        if (!fn.value(QStringLiteral("name")).isString())
+            return bad(at + QStringLiteral(".function.name"), QStringLiteral("must be a string"));
+        const QJsonValue args = fn.value(QStringLiteral("arguments"));
+        QJsonValue parsed = QJsonObject();
+        if (args.isString()) {
+            const QJsonDocument doc = QJsonDocument::fromJson(args.toString().toUtf8());
+            if (!doc.isObject())
+                return bad(at + QStringLiteral(".function.arguments"),
+                           QStringLiteral("must be a JSON object (as text)"));
+            parsed = doc.object();
+        } else if (args.isObject()) {
+            parsed = args;
+        } else if (!args.isUndefined() && !args.isNull()) {
+            return bad(at + QStringLiteral(".function.arguments"), QStringLiteral("must be a JSON object (as text)"));
+        }
+        out.append(QJsonObject{
+            {QStringLiteral("id"), call.value(QStringLiteral("id"))},
+            {QStringLiteral("type"), QStringLiteral("function")},
+            {QStringLiteral("function"), QJsonObject{{QStringLiteral("name"), fn.value(QStringLiteral("name"))},
+                                                     {QStringLiteral("arguments"), parsed}}}});
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::optional<ApiError> parseMessages(const QJsonObject &body, std::vector<engine::ChatMessage> &out)
 {
     const QJsonValue v = body.value(QStringLiteral("messages"));
     if (!v.isArray() || v.toArray().isEmpty())
@@ -122,9 +162,27 @@ std::optional<ApiError> parseMessages(const QJsonObject &body, std::vector<std::
         QString role = m.value(QStringLiteral("role")).toString();
         if (role == QLatin1String("developer"))
             role = QStringLiteral("system");
-        if (role != QLatin1String("system") && role != QLatin1String("user") && role != QLatin1String("assistant"))
-            return badRequest(QStringLiteral("'%1.role' must be system, developer, user or assistant").arg(where),
+        static const QStringList roles = {QStringLiteral("system"), QStringLiteral("user"), QStringLiteral("assistant"),
+                                          QStringLiteral("tool")};
+        if (!roles.contains(role))
+            return badRequest(QStringLiteral("'%1.role' must be system, developer, user, assistant or tool").arg(where),
                               QStringLiteral("invalid_request"), where + QStringLiteral(".role"));
+        QJsonObject extra;
+        const QJsonValue calls = m.value(QStringLiteral("tool_calls"));
+        const bool hasCalls = role == QLatin1String("assistant") && !calls.isUndefined() && !calls.isNull();
+        if (hasCalls) {
+            QJsonArray list;
+            if (auto e = readToolCalls(calls, where + QStringLiteral(".tool_calls"), list))
+                return e;
+            extra.insert(QStringLiteral("tool_calls"), list);
+        }
+        if (role == QLatin1String("tool")) {
+            const QJsonValue id = m.value(QStringLiteral("tool_call_id"));
+            if (!id.isString())
+                return badRequest(QStringLiteral("'%1.tool_call_id' must be the id of the call answered").arg(where),
+                                  QStringLiteral("invalid_request"), where + QStringLiteral(".tool_call_id"));
+            extra.insert(QStringLiteral("tool_call_id"), id);
+        }
         const QJsonValue c = m.value(QStringLiteral("content"));
         QString text;
         if (c.isString()) {
@@ -137,12 +195,81 @@ std::optional<ApiError> parseMessages(const QJsonObject &body, std::vector<std::
                     return unsupported(where + QStringLiteral(".content"), QStringLiteral("content other than text"));
                 text += p.value(QStringLiteral("text")).toString();
             }
-        } else if (!(c.isNull() && role == QLatin1String("assistant"))) {
+        } else if (!((c.isNull() || c.isUndefined()) && hasCalls) &&
+                   !(c.isNull() && role == QLatin1String("assistant"))) {
             return badRequest(QStringLiteral("'%1.content' must be a string or a list of text parts").arg(where),
                               QStringLiteral("invalid_request"), where + QStringLiteral(".content"));
         }
-        out.push_back({role.toStdString(), text.toStdString()});
+        out.push_back(
+            {role.toStdString(), text.toStdString(),
+             extra.isEmpty() ? std::string() : QJsonDocument(extra).toJson(QJsonDocument::Compact).toStdString()});
     }
+    return std::nullopt;
+}
+
+std::optional<ApiError> parseTools(const QJsonObject &body, const QByteArray &rawBody, std::string &toolsJson,
+                                   engine::ToolChoice &choice)
+{
+    const auto invalid = [](const QString &what, const QString &param) {
+        return badRequest(what, QStringLiteral("invalid_request"), param);
+    };
+    const QJsonValue tools = body.value(QStringLiteral("tools"));
+    const QJsonValue tc = body.value(QStringLiteral("tool_choice"));
+    const QJsonValue parallel = body.value(QStringLiteral("parallel_tool_calls"));
+    if (!parallel.isUndefined() && !parallel.isNull() && !parallel.isBool())
+        return invalid(QStringLiteral("field 'parallel_tool_calls' must be true or false"),
+                       QStringLiteral("parallel_tool_calls"));
+    choice.parallel = parallel.toBool(true);
+    const bool none = tools.isUndefined() || tools.isNull() || (tools.isArray() && tools.toArray().isEmpty());
+    if (tc.isString()) {
+        static const std::map<QString, engine::ToolChoice::Mode> modes = {
+            {QStringLiteral("none"), engine::ToolChoice::Mode::None},
+            {QStringLiteral("auto"), engine::ToolChoice::Mode::Auto},
+            {QStringLiteral("required"), engine::ToolChoice::Mode::Required}};
+        auto it = modes.find(tc.toString());
+        if (it == modes.end())
+            return invalid(QStringLiteral("'tool_choice' must be none, auto, required or {\"type\": \"function\", "
+                                          "\"function\": {\"name\": ...}}"),
+                           QStringLiteral("tool_choice"));
+        choice.mode = it->second;
+    } else if (tc.isObject()) {
+        const QJsonValue name =
+            tc.toObject().value(QStringLiteral("function")).toObject().value(QStringLiteral("name"));
+        if (!name.isString())
+            return invalid(QStringLiteral("'tool_choice.function.name' must name one of the tools"),
+                           QStringLiteral("tool_choice"));
+        choice.mode = engine::ToolChoice::Mode::Function;
+        choice.function = name.toString().toStdString();
+    } else if (!tc.isUndefined() && !tc.isNull()) {
+        return invalid(QStringLiteral("'tool_choice' must be a string or an object"), QStringLiteral("tool_choice"));
+    }
+    if (none) {
+        if (choice.mode == engine::ToolChoice::Mode::Required || choice.mode == engine::ToolChoice::Mode::Function)
+            return invalid(QStringLiteral("'tool_choice' asks for a call but no tools are given"),
+                           QStringLiteral("tool_choice"));
+        return std::nullopt;
+    }
+    if (!tools.isArray())
+        return invalid(QStringLiteral("field 'tools' must be a list"), QStringLiteral("tools"));
+    if (choice.mode == engine::ToolChoice::Mode::None)
+        return std::nullopt; // the model is not to call: the tools are not shown to it
+    // From the body as received (the parameters' property order), checked by the engine's own reader.
+    auto text = engine::jsonAt(std::string_view(rawBody.constData(), size_t(rawBody.size())), "/tools");
+    if (!text)
+        return invalid(QString::fromStdString(text.error()), QStringLiteral("tools"));
+    if (auto ok = engine::checkTools(text.value()); !ok)
+        return invalid(QString::fromStdString(ok.error()), QStringLiteral("tools"));
+    if (choice.mode == engine::ToolChoice::Mode::Function) {
+        bool found = false;
+        for (const auto &t : tools.toArray())
+            found = found || t.toObject().value(QStringLiteral("function")).toObject().value(QStringLiteral("name")) ==
+                                 QJsonValue(QString::fromStdString(choice.function));
+        if (!found)
+            return invalid(QStringLiteral("'tool_choice' names '%1', which is not among the tools")
+                               .arg(QString::fromStdString(choice.function)),
+                           QStringLiteral("tool_choice"));
+    }
+    toolsJson = std::move(text.value());
     return std::nullopt;
 }
 

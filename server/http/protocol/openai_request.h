@@ -16,7 +16,7 @@
 namespace smartbot::http {
 
 // Options SmartBot does not implement are refused (400 unsupported_parameter naming the field), never silently
-// ignored: n > 1, tools, functions, logprobs, audio, prediction, a modality other than text.
+// ignored: n > 1, the legacy functions/function_call, logprobs, audio, prediction, a modality other than text.
 std::optional<ApiError> refuseUnsupported(const QJsonObject &body);
 
 // messages: [{role, content}] with content a string or a list of {"type":"text","text":...} parts; "developer" is
@@ -27,6 +27,14 @@ std::optional<ApiError> refuseUnsupported(const QJsonObject &body);
 std::optional<ApiError> parseResponseFormat(const QJsonObject &body, const QByteArray &rawBody,
                                             engine::GenerationParams &out);
 
-std::optional<ApiError> parseMessages(const QJsonObject &body, std::vector<std::pair<std::string, std::string>> &out);
+// Also "tool" messages (tool_call_id required) and assistant messages with tool_calls (content may then be null);
+// their extra fields go to ChatMessage::extraJson as chat templates read them (arguments as an object).
+std::optional<ApiError> parseMessages(const QJsonObject &body, std::vector<engine::ChatMessage> &out);
+
+// tools, tool_choice (none / auto / required / a named function) and parallel_tool_calls. toolsJson stays "" when
+// the model is not to see tools (none given, or tool_choice none). The tools are read from rawBody (key order) and
+// checked by the engine (names, parameters the grammar compiler holds); a 400 names the field.
+std::optional<ApiError> parseTools(const QJsonObject &body, const QByteArray &rawBody, std::string &toolsJson,
+                                   engine::ToolChoice &choice);
 
 } // namespace smartbot::http

@@ -65,8 +65,9 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
     if (history.empty()) {
         job.prompt = userText; // the seed's plain prompt: BOS + message
     } else {
-        job.messages = history;
-        job.messages.push_back({"user", userText});
+        for (const auto &[role, content] : history)
+            job.messages.push_back({role, content, {}});
+        job.messages.push_back({"user", userText, {}});
     }
 
     const QString model = QString::fromStdString(ctx.worker->modelInfo().name);

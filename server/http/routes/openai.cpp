@@ -18,6 +18,29 @@ namespace smartbot::http {
 namespace {
 using Method = QHttpServerRequest::Method;
 
+// message.tool_calls (or, streamed, one delta holding each whole call with its index).
+QJsonArray toolCallsJson(const std::vector<engine::ToolCall> &calls, bool delta)
+{
+    QJsonArray list;
+    for (size_t i = 0; i < calls.size(); ++i) {
+        QJsonObject call{{QStringLiteral("id"), QStringLiteral("call_") + QString::fromLatin1(randomBytes(12).toHex())},
+                         {QStringLiteral("type"), QStringLiteral("function")},
+                         {QStringLiteral("function"),
+                          QJsonObject{{QStringLiteral("name"), QString::fromStdString(calls[i].name)},
+                                      {QStringLiteral("arguments"), QString::fromStdString(calls[i].arguments)}}}};
+        if (delta)
+            call.insert(QStringLiteral("index"), int(i));
+        list.append(call);
+    }
+    return list;
+}
+
+QString finishReason(const engine::GenerationResult &result, const engine::ToolOutput &out)
+{
+    return out.calls.empty() ? QString::fromLatin1(engine::finishReasonName(result.finish))
+                             : QStringLiteral("tool_calls");
+}
+
 void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &&responder,
                        QTcpSocket *socket)
 {
@@ -34,6 +57,15 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         return writeError(responder, *e);
     if (auto e = parseResponseFormat(body, request.body(), job.params))
         return writeError(responder, *e);
+    if (auto e = parseTools(body, request.body(), job.toolsJson, job.toolChoice))
+        return writeError(responder, *e);
+    using Mode = engine::ToolChoice::Mode;
+    if (!job.toolsJson.empty() && !job.params.grammar.empty() &&
+        (job.toolChoice.mode == Mode::Required || job.toolChoice.mode == Mode::Function))
+        return writeError(responder,
+                          badRequest(QStringLiteral("a tool_choice that forces a call cannot be combined with "
+                                                    "a response_format or grammar"),
+                                     QStringLiteral("invalid_request"), QStringLiteral("tool_choice")));
     const QJsonValue streamValue = body.value(QStringLiteral("stream"));
     if (!streamValue.isUndefined() && !streamValue.isNull() && !streamValue.isBool())
         return writeError(responder, badRequest(QStringLiteral("field 'stream' must be true or false"),
@@ -46,7 +78,14 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         body.value(QStringLiteral("stream_options")).toObject().value(QStringLiteral("include_usage")).toBool();
     const QString id = QStringLiteral("chatcmpl-") + QString::fromLatin1(randomBytes(12).toHex());
     const qint64 created = QDateTime::currentSecsSinceEpoch();
-    const QString model = QString::fromStdString(ctx.worker->modelInfo().name);
+    const engine::ModelInfo info = ctx.worker->modelInfo();
+    const QString model = QString::fromStdString(info.name);
+    // With tools on, the reply is read for calls in the model's format (the loaded model's; tool_calls.h).
+    const std::string toolsJson = job.toolsJson;
+    const engine::ToolCallFormat format = info.toolCallFormat;
+    auto readCalls = [toolsJson, format](const engine::GenerationResult &r) {
+        return toolsJson.empty() ? engine::ToolOutput{r.text, {}} : engine::parseToolCalls(format, r.text, toolsJson);
+    };
     auto envelope = [id, created, model](const QString &object) {
         return QJsonObject{{QStringLiteral("id"), id},
                            {QStringLiteral("object"), object},
@@ -57,22 +96,29 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     auto sse = std::make_shared<SseStream>(std::move(responder));
 
     if (!stream) {
-        dispatch(ctx, who, std::move(job), socket, sse, [sse, envelope](const service::InferenceWorker::Reply &reply) {
-            if (!reply.ok)
-                return writeError(sse->responder(), replyError(reply));
-            QJsonObject o = envelope(QStringLiteral("chat.completion"));
-            const QJsonObject message{{QStringLiteral("role"), QStringLiteral("assistant")},
-                                      {QStringLiteral("content"), QString::fromStdString(reply.result.text)},
-                                      {QStringLiteral("refusal"), QJsonValue()}};
-            o.insert(QStringLiteral("choices"),
-                     QJsonArray{QJsonObject{{QStringLiteral("index"), 0},
-                                            {QStringLiteral("message"), message},
-                                            {QStringLiteral("logprobs"), QJsonValue()},
-                                            {QStringLiteral("finish_reason"),
-                                             QString::fromLatin1(engine::finishReasonName(reply.result.finish))}}});
-            o.insert(QStringLiteral("usage"), usageJson(reply.result));
-            writeJson(sse->responder(), 200, o);
-        });
+        dispatch(ctx, who, std::move(job), socket, sse,
+                 [sse, envelope, readCalls](const service::InferenceWorker::Reply &reply) {
+                     if (!reply.ok)
+                         return writeError(sse->responder(), replyError(reply));
+                     QJsonObject o = envelope(QStringLiteral("chat.completion"));
+                     const engine::ToolOutput out = readCalls(reply.result);
+                     QJsonObject message{{QStringLiteral("role"), QStringLiteral("assistant")},
+                                         {QStringLiteral("content"), QString::fromStdString(out.content)},
+                                         {QStringLiteral("refusal"), QJsonValue()}};
+                     if (!out.calls.empty()) {
+                         message.insert(QStringLiteral("tool_calls"), toolCallsJson(out.calls, false));
+                         if (out.content.empty())
+                             message.insert(QStringLiteral("content"), QJsonValue());
+                     }
+                     o.insert(
+                         QStringLiteral("choices"),
+                         QJsonArray{QJsonObject{{QStringLiteral("index"), 0},
+                                                {QStringLiteral("message"), message},
+                                                {QStringLiteral("logprobs"), QJsonValue()},
+                                                {QStringLiteral("finish_reason"), finishReason(reply.result, out)}}});
+                     o.insert(QStringLiteral("usage"), usageJson(reply.result));
+                     writeJson(sse->responder(), 200, o);
+                 });
         return;
     }
 
@@ -88,22 +134,34 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     };
     // The role arrives with the first piece, so a job that fails before any text still gets a JSON error.
     auto first = std::make_shared<bool>(true);
-    job.onPiece = [sse, chunk, first](const std::string &piece) {
+    auto sendContent = [sse, chunk, first](const std::string &piece) {
+        if (piece.empty())
+            return;
         QJsonObject delta{{QStringLiteral("content"), QString::fromStdString(piece)}};
         if (*first)
             delta.insert(QStringLiteral("role"), QStringLiteral("assistant"));
         *first = false;
         sse->send(chunk(delta, QJsonValue()));
     };
+    // With tools on, what may be a call is held back and sent as tool_calls deltas at the end.
+    auto calls = toolsJson.empty() ? nullptr : std::make_shared<engine::ToolCallStream>(format);
+    job.onPiece = [sendContent, calls](const std::string &piece) { sendContent(calls ? calls->push(piece) : piece); };
     dispatch(ctx, who, std::move(job), socket, sse,
-             [sse, chunk, envelope, first, includeUsage](const service::InferenceWorker::Reply &reply) {
+             [sse, chunk, envelope, first, includeUsage, sendContent, calls,
+              readCalls](const service::InferenceWorker::Reply &reply) {
                  if (!reply.ok)
                      return failStream(*sse, reply);
-                 if (*first) // nothing was generated: still announce the role
-                     sse->send(chunk({{QStringLiteral("role"), QStringLiteral("assistant")},
-                                      {QStringLiteral("content"), QString()}},
-                                     QJsonValue()));
-                 sse->send(chunk({}, QString::fromLatin1(engine::finishReasonName(reply.result.finish))));
+                 const engine::ToolOutput out = calls ? readCalls(reply.result) : engine::ToolOutput{};
+                 if (calls)
+                     sendContent(calls->finish(out));
+                 if (*first) // nothing was sent: still announce the role
+                     sse->send(
+                         chunk({{QStringLiteral("role"), QStringLiteral("assistant")},
+                                {QStringLiteral("content"), out.calls.empty() ? QJsonValue(QString()) : QJsonValue()}},
+                               QJsonValue()));
+                 if (!out.calls.empty())
+                     sse->send(chunk({{QStringLiteral("tool_calls"), toolCallsJson(out.calls, true)}}, QJsonValue()));
+                 sse->send(chunk({}, finishReason(reply.result, out)));
                  if (includeUsage) {
                      QJsonObject u = envelope(QStringLiteral("chat.completion.chunk"));
                      u.insert(QStringLiteral("choices"), QJsonArray());

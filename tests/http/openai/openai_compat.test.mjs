@@ -232,10 +232,10 @@ test('unsupported options and unknown models are refused clearly', async () => {
   await assert.rejects(
     client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], n: 2 }),
     (e) => e instanceof OpenAI.BadRequestError && /n other than 1/.test(e.message) && e.param === 'n');
-  await assert.rejects(
+  await assert.rejects( // the legacy functions API (tools replaced it)
     client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }],
-      tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }),
-    (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools');
+      functions: [{ name: 'f', parameters: {} }] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'functions');
   await assert.rejects(
     client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
     (e) => e instanceof OpenAI.NotFoundError && e.param === 'model');
@@ -308,4 +308,88 @@ test('schemas a grammar cannot guarantee, and bad grammars, are refused naming t
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'response_format.type');
   await assert.rejects(client.chat.completions.create({ ...base, grammar: 'root ::= "a' }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'grammar' && /line 1, column/.test(e.message));
+});
+
+// Tools (kept short: stories260K's context is 512 tokens and its tokenizer spends one on every few characters):
+// stories260K knows no tool format, so SmartBot describes the tools in the system message and a forcing
+// tool_choice holds the reply to a call whose arguments fit the function's parameters.
+const weather = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    parameters: {
+      type: 'object',
+      properties: { city: { type: 'string', minLength: 1, maxLength: 12 }, unit: { enum: ['c', 'f'] } },
+      required: ['city', 'unit'],
+    },
+  },
+};
+const add = {
+  type: 'function',
+  function: { name: 'add', parameters: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a', 'b'] } },
+};
+
+test('tools: a forcing tool_choice gives tool_calls whose arguments validate (plain and streamed)', async () => {
+  const ajv = new Ajv({ strict: false });
+  const check = { get_weather: ajv.compile(weather.function.parameters), add: ajv.compile(add.function.parameters) };
+  const base = {
+    model, temperature: 1, max_tokens: 150, parallel_tool_calls: false, tools: [weather, add],
+    messages: [{ role: 'user', content: 'Weather in Oslo?' }],
+  };
+  const probe = await client.chat.completions.create({ ...base, tool_choice: 'none', max_tokens: 1 });
+  assert.ok(probe.usage.prompt_tokens < 200, `the tools (none shown) left the prompt at ${probe.usage.prompt_tokens}`);
+  const cases = [[1, 'required', [weather]], [2, 'required', [weather]], [3, 'required', [add]],
+    [4, { type: 'function', function: { name: 'add' } }, [weather, add]]];
+  for (const [seed, tool_choice, tools] of cases) {
+    const r = await client.chat.completions.create({ ...base, seed, tool_choice, tools });
+    const choice = r.choices[0];
+    assert.equal(choice.finish_reason, 'tool_calls', JSON.stringify(choice.message));
+    assert.equal(choice.message.content, null);
+    assert.equal(choice.message.tool_calls.length, 1);
+    const call = choice.message.tool_calls[0];
+    assert.match(call.id, /^call_/);
+    assert.equal(call.type, 'function');
+    if (typeof tool_choice === 'object') assert.equal(call.function.name, 'add');
+    const args = JSON.parse(call.function.arguments);
+    assert.ok(check[call.function.name](args), `${call.function.arguments}: ${JSON.stringify(check[call.function.name].errors)}`);
+  }
+  const plain = await client.chat.completions.create({ ...base, seed: 5, tool_choice: 'required', tools: [weather] });
+  const stream = await client.chat.completions.create({ ...base, seed: 5, tool_choice: 'required', tools: [weather], stream: true });
+  const calls = [];
+  let finish = null;
+  let content = '';
+  for await (const chunk of stream) {
+    const c = chunk.choices[0];
+    if (!c) continue;
+    content += c.delta?.content ?? '';
+    for (const d of c.delta?.tool_calls ?? []) {
+      calls[d.index] ??= { name: '', arguments: '' };
+      calls[d.index].name += d.function?.name ?? '';
+      calls[d.index].arguments += d.function?.arguments ?? '';
+    }
+    finish = c.finish_reason ?? finish;
+  }
+  assert.equal(finish, 'tool_calls');
+  assert.equal(content, '', 'nothing of the call leaks as content');
+  assert.deepEqual(calls, plain.choices[0].message.tool_calls.map((t) => ({ name: t.function.name, arguments: t.function.arguments })));
+});
+
+test('tools: a conversation carrying a call and its result is answered; bad tools are refused by name', async () => {
+  const r = await client.chat.completions.create({
+    model, max_tokens: 8, temperature: 0, tools: [add], tool_choice: 'auto',
+    messages: [
+      { role: 'user', content: 'What is 2 + 3?' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'add', arguments: '{"a":2,"b":3}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: '5' },
+    ],
+  });
+  assert.ok(['stop', 'length', 'tool_calls'].includes(r.choices[0].finish_reason));
+  const base = { model, max_tokens: 4, messages: [{ role: 'user', content: 'x' }] };
+  await assert.rejects(client.chat.completions.create({ ...base, tools: [add], tool_choice: { type: 'function', function: { name: 'sub' } } }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'tool_choice' && /'sub'/.test(e.message));
+  const patterned = { type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { s: { type: 'string', pattern: 'x' } } } } };
+  await assert.rejects(client.chat.completions.create({ ...base, tools: [patterned] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools' && /'pattern'/.test(e.message));
+  await assert.rejects(client.chat.completions.create({ ...base, tool_choice: 'required' }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'tool_choice');
 });

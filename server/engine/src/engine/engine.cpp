@@ -24,6 +24,7 @@
 #include "sampling/sampler.h"
 #include "sampling/stop_matcher.h"
 #include "engine/impl.h"
+#include "tools/tool_messages.h"
 
 namespace smartbot::engine {
 
@@ -230,6 +231,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     d.context =
         d.config.slidingWindow > 0 ? std::min(d.config.maxPositions, d.config.slidingWindow) : d.config.maxPositions;
     info.contextLength = int(d.context);
+    info.toolCallFormat = detectToolCallFormat(d.chatTemplate->source());
     info.vocabSize = int(d.config.vocabSize);
     d.kvBudget = options.kvCacheBytes > 0 ? options.kvCacheBytes : physicalMemoryBytes() / 4;
     if (options.prefixCache)
@@ -263,12 +265,19 @@ Result<GenerationResult> Engine::generate(const std::vector<int32_t> &promptIds,
 
 Result<std::vector<int32_t>> Engine::encodeChat(const std::vector<std::pair<std::string, std::string>> &messages) const
 {
-    if (messages.empty())
-        return makeError("messages must not be empty");
     std::vector<ChatMessage> chat;
     for (const auto &[role, content] : messages)
         chat.push_back({role, content, {}});
-    auto prompt = d_->chatTemplate->render(chat, /*addGenerationPrompt=*/true);
+    return encodeChat(std::move(chat), {});
+}
+
+Result<std::vector<int32_t>> Engine::encodeChat(std::vector<ChatMessage> messages, const std::string &toolsJson) const
+{
+    if (messages.empty())
+        return makeError("messages must not be empty");
+    const ChatTemplate &t = *d_->chatTemplate;
+    const std::string tools = prepareToolMessages(messages, toolsJson, toolRendering(t.source()));
+    auto prompt = t.render(messages, /*addGenerationPrompt=*/true, t.bosToken(), t.eosToken(), tools);
     if (!prompt)
         return prompt.failure();
     // The template writes the special tokens itself (as transformers' apply_chat_template does).

@@ -68,8 +68,15 @@ void GrammarMatcher::advance(const State &from, uint8_t byte, State &to)
         const Node n = nodes_[size_t(top)];
         if (contains(grammar_->byteSets[grammar_->elements[n.pos].index], byte))
             expand(n.pos + 1, n.parent, to);
+        if (to.size() > 4 * kMaxStacks) { // duplicates included: count the distinct ones
+            tidy(to);
+            if (to.size() > kMaxStacks)
+                break;
+        }
     }
     tidy(to);
+    if (to.size() > kMaxStacks)
+        to.clear();
 }
 
 bool GrammarMatcher::accepts(const State &from, std::string_view bytes, State &a, State &b)

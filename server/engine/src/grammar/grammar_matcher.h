@@ -20,6 +20,9 @@ public:
     // A state: sorted, distinct top-node ids; kAccepted stands for a stack that has matched the whole root rule.
     using State = std::vector<int32_t>;
     static constexpr int32_t kAccepted = -1;
+    // A grammar ambiguous enough to need more parallel stacks than this (they can double with every byte, e.g.
+    // `root ::= . | . root+`) refuses further input rather than run away: generation then ends.
+    static constexpr size_t kMaxStacks = 4096;
 
     explicit GrammarMatcher(std::shared_ptr<const Grammar> grammar);
 

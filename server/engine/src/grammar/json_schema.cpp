@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "grammar/grammar.h"
+#include "grammar/json_schema.h"
 #include "smartbot/engine/structured_output.h"
 
 namespace smartbot::engine {
@@ -15,10 +16,6 @@ namespace smartbot::engine {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-struct SchemaError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 // maxLength / maxItems above this are clamped (each unit becomes a grammar rule; clamping only narrows what is
 // generated), minLength / minItems above it are refused.
@@ -87,14 +84,20 @@ std::string literal(const std::string &text)
     return out + "\"";
 }
 
-class SchemaCompiler {
-public:
-    explicit SchemaCompiler(const ojson &root) : root_(root) {}
+} // namespace
 
-    std::string run()
+class grammar::SchemaGrammar::Compiler {
+public:
+    std::string add(const ojson &schema)
     {
-        const std::string expr = compile(root_, "");
-        std::string out = "root ::= " + expr + "\n";
+        root_ = &schema;
+        refRules_.clear(); // "#/..." points into the schema being added
+        return compile(schema, "");
+    }
+
+    std::string finish(const std::string &rootBody)
+    {
+        std::string out = "root ::= " + rootBody + "\n";
         for (const auto &[name, body] : rules_)
             out += name + " ::= " + body + "\n";
         std::set<std::string> written;
@@ -103,8 +106,14 @@ public:
         return out;
     }
 
+    std::string use(const std::string &primitive)
+    {
+        used_.insert(primitive);
+        return primitive;
+    }
+
 private:
-    const ojson &root_;
+    const ojson *root_ = nullptr;
     std::vector<std::pair<std::string, std::string>> rules_; // in definition order
     std::map<std::string, std::string> byBody_;
     std::map<std::string, std::string> refRules_;
@@ -112,7 +121,7 @@ private:
     int counter_ = 0;
     int depth_ = 0;
 
-    [[noreturn]] static void fail(const std::string &what) { throw SchemaError("json_schema: " + what); }
+    [[noreturn]] static void fail(const std::string &what) { throw grammar::SchemaError("json_schema: " + what); }
     static std::string at(const std::string &path) { return path.empty() ? "the root" : path; }
 
     void writePrimitive(const std::string &name, std::string &out, std::set<std::string> &written) const
@@ -123,11 +132,6 @@ private:
         if (auto it = kPrimitiveUses.find(name); it != kPrimitiveUses.end())
             for (const std::string &dep : it->second)
                 writePrimitive(dep, out, written);
-    }
-    std::string use(const std::string &primitive)
-    {
-        used_.insert(primitive);
-        return primitive;
     }
     // A named rule for body (one per distinct body).
     std::string rule(const std::string &body)
@@ -290,7 +294,7 @@ private:
             fail("'$ref' at " + at(path) + " must point into this schema (\"#/$defs/...\"), not to '" + target + "'");
         const ojson *node = nullptr;
         try {
-            node = &root_.at(ojson::json_pointer(target.substr(1)));
+            node = &root_->at(ojson::json_pointer(target.substr(1)));
         } catch (const ojson::exception &) {
             fail("'$ref' at " + at(path) + " points to '" + target + "', which is not in the schema");
         }
@@ -411,7 +415,29 @@ private:
     }
 };
 
-} // namespace
+namespace grammar {
+
+SchemaGrammar::SchemaGrammar() : d_(std::make_unique<Compiler>()) {}
+SchemaGrammar::~SchemaGrammar() = default;
+
+std::string SchemaGrammar::add(const ojson &schema)
+{
+    return d_->add(schema);
+}
+std::string SchemaGrammar::primitive(const std::string &name)
+{
+    return d_->use(name);
+}
+std::string SchemaGrammar::finish(const std::string &rootBody)
+{
+    return d_->finish(rootBody);
+}
+std::string SchemaGrammar::literal(const std::string &text)
+{
+    return engine::literal(text);
+}
+
+} // namespace grammar
 
 std::string jsonGrammar(bool objectOnly)
 {
@@ -433,14 +459,26 @@ Result<std::string> grammarFromJsonSchema(std::string_view document, std::string
         return makeError(std::string("json_schema: not JSON: ") + e.what(), ErrorCode::InvalidArgument);
     }
     try {
-        std::string gbnf = SchemaCompiler(schema).run();
+        grammar::SchemaGrammar builder;
+        const std::string expr = builder.add(schema);
+        std::string gbnf = builder.finish(expr);
         if (auto parsed = grammar::Grammar::parse(gbnf); !parsed) // a schema the compiler got wrong, not the user
             return makeError("json_schema: internal grammar error: " + parsed.error());
         return gbnf;
-    } catch (const SchemaError &e) {
+    } catch (const grammar::SchemaError &e) {
         return makeError(e.what(), ErrorCode::InvalidArgument);
     } catch (const ojson::exception &e) { // a keyword of the wrong JSON type
         return makeError(std::string("json_schema: ") + e.what(), ErrorCode::InvalidArgument);
+    }
+}
+
+Result<std::string> jsonAt(std::string_view document, std::string_view pointer)
+{
+    try {
+        const ojson whole = ojson::parse(document);
+        return (pointer.empty() ? whole : whole.at(ojson::json_pointer(std::string(pointer)))).dump();
+    } catch (const ojson::exception &e) {
+        return makeError(std::string("not JSON: ") + e.what(), ErrorCode::InvalidArgument);
     }
 }
 

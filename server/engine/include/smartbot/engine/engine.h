@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "smartbot/engine/chat_template.h"
 #include "smartbot/engine/result.h"
 #include "smartbot/engine/tokenizer.h"
+#include "smartbot/engine/tool_calls.h"
 
 namespace smartbot::engine {
 
@@ -46,7 +48,8 @@ struct ModelInfo {
     int contextLength = 0; // max_position_embeddings
     int vocabSize = 0;
     double loadSeconds = 0;
-    int64_t weightBytes = 0; // the weights in memory, in the compute dtype
+    int64_t weightBytes = 0;                                // the weights in memory, in the compute dtype
+    ToolCallFormat toolCallFormat = ToolCallFormat::Hermes; // how the chat template has the model call tools
 };
 
 struct GenerationParams {
@@ -118,6 +121,10 @@ public:
     // contents separated by blank lines; see chat_template.h). Errors: empty conversation, template failure
     // (including the template's own raise_exception, e.g. roles out of order).
     Result<std::vector<int32_t>> encodeChat(const std::vector<std::pair<std::string, std::string>> &messages) const;
+    // Messages with their extra fields (an assistant's tool_calls, a tool message's tool_call_id) and the tools
+    // (OpenAI's tools array as JSON text, "" = none): templates that render tools get them; for others the tools are
+    // described in the system message and calls and results written as text (tools/tool_messages.h).
+    Result<std::vector<int32_t>> encodeChat(std::vector<ChatMessage> messages, const std::string &toolsJson) const;
     bool hasChatTemplate() const;
 
     // Continuous batching: sequences join with begin() (which runs their prefill) and advance together, one

@@ -24,6 +24,9 @@ std::string jsonGrammar(bool objectOnly);
 // request body as received: key order matters (properties are written in it) and Qt's JSON objects do not keep it.
 Result<std::string> grammarFromJsonSchema(std::string_view document, std::string_view pointer = "");
 
+// The JSON value at pointer inside document, as compact text with its key order kept ("" pointer: the whole).
+Result<std::string> jsonAt(std::string_view document, std::string_view pointer);
+
 // Whether gbnf parses (the GBNF extension field of requests); the error names line and column.
 Result<void> checkGrammar(std::string_view gbnf);
 
