@@ -26,7 +26,7 @@ namespace {
 // The story string must be long, so that runs with and without the schema generate the same number of tokens (the
 // cost of a decode step grows with the position).
 const char *kStorySchema = R"({"type": "object", "properties": {"title": {"type": "string", "maxLength": 40},
-    "story": {"type": "string", "minLength": 4000}}, "required": ["title", "story"]})";
+    "story": {"type": "string", "minLength": 1000}}, "required": ["title", "story"]})";
 
 double decodeRate(Engine &engine, const std::vector<int32_t> &prompt, GenerationParams p, int rounds, long &tokens)
 {
@@ -59,7 +59,12 @@ void engineOverhead(const std::string &model, int newTokens, int rounds)
     free.temperature = 1.0f;
     free.seed = 7;
     GenerationParams schema = free;
-    schema.grammar = grammarFromJsonSchema(kStorySchema).value();
+    auto gbnf = grammarFromJsonSchema(kStorySchema);
+    if (!gbnf) {
+        std::fprintf(stderr, "%s\n", gbnf.error().c_str());
+        std::exit(1);
+    }
+    schema.grammar = gbnf.value();
     long freeTokens = 0, schemaTokens = 0;
     const double a = decodeRate(engine, prompt, free, rounds, freeTokens);
     const double b = decodeRate(engine, prompt, schema, rounds, schemaTokens);
@@ -84,8 +89,13 @@ void maskCost(const std::string &dir)
     auto table = std::make_shared<const grammar::TokenTable>(*tok.value(), tok.value()->vocabSize(),
                                                              std::vector<int32_t>{tok.value()->eosId()});
     const double tableMs = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    auto g = std::make_shared<const grammar::Grammar>(
-        grammar::Grammar::parse(grammarFromJsonSchema(kStorySchema).value()).value());
+    auto gbnf = grammarFromJsonSchema(kStorySchema);
+    auto parsed = gbnf ? grammar::Grammar::parse(gbnf.value()) : smartbot::Result<grammar::Grammar>(gbnf.failure());
+    if (!parsed) {
+        std::fprintf(stderr, "%s\n", parsed.error().c_str());
+        std::exit(1);
+    }
+    auto g = std::make_shared<const grammar::Grammar>(std::move(parsed.value()));
     std::mt19937 rng(3);
     std::vector<double> times;
     double allowsUs = 0;

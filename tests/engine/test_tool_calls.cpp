@@ -90,6 +90,9 @@ private Q_SLOTS:
         QTest::newRow("hermes cut off after a whole call")
             << H << q("<tool_call>{'name':'add','arguments':{'a':1,'b':2}}</tool_call><tool_call>{'name':'ad")
             << q("add({'a':1,'b':2})") << std::string();
+        QTest::newRow("hermes cut off at the next marker")
+            << H << q("<tool_call>{'name':'add','arguments':{'a':1,'b':2}}</tool_call>\n<tool_")
+            << q("add({'a':1,'b':2})") << std::string();
         QTest::newRow("hermes unknown tool: plain text")
             << H << q("<tool_call>{'name':'rm','arguments':{}}</tool_call>") << std::string()
             << q("<tool_call>{'name':'rm','arguments':{}}</tool_call>");

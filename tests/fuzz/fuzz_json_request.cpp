@@ -1,6 +1,7 @@
 // Fuzzes the JSON request parsing of the chat routes: the body as QJsonDocument::fromJson reads it, then
 //   - parseSampling (request_helpers.h; /api/v1/chat and /v1/chat/completions),
-//   - refuseUnsupported, parseResponseFormat and parseMessages of /v1/chat/completions (openai_request.h),
+//   - refuseUnsupported, parseResponseFormat, parseTools and parseMessages of /v1/chat/completions (openai_request.h),
+//   - parseResponsesRequest of /v1/responses (responses_request.h),
 //   - AddressList::parse of an "allow" string (POST /admin/keys; core/address_list.h).
 // Invariants: an accepted request's values are inside the documented ranges; every refusal is a 400 naming its field;
 // an accepted address list prints canonically (parse(toString()) gives the same text back).
@@ -12,6 +13,9 @@
 #include "core/address_list.h"
 #include "fuzz_check.h"
 #include "http/protocol/openai_request.h"
+#include "http/protocol/responses_request.h"
+#include "smartbot/engine/structured_output.h"
+#include "smartbot/engine/tool_calls.h"
 #include "http/protocol/request_helpers.h"
 
 using namespace smartbot;
@@ -72,6 +76,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         checkError(*e, "parseTools");
     else if (!toolsJson.empty())
         FUZZ_CHECK(engine::checkTools(toolsJson).ok(), "accepted tools the engine refuses");
+
+    ResponsesRequest responses;
+    if (auto e = parseResponsesRequest(body, raw, config, responses)) {
+        checkError(*e, "parseResponsesRequest");
+    } else {
+        FUZZ_CHECK(!responses.job.messages.empty() || body.value(QStringLiteral("input")).isArray(), "input");
+        if (!responses.job.toolsJson.empty())
+            FUZZ_CHECK(engine::checkTools(responses.job.toolsJson).ok(), "responses tools the engine refuses");
+    }
 
     std::vector<engine::ChatMessage> messages;
     if (auto e = parseMessages(body, messages)) {

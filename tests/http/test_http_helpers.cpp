@@ -8,6 +8,7 @@
 #include "http/auth/cors.h"
 #include "http/protocol/api_error.h"
 #include "http/protocol/openai_request.h"
+#include "http/protocol/responses_request.h"
 #include "http/protocol/request_helpers.h"
 
 using namespace smartbot;
@@ -148,6 +149,53 @@ private Q_SLOTS:
             << QByteArray("{\"grammar\":\"root ::= (\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
             << QString("grammar") << QString();
     }
+    void responsesRequest_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("errorParam");
+        QTest::addColumn<QString>("roles"); // of the messages, when accepted
+        const auto b = [](const char *single) { return QByteArray(single).replace('\'', '"'); };
+        QTest::newRow("a string") << b("{'input':'hi'}") << QString() << "user";
+        QTest::newRow("items and calls")
+            << b("{'input':[{'role':'developer','content':'be brief'},{'role':'user','content':[{'type':'input_text',"
+                 "'text':'2+3?'}]},{'type':'function_call','call_id':'c1','name':'add','arguments':'{}'},"
+                 "{'type':'function_call','call_id':'c2','name':'add','arguments':'{}'},"
+                 "{'type':'function_call_output','call_id':'c1','output':'5'}]}")
+            << QString() << "system,user,assistant,tool";
+        QTest::newRow("an image") << b("{'input':[{'role':'user','content':[{'type':'input_image'}]}]}")
+                                  << "input[0].content[0]" << QString();
+        QTest::newRow("unknown item") << b("{'input':[{'type':'computer_call'}]}") << "input[0].type" << QString();
+        QTest::newRow("no input") << b("{}") << "input" << QString();
+        QTest::newRow("max_output_tokens named")
+            << b("{'input':'x','max_output_tokens':0}") << "max_output_tokens" << QString();
+        QTest::newRow("hosted tool") << b("{'input':'x','tools':[{'type':'web_search'}]}") << "tools[0].type"
+                                     << QString();
+        QTest::newRow("forced call, no tools")
+            << b("{'input':'x','tool_choice':'required'}") << "tool_choice" << QString();
+        QTest::newRow("schema refused") << b("{'input':'x','text':{'format':{'type':'json_schema','name':'s',"
+                                             "'schema':{'type':'string','pattern':'a'}}}}")
+                                        << "text.format.schema" << QString();
+        QTest::newRow("store not bool") << b("{'input':'x','store':'yes'}") << "store" << QString();
+    }
+    void responsesRequest()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QString, errorParam);
+        QFETCH(QString, roles);
+        ResponsesRequest out;
+        const ServerConfig config;
+        auto error = parseResponsesRequest(parseObject(body), body, config, out);
+        QCOMPARE(error ? error->param : QString(), errorParam);
+        if (error)
+            return;
+        QStringList got;
+        for (const auto &m : out.job.messages)
+            got << QString::fromStdString(m.role);
+        QCOMPARE(got.join(','), roles);
+        if (QTest::currentDataTag() == QLatin1String("items and calls")) // the two calls are one assistant turn
+            QVERIFY(QByteArray::fromStdString(out.job.messages[2].extraJson).count("\"name\":\"add\"") == 2);
+    }
+
     void openAiRequest()
     {
         QFETCH(QByteArray, body);

@@ -41,6 +41,11 @@ void SseStream::sendRaw(const QByteArray &data)
     chunk("data: " + data + "\n\n");
 }
 
+void SseStream::sendEvent(const QByteArray &name, const QJsonObject &event)
+{
+    chunk("event: " + name + "\ndata: " + QJsonDocument(event).toJson(QJsonDocument::Compact) + "\n\n");
+}
+
 void SseStream::end()
 {
     if (ended_)

@@ -14,7 +14,9 @@ public:
     void begin();                         // status line and headers
     void send(const QJsonObject &event);  // "data: {json}\n\n"
     void sendRaw(const QByteArray &data); // "data: <data>\n\n"
-    void end();                           // the last chunk; the connection stays usable (keep-alive)
+    // "event: <name>\ndata: {json}\n\n" (the Responses API's typed events)
+    void sendEvent(const QByteArray &name, const QJsonObject &event);
+    void end(); // the last chunk; the connection stays usable (keep-alive)
     bool begun() const { return begun_; }
     bool ended() const { return ended_; }
     QHttpServerResponder &responder() { return responder_; }

@@ -7,6 +7,7 @@
 #include "http/auth/authenticator.h"
 #include "service/conversation_store.h"
 #include "service/drain_state.h"
+#include "service/response_store.h"
 #include "service/inference_worker.h"
 
 namespace smartbot::http {
@@ -18,6 +19,7 @@ struct RouteContext {
     service::InferenceWorker *worker = nullptr;
     QStringList corsOrigins;                             // [network] cors_origins (cors.h)
     service::ConversationStore *conversations = nullptr; // /api/v1/chat conversation_id
+    service::ResponseStore *responses = nullptr;         // /v1/responses previous_response_id
     std::shared_ptr<service::DrainState> draining;       // drain_reply.h: rejectIfDraining(ctx, responder)
 };
 
@@ -28,6 +30,7 @@ void installAdminRoutes(ApiServer &server, const RouteContext &context);      //
 void installChatRoutes(ApiServer &server, const RouteContext &context);       // routes_chat.cpp
 void installOpenAiRoutes(ApiServer &server, const RouteContext &context);     // routes_openai.cpp
 void installCompletionRoutes(ApiServer &server, const RouteContext &context); // routes/completions.cpp
+void installResponsesRoutes(ApiServer &server, const RouteContext &context);  // routes/responses.cpp
 void installMetricsRoutes(ApiServer &server, const RouteContext &context);    // routes_metrics.cpp
 void installKeyRoutes(ApiServer &server, const RouteContext &context); // routes_keys.cpp (keys, audit, usage, revoke)
 void installBackupRoutes(ApiServer &server, const RouteContext &context); // routes/backups.cpp

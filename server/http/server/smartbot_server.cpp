@@ -47,6 +47,7 @@ engine::LoadOptions loadOptions(const ServerConfig &config)
 struct SmartbotServer::Impl {
     ServerConfig config;
     service::ConversationStore conversations;
+    service::ResponseStore responses;
     std::unique_ptr<TokenService> tokens;
     std::unique_ptr<Authenticator> auth; // API keys, network allow list, rate limits, audit (authenticator.h)
     std::unique_ptr<service::InferenceWorker> worker;
@@ -300,6 +301,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (!config.corsOrigins.isEmpty())
         qInfo("CORS allowed for %s", qPrintable(config.corsOrigins.join(QStringLiteral(", "))));
     routeContext.conversations = &d->conversations;
+    routeContext.responses = &d->responses;
     routeContext.draining = d->drainState;
     d->drain = std::make_unique<DrainController>(d->drainState, d->worker.get(), d->tcp, config.drainTimeoutS);
     d->drainState->begin = [this] { drain(QStringLiteral("POST /admin/drain")); };

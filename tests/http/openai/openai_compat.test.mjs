@@ -393,3 +393,57 @@ test('tools: a conversation carrying a call and its result is answered; bad tool
   await assert.rejects(client.chat.completions.create({ ...base, tool_choice: 'required' }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'tool_choice');
 });
+
+test('Responses API: plain and streamed (typed events) agree; usage; max_output_tokens makes it incomplete', async () => {
+  const base = { model, input: 'Once upon a time', max_output_tokens: 12, temperature: 0 };
+  const r = await client.responses.create(base);
+  assert.match(r.id, /^resp_/);
+  assert.equal(r.object, 'response');
+  assert.equal(r.status, 'incomplete');
+  assert.equal(r.incomplete_details.reason, 'max_output_tokens');
+  assert.equal(r.output[0].type, 'message');
+  assert.ok(r.output_text.length > 0, 'the SDK reads output_text from the items');
+  assert.equal(r.usage.output_tokens, 12);
+  const types = [];
+  let text = '';
+  let final = null;
+  for await (const event of await client.responses.create({ ...base, stream: true })) {
+    types.push(event.type);
+    if (event.type === 'response.output_text.delta') text += event.delta;
+    if (event.type === 'response.incomplete' || event.type === 'response.completed') final = event.response;
+  }
+  assert.equal(text, r.output_text);
+  assert.deepEqual(types.slice(0, 4), ['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added']);
+  assert.deepEqual(types.slice(-4), ['response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.incomplete']);
+  assert.equal(final.output[0].content[0].text, text);
+});
+
+test('Responses API: previous_response_id continues a stored exchange, only for its owner', async () => {
+  const first = await client.responses.create({ model, input: 'Tom had a red ball.', max_output_tokens: 8, temperature: 0 });
+  const second = await client.responses.create({ model, input: 'Then', previous_response_id: first.id, max_output_tokens: 8, temperature: 0 });
+  assert.ok(second.usage.input_tokens > first.usage.input_tokens + first.usage.output_tokens - 1, 'the first exchange is part of the prompt');
+  assert.equal(second.previous_response_id, first.id);
+  await assert.rejects(client.responses.create({ model, input: 'x', previous_response_id: 'resp_nope' }),
+    (e) => e instanceof OpenAI.NotFoundError && e.param === 'previous_response_id');
+  const unstored = await client.responses.create({ model, input: 'x', store: false, max_output_tokens: 2 });
+  await assert.rejects(client.responses.create({ model, input: 'y', previous_response_id: unstored.id }), OpenAI.NotFoundError);
+});
+
+test('Responses API: function tools, a forced call, and its output sent back', async () => {
+  const tools = [{ type: 'function', name: 'add', parameters: { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a', 'b'] } }];
+  const r = await client.responses.create({ model, input: 'What is 2 + 3?', tools, tool_choice: 'required', parallel_tool_calls: false, max_output_tokens: 100, temperature: 1, seed: 1 });
+  const call = r.output.find((o) => o.type === 'function_call');
+  assert.ok(call, JSON.stringify(r.output));
+  assert.equal(call.name, 'add');
+  const args = JSON.parse(call.arguments);
+  assert.ok(Number.isInteger(args.a) && Number.isInteger(args.b));
+  const next = await client.responses.create({
+    model, previous_response_id: r.id, tools, max_output_tokens: 6, temperature: 0,
+    input: [{ type: 'function_call_output', call_id: call.call_id, output: '5' }],
+  });
+  assert.ok(['completed', 'incomplete'].includes(next.status));
+  await assert.rejects(client.responses.create({ model, input: 'x', tools: [{ type: 'web_search' }] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools[0].type');
+  await assert.rejects(client.responses.create({ model, input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'x' }] }] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'input[0].content[0]');
+});

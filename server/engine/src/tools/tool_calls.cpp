@@ -84,8 +84,13 @@ std::vector<Tool> readTools(std::string_view toolsJson)
         const ojson &t = list[i];
         if (!t.is_object() || t.value("type", std::string()) != "function")
             throw std::runtime_error(at + ": only {\"type\": \"function\", \"function\": {...}} tools are supported");
-        const auto fn = t.find("function");
-        if (fn == t.end() || !fn->is_object())
+        // Chat Completions nest the function; the Responses API writes its fields beside "type".
+        const ojson *fn = nullptr;
+        if (const auto f = t.find("function"); f != t.end())
+            fn = &*f;
+        else if (t.contains("name"))
+            fn = &t;
+        if (!fn || !fn->is_object())
             throw std::runtime_error(at + ".function must be an object");
         const auto name = fn->find("name");
         if (name == fn->end() || !name->is_string() || !validName(name->get<std::string>()))
@@ -142,7 +147,12 @@ ToolOutput parseHermes(std::string_view text, const std::set<std::string> &known
     for (;;) {
         const size_t open = text.find(kHermesOpen, pos);
         if (open == std::string_view::npos) {
-            content += text.substr(pos);
+            // After calls, the start of one more cut off by the token budget is not text the model meant to say.
+            const std::string tail = trimmed(text.substr(pos));
+            const bool cutCall = !out.calls.empty() && !tail.empty() && tail.size() < kHermesOpen.size() &&
+                                 kHermesOpen.compare(0, tail.size(), tail) == 0;
+            if (!cutCall)
+                content += text.substr(pos);
             break;
         }
         content += text.substr(pos, open - pos);
@@ -236,6 +246,25 @@ ToolCallFormat detectToolCallFormat(std::string_view source)
         if (source.find(marker) != std::string_view::npos)
             return format;
     return ToolCallFormat::Hermes;
+}
+
+Result<std::string> chatTools(std::string_view toolsJson)
+{
+    ojson list;
+    if (!parse(toolsJson, list) || !list.is_array())
+        return makeError("tools must be a JSON array", ErrorCode::InvalidArgument);
+    ojson out = ojson::array();
+    for (ojson &t : list) {
+        if (t.is_object() && !t.contains("function") && t.contains("name")) {
+            ojson fn = ojson::object();
+            for (auto it = t.begin(); it != t.end(); ++it)
+                if (it.key() != "type")
+                    fn[it.key()] = it.value();
+            t = ojson{{"type", "function"}, {"function", std::move(fn)}};
+        }
+        out.push_back(std::move(t));
+    }
+    return out.dump();
 }
 
 Result<void> checkTools(std::string_view toolsJson)

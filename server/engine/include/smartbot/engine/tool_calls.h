@@ -43,6 +43,10 @@ struct ToolOutput {
     std::vector<ToolCall> calls;
 };
 
+// The Responses API's tools ({"type": "function", "name", "parameters", ...}) in the Chat Completions form, which
+// templates expect ({"type": "function", "function": {...}}); tools already in that form are kept. Key order kept.
+Result<std::string> chatTools(std::string_view toolsJson);
+
 // Checks OpenAI's tools array (JSON text): names ([a-zA-Z0-9_-], 1..64, distinct), parameters a JSON Schema object
 // the grammar compiler holds (so a forced call can be generated). Errors name the entry: "tools[1].function.name ...".
 Result<void> checkTools(std::string_view toolsJson);
