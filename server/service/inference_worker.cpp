@@ -3,6 +3,8 @@
 #include <QDateTime>
 #include <QMetaObject>
 
+#include <algorithm>
+
 #include "core/metrics.h"
 #include "smartbot/common/units.h"
 
@@ -33,6 +35,7 @@ void InferenceWorker::shutdown()
     if (thread_.joinable())
         thread_.join();
     active_.clear();
+    embedding_.clear();
     engine_.reset();
 }
 
@@ -53,7 +56,7 @@ void InferenceWorker::run()
         std::vector<Job> joining;
         {
             std::unique_lock lock(mutex_);
-            const bool busy = !active_.empty();
+            const bool busy = !active_.empty() || !embedding_.empty();
             wake_.wait(lock, [&] { return stopping_ || !tasks_.empty() || !queue_.empty() || busy; });
             if (stopping_)
                 return;
@@ -83,6 +86,8 @@ void InferenceWorker::run()
                 queue_.push_front(std::move(joining[j]));
             break;
         }
+        if (engine_ && !embedding_.empty())
+            embedStep();
         if (engine_ && engine_->activeSequences() > 0) {
             for (auto &[id, job] : active_)
                 if (job.cancelled && job.cancelled->load())
@@ -163,6 +168,9 @@ void InferenceWorker::endActive(const QString &why)
     for (auto &[id, job] : active_)
         deliver(job, Reply::failure(503, QStringLiteral("model_not_loaded"), why));
     active_.clear();
+    for (Job &job : embedding_)
+        deliver(job, Reply::failure(503, QStringLiteral("model_not_loaded"), why));
+    embedding_.clear();
     engine_.reset();
     std::lock_guard lock(mutex_);
     batchSize_ = 0;
@@ -276,6 +284,8 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
         return fail(503, "model_not_loaded", QStringLiteral("no model is loaded"));
     if (job.cancelled && job.cancelled->load())
         return fail(499, "cancelled", QStringLiteral("the client went away"));
+    if (!job.request.embedInputs.empty())
+        return admitEmbedding(job);
     if (!job.ids) {
         if (!job.request.messages.empty()) {
             auto encoded = engine_->encodeChat(job.request.messages, job.request.toolsJson);
@@ -291,6 +301,8 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
                     return fail(400, "invalid_request", QString::fromStdString(gbnf.error()), "tools");
                 job.request.params.grammar = std::move(gbnf.value());
             }
+        } else if (!job.request.promptIds.empty()) {
+            job.ids = job.request.promptIds;
         } else {
             job.ids = engine_->tokenizer().encode(job.request.prompt, true);
         }
@@ -336,6 +348,77 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
     return Admit::Begun;
 }
 
+InferenceWorker::Admit InferenceWorker::admitEmbedding(Job &job)
+{
+    const int context = engine_->info().contextLength;
+    const int vocab = engine_->info().vocabSize;
+    const auto &inputs = job.request.embedInputs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        std::vector<int32_t> ids = std::holds_alternative<std::string>(inputs[i])
+                                       ? engine_->tokenizer().encode(std::get<std::string>(inputs[i]), true)
+                                       : std::get<std::vector<int32_t>>(inputs[i]);
+        QString problem;
+        const char *code = "invalid_request";
+        if (ids.empty()) {
+            problem = QStringLiteral("input %1 is empty").arg(i);
+        } else if (int(ids.size()) > context) {
+            code = "context_length_exceeded";
+            problem = QStringLiteral("input %1 is %2 tokens; the model's context is %3 tokens")
+                          .arg(i)
+                          .arg(ids.size())
+                          .arg(context);
+        } else if (auto bad = std::find_if(ids.begin(), ids.end(), [vocab](int32_t t) { return t < 0 || t >= vocab; });
+                   bad != ids.end()) {
+            problem = QStringLiteral("input %1 names token %2; the model's vocabulary is 0..%3")
+                          .arg(i)
+                          .arg(*bad)
+                          .arg(vocab - 1);
+        }
+        if (!problem.isEmpty()) {
+            deliver(job, Reply::failure(400, QString::fromLatin1(code), problem, QStringLiteral("input")));
+            return Admit::Answered;
+        }
+        job.embedIds.push_back(std::move(ids));
+    }
+    embedding_.push_back(std::move(job));
+    return Admit::Begun;
+}
+
+void InferenceWorker::embedStep()
+{
+    Job &job = embedding_.front();
+    if (job.cancelled && job.cancelled->load()) {
+        deliver(job, Reply::failure(499, QStringLiteral("cancelled"), QStringLiteral("the client went away")));
+        embedding_.pop_front();
+        return;
+    }
+    std::vector<std::vector<int32_t>> pack;
+    size_t tokens = 0;
+    while (job.embedNext < job.embedIds.size() &&
+           (pack.empty() || tokens + job.embedIds[job.embedNext].size() <= kEmbedPackTokens)) {
+        tokens += job.embedIds[job.embedNext].size();
+        pack.push_back(job.embedIds[job.embedNext++]);
+    }
+    auto vectors = engine_->embed(pack);
+    if (!vectors) {
+        deliver(job, Reply::failure(500, QStringLiteral("embedding_failed"), QString::fromStdString(vectors.error())));
+        embedding_.pop_front();
+        return;
+    }
+    for (auto &v : vectors.value())
+        job.embeddings.push_back(std::move(v));
+    if (job.embedNext < job.embedIds.size())
+        return;
+    engine::GenerationResult usage; // the tokens embedded, for usage accounting and rate limits
+    for (const auto &ids : job.embedIds)
+        usage.promptIds.insert(usage.promptIds.end(), ids.begin(), ids.end());
+    Metrics::instance().addTokens(qint64(usage.promptIds.size()), 0);
+    Reply reply = Reply::success(std::move(usage));
+    reply.embeddings = std::move(job.embeddings);
+    deliver(job, std::move(reply));
+    embedding_.pop_front();
+}
+
 void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
 {
     if (engine_) {
@@ -359,10 +442,13 @@ void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
                 Metrics::instance().observeInterTokenLatency(dt);
             job.firstPiece = false;
             job.lastPiece = now;
+        }
+        // Logprobs may come without text: tokens held back at a possible stop string that then ended the reply.
+        if (!e.piece.empty() || !e.logprobs.empty()) {
             if (job.request.onPiece)
                 QMetaObject::invokeMethod(
                     this,
-                    [ctx = job.context, onPiece = job.request.onPiece, piece = e.piece] {
+                    [ctx = job.context, onPiece = job.request.onPiece, piece = Piece{e.piece, std::move(e.logprobs)}] {
                         if (ctx)
                             onPiece(piece);
                     },
@@ -370,7 +456,13 @@ void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
         }
         if (e.finished) {
             Metrics::instance().addTokens(qint64(e.result.promptIds.size()), qint64(e.result.ids.size()));
-            deliver(job, Reply::success(std::move(e.result)));
+            const QString promptText =
+                job.request.decodePrompt && engine_
+                    ? QString::fromStdString(engine_->tokenizer().decode(e.result.promptIds, true))
+                    : QString();
+            Reply reply = Reply::success(std::move(e.result));
+            reply.promptText = promptText;
+            deliver(job, std::move(reply));
             active_.erase(it);
         }
     }

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <variant>
 
 #include "smartbot/engine/engine.h"
 
@@ -28,8 +29,15 @@ class InferenceWorker : public QObject {
 public:
     enum class ModelState { None, Loading, Ready, Failed };
 
+    // A piece of streamed text, with the logprobs of the tokens that completed it (when asked for).
+    struct Piece {
+        std::string text;
+        std::vector<engine::TokenLogprob> logprobs;
+    };
     struct Request {
-        std::string prompt; // raw text (BOS added per tokenizer_config), used when messages is empty
+        std::string prompt;             // raw text (BOS added per tokenizer_config), used when messages is empty
+        std::vector<int32_t> promptIds; // a prompt of token ids instead (when not empty)
+        bool decodePrompt = false;      // fill Reply::promptText (an echo of a prompt of ids)
         std::vector<engine::ChatMessage> messages; // rendered by the chat template
         // Tools (OpenAI's array as JSON text, "" = none) go to the template; a choice that forces a call holds the
         // reply to the calls' grammar (tool_calls.h).
@@ -37,7 +45,11 @@ public:
         engine::ToolChoice toolChoice;
         engine::GenerationParams params;
         // Streaming: called on the context's thread with each final piece of text, in order, before done.
-        std::function<void(const std::string &piece)> onPiece;
+        std::function<void(const Piece &piece)> onPiece;
+        // Embeddings instead of a generation (when not empty): each input a text (tokenized as for a prompt) or
+        // token ids. They run packed (kEmbedPackTokens at a time) between decode steps, so long lists do not stall
+        // running streams; Reply::embeddings holds one vector per input, Reply::result.promptIds all their tokens.
+        std::vector<std::variant<std::string, std::vector<int32_t>>> embedInputs;
     };
     struct Reply {
         bool ok = false;
@@ -45,6 +57,8 @@ public:
         QString errorCode, error;
         engine::GenerationResult result;
         QString param; // the request field at fault, when there is one
+        std::vector<std::vector<float>> embeddings;
+        QString promptText; // Request::decodePrompt
 
         static Reply success(engine::GenerationResult r)
         {
@@ -104,12 +118,21 @@ private:
         bool firstPiece = true;
         std::optional<std::vector<int32_t>> ids; // the prompt, once tokenized
         bool waitedForKv = false;
+        // Embedding jobs: the inputs' ids, how many are done, and their vectors.
+        std::vector<std::vector<int32_t>> embedIds;
+        size_t embedNext = 0;
+        std::vector<std::vector<float>> embeddings;
     };
+    // Tokens per packed embedding pass: its attention scores are quadratic in this (1,024 positions = 4 MiB a
+    // head), and a pass this size takes milliseconds on small models, so decode steps between passes stay regular.
+    static constexpr size_t kEmbedPackTokens = 1024;
     enum class Admit { Begun, Answered, Wait };
     void run();
     void post(std::function<void()> task);
     // Tokenizes and begins a sequence (worker thread); Wait leaves job as it was, for when KV memory frees up.
     Admit admit(Job &job);
+    Admit admitEmbedding(Job &job);
+    void embedStep(); // one packed pass for the first embedding job (worker thread)
     void handle(std::vector<engine::Engine::StepEvent> &events);
     void deliver(Job &job, Reply reply); // posts the reply to the job's context
     void endActive(const QString &why);  // answers the running jobs 503 and drops the engine (worker thread)
@@ -126,6 +149,7 @@ private:
     bool stopping_ = false;
     std::thread thread_;
     std::map<engine::Engine::SequenceId, Job> active_; // worker thread only
+    std::deque<Job> embedding_;                        // worker thread only: admitted embedding jobs, in order
 
     std::unique_ptr<engine::Engine> engine_; // touched only on the worker thread
     ModelState state_ = ModelState::None;    // guarded by mutex_

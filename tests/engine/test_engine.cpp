@@ -263,6 +263,179 @@ private Q_SLOTS:
         QCOMPARE(all, std::vector<int32_t>(size_t(g.maxTokens), forced));
     }
 
+    // logprobs report the model's own distribution: the log-softmax of the teacher-forced logits at each step,
+    // whatever the sampling settings; top alternatives in order; streamed events carry them with their pieces.
+    void logprobs_data()
+    {
+        QTest::addColumn<float>("temperature");
+        QTest::addColumn<float>("presencePenalty");
+        QTest::addColumn<int>("top");
+        QTest::newRow("greedy, 3 alternatives") << 0.0f << 0.0f << 3;
+        QTest::newRow("sampled with a penalty, none") << 1.0f << 1.5f << 0;
+        QTest::newRow("sampled, 20 alternatives") << 0.8f << 0.0f << 20;
+    }
+    void logprobs()
+    {
+        QFETCH(float, temperature);
+        QFETCH(float, presencePenalty);
+        QFETCH(int, top);
+        const auto prompt = engine->tokenizer().encode("Once upon a time", true);
+        GenerationParams p;
+        p.maxTokens = 10;
+        p.temperature = temperature;
+        p.presencePenalty = presencePenalty;
+        p.seed = 11;
+        p.logprobs = top;
+        std::vector<TokenLogprob> streamed;
+        std::vector<Engine::StepEvent> events;
+        auto id = engine->begin(prompt, p, events);
+        QVERIFY(id.ok());
+        GenerationResult r;
+        for (bool done = false; !done;) {
+            for (auto &e : events) {
+                streamed.insert(streamed.end(), e.logprobs.begin(), e.logprobs.end());
+                if (e.finished) {
+                    r = e.result;
+                    done = true;
+                }
+            }
+            events.clear();
+            if (!done)
+                engine->step(events);
+        }
+        QVERIFY(!r.ids.empty());
+        QCOMPARE(r.logprobs.size(), r.ids.size());
+        QCOMPARE(streamed.size(), r.ids.size());
+        std::vector<int32_t> all = prompt;
+        all.insert(all.end(), r.ids.begin(), r.ids.end());
+        const auto rows = engine->logits(all);
+        QVERIFY(rows.ok());
+        for (size_t i = 0; i < r.ids.size(); ++i) {
+            const TokenLogprob &lp = r.logprobs[i];
+            QCOMPARE(lp.id, r.ids[i]);
+            QCOMPARE(streamed[i].id, r.ids[i]);
+            QCOMPARE(lp.bytes, engine->tokenizer().pieceBytes(lp.id, false));
+            const std::vector<float> &row = rows.value()[prompt.size() + i - 1];
+            double z = 0;
+            for (float v : row)
+                z += std::exp(double(v));
+            const auto expected = [&](int32_t t) { return double(row[size_t(t)]) - std::log(z); };
+            QVERIFY2(std::abs(lp.logprob - expected(lp.id)) < 1e-3, std::to_string(i).c_str());
+            QCOMPARE(int(lp.top.size()), top);
+            for (size_t k = 0; k < lp.top.size(); ++k) {
+                QVERIFY(std::abs(lp.top[k].logprob - expected(lp.top[k].id)) < 1e-3);
+                if (k > 0)
+                    QVERIFY(lp.top[k].logprob <= lp.top[k - 1].logprob);
+            }
+            if (top > 0) {
+                QCOMPARE(lp.top[0].id, int32_t(std::max_element(row.begin(), row.end()) - row.begin()));
+                if (temperature == 0.0f)
+                    QCOMPARE(lp.top[0].id, lp.id);
+            }
+        }
+        GenerationParams off = p;
+        off.logprobs = -1;
+        const auto plain = engine->generate(prompt, off);
+        QCOMPARE(plain->ids, r.ids); // asking for logprobs changes nothing else
+        QVERIFY(plain->logprobs.empty());
+    }
+
+    // Scoring a text (OpenAI's echo + logprobs + max_tokens 0): every prompt token after the first, even when the
+    // prefix cache holds the prompt.
+    void promptLogprobs()
+    {
+        const auto prompt = engine->tokenizer().encode("Lily and Ben went to the park to play", true);
+        GenerationParams warm;
+        warm.maxTokens = 2;
+        QVERIFY(engine->generate(prompt, warm).ok()); // the prompt is now in the prefix cache
+        GenerationParams p;
+        p.maxTokens = 0;
+        p.promptLogprobs = true;
+        p.logprobs = 2;
+        const auto r = engine->generate(prompt, p);
+        QVERIFY(r.ok());
+        QVERIFY(r->ids.empty());
+        QCOMPARE(r->cachedPromptTokens, int64_t(0));
+        QCOMPARE(r->promptLogprobs.size(), prompt.size());
+        QCOMPARE(r->promptLogprobs[0].id, prompt[0]); // BOS: nothing before it
+        QVERIFY(std::isnan(r->promptLogprobs[0].logprob));
+        QVERIFY(r->promptLogprobs[0].special);
+        const auto rows = engine->logits(prompt);
+        for (size_t i = 0; i + 1 < prompt.size(); ++i) {
+            const auto &row = rows.value()[i];
+            double z = 0;
+            for (float v : row)
+                z += std::exp(double(v));
+            const TokenLogprob &lp = r->promptLogprobs[i + 1];
+            QCOMPARE(lp.id, prompt[i + 1]);
+            QVERIFY(!lp.special);
+            QVERIFY(std::abs(lp.logprob - (double(row[size_t(prompt[i + 1])]) - std::log(z))) < 1e-3);
+            QCOMPARE(lp.top.size(), size_t(2));
+        }
+        GenerationParams more = p;
+        more.maxTokens = 4; // and then generation goes on as usual
+        const auto g = engine->generate(prompt, more);
+        GenerationParams plain;
+        plain.maxTokens = 4;
+        QCOMPARE(g->ids, engine->generate(prompt, plain)->ids);
+        QCOMPARE(g->promptLogprobs.size(), prompt.size());
+    }
+
+    // Embeddings: mean-pooled final hidden states, unit length; packing inputs together changes nothing. Because
+    // the output layer is linear, W x embedding is proportional to the mean of the teacher-forced logits rows
+    // (stories260K ties W to the token embeddings): an independent check of what is pooled.
+    void embeddings()
+    {
+        const auto a = engine->tokenizer().encode("The cat sat on the mat.", true);
+        const auto b = engine->tokenizer().encode("Tim had a big red ball", true);
+        const auto both = engine->embed({a, b});
+        QVERIFY2(both.ok(), both.ok() ? "" : both.error().c_str());
+        QCOMPARE(both->size(), size_t(2));
+        QCOMPARE(int(both->at(0).size()), engine->info().hiddenSize);
+        QCOMPARE(engine->info().pooling, Pooling::Mean);
+        const std::vector<std::vector<int32_t>> alone[2] = {{a}, {b}};
+        for (int i = 0; i < 2; ++i) {
+            const auto one = engine->embed(alone[i]);
+            QVERIFY(one.ok());
+            double norm = 0, diff = 0;
+            for (size_t c = 0; c < one->at(0).size(); ++c) {
+                norm += double(both->at(size_t(i))[c]) * both->at(size_t(i))[c];
+                diff = std::max(diff, double(std::abs(one->at(0)[c] - both->at(size_t(i))[c])));
+            }
+            QVERIFY(std::abs(norm - 1.0) < 1e-5);
+            QVERIFY2(diff < 1e-5, std::to_string(diff).c_str());
+        }
+        QVERIFY(both->at(0) != both->at(1));
+
+        auto weights = SafetensorsFile::open(kModelDir + "/model.safetensors");
+        QVERIFY(weights.ok());
+        const TensorView *w = weights.value()->find("model.embed_tokens.weight");
+        QVERIFY(w && w->dtype == DType::F32);
+        const int64_t vocab = w->shape[0], dim = w->shape[1];
+        const float *W = reinterpret_cast<const float *>(w->data);
+        const auto rows = engine->logits(a);
+        std::vector<double> mean(size_t(vocab), 0.0), projected(size_t(vocab), 0.0);
+        for (const auto &row : rows.value())
+            for (int64_t t = 0; t < vocab; ++t)
+                mean[size_t(t)] += row[size_t(t)] / double(rows->size());
+        for (int64_t t = 0; t < vocab; ++t)
+            for (int64_t c = 0; c < dim; ++c)
+                projected[size_t(t)] += double(W[t * dim + c]) * both->at(0)[size_t(c)];
+        double dot = 0, nm = 0, np = 0;
+        for (int64_t t = 0; t < vocab; ++t) {
+            dot += mean[size_t(t)] * projected[size_t(t)];
+            nm += mean[size_t(t)] * mean[size_t(t)];
+            np += projected[size_t(t)] * projected[size_t(t)];
+        }
+        const double cosine = dot / std::sqrt(nm * np);
+        QVERIFY2(cosine > 0.99999, std::to_string(cosine).c_str());
+
+        QVERIFY(!engine->embed({}).ok());
+        QVERIFY(!engine->embed({a, {}}).ok());
+        QVERIFY(!engine->embed({{1, 100000}}).ok());
+        QVERIFY(!engine->embed({std::vector<int32_t>(size_t(engine->info().contextLength) + 1, 1)}).ok());
+    }
+
     void constrainedGeneration_data()
     {
         QTest::addColumn<float>("temperature");

@@ -1,6 +1,8 @@
 // Fuzzes the JSON request parsing of the chat routes: the body as QJsonDocument::fromJson reads it, then
 //   - parseSampling (request_helpers.h; /api/v1/chat and /v1/chat/completions),
-//   - refuseUnsupported, parseResponseFormat, parseTools and parseMessages of /v1/chat/completions (openai_request.h),
+//   - refuseUnsupported, parseLogprobs, parseChoiceCount, parseResponseFormat, parseTools and parseMessages of
+//     /v1/chat/completions (openai_request.h),
+//   - parseEmbeddingsRequest of /v1/embeddings (embeddings_request.h),
 //   - parseResponsesRequest of /v1/responses (responses_request.h),
 //   - AddressList::parse of an "allow" string (POST /admin/keys; core/address_list.h).
 // Invariants: an accepted request's values are inside the documented ranges; every refusal is a 400 naming its field;
@@ -12,6 +14,7 @@
 
 #include "core/address_list.h"
 #include "fuzz_check.h"
+#include "http/protocol/embeddings_request.h"
 #include "http/protocol/openai_request.h"
 #include "http/protocol/responses_request.h"
 #include "smartbot/engine/structured_output.h"
@@ -62,6 +65,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (auto e = refuseUnsupported(body))
         checkError(*e, "refuseUnsupported");
+
+    engine::GenerationParams withLogprobs;
+    if (auto e = parseLogprobs(body, withLogprobs))
+        checkError(*e, "parseLogprobs");
+    else
+        FUZZ_CHECK(withLogprobs.logprobs >= -1 && withLogprobs.logprobs <= kMaxTopLogprobs, "top_logprobs");
+    int n = 0;
+    if (auto e = parseChoiceCount(body, n))
+        checkError(*e, "parseChoiceCount");
+    else
+        FUZZ_CHECK(n >= 1 && n <= kMaxChoices, "n");
+
+    EmbeddingsRequest embeddings;
+    if (auto e = parseEmbeddingsRequest(body, embeddings)) {
+        checkError(*e, "parseEmbeddingsRequest");
+    } else {
+        FUZZ_CHECK(!embeddings.inputs.empty() && embeddings.inputs.size() <= size_t(kMaxEmbeddingInputs), "inputs");
+        for (const auto &input : embeddings.inputs) {
+            const auto *text = std::get_if<std::string>(&input);
+            const auto *ids = std::get_if<std::vector<int32_t>>(&input);
+            FUZZ_CHECK(text ? !text->empty() : !ids->empty(), "an empty input was accepted");
+            if (ids)
+                for (int32_t id : *ids)
+                    FUZZ_CHECK(id >= 0, "a negative token id was accepted");
+        }
+        FUZZ_CHECK(embeddings.dimensions >= 0, "dimensions");
+    }
 
     engine::GenerationParams structured;
     const QByteArray raw = QByteArray::fromRawData(reinterpret_cast<const char *>(data), qsizetype(size));

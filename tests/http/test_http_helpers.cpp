@@ -7,6 +7,8 @@
 
 #include "http/auth/cors.h"
 #include "http/protocol/api_error.h"
+#include "http/protocol/embeddings_request.h"
+#include "http/protocol/logprobs_json.h"
 #include "http/protocol/openai_request.h"
 #include "http/protocol/responses_request.h"
 #include "http/protocol/request_helpers.h"
@@ -105,8 +107,8 @@ private Q_SLOTS:
             << QString("messages[0].content") << QString();
         QTest::newRow("number content") << QByteArray(R"({"messages":[{"role":"user","content":5}]})")
                                         << QString("messages[0].content") << QString();
-        QTest::newRow("n 2") << QByteArray(R"({"n":2,"messages":[{"role":"user","content":"x"}]})") << QString("n")
-                             << QString();
+        QTest::newRow("n 2") << QByteArray(R"({"n":2,"messages":[{"role":"user","content":"x"}]})") << QString()
+                             << QString("user");
         QTest::newRow("tools") << QByteArray(R"({"tools":[{}],"messages":[{"role":"user","content":"x"}]})")
                                << QString("tools") << QString();
         QTest::newRow("tool without name") << QByteArray("{\"tools\":[{\"type\":\"function\",\"function\":{}}],"
@@ -133,7 +135,7 @@ private Q_SLOTS:
                           "\"function\":{\"name\":\"f\",\"arguments\":\"{oops\"}}]}]}")
             << QString("messages[0].tool_calls[0].function.arguments") << QString();
         QTest::newRow("logprobs") << QByteArray(R"({"logprobs":true,"messages":[{"role":"user","content":"x"}]})")
-                                  << QString("logprobs") << QString();
+                                  << QString() << QString("user");
         QTest::newRow("json_object response_format")
             << QByteArray(R"({"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"x"}]})")
             << QString() << QString("user");
@@ -148,6 +150,21 @@ private Q_SLOTS:
         QTest::newRow("grammar that does not parse")
             << QByteArray("{\"grammar\":\"root ::= (\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
             << QString("grammar") << QString();
+        QTest::newRow("logprobs with top 20 and n 16")
+            << QByteArray(R"({"logprobs":true,"top_logprobs":20,"n":16,"messages":[{"role":"user","content":"x"}]})")
+            << QString() << QString("user");
+        QTest::newRow("top_logprobs without logprobs")
+            << QByteArray(R"({"top_logprobs":2,"messages":[{"role":"user","content":"x"}]})") << QString("top_logprobs")
+            << QString();
+        QTest::newRow("top_logprobs 21")
+            << QByteArray(R"({"logprobs":true,"top_logprobs":21,"messages":[{"role":"user","content":"x"}]})")
+            << QString("top_logprobs") << QString();
+        QTest::newRow("logprobs not bool") << QByteArray(R"({"logprobs":1,"messages":[{"role":"user","content":"x"}]})")
+                                           << QString("logprobs") << QString();
+        QTest::newRow("n 17") << QByteArray(R"({"n":17,"messages":[{"role":"user","content":"x"}]})") << QString("n")
+                              << QString();
+        QTest::newRow("n 0") << QByteArray(R"({"n":0,"messages":[{"role":"user","content":"x"}]})") << QString("n")
+                             << QString();
     }
     void responsesRequest_data()
     {
@@ -207,6 +224,11 @@ private Q_SLOTS:
         smartbot::engine::ToolChoice choice;
         std::optional<ApiError> error = refuseUnsupported(object);
         smartbot::engine::GenerationParams params;
+        int n = 1;
+        if (!error)
+            error = parseLogprobs(object, params);
+        if (!error)
+            error = parseChoiceCount(object, n);
         if (!error)
             error = parseResponseFormat(object, body, params);
         if (!error)
@@ -223,6 +245,97 @@ private Q_SLOTS:
         for (const auto &m : messages)
             got << QString::fromStdString(m.role);
         QCOMPARE(got.join(','), roles);
+    }
+
+    void embeddingsRequest_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("error"); // a fragment of the message; empty: accepted
+        QTest::addColumn<int>("inputs");
+        QTest::addColumn<bool>("base64");
+        QTest::addColumn<int>("dimensions");
+        const auto b = [](const char *single) { return QByteArray(single).replace('\'', '"'); };
+        QTest::newRow("a string") << b("{'input':'hi'}") << QString() << 1 << false << 0;
+        QTest::newRow("strings, base64, 8")
+            << b("{'input':['a','b'],'encoding_format':'base64','dimensions':8}") << QString() << 2 << true << 8;
+        QTest::newRow("token ids") << b("{'input':[1,2,3]}") << QString() << 1 << false << 0;
+        QTest::newRow("lists of ids and text")
+            << b("{'input':[[1,2],'c',[3]],'encoding_format':'float'}") << QString() << 3 << false << 0;
+        QTest::newRow("empty string") << b("{'input':''}") << "must not be empty" << 0 << false << 0;
+        QTest::newRow("empty in list") << b("{'input':['a','']}") << "input[1]" << 0 << false << 0;
+        QTest::newRow("empty list") << b("{'input':[]}") << "must be a non-empty" << 0 << false << 0;
+        QTest::newRow("no input") << b("{}") << "must be a non-empty" << 0 << false << 0;
+        QTest::newRow("negative id") << b("{'input':[1,-2]}") << "not a token id" << 0 << false << 0;
+        QTest::newRow("fractional id") << b("{'input':[[1.5]]}") << "input[0]" << 0 << false << 0;
+        QTest::newRow("an object") << b("{'input':[{'text':'a'}]}") << "input[0]" << 0 << false << 0;
+        QTest::newRow("bad format") << b("{'input':'a','encoding_format':'int8'}") << "encoding_format" << 0 << false
+                                    << 0;
+        QTest::newRow("zero dimensions") << b("{'input':'a','dimensions':0}") << "dimensions" << 0 << false << 0;
+        QTest::newRow("user not string") << b("{'input':'a','user':7}") << "user" << 0 << false << 0;
+        QByteArray many = "{\"input\":[";
+        for (int i = 0; i <= kMaxEmbeddingInputs; ++i)
+            many += i ? ",\"x\"" : "\"x\"";
+        QTest::newRow("2049 inputs") << many + "]}"
+                                     << "at most 2048" << 0 << false << 0;
+    }
+    void embeddingsRequest()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QString, error);
+        QFETCH(int, inputs);
+        QFETCH(bool, base64);
+        QFETCH(int, dimensions);
+        EmbeddingsRequest out;
+        const auto e = parseEmbeddingsRequest(parseObject(body), out);
+        QCOMPARE(e.has_value(), !error.isEmpty());
+        if (e) {
+            QCOMPARE(e->status, 400);
+            QVERIFY2(e->message.contains(error), qPrintable(e->message));
+            return;
+        }
+        QCOMPARE(int(out.inputs.size()), inputs);
+        QCOMPARE(out.base64, base64);
+        QCOMPARE(out.dimensions, dimensions);
+    }
+
+    // The legacy table: BOS (a control token) is not text; a first token with nothing before it has null logprob and
+    // alternatives; text_offset counts UTF-16 units from the given start; alternatives that read alike keep the
+    // likelier.
+    void legacyLogprobs()
+    {
+        using smartbot::engine::TokenLogprob;
+        TokenLogprob bos;
+        bos.id = 1;
+        bos.bytes = "<s>";
+        bos.special = true;
+        bos.logprob = std::numeric_limits<float>::quiet_NaN();
+        TokenLogprob first;
+        first.id = 5;
+        first.bytes = "\xc3\xa9t\xc3\xa9"; // "été": 3 UTF-16 units, 5 bytes
+        first.logprob = -0.5f;
+        first.top = {{5, "\xc3\xa9t\xc3\xa9", -0.5f, false}, {6, "x", -1.0f, false}, {7, "x", -2.0f, false}};
+        TokenLogprob bare = first;
+        bare.logprob = std::numeric_limits<float>::quiet_NaN();
+        bare.top.clear();
+        TokenLogprob next;
+        next.id = 8;
+        next.bytes = " ok";
+        next.logprob = -0.25f;
+        LegacyLogprobs withBos;
+        withBos.addPrompt({bos, first});
+        withBos.add({next});
+        const QJsonObject a = withBos.json();
+        QCOMPARE(a.value("tokens").toArray(), (QJsonArray{QString::fromUtf8("\xc3\xa9t\xc3\xa9"), " ok"}));
+        QCOMPARE(a.value("token_logprobs").toArray(), (QJsonArray{-0.5, -0.25}));
+        QCOMPARE(a.value("text_offset").toArray(), (QJsonArray{0, 3}));
+        QCOMPARE(a.value("top_logprobs").toArray().at(0).toObject(),
+                 (QJsonObject{{QString::fromUtf8("\xc3\xa9t\xc3\xa9"), -0.5}, {"x", -1.0}}));
+        LegacyLogprobs noBos(10);
+        noBos.addPrompt({bare});
+        const QJsonObject b = noBos.json();
+        QVERIFY(b.value("token_logprobs").toArray().at(0).isNull());
+        QVERIFY(b.value("top_logprobs").toArray().at(0).isNull());
+        QCOMPARE(b.value("text_offset").toArray(), (QJsonArray{10}));
     }
 
     void errorJson_data()

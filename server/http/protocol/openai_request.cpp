@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "http/protocol/request_helpers.h"
 #include "smartbot/engine/structured_output.h"
 
 namespace smartbot::http {
@@ -21,8 +22,6 @@ ApiError unsupported(const QString &field, const QString &what)
 
 std::optional<ApiError> refuseUnsupported(const QJsonObject &body)
 {
-    if (body.contains(QStringLiteral("n")) && body.value(QStringLiteral("n")).toDouble(1) != 1)
-        return unsupported(QStringLiteral("n"), QStringLiteral("n other than 1"));
     // Present but empty ([] or {}) is what many clients send by default: as good as absent.
     const auto given = [&](const char *field) {
         const QJsonValue v = body.value(QLatin1String(field));
@@ -36,11 +35,35 @@ std::optional<ApiError> refuseUnsupported(const QJsonObject &body)
     if (given("stream_options") && !body.value(QStringLiteral("stream")).toBool())
         return badRequest(QStringLiteral("'stream_options' is only allowed when 'stream' is true"),
                           QStringLiteral("invalid_request"), QStringLiteral("stream_options"));
-    if (body.value(QStringLiteral("logprobs")).toBool())
-        return unsupported(QStringLiteral("logprobs"), QStringLiteral("logprobs"));
     const QJsonValue modalities = body.value(QStringLiteral("modalities"));
     if (modalities.isArray() && modalities.toArray() != QJsonArray{QStringLiteral("text")})
         return unsupported(QStringLiteral("modalities"), QStringLiteral("modalities other than text"));
+    return std::nullopt;
+}
+
+std::optional<ApiError> parseChoiceCount(const QJsonObject &body, int &n)
+{
+    double count = 1;
+    if (auto e = number(body, QStringLiteral("n"), 1, kMaxChoices, true, count))
+        return e;
+    n = int(count);
+    return std::nullopt;
+}
+
+std::optional<ApiError> parseLogprobs(const QJsonObject &body, engine::GenerationParams &out)
+{
+    const QJsonValue flag = body.value(QStringLiteral("logprobs"));
+    if (!flag.isUndefined() && !flag.isNull() && !flag.isBool())
+        return badRequest(QStringLiteral("field 'logprobs' must be true or false"), QStringLiteral("invalid_request"),
+                          QStringLiteral("logprobs"));
+    double top = 0;
+    if (auto e = number(body, QStringLiteral("top_logprobs"), 0, kMaxTopLogprobs, true, top))
+        return e;
+    const QJsonValue topValue = body.value(QStringLiteral("top_logprobs"));
+    if (!topValue.isUndefined() && !topValue.isNull() && !flag.toBool())
+        return badRequest(QStringLiteral("'top_logprobs' needs 'logprobs': true"), QStringLiteral("invalid_request"),
+                          QStringLiteral("top_logprobs"));
+    out.logprobs = flag.toBool() ? int(top) : -1;
     return std::nullopt;
 }
 

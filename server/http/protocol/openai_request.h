@@ -16,8 +16,16 @@
 namespace smartbot::http {
 
 // Options SmartBot does not implement are refused (400 unsupported_parameter naming the field), never silently
-// ignored: n > 1, the legacy functions/function_call, logprobs, audio, prediction, a modality other than text.
+// ignored: the legacy functions/function_call, audio, prediction, a modality other than text.
 std::optional<ApiError> refuseUnsupported(const QJsonObject &body);
+
+// n: how many choices to generate for the prompt, 1..kMaxChoices; each is a generation of its own (seed + index).
+constexpr int kMaxChoices = 16;
+std::optional<ApiError> parseChoiceCount(const QJsonObject &body, int &n);
+
+// logprobs (true/false) and top_logprobs (0..20, only with logprobs true) into out.logprobs (-1 = off).
+constexpr int kMaxTopLogprobs = 20;
+std::optional<ApiError> parseLogprobs(const QJsonObject &body, engine::GenerationParams &out);
 
 // messages: [{role, content}] with content a string or a list of {"type":"text","text":...} parts; "developer" is
 // read as "system". Appends (role, text) pairs to `out`; a 400 naming the bad message and field otherwise.

@@ -85,9 +85,10 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
 
     if (stream.toBool()) {
         auto sse = std::make_shared<SseStream>(std::move(responder));
-        job.onPiece = [sse, conversationId](const std::string &piece) {
-            sse->send({{QStringLiteral("conversation_id"), conversationId},
-                       {QStringLiteral("delta"), QString::fromStdString(piece)}});
+        job.onPiece = [sse, conversationId](const service::InferenceWorker::Piece &piece) {
+            if (!piece.text.empty())
+                sse->send({{QStringLiteral("conversation_id"), conversationId},
+                           {QStringLiteral("delta"), QString::fromStdString(piece.text)}});
         };
         dispatch(ctx, who, std::move(job), socket, sse,
                  [sse, finishJson, remember](const service::InferenceWorker::Reply &reply) {

@@ -63,25 +63,79 @@ void dispatch(const RouteContext &ctx, const Principal &who, service::InferenceW
               QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
               std::function<void(const service::InferenceWorker::Reply &)> done)
 {
+    std::vector<service::InferenceWorker::Request> jobs;
+    jobs.push_back(std::move(job));
+    dispatchAll(ctx, who, std::move(jobs), socket, stream,
+                [done = std::move(done)](const std::vector<service::InferenceWorker::Reply> &replies) {
+                    done(replies.front());
+                });
+}
+
+void dispatchAll(const RouteContext &ctx, const Principal &who, std::vector<service::InferenceWorker::Request> &&jobs,
+                 QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
+                 std::function<void(const std::vector<service::InferenceWorker::Reply> &)> done)
+{
     auto cancelled = std::make_shared<std::atomic_bool>(false);
     // A keep-alive socket serves request after request: the watch ends with its request, or each one would leave a
     // connection (~175 B with its state) on the socket until the client hangs up (issue 16, item 10).
     const QMetaObject::Connection watch =
         QObject::connect(socket, &QTcpSocket::disconnected, socket, [cancelled] { cancelled->store(true); });
-    // Usage and tokens_per_minute: charge the finished generation to the caller.
-    done = [auth = ctx.auth, subject = who.subject, watch,
-            inner = std::move(done)](const service::InferenceWorker::Reply &r) {
-        QObject::disconnect(watch); // runs on the socket's thread, the socket alive (else done is dropped)
-        if (r.ok)
-            auth->recordTokens(subject, qint64(r.result.promptIds.size()), qint64(r.result.ids.size()));
-        inner(r);
+    // Replies arrive on this thread (queued), never while this function runs, so the count below is exact.
+    struct Gather {
+        std::vector<service::InferenceWorker::Reply> replies;
+        size_t waiting = 0;
+        bool abandoned = false; // answered 503 already: the replies of the jobs that were queued are dropped
     };
-    if (!ctx.worker->submit(std::move(job), socket, std::move(done), cancelled)) {
-        QObject::disconnect(watch);
+    auto gather = std::make_shared<Gather>();
+    gather->replies.resize(jobs.size());
+    gather->waiting = jobs.size();
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        // Usage and tokens_per_minute: charge each finished job to the caller.
+        auto one = [auth = ctx.auth, subject = who.subject, watch, gather, i,
+                    done](const service::InferenceWorker::Reply &r) {
+            if (r.ok)
+                auth->recordTokens(subject, qint64(r.result.promptIds.size()), qint64(r.result.ids.size()));
+            gather->replies[i] = r;
+            if (--gather->waiting > 0)
+                return;
+            QObject::disconnect(watch); // runs on the socket's thread, the socket alive (else done is dropped)
+            if (!gather->abandoned)
+                done(gather->replies);
+        };
+        if (ctx.worker->submit(std::move(jobs[i]), socket, std::move(one), cancelled))
+            continue;
+        cancelled->store(true); // those already queued end at once, unanswered
+        gather->abandoned = true;
+        gather->waiting -= jobs.size() - i;
+        if (gather->waiting == 0)
+            QObject::disconnect(watch);
         ApiError e{503, QStringLiteral("busy"), QStringLiteral("the server is busy; try again shortly")};
         e.retryAfterSeconds = 1;
         writeError(stream->responder(), e);
+        return;
     }
+}
+
+const service::InferenceWorker::Reply *firstFailure(const std::vector<service::InferenceWorker::Reply> &replies)
+{
+    for (const auto &r : replies)
+        if (!r.ok)
+            return &r;
+    return nullptr;
+}
+
+QJsonObject usageJson(const std::vector<service::InferenceWorker::Reply> &replies, size_t choicesPerPrompt)
+{
+    engine::GenerationResult sum;
+    for (size_t i = 0; i < replies.size(); ++i) {
+        const engine::GenerationResult &r = replies[i].result;
+        if (i % std::max<size_t>(choicesPerPrompt, 1) == 0) {
+            sum.promptIds.insert(sum.promptIds.end(), r.promptIds.begin(), r.promptIds.end());
+            sum.cachedPromptTokens += r.cachedPromptTokens;
+        }
+        sum.ids.insert(sum.ids.end(), r.ids.begin(), r.ids.end());
+    }
+    return usageJson(sum);
 }
 
 QJsonObject usageJson(const engine::GenerationResult &r)

@@ -32,8 +32,21 @@ void dispatch(const RouteContext &ctx, const Principal &who, service::InferenceW
               QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
               std::function<void(const service::InferenceWorker::Reply &)> done);
 
-// {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details": {"cached_tokens"}} of a result.
+// Several jobs for one request (n choices, several prompts, an embeddings list): queued together, all cancelled
+// when the client goes away, each charged to the caller as it finishes; done runs once, on the server thread, with
+// every reply in the jobs' order. If the queue cannot take them all, none runs and the client gets 503 busy.
+void dispatchAll(const RouteContext &ctx, const Principal &who, std::vector<service::InferenceWorker::Request> &&jobs,
+                 QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
+                 std::function<void(const std::vector<service::InferenceWorker::Reply> &)> done);
+
+// The first failed reply of several, if any.
+const service::InferenceWorker::Reply *firstFailure(const std::vector<service::InferenceWorker::Reply> &replies);
+
+// {"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details": {"cached_tokens"}} of a result,
+// or summed over several: replies in groups of choicesPerPrompt choices of one prompt (n), whose prompt counts once
+// (as OpenAI counts it).
 QJsonObject usageJson(const engine::GenerationResult &result);
+QJsonObject usageJson(const std::vector<service::InferenceWorker::Reply> &replies, size_t choicesPerPrompt = 1);
 
 // The API error of a failed job.
 ApiError replyError(const service::InferenceWorker::Reply &reply);

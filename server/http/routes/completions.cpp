@@ -1,6 +1,7 @@
-// OpenAI's legacy text completions: POST /v1/completions (JSON or SSE streaming). The prompt is continued as it is
-// written (BOS added as the tokenizer says, no chat template), through the same engine, authentication, limits,
-// usage accounting and metrics as chat.
+// OpenAI's legacy text completions: POST /v1/completions (JSON or SSE streaming). Each prompt (text or token ids) is
+// continued as it is written (BOS added as the tokenizer says, no chat template), n times, through the same engine,
+// authentication, limits, usage accounting and metrics as chat; logprobs in the legacy table, echo with logprobs
+// scores the prompt itself.
 #include "http/server/routes.h"
 
 #include <QDateTime>
@@ -8,7 +9,11 @@
 #include <QJsonObject>
 #include <QTcpSocket>
 
+#include <cmath>
+
 #include "core/secret_files.h"
+#include "http/protocol/logprobs_json.h"
+#include "http/protocol/openai_request.h"
 #include "http/protocol/request_helpers.h"
 #include "http/protocol/sse_stream.h"
 #include "http/routes/chat_dispatch.h"
@@ -20,37 +25,78 @@ using Method = QHttpServerRequest::Method;
 
 constexpr int kDefaultMaxTokens = 16; // OpenAI's default for /v1/completions (not [model] max_tokens)
 
+constexpr int kMaxPrompts = 64;       // prompts in one request (each times n is a generation)
+constexpr int kMaxLegacyLogprobs = 5; // OpenAI's limit for /v1/completions
+
 ApiError unsupported(const QString &field, const QString &what)
 {
     return badRequest(QStringLiteral("%1 is not supported by SmartBot").arg(what),
                       QStringLiteral("unsupported_parameter"), field);
 }
 
-// The one prompt: a string, or a list holding one string. Several prompts (one choice each) and token-id prompts
-// are refused by name.
-std::optional<ApiError> parsePrompt(const QJsonObject &body, QString &out)
+ApiError invalidPrompt(const QString &why)
+{
+    return badRequest(QStringLiteral("field 'prompt' %1").arg(why), QStringLiteral("invalid_request"),
+                      QStringLiteral("prompt"));
+}
+
+// A prompt of token ids: whole numbers from 0 (the worker checks them against the vocabulary).
+std::optional<std::vector<int32_t>> tokenIds(const QJsonArray &list)
+{
+    std::vector<int32_t> ids;
+    for (const QJsonValue &v : list) {
+        const double d = v.toDouble(-1);
+        if (!v.isDouble() || d < 0 || d > 2147483647.0 || d != std::floor(d))
+            return std::nullopt;
+        ids.push_back(int32_t(d));
+    }
+    return ids;
+}
+
+// prompt: a string, a list of strings, a list of token ids, or a list of lists of token ids (one choice or n
+// each). Every prompt must be non-empty.
+std::optional<ApiError> parsePrompts(const QJsonObject &body, std::vector<service::InferenceWorker::Request> &out)
 {
     const QJsonValue p = body.value(QStringLiteral("prompt"));
-    if (p.isString()) {
-        out = p.toString();
-    } else if (p.isArray() && p.toArray().size() == 1 && p.toArray().first().isString()) {
-        out = p.toArray().first().toString();
-    } else if (p.isArray() && p.toArray().size() > 1 && p.toArray().first().isString()) {
-        return unsupported(QStringLiteral("prompt"), QStringLiteral("a list of several prompts"));
-    } else if (p.isArray() && !p.toArray().isEmpty() && p.toArray().first().isDouble()) {
-        return unsupported(QStringLiteral("prompt"), QStringLiteral("a prompt of token ids"));
-    } else {
-        return badRequest(QStringLiteral("field 'prompt' must be a non-empty string"),
-                          QStringLiteral("invalid_request"), QStringLiteral("prompt"));
+    auto addText = [&out](const QString &text) {
+        service::InferenceWorker::Request job;
+        job.prompt = text.toStdString();
+        out.push_back(std::move(job));
+        return !text.isEmpty();
+    };
+    auto addIds = [&out](const QJsonArray &list) {
+        auto ids = tokenIds(list);
+        if (!ids || ids->empty())
+            return false;
+        service::InferenceWorker::Request job;
+        job.promptIds = std::move(*ids);
+        job.decodePrompt = true;
+        out.push_back(std::move(job));
+        return true;
+    };
+    if (p.isString())
+        return addText(p.toString()) ? std::nullopt
+                                     : std::optional<ApiError>(invalidPrompt(QStringLiteral("must not be empty")));
+    if (!p.isArray() || p.toArray().isEmpty())
+        return invalidPrompt(QStringLiteral("must be a non-empty string, a list of strings or a list of token ids"));
+    const QJsonArray list = p.toArray();
+    if (list.first().isDouble())
+        return addIds(list) ? std::nullopt
+                            : std::optional<ApiError>(invalidPrompt(QStringLiteral("holds something not a token id")));
+    if (list.size() > kMaxPrompts)
+        return invalidPrompt(
+            QStringLiteral("holds %1 prompts; at most %2 are allowed").arg(list.size()).arg(kMaxPrompts));
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const bool ok =
+            list[i].isString() ? addText(list[i].toString()) : list[i].isArray() && addIds(list[i].toArray());
+        if (!ok)
+            return invalidPrompt(QStringLiteral("[%1] must be a non-empty string or a list of token ids").arg(i));
     }
-    if (out.isEmpty())
-        return badRequest(QStringLiteral("field 'prompt' must be a non-empty string"),
-                          QStringLiteral("invalid_request"), QStringLiteral("prompt"));
     return std::nullopt;
 }
 
 // What OpenAI accepts here that SmartBot does not do: refused by name rather than ignored.
-std::optional<ApiError> refuseUnsupportedCompletion(const QJsonObject &body)
+std::optional<ApiError> refuseUnsupportedCompletion(const QJsonObject &body, int n)
 {
     const auto given = [&](const char *field) {
         const QJsonValue v = body.value(QLatin1String(field));
@@ -58,14 +104,22 @@ std::optional<ApiError> refuseUnsupportedCompletion(const QJsonObject &body)
     };
     if (given("suffix") && !body.value(QStringLiteral("suffix")).toString().isEmpty())
         return unsupported(QStringLiteral("suffix"), QStringLiteral("'suffix' (insertion)"));
-    if (given("logprobs") && body.value(QStringLiteral("logprobs")).toInt(-1) != 0)
-        return unsupported(QStringLiteral("logprobs"), QStringLiteral("logprobs"));
-    for (const char *field : {"n", "best_of"})
-        if (given(field) && body.value(QLatin1String(field)).toDouble(1) != 1)
-            return unsupported(QLatin1String(field), QStringLiteral("'%1' other than 1").arg(QLatin1String(field)));
+    // best_of > n picks the likeliest of several server-side; best_of == n (or 1) is plain n.
+    if (given("best_of") && body.value(QStringLiteral("best_of")).toDouble(1) != 1 &&
+        body.value(QStringLiteral("best_of")).toDouble(1) != n)
+        return unsupported(QStringLiteral("best_of"), QStringLiteral("'best_of' other than 1 or n"));
     if (given("stream_options") && !body.value(QStringLiteral("stream")).toBool())
         return badRequest(QStringLiteral("'stream_options' is only allowed when 'stream' is true"),
                           QStringLiteral("invalid_request"), QStringLiteral("stream_options"));
+    return std::nullopt;
+}
+
+std::optional<ApiError> boolField(const QJsonObject &body, const QString &field)
+{
+    const QJsonValue v = body.value(field);
+    if (!v.isUndefined() && !v.isNull() && !v.isBool())
+        return badRequest(QStringLiteral("field '%1' must be true or false").arg(field),
+                          QStringLiteral("invalid_request"), field);
     return std::nullopt;
 }
 
@@ -76,35 +130,49 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     QJsonObject body;
     if (!admitGeneration(ctx, request, responder, who, body))
         return;
-    if (auto e = refuseUnsupportedCompletion(body))
+    int n = 1;
+    if (auto e = parseChoiceCount(body, n))
         return writeError(responder, *e);
-    QString prompt;
-    if (auto e = parsePrompt(body, prompt))
+    if (auto e = refuseUnsupportedCompletion(body, n))
         return writeError(responder, *e);
-    service::InferenceWorker::Request job;
-    job.prompt = prompt.toStdString();
+    std::vector<service::InferenceWorker::Request> prompts;
+    if (auto e = parsePrompts(body, prompts))
+        return writeError(responder, *e);
+    for (const QString field : {QStringLiteral("stream"), QStringLiteral("echo")})
+        if (auto e = boolField(body, field))
+            return writeError(responder, *e);
+    const bool stream = body.value(QStringLiteral("stream")).toBool(),
+               echo = body.value(QStringLiteral("echo")).toBool();
+    double logprobs = -1;
+    if (auto e = number(body, QStringLiteral("logprobs"), 0, kMaxLegacyLogprobs, true, logprobs))
+        return writeError(responder, *e);
+    if (echo && logprobs >= 0 && stream)
+        return writeError(responder, unsupported(QStringLiteral("echo"), QStringLiteral("echo with logprobs while "
+                                                                                        "streaming")));
+    // max_tokens 0 with echo scores a text without continuing it (OpenAI's way, e.g. lm-evaluation-harness).
+    QJsonObject sampling = body;
+    const bool scoreOnly = echo && body.value(QStringLiteral("max_tokens")).isDouble() &&
+                           body.value(QStringLiteral("max_tokens")).toDouble() == 0;
+    if (scoreOnly)
+        sampling.remove(QStringLiteral("max_tokens"));
     ServerConfig config = *ctx.config;
     config.maxTokens = std::min(kDefaultMaxTokens, config.maxTokensLimit);
-    if (auto e = parseSampling(body, config, 1.0, job.params))
+    engine::GenerationParams params;
+    if (auto e = parseSampling(sampling, config, 1.0, params))
         return writeError(responder, *e);
-    const QJsonValue streamValue = body.value(QStringLiteral("stream"));
-    if (!streamValue.isUndefined() && !streamValue.isNull() && !streamValue.isBool())
-        return writeError(responder, badRequest(QStringLiteral("field 'stream' must be true or false"),
-                                                QStringLiteral("invalid_request"), QStringLiteral("stream")));
-    const QJsonValue echoValue = body.value(QStringLiteral("echo"));
-    if (!echoValue.isUndefined() && !echoValue.isNull() && !echoValue.isBool())
-        return writeError(responder, badRequest(QStringLiteral("field 'echo' must be true or false"),
-                                                QStringLiteral("invalid_request"), QStringLiteral("echo")));
+    if (scoreOnly)
+        params.maxTokens = 0;
+    params.logprobs = int(logprobs);
+    params.promptLogprobs = echo && logprobs >= 0;
     if (auto e = checkModelAvailable(ctx, body.value(QStringLiteral("model"))))
         return writeError(responder, *e);
 
-    const bool stream = streamValue.toBool(), echo = echoValue.toBool();
     const bool includeUsage =
         body.value(QStringLiteral("stream_options")).toObject().value(QStringLiteral("include_usage")).toBool();
     const QString id = QStringLiteral("cmpl-") + QString::fromLatin1(randomBytes(12).toHex());
     const qint64 created = QDateTime::currentSecsSinceEpoch();
     const QString model = QString::fromStdString(ctx.worker->modelInfo().name);
-    // One text_completion object; choices holds the one choice, or none for the usage chunk.
+    // One text_completion object; choices holds the given choices, or none for the usage chunk.
     auto completion = [id, created, model](const QJsonArray &choices) {
         return QJsonObject{{QStringLiteral("id"), id},
                            {QStringLiteral("object"), QStringLiteral("text_completion")},
@@ -113,55 +181,106 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
                            {QStringLiteral("system_fingerprint"), QStringLiteral("smartbot")},
                            {QStringLiteral("choices"), choices}};
     };
-    auto choice = [](const QString &text, const QJsonValue &finish) {
+    auto choice = [](int index, const QString &text, const QJsonValue &logprobs, const QJsonValue &finish) {
         return QJsonObject{{QStringLiteral("text"), text},
-                           {QStringLiteral("index"), 0},
-                           {QStringLiteral("logprobs"), QJsonValue()},
+                           {QStringLiteral("index"), index},
+                           {QStringLiteral("logprobs"), logprobs},
                            {QStringLiteral("finish_reason"), finish}};
     };
+    // Choice i is prompt i / n, its (i % n)-th generation, seeded apart.
+    std::vector<service::InferenceWorker::Request> jobs;
+    QStringList echoes; // per choice: the prompt as given (text prompts) or "" (decoded by the worker)
+    for (auto &prompt : prompts)
+        for (int j = 0; j < n; ++j) {
+            service::InferenceWorker::Request job = prompt;
+            job.params = params;
+            job.params.seed = params.seed + uint64_t(j);
+            job.decodePrompt = job.decodePrompt && echo;
+            echoes.append(QString::fromStdString(prompt.prompt));
+            jobs.push_back(std::move(job));
+        }
+    auto echoed = [echoes, echo](size_t i, const service::InferenceWorker::Reply &reply) {
+        return !echo ? QString() : echoes[qsizetype(i)].isEmpty() ? reply.promptText : echoes[qsizetype(i)];
+    };
+    const bool wantLogprobs = logprobs >= 0;
     auto sse = std::make_shared<SseStream>(std::move(responder));
 
     if (!stream) {
-        dispatch(ctx, who, std::move(job), socket, sse,
-                 [sse, completion, choice, echo, prompt](const service::InferenceWorker::Reply &reply) {
-                     if (!reply.ok)
-                         return writeError(sse->responder(), replyError(reply));
-                     const QString text = (echo ? prompt : QString()) + QString::fromStdString(reply.result.text);
-                     QJsonObject o = completion(
-                         QJsonArray{choice(text, QString::fromLatin1(engine::finishReasonName(reply.result.finish)))});
-                     o.insert(QStringLiteral("usage"), usageJson(reply.result));
-                     writeJson(sse->responder(), 200, o);
-                 });
+        dispatchAll(ctx, who, std::move(jobs), socket, sse,
+                    [sse, completion, choice, echoed, wantLogprobs,
+                     n](const std::vector<service::InferenceWorker::Reply> &replies) {
+                        if (const auto *failed = firstFailure(replies))
+                            return writeError(sse->responder(), replyError(*failed));
+                        QJsonArray list;
+                        for (size_t i = 0; i < replies.size(); ++i) {
+                            const engine::GenerationResult &r = replies[i].result;
+                            const QString prefix = echoed(i, replies[i]);
+                            QJsonValue lp;
+                            if (wantLogprobs) {
+                                LegacyLogprobs table(r.promptLogprobs.empty() ? prefix.size() : 0);
+                                table.addPrompt(r.promptLogprobs);
+                                table.add(r.logprobs);
+                                lp = table.json();
+                            }
+                            list.append(choice(int(i), prefix + QString::fromStdString(r.text), lp,
+                                               QString::fromLatin1(engine::finishReasonName(r.finish))));
+                        }
+                        QJsonObject o = completion(list);
+                        o.insert(QStringLiteral("usage"), usageJson(replies, size_t(n)));
+                        writeJson(sse->responder(), 200, o);
+                    });
         return;
     }
 
-    auto chunk = [completion, choice, includeUsage](const QString &text, const QJsonValue &finish) {
-        QJsonObject o = completion(QJsonArray{choice(text, finish)});
+    auto chunk = [completion, choice, includeUsage](int index, const QString &text, const QJsonValue &logprobs,
+                                                    const QJsonValue &finish) {
+        QJsonObject o = completion(QJsonArray{choice(index, text, logprobs, finish)});
         if (includeUsage)
             o.insert(QStringLiteral("usage"), QJsonValue());
         return o;
     };
-    auto first = std::make_shared<bool>(true);
-    job.onPiece = [sse, chunk, first, echo, prompt](const std::string &piece) {
-        const QString text = (echo && *first ? prompt : QString()) + QString::fromStdString(piece);
-        *first = false;
-        sse->send(chunk(text, QJsonValue()));
+    // Per choice: whether its echo went out, and where its text has got to (text_offset).
+    struct Choice {
+        bool first = true;
+        qsizetype offset = 0;
     };
-    dispatch(ctx, who, std::move(job), socket, sse,
-             [sse, chunk, completion, first, echo, prompt, includeUsage](const service::InferenceWorker::Reply &reply) {
-                 if (!reply.ok)
-                     return failStream(*sse, reply);
-                 if (*first && echo) // nothing was generated: the echoed prompt still arrives
-                     sse->send(chunk(prompt, QJsonValue()));
-                 sse->send(chunk(QString(), QString::fromLatin1(engine::finishReasonName(reply.result.finish))));
-                 if (includeUsage) {
-                     QJsonObject u = completion(QJsonArray());
-                     u.insert(QStringLiteral("usage"), usageJson(reply.result));
-                     sse->send(u);
-                 }
-                 sse->sendRaw("[DONE]");
-                 sse->end();
-             });
+    auto state = std::make_shared<std::vector<Choice>>(jobs.size());
+    for (size_t i = 0; i < jobs.size(); ++i) {
+        const QString prefix = echo ? echoes[qsizetype(i)] : QString();
+        jobs[i].onPiece = [sse, chunk, state, i, prefix, wantLogprobs](const service::InferenceWorker::Piece &piece) {
+            Choice &c = (*state)[i];
+            const QString text = (c.first ? prefix : QString()) + QString::fromStdString(piece.text);
+            QJsonValue lp;
+            if (wantLogprobs) {
+                LegacyLogprobs table(c.offset + (c.first ? prefix.size() : 0));
+                table.add(piece.logprobs);
+                lp = table.json();
+            }
+            c.first = false;
+            c.offset += text.size();
+            sse->send(chunk(int(i), text, lp, QJsonValue()));
+        };
+    }
+    dispatchAll(ctx, who, std::move(jobs), socket, sse,
+                [sse, chunk, completion, state, echoed, includeUsage,
+                 n](const std::vector<service::InferenceWorker::Reply> &replies) {
+                    if (const auto *failed = firstFailure(replies))
+                        return failStream(*sse, *failed);
+                    for (size_t i = 0; i < replies.size(); ++i) {
+                        const QString prefix = echoed(i, replies[i]);
+                        if ((*state)[i].first && !prefix.isEmpty()) // nothing was generated: the echo still arrives
+                            sse->send(chunk(int(i), prefix, QJsonValue(), QJsonValue()));
+                        sse->send(chunk(int(i), QString(), QJsonValue(),
+                                        QString::fromLatin1(engine::finishReasonName(replies[i].result.finish))));
+                    }
+                    if (includeUsage) {
+                        QJsonObject u = completion(QJsonArray());
+                        u.insert(QStringLiteral("usage"), usageJson(replies, size_t(n)));
+                        sse->send(u);
+                    }
+                    sse->sendRaw("[DONE]");
+                    sse->end();
+                });
 }
 
 } // namespace

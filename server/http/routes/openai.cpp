@@ -9,6 +9,7 @@
 
 #include "core/secret_files.h"
 #include "http/routes/chat_dispatch.h"
+#include "http/protocol/logprobs_json.h"
 #include "http/protocol/openai_request.h"
 #include "http/protocol/request_helpers.h"
 #include "http/protocol/sse_stream.h"
@@ -41,6 +42,14 @@ QString finishReason(const engine::GenerationResult &result, const engine::ToolO
                              : QStringLiteral("tool_calls");
 }
 
+// choice.logprobs: {"content": [...], "refusal": null} when asked for, else null.
+QJsonValue choiceLogprobs(bool wanted, const std::vector<engine::TokenLogprob> &tokens)
+{
+    if (!wanted)
+        return QJsonValue();
+    return QJsonObject{{QStringLiteral("content"), chatLogprobs(tokens)}, {QStringLiteral("refusal"), QJsonValue()}};
+}
+
 void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &&responder,
                        QTcpSocket *socket)
 {
@@ -51,9 +60,14 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     if (auto e = refuseUnsupported(body))
         return writeError(responder, *e);
     service::InferenceWorker::Request job;
+    int choices = 1;
     if (auto e = parseMessages(body, job.messages))
         return writeError(responder, *e);
     if (auto e = parseSampling(body, *ctx.config, 1.0, job.params)) // OpenAI's default temperature is 1
+        return writeError(responder, *e);
+    if (auto e = parseLogprobs(body, job.params))
+        return writeError(responder, *e);
+    if (auto e = parseChoiceCount(body, choices))
         return writeError(responder, *e);
     if (auto e = parseResponseFormat(body, request.body(), job.params))
         return writeError(responder, *e);
@@ -74,6 +88,7 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         return writeError(responder, *e);
 
     const bool stream = streamValue.toBool();
+    const bool logprobs = job.params.logprobs >= 0;
     const bool includeUsage =
         body.value(QStringLiteral("stream_options")).toObject().value(QStringLiteral("include_usage")).toBool();
     const QString id = QStringLiteral("chatcmpl-") + QString::fromLatin1(randomBytes(12).toHex());
@@ -94,83 +109,121 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
                            {QStringLiteral("system_fingerprint"), QStringLiteral("smartbot")}};
     };
     auto sse = std::make_shared<SseStream>(std::move(responder));
+    // n choices: n generations of the one prompt, each with its own seed (the same request still gives the same
+    // replies when it names a seed).
+    std::vector<service::InferenceWorker::Request> jobs(size_t(choices), job);
+    for (int i = 0; i < choices; ++i)
+        jobs[size_t(i)].params.seed = job.params.seed + uint64_t(i);
 
     if (!stream) {
-        dispatch(ctx, who, std::move(job), socket, sse,
-                 [sse, envelope, readCalls](const service::InferenceWorker::Reply &reply) {
-                     if (!reply.ok)
-                         return writeError(sse->responder(), replyError(reply));
-                     QJsonObject o = envelope(QStringLiteral("chat.completion"));
-                     const engine::ToolOutput out = readCalls(reply.result);
-                     QJsonObject message{{QStringLiteral("role"), QStringLiteral("assistant")},
-                                         {QStringLiteral("content"), QString::fromStdString(out.content)},
-                                         {QStringLiteral("refusal"), QJsonValue()}};
-                     if (!out.calls.empty()) {
-                         message.insert(QStringLiteral("tool_calls"), toolCallsJson(out.calls, false));
-                         if (out.content.empty())
-                             message.insert(QStringLiteral("content"), QJsonValue());
-                     }
-                     o.insert(
-                         QStringLiteral("choices"),
-                         QJsonArray{QJsonObject{{QStringLiteral("index"), 0},
-                                                {QStringLiteral("message"), message},
-                                                {QStringLiteral("logprobs"), QJsonValue()},
-                                                {QStringLiteral("finish_reason"), finishReason(reply.result, out)}}});
-                     o.insert(QStringLiteral("usage"), usageJson(reply.result));
-                     writeJson(sse->responder(), 200, o);
-                 });
+        dispatchAll(ctx, who, std::move(jobs), socket, sse,
+                    [sse, envelope, readCalls, logprobs](const std::vector<service::InferenceWorker::Reply> &replies) {
+                        if (const auto *failed = firstFailure(replies))
+                            return writeError(sse->responder(), replyError(*failed));
+                        QJsonObject o = envelope(QStringLiteral("chat.completion"));
+                        QJsonArray list;
+                        for (size_t i = 0; i < replies.size(); ++i) {
+                            const engine::GenerationResult &result = replies[i].result;
+                            const engine::ToolOutput out = readCalls(result);
+                            QJsonObject message{{QStringLiteral("role"), QStringLiteral("assistant")},
+                                                {QStringLiteral("content"), QString::fromStdString(out.content)},
+                                                {QStringLiteral("refusal"), QJsonValue()}};
+                            if (!out.calls.empty()) {
+                                message.insert(QStringLiteral("tool_calls"), toolCallsJson(out.calls, false));
+                                if (out.content.empty())
+                                    message.insert(QStringLiteral("content"), QJsonValue());
+                            }
+                            list.append(
+                                QJsonObject{{QStringLiteral("index"), int(i)},
+                                            {QStringLiteral("message"), message},
+                                            {QStringLiteral("logprobs"), choiceLogprobs(logprobs, result.logprobs)},
+                                            {QStringLiteral("finish_reason"), finishReason(result, out)}});
+                        }
+                        o.insert(QStringLiteral("choices"), list);
+                        o.insert(QStringLiteral("usage"), usageJson(replies, replies.size()));
+                        writeJson(sse->responder(), 200, o);
+                    });
         return;
     }
 
-    auto chunk = [envelope, includeUsage](const QJsonObject &delta, const QJsonValue &finish) {
+    auto chunk = [envelope, includeUsage, logprobs](int index, const QJsonObject &delta, const QJsonValue &finish,
+                                                    const QJsonArray &tokens = {}) {
         QJsonObject o = envelope(QStringLiteral("chat.completion.chunk"));
-        o.insert(QStringLiteral("choices"), QJsonArray{QJsonObject{{QStringLiteral("index"), 0},
+        const QJsonValue lp = logprobs && !tokens.isEmpty()
+                                  ? QJsonValue(QJsonObject{{QStringLiteral("content"), tokens},
+                                                           {QStringLiteral("refusal"), QJsonValue()}})
+                                  : QJsonValue();
+        o.insert(QStringLiteral("choices"), QJsonArray{QJsonObject{{QStringLiteral("index"), index},
                                                                    {QStringLiteral("delta"), delta},
-                                                                   {QStringLiteral("logprobs"), QJsonValue()},
+                                                                   {QStringLiteral("logprobs"), lp},
                                                                    {QStringLiteral("finish_reason"), finish}}});
         if (includeUsage) // as OpenAI: null in every chunk, the totals in a last one of their own
             o.insert(QStringLiteral("usage"), QJsonValue());
         return o;
     };
-    // The role arrives with the first piece, so a job that fails before any text still gets a JSON error.
-    auto first = std::make_shared<bool>(true);
-    auto sendContent = [sse, chunk, first](const std::string &piece) {
+    // Per choice: the role arrives with its first piece (so a job that fails before any text still gets a JSON
+    // error); with tools on, what may be a call is held back (with its logprobs) and sent as tool_calls at the end.
+    struct Choice {
+        bool first = true;
+        std::shared_ptr<engine::ToolCallStream> calls;
+        QJsonArray heldLogprobs;
+    };
+    auto state = std::make_shared<std::vector<Choice>>(size_t(choices));
+    auto sendContent = [sse, chunk, state](int index, const std::string &piece) {
+        Choice &c = (*state)[size_t(index)];
         if (piece.empty())
             return;
         QJsonObject delta{{QStringLiteral("content"), QString::fromStdString(piece)}};
-        if (*first)
+        if (c.first)
             delta.insert(QStringLiteral("role"), QStringLiteral("assistant"));
-        *first = false;
-        sse->send(chunk(delta, QJsonValue()));
+        c.first = false;
+        sse->send(chunk(index, delta, QJsonValue(), c.heldLogprobs));
+        c.heldLogprobs = {};
     };
-    // With tools on, what may be a call is held back and sent as tool_calls deltas at the end.
-    auto calls = toolsJson.empty() ? nullptr : std::make_shared<engine::ToolCallStream>(format);
-    job.onPiece = [sendContent, calls](const std::string &piece) { sendContent(calls ? calls->push(piece) : piece); };
-    dispatch(ctx, who, std::move(job), socket, sse,
-             [sse, chunk, envelope, first, includeUsage, sendContent, calls,
-              readCalls](const service::InferenceWorker::Reply &reply) {
-                 if (!reply.ok)
-                     return failStream(*sse, reply);
-                 const engine::ToolOutput out = calls ? readCalls(reply.result) : engine::ToolOutput{};
-                 if (calls)
-                     sendContent(calls->finish(out));
-                 if (*first) // nothing was sent: still announce the role
-                     sse->send(
-                         chunk({{QStringLiteral("role"), QStringLiteral("assistant")},
-                                {QStringLiteral("content"), out.calls.empty() ? QJsonValue(QString()) : QJsonValue()}},
-                               QJsonValue()));
-                 if (!out.calls.empty())
-                     sse->send(chunk({{QStringLiteral("tool_calls"), toolCallsJson(out.calls, true)}}, QJsonValue()));
-                 sse->send(chunk({}, finishReason(reply.result, out)));
-                 if (includeUsage) {
-                     QJsonObject u = envelope(QStringLiteral("chat.completion.chunk"));
-                     u.insert(QStringLiteral("choices"), QJsonArray());
-                     u.insert(QStringLiteral("usage"), usageJson(reply.result));
-                     sse->send(u);
-                 }
-                 sse->sendRaw("[DONE]");
-                 sse->end();
-             });
+    for (int i = 0; i < choices; ++i) {
+        if (!toolsJson.empty())
+            (*state)[size_t(i)].calls = std::make_shared<engine::ToolCallStream>(format);
+        jobs[size_t(i)].onPiece = [sendContent, state, i](const service::InferenceWorker::Piece &piece) {
+            Choice &c = (*state)[size_t(i)];
+            for (const QJsonValue &t : chatLogprobs(piece.logprobs))
+                c.heldLogprobs.append(t);
+            if (!piece.text.empty())
+                sendContent(i, c.calls ? c.calls->push(piece.text) : piece.text);
+        };
+    }
+    dispatchAll(ctx, who, std::move(jobs), socket, sse,
+                [sse, chunk, envelope, state, includeUsage, sendContent,
+                 readCalls](const std::vector<service::InferenceWorker::Reply> &replies) {
+                    if (const auto *failed = firstFailure(replies))
+                        return failStream(*sse, *failed);
+                    for (size_t i = 0; i < replies.size(); ++i) {
+                        Choice &c = (*state)[i];
+                        const int index = int(i);
+                        const engine::ToolOutput out = c.calls ? readCalls(replies[i].result) : engine::ToolOutput{};
+                        if (c.calls)
+                            sendContent(index, c.calls->finish(out));
+                        if (c.first) // nothing was sent: still announce the role
+                            sse->send(chunk(
+                                index,
+                                {{QStringLiteral("role"), QStringLiteral("assistant")},
+                                 {QStringLiteral("content"), out.calls.empty() ? QJsonValue(QString()) : QJsonValue()}},
+                                QJsonValue(), out.calls.empty() ? c.heldLogprobs : QJsonArray()));
+                        else if (!c.heldLogprobs.isEmpty() && out.calls.empty()) // tokens of a stop string, say
+                            sse->send(chunk(index, {}, QJsonValue(), c.heldLogprobs));
+                        if (!out.calls.empty())
+                            sse->send(chunk(index, {{QStringLiteral("tool_calls"), toolCallsJson(out.calls, true)}},
+                                            QJsonValue()));
+                        sse->send(chunk(index, {}, finishReason(replies[i].result, out)));
+                    }
+                    if (includeUsage) {
+                        QJsonObject u = envelope(QStringLiteral("chat.completion.chunk"));
+                        u.insert(QStringLiteral("choices"), QJsonArray());
+                        u.insert(QStringLiteral("usage"), usageJson(replies, replies.size()));
+                        sse->send(u);
+                    }
+                    sse->sendRaw("[DONE]");
+                    sse->end();
+                });
 }
 
 QJsonObject modelObject(const RouteContext &ctx, const QString &id)

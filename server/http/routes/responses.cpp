@@ -263,7 +263,10 @@ void handleResponses(const RouteContext &ctx, const QHttpServerRequest &request,
                                                     {QStringLiteral("logprobs"), QJsonArray()}});
     };
     auto calls = toolsJson.empty() ? nullptr : std::make_shared<engine::ToolCallStream>(format);
-    job.onPiece = [sendText, calls](const std::string &piece) { sendText(calls ? calls->push(piece) : piece); };
+    job.onPiece = [sendText, calls](const service::InferenceWorker::Piece &piece) {
+        if (!piece.text.empty())
+            sendText(calls ? calls->push(piece.text) : piece.text);
+    };
     events->send("response.created",
                  {{QStringLiteral("response"), envelope->object(QStringLiteral("in_progress"), {}, QJsonValue())}});
     events->send("response.in_progress",

@@ -9,6 +9,7 @@ void installRoutes(ApiServer &server, const RouteContext &context)
     installChatRoutes(server, context);
     installOpenAiRoutes(server, context);
     installCompletionRoutes(server, context);
+    installEmbeddingRoutes(server, context);
     installResponsesRoutes(server, context);
     installMetricsRoutes(server, context);
     installKeyRoutes(server, context);

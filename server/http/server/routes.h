@@ -30,6 +30,7 @@ void installAdminRoutes(ApiServer &server, const RouteContext &context);      //
 void installChatRoutes(ApiServer &server, const RouteContext &context);       // routes_chat.cpp
 void installOpenAiRoutes(ApiServer &server, const RouteContext &context);     // routes_openai.cpp
 void installCompletionRoutes(ApiServer &server, const RouteContext &context); // routes/completions.cpp
+void installEmbeddingRoutes(ApiServer &server, const RouteContext &context);  // routes/embeddings.cpp
 void installResponsesRoutes(ApiServer &server, const RouteContext &context);  // routes/responses.cpp
 void installMetricsRoutes(ApiServer &server, const RouteContext &context);    // routes_metrics.cpp
 void installKeyRoutes(ApiServer &server, const RouteContext &context); // routes_keys.cpp (keys, audit, usage, revoke)

@@ -215,9 +215,136 @@ test('legacy text completions (/v1/completions): plain, echo, streamed, refusals
   assert.deepEqual(usage, r.usage);
   await assert.rejects(client.completions.create({ ...params, suffix: 'The end.' }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'suffix');
-  await assert.rejects(client.completions.create({ ...params, prompt: ['a', 'b'] }),
-    (e) => e instanceof OpenAI.BadRequestError && e.param === 'prompt');
+  await assert.rejects(client.completions.create({ ...params, prompt: ['a', ''] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'prompt' && /\[1\]/.test(e.message));
+  await assert.rejects(client.completions.create({ ...params, best_of: 3 }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'best_of');
   await assert.rejects(client.completions.create({ ...params, model: 'davinci-002' }),
+    (e) => e instanceof OpenAI.NotFoundError && e.param === 'model');
+});
+
+test('several prompts (text and token ids) and n choices on /v1/completions, plain and streamed', async () => {
+  const base = { model, max_tokens: 6, temperature: 1, seed: 9 };
+  const one = await client.completions.create({ ...base, prompt: 'Once upon a time' });
+  const two = await client.completions.create({ ...base, prompt: 'Lily went' });
+  const r = await client.completions.create({ ...base, prompt: ['Once upon a time', 'Lily went'], n: 2 });
+  assert.deepEqual(r.choices.map((c) => c.index), [0, 1, 2, 3]);
+  assert.equal(r.choices[0].text, one.choices[0].text, 'choice 0 of a prompt is that prompt alone (same seed)');
+  assert.equal(r.choices[2].text, two.choices[0].text);
+  assert.notEqual(r.choices[1].text, r.choices[0].text, 'the n choices are seeded apart');
+  assert.equal(r.usage.prompt_tokens, one.usage.prompt_tokens + two.usage.prompt_tokens, 'each prompt counted once');
+  assert.equal(r.usage.completion_tokens, r.choices.length * 6);
+  const texts = ['', '', '', ''];
+  const finishes = [];
+  const stream = await client.completions.create({ ...base, prompt: ['Once upon a time', 'Lily went'], n: 2, stream: true });
+  for await (const chunk of stream)
+    for (const c of chunk.choices) {
+      texts[c.index] += c.text;
+      if (c.finish_reason) finishes.push(c.index);
+    }
+  assert.deepEqual(texts, r.choices.map((c) => c.text));
+  assert.deepEqual(finishes.sort(), [0, 1, 2, 3]);
+  // A prompt of token ids (BOS "Once upon a time" as the tokenizer makes it, from echo + logprobs below).
+  const scored = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 0, echo: true, logprobs: 0 });
+  assert.equal(scored.usage.completion_tokens, 0);
+  const ids = await client.completions.create({ ...base, prompt: [1, 403, 407, 261, 378], echo: true });
+  assert.equal(ids.usage.prompt_tokens, 5);
+  assert.ok(ids.choices[0].text.length > 0);
+  await assert.rejects(client.completions.create({ ...base, prompt: [1, 1e9] }),
+    (e) => e instanceof OpenAI.BadRequestError && /vocabulary/.test(e.message));
+});
+
+test('logprobs: legacy table with echo scores the prompt; chat logprobs and top_logprobs, plain and streamed', async () => {
+  const scored = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 0, echo: true, logprobs: 2 });
+  const lp = scored.choices[0].logprobs;
+  assert.equal(scored.choices[0].text, 'Once upon a time');
+  assert.equal(lp.tokens.join(''), 'Once upon a time', 'the tokens spell the text (BOS is not text)');
+  assert.deepEqual(lp.text_offset, lp.tokens.map((_, i) => lp.tokens.slice(0, i).join('').length));
+  for (let i = 0; i < lp.tokens.length; ++i) {
+    assert.ok(lp.token_logprobs[i] < 0);
+    const alternatives = Object.values(lp.top_logprobs[i]);
+    assert.ok(alternatives.length >= 1 && alternatives.length <= 2);
+    assert.ok(Math.max(...alternatives) >= lp.token_logprobs[i] - 1e-6);
+  }
+  const cont = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 5, temperature: 0, echo: true, logprobs: 1 });
+  assert.equal(cont.choices[0].logprobs.tokens.join(''), cont.choices[0].text, 'prompt then continuation');
+  assert.deepEqual(cont.choices[0].logprobs.token_logprobs.slice(0, lp.tokens.length), lp.token_logprobs);
+
+  const params = { model, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 8, temperature: 0 };
+  const r = await client.chat.completions.create({ ...params, logprobs: true, top_logprobs: 3 });
+  const content = r.choices[0].logprobs.content;
+  assert.equal(content.length, r.usage.completion_tokens);
+  assert.equal(content.map((t) => t.token).join(''), r.choices[0].message.content);
+  for (const t of content) {
+    assert.equal(Buffer.from(t.bytes).toString('utf8'), t.token);
+    assert.equal(t.top_logprobs.length, 3);
+    assert.equal(t.top_logprobs[0].token, t.token, 'greedy: the likeliest token is the one chosen');
+    assert.ok(t.top_logprobs[0].logprob >= t.top_logprobs[1].logprob && t.top_logprobs[1].logprob >= t.top_logprobs[2].logprob);
+  }
+  const streamed = [];
+  const stream = await client.chat.completions.create({ ...params, logprobs: true, top_logprobs: 3, stream: true });
+  for await (const chunk of stream)
+    for (const c of chunk.choices) if (c.logprobs) streamed.push(...c.logprobs.content);
+  assert.deepEqual(streamed, content);
+  const plain = await client.chat.completions.create(params);
+  assert.equal(plain.choices[0].logprobs, null);
+  assert.equal(plain.choices[0].message.content, r.choices[0].message.content);
+  await assert.rejects(client.chat.completions.create({ ...params, top_logprobs: 2 }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'top_logprobs');
+  await assert.rejects(client.chat.completions.create({ ...params, logprobs: true, top_logprobs: 21 }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'top_logprobs');
+});
+
+test('n choices on chat: seeded apart, prompt counted once, streamed by index', async () => {
+  const params = { model, messages: [{ role: 'user', content: 'Once upon a time' }], max_tokens: 6, temperature: 1, seed: 21 };
+  const single = await client.chat.completions.create(params);
+  const r = await client.chat.completions.create({ ...params, n: 3 });
+  assert.deepEqual(r.choices.map((c) => c.index), [0, 1, 2]);
+  for (let i = 0; i < 3; ++i) { // choice i is the request with seed + i
+    const alone = await client.chat.completions.create({ ...params, seed: params.seed + i });
+    assert.equal(r.choices[i].message.content, alone.choices[0].message.content);
+  }
+  assert.ok(new Set(r.choices.map((c) => c.message.content)).size >= 2);
+  assert.equal(r.usage.prompt_tokens, single.usage.prompt_tokens);
+  assert.equal(r.usage.completion_tokens, 18);
+  const texts = ['', '', ''];
+  for await (const chunk of await client.chat.completions.create({ ...params, n: 3, stream: true }))
+    for (const c of chunk.choices) texts[c.index] += c.delta.content ?? '';
+  assert.deepEqual(texts, r.choices.map((c) => c.message.content));
+});
+
+test('embeddings: unit vectors, base64 (the client default) equals float, dimensions, token input, refusals', async () => {
+  const r = await client.embeddings.create({ model, input: ['Once upon a time', 'Tim had a ball', 'Once upon a time'] });
+  assert.equal(r.object, 'list');
+  assert.equal(r.data.length, 3);
+  const dim = r.data[0].embedding.length;
+  assert.ok(dim > 0);
+  const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  for (const d of r.data) assert.ok(Math.abs(norm(d.embedding) - 1) < 1e-5);
+  const close = (a, b) => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]) < 1e-5);
+  assert.ok(close(r.data[2].embedding, r.data[0].embedding), 'the same text, up to rounding in the pack');
+  assert.ok(!close(r.data[1].embedding, r.data[0].embedding));
+  assert.ok(r.usage.prompt_tokens > 8 && r.usage.total_tokens === r.usage.prompt_tokens);
+  const asFloat = await client.embeddings.create({ model, input: 'Once upon a time', encoding_format: 'float' });
+  asFloat.data[0].embedding.forEach((x, i) => assert.ok(Math.abs(x - r.data[0].embedding[i]) < 1e-6));
+  const short = await client.embeddings.create({ model, input: 'Once upon a time', dimensions: 8 });
+  assert.equal(short.data[0].embedding.length, 8);
+  assert.ok(Math.abs(norm(short.data[0].embedding) - 1) < 1e-5);
+  const head = r.data[0].embedding.slice(0, 8);
+  short.data[0].embedding.forEach((x, i) => assert.ok(Math.abs(x - head[i] / norm(head)) < 1e-5));
+  const ids = await client.embeddings.create({ model, input: [[1, 403, 407], [1, 403, 407]] });
+  assert.ok(close(ids.data[0].embedding, ids.data[1].embedding));
+  assert.equal(ids.usage.prompt_tokens, 6);
+  // Many inputs run in packs between decode steps and come back in order.
+  const many = await client.embeddings.create({ model, input: Array.from({ length: 300 }, (_, i) => `Story ${i} of Lily and her ${i % 7} dogs`) });
+  assert.deepEqual(many.data.map((d) => d.index), Array.from({ length: 300 }, (_, i) => i));
+  await assert.rejects(client.embeddings.create({ model, input: ['fine', ''] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'input' && /input\[1\]/.test(e.message));
+  await assert.rejects(client.embeddings.create({ model, input: 'x', dimensions: dim + 1 }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'dimensions');
+  await assert.rejects(client.embeddings.create({ model, input: 'the dog ran. '.repeat(400) }),
+    (e) => e instanceof OpenAI.BadRequestError && e.code === 'context_length_exceeded');
+  await assert.rejects(client.embeddings.create({ model: 'text-embedding-3-large', input: 'x' }),
     (e) => e instanceof OpenAI.NotFoundError && e.param === 'model');
 });
 
@@ -230,8 +357,8 @@ test('a wrong key raises the client authentication error', async () => {
 
 test('unsupported options and unknown models are refused clearly', async () => {
   await assert.rejects(
-    client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], n: 2 }),
-    (e) => e instanceof OpenAI.BadRequestError && /n other than 1/.test(e.message) && e.param === 'n');
+    client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], n: 17 }),
+    (e) => e instanceof OpenAI.BadRequestError && /1 to 16/.test(e.message) && e.param === 'n');
   await assert.rejects( // the legacy functions API (tools replaced it)
     client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }],
       functions: [{ name: 'f', parameters: {} }] }),

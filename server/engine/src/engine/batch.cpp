@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "engine/impl.h"
+#include "sampling/logprobs.h"
 
 namespace smartbot::engine {
 
@@ -91,7 +92,7 @@ Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, 
     // The longest cached prefix, leaving at least one prompt token to run for the first logits. A few
     // positions (a shared BOS) save nothing worth a copy.
     PrefixCache::Match match;
-    if (d.prefix && maxNew > 0) {
+    if (d.prefix && maxNew > 0 && !params.promptLogprobs) {
         ++d.prefixLookups;
         match = d.prefix->lookup(promptIds, kMinPrefixReuse, int64_t(promptIds.size()) - 1);
     }
@@ -122,7 +123,7 @@ Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, 
         d.sequenceBytes += need;
         d.active.emplace(id, std::move(seq));
         Sequence &s = *started;
-        if (s.maxNew == 0) {
+        if (s.maxNew == 0 && !params.promptLogprobs) {
             d.finish(s, FinishReason::Length, events);
             return id;
         }
@@ -134,6 +135,15 @@ Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, 
             d.reusedTokens += uint64_t(match.length);
         }
         d.trimPrefixCache(0);
+        if (params.promptLogprobs) {
+            const std::vector<float> last = d.prefillScored(s, params);
+            s.out.prefillSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+            if (s.maxNew == 0)
+                d.finish(s, FinishReason::Length, events);
+            else
+                d.advance(s, d.pick(s, last.data(), int64_t(last.size())), events);
+            return id;
+        }
         const int64_t start = s.cache.length;
         torch::Tensor logits = d.model->forward(promptIds.data() + start, int64_t(promptIds.size()) - start, s.cache);
         s.out.prefillSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -204,12 +214,14 @@ void Engine::Impl::advance(Sequence &seq, int32_t token, std::vector<StepEvent> 
         return finish(seq, FinishReason::Stop, events);
     seq.sampler.accept(token);
     seq.out.ids.push_back(token);
+    if (seq.logprobs >= 0)
+        seq.out.logprobs.push_back(std::move(seq.drawn));
     if (seq.constraint)
         seq.constraint->accept(token);
     auto [text, hit] = seq.stops.push(seq.stream.push(token));
     seq.out.text += text;
     if (!text.empty())
-        events.push_back({seq.id, token, std::move(text), false, {}});
+        events.push_back({seq.id, token, std::move(text), false, {}, unsentLogprobs(seq)});
     if (hit || (seq.constraint && seq.constraint->mustEnd()))
         return finish(seq, FinishReason::Stop, events);
     if (int64_t(seq.out.ids.size()) >= seq.maxNew)
@@ -217,10 +229,63 @@ void Engine::Impl::advance(Sequence &seq, int32_t token, std::vector<StepEvent> 
     seq.next = token;
 }
 
+int32_t Engine::Impl::pick(Sequence &seq, const float *logits, int64_t vocab)
+{
+    const int32_t token = draw(seq, logits, vocab);
+    if (seq.logprobs >= 0 && !isStop(token))
+        seq.drawn = tokenLogprob(logits, vocab, token, seq.logprobs, *tokenizer);
+    return token;
+}
+
+std::vector<TokenLogprob> Engine::Impl::unsentLogprobs(Sequence &seq)
+{
+    std::vector<TokenLogprob> out(seq.out.logprobs.begin() + std::ptrdiff_t(seq.logprobsSent), seq.out.logprobs.end());
+    seq.logprobsSent = seq.out.logprobs.size();
+    return out;
+}
+
+std::vector<float> Engine::Impl::prefillScored(Sequence &seq, const GenerationParams &params)
+{
+    // Slices of positions through the output layer: a 4k-token prompt over a 150k vocabulary would otherwise hold
+    // 2.4 GB of logits at once.
+    constexpr int64_t kSlice = 256;
+    const std::vector<int32_t> &ids = seq.out.promptIds;
+    const int64_t n = int64_t(ids.size());
+    const torch::Tensor h = model->hidden(ids.data(), n, seq.cache);
+    TokenLogprob first;
+    first.id = ids.front();
+    first.bytes = tokenizer->isSpecial(first.id) ? tokenBytes(*tokenizer, first.id)
+                                                 : tokenizer->pieceBytes(first.id, /*atStart=*/true);
+    first.special = tokenizer->isSpecial(first.id);
+    first.logprob = std::numeric_limits<float>::quiet_NaN();
+    seq.out.promptLogprobs.push_back(std::move(first));
+    bool textBegun = !seq.out.promptLogprobs.front().special; // the first text token reads as at the start of text
+    std::vector<float> last;
+    for (int64_t at = 0; at < n; at += kSlice) {
+        const int64_t m = std::min(kSlice, n - at);
+        const torch::Tensor rows = model->head(h.narrow(0, at, m));
+        const int64_t vocab = rows.size(1);
+        for (int64_t r = 0; r < m; ++r) {
+            const float *row = rows.data_ptr<float>() + r * vocab;
+            if (at + r + 1 < n) {
+                TokenLogprob lp =
+                    tokenLogprob(row, vocab, ids[size_t(at + r + 1)], std::max(params.logprobs, 0), *tokenizer);
+                if (!textBegun && !lp.special) { // "Once", not " Once", where the decoder drops a leading space
+                    lp.bytes = tokenizer->pieceBytes(lp.id, /*atStart=*/true);
+                    textBegun = true;
+                }
+                seq.out.promptLogprobs.push_back(std::move(lp));
+            } else
+                last.assign(row, row + vocab);
+        }
+    }
+    return last;
+}
+
 // The sampler's draw stands when the grammar allows it; else the draw is repeated over the allowed tokens only
 // (token_constraint.h says why that is the masked distribution). No allowed token at all (a grammar that cannot
 // continue with this vocabulary) ends the text.
-int32_t Engine::Impl::pick(Sequence &seq, const float *logits, int64_t vocab)
+int32_t Engine::Impl::draw(Sequence &seq, const float *logits, int64_t vocab)
 {
     const int32_t drawn = seq.sampler.sample(logits, vocab);
     if (!seq.constraint || seq.constraint->allows(drawn))
@@ -268,7 +333,8 @@ void Engine::Impl::finish(Sequence &seq, FinishReason reason, std::vector<StepEv
     seq.cache = KvCache{};
     seq.out.decodeSeconds = seq.decodeSeconds;
     seq.done = true;
-    events.push_back({seq.id, -1, std::move(tail), true, std::move(seq.out)});
+    std::vector<TokenLogprob> unsent = unsentLogprobs(seq);
+    events.push_back({seq.id, -1, std::move(tail), true, std::move(seq.out), std::move(unsent)});
 }
 
 } // namespace smartbot::engine

@@ -233,6 +233,11 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     info.contextLength = int(d.context);
     info.toolCallFormat = detectToolCallFormat(d.chatTemplate->source());
     info.vocabSize = int(d.config.vocabSize);
+    info.hiddenSize = int(d.config.hiddenSize);
+    auto pooling = readPooling(modelDir);
+    if (!pooling)
+        return makeError(modelDir + ": " + pooling.error());
+    info.pooling = pooling.value();
     d.kvBudget = options.kvCacheBytes > 0 ? options.kvCacheBytes : physicalMemoryBytes() / 4;
     if (options.prefixCache)
         d.prefix.emplace(d.model->kvBytesPerToken());

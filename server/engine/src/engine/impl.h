@@ -36,7 +36,12 @@ struct Engine::Impl {
     std::map<SequenceId, std::unique_ptr<Sequence>> active;
     SequenceId nextId = 1;
     void advance(Sequence &seq, int32_t token, std::vector<StepEvent> &events);
-    int32_t pick(Sequence &seq, const float *logits, int64_t vocab); // sample, within the grammar if there is one
+    int32_t pick(Sequence &seq, const float *logits, int64_t vocab); // sample (draw()), noting its logprob if asked
+    int32_t draw(Sequence &seq, const float *logits, int64_t vocab); // sample, within the grammar if there is one
+    std::vector<TokenLogprob> unsentLogprobs(Sequence &seq);         // out.logprobs not yet attached to an event
+    // The prompt's forward pass when its tokens' logprobs are wanted: all of it, scored in slices; returns the last
+    // position's logits.
+    std::vector<float> prefillScored(Sequence &seq, const GenerationParams &params);
 
     // Constrained decoding: the vocabulary as bytes, built on the first request with a grammar.
     std::shared_ptr<const grammar::TokenTable> tokenTable;
@@ -51,5 +56,8 @@ struct Engine::Impl {
     int64_t cacheCapacity(size_t promptTokens, const GenerationParams &params) const; // positions to reserve
     void trimPrefixCache(int64_t extra, const KvCache *keep = nullptr); // until sequences + extra + prefix fit
 };
+
+// 1_Pooling/config.json of a sentence-transformers folder (embed.cpp); Mean when there is none.
+Result<Pooling> readPooling(const std::string &modelDir);
 
 } // namespace smartbot::engine

@@ -14,7 +14,8 @@ namespace smartbot::engine {
 struct Sequence {
     Sequence(Engine::SequenceId id, const GenerationParams &params, const std::vector<int32_t> &promptIds,
              const Tokenizer &tokenizer, KvCache cache)
-        : id(id), sampler(params, promptIds), stream(tokenizer), stops(params.stop), cache(std::move(cache))
+        : id(id), sampler(params, promptIds), stream(tokenizer), stops(params.stop), cache(std::move(cache)),
+          logprobs(params.logprobs)
     {
     }
     Engine::SequenceId id;
@@ -31,6 +32,9 @@ struct Sequence {
     double decodeSeconds = 0;
     std::unique_ptr<grammar::TokenConstraint> constraint; // GenerationParams::grammar
     std::vector<float> masked;                            // scratch: logits with the refused tokens at -inf
+    int logprobs = -1;                                    // GenerationParams::logprobs
+    TokenLogprob drawn;                                   // the last picked token's, until advance() keeps it
+    size_t logprobsSent = 0;                              // out.logprobs already attached to an event
 };
 
 } // namespace smartbot::engine

@@ -156,17 +156,34 @@ torch::Tensor LlamaModel::finishLayer(const torch::Tensor &x, const torch::Tenso
     return y + torch::linear(torch::silu(torch::linear(h, L.wgate)) * torch::linear(h, L.wup), L.wdown);
 }
 
-torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
+torch::Tensor LlamaModel::attendDense(const torch::Tensor &q, const torch::Tensor &keys, const torch::Tensor &values,
+                                      const torch::Tensor &mask) const
 {
     const auto &c = config_;
     const int64_t H = c.numHeads, KV = c.numKvHeads, hd = c.headDim, G = H / KV;
+    const int64_t n = q.size(0), total = keys.size(1);
+    const double scale = 1.0 / std::sqrt(double(hd));
+    // Group query heads by their KV head: [KV, G*n, hd]
+    auto qg = q.view({n, KV, G, hd}).permute({1, 2, 0, 3}).reshape({KV, G * n, hd});
+    auto scores = torch::bmm(qg, keys.transpose(1, 2)).mul_(scale); // [KV, G*n, total]
+    if (mask.defined())
+        scores = (scores.view({KV, G, n, total}) + mask).view({KV, G * n, total});
+    auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
+    return torch::bmm(probs, values) // [KV, G*n, hd]
+        .view({KV, G, n, hd})
+        .permute({2, 0, 1, 3})
+        .reshape({n, H * hd});
+}
+
+torch::Tensor LlamaModel::hidden(const int32_t *ids, int64_t n, KvCache &cache) const
+{
+    const auto &c = config_;
     const int64_t start = cache.length, total = start + n;
     TORCH_CHECK(total <= cache.capacity && total <= c.maxPositions, "context length exceeded");
 
     auto idx = torch::from_blob(const_cast<int32_t *>(ids), {n}, torch::kInt32).to(device_, torch::kInt64);
     auto x = embed_.index_select(0, idx); // [n, D]
     auto cos = cos_.narrow(0, start, n), sin = sin_.narrow(0, start, n);
-    const double scale = 1.0 / std::sqrt(double(hd));
 
     torch::Tensor mask; // [n, total] additive causal mask, only needed when n > 1
     if (n > 1) {
@@ -181,24 +198,53 @@ torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache,
         auto [q, k, v] = projectQkv(x, L, n, cos, sin);
         cache.k[size_t(l)].narrow(1, start, n).copy_(k.transpose(0, 1));
         cache.v[size_t(l)].narrow(1, start, n).copy_(v.transpose(0, 1));
-        auto keys = cache.k[size_t(l)].narrow(1, 0, total);   // [KV, total, hd]
-        auto values = cache.v[size_t(l)].narrow(1, 0, total); // [KV, total, hd]
-        // Group query heads by their KV head: [KV, G*n, hd]
-        auto qg = q.view({n, KV, G, hd}).permute({1, 2, 0, 3}).reshape({KV, G * n, hd});
-        auto scores = torch::bmm(qg, keys.transpose(1, 2)).mul_(scale); // [KV, G*n, total]
-        if (n > 1)
-            scores = (scores.view({KV, G, n, total}) + mask).view({KV, G * n, total});
-        auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype_);
-        auto attn = torch::bmm(probs, values) // [KV, G*n, hd]
-                        .view({KV, G, n, hd})
-                        .permute({2, 0, 1, 3})
-                        .reshape({n, H * hd});
-        x = finishLayer(x, attn, L);
+        x = finishLayer(
+            x, attendDense(q, cache.k[size_t(l)].narrow(1, 0, total), cache.v[size_t(l)].narrow(1, 0, total), mask), L);
     }
     cache.length = total;
-    auto last = allLogits ? x : x.narrow(0, n - 1, 1);
-    auto logits = torch::linear(rmsNorm(last, finalNorm_), lmHead_);
-    return logits.to(torch::kCPU, torch::kFloat32).contiguous();
+    return rmsNorm(x, finalNorm_);
+}
+
+torch::Tensor LlamaModel::head(const torch::Tensor &hidden) const
+{
+    return torch::linear(hidden, lmHead_).to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
+{
+    const torch::Tensor h = hidden(ids, n, cache);
+    return head(allLogits ? h : h.narrow(0, n - 1, 1));
+}
+
+torch::Tensor LlamaModel::hiddenPacked(const std::vector<std::vector<int32_t>> &inputs) const
+{
+    std::vector<int32_t> ids;
+    std::vector<int64_t> positions, segments;
+    for (size_t s = 0; s < inputs.size(); ++s)
+        for (size_t i = 0; i < inputs[s].size(); ++i) {
+            ids.push_back(inputs[s][i]);
+            positions.push_back(int64_t(i));
+            segments.push_back(int64_t(s));
+        }
+    const int64_t n = int64_t(ids.size());
+    TORCH_CHECK(n > 0, "nothing to embed");
+    const auto longs = torch::TensorOptions().dtype(torch::kInt64);
+    auto idx = torch::from_blob(ids.data(), {n}, torch::kInt32).to(device_, torch::kInt64);
+    auto pos = torch::from_blob(positions.data(), {n}, longs).to(device_);
+    auto seg = torch::from_blob(segments.data(), {n}, longs).to(device_);
+    auto cos = cos_.index_select(0, pos), sin = sin_.index_select(0, pos);
+    // Row i may see column j when both belong to the same sequence and j is not after i (rows are in order).
+    auto order = torch::arange(n, longs.device(device_));
+    auto visible = (seg.unsqueeze(1) == seg.unsqueeze(0)) & (order.unsqueeze(0) <= order.unsqueeze(1));
+    auto mask = torch::zeros({n, n}, torch::TensorOptions().dtype(dtype_).device(device_))
+                    .masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
+
+    auto x = embed_.index_select(0, idx);
+    for (const Layer &L : layers_) {
+        auto [q, k, v] = projectQkv(x, L, n, cos, sin);
+        x = finishLayer(x, attendDense(q, k.transpose(0, 1), v.transpose(0, 1), mask), L);
+    }
+    return rmsNorm(x, finalNorm_).to(torch::kCPU, torch::kFloat32).contiguous();
 }
 
 } // namespace smartbot::engine

@@ -34,6 +34,15 @@ public:
     // Runs ids (appended at cache.length) through the model; returns float32 logits on the CPU,
     // [n, vocab] when allLogits, else [1, vocab] for the last position.
     torch::Tensor forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits = false) const;
+    // The same pass, stopping before the output layer: the final-normed hidden states [n, hidden] in the compute
+    // dtype on the device. head() turns rows of them into float32 logits on the CPU (in slices, so that scoring a
+    // long prompt never holds n x vocab floats at once).
+    torch::Tensor hidden(const int32_t *ids, int64_t n, KvCache &cache) const;
+    torch::Tensor head(const torch::Tensor &hidden) const;
+    // Several sequences packed into one pass with no KV cache: each attends only to itself (block-diagonal causal
+    // mask) at its own positions from 0. Returns the final-normed hidden states [total, hidden], float32 on the CPU,
+    // the sequences' rows one after another.
+    torch::Tensor hiddenPacked(const std::vector<std::vector<int32_t>> &inputs) const;
     // One decode step, dispatching to the fused CPU kernel when it applies (float32/bfloat16 on the CPU).
     torch::Tensor step(int32_t id, KvCache &cache) const;
     // One decode step for several sequences at once: logits [B, vocab]. Row b equals step(ids[b], *caches[b]).
@@ -55,6 +64,10 @@ private:
     Qkv projectQkv(const torch::Tensor &x, const Layer &L, int64_t n, const torch::Tensor &cos,
                    const torch::Tensor &sin) const;
     torch::Tensor finishLayer(const torch::Tensor &x, const torch::Tensor &attn, const Layer &L) const;
+    // Dense attention of q [n, H, hd] over keys/values [KV, total, hd] with an additive mask [n, total] (undefined:
+    // none); returns [n, H*hd]. Shared by the cached pass and the packed one.
+    torch::Tensor attendDense(const torch::Tensor &q, const torch::Tensor &keys, const torch::Tensor &values,
+                              const torch::Tensor &mask) const;
     // llama_decode_torch.cpp: the decode step for a batch in libtorch operators (CUDA, non-float32 dtypes).
     torch::Tensor stepBatchTorch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
     // Its attention on the CPU (float32 or bfloat16 storage, float32 arithmetic), parallel over sequences:

@@ -38,6 +38,11 @@ struct LoadOptions {
     std::function<void(double fraction)> onProgress;
 };
 
+// How /v1/embeddings turns a text's hidden states into one vector: the mean over its tokens, or the last token's
+// (decoder embedding models such as e5-mistral and gte-Qwen). Read from a sentence-transformers folder's
+// 1_Pooling/config.json; Mean when the folder has none.
+enum class Pooling { Mean, Last };
+
 struct ModelInfo {
     std::string name; // folder name
     std::string path;
@@ -50,6 +55,20 @@ struct ModelInfo {
     double loadSeconds = 0;
     int64_t weightBytes = 0;                                // the weights in memory, in the compute dtype
     ToolCallFormat toolCallFormat = ToolCallFormat::Hermes; // how the chat template has the model call tools
+    int hiddenSize = 0;                                     // the length of an embedding
+    Pooling pooling = Pooling::Mean;
+};
+
+// One token's log-probability under the model: the log-softmax of its logits as the model gave them (temperature 1,
+// before penalties, logit_bias and grammar masks), as OpenAI's logprobs report them whatever the sampling settings.
+struct TokenProbability {
+    int32_t id = -1;
+    std::string bytes;    // the token's text as bytes (may be part of a UTF-8 character; special tokens by name)
+    float logprob = 0;    // NaN where there is none (the first prompt token: nothing before it)
+    bool special = false; // a control token (BOS, EOS, ...): not part of the text
+};
+struct TokenLogprob : TokenProbability {
+    std::vector<TokenProbability> top; // the most likely tokens at this position, most likely first
 };
 
 struct GenerationParams {
@@ -68,6 +87,11 @@ struct GenerationParams {
     // Constrained decoding: the generated text is held to this GBNF grammar (structured_output.h makes them from
     // JSON Schemas); it ends as soon as the grammar is complete and nothing more can follow. "" = free text.
     std::string grammar;
+    // Log-probabilities: -1 = off; 0..20 = each generated token's, with that many most likely alternatives.
+    int logprobs = -1;
+    // Also each prompt token's (OpenAI's echo with logprobs, for scoring texts): the whole
+    // prompt is run (no prefix-cache reuse) and maxTokens may be 0.
+    bool promptLogprobs = false;
 };
 
 enum class FinishReason { Stop, Length };
@@ -80,6 +104,8 @@ struct GenerationResult {
     int64_t cachedPromptTokens = 0; // leading prompt tokens taken from the prefix cache (not prefilled)
     double prefillSeconds = 0;
     double decodeSeconds = 0;
+    std::vector<TokenLogprob> logprobs;       // one per generated id, when params.logprobs >= 0
+    std::vector<TokenLogprob> promptLogprobs; // one per prompt id (the first's logprob NaN), params.promptLogprobs
 };
 
 // KV-cache memory, for metrics and admission.
@@ -135,7 +161,8 @@ public:
         int32_t token = -1; // the token that completed piece (-1 for text released at the end)
         std::string piece;  // final text (may be empty on the finishing event)
         bool finished = false;
-        GenerationResult result; // when finished
+        GenerationResult result;            // when finished
+        std::vector<TokenLogprob> logprobs; // of the tokens whose text this piece completes (params.logprobs >= 0)
     };
     Result<SequenceId> begin(const std::vector<int32_t> &promptIds, const GenerationParams &params,
                              std::vector<StepEvent> &events);
@@ -151,6 +178,13 @@ public:
     int64_t kvBytesNeeded(size_t promptTokens, const GenerationParams &params) const;
     KvMemoryStats kvMemory() const;
     void clearPrefixCache();
+
+    // Embeddings of several token sequences: each one's final hidden states (after the last norm) pooled as
+    // info().pooling says and L2-normalised. The inputs run packed into one forward pass, each attending only to
+    // itself, so the result does not depend on what is packed beside it (up to float rounding). Callers size the
+    // pack (the attention scores are quadratic in its total length). Errors: an empty input, ids outside the
+    // vocabulary, an input longer than the context.
+    Result<std::vector<std::vector<float>>> embed(const std::vector<std::vector<int32_t>> &inputs);
 
     // Teacher-forced logits for ids (one row of vocabSize floats per position). For tests and tools.
     // incremental: run the first id as a prompt, then one decode step per id (the KV-cache path generation uses).
