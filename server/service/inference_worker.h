@@ -40,7 +40,8 @@ public:
         bool decodePrompt = false;      // fill Reply::promptText (an echo of a prompt of ids)
         std::vector<engine::ChatMessage> messages; // rendered by the chat template
         // Tools (OpenAI's array as JSON text, "" = none) go to the template; a choice that forces a call holds the
-        // reply to the calls' grammar (tool_calls.h).
+        // reply to the calls' grammar (tool_calls.h), in place of a response_format's: a reply that must be calls has
+        // no text to format (agents force a call, then answer in the format on the next turn).
         std::string toolsJson;
         engine::ToolChoice toolChoice;
         engine::GenerationParams params;

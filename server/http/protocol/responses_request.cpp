@@ -239,11 +239,6 @@ std::optional<ApiError> parseResponsesRequest(const QJsonObject &body, const QBy
         return e;
     if (auto e = readTools(body, rawBody, out))
         return e;
-    using Mode = engine::ToolChoice::Mode;
-    if (!out.job.toolsJson.empty() && !out.job.params.grammar.empty() &&
-        (out.job.toolChoice.mode == Mode::Required || out.job.toolChoice.mode == Mode::Function))
-        return invalid(QStringLiteral("a tool_choice that forces a call cannot be combined with a text.format"),
-                       QStringLiteral("tool_choice"));
 
     const QJsonValue previous = body.value(QStringLiteral("previous_response_id"));
     if (previous.isString())

@@ -73,13 +73,6 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         return writeError(responder, *e);
     if (auto e = parseTools(body, request.body(), job.toolsJson, job.toolChoice))
         return writeError(responder, *e);
-    using Mode = engine::ToolChoice::Mode;
-    if (!job.toolsJson.empty() && !job.params.grammar.empty() &&
-        (job.toolChoice.mode == Mode::Required || job.toolChoice.mode == Mode::Function))
-        return writeError(responder,
-                          badRequest(QStringLiteral("a tool_choice that forces a call cannot be combined with "
-                                                    "a response_format or grammar"),
-                                     QStringLiteral("invalid_request"), QStringLiteral("tool_choice")));
     const QJsonValue streamValue = body.value(QStringLiteral("stream"));
     if (!streamValue.isUndefined() && !streamValue.isNull() && !streamValue.isBool())
         return writeError(responder, badRequest(QStringLiteral("field 'stream' must be true or false"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs openai_compat.test.mjs (official OpenAI Node client) and ai_sdk.test.mjs (Vercel AI SDK, LangChain JS) against a
-# real smartbotd.
+# Runs openai_compat.test.mjs (official OpenAI Node client), ai_sdk.test.mjs (Vercel AI SDK, LangChain JS) and
+# agents.test.mjs (OpenAI Agents SDK, LlamaIndex) against a real smartbotd.
 # Usage: run_openai_test.sh SMARTBOTD MODEL_DIR WORK_DIR
 set -euo pipefail
 SMARTBOTD=$1 MODEL_DIR=$2 WORK=$3
@@ -11,7 +11,8 @@ if [ "$NODE_MAJOR" -lt 18 ]; then echo "FAIL: Node.js 18 or newer is needed (ins
 mkdir -p "$WORK"
 cp "$HERE/package.json" "$HERE"/*.test.mjs "$WORK/"
 cd "$WORK"
-if [ ! -d node_modules/openai ] || [ ! -d node_modules/ai ] || [ ! -d node_modules/ajv ]; then
+if [ ! -d node_modules/openai ] || [ ! -d node_modules/ai ] || [ ! -d node_modules/ajv ] ||
+   [ ! -d node_modules/@openai/agents ] || [ ! -d node_modules/@llamaindex/openai ]; then
   npm install --no-audit --no-fund --loglevel=error >/dev/null
 fi
 CONF=$(mktemp -d)
@@ -26,4 +27,4 @@ PORT=$(grep -o 'listening on http://[^ ]*' "$LOG" | sed 's/.*://')
 URL="http://127.0.0.1:$PORT"
 TOKEN=$(curl -sf -X POST "$URL/admin/token" -H "X-API-Key: $(cat "$CONF/admin.key")" \
           -H 'Content-Type: application/json' -d '{"username":"openai-test"}' | sed 's/.*"token":"\([^"]*\)".*/\1/')
-SMARTBOT_LOG=$LOG SMARTBOT_URL=$URL SMARTBOT_TOKEN=$TOKEN SMARTBOT_MODEL=$(basename "$MODEL_DIR") node --test openai_compat.test.mjs ai_sdk.test.mjs
+SMARTBOT_LOG=$LOG SMARTBOT_URL=$URL SMARTBOT_TOKEN=$TOKEN SMARTBOT_MODEL=$(basename "$MODEL_DIR") node --test openai_compat.test.mjs ai_sdk.test.mjs agents.test.mjs

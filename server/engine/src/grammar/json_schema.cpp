@@ -1,9 +1,13 @@
 // JSON Schema -> GBNF. Each schema becomes an expression over shared rules (the JSON primitives below, and one
 // rule per object, array and $ref target); the texts of the root expression are exactly the JSON documents that
 // validate. Property order is the schema's (ordered_json keeps it), as OpenAI's strict mode does.
+#include <cmath>
 #include <map>
 #include <set>
 #include <stdexcept>
+
+#include <algorithm>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +25,8 @@ using ojson = nlohmann::ordered_json;
 // generated), minLength / minItems above it are refused.
 constexpr int kMaxRepeat = 1024;
 constexpr int kMaxDepth = 64; // schemas nested deeper are refused (compiling recurses)
+// The largest integer part a number may have (the "integer" primitive's 15 digits, within JavaScript's safe range).
+constexpr int64_t kMaxMagnitude = 999'999'999'999'999;
 
 // Whitespace between JSON tokens: nothing, a space, or one line break and indentation. Unbounded whitespace lets a
 // weak model spend its whole budget on blank lines.
@@ -192,11 +198,27 @@ private:
         }
         if (!schema.is_object())
             fail("the schema at " + at(path) + " must be an object or a boolean");
-        static const std::set<std::string> known = {"type",    "properties", "required",  "additionalProperties",
-                                                    "items",   "minItems",   "maxItems",  "enum",
-                                                    "const",   "anyOf",      "oneOf",     "allOf",
-                                                    "$ref",    "minLength",  "maxLength", "format",
-                                                    "nullable"};
+        static const std::set<std::string> known = {"type",
+                                                    "properties",
+                                                    "required",
+                                                    "additionalProperties",
+                                                    "items",
+                                                    "minItems",
+                                                    "maxItems",
+                                                    "enum",
+                                                    "const",
+                                                    "anyOf",
+                                                    "oneOf",
+                                                    "allOf",
+                                                    "$ref",
+                                                    "minLength",
+                                                    "maxLength",
+                                                    "format",
+                                                    "nullable",
+                                                    "minimum",
+                                                    "maximum",
+                                                    "exclusiveMinimum",
+                                                    "exclusiveMaximum"};
         for (const auto &[key, v] : schema.items())
             if (!known.count(key) && !kAnnotations.count(key))
                 fail("'" + key + "' at " + at(path) + " is not supported");
@@ -274,12 +296,147 @@ private:
         if (type == "string")
             return compileString(schema, path);
         if (type == "number" || type == "integer") {
-            refuse(schema, path, {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"});
-            return use(type);
+            refuse(schema, path, {"multipleOf"});
+            const Bound lo = bound(schema, "minimum", "exclusiveMinimum", path, true);
+            const Bound hi = bound(schema, "maximum", "exclusiveMaximum", path, false);
+            if (!lo.set && !hi.set)
+                return use(type);
+            return type == "integer" ? compileIntegerRange(lo, hi, path) : compileNumberRange(lo, hi, path);
         }
         if (type == "boolean" || type == "null")
             return use(type);
         fail("unknown type '" + type + "' at " + at(path));
+    }
+
+    // minimum / exclusiveMinimum (or the maximum pair): the tighter of the two; draft 4's boolean exclusiveMinimum
+    // makes minimum exclusive.
+    struct Bound {
+        bool set = false;
+        double value = 0;
+        bool exclusive = false;
+    };
+    static Bound bound(const ojson &schema, const char *inclusiveKey, const char *exclusiveKey, const std::string &path,
+                       bool lower)
+    {
+        Bound b;
+        const auto inc = schema.find(inclusiveKey);
+        const auto exc = schema.find(exclusiveKey);
+        if (inc != schema.end()) {
+            if (!inc->is_number())
+                fail("'" + std::string(inclusiveKey) + "' at " + at(path) + " must be a number");
+            b = {true, inc->get<double>(), exc != schema.end() && exc->is_boolean() && exc->get<bool>()};
+        }
+        if (exc != schema.end() && !exc->is_boolean()) {
+            if (!exc->is_number())
+                fail("'" + std::string(exclusiveKey) + "' at " + at(path) + " must be a number");
+            const double v = exc->get<double>();
+            if (!b.set || (lower ? v >= b.value : v <= b.value))
+                b = {true, v, true};
+        }
+        return b;
+    }
+
+    // The digit strings (no leading zeros) of the integers in [lo, hi], 0 <= lo <= hi: one alternative per length.
+    static std::string digitsRange(int64_t lo, int64_t hi)
+    {
+        std::string alts;
+        const std::string a = std::to_string(lo), b = std::to_string(hi);
+        int64_t first = 1;
+        for (size_t len = 1; len < a.size(); ++len)
+            first *= 10;
+        for (size_t len = a.size(); len <= b.size(); ++len, first *= 10) {
+            const int64_t from = std::max(lo, len == 1 ? 0 : first), to = std::min(hi, first * 10 - 1);
+            alts += (alts.empty() ? "" : " | ") + sameLength(std::to_string(from), std::to_string(to));
+        }
+        return "( " + alts + " )";
+    }
+    // The digit strings of one length from a to b (a <= b), split at the first digit: a's own first digit with the
+    // rest from a's rest up, the digits between with anything after, b's first digit with the rest up to b's rest.
+    static std::string sameLength(const std::string &a, const std::string &b)
+    {
+        if (a == b)
+            return literal(a);
+        if (a.size() == 1)
+            return std::string("[") + a[0] + "-" + b[0] + "]";
+        const std::string restA = a.substr(1), restB = b.substr(1);
+        if (a[0] == b[0])
+            return literal(a.substr(0, 1)) + " " + sameLength(restA, restB);
+        const size_t n = restA.size();
+        const bool fromZero = restA == std::string(n, '0'), toNine = restB == std::string(n, '9');
+        const char lowest = fromZero ? a[0] : char(a[0] + 1), highest = toNine ? b[0] : char(b[0] - 1);
+        std::string alts;
+        if (!fromZero)
+            alts = literal(a.substr(0, 1)) + " " + sameLength(restA, std::string(n, '9'));
+        if (lowest <= highest)
+            alts += (alts.empty() ? "" : " | ") + std::string("[") + lowest + "-" + highest + "] [0-9]{" +
+                    std::to_string(n) + "}";
+        if (!toNine)
+            alts +=
+                (alts.empty() ? "" : " | ") + literal(b.substr(0, 1)) + " " + sameLength(std::string(n, '0'), restB);
+        return "( " + alts + " )";
+    }
+
+    // Integers within the bounds (and within the 15 digits every integer here has).
+    std::string compileIntegerRange(const Bound &lo, const Bound &hi, const std::string &path)
+    {
+        const auto clamp = [](double v) { return std::clamp(v, -double(kMaxMagnitude), double(kMaxMagnitude)); };
+        const int64_t from =
+            lo.set ? int64_t(clamp(lo.exclusive ? std::floor(lo.value) + 1 : std::ceil(lo.value))) : -kMaxMagnitude;
+        const int64_t to =
+            hi.set ? int64_t(clamp(hi.exclusive ? std::ceil(hi.value) - 1 : std::floor(hi.value))) : kMaxMagnitude;
+        if (from > to)
+            fail("no integer is within the bounds at " + at(path));
+        std::string alts;
+        if (to >= 0)
+            alts = digitsRange(std::max<int64_t>(from, 0), to);
+        if (from < 0)
+            alts += (alts.empty() ? "" : " | ") + std::string("\"-\" ") + digitsRange(std::max<int64_t>(-to, 1), -from);
+        return rule(alts);
+    }
+
+    // Numbers within bounds that are whole numbers (0, 1, 100: what schemas say; zod's positive() is
+    // exclusiveMinimum 0), written without an exponent. Other bounds are refused by name.
+    std::string compileNumberRange(const Bound &lo, const Bound &hi, const std::string &path)
+    {
+        for (const auto &[b, key] : {std::pair{lo, "minimum"}, std::pair{hi, "maximum"}})
+            if (b.set && (b.value != std::floor(b.value) || std::abs(b.value) > double(kMaxMagnitude)))
+                fail("'" + std::string(key) + "' at " + at(path) +
+                     " is supported for numbers as a whole number up to " + std::to_string(kMaxMagnitude) + " only");
+        if (lo.set && hi.set && (lo.value > hi.value || (lo.value == hi.value && (lo.exclusive || hi.exclusive))))
+            fail("no number is within the bounds at " + at(path));
+        std::string alts;
+        // x >= 0, written as a magnitude: from max(lo, 0) up to hi.
+        if (!hi.set || hi.value > 0 || (hi.value == 0 && !hi.exclusive)) {
+            const bool fromLo = lo.set && lo.value >= 0;
+            alts = magnitude(fromLo ? int64_t(lo.value) : 0, fromLo && lo.exclusive,
+                             hi.set ? std::optional<int64_t>(int64_t(hi.value)) : std::nullopt, hi.exclusive);
+        }
+        // x < 0: "-" and a magnitude above 0 (and at least -hi when hi < 0), up to -lo.
+        if (!lo.set || lo.value < 0) {
+            const bool fromHi = hi.set && hi.value < 0;
+            alts += (alts.empty() ? "" : " | ") + std::string("\"-\" ") +
+                    magnitude(fromHi ? int64_t(-hi.value) : 0, fromHi ? hi.exclusive : true,
+                              lo.set ? std::optional<int64_t>(int64_t(-lo.value)) : std::nullopt, lo.exclusive);
+        }
+        return rule(alts);
+    }
+    // Decimal magnitudes m with low <= m (low < m when lowExclusive) and m <= high (m < high), high absent = none.
+    std::string magnitude(int64_t low, bool lowExclusive, std::optional<int64_t> high, bool highExclusive)
+    {
+        const std::string anyFraction = R"(( "." [0-9]{1,16} )?)", zeroFraction = R"(( "." "0"{1,16} )?)",
+                          nonzeroFraction = R"("." [0-9]{0,15} [1-9])";
+        std::string alts;
+        const auto add = [&alts](const std::string &alt) { alts += (alts.empty() ? "" : " | ") + alt; };
+        const int64_t between = low + 1, upTo = high ? *high - 1 : kMaxMagnitude;
+        if (between <= upTo)
+            add(digitsRange(between, upTo) + " " + anyFraction);
+        if (!high || low < *high)
+            add(literal(std::to_string(low)) + " " + (lowExclusive ? nonzeroFraction : anyFraction));
+        else if (!lowExclusive && !highExclusive)
+            add(literal(std::to_string(low)) + " " + zeroFraction);
+        if (high && *high > low && !highExclusive)
+            add(literal(std::to_string(*high)) + " " + zeroFraction);
+        return "( " + alts + " )";
     }
 
     std::string compileRef(const ojson &schema, const std::string &path)
