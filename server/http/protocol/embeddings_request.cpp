@@ -2,8 +2,6 @@
 
 #include <QJsonArray>
 
-#include <cmath>
-
 #include "http/protocol/request_helpers.h"
 
 namespace smartbot::http {
@@ -13,18 +11,6 @@ namespace {
 ApiError invalid(const QString &message, const QString &field)
 {
     return badRequest(message, QStringLiteral("invalid_request"), field);
-}
-
-std::optional<std::vector<int32_t>> tokenList(const QJsonArray &list)
-{
-    std::vector<int32_t> ids;
-    for (const QJsonValue &v : list) {
-        const double d = v.toDouble(-1);
-        if (!v.isDouble() || d < 0 || d > 2147483647.0 || d != std::floor(d))
-            return std::nullopt;
-        ids.push_back(int32_t(d));
-    }
-    return ids;
 }
 
 } // namespace
@@ -42,7 +28,7 @@ std::optional<ApiError> parseEmbeddingsRequest(const QJsonObject &body, Embeddin
     } else if (input.isArray() && !input.toArray().isEmpty()) {
         const QJsonArray list = input.toArray();
         if (list.first().isDouble()) { // one input of token ids
-            auto ids = tokenList(list);
+            auto ids = tokenIdList(list);
             if (!ids)
                 return invalid(QStringLiteral("field 'input' holds something not a token id"), field);
             out.inputs.emplace_back(std::move(*ids));
@@ -57,7 +43,7 @@ std::optional<ApiError> parseEmbeddingsRequest(const QJsonObject &body, Embeddin
                 std::optional<std::vector<int32_t>> ids;
                 if (v.isString() && !v.toString().isEmpty())
                     out.inputs.emplace_back(v.toString().toStdString());
-                else if (v.isArray() && !v.toArray().isEmpty() && (ids = tokenList(v.toArray())))
+                else if (v.isArray() && !v.toArray().isEmpty() && (ids = tokenIdList(v.toArray())))
                     out.inputs.emplace_back(std::move(*ids));
                 else
                     return invalid(QStringLiteral("input[%1] must be a non-empty string or a list of token ids").arg(i),

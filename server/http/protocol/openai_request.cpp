@@ -52,18 +52,17 @@ std::optional<ApiError> parseChoiceCount(const QJsonObject &body, int &n)
 
 std::optional<ApiError> parseLogprobs(const QJsonObject &body, engine::GenerationParams &out)
 {
-    const QJsonValue flag = body.value(QStringLiteral("logprobs"));
-    if (!flag.isUndefined() && !flag.isNull() && !flag.isBool())
-        return badRequest(QStringLiteral("field 'logprobs' must be true or false"), QStringLiteral("invalid_request"),
-                          QStringLiteral("logprobs"));
+    bool wanted = false;
+    if (auto e = boolean(body, QStringLiteral("logprobs"), wanted))
+        return e;
     double top = 0;
     if (auto e = number(body, QStringLiteral("top_logprobs"), 0, kMaxTopLogprobs, true, top))
         return e;
     const QJsonValue topValue = body.value(QStringLiteral("top_logprobs"));
-    if (!topValue.isUndefined() && !topValue.isNull() && !flag.toBool())
+    if (!topValue.isUndefined() && !topValue.isNull() && !wanted)
         return badRequest(QStringLiteral("'top_logprobs' needs 'logprobs': true"), QStringLiteral("invalid_request"),
                           QStringLiteral("top_logprobs"));
-    out.logprobs = flag.toBool() ? int(top) : -1;
+    out.logprobs = wanted ? int(top) : -1;
     return std::nullopt;
 }
 
@@ -238,11 +237,9 @@ std::optional<ApiError> parseTools(const QJsonObject &body, const QByteArray &ra
     };
     const QJsonValue tools = body.value(QStringLiteral("tools"));
     const QJsonValue tc = body.value(QStringLiteral("tool_choice"));
-    const QJsonValue parallel = body.value(QStringLiteral("parallel_tool_calls"));
-    if (!parallel.isUndefined() && !parallel.isNull() && !parallel.isBool())
-        return invalid(QStringLiteral("field 'parallel_tool_calls' must be true or false"),
-                       QStringLiteral("parallel_tool_calls"));
-    choice.parallel = parallel.toBool(true);
+    choice.parallel = true;
+    if (auto e = boolean(body, QStringLiteral("parallel_tool_calls"), choice.parallel))
+        return e;
     const bool none = tools.isUndefined() || tools.isNull() || (tools.isArray() && tools.toArray().isEmpty());
     if (tc.isString()) {
         static const std::map<QString, engine::ToolChoice::Mode> modes = {

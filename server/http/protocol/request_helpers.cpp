@@ -81,6 +81,30 @@ std::optional<ApiError> number(const QJsonObject &o, const QString &field, doubl
     return std::nullopt;
 }
 
+std::optional<ApiError> boolean(const QJsonObject &o, const QString &field, bool &out)
+{
+    const QJsonValue v = o.value(field);
+    if (v.isUndefined() || v.isNull())
+        return std::nullopt;
+    if (!v.isBool())
+        return badRequest(QStringLiteral("field '%1' must be true or false").arg(field),
+                          QStringLiteral("invalid_request"), field);
+    out = v.toBool();
+    return std::nullopt;
+}
+
+std::optional<std::vector<int32_t>> tokenIdList(const QJsonArray &list)
+{
+    std::vector<int32_t> ids;
+    for (const QJsonValue &v : list) {
+        const double d = v.toDouble(-1);
+        if (!v.isDouble() || d < 0 || d > 2147483647.0 || d != std::floor(d))
+            return std::nullopt;
+        ids.push_back(int32_t(d));
+    }
+    return ids;
+}
+
 QByteArray bearerToken(const QHttpServerRequest &request)
 {
     const QByteArray auth = request.value("Authorization");

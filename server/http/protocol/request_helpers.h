@@ -3,6 +3,7 @@
 
 #include <QByteArray>
 #include <QHttpServerRequest>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <optional>
 
@@ -21,6 +22,11 @@ std::optional<ApiError> jsonBody(const QHttpServerRequest &request, QJsonObject 
 // Optional numeric field within [lo, hi]; integral when asked. The error names the field.
 std::optional<ApiError> number(const QJsonObject &o, const QString &field, double lo, double hi, bool integral,
                                double &out);
+// Optional true/false field: out keeps its value (the default) when the field is absent or null. The error names
+// the field.
+std::optional<ApiError> boolean(const QJsonObject &o, const QString &field, bool &out);
+// A list of token ids (whole numbers from 0 to 2^31-1; the vocabulary is the worker's to check), or nullopt.
+std::optional<std::vector<int32_t>> tokenIdList(const QJsonArray &list);
 // The token of "Authorization: Bearer <token>", or empty.
 QByteArray bearerToken(const QHttpServerRequest &request);
 

@@ -144,11 +144,9 @@ std::optional<ApiError> readTools(const QJsonObject &body, const QByteArray &raw
     } else if (!tc.isUndefined() && !tc.isNull()) {
         return invalid(QStringLiteral("'tool_choice' must be a string or an object"), QStringLiteral("tool_choice"));
     }
-    const QJsonValue parallel = body.value(QStringLiteral("parallel_tool_calls"));
-    if (!parallel.isUndefined() && !parallel.isNull() && !parallel.isBool())
-        return invalid(QStringLiteral("field 'parallel_tool_calls' must be true or false"),
-                       QStringLiteral("parallel_tool_calls"));
-    choice.parallel = parallel.toBool(true);
+    choice.parallel = true;
+    if (auto e = boolean(body, QStringLiteral("parallel_tool_calls"), choice.parallel))
+        return e;
     const QJsonValue tools = body.value(QStringLiteral("tools"));
     if (tools.isUndefined() || tools.isNull() || (tools.isArray() && tools.toArray().isEmpty())) {
         if (choice.mode == Mode::Required || choice.mode == Mode::Function)
@@ -246,13 +244,9 @@ std::optional<ApiError> parseResponsesRequest(const QJsonObject &body, const QBy
     else if (!previous.isUndefined() && !previous.isNull())
         return invalid(QStringLiteral("field 'previous_response_id' must be a string"),
                        QStringLiteral("previous_response_id"));
-    for (const auto &[field, flag] : {std::pair{"store", &out.store}, std::pair{"stream", &out.stream}}) {
-        const QJsonValue v = body.value(QLatin1String(field));
-        if (!v.isUndefined() && !v.isNull() && !v.isBool())
-            return invalid(QStringLiteral("field '%1' must be true or false").arg(QLatin1String(field)),
-                           QLatin1String(field));
-        *flag = v.toBool(*flag);
-    }
+    for (const auto &[field, flag] : {std::pair{"store", &out.store}, std::pair{"stream", &out.stream}})
+        if (auto e = boolean(body, QLatin1String(field), *flag))
+            return e;
     return std::nullopt;
 }
 

@@ -31,10 +31,9 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
     if (!message.isString())
         return writeError(responder, badRequest(QStringLiteral("field 'message' must be a string"),
                                                 QStringLiteral("invalid_request"), QStringLiteral("message")));
-    const QJsonValue stream = body.value(QStringLiteral("stream"));
-    if (!stream.isUndefined() && !stream.isBool())
-        return writeError(responder, badRequest(QStringLiteral("field 'stream' must be true or false"),
-                                                QStringLiteral("invalid_request"), QStringLiteral("stream")));
+    bool stream = false;
+    if (auto e = boolean(body, QStringLiteral("stream"), stream))
+        return writeError(responder, *e);
     service::InferenceWorker::Request job;
     if (auto e = parseSampling(body, *ctx.config, 0.0, job.params))
         return writeError(responder, *e);
@@ -83,7 +82,7 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
         store->append(conversationId, {"user", userText}, {"assistant", r.text});
     };
 
-    if (stream.toBool()) {
+    if (stream) {
         auto sse = std::make_shared<SseStream>(std::move(responder));
         job.onPiece = [sse, conversationId](const service::InferenceWorker::Piece &piece) {
             if (!piece.text.empty())

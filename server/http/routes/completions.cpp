@@ -9,8 +9,6 @@
 #include <QJsonObject>
 #include <QTcpSocket>
 
-#include <cmath>
-
 #include "core/secret_files.h"
 #include "http/protocol/logprobs_json.h"
 #include "http/protocol/openai_request.h"
@@ -40,19 +38,6 @@ ApiError invalidPrompt(const QString &why)
                       QStringLiteral("prompt"));
 }
 
-// A prompt of token ids: whole numbers from 0 (the worker checks them against the vocabulary).
-std::optional<std::vector<int32_t>> tokenIds(const QJsonArray &list)
-{
-    std::vector<int32_t> ids;
-    for (const QJsonValue &v : list) {
-        const double d = v.toDouble(-1);
-        if (!v.isDouble() || d < 0 || d > 2147483647.0 || d != std::floor(d))
-            return std::nullopt;
-        ids.push_back(int32_t(d));
-    }
-    return ids;
-}
-
 // prompt: a string, a list of strings, a list of token ids, or a list of lists of token ids (one choice or n
 // each). Every prompt must be non-empty.
 std::optional<ApiError> parsePrompts(const QJsonObject &body, std::vector<service::InferenceWorker::Request> &out)
@@ -65,7 +50,7 @@ std::optional<ApiError> parsePrompts(const QJsonObject &body, std::vector<servic
         return !text.isEmpty();
     };
     auto addIds = [&out](const QJsonArray &list) {
-        auto ids = tokenIds(list);
+        auto ids = tokenIdList(list);
         if (!ids || ids->empty())
             return false;
         service::InferenceWorker::Request job;
@@ -114,15 +99,6 @@ std::optional<ApiError> refuseUnsupportedCompletion(const QJsonObject &body, int
     return std::nullopt;
 }
 
-std::optional<ApiError> boolField(const QJsonObject &body, const QString &field)
-{
-    const QJsonValue v = body.value(field);
-    if (!v.isUndefined() && !v.isNull() && !v.isBool())
-        return badRequest(QStringLiteral("field '%1' must be true or false").arg(field),
-                          QStringLiteral("invalid_request"), field);
-    return std::nullopt;
-}
-
 void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &&responder,
                        QTcpSocket *socket)
 {
@@ -138,11 +114,11 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     std::vector<service::InferenceWorker::Request> prompts;
     if (auto e = parsePrompts(body, prompts))
         return writeError(responder, *e);
-    for (const QString field : {QStringLiteral("stream"), QStringLiteral("echo")})
-        if (auto e = boolField(body, field))
-            return writeError(responder, *e);
-    const bool stream = body.value(QStringLiteral("stream")).toBool(),
-               echo = body.value(QStringLiteral("echo")).toBool();
+    bool stream = false, echo = false;
+    if (auto e = boolean(body, QStringLiteral("stream"), stream))
+        return writeError(responder, *e);
+    if (auto e = boolean(body, QStringLiteral("echo"), echo))
+        return writeError(responder, *e);
     double logprobs = -1;
     if (auto e = number(body, QStringLiteral("logprobs"), 0, kMaxLegacyLogprobs, true, logprobs))
         return writeError(responder, *e);

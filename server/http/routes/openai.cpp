@@ -73,14 +73,12 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         return writeError(responder, *e);
     if (auto e = parseTools(body, request.body(), job.toolsJson, job.toolChoice))
         return writeError(responder, *e);
-    const QJsonValue streamValue = body.value(QStringLiteral("stream"));
-    if (!streamValue.isUndefined() && !streamValue.isNull() && !streamValue.isBool())
-        return writeError(responder, badRequest(QStringLiteral("field 'stream' must be true or false"),
-                                                QStringLiteral("invalid_request"), QStringLiteral("stream")));
+    bool stream = false;
+    if (auto e = boolean(body, QStringLiteral("stream"), stream))
+        return writeError(responder, *e);
     if (auto e = checkModelAvailable(ctx, body.value(QStringLiteral("model"))))
         return writeError(responder, *e);
 
-    const bool stream = streamValue.toBool();
     const bool logprobs = job.params.logprobs >= 0;
     const bool includeUsage =
         body.value(QStringLiteral("stream_options")).toObject().value(QStringLiteral("include_usage")).toBool();
