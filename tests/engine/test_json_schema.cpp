@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -106,6 +107,11 @@ private Q_SLOTS:
         QTest::newRow("empty schema: any value") << std::string("{}") << std::string("[1,{\"a\":null},\"s\"]") << true;
         QTest::newRow("nullable") << std::string("{\"type\":\"integer\",\"nullable\":true}") << std::string("null")
                                   << true;
+        // Named groups (std::regex, the reference of patterns(), has none) and a non-ASCII class.
+        const std::string named = "{\"type\":\"string\",\"pattern\":\"^(?<id>[ab]{2})-[\u00e9-\u00ea]$\"}";
+        QTest::newRow("named group") << named << std::string("\"ab-\\u00e9\"") << false; // an escape: narrowed away
+        QTest::newRow("named group, plain") << named << std::string("\"ab-\xc3\xa9\"") << true;
+        QTest::newRow("named group, outside") << named << std::string("\"ab-e\"") << false;
     }
     void documents()
     {
@@ -208,14 +214,81 @@ private Q_SLOTS:
         QVERIFY(!whole(g, "1e2")); // bounded numbers are written without an exponent
     }
 
+    // Patterns, checked against std::regex's ECMAScript search (JSON Schema's semantics) on every string of up to
+    // three characters over an alphabet that includes what JSON escapes, plus chosen longer ones: the grammar takes a
+    // JSON string exactly when its value matches.
+    void patterns_data()
+    {
+        QTest::addColumn<std::string>("pattern");
+        for (const char *p : {"^[a-z]+$",
+                              "^\\d{3}-\\d{2}$",
+                              "ab",
+                              "^(foo|ba[rz])*$",
+                              "^[^a\"]{0,3}$",
+                              "^\\w+@\\w+\\.com$",
+                              "^.?x",
+                              "\\s",
+                              "^a{2,}b?$",
+                              "^(?:[0-9a-f]{2})+$",
+                              "c$",
+                              "^[-.\\\\]+$",
+                              "^\"\\n?$",
+                              "^\\S\\S$",
+                              "^(?:[ab]{2})$",
+                              "^[\\d.]*$",
+                              "^$",
+                              "a|^b|c$",
+                              "^\\x41\\u0062?$",
+                              "^[^\\n]+$",
+                              "^\\D*$",
+                              "x+?y*?$"})
+            QTest::newRow(p) << std::string(p);
+    }
+    void patterns()
+    {
+        QFETCH(std::string, pattern);
+        const auto g = compiled(json{{"type", "string"}, {"pattern", pattern}}.dump());
+        const std::regex re(pattern, std::regex::ECMAScript);
+        const std::string alphabet[] = {"a", "b", "x", "f", "0", "-", ".", "\"", "\\", "\n", " ", "@"};
+        std::vector<std::string> texts{"",    "foo",  "bar", "baz", "foobarbaz", "123-45", "ab@cd.com", "deadbeef",
+                                       "aab", "aaaa", "Ab",  "A",   "xyz",       "bbbc",   "a b",       "x\ny"};
+        std::vector<std::string> layer{""};
+        for (int len = 1; len <= 3; ++len) {
+            std::vector<std::string> longer;
+            for (const std::string &s : layer)
+                for (const std::string &c : alphabet)
+                    longer.push_back(s + c);
+            texts.insert(texts.end(), longer.begin(), longer.end());
+            layer = std::move(longer);
+        }
+        for (const std::string &text : texts) {
+            const bool expected = std::regex_search(text, re);
+            QVERIFY2(whole(g, json(text).dump()) == expected, (json(text).dump() + " vs " + pattern).c_str());
+        }
+    }
+
     void refusals_data()
     {
         QTest::addColumn<std::string>("schema");
         QTest::addColumn<QString>("error");
         QTest::newRow("not JSON") << std::string("{") << "json_schema: not JSON";
-        QTest::newRow("pattern")
-            << std::string("{\"type\":\"object\",\"properties\":{\"z\":{\"type\":\"string\",\"pattern\":\"^a\"}}}")
-            << "'pattern' at /properties/z is not supported";
+        QTest::newRow("pattern with lookahead")
+            << std::string("{\"type\":\"object\",\"properties\":{\"z\":{\"type\":\"string\",\"pattern\":\"^(?=a)\"}}}")
+            << "'pattern' at /properties/z: lookaround";
+        const auto pattern = [](const char *p) { return json{{"type", "string"}, {"pattern", p}}.dump(); };
+        QTest::newRow("backreference") << pattern("(a)\\1") << "backreferences";
+        QTest::newRow("word boundary") << pattern("\\bx") << "word boundaries";
+        QTest::newRow("property escape") << pattern("\\p{L}") << "Unicode property";
+        QTest::newRow("inner anchor") << pattern("a^b") << "'^' is supported at the start";
+        QTest::newRow("anchor in a group") << pattern("(^a)") << "'^' is supported at the start";
+        QTest::newRow("inner end anchor") << pattern("(a$)") << "'$' is supported at the end";
+        QTest::newRow("range out of order") << pattern("[z-a]") << "out of order";
+        QTest::newRow("nothing to repeat") << pattern("*a") << "nothing to repeat";
+        QTest::newRow("open group") << pattern("(ab") << "not closed";
+        QTest::newRow("stray paren") << pattern("ab)") << "unbalanced";
+        QTest::newRow("empty class") << pattern("[]") << "matches nothing";
+        QTest::newRow("pattern and maxLength")
+            << std::string("{\"type\":\"string\",\"pattern\":\"a\",\"maxLength\":3}") << "'pattern' with 'maxLength'";
         QTest::newRow("multipleOf") << std::string("{\"type\":\"integer\",\"multipleOf\":3}")
                                     << "'multipleOf' at the root is not supported";
         QTest::newRow("fractional number bound") << std::string("{\"type\":\"number\",\"minimum\":0.5}")

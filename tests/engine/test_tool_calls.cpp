@@ -146,8 +146,8 @@ private Q_SLOTS:
                                << "given twice";
         QTest::newRow("schema not held")
             << q("[{'type':'function','function':{'name':'a','parameters':{'type':'object','properties':{'x':"
-                 "{'type':'string','pattern':'^z'}}}}}]")
-            << "function 'a': json_schema: 'pattern' at /properties/x";
+                 "{'type':'string','pattern':'^(?!z)'}}}}}]")
+            << "function 'a': json_schema: 'pattern' at /properties/x: lookaround";
     }
     void checkTools()
     {

@@ -144,7 +144,7 @@ private Q_SLOTS:
             << QString("response_format.type") << QString();
         QTest::newRow("schema with pattern")
             << QByteArray("{\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"s\","
-                          "\"schema\":{\"type\":\"string\",\"pattern\":\"a+\"}}},"
+                          "\"schema\":{\"type\":\"string\",\"pattern\":\"a(?=b)\"}}},"
                           "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
             << QString("response_format.json_schema.schema") << QString();
         QTest::newRow("grammar that does not parse")
@@ -190,7 +190,7 @@ private Q_SLOTS:
         QTest::newRow("forced call, no tools")
             << b("{'input':'x','tool_choice':'required'}") << "tool_choice" << QString();
         QTest::newRow("schema refused") << b("{'input':'x','text':{'format':{'type':'json_schema','name':'s',"
-                                             "'schema':{'type':'string','pattern':'a'}}}}")
+                                             "'schema':{'type':'string','pattern':'\\\\1'}}}}")
                                         << "text.format.schema" << QString();
         QTest::newRow("store not bool") << b("{'input':'x','store':'yes'}") << "store" << QString();
     }

@@ -426,11 +426,16 @@ test('response_format json_object: a JSON object; the grammar extension: one of 
 
 test('schemas a grammar cannot guarantee, and bad grammars, are refused naming the keyword', async () => {
   const base = { model, max_tokens: 4, messages: [{ role: 'user', content: 'x' }] };
-  const schema = { type: 'object', properties: { code: { type: 'string', pattern: '^[A-Z]{3}$' } } };
+  // zod's email pattern: its lookaheads are beyond a grammar.
+  const schema = { type: 'object', properties: { code: { type: 'string', pattern: "^(?!\\.)(?!.*\\.\\.)([A-Za-z0-9_'+\\-\\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\\-]*\\.)+[A-Za-z]{2,}$" } } };
   await assert.rejects(
     client.chat.completions.create({ ...base, response_format: { type: 'json_schema', json_schema: { name: 's', schema } } }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'response_format.json_schema.schema' &&
-      /'pattern' at \/properties\/code is not supported/.test(e.message));
+      /'pattern' at \/properties\/code: lookaround/.test(e.message));
+  const multipleOf = { type: 'object', properties: { n: { type: 'integer', multipleOf: 5 } } };
+  await assert.rejects(
+    client.chat.completions.create({ ...base, response_format: { type: 'json_schema', json_schema: { name: 's', schema: multipleOf } } }),
+    (e) => e instanceof OpenAI.BadRequestError && /'multipleOf' at \/properties\/n is not supported/.test(e.message));
   await assert.rejects(client.chat.completions.create({ ...base, response_format: { type: 'xml' } }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'response_format.type');
   await assert.rejects(client.chat.completions.create({ ...base, grammar: 'root ::= "a' }),
@@ -514,7 +519,7 @@ test('tools: a conversation carrying a call and its result is answered; bad tool
   const base = { model, max_tokens: 4, messages: [{ role: 'user', content: 'x' }] };
   await assert.rejects(client.chat.completions.create({ ...base, tools: [add], tool_choice: { type: 'function', function: { name: 'sub' } } }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'tool_choice' && /'sub'/.test(e.message));
-  const patterned = { type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { s: { type: 'string', pattern: 'x' } } } } };
+  const patterned = { type: 'function', function: { name: 'f', parameters: { type: 'object', properties: { s: { type: 'string', pattern: '(a)\\1' } } } } };
   await assert.rejects(client.chat.completions.create({ ...base, tools: [patterned] }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools' && /'pattern'/.test(e.message));
   await assert.rejects(client.chat.completions.create({ ...base, tool_choice: 'required' }),

@@ -13,6 +13,7 @@
 
 #include "grammar/grammar.h"
 #include "grammar/json_schema.h"
+#include "grammar/regex_pattern.h"
 #include "smartbot/engine/structured_output.h"
 
 namespace smartbot::engine {
@@ -198,27 +199,12 @@ private:
         }
         if (!schema.is_object())
             fail("the schema at " + at(path) + " must be an object or a boolean");
-        static const std::set<std::string> known = {"type",
-                                                    "properties",
-                                                    "required",
-                                                    "additionalProperties",
-                                                    "items",
-                                                    "minItems",
-                                                    "maxItems",
-                                                    "enum",
-                                                    "const",
-                                                    "anyOf",
-                                                    "oneOf",
-                                                    "allOf",
-                                                    "$ref",
-                                                    "minLength",
-                                                    "maxLength",
-                                                    "format",
-                                                    "nullable",
-                                                    "minimum",
-                                                    "maximum",
-                                                    "exclusiveMinimum",
-                                                    "exclusiveMaximum"};
+        static const std::set<std::string> known = {"type",     "properties",      "required",  "additionalProperties",
+                                                    "items",    "minItems",        "maxItems",  "enum",
+                                                    "const",    "anyOf",           "oneOf",     "allOf",
+                                                    "$ref",     "minLength",       "maxLength", "format",
+                                                    "nullable", "minimum",         "maximum",   "exclusiveMinimum",
+                                                    "pattern",  "exclusiveMaximum"};
         for (const auto &[key, v] : schema.items())
             if (!known.count(key) && !kAnnotations.count(key))
                 fail("'" + key + "' at " + at(path) + " is not supported");
@@ -466,10 +452,24 @@ private:
 
     std::string compileString(const ojson &schema, const std::string &path)
     {
-        refuse(schema, path, {"pattern"});
         std::string format;
         if (const auto f = schema.find("format"); f != schema.end() && f->is_string())
             format = f->get<std::string>();
+        if (const auto p = schema.find("pattern"); p != schema.end()) {
+            // A grammar holds one of pattern, a length or a held format, not their intersection.
+            for (const char *other : {"minLength", "maxLength"})
+                if (schema.contains(other))
+                    fail("'pattern' with '" + std::string(other) + "' at " + at(path) + " is not supported");
+            if (format == "date" || format == "time" || format == "date-time" || format == "uuid")
+                fail("'pattern' with format '" + format + "' at " + at(path) + " is not supported");
+            if (!p->is_string())
+                fail("'pattern' at " + at(path) + " must be a string");
+            try {
+                return rule("\"\\\"\" " + grammar::patternExpression(p->get<std::string>(), use("char")) + " \"\\\"\"");
+            } catch (const grammar::PatternError &e) {
+                fail("'pattern' at " + at(path) + ": " + e.what());
+            }
+        }
         // Formats are annotations unless a validator is asked to assert them; the ones a grammar can hold are
         // held, any other is a plain string (as validators treat formats they do not know).
         if (format == "date" || format == "time" || format == "date-time" || format == "uuid")
