@@ -32,7 +32,8 @@ test('Agents SDK: a forced tool call runs the tool with valid arguments; its out
   // tokens on the tool descriptions.)
   const agent = new Agent({
     name: 'Weather', model, tools: [getWeather], toolUseBehavior: 'stop_on_first_tool',
-    modelSettings: { toolChoice: 'required', maxTokens: 150, temperature: 0.7 },
+    // One call (parallel calls may follow the first until max_tokens), greedy: the same call on every run.
+    modelSettings: { toolChoice: 'required', parallelToolCalls: false, maxTokens: 160, temperature: 0 },
   });
   const result = await run(agent, 'What is the weather in Paris?', { maxTurns: 2 });
   assert.equal(calls.length, 1);
@@ -47,7 +48,7 @@ test('Agents SDK: a structured outputType, plain and streamed', async () => {
   const Character = z.object({ name: z.string().max(12), age: z.number().int().positive().max(120),
     kind: z.enum(['cat', 'dog']) });
   const typed = new Agent({ name: 'Typed', instructions: 'Describe a pet.', model, outputType: Character,
-    modelSettings: { maxTokens: 300, temperature: 1 } });
+    modelSettings: { maxTokens: 300, temperature: 0 } }); // greedy: the same document on every run
   const result = await run(typed, 'A pet, please.');
   const parsed = Character.parse(result.finalOutput);
   assert.ok(parsed.age >= 1 && parsed.age <= 120);

@@ -2,6 +2,7 @@
 // smartbotd, unchanged: SMARTBOT_URL, SMARTBOT_TOKEN, SMARTBOT_MODEL (see run_openai_test.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { z } from 'zod';
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, streamText, generateObject, jsonSchema, tool } from 'ai';
 import { ChatOpenAI } from '@langchain/openai';
@@ -67,4 +68,15 @@ test('LangChain ChatOpenAI: invoke, stream and withStructuredOutput', async () =
     .withStructuredOutput(schema, { name: 'thing', method: 'jsonSchema' });
   const thing = await structured.invoke('Pick one');
   assert.ok(new Ajv({ strict: false }).validate(schema, thing), JSON.stringify(thing));
+});
+
+test('LangChain ChatOpenAI: bindTools with a forced call gives tool_calls whose args fit the zod schema', async () => {
+  const weather = { name: 'get_weather', description: 'Weather', schema: z.object({ city: z.string().max(8), days: z.number().int().min(1).max(7) }) };
+  const llm = new ChatOpenAI({ model, apiKey: process.env.SMARTBOT_TOKEN, configuration: { baseURL }, maxTokens: 160, temperature: 0 })
+    .bindTools([weather], { tool_choice: 'get_weather', parallel_tool_calls: false });
+  const reply = await llm.invoke('Weather in Paris?');
+  assert.equal(reply.tool_calls.length >= 1, true);
+  assert.equal(reply.tool_calls[0].name, 'get_weather');
+  const args = weather.schema.parse(reply.tool_calls[0].args);
+  assert.ok(args.days >= 1 && args.days <= 7);
 });

@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 import Ajv from 'ajv';
 import { readFileSync } from 'node:fs';
 
@@ -578,4 +580,20 @@ test('Responses API: function tools, a forced call, and its output sent back', a
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools[0].type');
   await assert.rejects(client.responses.create({ model, input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'x' }] }] }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'input[0].content[0]');
+});
+
+test("the SDK's .parse() with a zod schema: message.parsed fits it (integer bounds and a pattern included)", async () => {
+  const Pet = z.object({
+    name: z.string().regex(/^[A-Z][a-z]{1,7}$/),
+    age: z.number().int().min(0).max(30),
+    kind: z.enum(['cat', 'dog']),
+  });
+  for (const seed of [1, 2, 3]) {
+    const completion = await client.chat.completions.parse({
+      model, messages: [{ role: 'user', content: 'A pet' }], max_tokens: 80, temperature: 1, seed,
+      response_format: zodResponseFormat(Pet, 'pet'),
+    });
+    const pet = completion.choices[0].message.parsed;
+    assert.deepEqual(Pet.parse(pet), pet);
+  }
 });
