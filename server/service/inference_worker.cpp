@@ -246,13 +246,24 @@ engine::KvMemoryStats InferenceWorker::kvMemory() const
 bool InferenceWorker::submit(Request request, QObject *context, std::function<void(const Reply &)> done,
                              std::shared_ptr<std::atomic_bool> cancelled)
 {
+    std::vector<Request> one;
+    one.push_back(std::move(request));
+    return submitAll(std::move(one), context, {std::move(done)}, std::move(cancelled));
+}
+
+bool InferenceWorker::submitAll(std::vector<Request> requests, QObject *context,
+                                std::vector<std::function<void(const Reply &)>> done,
+                                std::shared_ptr<std::atomic_bool> cancelled)
+{
     {
         std::lock_guard lock(mutex_);
-        if (stopping_ || int(queue_.size()) >= maxQueue_)
+        if (stopping_ || queue_.size() + requests.size() > size_t(maxQueue_))
             return false;
-        queue_.push_back(Job{std::move(request), QPointer<QObject>(context), std::move(done), std::move(cancelled),
-                             Clock::now(), true});
-        ++runningJobs_; // counted until its reply is delivered
+        for (size_t i = 0; i < requests.size(); ++i) {
+            queue_.push_back(Job{std::move(requests[i]), QPointer<QObject>(context), std::move(done[i]), cancelled,
+                                 Clock::now(), true});
+            ++runningJobs_; // counted until its reply is delivered
+        }
     }
     wake_.notify_one();
     return true;
@@ -350,6 +361,9 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
 
 InferenceWorker::Admit InferenceWorker::admitEmbedding(Job &job)
 {
+    // Back-pressure: jobs beyond these wait in the queue (counted against max_queue, so a flood gets 503).
+    if (embedding_.size() >= kMaxEmbeddingJobs)
+        return Admit::Wait;
     const int context = engine_->info().contextLength;
     const int vocab = engine_->info().vocabSize;
     const auto &inputs = job.request.embedInputs;

@@ -103,6 +103,11 @@ public:
     // Queues a generation; done runs on context's thread (dropped if context is gone). False when full.
     bool submit(Request request, QObject *context, std::function<void(const Reply &)> done,
                 std::shared_ptr<std::atomic_bool> cancelled = {});
+    // Several at once (n choices, several prompts): all are queued, or none (false) when the queue lacks room for
+    // them all; done[i] answers requests[i]. They share cancelled.
+    bool submitAll(std::vector<Request> requests, QObject *context,
+                   std::vector<std::function<void(const Reply &)>> done, std::shared_ptr<std::atomic_bool> cancelled);
+    int maxQueue() const { return maxQueue_; }
     // Stops after the current step: queued and running jobs are dropped (no reply). Joins the thread.
     void shutdown();
 
@@ -127,6 +132,7 @@ private:
     // Tokens per packed embedding pass: its attention scores are quadratic in this (1,024 positions = 4 MiB a
     // head), and a pass this size takes milliseconds on small models, so decode steps between passes stay regular.
     static constexpr size_t kEmbedPackTokens = 1024;
+    static constexpr size_t kMaxEmbeddingJobs = 2; // admitted at once; more wait in the queue
     enum class Admit { Begun, Answered, Wait };
     void run();
     void post(std::function<void()> task);

@@ -429,6 +429,32 @@ private Q_SLOTS:
         }
         const double cosine = dot / std::sqrt(nm * np);
         QVERIFY2(cosine > 0.99999, std::to_string(cosine).c_str());
+        // The same check for an input long enough (over 256 tokens) to run alone, in slices through a KV cache.
+        std::string story;
+        while (engine->tokenizer().encode(story, true).size() < 400)
+            story += "Lily saw a big dog in the park. ";
+        const auto longIds = engine->tokenizer().encode(story, true);
+        const auto longEmbedding = engine->embed({a, longIds, b});
+        QVERIFY(longEmbedding.ok());
+        for (int i : {0, 2})
+            for (size_t c = 0; c < longEmbedding->at(0).size(); ++c)
+                QVERIFY(std::abs(longEmbedding->at(size_t(i))[c] - both->at(size_t(i / 2))[c]) < 1e-5);
+        const auto longRows = engine->logits(longIds);
+        std::fill(mean.begin(), mean.end(), 0.0);
+        std::fill(projected.begin(), projected.end(), 0.0);
+        for (const auto &row : longRows.value())
+            for (int64_t t = 0; t < vocab; ++t)
+                mean[size_t(t)] += row[size_t(t)] / double(longRows->size());
+        for (int64_t t = 0; t < vocab; ++t)
+            for (int64_t c = 0; c < dim; ++c)
+                projected[size_t(t)] += double(W[t * dim + c]) * longEmbedding->at(1)[size_t(c)];
+        dot = nm = np = 0;
+        for (int64_t t = 0; t < vocab; ++t) {
+            dot += mean[size_t(t)] * projected[size_t(t)];
+            nm += mean[size_t(t)] * mean[size_t(t)];
+            np += projected[size_t(t)] * projected[size_t(t)];
+        }
+        QVERIFY2(dot / std::sqrt(nm * np) > 0.99999, std::to_string(dot / std::sqrt(nm * np)).c_str());
 
         QVERIFY(!engine->embed({}).ok());
         QVERIFY(!engine->embed({a, {}}).ok());

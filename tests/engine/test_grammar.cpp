@@ -93,6 +93,16 @@ private Q_SLOTS:
         QCOMPARE(classify(gbnf, text), expected);
     }
 
+    // Expansion through rules that can match nothing is capped (kMaxExpandSteps): 2^64 ways past this repetition
+    // would otherwise hang the worker. Such a grammar refuses input; one just under the cap still works.
+    void emptyPathsAreCapped()
+    {
+        GrammarMatcher runaway(parsed("root ::= ( \"a\"? | \"b\"? ){64} \"c\""));
+        QVERIFY(runaway.state().empty());
+        QVERIFY(!runaway.accept("c"));
+        QCOMPARE(classify("root ::= ( \"a\"? | \"b\"? ){8} \"c\"", "abc"), QString("whole"));
+    }
+
     void parseErrors_data()
     {
         QTest::addColumn<std::string>("gbnf");

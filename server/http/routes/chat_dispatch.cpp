@@ -75,44 +75,45 @@ void dispatchAll(const RouteContext &ctx, const Principal &who, std::vector<serv
                  QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
                  std::function<void(const std::vector<service::InferenceWorker::Reply> &)> done)
 {
+    if (jobs.size() > size_t(ctx.worker->maxQueue())) { // could never be queued: not a "try again"
+        ApiError e = badRequest(QStringLiteral("this request makes %1 generations (prompts times n); this server "
+                                               "queues at most %2")
+                                    .arg(jobs.size())
+                                    .arg(ctx.worker->maxQueue()),
+                                QStringLiteral("invalid_request"), QStringLiteral("n"));
+        return writeError(stream->responder(), e);
+    }
     auto cancelled = std::make_shared<std::atomic_bool>(false);
     // A keep-alive socket serves request after request: the watch ends with its request, or each one would leave a
     // connection (~175 B with its state) on the socket until the client hangs up (issue 16, item 10).
     const QMetaObject::Connection watch =
         QObject::connect(socket, &QTcpSocket::disconnected, socket, [cancelled] { cancelled->store(true); });
-    // Replies arrive on this thread (queued), never while this function runs, so the count below is exact.
+    // Replies arrive on this thread (queued), one per job; done runs after the last.
     struct Gather {
         std::vector<service::InferenceWorker::Reply> replies;
         size_t waiting = 0;
-        bool abandoned = false; // answered 503 already: the replies of the jobs that were queued are dropped
     };
     auto gather = std::make_shared<Gather>();
     gather->replies.resize(jobs.size());
     gather->waiting = jobs.size();
-    for (size_t i = 0; i < jobs.size(); ++i) {
+    std::vector<std::function<void(const service::InferenceWorker::Reply &)>> answers;
+    for (size_t i = 0; i < jobs.size(); ++i)
         // Usage and tokens_per_minute: charge each finished job to the caller.
-        auto one = [auth = ctx.auth, subject = who.subject, watch, gather, i,
-                    done](const service::InferenceWorker::Reply &r) {
-            if (r.ok)
-                auth->recordTokens(subject, qint64(r.result.promptIds.size()), qint64(r.result.ids.size()));
-            gather->replies[i] = r;
-            if (--gather->waiting > 0)
-                return;
-            QObject::disconnect(watch); // runs on the socket's thread, the socket alive (else done is dropped)
-            if (!gather->abandoned)
+        answers.push_back(
+            [auth = ctx.auth, subject = who.subject, watch, gather, i, done](const service::InferenceWorker::Reply &r) {
+                if (r.ok)
+                    auth->recordTokens(subject, qint64(r.result.promptIds.size()), qint64(r.result.ids.size()));
+                gather->replies[i] = r;
+                if (--gather->waiting > 0)
+                    return;
+                QObject::disconnect(watch); // runs on the socket's thread, the socket alive (else done is dropped)
                 done(gather->replies);
-        };
-        if (ctx.worker->submit(std::move(jobs[i]), socket, std::move(one), cancelled))
-            continue;
-        cancelled->store(true); // those already queued end at once, unanswered
-        gather->abandoned = true;
-        gather->waiting -= jobs.size() - i;
-        if (gather->waiting == 0)
-            QObject::disconnect(watch);
+            });
+    if (!ctx.worker->submitAll(std::move(jobs), socket, std::move(answers), cancelled)) { // none was queued
+        QObject::disconnect(watch);
         ApiError e{503, QStringLiteral("busy"), QStringLiteral("the server is busy; try again shortly")};
         e.retryAfterSeconds = 1;
         writeError(stream->responder(), e);
-        return;
     }
 }
 

@@ -34,7 +34,8 @@ void dispatch(const RouteContext &ctx, const Principal &who, service::InferenceW
 
 // Several jobs for one request (n choices, several prompts, an embeddings list): queued together, all cancelled
 // when the client goes away, each charged to the caller as it finishes; done runs once, on the server thread, with
-// every reply in the jobs' order. If the queue cannot take them all, none runs and the client gets 503 busy.
+// every reply in the jobs' order. If the queue cannot take them all now, none is queued and the client gets 503 busy;
+// more jobs than the queue can ever hold get 400 naming n.
 void dispatchAll(const RouteContext &ctx, const Principal &who, std::vector<service::InferenceWorker::Request> &&jobs,
                  QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
                  std::function<void(const std::vector<service::InferenceWorker::Reply> &)> done);

@@ -9,6 +9,8 @@
 #include <QJsonObject>
 #include <QTcpSocket>
 
+#include <algorithm>
+
 #include "core/secret_files.h"
 #include "http/protocol/logprobs_json.h"
 #include "http/protocol/openai_request.h"
@@ -122,6 +124,10 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     double logprobs = -1;
     if (auto e = number(body, QStringLiteral("logprobs"), 0, kMaxLegacyLogprobs, true, logprobs))
         return writeError(responder, *e);
+    const bool idPrompt = std::any_of(prompts.begin(), prompts.end(), [](const auto &p) { return p.decodePrompt; });
+    if (echo && stream && idPrompt) // the text of an id prompt is known only once its job ends
+        return writeError(responder, unsupported(QStringLiteral("echo"), QStringLiteral("echo of a token-id prompt "
+                                                                                        "while streaming")));
     if (echo && logprobs >= 0 && stream)
         return writeError(responder, unsupported(QStringLiteral("echo"), QStringLiteral("echo with logprobs while "
                                                                                         "streaming")));

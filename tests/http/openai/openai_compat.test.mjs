@@ -254,6 +254,10 @@ test('several prompts (text and token ids) and n choices on /v1/completions, pla
   assert.ok(ids.choices[0].text.length > 0);
   await assert.rejects(client.completions.create({ ...base, prompt: [1, 1e9] }),
     (e) => e instanceof OpenAI.BadRequestError && /vocabulary/.test(e.message));
+  await assert.rejects(client.completions.create({ ...base, prompt: Array(64).fill('a'), n: 16 }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'n' && /1024 generations/.test(e.message));
+  await assert.rejects(client.completions.create({ ...base, prompt: [1, 403], echo: true, stream: true }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'echo');
 });
 
 test('logprobs: legacy table with echo scores the prompt; chat logprobs and top_logprobs, plain and streamed', async () => {

@@ -264,19 +264,19 @@ std::vector<float> Engine::Impl::prefillScored(Sequence &seq, const GenerationPa
     for (int64_t at = 0; at < n; at += kSlice) {
         const int64_t m = std::min(kSlice, n - at);
         const torch::Tensor rows = model->head(h.narrow(0, at, m));
-        const int64_t vocab = rows.size(1);
-        for (int64_t r = 0; r < m; ++r) {
-            const float *row = rows.data_ptr<float>() + r * vocab;
-            if (at + r + 1 < n) {
-                TokenLogprob lp =
-                    tokenLogprob(row, vocab, ids[size_t(at + r + 1)], std::max(params.logprobs, 0), *tokenizer);
+        const int64_t scored = std::min(m, n - 1 - at); // the last position scores nothing: it predicts the reply
+        if (scored > 0)
+            for (TokenLogprob &lp : tokenLogprobs(rows.narrow(0, 0, scored), ids.data() + at + 1,
+                                                  std::max(params.logprobs, 0), *tokenizer)) {
                 if (!textBegun && !lp.special) { // "Once", not " Once", where the decoder drops a leading space
                     lp.bytes = tokenizer->pieceBytes(lp.id, /*atStart=*/true);
                     textBegun = true;
                 }
                 seq.out.promptLogprobs.push_back(std::move(lp));
-            } else
-                last.assign(row, row + vocab);
+            }
+        if (at + m == n) {
+            const float *row = rows.data_ptr<float>() + (m - 1) * rows.size(1);
+            last.assign(row, row + rows.size(1));
         }
     }
     return last;

@@ -50,22 +50,46 @@ Result<std::vector<std::vector<float>>> Engine::embed(const std::vector<std::vec
                 return makeError("input " + std::to_string(i) + ": token id " + std::to_string(id) +
                                  " is outside the vocabulary");
     }
-    torch::Tensor h;
+    // Short inputs run packed; a long one runs alone, in slices through a KV cache, so that its attention scores
+    // stay kLongInput x length rather than length^2 (32 heads x 4k^2 floats would be 2 GiB).
+    constexpr size_t kLongInput = 256;
+    std::vector<torch::Tensor> hidden(inputs.size()); // [n, dim] per input
     try {
         torch::InferenceMode guard;
-        h = d.model->hiddenPacked(inputs);
+        std::vector<std::vector<int32_t>> packed;
+        std::vector<size_t> packedIndex;
+        for (size_t i = 0; i < inputs.size(); ++i) {
+            if (inputs[i].size() <= kLongInput) {
+                packed.push_back(inputs[i]);
+                packedIndex.push_back(i);
+                continue;
+            }
+            const int64_t n = int64_t(inputs[i].size());
+            KvCache cache = d.model->newCache(n);
+            std::vector<torch::Tensor> slices;
+            for (int64_t at = 0; at < n; at += int64_t(kLongInput))
+                slices.push_back(
+                    d.model->hidden(inputs[i].data() + at, std::min<int64_t>(int64_t(kLongInput), n - at), cache));
+            hidden[i] = torch::cat(slices).to(torch::kCPU, torch::kFloat32).contiguous();
+        }
+        if (!packed.empty()) {
+            const torch::Tensor h = d.model->hiddenPacked(packed);
+            int64_t row = 0;
+            for (size_t k = 0; k < packed.size(); ++k) {
+                hidden[packedIndex[k]] = h.narrow(0, row, int64_t(packed[k].size()));
+                row += int64_t(packed[k].size());
+            }
+        }
     } catch (const std::exception &e) { // out of (device) memory, mostly
         return makeError(std::string("could not embed: ") + e.what());
     }
-    const int64_t dim = h.size(1);
     std::vector<std::vector<float>> out;
-    int64_t row = 0;
-    for (const auto &input : inputs) {
-        const int64_t n = int64_t(input.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const torch::Tensor &h = hidden[i];
+        const int64_t n = h.size(0), dim = h.size(1);
         std::vector<double> sum(size_t(dim), 0.0);
-        const int64_t first = d.info.pooling == Pooling::Last ? row + n - 1 : row;
-        for (int64_t r = first; r < row + n; ++r) {
-            const float *p = h.data_ptr<float>() + r * dim;
+        for (int64_t r = d.info.pooling == Pooling::Last ? n - 1 : 0; r < n; ++r) {
+            const float *p = h.data_ptr<float>() + r * h.stride(0);
             for (int64_t c = 0; c < dim; ++c)
                 sum[size_t(c)] += p[c];
         }
@@ -77,7 +101,6 @@ Result<std::vector<std::vector<float>>> Engine::embed(const std::vector<std::vec
         for (int64_t c = 0; c < dim; ++c) // the mean's 1/n cancels in the normalisation
             v[size_t(c)] = norm > 0 ? float(sum[size_t(c)] / norm) : 0.0f;
         out.push_back(std::move(v));
-        row += n;
     }
     return out;
 }

@@ -9,6 +9,8 @@ GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> grammar) : grammar
     for (uint32_t start : grammar_->rules[grammar_->root])
         expand(start, -1, state_);
     tidy(state_);
+    if (steps_ > kMaxExpandSteps)
+        state_.clear();
 }
 
 int32_t GrammarMatcher::intern(uint32_t pos, int32_t parent)
@@ -36,6 +38,8 @@ void GrammarMatcher::tidy(State &s)
 // The grammar has no left recursion (Grammar::parse refuses it), so expanding rules without consuming a byte ends.
 void GrammarMatcher::expand(uint32_t pos, int32_t parent, State &out)
 {
+    if (++steps_ > kMaxExpandSteps)
+        return;
     const Element &e = grammar_->elements[pos];
     switch (e.kind) {
     case Element::Kind::Bytes:
@@ -62,12 +66,15 @@ void GrammarMatcher::expand(uint32_t pos, int32_t parent, State &out)
 void GrammarMatcher::advance(const State &from, uint8_t byte, State &to)
 {
     to.clear();
+    steps_ = 0;
     for (const int32_t top : from) {
         if (top == kAccepted)
             continue;
         const Node n = nodes_[size_t(top)];
         if (contains(grammar_->byteSets[grammar_->elements[n.pos].index], byte))
             expand(n.pos + 1, n.parent, to);
+        if (steps_ > kMaxExpandSteps)
+            break;
         if (to.size() > 4 * kMaxStacks) { // duplicates included: count the distinct ones
             tidy(to);
             if (to.size() > kMaxStacks)
@@ -75,7 +82,7 @@ void GrammarMatcher::advance(const State &from, uint8_t byte, State &to)
         }
     }
     tidy(to);
-    if (to.size() > kMaxStacks)
+    if (to.size() > kMaxStacks || steps_ > kMaxExpandSteps)
         to.clear();
 }
 

@@ -23,6 +23,10 @@ public:
     // A grammar ambiguous enough to need more parallel stacks than this (they can double with every byte, e.g.
     // `root ::= . | . root+`) refuses further input rather than run away: generation then ends.
     static constexpr size_t kMaxStacks = 4096;
+    // Expanding through rules that can match nothing can take exponentially many paths to few stacks
+    // (`root ::= ("a"? | "b"?){64}`: 2^64 ways past the repetition). Past this many steps in one expansion, it refuses
+    // as above. Ordinary grammars take tens of steps.
+    static constexpr size_t kMaxExpandSteps = size_t(1) << 20;
 
     explicit GrammarMatcher(std::shared_ptr<const Grammar> grammar);
 
@@ -50,6 +54,7 @@ private:
     std::vector<Node> nodes_;
     std::unordered_map<uint64_t, int32_t> interned_;
     State state_;
+    size_t steps_ = 0; // expand() calls since the last reset (constructor, advance())
 
     int32_t intern(uint32_t pos, int32_t parent);
     void expand(uint32_t pos, int32_t parent, State &out); // the stacks for "at pos", tops on Bytes elements

@@ -28,6 +28,7 @@ constexpr int kMaxRepeat = 1024;
 constexpr int kMaxDepth = 64; // schemas nested deeper are refused (compiling recurses)
 // The largest integer part a number may have (the "integer" primitive's 15 digits, within JavaScript's safe range).
 constexpr int64_t kMaxMagnitude = 999'999'999'999'999;
+constexpr int64_t kMaxBoundedMagnitude = 999'999'999; // integer part of a bounded number (compileNumberRange)
 
 // Whitespace between JSON tokens: nothing, a space, or one line break and indentation. Unbounded whitespace lets a
 // weak model spend its whole budget on blank lines.
@@ -217,6 +218,12 @@ private:
 
     std::string compileAssertions(const ojson &schema, const std::string &path)
     {
+        // A grammar for a pattern or bounds is built from the string or number rule; beside a $ref, enum, const or
+        // combinator they would need an intersection of grammars.
+        for (const char *combined : {"$ref", "const", "enum", "anyOf", "oneOf", "allOf"})
+            for (const char *held : {"pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+                if (schema.contains(combined) && schema.contains(held))
+                    fail("'" + std::string(held) + "' beside '" + combined + "' at " + at(path) + " is not supported");
         if (schema.contains("$ref"))
             return compileRef(schema, path);
         if (const auto c = schema.find("const"); c != schema.end())
@@ -253,8 +260,12 @@ private:
                 return compileObject(schema, path);
             if (schema.contains("items") || schema.contains("minItems") || schema.contains("maxItems"))
                 return compileArray(schema, path);
-            if (schema.contains("minLength") || schema.contains("maxLength") || schema.contains("format"))
+            if (schema.contains("minLength") || schema.contains("maxLength") || schema.contains("format") ||
+                schema.contains("pattern"))
                 return compileString(schema, path);
+            for (const char *bound : {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+                if (schema.contains(bound))
+                    return compileType("number", schema, path);
             return use("value");
         }
         if (type->is_array()) {
@@ -365,13 +376,15 @@ private:
     // Integers within the bounds (and within the 15 digits every integer here has).
     std::string compileIntegerRange(const Bound &lo, const Bound &hi, const std::string &path)
     {
-        const auto clamp = [](double v) { return std::clamp(v, -double(kMaxMagnitude), double(kMaxMagnitude)); };
-        const int64_t from =
-            lo.set ? int64_t(clamp(lo.exclusive ? std::floor(lo.value) + 1 : std::ceil(lo.value))) : -kMaxMagnitude;
-        const int64_t to =
-            hi.set ? int64_t(clamp(hi.exclusive ? std::ceil(hi.value) - 1 : std::floor(hi.value))) : kMaxMagnitude;
-        if (from > to)
-            fail("no integer is within the bounds at " + at(path));
+        // Rounded to whole numbers first, then checked against the 15 digits integers have here, then clamped.
+        const double fromValue =
+            lo.set ? (lo.exclusive ? std::floor(lo.value) + 1 : std::ceil(lo.value)) : -double(kMaxMagnitude);
+        const double toValue =
+            hi.set ? (hi.exclusive ? std::ceil(hi.value) - 1 : std::floor(hi.value)) : double(kMaxMagnitude);
+        if (fromValue > toValue || fromValue > double(kMaxMagnitude) || toValue < -double(kMaxMagnitude))
+            fail("no integer of at most 15 digits is within the bounds at " + at(path));
+        const int64_t from = int64_t(std::max(fromValue, -double(kMaxMagnitude)));
+        const int64_t to = int64_t(std::min(toValue, double(kMaxMagnitude)));
         std::string alts;
         if (to >= 0)
             alts = digitsRange(std::max<int64_t>(from, 0), to);
@@ -381,13 +394,16 @@ private:
     }
 
     // Numbers within bounds that are whole numbers (0, 1, 100: what schemas say; zod's positive() is
-    // exclusiveMinimum 0), written without an exponent. Other bounds are refused by name.
+    // exclusiveMinimum 0), written without an exponent, with at most 9 integer and 6 fraction digits: 15 significant
+    // digits, so that no text rounds onto a bound it must not reach ("5.9999999999999999" is 6.0 as a double). Other
+    // bounds are refused by name.
     std::string compileNumberRange(const Bound &lo, const Bound &hi, const std::string &path)
     {
         for (const auto &[b, key] : {std::pair{lo, "minimum"}, std::pair{hi, "maximum"}})
-            if (b.set && (b.value != std::floor(b.value) || std::abs(b.value) > double(kMaxMagnitude)))
+            if (b.set && (b.value != std::floor(b.value) || std::abs(b.value) > double(kMaxBoundedMagnitude)))
                 fail("'" + std::string(key) + "' at " + at(path) +
-                     " is supported for numbers as a whole number up to " + std::to_string(kMaxMagnitude) + " only");
+                     " is supported for numbers as a whole number up to " + std::to_string(kMaxBoundedMagnitude) +
+                     " only");
         if (lo.set && hi.set && (lo.value > hi.value || (lo.value == hi.value && (lo.exclusive || hi.exclusive))))
             fail("no number is within the bounds at " + at(path));
         std::string alts;
@@ -409,11 +425,11 @@ private:
     // Decimal magnitudes m with low <= m (low < m when lowExclusive) and m <= high (m < high), high absent = none.
     std::string magnitude(int64_t low, bool lowExclusive, std::optional<int64_t> high, bool highExclusive)
     {
-        const std::string anyFraction = R"(( "." [0-9]{1,16} )?)", zeroFraction = R"(( "." "0"{1,16} )?)",
-                          nonzeroFraction = R"("." [0-9]{0,15} [1-9])";
+        const std::string anyFraction = R"(( "." [0-9]{1,6} )?)", zeroFraction = R"(( "." "0"{1,6} )?)",
+                          nonzeroFraction = R"("." [0-9]{0,5} [1-9])";
         std::string alts;
         const auto add = [&alts](const std::string &alt) { alts += (alts.empty() ? "" : " | ") + alt; };
-        const int64_t between = low + 1, upTo = high ? *high - 1 : kMaxMagnitude;
+        const int64_t between = low + 1, upTo = high ? *high - 1 : kMaxBoundedMagnitude;
         if (between <= upTo)
             add(digitsRange(between, upTo) + " " + anyFraction);
         if (!high || low < *high)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 namespace smartbot::engine::grammar {
@@ -169,6 +170,7 @@ private:
     size_t pos_ = 0;
     int depth_ = 0;
     bool endAnchored_ = false;
+    bool nullable_ = false;
     const std::string &any_;
 
     bool peek(uint32_t c, size_t ahead = 0) const { return pos_ + ahead < cps_.size() && cps_[pos_ + ahead] == c; }
@@ -180,13 +182,17 @@ private:
         return cps_[pos_++];
     }
 
+    // Each parsing function leaves in nullable_ whether what it parsed can match the empty string.
     std::string alternation()
     {
         std::vector<std::string> branches{sequence()};
+        bool nullable = nullable_;
         while (peek('|')) {
             ++pos_;
             branches.push_back(sequence());
+            nullable = nullable || nullable_;
         }
+        nullable_ = nullable;
         if (branches.size() == 1)
             return branches.front();
         std::string out = "(";
@@ -198,6 +204,7 @@ private:
     std::string sequence()
     {
         std::string out;
+        bool nullable = true;
         while (!atEnd() && !peek('|') && !peek(')')) {
             if (peek('$')) {
                 if (depth_ != 0 || (pos_ + 1 != cps_.size() && !peek('|', 1)))
@@ -209,9 +216,21 @@ private:
             if (peek('^'))
                 fail("'^' is supported at the start of the pattern (or of a top-level alternative) only");
             std::string item = atom();
-            item += quantifier();
+            bool itemNullable = nullable_;
+            if (const auto q = quantifier()) {
+                const auto [min, max] = *q;
+                // Repeating what can match nothing gives the matcher exponentially many ways through the empty
+                // case ((a?|b?){64}), and GBNF calls x* of a nullable x left-recursive: refused with the reason.
+                if (itemNullable && !(min == 0 && max == 1))
+                    fail("a repetition of something that can match nothing (such as (a?)* or (a|b?)+) is not "
+                         "supported: repeat the part that cannot be empty");
+                item = max == 0 ? std::string("\"\"") : item + repetition(min, max);
+                itemNullable = itemNullable || min == 0;
+            }
+            nullable = nullable && itemNullable;
             out += (out.empty() ? "" : " ") + item;
         }
+        nullable_ = nullable;
         return out.empty() ? std::string("\"\"") : out;
     }
 
@@ -243,17 +262,30 @@ private:
         return int(v);
     }
 
-    std::string quantifier()
+    static std::string repetition(int min, int max)
+    {
+        if (min == 0 && max == 1)
+            return "?";
+        if (max < 0)
+            return min == 0 ? "*" : min == 1 ? "+" : "{" + std::to_string(min) + ",}";
+        if (min == max)
+            return "{" + std::to_string(min) + "}";
+        return "{" + std::to_string(min) + "," + std::to_string(max) + "}";
+    }
+
+    // The counts of a quantifier after an atom ({min, max}, max -1: unbounded), if there is one.
+    std::optional<std::pair<int, int>> quantifier()
     {
         if (!quantifierAhead())
-            return {};
-        std::string q;
+            return std::nullopt;
+        int min = 0, max = -1;
         const uint32_t c = take();
         if (c == '*' || c == '+' || c == '?') {
-            q = std::string(1, char(c));
+            min = c == '+' ? 1 : 0;
+            max = c == '?' ? 1 : -1;
         } else { // {n}, {n,}, {n,m}
-            const int min = number();
-            int max = min;
+            min = number();
+            max = min;
             if (peek(',')) {
                 ++pos_;
                 max = peek('}') ? -1 : number();
@@ -265,15 +297,12 @@ private:
             if (min > kMaxRepeat)
                 fail("a repetition above " + std::to_string(kMaxRepeat));
             max = std::min(max, kMaxRepeat); // clamping only narrows what is generated
-            q = max < 0      ? "{" + std::to_string(min) + ",}"
-                : min == max ? "{" + std::to_string(min) + "}"
-                             : "{" + std::to_string(min) + "," + std::to_string(max) + "}";
         }
         if (peek('?')) // lazy: the same strings
             ++pos_;
         if (quantifierAhead())
             fail("a quantifier follows another");
-        return q;
+        return std::pair{min, max};
     }
 
     std::string atom()
@@ -298,7 +327,7 @@ private:
             }
             if (++depth_ > kMaxNesting)
                 fail("groups nested more than " + std::to_string(kMaxNesting) + " deep");
-            std::string inner = alternation();
+            std::string inner = alternation(); // leaves nullable_ as the group's
             --depth_;
             if (atEnd() || take() != ')')
                 fail("a group is not closed");
@@ -306,6 +335,9 @@ private:
         }
         case ')':
             fail("unbalanced ')'");
+        }
+        nullable_ = false; // one character
+        switch (c) {
         case '[':
             return jsonCharacters(characterClass());
         case '.':

@@ -43,4 +43,33 @@ TokenLogprob tokenLogprob(const float *logits, int64_t vocab, int32_t id, int to
     return out;
 }
 
+std::vector<TokenLogprob> tokenLogprobs(const torch::Tensor &rows, const int32_t *ids, int top,
+                                        const Tokenizer &tokenizer)
+{
+    const int64_t m = rows.size(0), vocab = rows.size(1);
+    const torch::Tensor logp = torch::log_softmax(rows.to(torch::kFloat64), 1).to(torch::kFloat32).contiguous();
+    const int64_t k = std::min<int64_t>(std::max(top, 0), vocab);
+    torch::Tensor values, indices;
+    if (k > 0)
+        std::tie(values, indices) = logp.topk(k, 1);
+    const auto lp = logp.accessor<float, 2>();
+    std::vector<TokenLogprob> out(static_cast<size_t>(m));
+    for (int64_t r = 0; r < m; ++r) {
+        TokenLogprob &t = out[size_t(r)];
+        t.id = ids[r];
+        t.bytes = tokenBytes(tokenizer, t.id);
+        t.special = tokenizer.isSpecial(t.id);
+        t.logprob = t.id >= 0 && t.id < vocab ? lp[r][t.id] : -std::numeric_limits<float>::infinity();
+        if (k == 0)
+            continue;
+        const auto v = values.accessor<float, 2>();
+        const auto ix = indices.accessor<int64_t, 2>();
+        for (int64_t j = 0; j < k; ++j) {
+            const auto id = int32_t(ix[r][j]);
+            t.top.push_back({id, tokenBytes(tokenizer, id), v[r][j], tokenizer.isSpecial(id)});
+        }
+    }
+    return out;
+}
+
 } // namespace smartbot::engine
