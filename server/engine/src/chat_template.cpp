@@ -130,6 +130,12 @@ ChatTemplate::ChatTemplate(std::shared_ptr<const Impl> impl) : d_(std::move(impl
 
 Result<ChatTemplate> ChatTemplate::parse(const std::string &jinjaSource)
 {
+    return parse(jinjaSource, {}, {});
+}
+
+Result<ChatTemplate> ChatTemplate::parse(const std::string &jinjaSource, const std::string &bosToken,
+                                         const std::string &eosToken)
+{
     auto impl = std::make_shared<Impl>();
     impl->source = jinjaSource;
     try {
@@ -138,6 +144,8 @@ Result<ChatTemplate> ChatTemplate::parse(const std::string &jinjaSource)
         return makeError("chat template syntax error at " + jinja::describePosition(jinjaSource, e.pos) + ": " +
                          e.what());
     }
+    impl->bos = bosToken;
+    impl->eos = eosToken;
     return ChatTemplate(std::move(impl));
 }
 

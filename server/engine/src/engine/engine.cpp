@@ -24,6 +24,7 @@
 #include "sampling/sampler.h"
 #include "sampling/stop_matcher.h"
 #include "engine/impl.h"
+#include "gguf/gguf_model.h"
 #include "tools/tool_messages.h"
 
 namespace smartbot::engine {
@@ -139,37 +140,52 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
 {
     const auto t0 = std::chrono::steady_clock::now();
     const fs::path dir(modelDir);
+    auto gguf = gguf::ggufPath(modelDir);
+    if (!gguf)
+        return gguf.failure();
     std::error_code ec;
-    if (!fs::is_directory(dir, ec))
-        return makeError("model folder " + modelDir + " does not exist or is not a folder");
+    if (gguf.value().empty() && !fs::is_directory(dir, ec))
+        return makeError("model folder " + modelDir + " does not exist or is not a folder (or a .gguf file)");
 
     tuneAllocator();
     std::unique_ptr<Engine> e(new Engine);
     Impl &d = *e->d_;
     d.options = options;
 
-    auto cfg = ModelConfig::load((dir / "config.json").string());
-    if (!cfg)
-        return makeError(modelDir + ": " + cfg.error());
-    d.config = cfg.value();
-
-    auto w = WeightSet::open(modelDir);
-    if (!w)
-        return makeError(modelDir + ": " + w.error());
-    d.weights = std::move(w.value());
-
-    const fs::path tcfg = dir / "tokenizer_config.json";
-    auto tok = Tokenizer::load((dir / "tokenizer.json").string(), fs::exists(tcfg) ? tcfg.string() : "");
-    if (!tok)
-        return makeError(modelDir + ": " + tok.error());
-    d.tokenizer = std::move(tok.value());
-    if (fs::exists(tcfg)) {
-        auto tmpl = ChatTemplate::load(tcfg.string());
-        if (!tmpl)
-            return makeError(modelDir + ": " + tmpl.error());
-        d.chatTemplate = std::move(tmpl.value());
+    if (!gguf.value().empty()) {
+        auto m = gguf::loadModel(gguf.value());
+        if (!m)
+            return m.failure();
+        d.config = std::move(m.value().config);
+        d.weights = std::move(m.value().weights);
+        d.tokenizer = std::move(m.value().tokenizer);
+        d.chatTemplate = m.value().chatTemplate ? std::move(*m.value().chatTemplate) : ChatTemplate::plain();
+        d.info.format = "gguf";
+        d.info.quantization = m.value().quantization;
     } else {
-        d.chatTemplate = ChatTemplate::plain();
+        auto cfg = ModelConfig::load((dir / "config.json").string());
+        if (!cfg)
+            return makeError(modelDir + ": " + cfg.error());
+        d.config = cfg.value();
+
+        auto w = WeightSet::open(modelDir);
+        if (!w)
+            return makeError(modelDir + ": " + w.error());
+        d.weights = std::move(w.value());
+
+        const fs::path tcfg = dir / "tokenizer_config.json";
+        auto tok = Tokenizer::load((dir / "tokenizer.json").string(), fs::exists(tcfg) ? tcfg.string() : "");
+        if (!tok)
+            return makeError(modelDir + ": " + tok.error());
+        d.tokenizer = std::move(tok.value());
+        if (fs::exists(tcfg)) {
+            auto tmpl = ChatTemplate::load(tcfg.string());
+            if (!tmpl)
+                return makeError(modelDir + ": " + tmpl.error());
+            d.chatTemplate = std::move(tmpl.value());
+        } else {
+            d.chatTemplate = ChatTemplate::plain();
+        }
     }
     if (d.tokenizer->vocabSize() > d.config.vocabSize)
         return makeError(modelDir + ": tokenizer has " + std::to_string(d.tokenizer->vocabSize()) +
@@ -204,7 +220,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
 
     d.stopIds = d.config.eosTokenIds;
     // generation_config.json may name more end-of-turn ids (Llama 3: <|eot_id|> beside <|end_of_text|>).
-    if (const fs::path gen = dir / "generation_config.json"; fs::exists(gen)) {
+    if (const fs::path gen = dir / "generation_config.json"; gguf.value().empty() && fs::exists(gen)) {
         auto ids = readEosIds(gen.string());
         if (!ids)
             return makeError(modelDir + ": " + ids.error());
@@ -218,8 +234,8 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
         d.stopIds.push_back(d.tokenizer->bosId());
 
     ModelInfo &info = d.info;
-    info.path = fs::absolute(dir).lexically_normal().string();
-    info.name = fs::path(info.path).filename().string();
+    info.path = fs::absolute(gguf.value().empty() ? dir : fs::path(gguf.value())).lexically_normal().string();
+    info.name = gguf.value().empty() ? fs::path(info.path).filename().string() : fs::path(info.path).stem().string();
     if (info.name.empty())
         info.name = fs::path(info.path).parent_path().filename().string();
     info.architecture = d.config.architecture;
@@ -234,7 +250,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     info.toolCallFormat = detectToolCallFormat(d.chatTemplate->source());
     info.vocabSize = int(d.config.vocabSize);
     info.hiddenSize = int(d.config.hiddenSize);
-    auto pooling = readPooling(modelDir);
+    auto pooling = gguf.value().empty() ? readPooling(modelDir) : Result<Pooling>(Pooling::Mean);
     if (!pooling)
         return makeError(modelDir + ": " + pooling.error());
     info.pooling = pooling.value();

@@ -225,6 +225,8 @@ std::vector<double> ModelConfig::ropeInverseFrequencies() const
                 f = (1 - smooth) * f / ropeFactor + smooth * f;
             }
         }
+        if (!ropeFreqFactors.empty())
+            f /= ropeFreqFactors[size_t(i)];
         inv[size_t(i)] = f;
     }
     return inv;

@@ -27,6 +27,9 @@ struct ModelConfig {
     std::string ropeScaling = "none";
     double ropeFactor = 1.0, ropeLowFreqFactor = 1.0, ropeHighFreqFactor = 4.0;
     int64_t ropeOriginalMaxPositions = 0;
+    // Per-frequency divisors (headDim / 2 of them) applied after rope_scaling: a GGUF file's rope_freqs.weight, which
+    // is how llama.cpp's converter stores Llama 3.1's frequency-dependent scaling. Empty: none.
+    std::vector<double> ropeFreqFactors;
     int64_t slidingWindow = 0; // Mistral/Qwen2; 0 = none. The usable context is capped to it.
     std::string torchDtype;    // informational
     int32_t bosTokenId = -1;

@@ -65,6 +65,19 @@ Result<WeightSet> WeightSet::open(const std::string &modelDir)
     return set;
 }
 
+WeightSet WeightSet::fromViews(std::vector<TensorView> views, std::vector<std::shared_ptr<const void>> keepAlive)
+{
+    WeightSet set;
+    set.keepAlive_ = std::move(keepAlive);
+    for (TensorView &v : views) {
+        std::string name = v.name;
+        auto [it, inserted] = set.views_.emplace(name, std::move(v));
+        if (inserted)
+            set.index_.emplace(name, &it->second);
+    }
+    return set;
+}
+
 const TensorView *WeightSet::find(const std::string &name) const
 {
     auto it = index_.find(name);

@@ -15,6 +15,8 @@ namespace smartbot::engine {
 class WeightSet {
 public:
     static Result<WeightSet> open(const std::string &modelDir);
+    // Tensors that live elsewhere (a GGUF file's, mapped or decoded): views whose memory `keepAlive` owns.
+    static WeightSet fromViews(std::vector<TensorView> views, std::vector<std::shared_ptr<const void>> keepAlive);
     const TensorView *find(const std::string &name) const;
     int64_t parameterCount() const;
     std::map<DType, int64_t> parametersByDtype() const; // as stored on disk
@@ -22,6 +24,8 @@ public:
 
 private:
     std::vector<std::shared_ptr<SafetensorsFile>> shards_; // keep the mappings alive for zero-copy tensors
+    std::vector<std::shared_ptr<const void>> keepAlive_;
+    std::map<std::string, TensorView> views_; // fromViews(): the views index_ points into (map nodes never move)
     std::map<std::string, const TensorView *> index_;
 };
 

@@ -343,29 +343,59 @@ std::string Tokenizer::Impl::streamStep(std::vector<int32_t> &ids, std::string &
 Tokenizer::Tokenizer() = default;
 Tokenizer::~Tokenizer() = default;
 
-Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string &tokenizerJson, const std::string &tokenizerConfig)
+namespace {
+// Builds a tokenizer from parsed JSON, every error prefixed with where it came from.
+template <typename ReadFn> Result<std::unique_ptr<Tokenizer>> buildTokenizer(const std::string &origin, ReadFn read)
 {
     try {
-        const json root = readJsonFile(tokenizerJson, "tokenizer.json");
-        json config;
-        if (!tokenizerConfig.empty())
-            config = readJsonFile(tokenizerConfig, "tokenizer_config.json");
-        auto impl = std::make_unique<Impl>();
+        json root, config;
+        bool haveConfig = false;
+        read(root, config, haveConfig);
+        auto impl = std::make_unique<Tokenizer::Impl>();
         try {
-            impl->build(root, tokenizerConfig.empty() ? nullptr : &config);
+            impl->build(root, haveConfig ? &config : nullptr);
         } catch (const LoadError &e) {
-            fail("tokenizer '" + tokenizerJson + "': " + e.what());
+            fail("tokenizer '" + origin + "': " + e.what());
         }
-        std::unique_ptr<Tokenizer> tok(new Tokenizer());
-        tok->d_ = std::move(impl);
-        return Result<std::unique_ptr<Tokenizer>>(std::move(tok));
+        return Tokenizer::fromImpl(std::move(impl));
     } catch (const LoadError &e) {
         return makeError(e.what());
     } catch (const json::exception &e) {
-        return makeError("tokenizer '" + tokenizerJson + "': unexpected JSON content: " + e.what());
+        return makeError("tokenizer '" + origin + "': unexpected JSON content: " + e.what());
     } catch (const std::exception &e) {
-        return makeError("tokenizer '" + tokenizerJson + "': " + e.what());
+        return makeError("tokenizer '" + origin + "': " + e.what());
     }
+}
+} // namespace
+
+std::unique_ptr<Tokenizer> Tokenizer::fromImpl(std::unique_ptr<Impl> impl)
+{
+    std::unique_ptr<Tokenizer> tok(new Tokenizer());
+    tok->d_ = std::move(impl);
+    return tok;
+}
+
+Result<std::unique_ptr<Tokenizer>> Tokenizer::load(const std::string &tokenizerJson, const std::string &tokenizerConfig)
+{
+    return buildTokenizer(tokenizerJson, [&](json &root, json &config, bool &haveConfig) {
+        root = readJsonFile(tokenizerJson, "tokenizer.json");
+        if (!tokenizerConfig.empty()) {
+            config = readJsonFile(tokenizerConfig, "tokenizer_config.json");
+            haveConfig = true;
+        }
+    });
+}
+
+Result<std::unique_ptr<Tokenizer>>
+Tokenizer::fromJson(const std::string &tokenizerJson, const std::string &tokenizerConfigJson, const std::string &origin)
+{
+    return buildTokenizer(origin, [&](json &root, json &config, bool &haveConfig) {
+        root = json::parse(tokenizerJson);
+        if (!tokenizerConfigJson.empty()) {
+            config = json::parse(tokenizerConfigJson);
+            haveConfig = true;
+        }
+    });
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, bool addSpecial) const

@@ -49,6 +49,9 @@ class ChatTemplate {
 public:
     // Compiles a template; syntax errors come back as "chat template syntax error at line L, column C: ...".
     static Result<ChatTemplate> parse(const std::string &jinjaSource);
+    // The same with the bos/eos token texts that render() without them uses (a GGUF file's template and tokens).
+    static Result<ChatTemplate> parse(const std::string &jinjaSource, const std::string &bosToken,
+                                      const std::string &eosToken);
     // Reads tokenizer_config.json: `chat_template` as a string, or the list-of-{name, template} form (the entry named
     // "default"); without one, chat_template.jinja or chat_template.json next to it; otherwise the plain fallback.
     // bos_token / eos_token (string or {"content": ...}; null -> "") are kept for render().

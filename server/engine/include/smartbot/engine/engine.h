@@ -44,8 +44,10 @@ struct LoadOptions {
 enum class Pooling { Mean, Last };
 
 struct ModelInfo {
-    std::string name; // folder name
+    std::string name; // folder name, or a GGUF file's name without .gguf
     std::string path;
+    std::string format = "safetensors"; // or "gguf"
+    std::string quantization;           // a GGUF file's type ("Q4_K_M", "Q8_0", "F32", ...); "" for safetensors
     std::string architecture;
     std::string device; // "cpu" / "cuda:0"
     std::string dtype;  // compute dtype, e.g. "float32"

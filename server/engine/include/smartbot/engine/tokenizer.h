@@ -24,6 +24,10 @@ public:
     // tokenizerJson: path to tokenizer.json. tokenizerConfig: path to tokenizer_config.json or "" (optional).
     static Result<std::unique_ptr<Tokenizer>> load(const std::string &tokenizerJson,
                                                    const std::string &tokenizerConfig);
+    // The same from JSON texts in memory (tokenizerConfigJson may be empty); origin names them in errors (a GGUF
+    // file's vocabulary, translated to the tokenizer.json it is equivalent to).
+    static Result<std::unique_ptr<Tokenizer>>
+    fromJson(const std::string &tokenizerJson, const std::string &tokenizerConfigJson, const std::string &origin);
     ~Tokenizer();
     Tokenizer(const Tokenizer &) = delete;
     Tokenizer &operator=(const Tokenizer &) = delete;
@@ -56,9 +60,11 @@ public:
         std::string emitted_;
     };
 
+    struct Impl; // tokenizer.cpp
+    static std::unique_ptr<Tokenizer> fromImpl(std::unique_ptr<Impl> impl);
+
 private:
     Tokenizer();
-    struct Impl;
     std::unique_ptr<Impl> d_;
 };
 

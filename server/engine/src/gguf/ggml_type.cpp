@@ -1,0 +1,249 @@
+// Block layouts written from the GGUF/ggml format description: each quantized block starts (or, for Q6_K, ends)
+// with float16 scales; the "K" types group 256 values into sub-blocks whose own 6- or 8-bit scales are relative to
+// the super-block's float16 ones.
+#include "gguf/ggml_type.h"
+
+#include <array>
+#include <cmath>
+#include <cstring>
+
+namespace smartbot::engine::gguf {
+
+float halfToFloat(uint16_t h)
+{
+    const uint32_t sign = uint32_t(h & 0x8000u) << 16;
+    const uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
+    if (exponent == 0) {
+        const float f = float(mantissa) * 0x1p-24f; // zero or subnormal: mantissa x 2^-24, exact in float
+        return sign ? -f : f;
+    }
+    const uint32_t bits = exponent == 31 ? (sign | 0x7f800000u | (mantissa << 13))
+                                         : (sign | ((exponent + 112u) << 23) | (mantissa << 13));
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+uint16_t floatToHalf(float value)
+{
+    uint32_t x;
+    std::memcpy(&x, &value, sizeof x);
+    const uint32_t sign = (x >> 16) & 0x8000u, absx = x & 0x7fffffffu;
+    if (absx > 0x7f800000u)
+        return uint16_t(sign | 0x7e00u); // NaN stays NaN (quiet)
+    if (absx >= 0x477ff000u)
+        return uint16_t(sign | 0x7c00u); // 65520 and above round to infinity
+    if (absx < 0x38800000u) {            // below 2^-14: a half subnormal, mantissa = round(|value| x 2^24)
+        float a;
+        std::memcpy(&a, &absx, sizeof a);
+        return uint16_t(sign | uint32_t(std::nearbyint(a * 0x1p24f))); // 0x400 there is the smallest normal
+    }
+    uint32_t h = (((absx >> 23) - 112u) << 10) | ((absx >> 13) & 0x3ffu);
+    const uint32_t rest = absx & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u)))
+        ++h; // a carry out of the mantissa correctly bumps the exponent
+    return uint16_t(sign | h);
+}
+
+namespace {
+
+inline float half(const uint8_t *p)
+{
+    uint16_t h;
+    std::memcpy(&h, p, sizeof h);
+    return halfToFloat(h);
+}
+
+void dequantizeF32(const uint8_t *src, float *dst, int64_t n)
+{
+    std::memcpy(dst, src, size_t(n) * sizeof(float));
+}
+
+void dequantizeF16(const uint8_t *src, float *dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i)
+        dst[i] = half(src + 2 * i);
+}
+
+void dequantizeBf16(const uint8_t *src, float *dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        uint16_t b;
+        std::memcpy(&b, src + 2 * i, sizeof b);
+        const uint32_t bits = uint32_t(b) << 16;
+        std::memcpy(&dst[i], &bits, sizeof bits);
+    }
+}
+
+// Q8_0: float16 d, then 32 int8; value = d x q.
+void dequantizeQ8_0(const uint8_t *src, float *dst, int64_t blocks)
+{
+    for (int64_t b = 0; b < blocks; ++b, src += 34, dst += 32) {
+        const float d = half(src);
+        const auto *q = reinterpret_cast<const int8_t *>(src + 2);
+        for (int i = 0; i < 32; ++i)
+            dst[i] = d * float(q[i]);
+    }
+}
+
+// Q4_0: float16 d, then 16 bytes: value i < 16 is the low nibble of byte i, value 16 + i its high nibble; value =
+// d x (nibble - 8).
+void dequantizeQ4_0(const uint8_t *src, float *dst, int64_t blocks)
+{
+    for (int64_t b = 0; b < blocks; ++b, src += 18, dst += 32) {
+        const float d = half(src);
+        const uint8_t *q = src + 2;
+        for (int i = 0; i < 16; ++i) {
+            dst[i] = d * float(int(q[i] & 0xf) - 8);
+            dst[i + 16] = d * float(int(q[i] >> 4) - 8);
+        }
+    }
+}
+
+} // namespace
+
+// The eight 6-bit (scale, min) pairs of a Q4_K/Q5_K super-block, packed in 12 bytes: pairs 0..3 in the low six bits
+// of bytes 0..3 (scales) and 4..7 (mins); pairs 4..7 take their low four bits from the nibbles of bytes 8..11 and
+// their top two bits from the spare top bits of bytes 0..7.
+void kQuantScaleMin(const uint8_t *packed, int j, uint8_t &scale, uint8_t &min)
+{
+    if (j < 4) {
+        scale = packed[j] & 63;
+        min = packed[j + 4] & 63;
+    } else {
+        scale = uint8_t((packed[j + 4] & 0xf) | ((packed[j - 4] >> 6) << 4));
+        min = uint8_t((packed[j + 4] >> 4) | ((packed[j] >> 6) << 4));
+    }
+}
+
+namespace {
+
+// Q4_K (144 bytes / 256 values): float16 d and dmin, 12 bytes of packed sub-block scales and mins, 128 bytes of
+// nibbles. Values run in four chunks of 64: the low nibbles of 32 bytes (sub-block 2c), then their high nibbles
+// (sub-block 2c + 1); value = d x scale x q - dmin x min.
+void dequantizeQ4_K(const uint8_t *src, float *dst, int64_t blocks)
+{
+    for (int64_t b = 0; b < blocks; ++b, src += 144, dst += 256) {
+        const float d = half(src), dmin = half(src + 2);
+        const uint8_t *scales = src + 4, *qs = src + 16;
+        for (int c = 0; c < 4; ++c) {
+            uint8_t s1, m1, s2, m2;
+            kQuantScaleMin(scales, 2 * c, s1, m1);
+            kQuantScaleMin(scales, 2 * c + 1, s2, m2);
+            const float d1 = d * s1, o1 = dmin * m1, d2 = d * s2, o2 = dmin * m2;
+            const uint8_t *q = qs + 32 * c;
+            float *y = dst + 64 * c;
+            for (int l = 0; l < 32; ++l) {
+                y[l] = d1 * float(q[l] & 0xf) - o1;
+                y[l + 32] = d2 * float(q[l] >> 4) - o2;
+            }
+        }
+    }
+}
+
+// Q5_K (176 bytes / 256 values): as Q4_K, plus 32 bytes of fifth bits before the nibbles: bit 2c of qh[l] belongs to
+// the low-nibble value l of chunk c, bit 2c + 1 to its high-nibble value.
+void dequantizeQ5_K(const uint8_t *src, float *dst, int64_t blocks)
+{
+    for (int64_t b = 0; b < blocks; ++b, src += 176, dst += 256) {
+        const float d = half(src), dmin = half(src + 2);
+        const uint8_t *scales = src + 4, *qh = src + 16, *qs = src + 48;
+        for (int c = 0; c < 4; ++c) {
+            uint8_t s1, m1, s2, m2;
+            kQuantScaleMin(scales, 2 * c, s1, m1);
+            kQuantScaleMin(scales, 2 * c + 1, s2, m2);
+            const float d1 = d * s1, o1 = dmin * m1, d2 = d * s2, o2 = dmin * m2;
+            const uint8_t lowBit = uint8_t(1u << (2 * c)), highBit = uint8_t(2u << (2 * c));
+            const uint8_t *q = qs + 32 * c;
+            float *y = dst + 64 * c;
+            for (int l = 0; l < 32; ++l) {
+                y[l] = d1 * float((q[l] & 0xf) + ((qh[l] & lowBit) ? 16 : 0)) - o1;
+                y[l + 32] = d2 * float((q[l] >> 4) + ((qh[l] & highBit) ? 16 : 0)) - o2;
+            }
+        }
+    }
+}
+
+// Q6_K (210 bytes / 256 values): 128 bytes of low nibbles, 64 bytes of 2-bit high parts, 16 int8 scales (one per
+// 16 values), float16 d last. Each half of 128 values: value l (l < 32) of its four quarters takes its low four
+// bits from ql[l] low, ql[l + 32] low, ql[l] high, ql[l + 32] high, and its top two bits from qh[l] bits 0-1, 2-3,
+// 4-5, 6-7; value = d x scale x (q - 32).
+void dequantizeQ6_K(const uint8_t *src, float *dst, int64_t blocks)
+{
+    for (int64_t b = 0; b < blocks; ++b, src += 210, dst += 256) {
+        const float d = half(src + 208);
+        for (int h = 0; h < 2; ++h) {
+            const uint8_t *ql = src + 64 * h, *qh = src + 128 + 32 * h;
+            const auto *sc = reinterpret_cast<const int8_t *>(src + 192) + 8 * h;
+            float *y = dst + 128 * h;
+            for (int l = 0; l < 32; ++l) {
+                const int is = l / 16;
+                const int q1 = int((ql[l] & 0xf) | (((qh[l] >> 0) & 3) << 4)) - 32;
+                const int q2 = int((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32;
+                const int q3 = int((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+                const int q4 = int((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+                y[l] = d * float(sc[is]) * float(q1);
+                y[l + 32] = d * float(sc[is + 2]) * float(q2);
+                y[l + 64] = d * float(sc[is + 4]) * float(q3);
+                y[l + 96] = d * float(sc[is + 6]) * float(q4);
+            }
+        }
+    }
+}
+
+// Every type id ggml defines up to BF16, so that an unsupported one is refused by name. Sizes of the types not
+// decoded here are still needed: they decide where a tensor ends, which the reader checks against the file.
+constexpr std::array<GgmlTypeInfo, 34> kTypes{{
+    {0, "F32", 1, 4, dequantizeF32},
+    {1, "F16", 1, 2, dequantizeF16},
+    {2, "Q4_0", 32, 18, dequantizeQ4_0},
+    {3, "Q4_1", 32, 20, nullptr},
+    {6, "Q5_0", 32, 22, nullptr},
+    {7, "Q5_1", 32, 24, nullptr},
+    {8, "Q8_0", 32, 34, dequantizeQ8_0},
+    {9, "Q8_1", 32, 36, nullptr},
+    {10, "Q2_K", 256, 84, nullptr},
+    {11, "Q3_K", 256, 110, nullptr},
+    {12, "Q4_K", 256, 144, dequantizeQ4_K},
+    {13, "Q5_K", 256, 176, dequantizeQ5_K},
+    {14, "Q6_K", 256, 210, dequantizeQ6_K},
+    {15, "Q8_K", 256, 292, nullptr},
+    {16, "IQ2_XXS", 256, 66, nullptr},
+    {17, "IQ2_XS", 256, 74, nullptr},
+    {18, "IQ3_XXS", 256, 98, nullptr},
+    {19, "IQ1_S", 256, 50, nullptr},
+    {20, "IQ4_NL", 32, 18, nullptr},
+    {21, "IQ3_S", 256, 110, nullptr},
+    {22, "IQ2_S", 256, 82, nullptr},
+    {23, "IQ4_XS", 256, 136, nullptr},
+    {24, "I8", 1, 1, nullptr},
+    {25, "I16", 1, 2, nullptr},
+    {26, "I32", 1, 4, nullptr},
+    {27, "I64", 1, 8, nullptr},
+    {28, "F64", 1, 8, nullptr},
+    {29, "IQ1_M", 256, 56, nullptr},
+    {30, "BF16", 1, 2, dequantizeBf16},
+    {34, "TQ1_0", 256, 54, nullptr},
+    {35, "TQ2_0", 256, 66, nullptr},
+    {39, "MXFP4", 32, 17, nullptr},
+    {4, "Q4_2 (removed from ggml)", 32, 20, nullptr},
+    {5, "Q4_3 (removed from ggml)", 32, 24, nullptr},
+}};
+
+} // namespace
+
+const GgmlTypeInfo *ggmlTypeInfo(uint32_t id)
+{
+    for (const auto &t : kTypes)
+        if (t.id == id)
+            return &t;
+    return nullptr;
+}
+
+std::string ggmlTypeName(uint32_t id)
+{
+    const GgmlTypeInfo *t = ggmlTypeInfo(id);
+    return t ? std::string(t->name) : "type " + std::to_string(id);
+}
+
+} // namespace smartbot::engine::gguf

@@ -1,0 +1,550 @@
+// GGUF models: the reader against malformed files, the tokenizer translated from tokenizer.ggml.* against Hugging
+// Face's own output, and the models llama.cpp's tools wrote (../shared/models/gguf) against their references:
+// stories260K-F32 must give llama2.c's greedy ids exactly; the random Q8_0 / Q4_0 / Q4_K_M models must give their
+// float64 reference logits (over the dequantized weights) within 1e-5 (measured 1.2e-6: the weights are decoded
+// exactly, only float32 accumulation differs) and the same greedy ids.
+#include <QtTest>
+
+#include "require_data.h"
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "gguf/gguf_file.h"
+#include "gguf/gguf_model.h"
+#include "gguf/gguf_vocab.h"
+#include "gguf/gguf_writer.h"
+#include "smartbot/engine/engine.h"
+#include "smartbot/engine/model_summary.h"
+
+using namespace smartbot::engine;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+const std::string kShared = SMARTBOT_SHARED_DIR;
+const std::string kGgufDir = kShared + "/models/gguf";
+const std::string kStoriesDir = kShared + "/models/stories260K";
+
+json readJson(const std::string &path)
+{
+    std::ifstream in(path);
+    return json::parse(in);
+}
+
+std::vector<json> readLines(const std::string &path)
+{
+    std::ifstream in(path);
+    std::vector<json> out;
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty())
+            out.push_back(json::parse(line));
+    return out;
+}
+
+std::vector<uint8_t> floats(std::initializer_list<float> v)
+{
+    std::vector<uint8_t> out(v.size() * 4);
+    std::memcpy(out.data(), std::data(v), out.size());
+    return out;
+}
+
+// A small well-formed file: two metadata entries and one F32 tensor of 8 values.
+gguf::Writer smallFile()
+{
+    gguf::Writer w;
+    w.setString("general.architecture", "llama");
+    w.setU32("answer", 42);
+    w.addTensor("t", gguf::GgmlType::F32, {8}, floats({1, 2, 3, 4, 5, 6, 7, 8}));
+    return w;
+}
+
+template <typename T> void poke(std::vector<uint8_t> &b, size_t at, T v)
+{
+    std::memcpy(b.data() + at, &v, sizeof v);
+}
+
+// Byte offsets in smallFile(): header 24; key "general.architecture" (8 + 20) and type (4) then the string value.
+constexpr size_t kFirstKey = 24, kFirstType = 24 + 8 + 20, kFirstValue = kFirstType + 4;
+
+// Checks a vectors.jsonl file against a tokenizer: encode with and without specials, decode with and without.
+int checkVectors(const Tokenizer &tok, const std::string &path, QStringList &failures)
+{
+    int passed = 0;
+    for (const json &v : readLines(path)) {
+        const std::string text = v.at("text").get<std::string>();
+        const bool ok =
+            tok.encode(text, false) == v.at("ids").get<std::vector<int32_t>>() &&
+            tok.encode(text, true) == v.at("ids_with_special").get<std::vector<int32_t>>() &&
+            tok.decode(v.at("ids").get<std::vector<int32_t>>(), false) == v.at("decoded").get<std::string>();
+        if (ok)
+            ++passed;
+        else if (failures.size() < 5)
+            failures << QString::fromStdString(text);
+    }
+    return passed;
+}
+
+// tokenizer.ggml.* for a Hugging Face byte-level tokenizer.json, as llama.cpp's converter writes them.
+gguf::Writer byteLevelVocab(const json &tj, const std::string &pre)
+{
+    std::vector<std::string> tokens;
+    std::vector<int32_t> types;
+    for (auto it = tj["model"]["vocab"].begin(); it != tj["model"]["vocab"].end(); ++it) {
+        const size_t id = it.value().get<size_t>();
+        if (tokens.size() <= id)
+            tokens.resize(id + 1), types.resize(id + 1, 1);
+        tokens[id] = it.key();
+    }
+    for (const auto &a : tj["added_tokens"]) {
+        const size_t id = a["id"].get<size_t>();
+        if (tokens.size() <= id)
+            tokens.resize(id + 1), types.resize(id + 1, 1);
+        tokens[id] = a["content"].get<std::string>();
+        types[id] = a["special"].get<bool>() ? 3 : 4;
+    }
+    std::vector<std::string> merges;
+    for (const auto &m : tj["model"]["merges"])
+        merges.push_back(m.is_string() ? m.get<std::string>()
+                                       : m[0].get<std::string>() + " " + m[1].get<std::string>());
+    gguf::Writer w;
+    w.setString("tokenizer.ggml.model", "gpt2");
+    w.setString("tokenizer.ggml.pre", pre);
+    w.setStrings("tokenizer.ggml.tokens", tokens);
+    w.setI32s("tokenizer.ggml.token_type", types);
+    w.setStrings("tokenizer.ggml.merges", merges);
+    w.setBool("tokenizer.ggml.add_bos_token", false);
+    return w;
+}
+
+double maxAbsDiff(const std::vector<std::vector<float>> &got, const std::vector<std::vector<double>> &want)
+{
+    double worst = 0;
+    for (size_t t = 0; t < want.size(); ++t)
+        for (size_t i = 0; i < want[t].size(); ++i)
+            worst = std::max(worst, std::abs(double(got[t][i]) - want[t][i]));
+    return worst;
+}
+
+// Rewrites one tensor's type in a llama.cpp-written file's bytes: finds its info by name.
+std::vector<uint8_t> withTensorType(std::vector<uint8_t> bytes, const std::string &name, uint32_t type)
+{
+    const std::string key = std::string(8, '\0') + name;
+    std::string needle = key;
+    const uint64_t len = name.size();
+    std::memcpy(needle.data(), &len, 8);
+    const std::string hay(bytes.begin(), bytes.end());
+    const size_t at = hay.find(needle);
+    if (at == std::string::npos)
+        qFatal("tensor %s not found", name.c_str());
+    uint32_t dims;
+    std::memcpy(&dims, bytes.data() + at + needle.size(), 4);
+    poke<uint32_t>(bytes, at + needle.size() + 4 + 8 * dims, type);
+    return bytes;
+}
+
+std::vector<uint8_t> fileBytes(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void writeBytes(const std::string &path, const std::vector<uint8_t> &b)
+{
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(b.data()), std::streamsize(b.size()));
+}
+
+} // namespace
+
+class TestGguf : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        REQUIRE_DATA(kGgufDir + "/stories260K-F32.gguf");
+        REQUIRE_DATA(kStoriesDir + "/reference_greedy.json");
+    }
+
+    void halfFloatRoundTrip()
+    {
+        // Every half converts to float exactly and back to itself (NaNs stay NaN).
+        for (uint32_t h = 0; h < 0x10000; ++h) {
+            const float f = gguf::halfToFloat(uint16_t(h));
+            if (std::isnan(f))
+                QVERIFY(std::isnan(gguf::halfToFloat(gguf::floatToHalf(f))));
+            else
+                QCOMPARE(gguf::floatToHalf(f), uint16_t(h));
+        }
+        QCOMPARE(gguf::floatToHalf(65520.0f), uint16_t(0x7c00));        // rounds to infinity
+        QCOMPARE(gguf::floatToHalf(65504.0f), uint16_t(0x7bff));        // the largest half
+        QCOMPARE(gguf::floatToHalf(1.0f + 0x1p-11f), uint16_t(0x3c00)); // a tie rounds to even
+        QCOMPARE(gguf::floatToHalf(1.0f + 0x1p-10f + 0x1p-11f), uint16_t(0x3c02));
+        QCOMPARE(gguf::floatToHalf(0x1p-25f), uint16_t(0)); // half the smallest subnormal: ties to 0
+        QCOMPARE(gguf::floatToHalf(-0x1p-24f), uint16_t(0x8001));
+    }
+
+    void readsWhatTheWriterWrites()
+    {
+        gguf::Writer w = smallFile();
+        w.setStrings("list", {"a", "bc"});
+        w.setF32s("scores", {0.5f, -1});
+        auto f = gguf::File::fromMemory(w.bytes());
+        QVERIFY2(f.ok(), f.ok() ? "" : f.error().c_str());
+        QCOMPARE(f.value()->version(), 3u);
+        QCOMPARE(f.value()->string("general.architecture").value(), std::string("llama"));
+        QCOMPARE(f.value()->integer("answer").value(), int64_t(42));
+        QCOMPARE(f.value()->array("list", "string").value(), json({"a", "bc"}));
+        QCOMPARE(f.value()->array("scores", "number").value(), json({0.5, -1.0}));
+        const gguf::Tensor *t = f.value()->tensor("t");
+        QVERIFY(t);
+        QCOMPARE(t->dims, std::vector<int64_t>{8});
+        QCOMPARE(t->bytes, uint64_t(32));
+        float v[8];
+        std::memcpy(v, t->data, sizeof v);
+        QCOMPARE(v[7], 8.0f);
+        // Typed look-ups name the key and the type found.
+        QVERIFY(f.value()->integer("general.architecture").error().find("must be an integer, not string") !=
+                std::string::npos);
+        QVERIFY(f.value()->string("missing").error().find("'missing' is missing") != std::string::npos);
+    }
+
+    void refusesMalformedFiles_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("expected");
+        const auto row = [](const char *name, std::vector<uint8_t> b, const char *expected) {
+            QTest::newRow(name) << QByteArray(reinterpret_cast<const char *>(b.data()), qsizetype(b.size()))
+                                << QString(expected);
+        };
+        const std::vector<uint8_t> good = smallFile().bytes();
+        auto b = good;
+        row("empty", {}, "shorter than its 4-byte magic");
+        b = good, b[0] = 'X';
+        row("bad magic", b, "not a GGUF file");
+        b = good, poke<uint32_t>(b, 4, 1);
+        row("version 1", b, "GGUF version 1 is not supported");
+        b = good, poke<uint32_t>(b, 4, 0x03000000u);
+        row("big-endian", b, "big-endian");
+        row("cut in header", std::vector<uint8_t>(good.begin(), good.begin() + 12), "header");
+        b = good, poke<uint64_t>(b, 16, uint64_t(1) << 40);
+        row("huge kv count", b, "metadata entries, more than the file can hold");
+        b = good, poke<uint64_t>(b, 8, uint64_t(1) << 40);
+        row("huge tensor count", b, "tensors, more than the file can hold");
+        b = good, poke<uint64_t>(b, kFirstKey, uint64_t(1) << 60);
+        row("key length past end", b, "runs past the end of the file");
+        b = good, poke<uint32_t>(b, kFirstType, 77);
+        row("unknown value type", b, "unknown value type 77");
+        b = good, poke<uint64_t>(b, kFirstValue, 1000000);
+        row("string past end", b, "runs past the end of the file");
+        {
+            gguf::Writer w = smallFile();
+            std::vector<uint8_t> arr(12);
+            poke<uint32_t>(arr, 0, 5); // int32 elements
+            poke<uint64_t>(arr, 4, uint64_t(1) << 61);
+            w.setRaw("big", 9, arr);
+            row("array count past end", w.bytes(), "array of 2305843009213693952 elements");
+        }
+        {
+            gguf::Writer w = smallFile();
+            std::vector<uint8_t> arr(24);
+            poke<uint32_t>(arr, 0, 9); // arrays of arrays of arrays
+            poke<uint64_t>(arr, 4, 1);
+            poke<uint32_t>(arr, 12, 9);
+            poke<uint64_t>(arr, 16, 1);
+            arr.resize(40, 0);
+            w.setRaw("deep", 9, arr);
+            row("arrays nested too deep", w.bytes(), "arrays nested deeper than 2");
+        }
+        {
+            gguf::Writer w = smallFile();
+            w.setRaw("flag", 7, {2});
+            row("bool 2", w.bytes(), "a bool must be 0 or 1");
+        }
+        {
+            gguf::Writer w = smallFile();
+            w.setU32("answer", 43);
+            row("duplicate key", w.bytes(), "metadata key 'answer' appears twice");
+        }
+        {
+            gguf::Writer w = smallFile();
+            w.setU32("general.alignment", 24);
+            row("alignment not a power of two", w.bytes(), "must be a power of two");
+        }
+        {
+            gguf::Writer w = smallFile();
+            w.addTensor("t", gguf::GgmlType::F32, {8}, floats({1, 2, 3, 4, 5, 6, 7, 8}));
+            row("duplicate tensor", w.bytes(), "tensor 't' appears twice");
+        }
+        {
+            gguf::Writer w;
+            w.addTensor("q", gguf::GgmlType::Q8_0, {48}, std::vector<uint8_t>(68));
+            row("row not whole blocks", w.bytes(), "not whole Q8_0 blocks of 32");
+        }
+        {
+            gguf::Writer w;
+            w.addTensor("z", gguf::GgmlType::F32, {8, 0}, {});
+            row("zero dimension", w.bytes(), "dimension 0 is out of range");
+        }
+        {
+            gguf::Writer w;
+            w.addTensor("big", gguf::GgmlType::F32, {int64_t(1) << 30, int64_t(1) << 30}, {});
+            row("too many elements", w.bytes(), "is out of range");
+        }
+        {
+            gguf::Writer w;
+            w.addTensor("five", gguf::GgmlType::F32, {1, 1, 1, 1, 1}, floats({1}));
+            row("five dimensions", w.bytes(), "5 dimensions");
+        }
+        {
+            gguf::Writer w;
+            w.addTensor("u", gguf::GgmlType(99), {8}, floats({1, 2, 3, 4, 5, 6, 7, 8}));
+            row("unknown tensor type", w.bytes(), "unknown tensor type 99");
+        }
+        {
+            std::vector<uint8_t> t = smallFile().bytes();
+            t.resize(t.size() - 4);
+            row("tensor past end", t, "runs past the end of the file");
+        }
+        {
+            // The offset of tensor 't' is its info's last 8 bytes, just before the padding to the data section.
+            gguf::Writer w;
+            w.addTensor("t", gguf::GgmlType::F32, {8}, floats({1, 2, 3, 4, 5, 6, 7, 8}));
+            std::vector<uint8_t> t = w.bytes();
+            poke<uint64_t>(t, 24 + 8 + 1 + 4 + 8 + 4, 4);
+            row("misaligned offset", t, "not a multiple of the alignment 32");
+        }
+    }
+
+    void refusesMalformedFiles()
+    {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, expected);
+        auto f = gguf::File::fromMemory(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+        QVERIFY(!f.ok());
+        QVERIFY2(QString::fromStdString(f.error()).contains(expected), f.error().c_str());
+    }
+
+    void storiesTokenizerMatchesHuggingFace()
+    {
+        // llama.cpp's conversion of tok512 (tokens, scores, types) against HF tokenizers' output for the same
+        // vocabulary.
+        auto f = gguf::File::open(kGgufDir + "/stories260K-F32.gguf");
+        QVERIFY(f.ok());
+        auto v = gguf::vocabJson(*f.value());
+        QVERIFY2(v.ok(), v.ok() ? "" : v.error().c_str());
+        auto tok = Tokenizer::fromJson(v->tokenizerJson, v->tokenizerConfigJson, "stories260K-F32.gguf");
+        QVERIFY2(tok.ok(), tok.ok() ? "" : tok.error().c_str());
+        QStringList failures;
+        const int passed = checkVectors(*tok.value(), kShared + "/tokenizers/stories260K/vectors.jsonl", failures);
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.join(" | ")));
+        QCOMPARE(passed, 163);
+    }
+
+    void byteLevelTokenizerMatchesHuggingFace_data()
+    {
+        QTest::addColumn<QString>("family");
+        QTest::addColumn<QString>("pre");
+        QTest::newRow("gpt2") << "gpt2"
+                              << "gpt2";
+        QTest::newRow("qwen2") << "qwen2"
+                               << "qwen2";
+    }
+
+    void byteLevelTokenizerMatchesHuggingFace()
+    {
+        QFETCH(QString, family);
+        QFETCH(QString, pre);
+        const std::string dir = kShared + "/tokenizers/" + family.toStdString();
+        REQUIRE_DATA(dir + "/vectors.jsonl");
+        auto f = gguf::File::fromMemory(byteLevelVocab(readJson(dir + "/tokenizer.json"), pre.toStdString()).bytes());
+        QVERIFY2(f.ok(), f.ok() ? "" : f.error().c_str());
+        auto v = gguf::vocabJson(*f.value());
+        QVERIFY2(v.ok(), v.ok() ? "" : v.error().c_str());
+        auto tok = Tokenizer::fromJson(v->tokenizerJson, v->tokenizerConfigJson, family.toStdString());
+        QVERIFY2(tok.ok(), tok.ok() ? "" : tok.error().c_str());
+        QStringList failures;
+        const int passed = checkVectors(*tok.value(), dir + "/vectors.jsonl", failures);
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.join(" | ")));
+        QCOMPARE(passed, 163);
+    }
+
+    void unknownPreTokenizerRefusedByName()
+    {
+        gguf::Writer w = byteLevelVocab(readJson(kShared + "/tokenizers/gpt2/tokenizer.json"), "falcon-x");
+        auto f = gguf::File::fromMemory(w.bytes());
+        QVERIFY(f.ok());
+        auto v = gguf::vocabJson(*f.value());
+        QVERIFY(!v.ok());
+        QVERIFY2(v.error().find("tokenizer.ggml.pre 'falcon-x' is not supported (supported: default, gpt2") !=
+                     std::string::npos,
+                 v.error().c_str());
+    }
+
+    void storiesGreedyEqualsReference()
+    {
+        auto e = Engine::load(kGgufDir + "/stories260K-F32.gguf", LoadOptions{});
+        QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+        Engine &engine = *e.value();
+        QCOMPARE(engine.info().format, std::string("gguf"));
+        QCOMPARE(engine.info().quantization, std::string("F32"));
+        QCOMPARE(engine.info().name, std::string("stories260K-F32"));
+        QCOMPARE(engine.info().contextLength, 512);
+        const json ref = readJson(kStoriesDir + "/reference_greedy.json");
+        for (const auto &c : ref["cases"]) {
+            const auto promptIds = c["prompt_ids"].get<std::vector<int32_t>>();
+            QCOMPARE(engine.tokenizer().encode(c["prompt"].get<std::string>(), true), promptIds);
+            GenerationParams p;
+            p.maxTokens = c["max_positions"].get<int>() - int(promptIds.size()) + 1;
+            auto r = engine.generate(promptIds, p);
+            QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+            QCOMPARE(r->ids, c["greedy_ids"].get<std::vector<int32_t>>());
+        }
+    }
+
+    void storiesEqualsSafetensorsLogits()
+    {
+        // The same weights from the two formats: the q/k rows un-permuted from GGUF's interleaved RoPE order must
+        // give the Hugging Face model's logits (both float32, same kernels: equal to rounding).
+        auto g = Engine::load(kGgufDir + "/stories260K-F32.gguf", LoadOptions{});
+        auto h = Engine::load(kStoriesDir, LoadOptions{});
+        QVERIFY(g.ok() && h.ok());
+        const std::vector<int32_t> ids{1, 403, 407, 261, 378, 432, 383, 286, 261, 376};
+        for (bool incremental : {false, true}) {
+            auto a = g.value()->logits(ids, incremental), b = h.value()->logits(ids, incremental);
+            QVERIFY(a.ok() && b.ok());
+            double worst = 0;
+            for (size_t t = 0; t < ids.size(); ++t)
+                for (size_t i = 0; i < (*a)[t].size(); ++i)
+                    worst = std::max(worst, double(std::abs((*a)[t][i] - (*b)[t][i])));
+            qInfo("%s: max abs logit difference GGUF vs safetensors: %.3g", incremental ? "decode" : "prefill", worst);
+            QVERIFY2(worst < 1e-5, qPrintable(QString::number(worst)));
+        }
+    }
+
+    void quantizedMatchesReference_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::newRow("Q8_0") << "Q8_0";
+        QTest::newRow("Q4_0") << "Q4_0";
+        QTest::newRow("Q4_K_M") << "Q4_K_M";
+    }
+
+    void quantizedMatchesReference()
+    {
+        QFETCH(QString, type);
+        const std::string base = kGgufDir + "/random-256-" + type.toStdString();
+        REQUIRE_DATA(base + ".gguf");
+        auto e = Engine::load(base + ".gguf", LoadOptions{});
+        QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+        QCOMPARE(e.value()->info().quantization, type.toStdString());
+        QVERIFY(e.value()->hasChatTemplate());
+        const json ref = readJson(base + ".reference.json");
+        for (const auto &c : ref["cases"]) {
+            const auto ids = c["prompt_ids"].get<std::vector<int32_t>>();
+            const auto want = c["logits"].get<std::vector<std::vector<double>>>();
+            for (bool incremental : {false, true}) {
+                auto got = e.value()->logits(ids, incremental);
+                QVERIFY(got.ok());
+                const double worst = maxAbsDiff(*got, want);
+                qInfo("%s %s: max abs logit difference vs float64 reference: %.3g", qPrintable(type),
+                      incremental ? "decode" : "prefill", worst);
+                QVERIFY2(worst < 1e-5, qPrintable(QString::number(worst)));
+            }
+            GenerationParams p;
+            p.maxTokens = int(c["greedy_ids"].size());
+            auto r = e.value()->generate(ids, p);
+            QVERIFY(r.ok());
+            QCOMPARE(r->ids, c["greedy_ids"].get<std::vector<int32_t>>());
+        }
+    }
+
+    void chatTemplateFromMetadata()
+    {
+        auto e = Engine::load(kGgufDir + "/random-256-Q8_0.gguf", LoadOptions{});
+        QVERIFY(e.ok());
+        auto ids = e.value()->encodeChat({{"user", "hi"}});
+        QVERIFY(ids.ok());
+        QCOMPARE(QString::fromStdString(e.value()->tokenizer().decode(*ids, false)),
+                 QString("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"));
+    }
+
+    void modelPathResolution()
+    {
+        QTemporaryDir tmp;
+        const std::string dir = tmp.path().toStdString();
+        const std::vector<uint8_t> stories = fileBytes(kGgufDir + "/stories260K-F32.gguf");
+        fs::create_directories(dir + "/one");
+        writeBytes(dir + "/one/model.gguf", stories);
+        auto e = Engine::load(dir + "/one", LoadOptions{});
+        QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+        QCOMPARE(e.value()->info().name, std::string("model"));
+        fs::create_directories(dir + "/two");
+        writeBytes(dir + "/two/a.gguf", stories);
+        writeBytes(dir + "/two/b.gguf", stories);
+        auto two = Engine::load(dir + "/two", LoadOptions{});
+        QVERIFY(!two.ok());
+        QVERIFY2(two.error().find("several GGUF files (a.gguf, b.gguf)") != std::string::npos, two.error().c_str());
+        // Listing and summaries (the Models panel, `smartbotd config check`) read the header only.
+        writeBytes(dir + "/loose.gguf", fileBytes(kGgufDir + "/random-256-Q4_K_M.gguf"));
+        QCOMPARE(findModelFolders(dir), (std::vector<std::string>{dir + "/loose.gguf", dir + "/one"}));
+        auto s = summarizeModel(dir + "/loose.gguf");
+        QVERIFY2(s.ok(), s.ok() ? "" : s.error().c_str());
+        QCOMPARE(s->name, std::string("loose"));
+        QCOMPARE(s->storedDtype, std::string("Q4_K"));
+        QCOMPARE(s->layers, int64_t(2));
+        QCOMPARE(s->vocabSize, int64_t(512));
+        QVERIFY(s->chatTemplate);
+        QVERIFY(s->parameters > 256 * 512);
+        auto one = summarizeModel(dir + "/one");
+        QVERIFY(one.ok());
+        QCOMPARE(one->storedDtype, std::string("F32"));
+        QVERIFY(!one->chatTemplate);
+    }
+
+    void refusesModelsItCannotRun_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("expected");
+        const auto row = [](const char *name, const std::vector<uint8_t> &b, const char *expected) {
+            QTest::newRow(name) << QByteArray(reinterpret_cast<const char *>(b.data()), qsizetype(b.size()))
+                                << QString(expected);
+        };
+        const std::vector<uint8_t> q8 = fileBytes(kGgufDir + "/random-256-Q8_0.gguf");
+        row("IQ2_XXS tensor", withTensorType(q8, "blk.1.ffn_up.weight", 16),
+            "tensor 'blk.1.ffn_up.weight' has type IQ2_XXS, which SmartBot cannot run (supported: F32, F16, Q4_0, "
+            "Q8_0, Q4_K, Q5_K, Q6_K, BF16)");
+        row("Q4_1 tensor", withTensorType(q8, "output.weight", 3), "has type Q4_1");
+        const std::string q8s(q8.begin(), q8.end());
+        auto renamed = [&q8s](const std::string &from, const std::string &to) {
+            std::string s = q8s;
+            for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+                s.replace(at, from.size(), to);
+            return std::vector<uint8_t>(s.begin(), s.end());
+        };
+        row("unknown architecture",
+            renamed(std::string("\x05\0\0\0\0\0\0\0llama", 13), std::string("\x05\0\0\0\0\0\0\0gemma", 13)),
+            "general.architecture 'gemma' is not supported");
+        row("missing tensor", renamed("blk.1.ffn_up.weight", "blk.1.ffn_xx.weight"),
+            "tensor 'blk.1.ffn_up.weight' is missing");
+    }
+
+    void refusesModelsItCannotRun()
+    {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, expected);
+        QTemporaryDir tmp;
+        const std::string path = tmp.path().toStdString() + "/m.gguf";
+        writeBytes(path, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+        auto e = Engine::load(path, LoadOptions{});
+        QVERIFY(!e.ok());
+        QVERIFY2(QString::fromStdString(e.error()).contains(expected), e.error().c_str());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestGguf)
+#include "test_gguf.moc"
