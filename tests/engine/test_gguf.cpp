@@ -1,8 +1,8 @@
 // GGUF models: the reader against malformed files, the tokenizer translated from tokenizer.ggml.* against Hugging
 // Face's own output, and the models llama.cpp's tools wrote (../shared/models/gguf) against their references:
 // stories260K-F32 must give llama2.c's greedy ids exactly; the random Q8_0 / Q4_0 / Q4_K_M models must give their
-// float64 reference logits (over the dequantized weights) within 1e-5 (measured 1.2e-6: the weights are decoded
-// exactly, only float32 accumulation differs) and the same greedy ids.
+// float64 reference logits (over the dequantized weights) within the bound of 8-bit activations, and the same greedy
+// ids wherever the reference's choice is clear.
 #include <QtTest>
 
 #include "require_data.h"
@@ -436,12 +436,17 @@ private Q_SLOTS:
 
     void quantizedMatchesReference()
     {
+        // The quantized kernels quantize activations to 8 bits per block of 32 (kernels/quant_matmul.h), as
+        // llama.cpp's do: measured 1.1e-2 to 1.4e-2 at worst on these logits (|logit| up to ~1.5). Greedy ids
+        // must equal the reference's wherever the reference's choice leads by more than twice that bound.
+        constexpr double kTolerance = 3e-2;
         QFETCH(QString, type);
         const std::string base = kGgufDir + "/random-256-" + type.toStdString();
         REQUIRE_DATA(base + ".gguf");
         auto e = Engine::load(base + ".gguf", LoadOptions{});
         QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
         QCOMPARE(e.value()->info().quantization, type.toStdString());
+        QVERIFY(e.value()->info().weightBytes < QFileInfo(QString::fromStdString(base + ".gguf")).size());
         QVERIFY(e.value()->hasChatTemplate());
         const json ref = readJson(base + ".reference.json");
         for (const auto &c : ref["cases"]) {
@@ -453,13 +458,32 @@ private Q_SLOTS:
                 const double worst = maxAbsDiff(*got, want);
                 qInfo("%s %s: max abs logit difference vs float64 reference: %.3g", qPrintable(type),
                       incremental ? "decode" : "prefill", worst);
-                QVERIFY2(worst < 1e-5, qPrintable(QString::number(worst)));
+                QVERIFY2(worst < kTolerance, qPrintable(QString::number(worst)));
             }
-            GenerationParams p;
-            p.maxTokens = int(c["greedy_ids"].size());
-            auto r = e.value()->generate(ids, p);
-            QVERIFY(r.ok());
-            QCOMPARE(r->ids, c["greedy_ids"].get<std::vector<int32_t>>());
+            // Teacher-forced along the reference's greedy continuation: where our top token differs, the two
+            // must be within the error bound of each other (a near tie the reference broke the other way).
+            const auto greedy = c["greedy_ids"].get<std::vector<int32_t>>();
+            std::vector<int32_t> forced = ids;
+            forced.insert(forced.end(), greedy.begin(), greedy.end() - 1);
+            auto rows = e.value()->logits(forced, true);
+            QVERIFY(rows.ok());
+            int ties = 0;
+            for (size_t t = 0; t < greedy.size(); ++t) {
+                const auto &row = (*rows)[ids.size() - 1 + t];
+                const auto top = int32_t(std::max_element(row.begin(), row.end()) - row.begin());
+                if (top == greedy[t])
+                    continue;
+                ++ties;
+                const double lead = double(row[size_t(top)] - row[size_t(greedy[t])]);
+                QVERIFY2(lead < 2 * kTolerance, qPrintable(QString("position %1: token %2 leads the reference's %3 "
+                                                                   "by %4")
+                                                               .arg(t)
+                                                               .arg(top)
+                                                               .arg(greedy[t])
+                                                               .arg(lead)));
+            }
+            qInfo("%s: greedy ids equal the reference's at %d of %d positions (the rest near ties)", qPrintable(type),
+                  int(greedy.size()) - ties, int(greedy.size()));
         }
     }
 

@@ -152,8 +152,17 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     Impl &d = *e->d_;
     d.options = options;
 
+    torch::Device device(torch::kCPU);
+    if (options.device == "cuda" || (options.device == "auto" && torch::cuda::is_available())) {
+        if (!torch::cuda::is_available())
+            return makeError("device 'cuda' requested but this libtorch build has no usable CUDA device");
+        device = torch::Device(torch::kCUDA, 0);
+    } else if (options.device != "auto" && options.device != "cpu") {
+        return makeError("unknown device '" + options.device + "' (use auto, cpu or cuda)");
+    }
+
     if (!gguf.value().empty()) {
-        auto m = gguf::loadModel(gguf.value());
+        auto m = gguf::loadModel(gguf.value(), /*keepQuantized=*/device.is_cpu());
         if (!m)
             return m.failure();
         d.config = std::move(m.value().config);
@@ -190,15 +199,6 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     if (d.tokenizer->vocabSize() > d.config.vocabSize)
         return makeError(modelDir + ": tokenizer has " + std::to_string(d.tokenizer->vocabSize()) +
                          " tokens but config.json vocab_size is " + std::to_string(d.config.vocabSize));
-
-    torch::Device device(torch::kCPU);
-    if (options.device == "cuda" || (options.device == "auto" && torch::cuda::is_available())) {
-        if (!torch::cuda::is_available())
-            return makeError("device 'cuda' requested but this libtorch build has no usable CUDA device");
-        device = torch::Device(torch::kCUDA, 0);
-    } else if (options.device != "auto" && options.device != "cpu") {
-        return makeError("unknown device '" + options.device + "' (use auto, cpu or cuda)");
-    }
 
     at::set_num_threads(chooseThreads(options.threads, d.weights.parameterCount()));
 
@@ -257,7 +257,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     d.kvBudget = options.kvCacheBytes > 0 ? options.kvCacheBytes : physicalMemoryBytes() / 4;
     if (options.prefixCache)
         d.prefix.emplace(d.model->kvBytesPerToken());
-    info.weightBytes = info.parameters * int64_t(torch::elementSize(d.model->dtype()));
+    info.weightBytes = d.weights.bytesInMemory(torch::elementSize(d.model->dtype()));
     info.loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress(1.0);
     return e;

@@ -268,7 +268,7 @@ Result<ModelConfig> checkModel(const File &file)
     return config;
 }
 
-Result<Model> loadModel(const std::string &path)
+Result<Model> loadModel(const std::string &path, bool keepQuantized)
 {
     auto opened = File::open(path);
     if (!opened)
@@ -303,6 +303,21 @@ Result<Model> loadModel(const std::string &path)
                                                           : DType::BF16;
             v.data = g.data; // zero-copy over the mapping
             v.bytes = g.bytes;
+        } else if (keepQuantized && !plain && g.dims.size() == 2) {
+            v.quantized = true;
+            v.ggmlType = g.type;
+            v.rowBytes = g.rowBytes();
+            v.bytes = g.bytes;
+            v.data = g.data; // in place; q/k rows are copied into HF order (whole rows of blocks, no arithmetic)
+            if (t.permuteHeads) {
+                const int64_t rows = g.rows();
+                auto copy = std::make_shared<std::vector<uint8_t>>(g.bytes);
+                for (int64_t r = 0; r < rows; ++r)
+                    std::copy_n(g.data + uint64_t(interleavedRow(r, rows, t.permuteHeads)) * v.rowBytes, v.rowBytes,
+                                copy->data() + uint64_t(r) * v.rowBytes);
+                v.data = copy->data();
+                keepAlive.push_back(copy);
+            }
         } else {
             const int64_t rows = g.rows(), cols = g.dims[0];
             auto decoded = std::make_shared<std::vector<float>>(static_cast<size_t>(rows * cols));

@@ -44,6 +44,11 @@ void matmul(const WT *w, const float *x, int64_t xStride, float *y, int64_t yStr
     }
 }
 
+// The same for a Weight: quantized blocks take the activations quantized to 8 bits (once per call, for all B rows).
+template <typename T>
+void project(const Weight &W, const float *x, int64_t xStride, float *y, int64_t yStride, int64_t B,
+             bool accumulate = false);
+
 template <typename T> void rmsNormInto(const float *x, const T *w, float *out, int64_t n, double eps)
 {
     double ss = 0;
@@ -86,6 +91,18 @@ template <typename T> const float *asFloat(const T *p, int64_t n, std::vector<fl
     }
 }
 
+template <typename T>
+void project(const Weight &W, const float *x, int64_t xStride, float *y, int64_t yStride, int64_t B, bool accumulate)
+{
+    if (W.quantized()) {
+        thread_local kernels::Q8Activations q;
+        q.quantize(x, xStride, B, W.cols);
+        W.matmul(q, y, yStride, accumulate);
+    } else {
+        matmul(weights<T>(W.dense), x, xStride, y, yStride, W.rows, W.cols, B, accumulate);
+    }
+}
+
 } // namespace
 
 torch::Tensor LlamaModel::step(int32_t id, KvCache &cache) const
@@ -122,8 +139,12 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
     std::vector<float> x(static_cast<size_t>(B * D)), h(static_cast<size_t>(B * D)),
         qkv(static_cast<size_t>(B * qkvDim)), att(static_cast<size_t>(B * qDim)), gu(static_cast<size_t>(B * 2 * I));
     for (int64_t b = 0; b < B; ++b) {
-        const T *emb = embed_.data_ptr<T>() + int64_t(ids[size_t(b)]) * D;
-        std::transform(emb, emb + D, x.begin() + b * D, [](T v) { return float(v); });
+        if (embed_.quantized()) {
+            embed_.decodeRow(ids[size_t(b)], &x[size_t(b * D)]);
+        } else {
+            const T *emb = embed_.dense.data_ptr<T>() + int64_t(ids[size_t(b)]) * D;
+            std::transform(emb, emb + D, x.begin() + b * D, [](T v) { return float(v); });
+        }
     }
     const T *cosBase = cos_.data_ptr<T>(), *sinBase = sin_.data_ptr<T>();
 
@@ -133,9 +154,9 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
             rmsNormInto(&x[size_t(b * D)], L.attnNorm.data_ptr<T>(), &h[size_t(b * D)], D, c.rmsNormEps);
         });
         float *q0 = qkv.data();
-        matmul(weights<T>(L.wq), h.data(), D, q0, qkvDim, qDim, D, B);
-        matmul(weights<T>(L.wk), h.data(), D, q0 + qDim, qkvDim, kvDim, D, B);
-        matmul(weights<T>(L.wv), h.data(), D, q0 + qDim + kvDim, qkvDim, kvDim, D, B);
+        project<T>(L.wq, h.data(), D, q0, qkvDim, B);
+        project<T>(L.wk, h.data(), D, q0 + qDim, qkvDim, B);
+        project<T>(L.wv, h.data(), D, q0 + qDim + kvDim, qkvDim, B);
         forEachSequence(B, [&](int64_t b) {
             KvCache &cache = *caches[size_t(b)];
             const int64_t pos = cache.length, total = pos + 1;
@@ -162,12 +183,12 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
             constexpr AttnSum kSum = kFloat ? AttnSum::Lanes8 : AttnSum::Sequential;
             attendOne<kSum>(q, k, v, kc, vc, cache.capacity, pos, H, KV, hd, scores.data(), &att[size_t(b * qDim)]);
         });
-        matmul(weights<T>(L.wo), att.data(), qDim, x.data(), D, D, qDim, B, /*accumulate=*/true);
+        project<T>(L.wo, att.data(), qDim, x.data(), D, B, /*accumulate=*/true);
         forEachSequence(B, [&](int64_t b) {
             rmsNormInto(&x[size_t(b * D)], L.mlpNorm.data_ptr<T>(), &h[size_t(b * D)], D, c.rmsNormEps);
         });
-        matmul(weights<T>(L.wgate), h.data(), D, gu.data(), 2 * I, I, D, B);
-        matmul(weights<T>(L.wup), h.data(), D, gu.data() + I, 2 * I, I, D, B);
+        project<T>(L.wgate, h.data(), D, gu.data(), 2 * I, B);
+        project<T>(L.wup, h.data(), D, gu.data() + I, 2 * I, B);
         forEachSequence(B, [&](int64_t b) {
             float *row = &gu[size_t(b * 2 * I)];
             for (int64_t i = 0; i < I; ++i) {
@@ -175,7 +196,7 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
                 row[i] = g / (1.0f + std::exp(-g)) * row[I + i];
             }
         });
-        matmul(weights<T>(L.wdown), gu.data(), 2 * I, x.data(), D, D, I, B, /*accumulate=*/true);
+        project<T>(L.wdown, gu.data(), 2 * I, x.data(), D, B, /*accumulate=*/true);
     }
     for (KvCache *cache : caches)
         cache->length += 1;
@@ -183,7 +204,7 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
         rmsNormInto(&x[size_t(b * D)], finalNorm_.data_ptr<T>(), &h[size_t(b * D)], D, c.rmsNormEps);
     });
     auto logits = torch::empty({B, c.vocabSize}, torch::kFloat32);
-    matmul(weights<T>(lmHead_), h.data(), D, logits.data_ptr<float>(), c.vocabSize, c.vocabSize, D, B);
+    project<T>(lmHead_, h.data(), D, logits.data_ptr<float>(), c.vocabSize, B);
     return logits;
 }
 

@@ -56,7 +56,7 @@ torch::Tensor LlamaModel::stepBatchTorch(const std::vector<int32_t> &ids, const 
     const auto onDevice = torch::TensorOptions().dtype(torch::kInt64);
     auto idx = torch::from_blob(const_cast<int32_t *>(ids.data()), {B}, torch::kInt32).to(device_, torch::kInt64);
     auto pos = torch::from_blob(positions.data(), {B}, onDevice).to(device_);
-    auto x = embed_.index_select(0, idx);                                  // [B, D]
+    auto x = embed_.select(idx, dtype_);                                   // [B, D]
     auto cos = cos_.index_select(0, pos), sin = sin_.index_select(0, pos); // [B, hd/2]
     const double scale = 1.0 / std::sqrt(double(hd));
 
@@ -86,7 +86,7 @@ torch::Tensor LlamaModel::stepBatchTorch(const std::vector<int32_t> &ids, const 
     }
     for (KvCache *cache : caches)
         cache->length += 1;
-    auto logits = torch::linear(rmsNorm(x, finalNorm_), lmHead_);
+    auto logits = lmHead_.apply(rmsNorm(x, finalNorm_));
     return logits.to(torch::kCPU, torch::kFloat32).contiguous();
 }
 

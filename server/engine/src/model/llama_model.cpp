@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "gguf/ggml_type.h"
+
 namespace smartbot::engine {
 namespace {
 
@@ -27,7 +29,8 @@ std::string shapeString(const std::vector<int64_t> &s)
 }
 
 // Looks up a tensor, checks its shape and returns it in the compute dtype on the device.
-// F32 on the CPU stays zero-copy over the mapping (the caller keeps the file alive).
+// F32 on the CPU stays zero-copy over the mapping (the caller keeps the file alive); quantized GGUF blocks are
+// decoded here (a quantized matrix that stays quantized goes through fetchWeight()).
 Result<torch::Tensor> fetch(const WeightSet &f, const std::string &name, std::vector<int64_t> shape,
                             torch::ScalarType dtype, torch::Device device)
 {
@@ -37,11 +40,42 @@ Result<torch::Tensor> fetch(const WeightSet &f, const std::string &name, std::ve
     if (v->shape != shape)
         return makeError("model.safetensors: tensor '" + name + "' has shape " + shapeString(v->shape) +
                          ", config.json implies " + shapeString(shape));
+    if (v->quantized) {
+        const gguf::GgmlTypeInfo *info = gguf::ggmlTypeInfo(v->ggmlType);
+        const int64_t cols = shape.back(), rows = v->numel() / cols;
+        auto t = torch::empty(shape, torch::kFloat32);
+        for (int64_t r = 0; r < rows; ++r)
+            info->dequantize(v->data + uint64_t(r) * v->rowBytes, t.data_ptr<float>() + r * cols,
+                             cols / info->blockSize);
+        return t.to(device, dtype);
+    }
     auto t = torch::from_blob(const_cast<uint8_t *>(v->data), shape, torch::TensorOptions().dtype(torchType(v->dtype)));
     const bool aligned = reinterpret_cast<uintptr_t>(v->data) % dtypeSize(v->dtype) == 0;
     if (t.scalar_type() == dtype && device.is_cpu() && aligned)
         return t;
     return t.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+}
+
+// A weight matrix: quantized blocks stay in place on the CPU (read by the quantized kernels); anything else is a
+// dense tensor as fetch() gives it.
+Result<Weight> fetchWeight(const WeightSet &f, const std::string &name, std::vector<int64_t> shape,
+                           torch::ScalarType dtype, torch::Device device)
+{
+    Weight w;
+    w.rows = shape[0];
+    w.cols = shape[1];
+    const TensorView *v = f.find(name);
+    if (v && v->quantized && v->shape == shape && device.is_cpu() && kernels::quantKernelSupports(v->ggmlType)) {
+        w.blocks = v->data;
+        w.type = v->ggmlType;
+        w.rowBytes = v->rowBytes;
+        return w;
+    }
+    auto t = fetch(f, name, std::move(shape), dtype, device);
+    if (!t)
+        return t.failure();
+    w.dense = t.value();
+    return w;
 }
 
 } // namespace
@@ -59,35 +93,37 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const M
     const int64_t D = c.hiddenSize, I = c.intermediateSize, hd = c.headDim;
     const int64_t qDim = c.numHeads * hd, kvDim = c.numKvHeads * hd;
 
-#define SB_FETCH(var, name, ...)                                                                                       \
-    torch::Tensor var;                                                                                                 \
+#define SB_FETCH_WITH(fn, var, name, ...)                                                                              \
+    std::decay_t<decltype(fn(w, name, __VA_ARGS__, dt, device).value())> var;                                          \
     {                                                                                                                  \
-        auto r = fetch(w, name, __VA_ARGS__, dt, device);                                                              \
+        auto r = fn(w, name, __VA_ARGS__, dt, device);                                                                 \
         if (!r)                                                                                                        \
             return r.failure();                                                                                        \
         var = r.value();                                                                                               \
     }
-    SB_FETCH(embed, "model.embed_tokens.weight", {c.vocabSize, D});
+#define SB_FETCH(var, name, ...) SB_FETCH_WITH(fetch, var, name, __VA_ARGS__)
+#define SB_MATRIX(var, name, ...) SB_FETCH_WITH(fetchWeight, var, name, __VA_ARGS__)
+    SB_MATRIX(embed, "model.embed_tokens.weight", {c.vocabSize, D});
     SB_FETCH(norm, "model.norm.weight", {D});
     m->embed_ = embed;
     m->finalNorm_ = norm;
     if (c.tieWordEmbeddings) {
         m->lmHead_ = embed;
     } else {
-        SB_FETCH(head, "lm_head.weight", {c.vocabSize, D});
+        SB_MATRIX(head, "lm_head.weight", {c.vocabSize, D});
         m->lmHead_ = head;
     }
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
         SB_FETCH(an, p + "input_layernorm.weight", {D});
         SB_FETCH(mn, p + "post_attention_layernorm.weight", {D});
-        SB_FETCH(q, p + "self_attn.q_proj.weight", {qDim, D});
-        SB_FETCH(k, p + "self_attn.k_proj.weight", {kvDim, D});
-        SB_FETCH(v, p + "self_attn.v_proj.weight", {kvDim, D});
-        SB_FETCH(o, p + "self_attn.o_proj.weight", {D, qDim});
-        SB_FETCH(g, p + "mlp.gate_proj.weight", {I, D});
-        SB_FETCH(u, p + "mlp.up_proj.weight", {I, D});
-        SB_FETCH(dn, p + "mlp.down_proj.weight", {D, I});
+        SB_MATRIX(q, p + "self_attn.q_proj.weight", {qDim, D});
+        SB_MATRIX(k, p + "self_attn.k_proj.weight", {kvDim, D});
+        SB_MATRIX(v, p + "self_attn.v_proj.weight", {kvDim, D});
+        SB_MATRIX(o, p + "self_attn.o_proj.weight", {D, qDim});
+        SB_MATRIX(g, p + "mlp.gate_proj.weight", {I, D});
+        SB_MATRIX(u, p + "mlp.up_proj.weight", {I, D});
+        SB_MATRIX(dn, p + "mlp.down_proj.weight", {D, I});
         torch::Tensor bq, bk, bv;
         if (c.qkvBias) {
             SB_FETCH(qb, p + "self_attn.q_proj.bias", {qDim});
@@ -95,10 +131,18 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const M
             SB_FETCH(vb, p + "self_attn.v_proj.bias", {kvDim});
             bq = qb, bk = kb, bv = vb;
         }
-        m->layers_.push_back({an, q, k, v, bq, bk, bv, o, mn, g, u, dn});
+        Layer layer;
+        layer.attnNorm = an;
+        layer.mlpNorm = mn;
+        layer.bq = bq, layer.bk = bk, layer.bv = bv;
+        layer.wq = q, layer.wk = k, layer.wv = v, layer.wo = o;
+        layer.wgate = g, layer.wup = u, layer.wdown = dn;
+        m->layers_.push_back(std::move(layer));
         if (onLayer)
             onLayer(double(l + 1) / double(c.numLayers));
     }
+#undef SB_MATRIX
+#undef SB_FETCH_WITH
 #undef SB_FETCH
 
     m->parameters_ = w.parameterCount();
@@ -144,16 +188,15 @@ LlamaModel::Qkv LlamaModel::projectQkv(const torch::Tensor &x, const Layer &L, i
 {
     const int64_t H = config_.numHeads, KV = config_.numKvHeads, hd = config_.headDim;
     auto h = rmsNorm(x, L.attnNorm);
-    return {rope(torch::linear(h, L.wq, L.bq).view({n, H, hd}), cos, sin),
-            rope(torch::linear(h, L.wk, L.bk).view({n, KV, hd}), cos, sin),
-            torch::linear(h, L.wv, L.bv).view({n, KV, hd})};
+    return {rope(L.wq.apply(h, L.bq).view({n, H, hd}), cos, sin), rope(L.wk.apply(h, L.bk).view({n, KV, hd}), cos, sin),
+            L.wv.apply(h, L.bv).view({n, KV, hd})};
 }
 
 torch::Tensor LlamaModel::finishLayer(const torch::Tensor &x, const torch::Tensor &attn, const Layer &L) const
 {
-    auto y = x + torch::linear(attn, L.wo);
+    auto y = x + L.wo.apply(attn);
     auto h = rmsNorm(y, L.mlpNorm);
-    return y + torch::linear(torch::silu(torch::linear(h, L.wgate)) * torch::linear(h, L.wup), L.wdown);
+    return y + L.wdown.apply(torch::silu(L.wgate.apply(h)) * L.wup.apply(h));
 }
 
 torch::Tensor LlamaModel::attendDense(const torch::Tensor &q, const torch::Tensor &keys, const torch::Tensor &values,
@@ -182,7 +225,7 @@ torch::Tensor LlamaModel::hidden(const int32_t *ids, int64_t n, KvCache &cache) 
     TORCH_CHECK(total <= cache.capacity && total <= c.maxPositions, "context length exceeded");
 
     auto idx = torch::from_blob(const_cast<int32_t *>(ids), {n}, torch::kInt32).to(device_, torch::kInt64);
-    auto x = embed_.index_select(0, idx); // [n, D]
+    auto x = embed_.select(idx, dtype_); // [n, D]
     auto cos = cos_.narrow(0, start, n), sin = sin_.narrow(0, start, n);
 
     torch::Tensor mask; // [n, total] additive causal mask, only needed when n > 1
@@ -207,7 +250,7 @@ torch::Tensor LlamaModel::hidden(const int32_t *ids, int64_t n, KvCache &cache) 
 
 torch::Tensor LlamaModel::head(const torch::Tensor &hidden) const
 {
-    return torch::linear(hidden, lmHead_).to(torch::kCPU, torch::kFloat32).contiguous();
+    return lmHead_.apply(hidden).to(torch::kCPU, torch::kFloat32).contiguous();
 }
 
 torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
@@ -239,7 +282,7 @@ torch::Tensor LlamaModel::hiddenPacked(const std::vector<std::vector<int32_t>> &
     auto mask = torch::zeros({n, n}, torch::TensorOptions().dtype(dtype_).device(device_))
                     .masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
 
-    auto x = embed_.index_select(0, idx);
+    auto x = embed_.select(idx, dtype_);
     for (const Layer &L : layers_) {
         auto [q, k, v] = projectQkv(x, L, n, cos, sin);
         x = finishLayer(x, attendDense(q, k.transpose(0, 1), v.transpose(0, 1), mask), L);

@@ -10,6 +10,7 @@
 
 #include "kv/kv_cache.h"
 #include "model/config.h"
+#include "model/weight.h"
 #include "model/weight_set.h"
 
 namespace smartbot::engine {
@@ -50,8 +51,10 @@ public:
 
 private:
     struct Layer {
-        // Views over the mapped file (zero-copy for float32 on the CPU). Biases are undefined without q/k/v bias.
-        torch::Tensor attnNorm, wq, wk, wv, bq, bk, bv, wo, mlpNorm, wgate, wup, wdown;
+        // Views over the mapped file (zero-copy for float32 on the CPU, and for quantized GGUF blocks). Biases are
+        // undefined without q/k/v bias.
+        torch::Tensor attnNorm, bq, bk, bv, mlpNorm;
+        Weight wq, wk, wv, wo, wgate, wup, wdown;
     };
     LlamaModel() = default;
     torch::Tensor rmsNorm(const torch::Tensor &x, const torch::Tensor &w) const;
@@ -85,7 +88,8 @@ private:
     torch::ScalarType dtype_ = torch::kFloat32;
     bool fusedCpuDecode_ = true;
     int64_t parameters_ = 0;
-    torch::Tensor embed_, finalNorm_, lmHead_;
+    Weight embed_, lmHead_;
+    torch::Tensor finalNorm_;
     torch::Tensor cos_, sin_; // [maxPositions, headDim/2]
     std::vector<Layer> layers_;
 };

@@ -22,6 +22,11 @@ struct TensorView {
     std::vector<int64_t> shape;
     const uint8_t *data = nullptr; // into the mapping
     uint64_t bytes = 0;
+    // A GGUF tensor kept in its quantized blocks: ggmlType names the layout (gguf/ggml_type.h), rows are rowBytes
+    // apart, and dtype is unused. Only gguf::loadModel makes such views.
+    bool quantized = false;
+    uint32_t ggmlType = 0;
+    uint64_t rowBytes = 0;
     int64_t numel() const;
 };
 

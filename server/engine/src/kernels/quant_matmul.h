@@ -1,0 +1,53 @@
+// Matrix-times-batch kernels over quantized weights, read in their GGUF blocks (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K): no
+// float copy of the weights exists anywhere. Y[b, r] (+)= dot(W[r, :], X[b, :]).
+//
+// As llama.cpp does, the activations are first quantized to 8 bits in blocks of 32 (Q8Activations: a float scale
+// per block, the int8 values, and their sums per 16), so that each weight block meets its activations in exact
+// integer arithmetic (int8 x int8 or uint8 x int8 products, summed in int32): the integer sum of a block is the
+// same whatever instructions computed it. What is float is the combination of a block's integer sums with the
+// weight's and the activation's scales; that is written once (quant_block_math.h) and compiled without FMA
+// contraction in every translation unit, so the AVX2 kernel equals the portable one bit for bit, and every output
+// is computed the same way whatever B is (the determinism contract of matmul.h holds).
+//
+// Accuracy: each kernel computes the dequantized weights times the 8-bit activations to float32 rounding (measured
+// 4e-8 relative, test_quant_matmul); the 8-bit activations themselves move the logits of llama.cpp's random-256
+// files by 1.1e-2 to 1.5e-2 from their float64 references (test_gguf), as llama.cpp's own kernels do.
+//
+// Threading: the functions are pure; Q8Activations is filled by one thread and then read by any number.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace smartbot::engine::kernels {
+
+struct Q8Activations {
+    int64_t cols = 0, rows = 0; // cols: a multiple of 32
+    std::vector<int8_t> q;      // rows x cols
+    std::vector<float> d;       // rows x cols / 32: value = d x q
+    std::vector<int32_t> sums;  // rows x cols / 16: the sum of q over each 16 values
+    // Quantizes `rows` activation rows of `cols` floats, xStride apart: per block of 32, d = max|x| / 127 and
+    // q = round(x / d) (ties to even).
+    void quantize(const float *x, int64_t xStride, int64_t rows, int64_t cols);
+    const int8_t *qRow(int64_t r) const { return q.data() + r * cols; }
+    const float *dRow(int64_t r) const { return d.data() + r * (cols / 32); }
+    const int32_t *sumRow(int64_t r) const { return sums.data() + r * (cols / 16); }
+};
+
+// Rows [rowBegin, rowEnd) of W (rowBytes apart, `x.cols` values each, in GGUF block layout of `type`, a GgmlType id)
+// times every activation row of x, into y (rows of yStride); accumulate adds to y.
+using QuantMatmulFn = void (*)(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                               int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
+
+// Whether these kernels read this GgmlType; the kernel for this CPU (chosen once) and its name.
+bool quantKernelSupports(uint32_t type);
+QuantMatmulFn quantMatmulRows();
+const char *quantKernelName();
+
+// The implementations, for tests that compare them; call the AVX2 one only where the CPU has AVX2.
+void quantMatmulRowsPortable(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                             int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
+void quantMatmulRowsAvx2(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                         int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
+
+} // namespace smartbot::engine::kernels

@@ -1,0 +1,136 @@
+// The AVX2 quantized kernel (see quant_matmul.h): the integer sums of each block with 256-bit byte products. This
+// file alone is built with -mavx2 -mfma -mf16c and -ffp-contract=off; it runs only where quantMatmulRows() found
+// those features. Products: a signed weight w times a signed activation x is |w| (unsigned) x sign(x, w) with
+// vpmaddubsw, which adds byte pairs into int16 (at most 2 x 128 x 127: never saturates, the activations being within
+// +-127), then vpmaddwd by 1 adds pairs into int32.
+#include "kernels/quant_matmul.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+#include "kernels/quant_block_math.h"
+#endif
+
+namespace smartbot::engine::kernels {
+
+#if defined(__AVX2__)
+
+namespace {
+
+inline __m256i load(const void *p)
+{
+    return _mm256_loadu_si256(static_cast<const __m256i *>(p));
+}
+
+// Eight int32 sums of 4 products each: signed a times signed b.
+inline __m256i dotSigned(__m256i a, __m256i b)
+{
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a)),
+                             _mm256_set1_epi16(1));
+}
+
+// The same with a unsigned (at most 127).
+inline __m256i dotUnsigned(__m256i a, __m256i b)
+{
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(a, b), _mm256_set1_epi16(1));
+}
+
+inline int32_t hsum(__m128i s)
+{
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+inline int32_t hsum(__m256i v)
+{
+    return hsum(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+}
+
+struct Avx2 {
+    static float half(const uint8_t *p)
+    {
+        uint16_t h;
+        __builtin_memcpy(&h, p, sizeof h);
+        return _cvtsh_ss(h);
+    }
+    static int32_t q8_0(const uint8_t *block, const int8_t *x) { return hsum(dotSigned(load(block), load(x))); }
+    static int32_t q4_0(const uint8_t *qs, const int8_t *x)
+    {
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(qs));
+        const __m128i m = _mm_set1_epi8(0x0f);
+        const __m256i w = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
+        return hsum(dotSigned(_mm256_sub_epi8(w, _mm256_set1_epi8(8)), load(x)));
+    }
+    static void q4_k(const uint8_t *qs, const int8_t *x, int32_t out[8])
+    {
+        const __m256i m = _mm256_set1_epi8(0x0f);
+        for (int c = 0; c < 4; ++c) {
+            const __m256i b = load(qs + 32 * c);
+            out[2 * c] = hsum(dotUnsigned(_mm256_and_si256(b, m), load(x + 64 * c)));
+            out[2 * c + 1] = hsum(dotUnsigned(_mm256_and_si256(_mm256_srli_epi16(b, 4), m), load(x + 64 * c + 32)));
+        }
+    }
+    static void q5_k(const uint8_t *qh, const uint8_t *qs, const int8_t *x, int32_t out[8])
+    {
+        const __m256i m = _mm256_set1_epi8(0x0f), sixteen = _mm256_set1_epi8(16);
+        const __m256i high = load(qh);
+        for (int c = 0; c < 4; ++c) {
+            const __m256i b = load(qs + 32 * c);
+            const __m256i bitLo = _mm256_set1_epi8(char(1u << (2 * c))), bitHi = _mm256_set1_epi8(char(2u << (2 * c)));
+            const __m256i lo =
+                _mm256_or_si256(_mm256_and_si256(b, m),
+                                _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(high, bitLo), bitLo), sixteen));
+            const __m256i hi =
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m),
+                                _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(high, bitHi), bitHi), sixteen));
+            out[2 * c] = hsum(dotUnsigned(lo, load(x + 64 * c)));
+            out[2 * c + 1] = hsum(dotUnsigned(hi, load(x + 64 * c + 32)));
+        }
+    }
+    static void q6_k(const uint8_t *block, const int8_t *x, int32_t out[16])
+    {
+        const __m256i m4 = _mm256_set1_epi8(0x0f), offset = _mm256_set1_epi8(32);
+        for (int h = 0; h < 2; ++h) {
+            const __m256i ql0 = load(block + 64 * h), ql1 = load(block + 64 * h + 32);
+            const __m256i qh = load(block + 128 + 32 * h);
+            // Each shift stays inside its byte: the bits moved are masked to ones that cannot cross.
+            const __m256i q[4] = {
+                _mm256_or_si256(_mm256_and_si256(ql0, m4),
+                                _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x03)), 4)),
+                _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                _mm256_slli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(0x0c)), 2)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4),
+                                _mm256_and_si256(qh, _mm256_set1_epi8(0x30))),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(char(0xc0))), 2)),
+            };
+            for (int k = 0; k < 4; ++k) {
+                const int v = 128 * h + 32 * k;
+                const __m256i p = dotSigned(_mm256_sub_epi8(q[k], offset), load(x + v));
+                out[v / 16] = hsum(_mm256_castsi256_si128(p));
+                out[v / 16 + 1] = hsum(_mm256_extracti128_si256(p, 1));
+            }
+        }
+    }
+};
+
+} // namespace
+
+void quantMatmulRowsAvx2(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                         int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate)
+{
+    quant::matmulRows<Avx2>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate);
+}
+
+#else
+
+void quantMatmulRowsAvx2(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                         int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate)
+{
+    quantMatmulRowsPortable(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate);
+}
+
+#endif
+
+} // namespace smartbot::engine::kernels

@@ -1,0 +1,58 @@
+#include "model/weight.h"
+
+#include <ATen/Parallel.h>
+
+#include "gguf/ggml_type.h"
+
+namespace smartbot::engine {
+
+void Weight::decodeRow(int64_t r, float *out) const
+{
+    const gguf::GgmlTypeInfo *info = gguf::ggmlTypeInfo(type);
+    info->dequantize(blocks + uint64_t(r) * rowBytes, out, cols / info->blockSize);
+}
+
+void Weight::matmul(const kernels::Q8Activations &x, float *y, int64_t yStride, bool accumulate) const
+{
+    static const kernels::QuantMatmulFn kernel = kernels::quantMatmulRows();
+    // Blocks of 16 rows; a product too small to pay for waking the pool runs on this thread.
+    constexpr int64_t kBlock = 16;
+    if (rows * cols * x.rows >= (int64_t(1) << 18) && at::get_num_threads() > 1) {
+        const int64_t count = (rows + kBlock - 1) / kBlock;
+        const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (kBlock * cols * x.rows));
+        at::parallel_for(0, count, grain, [&](int64_t begin, int64_t end) {
+            kernel(type, blocks, rowBytes, x, y, yStride, begin * kBlock, std::min(rows, end * kBlock), accumulate);
+        });
+    } else {
+        kernel(type, blocks, rowBytes, x, y, yStride, 0, rows, accumulate);
+    }
+}
+
+torch::Tensor Weight::apply(const torch::Tensor &x, const torch::Tensor &bias) const
+{
+    if (!quantized())
+        return torch::linear(x, dense, bias);
+    const auto xf = x.to(torch::kFloat32).contiguous();
+    const int64_t n = xf.size(0);
+    kernels::Q8Activations q;
+    q.quantize(xf.data_ptr<float>(), cols, n, cols);
+    auto y = torch::empty({n, rows}, torch::kFloat32);
+    matmul(q, y.data_ptr<float>(), rows, false);
+    if (bias.defined())
+        y.add_(bias.to(torch::kFloat32));
+    return y.to(x.scalar_type());
+}
+
+torch::Tensor Weight::select(const torch::Tensor &ids, torch::ScalarType dtype) const
+{
+    if (!quantized())
+        return dense.index_select(0, ids);
+    const auto idx = ids.to(torch::kCPU, torch::kInt64).contiguous();
+    const int64_t n = idx.size(0);
+    auto out = torch::empty({n, cols}, torch::kFloat32);
+    for (int64_t i = 0; i < n; ++i)
+        decodeRow(idx.data_ptr<int64_t>()[i], out.data_ptr<float>() + i * cols);
+    return out.to(dtype);
+}
+
+} // namespace smartbot::engine

@@ -1,0 +1,37 @@
+// Weight: one weight matrix of the forward pass: a torch tensor in the compute dtype on the device, or (a GGUF
+// model on the CPU) its quantized blocks read in place from the mapping through kernels/quant_matmul.h, so that no
+// float copy of a quantized model exists.
+//
+// Threading: immutable after load; apply() and matmul() may run on any number of threads at once (they split their
+// rows over the intra-op pool themselves).
+#pragma once
+
+#include <cstdint>
+
+#include <torch/torch.h>
+
+#include "kernels/quant_matmul.h"
+
+namespace smartbot::engine {
+
+struct Weight {
+    torch::Tensor dense; // [rows, cols]; undefined when quantized
+    const uint8_t *blocks = nullptr;
+    uint32_t type = 0; // GgmlType of the blocks
+    uint64_t rowBytes = 0;
+    int64_t rows = 0, cols = 0;
+
+    bool quantized() const { return blocks != nullptr; }
+    // x [n, cols] -> x W^T [n, rows] (+ bias): torch::linear, or for quantized blocks x quantized to 8 bits and the
+    // quantized kernel; float32 on the CPU then.
+    torch::Tensor apply(const torch::Tensor &x, const torch::Tensor &bias = {}) const;
+    // The rows named by ids (an embedding lookup) in `dtype`: index_select, or the rows' blocks decoded.
+    torch::Tensor select(const torch::Tensor &ids, torch::ScalarType dtype) const;
+    // Decodes row r of quantized blocks into cols floats.
+    void decodeRow(int64_t r, float *out) const;
+    // Y[b, :rows] (+)= W X[b]^T for b < x.rows over quantized blocks, rows split over the intra-op threads (how
+    // they are split never changes a value).
+    void matmul(const kernels::Q8Activations &x, float *y, int64_t yStride, bool accumulate) const;
+};
+
+} // namespace smartbot::engine
