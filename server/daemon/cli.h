@@ -14,5 +14,6 @@ int runToken(const QStringList &args);  // cli_tokens.cpp
 int runBackup(const QStringList &args); // cli_backup.cpp
 int runConfig(const QStringList &args); // cli_config.cpp
 int runStatus(const QStringList &args); // cli_status.cpp
+int runModel(const QStringList &args);  // cli_model.cpp
 
 } // namespace smartbot::daemon

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +19,9 @@
 #include "gguf/gguf_model.h"
 #include "gguf/gguf_vocab.h"
 #include "gguf/gguf_writer.h"
+#include "gguf/quantize.h"
+#include "random_model.h"
+#include "smartbot/engine/gguf_export.h"
 #include "smartbot/engine/engine.h"
 #include "smartbot/engine/model_summary.h"
 
@@ -467,6 +471,16 @@ private Q_SLOTS:
             forced.insert(forced.end(), greedy.begin(), greedy.end() - 1);
             auto rows = e.value()->logits(forced, true);
             QVERIFY(rows.ok());
+            // A prefill of at least Weight::kDenseFrom tokens decodes the blocks and multiplies in float32: its
+            // first rows are the reference's to float32 rounding.
+            QVERIFY(forced.size() >= 16);
+            auto dense = e.value()->logits(forced, false);
+            QVERIFY(dense.ok());
+            const double denseWorst =
+                maxAbsDiff(std::vector<std::vector<float>>(dense->begin(), dense->begin() + long(ids.size())), want);
+            qInfo("%s prefill of %zu tokens: max abs logit difference vs float64 reference: %.3g", qPrintable(type),
+                  forced.size(), denseWorst);
+            QVERIFY2(denseWorst < 1e-5, qPrintable(QString::number(denseWorst)));
             int ties = 0;
             for (size_t t = 0; t < greedy.size(); ++t) {
                 const auto &row = (*rows)[ids.size() - 1 + t];
@@ -528,6 +542,145 @@ private Q_SLOTS:
         QVERIFY(one.ok());
         QCOMPARE(one->storedDtype, std::string("F32"));
         QVERIFY(!one->chatTemplate);
+    }
+
+    void quantizeRoundTrip_data()
+    {
+        QTest::addColumn<int>("type");
+        QTest::addColumn<double>("bound"); // worst |error| / max |x| of a block
+        QTest::newRow("Q8_0") << int(gguf::GgmlType::Q8_0) << 0.5 / 127 * 1.01;
+        // Q4_0 maps the block's largest magnitude to -8, so the other side reaches only +7: up to a whole step.
+        QTest::newRow("Q4_0") << int(gguf::GgmlType::Q4_0) << 1.0 / 8 * 1.01;
+        QTest::newRow("Q4_K") << int(gguf::GgmlType::Q4_K) << 0.12;
+        QTest::newRow("Q6_K") << int(gguf::GgmlType::Q6_K) << 0.03;
+        QTest::newRow("F16") << int(gguf::GgmlType::F16) << 0.001;
+    }
+
+    void quantizeRoundTrip()
+    {
+        // Quantized by gguf/quantize.cpp, decoded by the decoders llama.cpp's files validated: each value within
+        // the type's step of the original.
+        QFETCH(int, type);
+        QFETCH(double, bound);
+        const auto t = gguf::GgmlType(type);
+        std::mt19937 rng{static_cast<uint32_t>(type)};
+        std::normal_distribution<float> dist(0.0f, 1.0f);
+        std::vector<float> x(2048);
+        for (auto &v : x)
+            v = dist(rng);
+        x[7] = 0; // zero blocks and exact zeros stay finite
+        std::fill(x.begin() + 1024, x.begin() + 1280, 0.0f);
+        std::vector<uint8_t> blocks;
+        gguf::quantizeRow(t, x.data(), int64_t(x.size()), blocks);
+        const gguf::GgmlTypeInfo &info = *gguf::ggmlTypeInfo(t);
+        QCOMPARE(int64_t(blocks.size()), int64_t(x.size()) / info.blockSize * info.blockBytes);
+        std::vector<float> y(x.size());
+        info.dequantize(blocks.data(), y.data(), int64_t(x.size()) / info.blockSize);
+        double worst = 0, amax = 0;
+        for (size_t i = 0; i < x.size(); ++i) {
+            QVERIFY(std::isfinite(y[i]));
+            worst = std::max(worst, double(std::abs(y[i] - x[i])));
+            amax = std::max(amax, double(std::abs(x[i])));
+        }
+        qInfo("%s: worst error %.3g of max |x| %.3g", info.name, worst, amax);
+        QVERIFY2(worst <= bound * amax, qPrintable(QString::number(worst / amax)));
+        for (size_t i = 1024; i < 1280; ++i)
+            QCOMPARE(y[i], 0.0f);
+    }
+
+    void exportedStoriesEqualsSafetensors()
+    {
+        // The Hugging Face folder written as GGUF F32 (smartbotd model quantize --type f32) and read back: the same
+        // logits bit for bit (q/k rows permuted out and back), the same tokenizer (scores from the merges).
+        QTemporaryDir tmp;
+        const std::string path = tmp.path().toStdString() + "/stories.gguf";
+        GgufExportOptions o;
+        o.type = "f32";
+        auto r = exportGguf(kStoriesDir, path, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        QCOMPARE(r->fileType, std::string("F32"));
+        auto g = Engine::load(path, LoadOptions{});
+        auto h = Engine::load(kStoriesDir, LoadOptions{});
+        QVERIFY2(g.ok(), g.ok() ? "" : g.error().c_str());
+        const std::vector<int32_t> ids{1, 403, 407, 261, 378, 432, 383, 286};
+        QCOMPARE(*g.value()->logits(ids, false), *h.value()->logits(ids, false));
+        QStringList failures;
+        const int passed =
+            checkVectors(g.value()->tokenizer(), kShared + "/tokenizers/stories260K/vectors.jsonl", failures);
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.join(" | ")));
+        QCOMPARE(passed, 163);
+    }
+
+    void exportedQuantizedModels_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<QString>("expectedTypes"); // output, blk.0.attn_q, blk.0.attn_v, blk.1.attn_v
+        QTest::addColumn<double>("tolerance");      // max |logit difference| from the F32 file, over max |logit|
+        QTest::newRow("q8_0") << "q8_0"
+                              << "Q8_0 Q8_0 Q8_0 Q8_0" << 0.02;
+        QTest::newRow("q4_0") << "q4_0"
+                              << "Q6_K Q4_0 Q4_0 Q4_0" << 0.25;
+        QTest::newRow("q4_k_m") << "q4_k_m"
+                                << "Q6_K Q4_K Q4_K Q6_K" << 0.25;
+    }
+
+    void exportedQuantizedModels()
+    {
+        QFETCH(QString, type);
+        QFETCH(QString, expectedTypes);
+        QFETCH(double, tolerance);
+        QTemporaryDir tmp;
+        const std::string dir = tmp.path().toStdString();
+        smartbot::testsupport::RandomModelSpec spec;
+        spec.hidden = 256;
+        spec.intermediate = 512;
+        spec.heads = 4;
+        spec.kvHeads = 2;
+        spec.tokenizerDir = kStoriesDir;
+        spec.keepValues = false;
+        smartbot::testsupport::writeRandomModel(dir + "/hf", spec);
+        GgufExportOptions o;
+        o.type = "f32";
+        QVERIFY(exportGguf(dir + "/hf", dir + "/f32.gguf", o).ok());
+        o.type = type.toStdString();
+        auto r = exportGguf(dir + "/hf", dir + "/q.gguf", o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().c_str());
+        auto file = gguf::File::open(dir + "/q.gguf");
+        QVERIFY(file.ok());
+        QStringList types;
+        for (const char *name : {"output.weight", "blk.0.attn_q.weight", "blk.0.attn_v.weight", "blk.1.attn_v.weight"})
+            types << QString::fromStdString(gguf::ggmlTypeName(file.value()->tensor(name)->type));
+        QCOMPARE(types.join(' '), expectedTypes);
+
+        auto f32 = Engine::load(dir + "/f32.gguf", LoadOptions{});
+        auto q = Engine::load(dir + "/q.gguf", LoadOptions{});
+        QVERIFY2(q.ok(), q.ok() ? "" : q.error().c_str());
+        QVERIFY(q.value()->info().weightBytes * 3 < f32.value()->info().weightBytes);
+        const std::vector<int32_t> ids{1, 403, 407, 261, 378, 432, 383, 286};
+        const auto a = *f32.value()->logits(ids, false), b = *q.value()->logits(ids, true);
+        double worst = 0, scale = 0;
+        for (size_t t = 0; t < a.size(); ++t)
+            for (size_t i = 0; i < a[t].size(); ++i) {
+                worst = std::max(worst, double(std::abs(a[t][i] - b[t][i])));
+                scale = std::max(scale, double(std::abs(a[t][i])));
+            }
+        qInfo("%s: max |logit difference| from F32 %.3g (max |logit| %.3g)", qPrintable(type), worst, scale);
+        QVERIFY2(worst < tolerance * scale, qPrintable(QString::number(worst / scale)));
+    }
+
+    void exportRefusals()
+    {
+        QTemporaryDir tmp;
+        GgufExportOptions o;
+        o.type = "q3_k";
+        auto r = exportGguf(kStoriesDir, tmp.path().toStdString() + "/x.gguf", o);
+        QVERIFY(!r.ok());
+        QVERIFY2(r.error().find("unknown type 'q3_k' (use f32, f16, q8_0, q4_0 or q4_k_m)") != std::string::npos,
+                 r.error().c_str());
+        o.type = "q8_0";
+        r = exportGguf(tmp.path().toStdString(), tmp.path().toStdString() + "/x.gguf", o);
+        QVERIFY(!r.ok());
+        QVERIFY(!QFileInfo::exists(tmp.path() + "/x.gguf"));
     }
 
     void refusesModelsItCannotRun_data()

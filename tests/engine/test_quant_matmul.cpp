@@ -77,8 +77,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<int>("type");
         QTest::addColumn<int>("cols");
-        QTest::newRow("Q8_0") << int(gguf::GgmlType::Q8_0) << 96;
-        QTest::newRow("Q4_0") << int(gguf::GgmlType::Q4_0) << 96;
+        QTest::newRow("Q8_0") << int(gguf::GgmlType::Q8_0) << 352; // 8 blocks at once, then 3 alone
+        QTest::newRow("Q4_0") << int(gguf::GgmlType::Q4_0) << 352;
         QTest::newRow("Q4_K") << int(gguf::GgmlType::Q4_K) << 512;
         QTest::newRow("Q5_K") << int(gguf::GgmlType::Q5_K) << 512;
         QTest::newRow("Q6_K") << int(gguf::GgmlType::Q6_K) << 512;

@@ -5,23 +5,13 @@
 #include <set>
 
 #include "gguf/gguf_vocab.h"
+#include "gguf/llama_tensor_map.h"
 
 namespace smartbot::engine::gguf {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Architecture {
-    const char *gguf;   // general.architecture
-    const char *hf;     // the Hugging Face architecture it stands for
-    bool interleavedQk; // q/k rows in interleaved-pair RoPE order (see gguf_model.h)
-    bool qkvBias;
-};
-constexpr Architecture kArchitectures[] = {
-    {"llama", "LlamaForCausalLM", true, false},
-    {"qwen2", "Qwen2ForCausalLM", false, true},
-};
 
 // general.file_type (llama.cpp's LLAMA_FTYPE_*), for the model's description.
 struct FileType {
@@ -34,49 +24,12 @@ constexpr FileType kFileTypes[] = {
     {15, "Q4_K_M"}, {16, "Q5_K_S"}, {17, "Q5_K_M"}, {18, "Q6_K"},   {32, "BF16"},
 };
 
-// A tensor the forward pass uses: its Hugging Face name and its GGUF name.
-struct TensorName {
-    std::string hf, gguf;
-    std::vector<int64_t> shape; // Hugging Face order: [rows, columns]
-    int permuteHeads = 0;       // interleaved q/k rows to un-permute over this many heads (0: none)
-};
-
 std::string shapeString(const std::vector<int64_t> &s)
 {
     std::string out = "[";
     for (size_t i = 0; i < s.size(); ++i)
         out += (i ? ", " : "") + std::to_string(s[i]);
     return out + "]";
-}
-
-std::vector<TensorName> expectedTensors(const ModelConfig &c, const Architecture &arch)
-{
-    const int64_t D = c.hiddenSize, I = c.intermediateSize, q = c.numHeads * c.headDim, kv = c.numKvHeads * c.headDim;
-    const int qHeads = arch.interleavedQk ? int(c.numHeads) : 0, kHeads = arch.interleavedQk ? int(c.numKvHeads) : 0;
-    std::vector<TensorName> out = {
-        {"model.embed_tokens.weight", "token_embd.weight", {c.vocabSize, D}},
-        {"model.norm.weight", "output_norm.weight", {D}},
-    };
-    if (!c.tieWordEmbeddings)
-        out.push_back({"lm_head.weight", "output.weight", {c.vocabSize, D}});
-    for (int64_t l = 0; l < c.numLayers; ++l) {
-        const std::string hf = "model.layers." + std::to_string(l) + ".", g = "blk." + std::to_string(l) + ".";
-        out.push_back({hf + "input_layernorm.weight", g + "attn_norm.weight", {D}});
-        out.push_back({hf + "post_attention_layernorm.weight", g + "ffn_norm.weight", {D}});
-        out.push_back({hf + "self_attn.q_proj.weight", g + "attn_q.weight", {q, D}, qHeads});
-        out.push_back({hf + "self_attn.k_proj.weight", g + "attn_k.weight", {kv, D}, kHeads});
-        out.push_back({hf + "self_attn.v_proj.weight", g + "attn_v.weight", {kv, D}});
-        out.push_back({hf + "self_attn.o_proj.weight", g + "attn_output.weight", {D, q}});
-        out.push_back({hf + "mlp.gate_proj.weight", g + "ffn_gate.weight", {I, D}});
-        out.push_back({hf + "mlp.up_proj.weight", g + "ffn_up.weight", {I, D}});
-        out.push_back({hf + "mlp.down_proj.weight", g + "ffn_down.weight", {D, I}});
-        if (c.qkvBias) {
-            out.push_back({hf + "self_attn.q_proj.bias", g + "attn_q.bias", {q}, qHeads});
-            out.push_back({hf + "self_attn.k_proj.bias", g + "attn_k.bias", {kv}, kHeads});
-            out.push_back({hf + "self_attn.v_proj.bias", g + "attn_v.bias", {kv}});
-        }
-    }
-    return out;
 }
 
 std::string supportedTypes()
@@ -88,14 +41,6 @@ std::string supportedTypes()
     return out;
 }
 
-// The source row of Hugging Face row r when rows are in interleaved-pair order over `heads` heads.
-int64_t interleavedRow(int64_t r, int64_t rows, int heads)
-{
-    const int64_t hd = rows / heads, half = hd / 2;
-    const int64_t head = r / hd, within = r % hd;
-    return head * hd + 2 * (within % half) + within / half;
-}
-
 } // namespace
 
 Result<ModelConfig> modelConfig(const File &f)
@@ -103,10 +48,7 @@ Result<ModelConfig> modelConfig(const File &f)
     auto archName = f.string("general.architecture");
     if (!archName)
         return archName.failure();
-    const Architecture *arch = nullptr;
-    for (const auto &a : kArchitectures)
-        if (archName.value() == a.gguf)
-            arch = &a;
+    const Architecture *arch = architectureByGguf(archName.value());
     if (!arch)
         return makeError("general.architecture '" + archName.value() + "' is not supported (supported: llama, qwen2)");
     const std::string p = archName.value() + ".";
@@ -220,19 +162,11 @@ Result<ModelConfig> modelConfig(const File &f)
 }
 
 namespace {
-const Architecture &architectureOf(const ModelConfig &c)
-{
-    for (const auto &a : kArchitectures)
-        if (c.architecture == a.hf)
-            return a;
-    return kArchitectures[0]; // modelConfig() only ever names the ones above
-}
-
 // Every tensor the forward pass needs is there with its shape and a type this build decodes, and nothing else is.
 Result<std::vector<TensorName>> checkTensors(const File &file, const ModelConfig &config)
 {
-    const Architecture &arch = architectureOf(config);
-    std::vector<TensorName> expected = expectedTensors(config, arch);
+    const Architecture &arch = *architectureByHf(config.architecture); // modelConfig() named it
+    std::vector<TensorName> expected = tensorNames(config, arch);
     std::set<std::string> used = {"rope_freqs.weight"};
     for (const TensorName &t : expected) {
         const Tensor *g = file.tensor(t.gguf);
@@ -243,6 +177,9 @@ Result<std::vector<TensorName>> checkTensors(const File &file, const ModelConfig
             return makeError("tensor '" + t.gguf + "' has shape " + shapeString(shape) +
                              " (rows, columns), the metadata implies " + shapeString(t.shape));
         const GgmlTypeInfo *info = ggmlTypeInfo(g->type);
+        if (t.shape.size() == 1 && info->blockSize != 1)
+            return makeError("tensor '" + t.gguf + "' is a vector of type " + info->name +
+                             " (vectors must be F32, F16 or BF16)");
         if (!info->dequantize)
             return makeError("tensor '" + t.gguf + "' has type " + info->name +
                              ", which SmartBot cannot run (supported: " + supportedTypes() + ")");
@@ -319,12 +256,14 @@ Result<Model> loadModel(const std::string &path, bool keepQuantized)
                 keepAlive.push_back(copy);
             }
         } else {
-            const int64_t rows = g.rows(), cols = g.dims[0];
+            // A permuted bias (1-D) moves value by value: its "rows" are single values.
+            const bool vector = g.dims.size() == 1;
+            const int64_t rows = vector ? g.dims[0] : g.rows(), cols = vector ? 1 : g.dims[0];
+            const uint64_t rowBytes = vector ? uint64_t(info.blockBytes) : g.rowBytes();
             auto decoded = std::make_shared<std::vector<float>>(static_cast<size_t>(rows * cols));
             for (int64_t r = 0; r < rows; ++r) {
                 const int64_t src = t.permuteHeads ? interleavedRow(r, rows, t.permuteHeads) : r;
-                info.dequantize(g.data + uint64_t(src) * g.rowBytes(), decoded->data() + r * cols,
-                                cols / info.blockSize);
+                info.dequantize(g.data + uint64_t(src) * rowBytes, decoded->data() + r * cols, cols / info.blockSize);
             }
             v.dtype = DType::F32;
             v.data = reinterpret_cast<const uint8_t *>(decoded->data());

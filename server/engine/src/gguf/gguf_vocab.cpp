@@ -106,6 +106,14 @@ json spmDecoder(bool addSpacePrefix)
 
 } // namespace
 
+const char *preTokenizerName(const std::string &splitRegex)
+{
+    for (const auto &p : kPreTokenizers)
+        if (p.regex && splitRegex == p.regex)
+            return p.name;
+    return nullptr;
+}
+
 Result<VocabJson> vocabJson(const File &f)
 {
     auto model = f.string("tokenizer.ggml.model");

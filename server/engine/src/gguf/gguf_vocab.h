@@ -23,4 +23,8 @@ struct VocabJson {
 
 Result<VocabJson> vocabJson(const File &file);
 
+// The tokenizer.ggml.pre name for a byte-level pre-tokenizer's split expression (nullptr when none matches), the
+// reverse of the table vocabJson() reads; GPT-2's own expression (ByteLevel with use_regex) is "gpt2".
+const char *preTokenizerName(const std::string &splitRegex);
+
 } // namespace smartbot::engine::gguf

@@ -19,35 +19,55 @@ namespace smartbot::engine::kernels::quant {
 
 constexpr int64_t kQ8_0Bytes = 34, kQ4_0Bytes = 18, kQ4_KBytes = 144, kQ5_KBytes = 176, kQ6_KBytes = 210;
 
-// The eight (scale, min) pairs of a Q4_K/Q5_K super-block.
+// The eight (scale, min) pairs of a Q4_K/Q5_K super-block (the packing gguf::kQuantScaleMin documents), inline: it
+// runs once per 256 weights in the decode loop.
 inline void scalesMins(const uint8_t *packed, uint8_t sc[8], uint8_t m[8])
 {
-    for (int j = 0; j < 8; ++j)
-        gguf::kQuantScaleMin(packed, j, sc[j], m[j]);
+    for (int j = 0; j < 4; ++j) {
+        sc[j] = packed[j] & 63;
+        m[j] = packed[j + 4] & 63;
+        sc[j + 4] = uint8_t((packed[j + 8] & 0xf) | ((packed[j] >> 6) << 4));
+        m[j + 4] = uint8_t((packed[j + 8] >> 4) | ((packed[j + 4] >> 6) << 4));
+    }
 }
 
 // Each row dot below: w one weight row, xq/xd/xs the activation row's int8 values, block scales and sums per 16.
 // Isa provides: half(p) -> float; and per block type the integer sums:
-//   int32_t q8_0(const uint8_t *block, const int8_t *x)            sum of w x over 32 values
-//   int32_t q4_0(const uint8_t *block, const int8_t *x)            sum of (w - 8) x
+//   void q8_0x8(const uint8_t *blocks, const int8_t *x, int32_t out[8])  eight consecutive blocks: sum of w x each
+//   void q4_0x8(const uint8_t *blocks, const int8_t *x, int32_t out[8])  the same, sum of (w - 8) x
+//   int32_t q8_0(const uint8_t *qs, const int8_t *x), q4_0(...)         one block (past its scale)
 //   void q4_k(const uint8_t *qs, const int8_t *x, int32_t out[8])  per sub-block of 32: sum of nibble x
 //   void q5_k(const uint8_t *qh, const uint8_t *qs, const int8_t *x, int32_t out[8])
 //   void q6_k(const uint8_t *block, const int8_t *x, int32_t out[16])  per 16 values: sum of (w - 32) x
 
-template <class Isa> float rowQ8_0(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *, int64_t cols)
+// Q8_0 and Q4_0: value = d x q; a block adds (d_w d_x) isum. Eight blocks' sums are computed together (the SIMD
+// kernel reduces them in one go), then added in block order.
+template <class Isa, int64_t kBytes, void (*kSums8)(const uint8_t *, const int8_t *, int32_t *),
+          int32_t (*kSum)(const uint8_t *, const int8_t *)>
+float row32(const uint8_t *w, const int8_t *xq, const float *xd, int64_t cols)
 {
     float acc = 0;
-    for (int64_t j = 0; j < cols / 32; ++j, w += kQ8_0Bytes)
-        acc += (Isa::half(w) * xd[j]) * float(Isa::q8_0(w + 2, xq + 32 * j));
+    const int64_t blocks = cols / 32;
+    int64_t j = 0;
+    for (; j + 8 <= blocks; j += 8) {
+        int32_t isum[8];
+        kSums8(w + j * kBytes, xq + 32 * j, isum);
+        for (int k = 0; k < 8; ++k)
+            acc += (Isa::half(w + (j + k) * kBytes) * xd[j + k]) * float(isum[k]);
+    }
+    for (; j < blocks; ++j)
+        acc += (Isa::half(w + j * kBytes) * xd[j]) * float(kSum(w + j * kBytes + 2, xq + 32 * j));
     return acc;
+}
+
+template <class Isa> float rowQ8_0(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *, int64_t cols)
+{
+    return row32<Isa, kQ8_0Bytes, Isa::q8_0x8, Isa::q8_0>(w, xq, xd, cols);
 }
 
 template <class Isa> float rowQ4_0(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *, int64_t cols)
 {
-    float acc = 0;
-    for (int64_t j = 0; j < cols / 32; ++j, w += kQ4_0Bytes)
-        acc += (Isa::half(w) * xd[j]) * float(Isa::q4_0(w + 2, xq + 32 * j));
-    return acc;
+    return row32<Isa, kQ4_0Bytes, Isa::q4_0x8, Isa::q4_0>(w, xq, xd, cols);
 }
 
 // Q4_K and Q5_K: value = d x scale x q - dmin x min, so a sub-block j adds dx_j (d sc_j isum_j - dmin m_j xsum_j).

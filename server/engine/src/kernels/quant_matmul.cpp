@@ -33,6 +33,16 @@ struct Portable {
             s += (int32_t(qs[i] & 0xf) - 8) * x[i] + (int32_t(qs[i] >> 4) - 8) * x[i + 16];
         return s;
     }
+    static void q8_0x8(const uint8_t *blocks, const int8_t *x, int32_t out[8])
+    {
+        for (int k = 0; k < 8; ++k)
+            out[k] = q8_0(blocks + 34 * k + 2, x + 32 * k);
+    }
+    static void q4_0x8(const uint8_t *blocks, const int8_t *x, int32_t out[8])
+    {
+        for (int k = 0; k < 8; ++k)
+            out[k] = q4_0(blocks + 18 * k + 2, x + 32 * k);
+    }
     static void q4_k(const uint8_t *qs, const int8_t *x, int32_t out[8])
     {
         for (int c = 0; c < 4; ++c) {

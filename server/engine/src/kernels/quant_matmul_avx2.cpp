@@ -47,6 +47,32 @@ inline int32_t hsum(__m256i v)
     return hsum(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
 }
 
+// The eight full sums of v[0..7] (eight int32 lanes each), in order: a tree of horizontal adds, 9 instructions for
+// what one reduction per vector would take 48.
+inline void sums8(const __m256i v[8], int32_t out[8])
+{
+    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+    // a: low lane = the low halves' sums of v0..v3, high lane = their high halves'; b the same for v4..v7.
+    const __m256i s = _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(out), s);
+}
+
+// The sums of each 128-bit half of v[0..3]: out = {v0 low, v1 low, v2 low, v3 low, v0 high, ..., v3 high}.
+inline void halfSums4(const __m256i v[4], int32_t out[8])
+{
+    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(out), a);
+}
+
+inline __m256i q4_0Values(const uint8_t *qs)
+{
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(qs));
+    const __m128i m = _mm_set1_epi8(0x0f);
+    const __m256i w = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
+    return _mm256_sub_epi8(w, _mm256_set1_epi8(8));
+}
+
 struct Avx2 {
     static float half(const uint8_t *p)
     {
@@ -55,26 +81,37 @@ struct Avx2 {
         return _cvtsh_ss(h);
     }
     static int32_t q8_0(const uint8_t *block, const int8_t *x) { return hsum(dotSigned(load(block), load(x))); }
-    static int32_t q4_0(const uint8_t *qs, const int8_t *x)
+    static int32_t q4_0(const uint8_t *qs, const int8_t *x) { return hsum(dotSigned(q4_0Values(qs), load(x))); }
+    static void q8_0x8(const uint8_t *blocks, const int8_t *x, int32_t out[8])
     {
-        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(qs));
-        const __m128i m = _mm_set1_epi8(0x0f);
-        const __m256i w = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), m), _mm_and_si128(b, m));
-        return hsum(dotSigned(_mm256_sub_epi8(w, _mm256_set1_epi8(8)), load(x)));
+        __m256i v[8];
+        for (int k = 0; k < 8; ++k)
+            v[k] = dotSigned(load(blocks + 34 * k + 2), load(x + 32 * k));
+        sums8(v, out);
+    }
+    static void q4_0x8(const uint8_t *blocks, const int8_t *x, int32_t out[8])
+    {
+        __m256i v[8];
+        for (int k = 0; k < 8; ++k)
+            v[k] = dotSigned(q4_0Values(blocks + 18 * k + 2), load(x + 32 * k));
+        sums8(v, out);
     }
     static void q4_k(const uint8_t *qs, const int8_t *x, int32_t out[8])
     {
         const __m256i m = _mm256_set1_epi8(0x0f);
+        __m256i v[8];
         for (int c = 0; c < 4; ++c) {
             const __m256i b = load(qs + 32 * c);
-            out[2 * c] = hsum(dotUnsigned(_mm256_and_si256(b, m), load(x + 64 * c)));
-            out[2 * c + 1] = hsum(dotUnsigned(_mm256_and_si256(_mm256_srli_epi16(b, 4), m), load(x + 64 * c + 32)));
+            v[2 * c] = dotUnsigned(_mm256_and_si256(b, m), load(x + 64 * c));
+            v[2 * c + 1] = dotUnsigned(_mm256_and_si256(_mm256_srli_epi16(b, 4), m), load(x + 64 * c + 32));
         }
+        sums8(v, out);
     }
     static void q5_k(const uint8_t *qh, const uint8_t *qs, const int8_t *x, int32_t out[8])
     {
         const __m256i m = _mm256_set1_epi8(0x0f), sixteen = _mm256_set1_epi8(16);
         const __m256i high = load(qh);
+        __m256i v[8];
         for (int c = 0; c < 4; ++c) {
             const __m256i b = load(qs + 32 * c);
             const __m256i bitLo = _mm256_set1_epi8(char(1u << (2 * c))), bitHi = _mm256_set1_epi8(char(2u << (2 * c)));
@@ -84,9 +121,10 @@ struct Avx2 {
             const __m256i hi =
                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m),
                                 _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(high, bitHi), bitHi), sixteen));
-            out[2 * c] = hsum(dotUnsigned(lo, load(x + 64 * c)));
-            out[2 * c + 1] = hsum(dotUnsigned(hi, load(x + 64 * c + 32)));
+            v[2 * c] = dotUnsigned(lo, load(x + 64 * c));
+            v[2 * c + 1] = dotUnsigned(hi, load(x + 64 * c + 32));
         }
+        sums8(v, out);
     }
     static void q6_k(const uint8_t *block, const int8_t *x, int32_t out[16])
     {
@@ -105,11 +143,15 @@ struct Avx2 {
                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                                 _mm256_srli_epi16(_mm256_and_si256(qh, _mm256_set1_epi8(char(0xc0))), 2)),
             };
+            __m256i p[4];
+            for (int k = 0; k < 4; ++k)
+                p[k] = dotSigned(_mm256_sub_epi8(q[k], offset), load(x + 128 * h + 32 * k));
+            // Quarter k's 32 values are groups 8h + 2k (low half) and 8h + 2k + 1 (high half).
+            int32_t s[8];
+            halfSums4(p, s);
             for (int k = 0; k < 4; ++k) {
-                const int v = 128 * h + 32 * k;
-                const __m256i p = dotSigned(_mm256_sub_epi8(q[k], offset), load(x + v));
-                out[v / 16] = hsum(_mm256_castsi256_si128(p));
-                out[v / 16 + 1] = hsum(_mm256_extracti128_si256(p, 1));
+                out[8 * h + 2 * k] = s[k];
+                out[8 * h + 2 * k + 1] = s[4 + k];
             }
         }
     }

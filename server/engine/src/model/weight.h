@@ -21,9 +21,13 @@ struct Weight {
     uint64_t rowBytes = 0;
     int64_t rows = 0, cols = 0;
 
+    // apply() to at least this many rows of quantized blocks decodes the weights and multiplies in float32.
+    static constexpr int64_t kDenseFrom = 16;
+
     bool quantized() const { return blocks != nullptr; }
-    // x [n, cols] -> x W^T [n, rows] (+ bias): torch::linear, or for quantized blocks x quantized to 8 bits and the
-    // quantized kernel; float32 on the CPU then.
+    // x [n, cols] -> x W^T [n, rows] (+ bias): torch::linear; for quantized blocks (float32 on the CPU), below
+    // kDenseFrom rows x quantized to 8 bits and the quantized kernel (what decode steps use), from kDenseFrom rows
+    // (a prefill) the blocks decoded slice by slice and a float32 product.
     torch::Tensor apply(const torch::Tensor &x, const torch::Tensor &bias = {}) const;
     // The rows named by ids (an embedding lookup) in `dtype`: index_select, or the rows' blocks decoded.
     torch::Tensor select(const torch::Tensor &ids, torch::ScalarType dtype) const;
