@@ -1,9 +1,12 @@
 // smartbotd generate / tokenize: the engine from the command line (no server, no config).
 #include <QRandomGenerator>
 #include <QCommandLineParser>
+#include <QFile>
 #include <QRandomGenerator>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <string>
 
@@ -130,6 +133,52 @@ int runTokenize(const QStringList &args)
         std::cout << nlohmann::json(eng->tokenizer().encode(line, special)).dump() << '\n';
     }
     std::cout.flush();
+    return 0;
+}
+
+int runPerplexity(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Perplexity of a model on a UTF-8 text file (BOS + the text, windows of "
+                                               "--ctx tokens); the last line printed is JSON."));
+    p.addHelpOption();
+    p.addOption({QStringLiteral("model"), QStringLiteral("Model folder or .gguf file."), QStringLiteral("M")});
+    p.addOption({QStringLiteral("file"), QStringLiteral("UTF-8 text file."), QStringLiteral("TEXT")});
+    p.addOption({QStringLiteral("ctx"), QStringLiteral("Window in tokens (default: the model's context)."),
+                 QStringLiteral("N")});
+    p.process(args);
+    const QString path = p.value(QStringLiteral("file"));
+    if (path.isEmpty()) {
+        std::fputs("smartbotd perplexity: --file TEXT is required\n", stderr);
+        return 2;
+    }
+    std::ifstream in(QFile::encodeName(path).toStdString(), std::ios::binary);
+    if (!in) {
+        std::fprintf(stderr, "smartbotd perplexity: cannot read %s\n", qPrintable(path));
+        return 1;
+    }
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto eng = loadOrComplain(p.value(QStringLiteral("model")));
+    if (!eng)
+        return 1;
+    int ctx = eng->info().contextLength;
+    if (p.isSet(QStringLiteral("ctx"))) {
+        bool ok = false;
+        ctx = p.value(QStringLiteral("ctx")).toInt(&ok);
+        if (!ok || ctx < 2 || ctx > eng->info().contextLength) {
+            std::fprintf(stderr, "smartbotd perplexity: --ctx must be a whole number from 2 to %d\n",
+                         eng->info().contextLength);
+            return 2;
+        }
+    }
+    const std::vector<int32_t> ids = eng->tokenizer().encode(text, true);
+    auto r = eng->perplexity(ids, ctx, [](double f) { std::fprintf(stderr, "\r%5.1f%%", 100 * f); });
+    std::fputs("\n", stderr);
+    if (!r) {
+        std::fprintf(stderr, "smartbotd perplexity: %s\n", r.error().c_str());
+        return 1;
+    }
+    std::cout << nlohmann::json{{"tokens", r->tokens}, {"nll", r->nll}, {"ppl", r->ppl}}.dump() << std::endl;
     return 0;
 }
 

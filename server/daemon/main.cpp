@@ -13,6 +13,7 @@ void usage()
         "  smartbotd generate --model DIR|FILE.gguf --prompt TEXT [--max-tokens N] [--temperature T] [--seed S] "
         "[--ids]\n"
         "  smartbotd tokenize --model DIR      (UTF-8 lines on stdin -> one JSON array of ids per line)\n"
+        "  smartbotd perplexity --model M --file TEXT [--ctx N]   (last line: {\"tokens\", \"nll\", \"ppl\"})\n"
         "  smartbotd model quantize IN OUT.gguf [--type f32|f16|q8_0|q4_0|q4_k_m]   (a model folder as GGUF)\n"
         "  smartbotd key create --config DIR --name N [--scope chat|admin] [--expires-days D] [--allow CIDR,...]\n"
         "                       [--rpm N] [--tpm N]   (prints the key once)\n"
@@ -45,9 +46,9 @@ int main(int argc, char **argv)
     }
     using namespace smartbot::daemon;
     static const std::pair<const char *, int (*)(const QStringList &)> kCommands[] = {
-        {"serve", runServe},   {"generate", runGenerate}, {"tokenize", runTokenize}, {"key", runKey},
-        {"token", runToken},   {"audit", runAudit},       {"backup", runBackup},     {"config", runConfig},
-        {"status", runStatus}, {"model", runModel},
+        {"serve", runServe},   {"generate", runGenerate}, {"tokenize", runTokenize},     {"key", runKey},
+        {"token", runToken},   {"audit", runAudit},       {"backup", runBackup},         {"config", runConfig},
+        {"status", runStatus}, {"model", runModel},       {"perplexity", runPerplexity},
     };
     for (const auto &[name, run] : kCommands)
         if (command == QLatin1String(name))

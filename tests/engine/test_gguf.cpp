@@ -683,6 +683,68 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(tmp.path() + "/x.gguf"));
     }
 
+    void perplexityAcrossFormats()
+    {
+        // stories260K was trained on stories like this one.
+        const std::string text =
+            "Once upon a time, there was a little girl named Lily. She loved to play outside in the sun. One day, "
+            "she saw a big red ball in the park. She ran to the ball and kicked it very hard. The ball went up in "
+            "the sky. Lily was happy. Her mom said, \"Lily, it is time to go home.\" Lily said, \"Okay, mom!\" "
+            "They went home and had a nice dinner together. The end.";
+        auto hf = Engine::load(kStoriesDir, LoadOptions{});
+        auto gg = Engine::load(kGgufDir + "/stories260K-F32.gguf", LoadOptions{});
+        QVERIFY(hf.ok() && gg.ok());
+        const std::vector<int32_t> ids = hf.value()->tokenizer().encode(text, true);
+        QCOMPARE(gg.value()->tokenizer().encode(text, true), ids);
+        const int ctx = 64;
+        QVERIFY(ids.size() > size_t(2 * ctx)); // three windows, the last shorter
+        auto a = hf.value()->perplexity(ids, ctx), b = gg.value()->perplexity(ids, ctx);
+        QVERIFY2(a.ok(), a.ok() ? "" : a.error().c_str());
+        QVERIFY(b.ok());
+        const int64_t windows = int64_t((ids.size() + ctx - 1) / ctx);
+        QCOMPARE(a->tokens, int64_t(ids.size()) - windows);
+        QCOMPARE(a->nll, b->nll); // the same logits bit for bit
+        qInfo("stories260K: %lld tokens, nll %.4f, ppl %.3f", static_cast<long long>(a->tokens), a->nll, a->ppl);
+        QVERIFY(a->ppl > 1.0 && a->ppl < 20.0); // a trained model on its own kind of text
+        QCOMPARE(a->ppl, std::exp(a->nll));
+
+        // The same sum from the teacher-forced logits of the public API, window by window, in double.
+        double total = 0;
+        int64_t count = 0;
+        for (size_t start = 0; start + 1 < ids.size(); start += ctx) {
+            const std::vector<int32_t> w(ids.begin() + long(start),
+                                         ids.begin() + long(std::min(ids.size(), start + ctx)));
+            const auto rows = *hf.value()->logits(w, false);
+            for (size_t i = 0; i + 1 < w.size(); ++i) {
+                double m = -INFINITY, z = 0;
+                for (float v : rows[i])
+                    m = std::max(m, double(v));
+                for (float v : rows[i])
+                    z += std::exp(double(v) - m);
+                total -= double(rows[i][size_t(w[i + 1])]) - m - std::log(z);
+                ++count;
+            }
+        }
+        QCOMPARE(count, a->tokens);
+        QVERIFY2(std::abs(total / double(count) - a->nll) < 1e-5, qPrintable(QString::number(total / double(count))));
+
+        // Q8_0 of the same weights moves it by little: the measure users compare quantizations with.
+        QTemporaryDir tmp;
+        GgufExportOptions o;
+        o.type = "q8_0";
+        QVERIFY(exportGguf(kStoriesDir, tmp.path().toStdString() + "/q8.gguf", o).ok());
+        auto q8 = Engine::load(tmp.path().toStdString() + "/q8.gguf", LoadOptions{});
+        QVERIFY(q8.ok());
+        auto c = q8.value()->perplexity(ids, ctx);
+        QVERIFY(c.ok());
+        qInfo("stories260K Q8_0: ppl %.3f (F32 %.3f)", c->ppl, a->ppl);
+        QVERIFY(std::abs(c->ppl / a->ppl - 1) < 0.02);
+
+        for (int bad : {1, 513})
+            QVERIFY(!hf.value()->perplexity(ids, bad).ok());
+        QVERIFY(!hf.value()->perplexity({1}, ctx).ok());
+    }
+
     void refusesModelsItCannotRun_data()
     {
         QTest::addColumn<QByteArray>("bytes");

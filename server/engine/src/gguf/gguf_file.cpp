@@ -8,11 +8,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 namespace smartbot::engine::gguf {
 
 namespace {
@@ -196,28 +191,14 @@ uint64_t Tensor::rowBytes() const
 
 Result<std::shared_ptr<File>> File::open(const std::string &path)
 {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return makeError("cannot open " + path + ": " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return makeError(path + ": not a regular file");
-    }
+    auto mapped = MappedFile::open(path);
+    if (!mapped)
+        return mapped.failure();
     std::shared_ptr<File> f(new File);
     f->path_ = path;
-    f->size_ = uint64_t(st.st_size);
-    if (f->size_ > 0) {
-        void *p = ::mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            const int err = errno;
-            ::close(fd);
-            return makeError(path + ": mmap failed: " + std::strerror(err));
-        }
-        f->base_ = static_cast<const uint8_t *>(p);
-        f->mapped_ = true;
-    }
-    ::close(fd);
+    f->file_ = std::move(mapped.value());
+    f->base_ = f->file_.data();
+    f->size_ = f->file_.size();
     if (auto r = f->parse(); !r)
         return makeError(path + ": " + r.error());
     return f;
@@ -227,18 +208,12 @@ Result<std::shared_ptr<File>> File::fromMemory(std::vector<uint8_t> bytes)
 {
     std::shared_ptr<File> f(new File);
     f->path_ = "<memory>";
-    f->owned_ = std::move(bytes);
-    f->base_ = f->owned_.data();
-    f->size_ = f->owned_.size();
+    f->file_ = MappedFile::fromBytes(std::move(bytes));
+    f->base_ = f->file_.data();
+    f->size_ = f->file_.size();
     if (auto r = f->parse(); !r)
         return r.failure();
     return f;
-}
-
-File::~File()
-{
-    if (mapped_)
-        ::munmap(const_cast<uint8_t *>(base_), size_);
 }
 
 Result<void> File::parse()

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gguf/ggml_type.h"
+#include "model/mapped_file.h"
 #include "smartbot/engine/result.h"
 
 namespace smartbot::engine::gguf {
@@ -61,7 +62,6 @@ public:
     static Result<std::shared_ptr<File>> open(const std::string &path);
     // The whole file's bytes (for tests of malformed input and the fuzz target).
     static Result<std::shared_ptr<File>> fromMemory(std::vector<uint8_t> bytes);
-    ~File();
     File(const File &) = delete;
     File &operator=(const File &) = delete;
 
@@ -89,10 +89,9 @@ private:
     Result<void> parse();
 
     std::string path_;
-    const uint8_t *base_ = nullptr;
+    MappedFile file_;
+    const uint8_t *base_ = nullptr; // file_'s bytes
     uint64_t size_ = 0;
-    bool mapped_ = false;
-    std::vector<uint8_t> owned_;
     uint32_t version_ = 0;
     uint64_t alignment_ = 32;
     std::map<std::string, Value> metadata_;

@@ -81,30 +81,39 @@ inline float kSuperBlock(float acc, float d, float dmin, const uint8_t sc[8], co
     return acc;
 }
 
-template <class Isa> float rowQ4_K(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xs, int64_t cols)
+// The K types' integer sums of one super-block: Q4_K reads nibbles (qs at byte 16), Q5_K fifth bits (at 16) then
+// nibbles (at 48).
+template <class Isa> void sumsQ4_K(const uint8_t *block, const int8_t *x, int32_t out[8])
+{
+    Isa::q4_k(block + 16, x, out);
+}
+template <class Isa> void sumsQ5_K(const uint8_t *block, const int8_t *x, int32_t out[8])
+{
+    Isa::q5_k(block + 16, block + 48, x, out);
+}
+
+template <class Isa, int64_t kBytes, void (*kSums)(const uint8_t *, const int8_t *, int32_t *)>
+float rowK(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xs, int64_t cols)
 {
     float acc = 0;
-    for (int64_t s = 0; s < cols / 256; ++s, w += kQ4_KBytes) {
+    for (int64_t s = 0; s < cols / 256; ++s, w += kBytes) {
         uint8_t sc[8], m[8];
         scalesMins(w + 4, sc, m);
         int32_t isum[8];
-        Isa::q4_k(w + 16, xq + 256 * s, isum);
+        kSums(w, xq + 256 * s, isum);
         acc = kSuperBlock(acc, Isa::half(w), Isa::half(w + 2), sc, m, isum, xd + 8 * s, xs + 16 * s);
     }
     return acc;
 }
 
+template <class Isa> float rowQ4_K(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xs, int64_t cols)
+{
+    return rowK<Isa, kQ4_KBytes, sumsQ4_K<Isa>>(w, xq, xd, xs, cols);
+}
+
 template <class Isa> float rowQ5_K(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xs, int64_t cols)
 {
-    float acc = 0;
-    for (int64_t s = 0; s < cols / 256; ++s, w += kQ5_KBytes) {
-        uint8_t sc[8], m[8];
-        scalesMins(w + 4, sc, m);
-        int32_t isum[8];
-        Isa::q5_k(w + 16, w + 48, xq + 256 * s, isum);
-        acc = kSuperBlock(acc, Isa::half(w), Isa::half(w + 2), sc, m, isum, xd + 8 * s, xs + 16 * s);
-    }
-    return acc;
+    return rowK<Isa, kQ5_KBytes, sumsQ5_K<Isa>>(w, xq, xd, xs, cols);
 }
 
 // Q6_K: value = d x scale_g x (q - 32) per group g of 16; the two groups of an activation block combine in int32

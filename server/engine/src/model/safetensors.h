@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "model/mapped_file.h"
 #include "smartbot/engine/result.h"
 
 namespace smartbot::engine {
@@ -35,7 +36,6 @@ public:
     static Result<std::shared_ptr<SafetensorsFile>> open(const std::string &path);
     // Parses a header from memory (for tests of malformed input): the whole file's bytes.
     static Result<std::shared_ptr<SafetensorsFile>> fromMemory(std::vector<uint8_t> bytes);
-    ~SafetensorsFile();
 
     const std::map<std::string, TensorView> &tensors() const { return tensors_; }
     const TensorView *find(const std::string &name) const;
@@ -46,10 +46,9 @@ private:
     Result<void> parse();
 
     std::string path_;
-    const uint8_t *base_ = nullptr;
+    MappedFile file_;
+    const uint8_t *base_ = nullptr; // file_'s bytes
     uint64_t size_ = 0;
-    bool mapped_ = false;
-    std::vector<uint8_t> owned_;
     std::map<std::string, TensorView> tensors_;
 };
 

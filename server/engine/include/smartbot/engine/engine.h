@@ -188,6 +188,18 @@ public:
     // vocabulary, an input longer than the context.
     Result<std::vector<std::vector<float>>> embed(const std::vector<std::vector<int32_t>> &inputs);
 
+    // Perplexity over ids (a text's tokens, BOS first), the measure quantizations are compared by: the ids are cut
+    // into windows of `context` tokens (the last may be shorter); in each window every token after the first is
+    // predicted from those before it there. nll: the mean negative log-likelihood in nats; ppl = exp(nll).
+    // Errors: fewer than 2 ids, a context outside 2..the model's, ids outside the vocabulary.
+    struct Perplexity {
+        int64_t tokens = 0; // predictions scored
+        double nll = 0;
+        double ppl = 0;
+    };
+    Result<Perplexity> perplexity(const std::vector<int32_t> &ids, int context,
+                                  const std::function<void(double)> &onProgress = {});
+
     // Teacher-forced logits for ids (one row of vocabSize floats per position). For tests and tools.
     // incremental: run the first id as a prompt, then one decode step per id (the KV-cache path generation uses).
     Result<std::vector<std::vector<float>>> logits(const std::vector<int32_t> &ids, bool incremental = false);
