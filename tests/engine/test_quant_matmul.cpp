@@ -16,12 +16,6 @@ using namespace smartbot::engine::kernels;
 
 namespace {
 
-bool cpuHasAvx2()
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-}
-
 // rows x cols weights of `type` with random bytes, every float16 scale replaced by a random normal value (random
 // bits would give infinities and NaNs, which say nothing about the kernels).
 std::vector<uint8_t> randomWeights(gguf::GgmlType type, int64_t rows, int64_t cols, std::mt19937 &rng)
@@ -137,7 +131,7 @@ private Q_SLOTS:
         for (size_t i = 0; i < acc.size(); ++i)
             QCOMPARE(acc[i], 1.0f + portable[i]);
 
-        if (!cpuHasAvx2())
+        if (!quantAvx2Available())
             QSKIP("this CPU has no AVX2: only the portable kernel runs here");
         std::vector<float> avx2(size_t(B * rows));
         quantMatmulRowsAvx2(uint32_t(type), w.data(), rowBytes, x, avx2.data(), rows, 0, rows, false);

@@ -7,6 +7,10 @@
 
 #include "kernels/quant_block_math.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace smartbot::engine::kernels {
 
 namespace {
@@ -90,11 +94,14 @@ struct Portable {
     }
 };
 
+// F16C is read from CPUID directly: clang 14's __builtin_cpu_supports does not know the name.
 bool hasAvx2Fma()
 {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    const bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
 #else
     return false;
 #endif
@@ -157,6 +164,11 @@ bool quantKernelSupports(uint32_t type)
 QuantMatmulFn quantMatmulRows()
 {
     return choice().fn;
+}
+
+bool quantAvx2Available()
+{
+    return hasAvx2Fma();
 }
 
 const char *quantKernelName()

@@ -44,7 +44,8 @@ bool quantKernelSupports(uint32_t type);
 QuantMatmulFn quantMatmulRows();
 const char *quantKernelName();
 
-// The implementations, for tests that compare them; call the AVX2 one only where the CPU has AVX2.
+// The implementations, for tests that compare them; call the AVX2 one only where quantAvx2Available().
+bool quantAvx2Available(); // AVX2, FMA and F16C
 void quantMatmulRowsPortable(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
                              int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
 void quantMatmulRowsAvx2(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
