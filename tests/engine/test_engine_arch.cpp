@@ -12,6 +12,7 @@
 #include <random>
 
 // Engine-private but Qt- and torch-free: the decode step's matrix kernels, whose batch-independence is tested here.
+#include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
 #include "random_model.h"
 #include "smartbot/engine/engine.h"
@@ -254,7 +255,7 @@ private Q_SLOTS:
         std::vector<std::pair<std::string, k::MatmulRowsBf16Fn>> bf16Impls{
             {"bf16 portable", k::matmulRowsBf16Portable}};
 #if defined(__x86_64__)
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        if (kernels::cpuHasAvx2Fma()) {
             impls.emplace_back("avx2-fma", k::matmulRowsAvx2);
             bf16Impls.emplace_back("bf16 avx2-fma", k::matmulRowsBf16Avx2);
         }

@@ -162,7 +162,7 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     }
 
     if (!gguf.value().empty()) {
-        auto m = gguf::loadModel(gguf.value(), /*keepQuantized=*/device.is_cpu());
+        auto m = gguf::loadModel(gguf.value());
         if (!m)
             return m.failure();
         d.config = std::move(m.value().config);

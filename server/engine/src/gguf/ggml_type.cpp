@@ -47,13 +47,6 @@ uint16_t floatToHalf(float value)
 
 namespace {
 
-inline float half(const uint8_t *p)
-{
-    uint16_t h;
-    std::memcpy(&h, p, sizeof h);
-    return halfToFloat(h);
-}
-
 void dequantizeF32(const uint8_t *src, float *dst, int64_t n)
 {
     std::memcpy(dst, src, size_t(n) * sizeof(float));
@@ -62,7 +55,7 @@ void dequantizeF32(const uint8_t *src, float *dst, int64_t n)
 void dequantizeF16(const uint8_t *src, float *dst, int64_t n)
 {
     for (int64_t i = 0; i < n; ++i)
-        dst[i] = half(src + 2 * i);
+        dst[i] = halfAt(src + 2 * i);
 }
 
 void dequantizeBf16(const uint8_t *src, float *dst, int64_t n)
@@ -79,7 +72,7 @@ void dequantizeBf16(const uint8_t *src, float *dst, int64_t n)
 void dequantizeQ8_0(const uint8_t *src, float *dst, int64_t blocks)
 {
     for (int64_t b = 0; b < blocks; ++b, src += 34, dst += 32) {
-        const float d = half(src);
+        const float d = halfAt(src);
         const auto *q = reinterpret_cast<const int8_t *>(src + 2);
         for (int i = 0; i < 32; ++i)
             dst[i] = d * float(q[i]);
@@ -91,7 +84,7 @@ void dequantizeQ8_0(const uint8_t *src, float *dst, int64_t blocks)
 void dequantizeQ4_0(const uint8_t *src, float *dst, int64_t blocks)
 {
     for (int64_t b = 0; b < blocks; ++b, src += 18, dst += 32) {
-        const float d = half(src);
+        const float d = halfAt(src);
         const uint8_t *q = src + 2;
         for (int i = 0; i < 16; ++i) {
             dst[i] = d * float(int(q[i] & 0xf) - 8);
@@ -100,37 +93,18 @@ void dequantizeQ4_0(const uint8_t *src, float *dst, int64_t blocks)
     }
 }
 
-} // namespace
-
-// The eight 6-bit (scale, min) pairs of a Q4_K/Q5_K super-block, packed in 12 bytes: pairs 0..3 in the low six bits
-// of bytes 0..3 (scales) and 4..7 (mins); pairs 4..7 take their low four bits from the nibbles of bytes 8..11 and
-// their top two bits from the spare top bits of bytes 0..7.
-void kQuantScaleMin(const uint8_t *packed, int j, uint8_t &scale, uint8_t &min)
-{
-    if (j < 4) {
-        scale = packed[j] & 63;
-        min = packed[j + 4] & 63;
-    } else {
-        scale = uint8_t((packed[j + 4] & 0xf) | ((packed[j - 4] >> 6) << 4));
-        min = uint8_t((packed[j + 4] >> 4) | ((packed[j] >> 6) << 4));
-    }
-}
-
-namespace {
-
 // Q4_K (144 bytes / 256 values): float16 d and dmin, 12 bytes of packed sub-block scales and mins, 128 bytes of
 // nibbles. Values run in four chunks of 64: the low nibbles of 32 bytes (sub-block 2c), then their high nibbles
 // (sub-block 2c + 1); value = d x scale x q - dmin x min.
 void dequantizeQ4_K(const uint8_t *src, float *dst, int64_t blocks)
 {
     for (int64_t b = 0; b < blocks; ++b, src += 144, dst += 256) {
-        const float d = half(src), dmin = half(src + 2);
-        const uint8_t *scales = src + 4, *qs = src + 16;
+        const float d = halfAt(src), dmin = halfAt(src + 2);
+        uint8_t sc[8], m[8];
+        kQuantScalesMins(src + 4, sc, m);
+        const uint8_t *qs = src + 16;
         for (int c = 0; c < 4; ++c) {
-            uint8_t s1, m1, s2, m2;
-            kQuantScaleMin(scales, 2 * c, s1, m1);
-            kQuantScaleMin(scales, 2 * c + 1, s2, m2);
-            const float d1 = d * s1, o1 = dmin * m1, d2 = d * s2, o2 = dmin * m2;
+            const float d1 = d * sc[2 * c], o1 = dmin * m[2 * c], d2 = d * sc[2 * c + 1], o2 = dmin * m[2 * c + 1];
             const uint8_t *q = qs + 32 * c;
             float *y = dst + 64 * c;
             for (int l = 0; l < 32; ++l) {
@@ -146,13 +120,12 @@ void dequantizeQ4_K(const uint8_t *src, float *dst, int64_t blocks)
 void dequantizeQ5_K(const uint8_t *src, float *dst, int64_t blocks)
 {
     for (int64_t b = 0; b < blocks; ++b, src += 176, dst += 256) {
-        const float d = half(src), dmin = half(src + 2);
-        const uint8_t *scales = src + 4, *qh = src + 16, *qs = src + 48;
+        const float d = halfAt(src), dmin = halfAt(src + 2);
+        uint8_t sc[8], m[8];
+        kQuantScalesMins(src + 4, sc, m);
+        const uint8_t *qh = src + 16, *qs = src + 48;
         for (int c = 0; c < 4; ++c) {
-            uint8_t s1, m1, s2, m2;
-            kQuantScaleMin(scales, 2 * c, s1, m1);
-            kQuantScaleMin(scales, 2 * c + 1, s2, m2);
-            const float d1 = d * s1, o1 = dmin * m1, d2 = d * s2, o2 = dmin * m2;
+            const float d1 = d * sc[2 * c], o1 = dmin * m[2 * c], d2 = d * sc[2 * c + 1], o2 = dmin * m[2 * c + 1];
             const uint8_t lowBit = uint8_t(1u << (2 * c)), highBit = uint8_t(2u << (2 * c));
             const uint8_t *q = qs + 32 * c;
             float *y = dst + 64 * c;
@@ -171,7 +144,7 @@ void dequantizeQ5_K(const uint8_t *src, float *dst, int64_t blocks)
 void dequantizeQ6_K(const uint8_t *src, float *dst, int64_t blocks)
 {
     for (int64_t b = 0; b < blocks; ++b, src += 210, dst += 256) {
-        const float d = half(src + 208);
+        const float d = halfAt(src + 208);
         for (int h = 0; h < 2; ++h) {
             const uint8_t *ql = src + 64 * h, *qh = src + 128 + 32 * h;
             const auto *sc = reinterpret_cast<const int8_t *>(src + 192) + 8 * h;

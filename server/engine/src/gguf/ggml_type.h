@@ -49,11 +49,28 @@ inline const GgmlTypeInfo *ggmlTypeInfo(GgmlType t)
 }
 std::string ggmlTypeName(uint32_t id); // "Q4_K", or "type 99" for an unknown id
 
-// The (scale, min) pair j (0..7) of a Q4_K/Q5_K super-block from its 12 packed bytes.
-void kQuantScaleMin(const uint8_t *packed, int j, uint8_t &scale, uint8_t &min);
+// The eight 6-bit (scale, min) pairs of a Q4_K/Q5_K super-block, packed in 12 bytes: pairs 0..3 in the low six bits
+// of bytes 0..3 (scales) and 4..7 (mins); pairs 4..7 take their low four bits from the nibbles of bytes 8..11 and
+// their top two bits from the spare top bits of bytes 0..7. Inline: the decode kernels run it once per 256 weights.
+inline void kQuantScalesMins(const uint8_t *packed, uint8_t scale[8], uint8_t min[8])
+{
+    for (int j = 0; j < 4; ++j) {
+        scale[j] = packed[j] & 63;
+        min[j] = packed[j + 4] & 63;
+        scale[j + 4] = uint8_t((packed[j + 8] & 0xf) | ((packed[j] >> 6) << 4));
+        min[j + 4] = uint8_t((packed[j + 8] >> 4) | ((packed[j + 4] >> 6) << 4));
+    }
+}
 
 // IEEE half to float, exact (subnormals, infinities and NaN included).
 float halfToFloat(uint16_t h);
 uint16_t floatToHalf(float f); // round to nearest even
+// The float16 stored at p (any alignment), as float.
+inline float halfAt(const uint8_t *p)
+{
+    uint16_t h;
+    __builtin_memcpy(&h, p, sizeof h);
+    return halfToFloat(h);
+}
 
 } // namespace smartbot::engine::gguf

@@ -295,7 +295,7 @@ Result<GgufExportReport> exportGguf(const std::string &modelDir, const std::stri
             return makeError(modelDir + ": tensor '" + t.hf + "' is missing or has the wrong shape");
         std::vector<float> values = toFloat(*v);
         const bool vector = t.shape.size() == 1;
-        const int64_t rows = vector ? t.shape[0] : t.shape[0], cols = vector ? 1 : t.shape[1];
+        const int64_t rows = t.shape[0], cols = vector ? 1 : t.shape[1];
         if (t.permuteHeads) {
             std::vector<float> permuted(values.size());
             for (int64_t r = 0; r < rows; ++r)
@@ -313,15 +313,11 @@ Result<GgufExportReport> exportGguf(const std::string &modelDir, const std::stri
                 type = GgmlType::Q6_K;
             type = fitting(type, cols);
         }
+        // Rows are whole blocks of their type (fitting()), so the matrix quantizes in one run.
         std::vector<uint8_t> bytes;
-        if (vector) {
-            gguf::quantizeRow(GgmlType::F32, values.data(), rows, bytes);
-            w.addTensor(t.gguf, type, {rows}, std::move(bytes));
-        } else {
-            for (int64_t r = 0; r < rows; ++r)
-                gguf::quantizeRow(type, values.data() + r * cols, cols, bytes);
-            w.addTensor(t.gguf, type, {cols, rows}, std::move(bytes));
-        }
+        gguf::quantizeRow(type, values.data(), rows * cols, bytes);
+        w.addTensor(t.gguf, type, vector ? std::vector<int64_t>{rows} : std::vector<int64_t>{cols, rows},
+                    std::move(bytes));
         if (options.onProgress)
             options.onProgress(double(n + 1) / double(names.size()));
     }

@@ -205,7 +205,7 @@ Result<ModelConfig> checkModel(const File &file)
     return config;
 }
 
-Result<Model> loadModel(const std::string &path, bool keepQuantized)
+Result<Model> loadModel(const std::string &path)
 {
     auto opened = File::open(path);
     if (!opened)
@@ -228,47 +228,35 @@ Result<Model> loadModel(const std::string &path, bool keepQuantized)
     std::vector<std::shared_ptr<const void>> keepAlive = {file};
     for (const TensorName &t : expected) {
         const Tensor &g = *file->tensor(t.gguf);
+        const GgmlTypeInfo &info = *ggmlTypeInfo(g.type);
         TensorView v;
         v.name = t.hf;
         v.shape = t.shape;
-        const GgmlTypeInfo &info = *ggmlTypeInfo(g.type);
-        const bool plain = g.type == uint32_t(GgmlType::F32) || g.type == uint32_t(GgmlType::F16) ||
-                           g.type == uint32_t(GgmlType::BF16);
-        if (plain && t.permuteHeads == 0) {
+        v.data = g.data; // in place over the mapping
+        v.bytes = g.bytes;
+        if (g.type == uint32_t(GgmlType::F32) || g.type == uint32_t(GgmlType::F16) ||
+            g.type == uint32_t(GgmlType::BF16)) {
             v.dtype = g.type == uint32_t(GgmlType::F32)   ? DType::F32
                       : g.type == uint32_t(GgmlType::F16) ? DType::F16
                                                           : DType::BF16;
-            v.data = g.data; // zero-copy over the mapping
-            v.bytes = g.bytes;
-        } else if (keepQuantized && !plain && g.dims.size() == 2) {
+        } else {
+            // Kept in its blocks: the CPU's quantized kernels read them, LlamaModel decodes them for other devices.
             v.quantized = true;
             v.ggmlType = g.type;
             v.rowBytes = g.rowBytes();
-            v.bytes = g.bytes;
-            v.data = g.data; // in place; q/k rows are copied into HF order (whole rows of blocks, no arithmetic)
-            if (t.permuteHeads) {
-                const int64_t rows = g.rows();
-                auto copy = std::make_shared<std::vector<uint8_t>>(g.bytes);
-                for (int64_t r = 0; r < rows; ++r)
-                    std::copy_n(g.data + uint64_t(interleavedRow(r, rows, t.permuteHeads)) * v.rowBytes, v.rowBytes,
-                                copy->data() + uint64_t(r) * v.rowBytes);
-                v.data = copy->data();
-                keepAlive.push_back(copy);
-            }
-        } else {
-            // A permuted bias (1-D) moves value by value: its "rows" are single values.
+        }
+        if (t.permuteHeads) {
+            // q/k rows (a bias's values) into Hugging Face order: whole rows of bytes moved, no arithmetic, whatever
+            // the type. Vectors are plain (checkTensors), so a value is one block.
             const bool vector = g.dims.size() == 1;
-            const int64_t rows = vector ? g.dims[0] : g.rows(), cols = vector ? 1 : g.dims[0];
+            const int64_t rows = vector ? g.dims[0] : g.rows();
             const uint64_t rowBytes = vector ? uint64_t(info.blockBytes) : g.rowBytes();
-            auto decoded = std::make_shared<std::vector<float>>(static_cast<size_t>(rows * cols));
-            for (int64_t r = 0; r < rows; ++r) {
-                const int64_t src = t.permuteHeads ? interleavedRow(r, rows, t.permuteHeads) : r;
-                info.dequantize(g.data + uint64_t(src) * rowBytes, decoded->data() + r * cols, cols / info.blockSize);
-            }
-            v.dtype = DType::F32;
-            v.data = reinterpret_cast<const uint8_t *>(decoded->data());
-            v.bytes = decoded->size() * sizeof(float);
-            keepAlive.push_back(decoded);
+            auto copy = std::make_shared<std::vector<uint8_t>>(g.bytes);
+            for (int64_t r = 0; r < rows; ++r)
+                std::copy_n(g.data + uint64_t(interleavedRow(r, rows, t.permuteHeads)) * rowBytes, rowBytes,
+                            copy->data() + uint64_t(r) * rowBytes);
+            v.data = copy->data();
+            keepAlive.push_back(copy);
         }
         views.push_back(std::move(v));
     }

@@ -22,7 +22,7 @@ namespace smartbot::engine::gguf {
 
 struct Model {
     ModelConfig config;
-    WeightSet weights; // quantized tensors as quantized views (TensorView::quantized), or decoded to float32
+    WeightSet weights; // quantized tensors as quantized views (TensorView::quantized), in the mapping
     std::unique_ptr<Tokenizer> tokenizer;
     std::optional<ChatTemplate> chatTemplate; // absent when the file has none
     std::string quantization;                 // "Q4_K_M", "Q8_0", "F32", ... from general.file_type
@@ -34,10 +34,8 @@ Result<ModelConfig> modelConfig(const File &file);
 // What loadModel() checks before decoding anything: the hyper-parameters, every tensor's name, shape and type, and
 // the vocabulary. Returns the hyper-parameters.
 Result<ModelConfig> checkModel(const File &file);
-// The whole model; tensors are checked (names, shapes, types) before any is decoded.
-// keepQuantized: quantized matrices stay in their blocks (the CPU's quantized kernels read them in place; q/k rows
-// that need un-permuting are copied, still quantized); false decodes them to float32 (for CUDA).
-Result<Model> loadModel(const std::string &path, bool keepQuantized);
+// The whole model; tensors are checked (names, shapes, types) before any is read.
+Result<Model> loadModel(const std::string &path);
 // The GGUF file a model path names: the path itself when it is a file ending in .gguf, the one .gguf file in a
 // folder without config.json, or "" when the path is a Hugging Face folder. A folder with several .gguf files is an
 // error listing them.

@@ -10,8 +10,9 @@ namespace {
 
 template <typename T> void put(std::vector<uint8_t> &out, T v)
 {
-    const auto *p = reinterpret_cast<const uint8_t *>(&v);
-    out.insert(out.end(), p, p + sizeof v);
+    const size_t at = out.size();
+    out.resize(at + sizeof v);
+    std::memcpy(out.data() + at, &v, sizeof v);
 }
 
 void putString(std::vector<uint8_t> &out, const std::string &s)
@@ -29,6 +30,18 @@ template <typename T> std::vector<uint8_t> scalar(T v)
 
 // GGUF's value type ids (gguf_file.h's ValueType).
 constexpr uint32_t kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7, kString = 8, kArray = 9;
+
+// An array: element type, count, then each element as `write` puts it.
+template <typename T, typename Put>
+std::vector<uint8_t> arrayBytes(uint32_t elementType, const std::vector<T> &values, const Put &write)
+{
+    std::vector<uint8_t> v;
+    put<uint32_t>(v, elementType);
+    put<uint64_t>(v, values.size());
+    for (const T &x : values)
+        write(v, x);
+    return v;
+}
 
 } // namespace
 
@@ -61,32 +74,17 @@ void Writer::setBool(const std::string &key, bool value)
 
 void Writer::setStrings(const std::string &key, const std::vector<std::string> &values)
 {
-    std::vector<uint8_t> v;
-    put<uint32_t>(v, kString);
-    put<uint64_t>(v, values.size());
-    for (const auto &s : values)
-        putString(v, s);
-    metadata_.push_back({key, kArray, std::move(v)});
+    metadata_.push_back({key, kArray, arrayBytes(kString, values, putString)});
 }
 
 void Writer::setF32s(const std::string &key, const std::vector<float> &values)
 {
-    std::vector<uint8_t> v;
-    put<uint32_t>(v, kF32);
-    put<uint64_t>(v, values.size());
-    for (float f : values)
-        put(v, f);
-    metadata_.push_back({key, kArray, std::move(v)});
+    metadata_.push_back({key, kArray, arrayBytes(kF32, values, put<float>)});
 }
 
 void Writer::setI32s(const std::string &key, const std::vector<int32_t> &values)
 {
-    std::vector<uint8_t> v;
-    put<uint32_t>(v, kI32);
-    put<uint64_t>(v, values.size());
-    for (int32_t i : values)
-        put(v, i);
-    metadata_.push_back({key, kArray, std::move(v)});
+    metadata_.push_back({key, kArray, arrayBytes(kI32, values, put<int32_t>)});
 }
 
 void Writer::setRaw(const std::string &key, uint32_t typeId, std::vector<uint8_t> valueBytes)

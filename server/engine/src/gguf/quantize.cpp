@@ -65,7 +65,7 @@ void q4_k(const float *x, uint8_t *b)
         sc[j] = uint8_t(d > 0 ? std::clamp(nearest(scales[j] / d), 0, 63) : 0);
         m[j] = uint8_t(dmin > 0 ? std::clamp(nearest(mins[j] / dmin), 0, 63) : 0);
     }
-    // The packing kQuantScaleMin() reads back.
+    // The packing kQuantScalesMins() reads back.
     uint8_t *packed = b + 4;
     for (int j = 0; j < 4; ++j) {
         packed[j] = uint8_t((sc[j] & 63) | ((sc[j + 4] >> 4) << 6));

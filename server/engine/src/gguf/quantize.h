@@ -13,7 +13,8 @@ namespace smartbot::engine::gguf {
 
 // Whether quantizeRow() writes this type (also F32 and F16, which are plain conversions).
 bool canQuantize(GgmlType type);
-// n values (a multiple of the type's block size) into n / blockSize blocks appended to out.
+// n values (a multiple of the type's block size) into n / blockSize blocks appended to out: one row, or several
+// whose lengths are each a multiple of it.
 void quantizeRow(GgmlType type, const float *x, int64_t n, std::vector<uint8_t> &out);
 
 } // namespace smartbot::engine::gguf

@@ -1,6 +1,8 @@
 // The portable matmul kernel and the once-per-process choice of kernel (see matmul_kernels.h).
 #include "kernels/matmul.h"
 
+#include "kernels/cpu_features.h"
+
 namespace smartbot::engine::kernels {
 
 namespace {
@@ -20,16 +22,6 @@ inline float dot8(const uint16_t *a, const float *b, int64_t n)
 }
 using kernels::dot8; // the float32 one (matmul_kernels.h), beside this overload
 
-bool hasAvx2Fma()
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return false;
-#endif
-}
-
 struct Choice {
     MatmulRowsFn fn;
     const char *name;
@@ -38,7 +30,7 @@ struct Choice {
 const Choice &choice()
 {
     static const Choice chosen =
-        hasAvx2Fma() ? Choice{matmulRowsAvx2, "avx2-fma"} : Choice{matmulRowsPortable, "portable"};
+        cpuHasAvx2Fma() ? Choice{matmulRowsAvx2, "avx2-fma"} : Choice{matmulRowsPortable, "portable"};
     return chosen;
 }
 
@@ -72,7 +64,7 @@ void matmulRowsBf16Portable(const uint16_t *w, int64_t cols, const float *x, int
 
 MatmulRowsBf16Fn matmulRowsBf16()
 {
-    static const MatmulRowsBf16Fn chosen = hasAvx2Fma() ? matmulRowsBf16Avx2 : matmulRowsBf16Portable;
+    static const MatmulRowsBf16Fn chosen = cpuHasAvx2Fma() ? matmulRowsBf16Avx2 : matmulRowsBf16Portable;
     return chosen;
 }
 

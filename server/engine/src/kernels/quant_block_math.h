@@ -19,18 +19,6 @@ namespace smartbot::engine::kernels::quant {
 
 constexpr int64_t kQ8_0Bytes = 34, kQ4_0Bytes = 18, kQ4_KBytes = 144, kQ5_KBytes = 176, kQ6_KBytes = 210;
 
-// The eight (scale, min) pairs of a Q4_K/Q5_K super-block (the packing gguf::kQuantScaleMin documents), inline: it
-// runs once per 256 weights in the decode loop.
-inline void scalesMins(const uint8_t *packed, uint8_t sc[8], uint8_t m[8])
-{
-    for (int j = 0; j < 4; ++j) {
-        sc[j] = packed[j] & 63;
-        m[j] = packed[j + 4] & 63;
-        sc[j + 4] = uint8_t((packed[j + 8] & 0xf) | ((packed[j] >> 6) << 4));
-        m[j + 4] = uint8_t((packed[j + 8] >> 4) | ((packed[j + 4] >> 6) << 4));
-    }
-}
-
 // Each row dot below: w one weight row, xq/xd/xs the activation row's int8 values, block scales and sums per 16.
 // Isa provides: half(p) -> float; and per block type the integer sums:
 //   void q8_0x8(const uint8_t *blocks, const int8_t *x, int32_t out[8])  eight consecutive blocks: sum of w x each
@@ -98,7 +86,7 @@ float rowK(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *x
     float acc = 0;
     for (int64_t s = 0; s < cols / 256; ++s, w += kBytes) {
         uint8_t sc[8], m[8];
-        scalesMins(w + 4, sc, m);
+        gguf::kQuantScalesMins(w + 4, sc, m);
         int32_t isum[8];
         kSums(w, xq + 256 * s, isum);
         acc = kSuperBlock(acc, Isa::half(w), Isa::half(w + 2), sc, m, isum, xd + 8 * s, xs + 16 * s);

@@ -5,23 +5,15 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu_features.h"
 #include "kernels/quant_block_math.h"
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
 
 namespace smartbot::engine::kernels {
 
 namespace {
 
 struct Portable {
-    static float half(const uint8_t *p)
-    {
-        uint16_t h;
-        __builtin_memcpy(&h, p, sizeof h);
-        return gguf::halfToFloat(h);
-    }
+    static float half(const uint8_t *p) { return gguf::halfAt(p); }
     static int32_t q8_0(const uint8_t *block, const int8_t *x)
     {
         const auto *w = reinterpret_cast<const int8_t *>(block);
@@ -94,17 +86,10 @@ struct Portable {
     }
 };
 
-// F16C is read from CPUID directly: clang 14's __builtin_cpu_supports does not know the name.
-bool hasAvx2Fma()
+// The AVX2 kernel also converts float16 scales with F16C.
+bool hasAvx2Kernel()
 {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    const bool f16c = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
-#else
-    return false;
-#endif
+    return cpuHasAvx2Fma() && cpuHasF16c();
 }
 
 struct Choice {
@@ -115,7 +100,7 @@ struct Choice {
 const Choice &choice()
 {
     static const Choice chosen =
-        hasAvx2Fma() ? Choice{quantMatmulRowsAvx2, "avx2"} : Choice{quantMatmulRowsPortable, "portable"};
+        hasAvx2Kernel() ? Choice{quantMatmulRowsAvx2, "avx2"} : Choice{quantMatmulRowsPortable, "portable"};
     return chosen;
 }
 
@@ -168,7 +153,7 @@ QuantMatmulFn quantMatmulRows()
 
 bool quantAvx2Available()
 {
-    return hasAvx2Fma();
+    return hasAvx2Kernel();
 }
 
 const char *quantKernelName()

@@ -9,6 +9,7 @@
 #include "model/llama_attention.h"
 #include "model/llama_model.h"
 #include "kernels/matmul.h"
+#include "model/row_split.h"
 
 #include <ATen/Parallel.h>
 
@@ -20,8 +21,7 @@ namespace smartbot::engine {
 namespace {
 
 // Y[b, rows] (+)= W[rows, cols] X[b, cols] for b < B; X rows are xStride apart, Y rows yStride apart.
-// Large products are split over the intra-op threads by weight rows (in blocks of 16 rows, whole register tiles);
-// how the rows are split never changes a result, only which thread computes it. The kernel is looked up once.
+// Large products are split over the intra-op threads by weight rows (splitRows). The kernel is looked up once.
 template <typename WT>
 void matmul(const WT *w, const float *x, int64_t xStride, float *y, int64_t yStride, int64_t rows, int64_t cols,
             int64_t B, bool accumulate = false)
@@ -32,16 +32,8 @@ void matmul(const WT *w, const float *x, int64_t xStride, float *y, int64_t yStr
         else
             return kernels::matmulRowsBf16();
     }();
-    constexpr int64_t kBlock = 16;
-    if (rows * cols * B >= (int64_t(1) << 18) && at::get_num_threads() > 1) {
-        const int64_t blocks = (rows + kBlock - 1) / kBlock;
-        const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (kBlock * cols * B));
-        at::parallel_for(0, blocks, grain, [&](int64_t begin, int64_t end) {
-            kernel(w, cols, x, xStride, B, y, yStride, begin * kBlock, std::min(rows, end * kBlock), accumulate);
-        });
-    } else {
-        kernel(w, cols, x, xStride, B, y, yStride, 0, rows, accumulate);
-    }
+    splitRows(rows, cols * B,
+              [&](int64_t begin, int64_t end) { kernel(w, cols, x, xStride, B, y, yStride, begin, end, accumulate); });
 }
 
 // The same for a Weight: quantized blocks take the activations quantized to 8 bits (once per call, for all B rows).

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include "gguf/ggml_type.h"
+#include "model/row_split.h"
 
 namespace smartbot::engine {
 
@@ -15,17 +16,9 @@ void Weight::decodeRow(int64_t r, float *out) const
 void Weight::matmul(const kernels::Q8Activations &x, float *y, int64_t yStride, bool accumulate) const
 {
     static const kernels::QuantMatmulFn kernel = kernels::quantMatmulRows();
-    // Blocks of 16 rows; a product too small to pay for waking the pool runs on this thread.
-    constexpr int64_t kBlock = 16;
-    if (rows * cols * x.rows >= (int64_t(1) << 18) && at::get_num_threads() > 1) {
-        const int64_t count = (rows + kBlock - 1) / kBlock;
-        const int64_t grain = std::max<int64_t>(1, (int64_t(1) << 16) / (kBlock * cols * x.rows));
-        at::parallel_for(0, count, grain, [&](int64_t begin, int64_t end) {
-            kernel(type, blocks, rowBytes, x, y, yStride, begin * kBlock, std::min(rows, end * kBlock), accumulate);
-        });
-    } else {
-        kernel(type, blocks, rowBytes, x, y, yStride, 0, rows, accumulate);
-    }
+    splitRows(rows, cols * x.rows, [&](int64_t begin, int64_t end) {
+        kernel(type, blocks, rowBytes, x, y, yStride, begin, end, accumulate);
+    });
 }
 
 torch::Tensor Weight::apply(const torch::Tensor &x, const torch::Tensor &bias) const

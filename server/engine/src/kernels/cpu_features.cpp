@@ -1,0 +1,30 @@
+#include "kernels/cpu_features.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+namespace smartbot::engine::kernels {
+
+bool cpuHasAvx2Fma()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return false;
+#endif
+}
+
+// Read from CPUID (leaf 1, ECX bit 29): clang 14's __builtin_cpu_supports does not know the name "f16c".
+bool cpuHasF16c()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+#else
+    return false;
+#endif
+}
+
+} // namespace smartbot::engine::kernels

@@ -1,0 +1,10 @@
+// What this CPU can run, read once per process: the kernels' run-time dispatch (matmul.cpp, quant_matmul.cpp) and the
+// tests that compare an instruction set's kernel with the portable one.
+#pragma once
+
+namespace smartbot::engine::kernels {
+
+bool cpuHasAvx2Fma(); // AVX2 and FMA
+bool cpuHasF16c();    // half/float conversions (vcvtph2ps)
+
+} // namespace smartbot::engine::kernels
