@@ -10,7 +10,6 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
-#include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QTableWidget>
@@ -394,12 +393,8 @@ bool ModelsPanel::loadSelected()
     const QString path = selectedPath();
     if (path.isEmpty() || !server_->isRunning())
         return false;
-    if (const int busy = server_->requestsInFlight();
-        busy > 0 && isVisible() &&
-        QMessageBox::question(this, tr("Load another model?"),
-                              tr("%n request(s) are being answered; loading another model ends them.", nullptr,
-                                 busy)) != QMessageBox::Yes)
-        return false;
+    // No question when requests are running: the switch is graceful (ModelPool::setDefault), they finish on the
+    // model they started on.
     if (auto r = server_->loadModel(path, dtypeCombo_->currentData().toString()); !r) {
         stateLabel_->setText(localizedMessage(r.error()));
         return false;

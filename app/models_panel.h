@@ -1,10 +1,11 @@
 // ModelsPanel: the models an operator can serve and the one being served. Lists what the [model] folders of
 // server.conf hold (each model's architecture, parameters, stored dtype, context, size on disk, chat template;
 // read by engine::summarizeModel on a worker thread, without loading), beside the bundled demo model and the
-// configured one; loads the chosen model into the running server with a progress bar (SmartbotServer::loadModel;
-// running generations end), unloads it, and makes it the model loaded at start ([model] path and dtype in
-// server.conf). Shows the loaded model's device, dtype, load time, weights and KV-cache memory and the process's
-// resident memory. Threading: GUI thread; the folder scan runs on Qt's global thread pool.
+// configured one; loads the chosen model into the running server as its default model, with a progress bar
+// (SmartbotServer::loadModel: running generations finish on the model they began on), unloads it, and makes it the
+// model loaded at start ([model] path and dtype in server.conf). Shows the loaded model's device, dtype, load time,
+// weights and KV-cache memory and the process's resident memory. Threading: GUI thread; the folder scan runs on Qt's
+// global thread pool.
 #pragma once
 
 #include <QFutureWatcher>

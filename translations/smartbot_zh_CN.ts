@@ -1173,16 +1173,6 @@ Qt %2
         <translation>进程常驻内存 %1</translation>
     </message>
     <message>
-        <source>Load another model?</source>
-        <translation>加载其他模型？</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n request(s) are being answered; loading another model ends them.</source>
-        <translation>
-            <numerusform>有 %n 个请求正在处理；加载其他模型会结束它们。</numerusform>
-        </translation>
-    </message>
-    <message>
         <source>Loading %1…</source>
         <translation>正在加载 %1…</translation>
     </message>

@@ -199,6 +199,8 @@ struct Metrics::Impl {
     KvCacheFigures kv;
     qint64 kvWaits = 0;
     double modelLoadSeconds = 0;
+    int modelsLoaded = 0;
+    qint64 modelMemoryBytes = 0, modelMemoryBudget = 0;
     int apiKeysRotationDue = 0;
     qint64 authFailures = 0;
 };
@@ -271,6 +273,14 @@ void Metrics::setModelLoadSeconds(double seconds)
     d_->modelLoadSeconds = seconds;
 }
 
+void Metrics::setModelsLoaded(int models, qint64 memoryBytes, qint64 budgetBytes)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->modelsLoaded = models;
+    d_->modelMemoryBytes = memoryBytes;
+    d_->modelMemoryBudget = budgetBytes;
+}
+
 void Metrics::setApiKeysRotationDue(int n)
 {
     std::lock_guard lock(d_->mutex);
@@ -296,6 +306,8 @@ void Metrics::resetForTests()
     d.kv = {};
     d.kvWaits = 0;
     d.modelLoadSeconds = 0;
+    d.modelsLoaded = 0;
+    d.modelMemoryBytes = d.modelMemoryBudget = 0;
     d.apiKeysRotationDue = 0;
     d.authFailures = 0;
 }
@@ -411,6 +423,13 @@ QByteArray Metrics::render() const
             "Prompt tokens taken from the prefix cache instead of being prefilled.",
             QByteArray::number(qulonglong(d.kv.reusedTokens)));
     gauge(out, "smartbot_model_load_seconds", "Time the loaded model took to load.", num(d.modelLoadSeconds));
+    gauge(out, "smartbot_models_loaded", "Models held in memory (loaded or loading), hot-swap versions aside.",
+          QByteArray::number(d.modelsLoaded));
+    gauge(out, "smartbot_model_memory_bytes",
+          "Memory the loaded models are counted for (weights plus KV-cache budgets, retiring versions included).",
+          QByteArray::number(d.modelMemoryBytes));
+    gauge(out, "smartbot_model_memory_budget_bytes", "[model] memory_budget_mb: loads beyond it are refused.",
+          QByteArray::number(d.modelMemoryBudget));
     gauge(out, "smartbot_api_keys_rotation_due",
           "API keys older than [auth] key_rotation_days that have not been rotated.",
           num(double(d.apiKeysRotationDue)));

@@ -62,6 +62,8 @@ public:
     void setActiveSequences(int n);
     void setKvMemory(const KvCacheFigures &figures); // the KV cache and prefix-cache counters
     void setModelLoadSeconds(double seconds);
+    // Models held by the server (loaded or loading), the memory they are counted for, and the budget.
+    void setModelsLoaded(int models, qint64 memoryBytes, qint64 budgetBytes);
     void setApiKeysRotationDue(int n);
     // Security.
     void addAuthFailure();

@@ -303,6 +303,8 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
     SB_READ(tokensPerMinute, "limits/tokens_per_minute", 0, 1000000000);
     SB_READ(threads, "model/threads", 0, 1024);
     SB_READ(kvCacheMb, "model/kv_cache_mb", 0, 1 << 24);
+    SB_READ(keepAliveS, "model/keep_alive", -1, kSecondsPerDay * 365);
+    SB_READ(memoryBudgetMb, "model/memory_budget_mb", 0, 1 << 30);
     SB_READ(maxTokens, "model/max_tokens", 1, 1 << 20);
     SB_READ(maxTokensLimit, "model/max_tokens_limit", 1, 1 << 20);
     SB_READ(backupKeep, "backup/keep", 1, 10000);
@@ -351,6 +353,10 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
                                      .split(QLatin1Char(','), Qt::SkipEmptyParts))
         if (!folder.trimmed().isEmpty())
             c.modelFolders << QDir(c.configDir).absoluteFilePath(folder.trimmed());
+    for (const QString &name :
+         stringValue(s, QStringLiteral("model/preload")).split(QLatin1Char(','), Qt::SkipEmptyParts))
+        if (!name.trimmed().isEmpty() && !c.preload.contains(name.trimmed()))
+            c.preload << name.trimmed();
     auto daily = boolValue(s, QStringLiteral("logging/rotate_daily"), c.logRotateDaily);
     if (!daily)
         return daily.failure();

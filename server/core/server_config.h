@@ -46,7 +46,11 @@ struct ServerConfig {
     int adminFailureWindowS = 300;
     // [model]
     QString modelPath;        // relative paths are resolved against the config folder
-    QStringList modelFolders; // where the desktop app lists models from (absolute); default <config>/models
+    QStringList modelFolders; // where named models are found (absolute; requests load them on demand, the desktop app
+                              // lists them); default <config>/models
+    QStringList preload;      // names of models in modelFolders loaded at start and kept loaded
+    int keepAliveS = 300;     // an on-demand model is unloaded after this long without requests; -1: never
+    int memoryBudgetMb = 0;   // all models' weights + KV budgets; 0 = physical memory
     int threads = 0;          // 0 = engine's choice
     int kvCacheMb = 0;        // KV memory (running sequences + prefix cache); 0 = engine's choice
     bool prefixCache = true;

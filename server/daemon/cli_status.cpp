@@ -1,25 +1,15 @@
 // smartbotd status --config DIR: asks the server of a config folder, over its own port, whether it serves:
-// GET /readyz at [network] bind_address/port (loopback for 0.0.0.0 and ::; HTTPS trusting [network] ssl_cert, so a
-// self-signed certificate works). Prints one line. Exit 0: ready; 1: running but not ready (loading, draining);
+// GET /readyz (ServerClient). Prints one line. Exit 0: ready; 1: running but not ready (loading, draining);
 // 3: not running (nothing answers), as LSB status commands do; 2: bad usage or an unreadable config.
 #include <QCommandLineParser>
-#include <QEventLoop>
-#include <QFile>
-#include <QJsonDocument>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
-#include <QNetworkProxy>
-#include <QNetworkReply>
-#include <QSslCertificate>
-#include <QSslConfiguration>
-#include <QTimer>
 
 #include <cstdio>
-#include <memory>
 
 #include "core/server_config.h"
 #include "daemon/cli.h"
 #include "daemon/cli_admin_common.h"
+#include "daemon/server_client.h"
 
 namespace smartbot::daemon {
 
@@ -38,36 +28,15 @@ int runStatus(const QStringList &args)
         fail(config.error());
         return 2;
     }
-    const ServerConfig &c = config.value();
-    QString host = c.bindAddress;
-    if (host == QLatin1String("0.0.0.0") || host == QLatin1String("localhost"))
-        host = QStringLiteral("127.0.0.1");
-    else if (host == QLatin1String("::"))
-        host = QStringLiteral("[::1]");
-    else if (host.contains(QLatin1Char(':')))
-        host = QLatin1Char('[') + host + QLatin1Char(']');
-    const QString base = QStringLiteral("%1://%2:%3").arg(c.sslEnable ? "https" : "http", host).arg(c.port);
-    QNetworkAccessManager nam;
-    nam.setProxy(QNetworkProxy::NoProxy);
-    QNetworkRequest request(QUrl(base + QStringLiteral("/readyz")));
-    request.setTransferTimeout(5000);
-    if (c.sslEnable) {
-        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
-        QFile cert(c.sslCert);
-        if (cert.open(QIODevice::ReadOnly))
-            tls.setCaCertificates(tls.caCertificates() + QSslCertificate::fromData(cert.readAll()));
-        request.setSslConfiguration(tls);
-    }
-    std::unique_ptr<QNetworkReply> reply(nam.get(request));
-    QEventLoop loop;
-    QObject::connect(reply.get(), &QNetworkReply::finished, &loop, &QEventLoop::quit);
-    loop.exec();
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const ServerClient client(config.value());
+    const QString base = client.baseUrl();
+    const ServerClient::Reply reply = client.request("GET", QStringLiteral("/readyz"));
+    const int status = reply.status;
     if (status == 0) {
-        std::printf("not running: nothing answers at %s (%s)\n", qPrintable(base), qPrintable(reply->errorString()));
+        std::printf("not running: %s\n", qPrintable(reply.error));
         return 3;
     }
-    const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
+    const QJsonObject &body = reply.json;
     const QString state = body.value(QStringLiteral("status")).toString();
     const QString model = body.value(QStringLiteral("model")).toString();
     if (status == 200) {

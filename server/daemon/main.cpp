@@ -15,6 +15,8 @@ void usage()
         "  smartbotd tokenize --model DIR      (UTF-8 lines on stdin -> one JSON array of ids per line)\n"
         "  smartbotd perplexity --model M --file TEXT [--ctx N]   (last line: {\"tokens\", \"nll\", \"ppl\"})\n"
         "  smartbotd model quantize IN OUT.gguf [--type f32|f16|q8_0|q4_0|q4_k_m]   (a model folder as GGUF)\n"
+        "  smartbotd model list|load NAME [--path P] [--no-wait]|unload NAME --config DIR   (the running server's "
+        "models; load of a loaded name is a hot swap)\n"
         "  smartbotd key create --config DIR --name N [--scope chat|admin] [--expires-days D] [--allow CIDR,...]\n"
         "                       [--rpm N] [--tpm N]   (prints the key once)\n"
         "  smartbotd key list|usage --config DIR [--json];  key revoke|rotate ID|PREFIX --config DIR\n"

@@ -222,11 +222,9 @@ int InferenceWorker::running() const
     return batchSize_;
 }
 
-void InferenceWorker::publishMetrics() const
+void InferenceWorker::publishKvMetrics() const
 {
     Metrics &m = Metrics::instance();
-    m.setQueueDepth(queueDepth());
-    m.setActiveSequences(running());
     const engine::KvMemoryStats kv = kvMemory();
     m.setKvMemory({.budgetBytes = kv.budgetBytes,
                    .sequenceBytes = kv.sequenceBytes,
@@ -291,8 +289,13 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
         deliver(job, Reply::failure(status, QString::fromLatin1(code), message, QString::fromLatin1(param)));
         return Admit::Answered;
     };
-    if (!engine_)
-        return fail(503, "model_not_loaded", QStringLiteral("no model is loaded"));
+    if (!engine_) {
+        std::unique_lock lock(mutex_);
+        const QString why = state_ == ModelState::Failed ? QStringLiteral("the model failed to load: ") + error_
+                                                         : QStringLiteral("no model is loaded");
+        lock.unlock();
+        return fail(503, "model_not_loaded", why);
+    }
     if (job.cancelled && job.cancelled->load())
         return fail(499, "cancelled", QStringLiteral("the client went away"));
     if (!job.request.embedInputs.empty())
@@ -366,6 +369,14 @@ InferenceWorker::Admit InferenceWorker::admitEmbedding(Job &job)
         return Admit::Wait;
     const int context = engine_->info().contextLength;
     const int vocab = engine_->info().vocabSize;
+    if (job.request.embedDimensions > engine_->info().hiddenSize) {
+        deliver(job, Reply::failure(400, QStringLiteral("invalid_request"),
+                                    QStringLiteral("field 'dimensions' is %1; the model's embeddings have %2")
+                                        .arg(job.request.embedDimensions)
+                                        .arg(engine_->info().hiddenSize),
+                                    QStringLiteral("dimensions")));
+        return Admit::Answered;
+    }
     const auto &inputs = job.request.embedInputs;
     for (size_t i = 0; i < inputs.size(); ++i) {
         std::vector<int32_t> ids = std::holds_alternative<std::string>(inputs[i])
@@ -443,6 +454,7 @@ void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
         kv_ = kv;
     }
     const auto now = Clock::now();
+    const engine::ToolCallFormat format = engine_ ? engine_->info().toolCallFormat : engine::ToolCallFormat::Hermes;
     for (auto &e : events) {
         auto it = active_.find(e.id);
         if (it == active_.end())
@@ -462,7 +474,8 @@ void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
             if (job.request.onPiece)
                 QMetaObject::invokeMethod(
                     this,
-                    [ctx = job.context, onPiece = job.request.onPiece, piece = Piece{e.piece, std::move(e.logprobs)}] {
+                    [ctx = job.context, onPiece = job.request.onPiece,
+                     piece = Piece{e.piece, std::move(e.logprobs), format}] {
                         if (ctx)
                             onPiece(piece);
                     },
@@ -476,6 +489,7 @@ void InferenceWorker::handle(std::vector<engine::Engine::StepEvent> &events)
                     : QString();
             Reply reply = Reply::success(std::move(e.result));
             reply.promptText = promptText;
+            reply.toolCallFormat = format;
             deliver(job, std::move(reply));
             active_.erase(it);
         }

@@ -33,6 +33,9 @@ public:
     struct Piece {
         std::string text;
         std::vector<engine::TokenLogprob> logprobs;
+        // How the model that wrote it calls tools (its chat template's format): a route that streams tool calls
+        // learns it here, since a request may be queued before its model has loaded.
+        engine::ToolCallFormat toolCallFormat = engine::ToolCallFormat::Hermes;
     };
     struct Request {
         std::string prompt;             // raw text (BOS added per tokenizer_config), used when messages is empty
@@ -51,6 +54,7 @@ public:
         // token ids. They run packed (kEmbedPackTokens at a time) between decode steps, so long lists do not stall
         // running streams; Reply::embeddings holds one vector per input, Reply::result.promptIds all their tokens.
         std::vector<std::variant<std::string, std::vector<int32_t>>> embedInputs;
+        int embedDimensions = 0; // > 0: refused (400, param dimensions) when the model's embeddings are shorter
     };
     struct Reply {
         bool ok = false;
@@ -59,7 +63,8 @@ public:
         engine::GenerationResult result;
         QString param; // the request field at fault, when there is one
         std::vector<std::vector<float>> embeddings;
-        QString promptText; // Request::decodePrompt
+        QString promptText;                                                     // Request::decodePrompt
+        engine::ToolCallFormat toolCallFormat = engine::ToolCallFormat::Hermes; // as Piece's
 
         static Reply success(engine::GenerationResult r)
         {
@@ -96,9 +101,9 @@ public:
     int inFlight() const;                   // jobs waiting or running (until their reply is delivered)
     int running() const;                    // sequences in the batch
     engine::KvMemoryStats kvMemory() const; // as of the last step
-    // Copies queue depth, running sequences and the KV-cache figures into Metrics (they are read when a reader asks:
-    // GET /metrics, the desktop dashboard). Any thread.
-    void publishMetrics() const;
+    // Copies the KV-cache figures into Metrics (read when a reader asks: GET /metrics, the desktop dashboard; the
+    // queue figures are summed over every model by ModelPool::publishMetrics). Any thread.
+    void publishKvMetrics() const;
 
     // Queues a generation; done runs on context's thread (dropped if context is gone). False when full.
     bool submit(Request request, QObject *context, std::function<void(const Reply &)> done,

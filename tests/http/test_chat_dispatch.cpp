@@ -25,13 +25,12 @@ private Q_SLOTS:
         // socket's whole life: issue 16, item 10). No model loaded: the worker answers each job with 503.
         service::InferenceWorker worker(256);
         RouteContext ctx;
-        ctx.worker = &worker;
         WatchedSocket socket;
         const int before = socket.disconnectedReceivers();
         const int n = 50;
         int answered = 0;
         for (int i = 0; i < n; ++i)
-            dispatch(ctx, Principal{}, service::InferenceWorker::Request{}, &socket, nullptr,
+            dispatch(ctx, &worker, Principal{}, service::InferenceWorker::Request{}, &socket, nullptr,
                      [&answered](const service::InferenceWorker::Reply &r) {
                          QCOMPARE(r.status, 503);
                          ++answered;

@@ -39,7 +39,8 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
         return writeError(responder, *e);
     if (auto e = parseResponseFormat(body, request.body(), job.params)) // structured replies, as on /v1
         return writeError(responder, *e);
-    if (auto e = checkModelAvailable(ctx, body.value(QStringLiteral("model"))))
+    SelectedModel selected;
+    if (auto e = selectModel(ctx, body.value(QStringLiteral("model")), selected))
         return writeError(responder, *e);
 
     // Conversation: continue the caller's own one, or start a new one.
@@ -69,7 +70,7 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
         job.messages.push_back({"user", userText, {}});
     }
 
-    const QString model = QString::fromStdString(ctx.worker->modelInfo().name);
+    const QString model = selected.name;
     auto finishJson = [conversationId, model](const engine::GenerationResult &r) {
         return QJsonObject{{QStringLiteral("reply"), QString::fromStdString(r.text)},
                            {QStringLiteral("model"), model},
@@ -89,7 +90,7 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
                 sse->send({{QStringLiteral("conversation_id"), conversationId},
                            {QStringLiteral("delta"), QString::fromStdString(piece.text)}});
         };
-        dispatch(ctx, who, std::move(job), socket, sse,
+        dispatch(ctx, selected.worker, who, std::move(job), socket, sse,
                  [sse, finishJson, remember](const service::InferenceWorker::Reply &reply) {
                      if (!reply.ok)
                          return failStream(*sse, reply);
@@ -103,7 +104,7 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
         return;
     }
     auto held = std::make_shared<SseStream>(std::move(responder)); // only its responder is used
-    dispatch(ctx, who, std::move(job), socket, held,
+    dispatch(ctx, selected.worker, who, std::move(job), socket, held,
              [held, finishJson, remember](const service::InferenceWorker::Reply &reply) {
                  if (!reply.ok)
                      return writeError(held->responder(), replyError(reply));

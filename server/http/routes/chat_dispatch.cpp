@@ -26,60 +26,85 @@ bool admitGeneration(const RouteContext &ctx, const QHttpServerRequest &request,
     return true;
 }
 
-bool servesModel(const ServerConfig &config, const QString &loaded, const QString &asked)
+QString resolveModelName(const RouteContext &ctx, const QString &asked)
 {
-    if (asked == loaded)
-        return true;
-    const QString target = resolveModelAlias(config.modelAliases, asked);
-    return target == QLatin1String("default") || (!target.isEmpty() && target == loaded);
+    if (asked.isEmpty())
+        return {};
+    auto target = [](const QString &t) { return t == QLatin1String("default") ? QString() : t; };
+    // A loaded model's own name first, then an exact alias, then a model in [model] folders, then the "*" alias: the
+    // wildcard stands for names not otherwise known, so it must not hide a model the server has.
+    for (const auto &s : ctx.models->loaded())
+        if (s.name == asked)
+            return asked;
+    QString wildcard;
+    for (const auto &[alias, to] : ctx.config->modelAliases) {
+        if (alias == asked)
+            return target(to);
+        if (alias == QLatin1String("*"))
+            wildcard = to;
+    }
+    if (wildcard.isEmpty() || ctx.models->pathOf(asked))
+        return asked;
+    return target(wildcard);
 }
 
-std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJsonValue &model)
+ApiError modelPoolError(const Error &e)
+{
+    ApiError out{503, QStringLiteral("model_not_loaded"), QString::fromStdString(e.message)};
+    switch (e.code) {
+    case ErrorCode::NotFound:
+        out = {404, QStringLiteral("model_not_found"), out.message};
+        out.param = QStringLiteral("model");
+        break;
+    case ErrorCode::Unavailable: // busy models hold the memory: it frees up as they go idle
+        out.code = QStringLiteral("insufficient_memory");
+        out.retryAfterSeconds = 5;
+        break;
+    case ErrorCode::InvalidArgument: // larger than the whole budget: no retry helps
+        out = {507, QStringLiteral("insufficient_memory"), out.message};
+        break;
+    default:
+        break;
+    }
+    return out;
+}
+
+std::optional<ApiError> selectModel(const RouteContext &ctx, const QJsonValue &model, SelectedModel &out)
 {
     if (!model.isUndefined() && !model.isNull() && !model.isString())
         return badRequest(QStringLiteral("field 'model' must be a string"), QStringLiteral("invalid_request"),
                           QStringLiteral("model"));
-    const auto state = ctx.worker->modelState();
-    if (state != service::InferenceWorker::ModelState::Ready) {
-        ApiError e{503, QStringLiteral("model_not_loaded"), QStringLiteral("no model is loaded")};
-        if (state == service::InferenceWorker::ModelState::Loading) {
-            e.message = QStringLiteral("the model is still loading");
-            e.retryAfterSeconds = 1;
-        }
-        return e;
-    }
-    const QString loaded = QString::fromStdString(ctx.worker->modelInfo().name);
-    if (model.isString() && !servesModel(*ctx.config, loaded, model.toString())) {
-        ApiError e{404, QStringLiteral("model_not_found"),
-                   QStringLiteral("model '%1' is not available (loaded: %2; [model] aliases may map other names to it)")
-                       .arg(model.toString(), loaded)};
-        e.param = QStringLiteral("model");
-        return e;
-    }
+    const QString name = resolveModelName(ctx, model.toString());
+    auto worker = ctx.models->acquire(name);
+    if (!worker)
+        return modelPoolError(worker.failure());
+    out.worker = worker.value();
+    out.name = name.isEmpty() ? ctx.models->defaultName() : name;
     return std::nullopt;
 }
 
-void dispatch(const RouteContext &ctx, const Principal &who, service::InferenceWorker::Request &&job,
-              QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
+void dispatch(const RouteContext &ctx, service::InferenceWorker *worker, const Principal &who,
+              service::InferenceWorker::Request &&job, QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
               std::function<void(const service::InferenceWorker::Reply &)> done)
 {
     std::vector<service::InferenceWorker::Request> jobs;
     jobs.push_back(std::move(job));
-    dispatchAll(ctx, who, std::move(jobs), socket, stream,
+    dispatchAll(ctx, worker, who, std::move(jobs), socket, stream,
                 [done = std::move(done)](const std::vector<service::InferenceWorker::Reply> &replies) {
                     done(replies.front());
                 });
 }
 
-void dispatchAll(const RouteContext &ctx, const Principal &who, std::vector<service::InferenceWorker::Request> &&jobs,
-                 QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
+void dispatchAll(const RouteContext &ctx, service::InferenceWorker *worker, const Principal &who,
+                 std::vector<service::InferenceWorker::Request> &&jobs, QTcpSocket *socket,
+                 const std::shared_ptr<SseStream> &stream,
                  std::function<void(const std::vector<service::InferenceWorker::Reply> &)> done)
 {
-    if (jobs.size() > size_t(ctx.worker->maxQueue())) { // could never be queued: not a "try again"
+    if (jobs.size() > size_t(worker->maxQueue())) { // could never be queued: not a "try again"
         ApiError e = badRequest(QStringLiteral("this request makes %1 generations (prompts times n); this server "
                                                "queues at most %2")
                                     .arg(jobs.size())
-                                    .arg(ctx.worker->maxQueue()),
+                                    .arg(worker->maxQueue()),
                                 QStringLiteral("invalid_request"), QStringLiteral("n"));
         return writeError(stream->responder(), e);
     }
@@ -109,7 +134,7 @@ void dispatchAll(const RouteContext &ctx, const Principal &who, std::vector<serv
                 QObject::disconnect(watch); // runs on the socket's thread, the socket alive (else done is dropped)
                 done(gather->replies);
             });
-    if (!ctx.worker->submitAll(std::move(jobs), socket, std::move(answers), cancelled)) { // none was queued
+    if (!worker->submitAll(std::move(jobs), socket, std::move(answers), cancelled)) { // none was queued
         QObject::disconnect(watch);
         ApiError e{503, QStringLiteral("busy"), QStringLiteral("the server is busy; try again shortly")};
         e.retryAfterSeconds = 1;

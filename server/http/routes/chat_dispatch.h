@@ -1,4 +1,4 @@
-// What the chat routes share after parsing: the model check, handing a job to the worker (cancelled when the
+// What the chat routes share after parsing: choosing the model, handing a job to its worker (cancelled when the
 // client goes away, 503 + Retry-After when the queue is full), and ending a stream that failed.
 #pragma once
 
@@ -22,22 +22,32 @@ namespace smartbot::http {
 bool admitGeneration(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder,
                      Principal &who, QJsonObject &body);
 
-// Whether a request naming asked is served by the loaded model: its own name, or an alias ([model] aliases) of it.
-bool servesModel(const ServerConfig &config, const QString &loaded, const QString &asked);
-// 503 while no model is ready; 404 when the request names a model that is not the loaded one nor an alias of it.
-std::optional<ApiError> checkModelAvailable(const RouteContext &ctx, const QJsonValue &model);
+// The model a request's "model" field names (absent: the default model), through [model] aliases: its worker and the
+// name replies carry. A model that is not loaded but is in [model] folders starts loading and the request waits in
+// its queue. 404 model_not_found for an unknown name; 503 model_not_loaded when none is loaded or the load failed;
+// 503 insufficient_memory (Retry-After) when busy models hold the memory budget; 507 when the model alone exceeds it.
+// The HTTP error for a ModelPool error (its codes as ModelPool::acquire documents them).
+ApiError modelPoolError(const Error &e);
+struct SelectedModel {
+    service::InferenceWorker *worker = nullptr;
+    QString name;
+};
+std::optional<ApiError> selectModel(const RouteContext &ctx, const QJsonValue &model, SelectedModel &out);
+// The model name a request's model field stands for ("" = the default model): the name itself, or an alias's target.
+QString resolveModelName(const RouteContext &ctx, const QString &asked);
 
-// Queues job; done runs on the server thread. The stream holds the responder for both outcomes.
-void dispatch(const RouteContext &ctx, const Principal &who, service::InferenceWorker::Request &&job,
-              QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
+// Queues job on worker; done runs on the server thread. The stream holds the responder for both outcomes.
+void dispatch(const RouteContext &ctx, service::InferenceWorker *worker, const Principal &who,
+              service::InferenceWorker::Request &&job, QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
               std::function<void(const service::InferenceWorker::Reply &)> done);
 
 // Several jobs for one request (n choices, several prompts, an embeddings list): queued together, all cancelled
 // when the client goes away, each charged to the caller as it finishes; done runs once, on the server thread, with
 // every reply in the jobs' order. If the queue cannot take them all now, none is queued and the client gets 503 busy;
 // more jobs than the queue can ever hold get 400 naming n.
-void dispatchAll(const RouteContext &ctx, const Principal &who, std::vector<service::InferenceWorker::Request> &&jobs,
-                 QTcpSocket *socket, const std::shared_ptr<SseStream> &stream,
+void dispatchAll(const RouteContext &ctx, service::InferenceWorker *worker, const Principal &who,
+                 std::vector<service::InferenceWorker::Request> &&jobs, QTcpSocket *socket,
+                 const std::shared_ptr<SseStream> &stream,
                  std::function<void(const std::vector<service::InferenceWorker::Reply> &)> done);
 
 // The first failed reply of several, if any.

@@ -146,14 +146,15 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         params.maxTokens = 0;
     params.logprobs = int(logprobs);
     params.promptLogprobs = echo && logprobs >= 0;
-    if (auto e = checkModelAvailable(ctx, body.value(QStringLiteral("model"))))
+    SelectedModel selected;
+    if (auto e = selectModel(ctx, body.value(QStringLiteral("model")), selected))
         return writeError(responder, *e);
 
     const bool includeUsage =
         body.value(QStringLiteral("stream_options")).toObject().value(QStringLiteral("include_usage")).toBool();
     const QString id = QStringLiteral("cmpl-") + QString::fromLatin1(randomBytes(12).toHex());
     const qint64 created = QDateTime::currentSecsSinceEpoch();
-    const QString model = QString::fromStdString(ctx.worker->modelInfo().name);
+    const QString model = selected.name;
     // One text_completion object; choices holds the given choices, or none for the usage chunk.
     auto completion = [id, created, model](const QJsonArray &choices) {
         return QJsonObject{{QStringLiteral("id"), id},
@@ -188,7 +189,7 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     auto sse = std::make_shared<SseStream>(std::move(responder));
 
     if (!stream) {
-        dispatchAll(ctx, who, std::move(jobs), socket, sse,
+        dispatchAll(ctx, selected.worker, who, std::move(jobs), socket, sse,
                     [sse, completion, choice, echoed, wantLogprobs,
                      n](const std::vector<service::InferenceWorker::Reply> &replies) {
                         if (const auto *failed = firstFailure(replies))
@@ -243,7 +244,7 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
             sse->send(chunk(int(i), text, lp, QJsonValue()));
         };
     }
-    dispatchAll(ctx, who, std::move(jobs), socket, sse,
+    dispatchAll(ctx, selected.worker, who, std::move(jobs), socket, sse,
                 [sse, chunk, completion, state, echoed, includeUsage,
                  n](const std::vector<service::InferenceWorker::Reply> &replies) {
                     if (const auto *failed = firstFailure(replies))

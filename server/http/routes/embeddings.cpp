@@ -58,22 +58,16 @@ void handleEmbeddings(const RouteContext &ctx, const QHttpServerRequest &request
     EmbeddingsRequest parsed;
     if (auto e = parseEmbeddingsRequest(body, parsed))
         return writeError(responder, *e);
-    if (auto e = checkModelAvailable(ctx, body.value(QStringLiteral("model"))))
+    SelectedModel selected;
+    if (auto e = selectModel(ctx, body.value(QStringLiteral("model")), selected))
         return writeError(responder, *e);
-    const engine::ModelInfo info = ctx.worker->modelInfo();
-    if (parsed.dimensions > info.hiddenSize)
-        return writeError(responder,
-                          badRequest(QStringLiteral("field 'dimensions' is %1; the model's embeddings have %2")
-                                         .arg(parsed.dimensions)
-                                         .arg(info.hiddenSize),
-                                     QStringLiteral("invalid_request"), QStringLiteral("dimensions")));
     service::InferenceWorker::Request job;
     job.embedInputs = std::move(parsed.inputs);
-    const QString model = body.value(QStringLiteral("model")).isString()
-                              ? body.value(QStringLiteral("model")).toString()
-                              : QString::fromStdString(info.name);
+    job.embedDimensions = parsed.dimensions; // checked against the model's width once it is loaded
+    const QString model =
+        body.value(QStringLiteral("model")).isString() ? body.value(QStringLiteral("model")).toString() : selected.name;
     auto sse = std::make_shared<SseStream>(std::move(responder));
-    dispatch(ctx, who, std::move(job), socket, sse,
+    dispatch(ctx, selected.worker, who, std::move(job), socket, sse,
              [sse, model, dimensions = parsed.dimensions,
               base64 = parsed.base64](const service::InferenceWorker::Reply &reply) {
                  if (!reply.ok)

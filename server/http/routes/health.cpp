@@ -16,11 +16,14 @@ void installHealthRoutes(ApiServer &server, const RouteContext &ctx)
                  [ctx](const QHttpServerRequest &, QHttpServerResponder &&r, QTcpSocket *) {
                      if (ctx.draining && ctx.draining->isDraining()) // tells the load balancer to move away
                          return writeJson(r, 503, {{QStringLiteral("status"), QStringLiteral("draining")}});
-                     const bool ready = ctx.worker->modelState() == service::InferenceWorker::ModelState::Ready;
+                     // Ready when the default model is (requests naming no model would wait otherwise).
+                     const service::InferenceWorker *w = ctx.models->defaultWorker();
+                     const bool ready = w && w->modelState() == service::InferenceWorker::ModelState::Ready;
                      writeJson(
                          r, ready ? 200 : 503,
                          {{QStringLiteral("status"), ready ? QStringLiteral("ready") : QStringLiteral("not_ready")},
-                          {QStringLiteral("model"), QString::fromStdString(ctx.worker->modelInfo().name)}});
+                          {QStringLiteral("model"), ctx.models->defaultName()},
+                          {QStringLiteral("models_loaded"), ctx.models->models()}});
                  });
 }
 

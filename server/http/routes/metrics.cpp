@@ -12,7 +12,7 @@ void installMetricsRoutes(ApiServer &server, const RouteContext &ctx)
 {
     server.route(QHttpServerRequest::Method::Get, QStringLiteral("/metrics"),
                  [ctx](const QHttpServerRequest &, QHttpServerResponder &&r, QTcpSocket *socket) {
-                     ctx.worker->publishMetrics();
+                     ctx.models->publishMetrics();
                      const QByteArray body = Metrics::instance().render();
                      r.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
                      Headers h{{QByteArrayLiteral("Content-Type"),

@@ -76,7 +76,8 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     bool stream = false;
     if (auto e = boolean(body, QStringLiteral("stream"), stream))
         return writeError(responder, *e);
-    if (auto e = checkModelAvailable(ctx, body.value(QStringLiteral("model"))))
+    SelectedModel selected;
+    if (auto e = selectModel(ctx, body.value(QStringLiteral("model")), selected))
         return writeError(responder, *e);
 
     const bool logprobs = job.params.logprobs >= 0;
@@ -84,13 +85,12 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         body.value(QStringLiteral("stream_options")).toObject().value(QStringLiteral("include_usage")).toBool();
     const QString id = QStringLiteral("chatcmpl-") + QString::fromLatin1(randomBytes(12).toHex());
     const qint64 created = QDateTime::currentSecsSinceEpoch();
-    const engine::ModelInfo info = ctx.worker->modelInfo();
-    const QString model = QString::fromStdString(info.name);
-    // With tools on, the reply is read for calls in the model's format (the loaded model's; tool_calls.h).
+    const QString model = selected.name;
+    // With tools on, the reply is read for calls in the format of the model that wrote it (tool_calls.h).
     const std::string toolsJson = job.toolsJson;
-    const engine::ToolCallFormat format = info.toolCallFormat;
-    auto readCalls = [toolsJson, format](const engine::GenerationResult &r) {
-        return toolsJson.empty() ? engine::ToolOutput{r.text, {}} : engine::parseToolCalls(format, r.text, toolsJson);
+    auto readCalls = [toolsJson](const service::InferenceWorker::Reply &r) {
+        return toolsJson.empty() ? engine::ToolOutput{r.result.text, {}}
+                                 : engine::parseToolCalls(r.toolCallFormat, r.result.text, toolsJson);
     };
     auto envelope = [id, created, model](const QString &object) {
         return QJsonObject{{QStringLiteral("id"), id},
@@ -107,7 +107,7 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         jobs[size_t(i)].params.seed = job.params.seed + uint64_t(i);
 
     if (!stream) {
-        dispatchAll(ctx, who, std::move(jobs), socket, sse,
+        dispatchAll(ctx, selected.worker, who, std::move(jobs), socket, sse,
                     [sse, envelope, readCalls, logprobs](const std::vector<service::InferenceWorker::Reply> &replies) {
                         if (const auto *failed = firstFailure(replies))
                             return writeError(sse->responder(), replyError(*failed));
@@ -115,7 +115,7 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
                         QJsonArray list;
                         for (size_t i = 0; i < replies.size(); ++i) {
                             const engine::GenerationResult &result = replies[i].result;
-                            const engine::ToolOutput out = readCalls(result);
+                            const engine::ToolOutput out = readCalls(replies[i]);
                             QJsonObject message{{QStringLiteral("role"), QStringLiteral("assistant")},
                                                 {QStringLiteral("content"), QString::fromStdString(out.content)},
                                                 {QStringLiteral("refusal"), QJsonValue()}};
@@ -171,26 +171,29 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
         sse->send(chunk(index, delta, QJsonValue(), c.heldLogprobs));
         c.heldLogprobs = {};
     };
+    const bool tools = !toolsJson.empty();
     for (int i = 0; i < choices; ++i) {
-        if (!toolsJson.empty())
-            (*state)[size_t(i)].calls = std::make_shared<engine::ToolCallStream>(format);
-        jobs[size_t(i)].onPiece = [sendContent, state, i](const service::InferenceWorker::Piece &piece) {
+        jobs[size_t(i)].onPiece = [sendContent, state, i, tools](const service::InferenceWorker::Piece &piece) {
             Choice &c = (*state)[size_t(i)];
+            if (tools && !c.calls)
+                c.calls = std::make_shared<engine::ToolCallStream>(piece.toolCallFormat);
             for (const QJsonValue &t : chatLogprobs(piece.logprobs))
                 c.heldLogprobs.append(t);
             if (!piece.text.empty())
                 sendContent(i, c.calls ? c.calls->push(piece.text) : piece.text);
         };
     }
-    dispatchAll(ctx, who, std::move(jobs), socket, sse,
-                [sse, chunk, envelope, state, includeUsage, sendContent,
-                 readCalls](const std::vector<service::InferenceWorker::Reply> &replies) {
+    dispatchAll(ctx, selected.worker, who, std::move(jobs), socket, sse,
+                [sse, chunk, envelope, state, includeUsage, sendContent, readCalls,
+                 tools](const std::vector<service::InferenceWorker::Reply> &replies) {
                     if (const auto *failed = firstFailure(replies))
                         return failStream(*sse, *failed);
                     for (size_t i = 0; i < replies.size(); ++i) {
                         Choice &c = (*state)[i];
                         const int index = int(i);
-                        const engine::ToolOutput out = c.calls ? readCalls(replies[i].result) : engine::ToolOutput{};
+                        if (tools && !c.calls) // no piece came
+                            c.calls = std::make_shared<engine::ToolCallStream>(replies[i].toolCallFormat);
+                        const engine::ToolOutput out = c.calls ? readCalls(replies[i]) : engine::ToolOutput{};
                         if (c.calls)
                             sendContent(index, c.calls->finish(out));
                         if (c.first) // nothing was sent: still announce the role
@@ -217,35 +220,74 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
                 });
 }
 
-QJsonObject modelObject(const RouteContext &ctx, const QString &id)
+// One model as OpenAI lists it, plus where it stands here: status "ready" or "loading" (held in memory), or
+// "available" (in [model] folders, loaded by the first request naming it).
+QJsonObject modelObject(const QString &id, const service::ModelPool::Status *held)
 {
-    const auto info = ctx.worker->modelInfo();
-    return {{QStringLiteral("id"), id},
-            {QStringLiteral("object"), QStringLiteral("model")},
-            {QStringLiteral("created"), ctx.worker->modelReadyAt()},
-            {QStringLiteral("owned_by"), QStringLiteral("smartbot")},
-            {QStringLiteral("context_length"), info.contextLength},
-            {QStringLiteral("architecture"), QString::fromStdString(info.architecture)}};
+    QJsonObject o{{QStringLiteral("id"), id},
+                  {QStringLiteral("object"), QStringLiteral("model")},
+                  {QStringLiteral("created"), held ? held->readyAt : 0},
+                  {QStringLiteral("owned_by"), QStringLiteral("smartbot")}};
+    if (!held) {
+        o.insert(QStringLiteral("status"), QStringLiteral("available"));
+        return o;
+    }
+    const bool ready = held->state == service::InferenceWorker::ModelState::Ready;
+    o.insert(QStringLiteral("status"), ready ? QStringLiteral("ready") : QStringLiteral("loading"));
+    if (ready) {
+        o.insert(QStringLiteral("context_length"), held->info.contextLength);
+        o.insert(QStringLiteral("architecture"), QString::fromStdString(held->info.architecture));
+    }
+    return o;
 }
 
-// GET /v1/models: the loaded model, then the names [model] aliases gives it (not the * wildcard).
+// The model object for a name a request may send (a model's own name or an alias), without loading anything; none
+// when the name stands for no model here.
+std::optional<QJsonObject> describeModel(const RouteContext &ctx, const QString &id,
+                                         const std::vector<service::ModelPool::Status> &held)
+{
+    QString name = resolveModelName(ctx, id);
+    if (name.isEmpty())
+        name = ctx.models->defaultName();
+    for (const auto &s : held)
+        if (s.name == name && s.state != service::InferenceWorker::ModelState::None &&
+            s.state != service::InferenceWorker::ModelState::Failed)
+            return modelObject(id, &s);
+    if (!name.isEmpty() && ctx.models->pathOf(name))
+        return modelObject(id, nullptr);
+    return std::nullopt;
+}
+
+// GET /v1/models: the models held in memory (the default first), those in [model] folders, then the names [model]
+// aliases gives them (not the * wildcard).
 void handleModels(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
     if (auto e = ctx.auth->authenticateChat(request, who))
         return writeError(responder, *e);
+    const auto held = ctx.models->loaded();
     QJsonArray data;
-    if (ctx.worker->modelState() == service::InferenceWorker::ModelState::Ready) {
-        const QString loaded = QString::fromStdString(ctx.worker->modelInfo().name);
-        data.append(modelObject(ctx, loaded));
-        for (const auto &[alias, target] : ctx.config->modelAliases)
-            if (alias != QLatin1String("*") && alias != loaded && servesModel(*ctx.config, loaded, alias))
-                data.append(modelObject(ctx, alias));
-    }
+    QStringList listed;
+    auto add = [&](const QString &id) {
+        if (listed.contains(id))
+            return;
+        if (auto o = describeModel(ctx, id, held)) {
+            data.append(*o);
+            listed << id;
+        }
+    };
+    for (const auto &s : held)
+        add(s.name);
+    for (const auto &a : ctx.models->available())
+        add(a.name);
+    for (const auto &[alias, target] : ctx.config->modelAliases)
+        if (alias != QLatin1String("*"))
+            add(alias);
     writeJson(responder, 200, {{QStringLiteral("object"), QStringLiteral("list")}, {QStringLiteral("data"), data}});
 }
 
 // GET /v1/models/{id} (the SDKs' models.retrieve, often a connection check): the model a request naming id gets.
+// It loads nothing.
 void handleModel(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
@@ -253,9 +295,13 @@ void handleModel(const RouteContext &ctx, const QHttpServerRequest &request, QHt
         return writeError(responder, *e);
     const QString id =
         QUrl::fromPercentEncoding(request.url().path(QUrl::FullyEncoded).section(QLatin1Char('/'), 3).toUtf8());
-    if (auto e = checkModelAvailable(ctx, id))
-        return writeError(responder, *e);
-    writeJson(responder, 200, modelObject(ctx, id));
+    auto o = describeModel(ctx, id, ctx.models->loaded());
+    if (!o) {
+        ApiError e{404, QStringLiteral("model_not_found"), QStringLiteral("model '%1' is not available").arg(id)};
+        e.param = QStringLiteral("model");
+        return writeError(responder, e);
+    }
+    writeJson(responder, 200, *o);
 }
 
 } // namespace

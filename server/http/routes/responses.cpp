@@ -157,7 +157,8 @@ void handleResponses(const RouteContext &ctx, const QHttpServerRequest &request,
     ResponsesRequest parsed;
     if (auto e = parseResponsesRequest(body, request.body(), *ctx.config, parsed))
         return writeError(responder, *e);
-    if (auto e = checkModelAvailable(ctx, body.value(QStringLiteral("model"))))
+    SelectedModel selected;
+    if (auto e = selectModel(ctx, body.value(QStringLiteral("model")), selected))
         return writeError(responder, *e);
 
     // The conversation so far: the previous response's (its input and output), then this input.
@@ -175,13 +176,13 @@ void handleResponses(const RouteContext &ctx, const QHttpServerRequest &request,
     job.messages = parsed.instructions; // instructions apply to this response only (not carried over)
     job.messages.insert(job.messages.end(), conversation.begin(), conversation.end());
 
-    const engine::ModelInfo info = ctx.worker->modelInfo();
     auto envelope = std::make_shared<Envelope>(
-        Envelope{newId("resp_"), QDateTime::currentSecsSinceEpoch(), QString::fromStdString(info.name), echoOf(body)});
+        Envelope{newId("resp_"), QDateTime::currentSecsSinceEpoch(), selected.name, echoOf(body)});
+    // Tool calls are read in the format of the model that wrote the reply (tool_calls.h).
     const std::string toolsJson = job.toolsJson;
-    const engine::ToolCallFormat format = info.toolCallFormat;
-    auto readCalls = [toolsJson, format](const engine::GenerationResult &r) {
-        return toolsJson.empty() ? engine::ToolOutput{r.text, {}} : engine::parseToolCalls(format, r.text, toolsJson);
+    auto readCalls = [toolsJson](const service::InferenceWorker::Reply &r) {
+        return toolsJson.empty() ? engine::ToolOutput{r.result.text, {}}
+                                 : engine::parseToolCalls(r.toolCallFormat, r.result.text, toolsJson);
     };
     // Stores the finished exchange for previous_response_id.
     service::ResponseStore *store = parsed.store ? ctx.responses : nullptr;
@@ -218,12 +219,12 @@ void handleResponses(const RouteContext &ctx, const QHttpServerRequest &request,
     auto sse = std::make_shared<SseStream>(std::move(responder));
 
     if (!parsed.stream) {
-        dispatch(ctx, who, std::move(job), socket, sse,
+        dispatch(ctx, selected.worker, who, std::move(job), socket, sse,
                  [sse, envelope, readCalls, remember, outputOf, statusOf, idsFor,
                   maxOutput](const service::InferenceWorker::Reply &reply) {
                      if (!reply.ok)
                          return writeError(sse->responder(), replyError(reply));
-                     const engine::ToolOutput out = readCalls(reply.result);
+                     const engine::ToolOutput out = readCalls(reply);
                      const QStringList callIds = idsFor(out.calls.size(), "call_");
                      const QString status = statusOf(reply.result, out);
                      remember(out, callIds);
@@ -262,19 +263,24 @@ void handleResponses(const RouteContext &ctx, const QHttpServerRequest &request,
                                                     {QStringLiteral("delta"), delta},
                                                     {QStringLiteral("logprobs"), QJsonArray()}});
     };
-    auto calls = toolsJson.empty() ? nullptr : std::make_shared<engine::ToolCallStream>(format);
-    job.onPiece = [sendText, calls](const service::InferenceWorker::Piece &piece) {
+    // With tools on, text that may be a call is held back; the stream is made with the first piece, which says the
+    // model's format.
+    auto calls = std::make_shared<std::unique_ptr<engine::ToolCallStream>>();
+    const bool tools = !toolsJson.empty();
+    job.onPiece = [sendText, calls, tools](const service::InferenceWorker::Piece &piece) {
+        if (tools && !*calls)
+            *calls = std::make_unique<engine::ToolCallStream>(piece.toolCallFormat);
         if (!piece.text.empty())
-            sendText(calls ? calls->push(piece.text) : piece.text);
+            sendText(*calls ? (*calls)->push(piece.text) : piece.text);
     };
     events->send("response.created",
                  {{QStringLiteral("response"), envelope->object(QStringLiteral("in_progress"), {}, QJsonValue())}});
     events->send("response.in_progress",
                  {{QStringLiteral("response"), envelope->object(QStringLiteral("in_progress"), {}, QJsonValue())}});
     dispatch(
-        ctx, who, std::move(job), socket, sse,
+        ctx, selected.worker, who, std::move(job), socket, sse,
         [sse, events, envelope, readCalls, remember, outputOf, statusOf, idsFor, maxOutput, messageId, messageOpen,
-         streamed, sendText, calls](const service::InferenceWorker::Reply &reply) {
+         streamed, sendText, calls, tools](const service::InferenceWorker::Reply &reply) {
             if (!reply.ok) {
                 const ApiError e = replyError(reply);
                 events->send("error", {{QStringLiteral("code"), e.code},
@@ -282,9 +288,11 @@ void handleResponses(const RouteContext &ctx, const QHttpServerRequest &request,
                                        {QStringLiteral("param"), e.param.isEmpty() ? QJsonValue() : e.param}});
                 return sse->end();
             }
-            const engine::ToolOutput out = readCalls(reply.result);
-            if (calls)
-                sendText(calls->finish(out));
+            const engine::ToolOutput out = readCalls(reply);
+            if (tools && !*calls) // no piece came
+                *calls = std::make_unique<engine::ToolCallStream>(reply.toolCallFormat);
+            if (*calls)
+                sendText((*calls)->finish(out));
             int index = 0;
             if (*messageOpen) {
                 const QJsonObject part = textPart(*streamed);

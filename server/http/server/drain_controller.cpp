@@ -1,7 +1,7 @@
 #include "http/server/drain_controller.h"
 
 #include "http/transport/guarded_tcp_server.h"
-#include "service/inference_worker.h"
+#include "service/model_pool.h"
 
 namespace smartbot::http {
 
@@ -10,9 +10,9 @@ constexpr int kPollMs = 50;
 constexpr int kCloseWaitMs = 1000; // after the last reply: time for connections to flush and close
 } // namespace
 
-DrainController::DrainController(std::shared_ptr<service::DrainState> state, service::InferenceWorker *worker,
+DrainController::DrainController(std::shared_ptr<service::DrainState> state, service::ModelPool *models,
                                  GuardedTcpServer *tcp, int timeoutSeconds, QObject *parent)
-    : QObject(parent), state_(std::move(state)), worker_(worker), tcp_(tcp), timeoutMs_(timeoutSeconds * 1000)
+    : QObject(parent), state_(std::move(state)), models_(models), tcp_(tcp), timeoutMs_(timeoutSeconds * 1000)
 {
     poll_.setInterval(kPollMs);
     connect(&poll_, &QTimer::timeout, this, &DrainController::poll);
@@ -24,7 +24,7 @@ void DrainController::start(const QString &reason)
         return;
     qInfo("draining (%s): readyz answers 503, new requests are refused; waiting up to %d s for %d generation(s) "
           "and %d reply(ies) in flight",
-          qPrintable(reason), timeoutMs_ / 1000, worker_->inFlight(), tcp_->pendingResponses());
+          qPrintable(reason), timeoutMs_ / 1000, models_->inFlight(), tcp_->pendingResponses());
     elapsed_.start();
     poll_.start();
 }
@@ -33,7 +33,7 @@ void DrainController::poll()
 {
     if (done_)
         return;
-    const int generations = worker_->inFlight();
+    const int generations = models_->inFlight();
     const int replies = tcp_->pendingResponses();
     if (elapsed_.elapsed() >= timeoutMs_) {
         qWarning(

@@ -1,5 +1,5 @@
 // DrainController: a graceful drain. start() marks the DrainState (readyz 503, new chat 503) and then waits until
-// nothing is in flight: no generation queued or running in the InferenceWorker and no connection with a reply still
+// nothing is in flight: no generation queued or running in any model (ModelPool) and no connection with a reply still
 // being written. It then stops listening, closes the connections once their output is sent and emits finished(true);
 // after drain_timeout_s it gives up and emits finished(false).
 #pragma once
@@ -13,7 +13,7 @@
 #include "service/drain_state.h"
 
 namespace smartbot::service {
-class InferenceWorker;
+class ModelPool;
 }
 
 namespace smartbot::http {
@@ -23,7 +23,7 @@ class GuardedTcpServer;
 class DrainController : public QObject {
     Q_OBJECT
 public:
-    DrainController(std::shared_ptr<service::DrainState> state, service::InferenceWorker *worker, GuardedTcpServer *tcp,
+    DrainController(std::shared_ptr<service::DrainState> state, service::ModelPool *models, GuardedTcpServer *tcp,
                     int timeoutSeconds, QObject *parent = nullptr);
 
     void start(const QString &reason); // idempotent
@@ -37,7 +37,7 @@ private:
     void finish(bool complete);
 
     std::shared_ptr<service::DrainState> state_;
-    service::InferenceWorker *worker_;
+    service::ModelPool *models_;
     GuardedTcpServer *tcp_;
     int timeoutMs_;
     QTimer poll_;

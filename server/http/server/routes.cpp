@@ -15,6 +15,7 @@ void installRoutes(ApiServer &server, const RouteContext &context)
     installKeyRoutes(server, context);
     installBackupRoutes(server, context);
     installLogRoutes(server, context);
+    installModelRoutes(server, context);
 }
 
 } // namespace smartbot::http

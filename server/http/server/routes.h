@@ -8,16 +8,16 @@
 #include "service/conversation_store.h"
 #include "service/drain_state.h"
 #include "service/response_store.h"
-#include "service/inference_worker.h"
+#include "service/model_pool.h"
 
 namespace smartbot::http {
 
 struct RouteContext {
     const ServerConfig *config = nullptr;
     const TokenService *tokens = nullptr;
-    Authenticator *auth = nullptr; // who is calling and may they (authenticator.h); outlives the routes
-    service::InferenceWorker *worker = nullptr;
-    QStringList corsOrigins;                             // [network] cors_origins (cors.h)
+    Authenticator *auth = nullptr;        // who is calling and may they (authenticator.h); outlives the routes
+    service::ModelPool *models = nullptr; // every model served, by name (model_pool.h)
+    QStringList corsOrigins;              // [network] cors_origins (cors.h)
     service::ConversationStore *conversations = nullptr; // /api/v1/chat conversation_id
     service::ResponseStore *responses = nullptr;         // /v1/responses previous_response_id
     std::shared_ptr<service::DrainState> draining;       // drain_reply.h: rejectIfDraining(ctx, responder)
@@ -36,5 +36,6 @@ void installMetricsRoutes(ApiServer &server, const RouteContext &context);    //
 void installKeyRoutes(ApiServer &server, const RouteContext &context); // routes_keys.cpp (keys, audit, usage, revoke)
 void installBackupRoutes(ApiServer &server, const RouteContext &context); // routes/backups.cpp
 void installLogRoutes(ApiServer &server, const RouteContext &context);    // routes/logs.cpp
+void installModelRoutes(ApiServer &server, const RouteContext &context);  // routes/models.cpp
 
 } // namespace smartbot::http

@@ -49,12 +49,12 @@ struct SmartbotServer::Impl {
     service::ConversationStore conversations;
     service::ResponseStore responses;
     std::unique_ptr<TokenService> tokens;
-    std::unique_ptr<Authenticator> auth; // API keys, network allow list, rate limits, audit (authenticator.h)
-    std::unique_ptr<service::InferenceWorker> worker;
+    std::unique_ptr<Authenticator> auth;        // API keys, network allow list, rate limits, audit (authenticator.h)
+    std::unique_ptr<service::ModelPool> models; // the default model, preloads, on-demand models (model_pool.h)
     std::unique_ptr<ApiServer> api;
     GuardedTcpServer *tcp = nullptr; // owned by api
     std::shared_ptr<service::DrainState> drainState = std::make_shared<service::DrainState>();
-    std::unique_ptr<DrainController> drain;           // refers to tcp and worker: destroyed first
+    std::unique_ptr<DrainController> drain;           // refers to tcp and models: destroyed first
     std::unique_ptr<backup::BackupScheduler> backups; // [backup] schedule
     std::shared_ptr<RotatingLogFile> logFile;         // [logging] dir
     QString modelPath;
@@ -278,7 +278,17 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (auto file = ConfigFile::read(QDir(config.configDir).filePath(QStringLiteral("server.conf"))))
         d->appliedFile = file.value();
     d->tokens = std::make_unique<TokenService>(secrets->jwtKey);
-    d->worker = std::make_unique<service::InferenceWorker>(config.maxQueue, nullptr, config.maxSequences);
+    service::ModelPool::Settings pool;
+    pool.maxQueue = config.maxQueue;
+    pool.maxBatch = config.maxSequences;
+    pool.load = loadOptions(config);
+    pool.folders = config.modelFolders;
+    pool.keepAliveSeconds = config.keepAliveS;
+    pool.memoryBudgetBytes = qint64(config.memoryBudgetMb) << 20;
+    d->models = std::make_unique<service::ModelPool>(pool);
+    for (const QString &name : config.preload)
+        if (auto path = d->models->pathOf(name); !path)
+            return makeError("[model] preload: " + path.error());
     auto storage = Storage::open(config.dataDir);
     if (!storage)
         return storage.failure();
@@ -296,14 +306,14 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
                          ": " + d->tcp->errorString().toStdString());
     d->api->bind(d->tcp);
     RouteContext routeContext{
-        .config = &d->config, .tokens = d->tokens.get(), .auth = d->auth.get(), .worker = d->worker.get()};
+        .config = &d->config, .tokens = d->tokens.get(), .auth = d->auth.get(), .models = d->models.get()};
     routeContext.corsOrigins = config.corsOrigins;
     if (!config.corsOrigins.isEmpty())
         qInfo("CORS allowed for %s", qPrintable(config.corsOrigins.join(QStringLiteral(", "))));
     routeContext.conversations = &d->conversations;
     routeContext.responses = &d->responses;
     routeContext.draining = d->drainState;
-    d->drain = std::make_unique<DrainController>(d->drainState, d->worker.get(), d->tcp, config.drainTimeoutS);
+    d->drain = std::make_unique<DrainController>(d->drainState, d->models.get(), d->tcp, config.drainTimeoutS);
     d->drainState->begin = [this] { drain(QStringLiteral("POST /admin/drain")); };
     connect(d->drain.get(), &DrainController::finished, this, [this](bool complete) {
         Q_EMIT drainFinished(complete);
@@ -311,22 +321,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     });
     d->api->setCorsOrigins(routeContext.corsOrigins);
     installRoutes(*d->api, routeContext);
-    connect(d->worker.get(), &service::InferenceWorker::modelStateChanged, this, [this] {
-        const auto state = d_->worker ? d_->worker->modelState() : service::InferenceWorker::ModelState::None;
-        if (state == service::InferenceWorker::ModelState::Ready) {
-            const auto info = d_->worker->modelInfo();
-            Metrics::instance().setModelLoadSeconds(info.loadSeconds);
-            const auto kv = d_->worker->kvMemory();
-            qInfo("model %s ready: %s, %lld parameters, %s on %s, loaded in %.0f ms; KV cache %.0f MiB (%lld "
-                  "bytes per position), prefix cache %s",
-                  info.name.c_str(), info.architecture.c_str(), (long long)info.parameters, info.dtype.c_str(),
-                  info.device.c_str(), info.loadSeconds * 1000, double(kv.budgetBytes) / kBytesPerMiB,
-                  (long long)kv.bytesPerToken, d_->config.prefixCache ? "on" : "off");
-        } else if (state == service::InferenceWorker::ModelState::Failed) {
-            qWarning("model failed to load: %s", qPrintable(d_->worker->modelError()));
-        }
-        Q_EMIT modelStateChanged();
-    });
+    connect(d->models.get(), &service::ModelPool::modelsChanged, this, &SmartbotServer::modelStateChanged);
 
     d->modelPath = overrides.modelPath.isEmpty() ? config.modelPath : overrides.modelPath;
     if (d->modelPath.isEmpty() && !overrides.demoModelPath.isEmpty()) {
@@ -338,10 +333,19 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (d->modelPath == QLatin1String(kNoModel))
         d->modelPath.clear();
     if (!d->modelPath.isEmpty()) {
-        d->worker->loadModel(d->modelPath, loadOptions(config));
+        if (auto r = d->models->setDefault(d->modelPath); !r)
+            return makeError("model " + d->modelPath.toStdString() + ": " + r.error());
     } else {
-        qWarning("no model configured: set [model] path in server.conf or pass --model; chat answers 503");
+        qWarning("no model configured: set [model] path in server.conf or pass --model; requests naming no model "
+                 "answer 503");
     }
+    for (const QString &name : config.preload)
+        if (auto r = d->models->load(name); !r)
+            return makeError("[model] preload " + name.toStdString() + ": " + r.error());
+    qInfo("models: %s of memory budget ([model] memory_budget_mb), idle on-demand models unloaded after %d s ([model] "
+          "keep_alive), found in %s",
+          qPrintable(QString::number(double(d->models->memoryBudget()) / kBytesPerMiB, 'f', 0) + " MiB"),
+          config.keepAliveS, qPrintable(config.modelFolders.join(QStringLiteral(", "))));
     if (const qint64 every = backup::BackupScheduler::intervalMs(config.backupSchedule); every > 0) {
         d->backups = std::make_unique<backup::BackupScheduler>(config, QCoreApplication::applicationVersion());
         d->backups->start(every);
@@ -377,8 +381,8 @@ void SmartbotServer::stop()
     d_->drainState->begin = nullptr;
     d_->tcp->close();
     d_->api.reset(); // closes connections
-    d_->worker->shutdown();
-    d_->worker.reset();
+    d_->models->shutdown();
+    d_->models.reset();
     d_->running = false;
     d_->backups.reset();
     qInfo("SmartBot stopped");
@@ -408,8 +412,8 @@ const ServerConfig &SmartbotServer::config() const
 }
 void SmartbotServer::publishMetrics() const
 {
-    if (d_->running && d_->worker)
-        d_->worker->publishMetrics();
+    if (d_->running && d_->models)
+        d_->models->publishMetrics();
 }
 
 Result<void> SmartbotServer::loadModel(const QString &path, const QString &dtype)
@@ -422,8 +426,9 @@ Result<void> SmartbotServer::loadModel(const QString &path, const QString &dtype
     if (!dtype.isEmpty())
         options.dtype = dtype.toStdString();
     qInfo("loading model %s (asked by the desktop app)", qPrintable(path));
+    if (auto r = d_->models->setDefault(path, options); !r)
+        return r.failure();
     d_->modelPath = path;
-    d_->worker->loadModel(path, options);
     return {};
 }
 
@@ -433,27 +438,40 @@ void SmartbotServer::unloadModel()
         return;
     qInfo("unloading model %s", qPrintable(d_->modelPath));
     d_->modelPath.clear();
-    d_->worker->unloadModel();
+    d_->models->clearDefault();
+}
+
+const service::InferenceWorker *SmartbotServer::defaultWorker() const
+{
+    return d_->models ? d_->models->defaultWorker() : nullptr;
 }
 
 engine::ModelInfo SmartbotServer::modelInfo() const
 {
-    return d_->worker ? d_->worker->modelInfo() : engine::ModelInfo{};
+    const auto *w = defaultWorker();
+    return w ? w->modelInfo() : engine::ModelInfo{};
 }
 
 engine::KvMemoryStats SmartbotServer::kvMemory() const
 {
-    return d_->worker ? d_->worker->kvMemory() : engine::KvMemoryStats{};
+    const auto *w = defaultWorker();
+    return w ? w->kvMemory() : engine::KvMemoryStats{};
 }
 
 double SmartbotServer::modelLoadProgress() const
 {
-    return d_->worker ? d_->worker->loadProgress() : 0.0;
+    const auto *w = defaultWorker();
+    return w ? w->loadProgress() : 0.0;
 }
 
 int SmartbotServer::requestsInFlight() const
 {
-    return d_->worker ? d_->worker->inFlight() : 0;
+    return d_->models ? d_->models->inFlight() : 0;
+}
+
+service::ModelPool *SmartbotServer::models() const
+{
+    return d_->running ? d_->models.get() : nullptr;
 }
 
 Authenticator *SmartbotServer::authenticator() const
@@ -482,17 +500,20 @@ QUrl SmartbotServer::url() const
 
 service::InferenceWorker::ModelState SmartbotServer::modelState() const
 {
-    return d_->worker ? d_->worker->modelState() : service::InferenceWorker::ModelState::None;
+    const auto *w = defaultWorker();
+    return w ? w->modelState() : service::InferenceWorker::ModelState::None;
 }
 
 QString SmartbotServer::modelName() const
 {
-    return d_->worker ? QString::fromStdString(d_->worker->modelInfo().name) : QString();
+    const auto *w = defaultWorker();
+    return w ? QString::fromStdString(w->modelInfo().name) : QString();
 }
 
 QString SmartbotServer::modelError() const
 {
-    return d_->worker ? d_->worker->modelError() : QString();
+    const auto *w = defaultWorker();
+    return w ? w->modelError() : QString();
 }
 
 } // namespace smartbot::http

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "core/server_config.h"
-#include "service/inference_worker.h"
+#include "service/model_pool.h"
 
 namespace smartbot::http {
 
@@ -62,11 +62,13 @@ public:
     engine::KvMemoryStats kvMemory() const; // as of the last decode step
     double modelLoadProgress() const;       // 0..1 while loading (any thread)
     int requestsInFlight() const;           // generations queued or running
-    // Loads the model folder in place of the current one (running generations end with 503; see
-    // InferenceWorker::loadModel) with [model]'s options, dtype replaced when given; modelStateChanged() follows.
-    // Not saved to server.conf. Errors: not running, no path.
+    // Makes the model at path the default one (ModelPool::setDefault: the previous default finishes its requests and
+    // is unloaded; under the same name, a hot swap) with [model]'s options, dtype replaced when given;
+    // modelStateChanged() follows. Not saved to server.conf. Errors: not running, no path, no memory room.
     Result<void> loadModel(const QString &path, const QString &dtype = {});
-    void unloadModel(); // chat answers 503 until a model is loaded
+    void unloadModel(); // the default model finishes its requests and goes; requests naming none answer 503
+    // Every model held (ModelPool: on-demand and preloaded ones too). Null while stopped. Server thread only.
+    service::ModelPool *models() const;
     // The running server's Authenticator (keys, audit, usage, tokens), for the desktop app's panels: the same
     // services the HTTP routes use. Null while stopped. Server thread only.
     Authenticator *authenticator() const;
@@ -80,6 +82,7 @@ Q_SIGNALS:
     void drainFinished(bool complete); // complete: nothing was left in flight (false: drain_timeout_s passed)
 
 private:
+    const service::InferenceWorker *defaultWorker() const;
     struct Impl;
     std::unique_ptr<Impl> d_;
 };

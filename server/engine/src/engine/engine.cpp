@@ -128,13 +128,13 @@ void tuneAllocator()
 #endif
 }
 
+} // namespace
+
 int64_t physicalMemoryBytes()
 {
     const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
     return pages > 0 && size > 0 ? int64_t(pages) * size : int64_t(4) << 30;
 }
-
-} // namespace
 
 Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const LoadOptions &options)
 {

@@ -38,6 +38,10 @@ struct LoadOptions {
     std::function<void(double fraction)> onProgress;
 };
 
+// This machine's memory (4 GiB when it cannot be read): the default KV budget and the server's model memory budget
+// are fractions of it.
+int64_t physicalMemoryBytes();
+
 // How /v1/embeddings turns a text's hidden states into one vector: the mean over its tokens, or the last token's
 // (decoder embedding models such as e5-mistral and gte-Qwen). Read from a sentence-transformers folder's
 // 1_Pooling/config.json; Mean when the folder has none.
