@@ -386,6 +386,10 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
     if (c.cpuDecode != QLatin1String("fused") && c.cpuDecode != QLatin1String("libtorch"))
         return makeError("server.conf: [model] cpu_decode must be fused or libtorch (not '" +
                          c.cpuDecode.toStdString() + "')");
+    c.quantize = stringValue(s, QStringLiteral("model/quantize"), c.quantize).toLower();
+    if (!QStringList{"none", "q8_0", "q4_0", "q4_k_m", "q4_k"}.contains(c.quantize))
+        return makeError("server.conf: [model] quantize must be none, q8_0, q4_0 or q4_k_m (not '" +
+                         c.quantize.toStdString() + "')");
     c.dtype = stringValue(s, QStringLiteral("model/dtype"), c.dtype);
     if (!QStringList{"auto", "float32", "bfloat16", "float16"}.contains(c.dtype))
         return makeError("server.conf: [model] dtype must be auto, float32, bfloat16 or float16 (not '" +

@@ -56,6 +56,7 @@ struct ServerConfig {
     bool prefixCache = true;
     QString dtype = QStringLiteral("auto");      // auto, float32, bfloat16, float16 (CUDA)
     QString cpuDecode = QStringLiteral("fused"); // fused or libtorch (LoadOptions::fusedCpuDecode)
+    QString quantize = QStringLiteral("none");   // safetensors models quantized at load (LoadOptions::quantize)
     ModelAliases modelAliases;                   // [model] aliases (core/model_aliases.h)
     int maxTokens = 256;                         // default reply length cap
     int maxTokensLimit = 4096;

@@ -18,6 +18,7 @@
 #include "daemon/cli.h"
 #include "daemon/cli_admin_common.h"
 #include "http/transport/certificate_report.h"
+#include "service/model_pool.h"
 #include "smartbot/engine/model_summary.h"
 
 namespace smartbot::daemon {
@@ -69,6 +70,15 @@ int configCheck(const QStringList &args)
     if (!c.modelPath.isEmpty() && c.modelPath != QLatin1String(kNoModel))
         if (auto model = engine::summarizeModel(QFile::encodeName(c.modelPath).toStdString()); !model)
             problems << QStringLiteral("[model] path: %1").arg(QString::fromStdString(model.error()));
+    if (!c.preload.isEmpty()) {
+        QStringList found;
+        for (const auto &m : service::ModelPool::scanFolders(c.modelFolders))
+            found << m.name;
+        for (const QString &name : c.preload)
+            if (!found.contains(name))
+                problems << QStringLiteral("[model] preload names '%1', which is not a model in [model] folders (%2)")
+                                .arg(name, c.modelFolders.join(QStringLiteral(", ")));
+    }
     if (c.dataDir != dir)
         if (auto r = checkTrustedPath(c.dataDir); !r)
             problems << QStringLiteral("[storage] data_dir: %1").arg(QString::fromStdString(r.error()));

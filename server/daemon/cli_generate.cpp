@@ -65,6 +65,9 @@ int runGenerate(const QStringList &args)
     p.addOption({QStringLiteral("threads"), QStringLiteral("CPU threads (0 = auto)."), QStringLiteral("N")});
     p.addOption({QStringLiteral("dtype"), QStringLiteral("Compute dtype: auto, float32, bfloat16 or float16 (CUDA)."),
                  QStringLiteral("T"), QStringLiteral("auto")});
+    p.addOption({QStringLiteral("quantize"),
+                 QStringLiteral("Quantize a safetensors model as it loads: none, q8_0, q4_0 or q4_k_m (none)."),
+                 QStringLiteral("Q"), QStringLiteral("none")});
     p.addOption({QStringLiteral("ids"), QStringLiteral("Print {\"prompt_ids\", \"ids\"} as JSON instead of text.")});
     p.process(args);
     if (!p.isSet(QStringLiteral("prompt"))) {
@@ -80,6 +83,7 @@ int runGenerate(const QStringList &args)
     engine::LoadOptions lo;
     lo.threads = int(threads);
     lo.dtype = p.value(QStringLiteral("dtype")).toStdString();
+    lo.quantize = p.value(QStringLiteral("quantize")).toStdString();
     auto loaded = loadOrComplain(p.value(QStringLiteral("model")), lo);
     if (!loaded)
         return 1;
@@ -122,7 +126,9 @@ int runTokenize(const QStringList &args)
     p.addOption({QStringLiteral("model"), QStringLiteral("Model folder."), QStringLiteral("DIR")});
     p.addOption({QStringLiteral("no-special"), QStringLiteral("Do not add BOS/EOS per tokenizer_config.json.")});
     p.process(args);
-    auto eng = loadOrComplain(p.value(QStringLiteral("model")));
+    engine::LoadOptions lo;
+    lo.quantize = p.value(QStringLiteral("quantize")).toStdString();
+    auto eng = loadOrComplain(p.value(QStringLiteral("model")), lo);
     if (!eng)
         return 1;
     const bool special = !p.isSet(QStringLiteral("no-special"));
@@ -146,6 +152,9 @@ int runPerplexity(const QStringList &args)
     p.addOption({QStringLiteral("file"), QStringLiteral("UTF-8 text file."), QStringLiteral("TEXT")});
     p.addOption({QStringLiteral("ctx"), QStringLiteral("Window in tokens (default: the model's context)."),
                  QStringLiteral("N")});
+    p.addOption({QStringLiteral("quantize"),
+                 QStringLiteral("Quantize a safetensors model as it loads: none, q8_0, q4_0 or q4_k_m (none)."),
+                 QStringLiteral("Q"), QStringLiteral("none")});
     p.process(args);
     const QString path = p.value(QStringLiteral("file"));
     if (path.isEmpty()) {
@@ -158,7 +167,9 @@ int runPerplexity(const QStringList &args)
         return 1;
     }
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto eng = loadOrComplain(p.value(QStringLiteral("model")));
+    engine::LoadOptions lo;
+    lo.quantize = p.value(QStringLiteral("quantize")).toStdString();
+    auto eng = loadOrComplain(p.value(QStringLiteral("model")), lo);
     if (!eng)
         return 1;
     int ctx = eng->info().contextLength;

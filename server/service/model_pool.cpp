@@ -57,8 +57,8 @@ void ModelPool::shutdown()
         if (e->current)
             e->current->shutdown();
     }
-    for (auto &w : retiring_)
-        w->shutdown();
+    for (auto &r : retiring_)
+        r.worker->shutdown();
     entries_.clear();
     retiring_.clear();
     defaultName_.clear();
@@ -66,9 +66,10 @@ void ModelPool::shutdown()
 
 QString ModelPool::nameOf(const QString &path)
 {
-    if (auto s = engine::summarizeModel(path.toStdString()))
+    const QString clean = QDir::cleanPath(path); // "models/qwen/" is named "qwen", as the engine names it
+    if (auto s = engine::summarizeModel(clean.toStdString()); s && !s->name.empty())
         return QString::fromStdString(s->name);
-    QFileInfo info(path);
+    QFileInfo info(clean);
     return info.suffix() == QLatin1String("gguf") ? info.completeBaseName() : info.fileName();
 }
 
@@ -100,11 +101,22 @@ qint64 ModelPool::estimate(const QString &path, const engine::LoadOptions &optio
     if (!s)
         return 0; // the load fails and its error says why
     qint64 weights = s->bytesOnDisk;
-    // 16-bit safetensors weights are widened to float32 unless the compute dtype stays 16-bit ("auto" may, on CPUs
-    // with bfloat16 arithmetic: counted wide, so the budget holds either way).
-    const bool half = s->storedDtype == "bfloat16" || s->storedDtype == "float16" || s->storedDtype == "mixed";
-    if (half && options.dtype != "bfloat16" && options.dtype != "float16")
-        weights *= 2;
+    const bool gguf = QString::fromStdString(s->path).endsWith(QLatin1String(".gguf")); // kept in its own types
+    // Bytes per parameter of the blocks [model] quantize makes (Q8_0: 34 bytes per 32; Q4_K: 144 per 256, a few
+    // matrices in Q6_K: 210 per 256).
+    static const std::pair<const char *, double> kQuantized[] = {
+        {"q8_0", 34.0 / 32}, {"q4_0", 18.0 / 32}, {"q4_k_m", 0.65}, {"q4_k", 0.65}};
+    const auto q = std::find_if(std::begin(kQuantized), std::end(kQuantized),
+                                [&](const auto &k) { return options.quantize == k.first; });
+    if (!gguf && q != std::end(kQuantized)) {
+        weights = qint64(double(s->parameters) * q->second);
+    } else if (!gguf) {
+        // 16-bit weights are widened to float32 unless the compute dtype stays 16-bit ("auto" may, on CPUs with
+        // bfloat16 arithmetic: counted wide, so the budget holds either way).
+        const bool half = s->storedDtype == "bfloat16" || s->storedDtype == "float16" || s->storedDtype == "mixed";
+        if (half && options.dtype != "bfloat16" && options.dtype != "float16")
+            weights *= 2;
+    }
     const qint64 kv = options.kvCacheBytes > 0 ? options.kvCacheBytes : engine::physicalMemoryBytes() / 4;
     return weights + kv;
 }
@@ -131,8 +143,8 @@ qint64 ModelPool::memoryUsed() const
     qint64 sum = 0;
     for (const auto &e : entries_)
         sum += bytesOf(*e);
-    for (const auto &w : retiring_) // until freed; a retired loading version counts what it will hold
-        sum += w->modelState() == State::Ready ? bytesOf(*w, 0) : 0;
+    for (const auto &r : retiring_) // until freed; a retired loading version counts what it will hold
+        sum += bytesOf(*r.worker, r.estimate);
     return sum;
 }
 
@@ -142,6 +154,12 @@ Result<void> ModelPool::makeRoom(qint64 bytes, const Entry *keep)
         return Error(QStringLiteral("the model needs about %1 (weights and KV cache); the memory budget is %2 ([model] "
                                     "memory_budget_mb, kv_cache_mb)")
                          .arg(mib(bytes), mib(budget_))
+                         .toStdString(),
+                     ErrorCode::InvalidArgument);
+    if (keep && keep->current && keep->current->modelState() == State::Ready && bytesOf(*keep) + bytes > budget_)
+        return Error(QStringLiteral("a new version of '%1' (about %2) does not fit beside the serving one (%3) in the "
+                                    "memory budget (%4): unload it first, or raise [model] memory_budget_mb")
+                         .arg(keep->name, mib(bytes), mib(bytesOf(*keep)), mib(budget_))
                          .toStdString(),
                      ErrorCode::InvalidArgument);
     while (memoryUsed() + bytes > budget_) {
@@ -171,21 +189,24 @@ Result<void> ModelPool::makeRoom(qint64 bytes, const Entry *keep)
 
 Result<QString> ModelPool::setDefault(const QString &path, const engine::LoadOptions &options)
 {
+    if (auto s = engine::summarizeModel(QDir::cleanPath(path).toStdString()); !s)
+        return Error(s.error(), ErrorCode::NotFound); // nothing changes for a path that holds no model
     const QString name = nameOf(path);
     const QString previous = defaultName_;
-    Entry *old = find(previous);
-    const bool switching = old && previous != name;
-    if (switching)
-        old->pinned = false; // it goes either way: let it make room if it is idle
-    defaultName_ = name;     // before the load announces itself, so the default's state reads "loading"
-    if (auto r = load(name, path, true, &options); !r) {
-        defaultName_ = previous;
-        if (Entry *still = find(previous))
-            still->pinned = true;
-        return r.failure();
-    }
-    if (switching && find(previous))
+    auto r = load(name, path, true, &options);
+    if (!r && r.code() == ErrorCode::Unavailable && previous != name && find(previous) &&
+        find(previous)->current->inFlight() == 0) {
+        // No room beside the idle previous default: it goes first (the desktop app's "load this one instead").
         (void)unload(previous);
+        freeFinished();
+        r = load(name, path, true, &options);
+    }
+    if (!r)
+        return r.failure();
+    defaultName_ = name;
+    if (previous != name && find(previous))
+        (void)unload(previous); // gracefully: its requests in flight finish on it
+    Q_EMIT modelsChanged();
     return name;
 }
 
@@ -222,6 +243,14 @@ Result<InferenceWorker *> ModelPool::acquire(const QString &name)
             return r.failure();
         e = find(wanted);
     }
+    if (e->current->modelState() == State::Failed && !e->pinned) {
+        // An on-demand load that failed is tried again when asked for (its files may have been fixed); pinned models
+        // are reloaded by the operator (POST /admin/models/load), who sees the error in /admin/models.
+        qInfo("loading model %s on demand (its last load failed)", qPrintable(wanted));
+        if (auto r = load(wanted, {}, false); !r)
+            return r.failure();
+        e = find(wanted);
+    }
     if (e->current->modelState() == State::Failed)
         return Error(
             QStringLiteral("model '%1' failed to load: %2").arg(wanted, e->current->modelError()).toStdString(),
@@ -245,6 +274,10 @@ Result<void> ModelPool::load(const QString &name, const QString &path, bool pin,
         from = found.value();
     }
     const engine::LoadOptions options = withOptions ? *withOptions : e ? e->options : settings_.load;
+    if (e && e->current && e->current->modelState() == State::Loading && e->path == from && !e->next) {
+        e->pinned = e->pinned || pin; // already on its way (a request began it, or a preload names the default)
+        return {};
+    }
     const qint64 bytes = estimate(from, options);
     if (auto room = makeRoom(bytes, e); !room)
         return room.failure();
@@ -263,14 +296,14 @@ Result<void> ModelPool::load(const QString &name, const QString &path, bool pin,
     if (e->current && e->current->modelState() == State::Ready) {
         // Hot swap: the new version loads beside the serving one (workerChanged() switches them).
         if (e->next)
-            retire(std::move(e->next));
+            retire(std::move(e->next), e->name, e->nextEstimate);
         e->nextPath = from;
         e->nextEstimate = bytes;
         qInfo("loading a new version of model %s from %s beside the serving one", qPrintable(name), qPrintable(from));
         startWorker(e->next, from, options);
     } else {
         if (e->current) // loading or failed: nothing served yet, its queued requests finish on it
-            retire(std::move(e->current));
+            retire(std::move(e->current), e->name, e->estimate);
         e->path = from;
         e->estimate = bytes;
         startWorker(e->current, from, options);
@@ -286,9 +319,9 @@ Result<void> ModelPool::unload(const QString &name)
     std::unique_ptr<Entry> e = std::move(*it);
     entries_.erase(it);
     if (e->next)
-        retire(std::move(e->next));
+        retire(std::move(e->next), name, e->nextEstimate);
     if (e->current)
-        retire(std::move(e->current));
+        retire(std::move(e->current), name, e->estimate);
     if (name == defaultName_)
         defaultName_.clear();
     qInfo("model %s unloaded (requests in flight finish first)", qPrintable(name));
@@ -296,10 +329,10 @@ Result<void> ModelPool::unload(const QString &name)
     return {};
 }
 
-void ModelPool::retire(std::unique_ptr<InferenceWorker> worker)
+void ModelPool::retire(std::unique_ptr<InferenceWorker> worker, const QString &name, qint64 estimate)
 {
     disconnect(worker.get(), nullptr, this, nullptr);
-    retiring_.push_back(std::move(worker));
+    retiring_.push_back({std::move(worker), name, estimate});
 }
 
 void ModelPool::workerChanged(InferenceWorker *w)
@@ -310,7 +343,7 @@ void ModelPool::workerChanged(InferenceWorker *w)
                 qInfo("model %s: the new version from %s is serving; the old one finishes %d request(s)",
                       qPrintable(e->name), qPrintable(e->nextPath), e->current ? e->current->inFlight() : 0);
                 if (e->current)
-                    retire(std::move(e->current));
+                    retire(std::move(e->current), e->name, e->estimate);
                 e->current = std::move(e->next);
                 e->path = e->nextPath;
                 e->estimate = e->nextEstimate;
@@ -318,7 +351,7 @@ void ModelPool::workerChanged(InferenceWorker *w)
                 e->error =
                     QStringLiteral("the new version from %1 failed to load: %2").arg(e->nextPath, w->modelError());
                 qWarning("model %s: %s; the old version keeps serving", qPrintable(e->name), qPrintable(e->error));
-                retire(std::move(e->next));
+                retire(std::move(e->next), e->name, e->nextEstimate);
             }
             break;
         }
@@ -348,8 +381,8 @@ bool ModelPool::freeFinished()
     bool freed = false;
     for (auto it = retiring_.begin(); it != retiring_.end();) {
         // A version still loading cannot be stopped mid-load without blocking this thread: it is freed after.
-        if ((*it)->inFlight() == 0 && (*it)->modelState() != State::Loading) {
-            (*it)->shutdown();
+        if (it->worker->inFlight() == 0 && it->worker->modelState() != State::Loading) {
+            it->worker->shutdown();
             it = retiring_.erase(it);
             freed = true;
         } else {
@@ -368,7 +401,7 @@ void ModelPool::sweep()
         if (e->current && e->current->inFlight() > 0)
             e->lastUsed = now; // a long generation is use
         if (settings_.keepAliveSeconds >= 0 && !e->pinned && !e->next && e->current &&
-            e->current->modelState() != State::Loading &&
+            e->current->modelState() != State::Loading && e->current->inFlight() == 0 &&
             now - e->lastUsed >= std::chrono::seconds(settings_.keepAliveSeconds))
             idle << e->name;
     }
@@ -404,9 +437,9 @@ std::vector<ModelPool::Status> ModelPool::loaded() const
         }
         out.push_back(std::move(s));
     }
-    for (const auto &w : retiring_)
+    for (const auto &r : retiring_)
         for (Status &s : out)
-            if (QString::fromStdString(w->modelInfo().name) == s.name)
+            if (r.name == s.name)
                 ++s.retiring;
     std::stable_sort(out.begin(), out.end(), [](const Status &a, const Status &b) {
         return a.isDefault != b.isDefault ? a.isDefault : a.name < b.name;
@@ -419,18 +452,24 @@ std::vector<ModelPool::Available> ModelPool::available() const
     const auto now = Clock::now();
     if (catalogAt_ != Clock::time_point{} && now - catalogAt_ < kCatalogTtl)
         return catalog_;
+    std::vector<Available> out = scanFolders(settings_.folders);
+    catalog_ = out;
+    catalogAt_ = now;
+    return out;
+}
+
+std::vector<ModelPool::Available> ModelPool::scanFolders(const QStringList &folders)
+{
     std::vector<Available> out;
-    for (const QString &folder : settings_.folders)
+    for (const QString &folder : folders)
         for (const std::string &path : engine::findModelFolders(folder.toStdString())) {
             auto s = engine::summarizeModel(path);
             if (!s)
                 continue; // not a model we can load; the Models panel shows why
             const QString name = QString::fromStdString(s->name);
             if (std::none_of(out.begin(), out.end(), [&](const Available &a) { return a.name == name; }))
-                out.push_back({name, QString::fromStdString(s->path)}); // the first folder listed wins a name
+                out.push_back({name, QString::fromStdString(s->path)});
         }
-    catalog_ = out;
-    catalogAt_ = now;
     return out;
 }
 
@@ -454,8 +493,8 @@ int ModelPool::inFlight() const
         if (e->next)
             n += e->next->inFlight();
     }
-    for (const auto &w : retiring_)
-        n += w->inFlight();
+    for (const auto &r : retiring_)
+        n += r.worker->inFlight();
     return n;
 }
 
@@ -467,13 +506,18 @@ int ModelPool::models() const
 void ModelPool::publishMetrics() const
 {
     int queued = 0, running = 0;
-    for (const auto &e : entries_)
-        if (e->current) {
-            queued += e->current->queueDepth();
-            running += e->current->running();
+    auto add = [&](const InferenceWorker *w) {
+        if (w) {
+            queued += w->queueDepth();
+            running += w->running();
         }
-    for (const auto &w : retiring_)
-        running += w->running();
+    };
+    for (const auto &e : entries_) {
+        add(e->current.get());
+        add(e->next.get());
+    }
+    for (const auto &r : retiring_)
+        add(r.worker.get());
     Metrics &m = Metrics::instance();
     m.setQueueDepth(queued);
     m.setActiveSequences(running);

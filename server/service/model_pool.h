@@ -102,6 +102,9 @@ public:
 
     // The name a model at path is served under: its folder's name, or a GGUF file's without .gguf.
     static QString nameOf(const QString &path);
+    // The models in folders (each read as Engine::load would, unreadable ones left out), by name; the first folder
+    // listed wins a name. What available() caches; `smartbotd config check` checks [model] preload with it.
+    static std::vector<Available> scanFolders(const QStringList &folders);
 
 Q_SIGNALS:
     void modelsChanged(); // a model began loading, became ready, failed, was swapped or unloaded
@@ -126,7 +129,7 @@ private:
     qint64 bytesOf(const Entry &e) const;
     static qint64 bytesOf(const InferenceWorker &w, qint64 estimate);
     qint64 estimate(const QString &path, const engine::LoadOptions &options) const; // 0: not a readable model
-    void retire(std::unique_ptr<InferenceWorker> worker);
+    void retire(std::unique_ptr<InferenceWorker> worker, const QString &name, qint64 estimate);
     void workerChanged(InferenceWorker *w); // w's state changed: finish a swap, log, tell listeners
     bool freeFinished();                    // frees retired workers with nothing in flight; true when one was
     void sweep();                           // freeFinished(), and unloads idle on-demand models (keep_alive)
@@ -135,7 +138,12 @@ private:
     qint64 budget_ = 0;
     std::vector<std::unique_ptr<Entry>> entries_;
     QString defaultName_;
-    std::vector<std::unique_ptr<InferenceWorker>> retiring_;
+    struct Retired {
+        std::unique_ptr<InferenceWorker> worker;
+        QString name;    // the pool's name for it
+        qint64 estimate; // counted while it is still loading
+    };
+    std::vector<Retired> retiring_;
     QTimer sweeper_;
     mutable std::vector<Available> catalog_;
     mutable std::chrono::steady_clock::time_point catalogAt_;

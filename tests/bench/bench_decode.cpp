@@ -1,5 +1,6 @@
 // Single-stream decode and prefill throughput of the engine, plus load time. Prints figures; asserts nothing
 // about speed. Usage: bench_decode [model_dir or .gguf] [new_tokens] [rounds] [threads] [dtype] [fused|torch]
+// [quantize]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +24,8 @@ int main(int argc, char **argv)
         opts.dtype = argv[5]; // auto, float32, bfloat16
     if (argc > 6)
         opts.fusedCpuDecode = std::string(argv[6]) != "torch"; // "torch": the libtorch-operator decode path
+    if (argc > 7)
+        opts.quantize = argv[7]; // none, q8_0, q4_0, q4_k_m: a safetensors model quantized as it loads
     if (!std::filesystem::exists(model)) {
         std::printf("SKIP: model %s is absent\n", model.c_str());
         return 0;

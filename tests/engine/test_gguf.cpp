@@ -666,6 +666,18 @@ private Q_SLOTS:
             }
         qInfo("%s: max |logit difference| from F32 %.3g (max |logit| %.3g)", qPrintable(type), worst, scale);
         QVERIFY2(worst < tolerance * scale, qPrintable(QString::number(worst / scale)));
+
+        // [model] quantize: the Hugging Face folder quantized as it loads gives the file's blocks, so the same logits
+        // bit for bit (prompt and decode paths), the same weight bytes, and the scheme's name.
+        LoadOptions onLoad;
+        onLoad.quantize = type.toStdString();
+        auto h = Engine::load(dir + "/hf", onLoad);
+        QVERIFY2(h.ok(), h.ok() ? "" : h.error().c_str());
+        QCOMPARE(h.value()->info().quantization, q.value()->info().quantization);
+        QCOMPARE(h.value()->info().format, std::string("safetensors"));
+        QCOMPARE(h.value()->info().weightBytes, q.value()->info().weightBytes);
+        QCOMPARE(*h.value()->logits(ids, true), b);
+        QCOMPARE(*h.value()->logits(ids, false), *q.value()->logits(ids, false));
     }
 
     void exportRefusals()
@@ -681,6 +693,24 @@ private Q_SLOTS:
         r = exportGguf(tmp.path().toStdString(), tmp.path().toStdString() + "/x.gguf", o);
         QVERIFY(!r.ok());
         QVERIFY(!QFileInfo::exists(tmp.path() + "/x.gguf"));
+
+        // [model] quantize: an unknown scheme, or a 16-bit compute dtype, is refused by name; a GGUF file keeps its
+        // own types.
+        LoadOptions bad;
+        bad.quantize = "q3_k";
+        auto e = Engine::load(kStoriesDir, bad);
+        QVERIFY(!e.ok());
+        QVERIFY2(e.error().find("unknown quantize 'q3_k'") != std::string::npos, e.error().c_str());
+        bad.quantize = "q8_0";
+        bad.dtype = "bfloat16";
+        e = Engine::load(kStoriesDir, bad);
+        QVERIFY(!e.ok());
+        QVERIFY2(e.error().find("computes in float32, not bfloat16") != std::string::npos, e.error().c_str());
+        LoadOptions keep;
+        keep.quantize = "q4_0";
+        auto g = Engine::load(kGgufDir + "/stories260K-F32.gguf", keep);
+        QVERIFY2(g.ok(), g.ok() ? "" : g.error().c_str());
+        QCOMPARE(g.value()->info().quantization, std::string("F32"));
     }
 
     void perplexityAcrossFormats()

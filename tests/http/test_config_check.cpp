@@ -45,6 +45,8 @@ private Q_SLOTS:
             << QByteArray("[network]\nssl_enable = true\nssl_cert = missing.pem\nssl_key = missing.key\n"
                           "[model]\npath = none\n")
             << "" << QStringList{"ssl_cert"};
+        QTest::newRow("preload not found") << QByteArray("[model]\npath = none\npreload = nowhere\n") << ""
+                                           << QStringList{"[model] preload names 'nowhere'"};
         QTest::newRow("several") << QByteArray("[model]\npath = /nonexistent/model\n[backup]\npassphrase_file = "
                                                "pass\n")
                                  << "admin-open"

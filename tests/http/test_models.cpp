@@ -47,7 +47,7 @@ struct Answer {
 };
 std::vector<Answer> concurrentPosts(quint16 port, const QByteArray &path, const QByteArray &authorization,
                                     const std::vector<QByteArray> &bodies, const QElapsedTimer &clock,
-                                    const std::function<void()> &whileWaiting)
+                                    const std::function<void(const std::vector<Answer> &)> &whileWaiting)
 {
     std::vector<std::unique_ptr<QTcpSocket>> sockets;
     std::vector<QByteArray> received(bodies.size());
@@ -69,7 +69,7 @@ std::vector<Answer> concurrentPosts(quint16 port, const QByteArray &path, const 
                    "\r\n\r\n" + bodies[i]);
         sockets.push_back(std::move(s));
     }
-    whileWaiting();
+    whileWaiting(answers);
     (void)QTest::qWaitFor(
         [&] { return std::all_of(answers.begin(), answers.end(), [](const Answer &a) { return a.status != 0; }); },
         120000);
@@ -120,7 +120,7 @@ private Q_SLOTS:
         REQUIRE_DATA(sharedModelDir() + "/config.json");
         writeModels(configDir.filePath("models"));
         writeConfig(configDir.path(), "[model]\nfolders = models\nkeep_alive = 2\npreload = alpha\nkv_cache_mb = 16\n"
-                                      "[limits]\nmax_queue = 1024\n");
+                                      "[limits]\nmax_queue = 1024\n[network]\nmax_connections_per_address = 1000\n");
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert("SMARTBOT_ADMIN_KEY", "models-test-admin-key");
         adminKey = "models-test-admin-key";
@@ -215,13 +215,21 @@ private Q_SLOTS:
         qint64 swappedMs = -1;
         HttpReply swap;
         const QString betaPath = configDir.filePath("models/beta");
-        auto answers = concurrentPosts(daemon.port(), "/v1/chat/completions", "Bearer " + token, bodies, clock, [&] {
-            // Once requests are running, load the new version and wait for it to serve.
-            QTRY_VERIFY_WITH_TIMEOUT(heldModel(models(), "alpha")["requests_in_flight"].toInt() > 100, 20000);
-            swap = daemon.postJson("/admin/models/load", {{"model", "alpha"}, {"path", betaPath}, {"wait", true}},
-                                   admin());
-            swappedMs = clock.elapsed();
-        });
+        auto answers = concurrentPosts(
+            daemon.port(), "/v1/chat/completions", "Bearer " + token, bodies, clock,
+            [&](const std::vector<Answer> &now) {
+                // Once every request has reached the server (in flight there, or answered already), load the new
+                // version and wait for it to serve.
+                auto arrived = [&] {
+                    const auto done =
+                        std::count_if(now.begin(), now.end(), [](const Answer &a) { return a.status != 0; });
+                    return heldModel(models(), "alpha")["requests_in_flight"].toInt() + done == n;
+                };
+                QTRY_VERIFY_WITH_TIMEOUT(arrived(), 30000);
+                swap = daemon.postJson("/admin/models/load", {{"model", "alpha"}, {"path", betaPath}, {"wait", true}},
+                                       admin());
+                swappedMs = clock.elapsed();
+            });
         QCOMPARE(swap.status, 200);
         QCOMPARE(swap.json()["path"].toString(), betaPath);
         int ok = 0, afterSwap = 0, oldVersion = 0;
@@ -288,7 +296,7 @@ private Q_SLOTS:
     {
         QFile conf(configDir.filePath("server.conf"));
         QVERIFY(conf.open(QIODevice::Append));
-        conf.write(QStringLiteral("[network]\nport = %1\n").arg(daemon.port()).toUtf8());
+        conf.write(QStringLiteral("port = %1\n").arg(daemon.port()).toUtf8()); // the file ends in [network]
         conf.close();
         auto run = [&](const QStringList &args, int &code) {
             QProcess p;

@@ -31,11 +31,8 @@ QString resolveModelName(const RouteContext &ctx, const QString &asked)
     if (asked.isEmpty())
         return {};
     auto target = [](const QString &t) { return t == QLatin1String("default") ? QString() : t; };
-    // A loaded model's own name first, then an exact alias, then a model in [model] folders, then the "*" alias: the
-    // wildcard stands for names not otherwise known, so it must not hide a model the server has.
-    for (const auto &s : ctx.models->loaded())
-        if (s.name == asked)
-            return asked;
+    // An exact alias first (configured on purpose), then a model's own name (loaded, or in [model] folders), then the
+    // "*" alias: the wildcard stands for names not otherwise known, so it must not hide a model the server has.
     QString wildcard;
     for (const auto &[alias, to] : ctx.config->modelAliases) {
         if (alias == asked)
@@ -43,7 +40,12 @@ QString resolveModelName(const RouteContext &ctx, const QString &asked)
         if (alias == QLatin1String("*"))
             wildcard = to;
     }
-    if (wildcard.isEmpty() || ctx.models->pathOf(asked))
+    if (wildcard.isEmpty())
+        return asked;
+    for (const auto &s : ctx.models->loaded())
+        if (s.name == asked)
+            return asked;
+    if (ctx.models->pathOf(asked))
         return asked;
     return target(wildcard);
 }

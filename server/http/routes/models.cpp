@@ -79,14 +79,17 @@ std::optional<ApiError> modelName(const QJsonObject &body, QString &out)
     return std::nullopt;
 }
 
-// A load path is accepted only inside the folders the operator configured (or the configured model itself).
-bool allowedPath(const ServerConfig &config, const QString &path)
+// A load path is accepted only inside the folders the operator configured, or where a held model was loaded from
+// ([model] path, --model, the app's choice).
+bool allowedPath(const RouteContext &ctx, const QString &path)
 {
+    const ServerConfig &config = *ctx.config;
     const QString canonical = QFileInfo(path).canonicalFilePath();
     if (canonical.isEmpty())
         return false;
-    if (!config.modelPath.isEmpty() && QFileInfo(config.modelPath).canonicalFilePath() == canonical)
-        return true;
+    for (const auto &s : ctx.models->loaded())
+        if (QFileInfo(s.path).canonicalFilePath() == canonical)
+            return true;
     for (const QString &folder : config.modelFolders) {
         const QString root = QFileInfo(folder).canonicalFilePath();
         if (!root.isEmpty() && canonical.startsWith(root + QLatin1Char('/')))
@@ -163,7 +166,7 @@ void handleLoad(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
         return writeError(responder, badRequest(QStringLiteral("field 'path' must be a string"),
                                                 QStringLiteral("invalid_request"), QStringLiteral("path")));
     const QString path = pathValue.toString();
-    if (!path.isEmpty() && !allowedPath(*ctx.config, path)) {
+    if (!path.isEmpty() && !allowedPath(ctx, path)) {
         ApiError e{403, QStringLiteral("path_not_allowed"),
                    QStringLiteral("field 'path' must name a model inside [model] folders (%1)")
                        .arg(ctx.config->modelFolders.join(QStringLiteral(", ")))};

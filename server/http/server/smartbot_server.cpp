@@ -40,6 +40,7 @@ engine::LoadOptions loadOptions(const ServerConfig &config)
     opts.prefixCache = config.prefixCache;
     opts.dtype = config.dtype.toStdString();
     opts.fusedCpuDecode = config.cpuDecode == QLatin1String("fused");
+    opts.quantize = config.quantize.toStdString();
     return opts;
 }
 } // namespace

@@ -24,6 +24,7 @@
 #include "sampling/sampler.h"
 #include "sampling/stop_matcher.h"
 #include "engine/impl.h"
+#include "gguf/quant_scheme.h"
 #include "gguf/gguf_model.h"
 #include "tools/tool_messages.h"
 
@@ -206,14 +207,32 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     auto dtype = chooseDtype(options.dtype, device, d.weights);
     if (!dtype)
         return dtype.failure();
+    const gguf::QuantScheme *quantize = nullptr;
+    if (options.quantize != "none" && options.quantize != "") {
+        quantize = gguf::findQuantScheme(options.quantize);
+        if (!quantize || quantize->matrix == gguf::GgmlType::F32 || quantize->matrix == gguf::GgmlType::F16)
+            return makeError("unknown quantize '" + options.quantize + "' (use none, q8_0, q4_0 or q4_k_m)");
+        if (!gguf.value().empty()) {
+            quantize = nullptr; // a GGUF file is served in the types it was written in
+        } else if (!device.is_cpu()) {
+            return makeError("quantize " + options.quantize + " runs on the CPU; on " + device.str() +
+                             " use dtype bfloat16 or float16 (or device cpu)");
+        } else if (*dtype != torch::kFloat32) {
+            if (options.dtype != "auto")
+                return makeError("quantize " + options.quantize + " computes in float32, not " + options.dtype +
+                                 " (set dtype auto or float32)");
+            dtype = torch::kFloat32;
+        }
+    }
     // Progress: reading the files is quick; converting the layers is what takes time on a large model.
     const auto progress = [&options](double fraction) {
         if (options.onProgress)
             options.onProgress(fraction);
     };
     progress(0.1);
-    auto model = LlamaModel::load(d.weights, d.config, device, *dtype, options.fusedCpuDecode,
-                                  [&progress](double layers) { progress(0.1 + 0.85 * layers); });
+    auto model = LlamaModel::load(
+        d.weights, d.config, device, *dtype, options.fusedCpuDecode,
+        [&progress](double layers) { progress(0.1 + 0.85 * layers); }, quantize);
     if (!model)
         return makeError(modelDir + ": " + model.error());
     d.model = std::move(model.value());
@@ -257,7 +276,9 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     d.kvBudget = options.kvCacheBytes > 0 ? options.kvCacheBytes : physicalMemoryBytes() / 4;
     if (options.prefixCache)
         d.prefix.emplace(d.model->kvBytesPerToken());
-    info.weightBytes = d.weights.bytesInMemory(torch::elementSize(d.model->dtype()));
+    info.weightBytes = d.model->weightBytes();
+    if (quantize)
+        info.quantization = quantize->name;
     info.loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress(1.0);
     return e;

@@ -11,6 +11,7 @@
 #include "gguf/gguf_vocab.h"
 #include "gguf/gguf_writer.h"
 #include "gguf/llama_tensor_map.h"
+#include "gguf/quant_scheme.h"
 #include "gguf/quantize.h"
 #include "model/config.h"
 #include "model/weight_set.h"
@@ -23,36 +24,6 @@ using gguf::GgmlType;
 using json = nlohmann::json;
 
 namespace {
-
-struct FileType {
-    const char *option;
-    const char *name;
-    uint32_t id; // general.file_type (llama.cpp's LLAMA_FTYPE_*)
-    GgmlType matrix, output;
-    bool kMixture; // Q6_K for attn_v / ffn_down in the layers that get more bits
-};
-constexpr FileType kFileTypes[] = {
-    {"f32", "F32", 0, GgmlType::F32, GgmlType::F32, false},
-    {"f16", "F16", 1, GgmlType::F16, GgmlType::F16, false},
-    {"q8_0", "Q8_0", 7, GgmlType::Q8_0, GgmlType::Q8_0, false},
-    {"q4_0", "Q4_0", 2, GgmlType::Q4_0, GgmlType::Q6_K, false},
-    {"q4_k_m", "Q4_K_M", 15, GgmlType::Q4_K, GgmlType::Q6_K, true},
-};
-
-// The layers llama.cpp's Q4_K_M gives more bits: the first and last eighth, and every third one between.
-bool moreBits(int64_t layer, int64_t layers)
-{
-    return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
-}
-
-// The type itself when a row of `cols` values is whole blocks of it, else Q8_0, else F32.
-GgmlType fitting(GgmlType want, int64_t cols)
-{
-    for (GgmlType t : {want, GgmlType::Q8_0, GgmlType::F32})
-        if (cols % gguf::ggmlTypeInfo(t)->blockSize == 0)
-            return t;
-    return GgmlType::F32;
-}
 
 std::vector<float> toFloat(const TensorView &v)
 {
@@ -224,12 +195,9 @@ Result<void> writeVocab(gguf::Writer &w, const fs::path &dir, const ModelConfig 
 Result<GgufExportReport> exportGguf(const std::string &modelDir, const std::string &outPath,
                                     const GgufExportOptions &options)
 {
-    const FileType *ft = nullptr;
-    for (const auto &f : kFileTypes)
-        if (options.type == f.option)
-            ft = &f;
+    const gguf::QuantScheme *ft = gguf::findQuantScheme(options.type);
     if (!ft)
-        return makeError("unknown type '" + options.type + "' (use f32, f16, q8_0, q4_0 or q4_k_m)");
+        return makeError("unknown type '" + options.type + "' (use " + gguf::quantSchemeOptions() + ")");
     const fs::path dir(modelDir);
     auto cfg = ModelConfig::load((dir / "config.json").string());
     if (!cfg)
@@ -250,7 +218,7 @@ Result<GgufExportReport> exportGguf(const std::string &modelDir, const std::stri
     const std::string a = std::string(arch->gguf) + ".";
     w.setString("general.architecture", arch->gguf);
     w.setString("general.name", fs::absolute(dir).lexically_normal().filename().string());
-    w.setU32("general.file_type", ft->id);
+    w.setU32("general.file_type", ft->fileType);
     w.setU32("general.quantization_version", 2);
     w.setU32(a + "context_length", uint32_t(c.maxPositions));
     w.setU32(a + "embedding_length", uint32_t(c.hiddenSize));
@@ -305,15 +273,12 @@ Result<GgufExportReport> exportGguf(const std::string &modelDir, const std::stri
         }
         GgmlType type = GgmlType::F32;
         if (!vector) {
-            type = t.gguf == "output.weight" ? ft->output : ft->matrix;
             const int64_t layer = t.gguf.rfind("blk.", 0) == 0 ? std::stoll(t.gguf.substr(4)) : -1;
             const bool wide = t.gguf.find("attn_v.weight") != std::string::npos ||
                               t.gguf.find("ffn_down.weight") != std::string::npos;
-            if (ft->kMixture && wide && moreBits(layer, c.numLayers))
-                type = GgmlType::Q6_K;
-            type = fitting(type, cols);
+            type = gguf::matrixType(*ft, t.gguf == "output.weight", wide, layer, c.numLayers, cols);
         }
-        // Rows are whole blocks of their type (fitting()), so the matrix quantizes in one run.
+        // Rows are whole blocks of their type (matrixType()), so the matrix quantizes in one run.
         std::vector<uint8_t> bytes;
         gguf::quantizeRow(type, values.data(), rows * cols, bytes);
         w.addTensor(t.gguf, type, vector ? std::vector<int64_t>{rows} : std::vector<int64_t>{cols, rows},

@@ -56,10 +56,18 @@ Result<torch::Tensor> fetch(const WeightSet &f, const std::string &name, std::ve
     return t.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
 }
 
-// A weight matrix: quantized blocks stay in place on the CPU (read by the quantized kernels); anything else is a
-// dense tensor as fetch() gives it.
-Result<Weight> fetchWeight(const WeightSet &f, const std::string &name, std::vector<int64_t> shape,
-                           torch::ScalarType dtype, torch::Device device)
+// Where a matrix sits in the model, for the quantization scheme's choice of its type ([model] quantize).
+struct MatrixRole {
+    bool output = false; // the lm_head
+    bool wide = false;   // attn_v / ffn_down (more bits in some layers under Q4_K_M)
+    int64_t layer = -1;  // its block; -1 outside the blocks
+};
+
+// A weight matrix: quantized blocks stay in place on the CPU (read by the quantized kernels); float weights are a
+// dense tensor as fetch() gives it, or with a scheme (CPU, float32) quantized here to the type it gives the matrix.
+Result<Weight> fetchWeight(const WeightSet &f, const std::string &name, std::vector<int64_t> shape, MatrixRole role,
+                           const gguf::QuantScheme *scheme, int64_t layers, torch::ScalarType dtype,
+                           torch::Device device)
 {
     Weight w;
     w.rows = shape[0];
@@ -74,6 +82,11 @@ Result<Weight> fetchWeight(const WeightSet &f, const std::string &name, std::vec
     auto t = fetch(f, name, std::move(shape), dtype, device);
     if (!t)
         return t.failure();
+    if (scheme && !(v && v->quantized) && device.is_cpu() && dtype == torch::kFloat32) {
+        const gguf::GgmlType type = gguf::matrixType(*scheme, role.output, role.wide, role.layer, layers, w.cols);
+        if (type != gguf::GgmlType::F32 && kernels::quantKernelSupports(uint32_t(type)))
+            return Weight::quantize(t.value(), uint32_t(type));
+    }
     w.dense = t.value();
     return w;
 }
@@ -82,7 +95,8 @@ Result<Weight> fetchWeight(const WeightSet &f, const std::string &name, std::vec
 
 Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const ModelConfig &c, torch::Device device,
                                                      torch::ScalarType dtype, bool fusedCpuDecode,
-                                                     const std::function<void(double)> &onLayer)
+                                                     const std::function<void(double)> &onLayer,
+                                                     const gguf::QuantScheme *quantize)
 {
     std::unique_ptr<LlamaModel> m(new LlamaModel);
     m->config_ = c;
@@ -102,28 +116,30 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const M
         var = r.value();                                                                                               \
     }
 #define SB_FETCH(var, name, ...) SB_FETCH_WITH(fetch, var, name, __VA_ARGS__)
-#define SB_MATRIX(var, name, ...) SB_FETCH_WITH(fetchWeight, var, name, __VA_ARGS__)
-    SB_MATRIX(embed, "model.embed_tokens.weight", {c.vocabSize, D});
+    const int64_t L = c.numLayers;
+#define SB_MATRIX(var, name, shape, ...)                                                                               \
+    SB_FETCH_WITH(fetchWeight, var, name, shape, MatrixRole{__VA_ARGS__}, quantize, L)
+    SB_MATRIX(embed, "model.embed_tokens.weight", (std::vector<int64_t>{c.vocabSize, D}));
     SB_FETCH(norm, "model.norm.weight", {D});
     m->embed_ = embed;
     m->finalNorm_ = norm;
     if (c.tieWordEmbeddings) {
         m->lmHead_ = embed;
     } else {
-        SB_MATRIX(head, "lm_head.weight", {c.vocabSize, D});
+        SB_MATRIX(head, "lm_head.weight", (std::vector<int64_t>{c.vocabSize, D}), true);
         m->lmHead_ = head;
     }
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const std::string p = "model.layers." + std::to_string(l) + ".";
         SB_FETCH(an, p + "input_layernorm.weight", {D});
         SB_FETCH(mn, p + "post_attention_layernorm.weight", {D});
-        SB_MATRIX(q, p + "self_attn.q_proj.weight", {qDim, D});
-        SB_MATRIX(k, p + "self_attn.k_proj.weight", {kvDim, D});
-        SB_MATRIX(v, p + "self_attn.v_proj.weight", {kvDim, D});
-        SB_MATRIX(o, p + "self_attn.o_proj.weight", {D, qDim});
-        SB_MATRIX(g, p + "mlp.gate_proj.weight", {I, D});
-        SB_MATRIX(u, p + "mlp.up_proj.weight", {I, D});
-        SB_MATRIX(dn, p + "mlp.down_proj.weight", {D, I});
+        SB_MATRIX(q, p + "self_attn.q_proj.weight", (std::vector<int64_t>{qDim, D}), false, false, l);
+        SB_MATRIX(k, p + "self_attn.k_proj.weight", (std::vector<int64_t>{kvDim, D}), false, false, l);
+        SB_MATRIX(v, p + "self_attn.v_proj.weight", (std::vector<int64_t>{kvDim, D}), false, true, l);
+        SB_MATRIX(o, p + "self_attn.o_proj.weight", (std::vector<int64_t>{D, qDim}), false, false, l);
+        SB_MATRIX(g, p + "mlp.gate_proj.weight", (std::vector<int64_t>{I, D}), false, false, l);
+        SB_MATRIX(u, p + "mlp.up_proj.weight", (std::vector<int64_t>{I, D}), false, false, l);
+        SB_MATRIX(dn, p + "mlp.down_proj.weight", (std::vector<int64_t>{D, I}), false, true, l);
         torch::Tensor bq, bk, bv;
         if (c.qkvBias) {
             SB_FETCH(qb, p + "self_attn.q_proj.bias", {qDim});
@@ -156,6 +172,20 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const M
     m->cos_ = ang.cos().to(device, dt);
     m->sin_ = ang.sin().to(device, dt);
     return m;
+}
+
+int64_t LlamaModel::weightBytes() const
+{
+    auto bytes = [](const torch::Tensor &t) { return t.defined() ? t.numel() * int64_t(t.element_size()) : 0; };
+    const bool tied = lmHead_.quantized() ? lmHead_.blocks == embed_.blocks : lmHead_.dense.is_same(embed_.dense);
+    int64_t n = embed_.bytes() + (tied ? 0 : lmHead_.bytes()) + bytes(finalNorm_);
+    for (const Layer &l : layers_) {
+        for (const Weight *w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.wgate, &l.wup, &l.wdown})
+            n += w->bytes();
+        for (const torch::Tensor *t : {&l.attnNorm, &l.mlpNorm, &l.bq, &l.bk, &l.bv})
+            n += bytes(*t);
+    }
+    return n;
 }
 
 KvShape LlamaModel::kvShape() const

@@ -10,6 +10,7 @@
 
 #include "kv/kv_cache.h"
 #include "model/config.h"
+#include "gguf/quant_scheme.h"
 #include "model/weight.h"
 #include "model/weight_set.h"
 
@@ -19,15 +20,19 @@ class LlamaModel {
 public:
     // fusedCpuDecode: decode float32 or bfloat16 on the CPU with the hand-fused kernel (llama_decode_cpu.cpp);
     // false runs the libtorch-operator path that CUDA uses (for tests and comparisons).
+    // quantize: float weight matrices are quantized to the scheme's types as they load (CPU, float32 compute; a
+    // GGUF file's blocks stay as they are), in the blocks `smartbotd model quantize` would write for them.
     static Result<std::unique_ptr<LlamaModel>> load(const WeightSet &weights, const ModelConfig &config,
                                                     torch::Device device, torch::ScalarType dtype,
                                                     bool fusedCpuDecode = true,
-                                                    const std::function<void(double)> &onLayer = {});
+                                                    const std::function<void(double)> &onLayer = {},
+                                                    const gguf::QuantScheme *quantize = nullptr);
 
     const ModelConfig &config() const { return config_; }
     torch::Device device() const { return device_; }
     torch::ScalarType dtype() const { return dtype_; }
     int64_t parameterCount() const { return parameters_; }
+    int64_t weightBytes() const; // every weight as held in memory (matrices in their blocks or dtype, norms, biases)
 
     KvShape kvShape() const;
     KvCache newCache(int64_t capacity) const { return KvCache::allocate(kvShape(), capacity); }

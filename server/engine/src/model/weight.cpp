@@ -3,9 +3,41 @@
 #include <ATen/Parallel.h>
 
 #include "gguf/ggml_type.h"
+#include "gguf/quantize.h"
 #include "model/row_split.h"
 
 namespace smartbot::engine {
+
+int64_t Weight::bytes() const
+{
+    if (quantized())
+        return int64_t(rowBytes) * rows;
+    return dense.defined() ? dense.numel() * int64_t(dense.element_size()) : 0;
+}
+
+Weight Weight::quantize(const torch::Tensor &dense, uint32_t type)
+{
+    const auto x = dense.to(torch::kFloat32).contiguous();
+    Weight w;
+    w.rows = x.size(0);
+    w.cols = x.size(1);
+    w.type = type;
+    const gguf::GgmlTypeInfo *info = gguf::ggmlTypeInfo(type);
+    w.rowBytes = uint64_t(w.cols / info->blockSize) * uint64_t(info->blockBytes);
+    auto out = std::make_shared<std::vector<uint8_t>>(w.rowBytes * uint64_t(w.rows));
+    const float *src = x.data_ptr<float>();
+    // Rows are independent (blocks never span two), so threads take row ranges; each range is quantized into a
+    // scratch vector of exactly its bytes and copied to its place.
+    at::parallel_for(0, w.rows, 64, [&](int64_t begin, int64_t end) {
+        std::vector<uint8_t> part;
+        part.reserve(size_t(end - begin) * w.rowBytes);
+        gguf::quantizeRow(gguf::GgmlType(type), src + begin * w.cols, (end - begin) * w.cols, part);
+        std::copy(part.begin(), part.end(), out->begin() + int64_t(uint64_t(begin) * w.rowBytes));
+    });
+    w.owned = out;
+    w.blocks = out->data();
+    return w;
+}
 
 void Weight::decodeRow(int64_t r, float *out) const
 {

@@ -1,12 +1,14 @@
-// Weight: one weight matrix of the forward pass: a torch tensor in the compute dtype on the device, or (a GGUF
-// model on the CPU) its quantized blocks read in place from the mapping through kernels/quant_matmul.h, so that no
-// float copy of a quantized model exists.
+// Weight: one weight matrix of the forward pass: a torch tensor in the compute dtype on the device, or (on the CPU)
+// quantized blocks read through kernels/quant_matmul.h — a GGUF model's in place from the mapping, so that no float
+// copy of a quantized model exists, or blocks made at load from float weights ([model] quantize).
 //
 // Threading: immutable after load; apply() and matmul() may run on any number of threads at once (they split their
 // rows over the intra-op pool themselves).
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -20,11 +22,16 @@ struct Weight {
     uint32_t type = 0; // GgmlType of the blocks
     uint64_t rowBytes = 0;
     int64_t rows = 0, cols = 0;
+    // The blocks' memory when they were made at load ([model] quantize) rather than read from a mapped file.
+    std::shared_ptr<const std::vector<uint8_t>> owned;
 
     // apply() to at least this many rows of quantized blocks decodes the weights and multiplies in float32.
     static constexpr int64_t kDenseFrom = 16;
 
     bool quantized() const { return blocks != nullptr; }
+    int64_t bytes() const; // held in memory: the blocks, or the dense tensor's
+    // A dense float matrix quantized to `type` (rows whole blocks of it), rows spread over the intra-op threads.
+    static Weight quantize(const torch::Tensor &dense, uint32_t type);
     // x [n, cols] -> x W^T [n, rows] (+ bias): torch::linear; for quantized blocks (float32 on the CPU), below
     // kDenseFrom rows x quantized to 8 bits and the quantized kernel (what decode steps use), from kDenseFrom rows
     // (a prefill) the blocks decoded slice by slice and a float32 product.

@@ -92,14 +92,6 @@ int64_t WeightSet::parameterCount() const
     return n;
 }
 
-int64_t WeightSet::bytesInMemory(size_t denseElementSize) const
-{
-    int64_t n = 0;
-    for (const auto &[name, view] : index_)
-        n += view->quantized ? int64_t(view->bytes) : view->numel() * int64_t(denseElementSize);
-    return n;
-}
-
 std::map<DType, int64_t> WeightSet::parametersByDtype() const
 {
     std::map<DType, int64_t> n;

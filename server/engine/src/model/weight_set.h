@@ -20,9 +20,6 @@ public:
     const TensorView *find(const std::string &name) const;
     int64_t parameterCount() const;
     std::map<DType, int64_t> parametersByDtype() const; // as stored on disk
-    // Bytes the weights take in memory when dense tensors are held at denseElementSize bytes per value and quantized
-    // views in their blocks.
-    int64_t bytesInMemory(size_t denseElementSize) const;
     size_t shardCount() const { return shards_.size(); }
 
 private:

@@ -33,6 +33,10 @@ struct LoadOptions {
     // Decode on the CPU (float32 or bfloat16) through the hand-fused, batch-invariant kernels; false: libtorch
     // operators, the path CUDA takes (faster at many streams in bfloat16 with AVX512-BF16, not batch-invariant).
     bool fusedCpuDecode = true;
+    // Quantize a safetensors model's weight matrices as it loads, to the types `smartbotd model quantize --type` would
+    // write: "none", "q8_0", "q4_0" or "q4_k_m" ("q4_k"). CPU only, float32 compute (the quantized kernels'); a GGUF
+    // file keeps its own types. Memory and bytes read per token drop as for the GGUF file, with no file to make.
+    std::string quantize = "none";
     // Called on the loading thread with the fraction done (0..1, rising; 1 when the model is ready), for progress
     // bars. Per layer: a large model takes seconds to convert.
     std::function<void(double fraction)> onProgress;
@@ -51,7 +55,7 @@ struct ModelInfo {
     std::string name; // folder name, or a GGUF file's name without .gguf
     std::string path;
     std::string format = "safetensors"; // or "gguf"
-    std::string quantization;           // a GGUF file's type ("Q4_K_M", "Q8_0", "F32", ...); "" for safetensors
+    std::string quantization; // a GGUF file's type ("Q4_K_M", "Q8_0", "F32", ...), or LoadOptions::quantize's; "" else
     std::string architecture;
     std::string device; // "cpu" / "cuda:0"
     std::string dtype;  // compute dtype, e.g. "float32"
@@ -59,7 +63,7 @@ struct ModelInfo {
     int contextLength = 0; // max_position_embeddings
     int vocabSize = 0;
     double loadSeconds = 0;
-    int64_t weightBytes = 0;                                // the weights in memory, in the compute dtype
+    int64_t weightBytes = 0; // the weights in memory: in the compute dtype, or in their quantized blocks
     ToolCallFormat toolCallFormat = ToolCallFormat::Hermes; // how the chat template has the model call tools
     int hiddenSize = 0;                                     // the length of an embedding
     Pooling pooling = Pooling::Mean;
