@@ -1,6 +1,8 @@
 // Admin routes: POST /admin/token, POST /admin/drain.
 #include "http/server/routes.h"
 
+#include "http/routes/admin_request.h"
+
 #include "http/protocol/request_helpers.h"
 #include "smartbot/common/units.h"
 
@@ -14,11 +16,9 @@ constexpr qsizetype kMaxUsernameChars = TokenService::kMaxSubjectChars;
 void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    if (auto e = ctx.auth->authenticateAdmin(request, who))
-        return writeError(responder, *e);
     QJsonObject body;
-    if (auto e = jsonBody(request, body))
-        return writeError(responder, *e);
+    if (!admitAdmin(ctx, request, responder, who, &body))
+        return;
     const QJsonValue user = body.value(QStringLiteral("username"));
     if (!user.isString() || user.toString().trimmed().isEmpty())
         return writeError(responder, badRequest(QStringLiteral("field 'username' must be a non-empty string"),
@@ -53,8 +53,8 @@ void handleToken(const RouteContext &ctx, const QHttpServerRequest &request, QHt
 void handleDrain(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    if (auto e = ctx.auth->authenticateAdmin(request, who))
-        return writeError(responder, *e);
+    if (!admitAdmin(ctx, request, responder, who))
+        return;
     ctx.auth->audit(who, request, QStringLiteral("drain"));
     if (!ctx.draining || !ctx.draining->begin)
         return writeError(responder, {503, QStringLiteral("unavailable"), QStringLiteral("draining is not available")});

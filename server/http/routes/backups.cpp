@@ -9,6 +9,8 @@
 // app, into a new folder).
 #include "http/server/routes.h"
 
+#include "http/routes/admin_request.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -79,8 +81,8 @@ void handleCreate(const RouteContext &ctx, const QHttpServerRequest &request, QH
                   QTcpSocket *socket)
 {
     Principal who;
-    if (auto e = ctx.auth->authenticateAdmin(request, who))
-        return writeError(responder, *e);
+    if (!admitAdmin(ctx, request, responder, who))
+        return;
     QJsonObject body;
     if (!request.body().trimmed().isEmpty())
         if (auto e = jsonBody(request, body))
@@ -116,8 +118,8 @@ void handleCreate(const RouteContext &ctx, const QHttpServerRequest &request, QH
 void handleList(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    if (auto e = ctx.auth->authenticateAdmin(request, who))
-        return writeError(responder, *e);
+    if (!admitAdmin(ctx, request, responder, who))
+        return;
     QJsonArray list;
     for (const auto &s : backup::listBackups(ctx.config->backupDir))
         list.append(summaryJson(s));
@@ -128,11 +130,9 @@ void handleVerify(const RouteContext &ctx, const QHttpServerRequest &request, QH
                   QTcpSocket *socket)
 {
     Principal who;
-    if (auto e = ctx.auth->authenticateAdmin(request, who))
-        return writeError(responder, *e);
     QJsonObject body;
-    if (auto e = jsonBody(request, body))
-        return writeError(responder, *e);
+    if (!admitAdmin(ctx, request, responder, who, &body))
+        return;
     const QString name = body.value(QStringLiteral("name")).toString();
     // A plain file name in [backup] dir: no paths from the network.
     if (name.isEmpty() || name.contains(QLatin1Char('/')) || name.startsWith(QLatin1Char('.')))

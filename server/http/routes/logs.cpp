@@ -3,6 +3,8 @@
 // the log by passing the last id seen as `after`. Lines are already escaped; none holds a secret.
 #include "http/server/routes.h"
 
+#include "http/routes/admin_request.h"
+
 #include <QJsonArray>
 #include <QUrlQuery>
 
@@ -24,8 +26,8 @@ const char *levelName(LogLevel level)
 void handleLogs(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    if (auto e = ctx.auth->authenticateAdmin(request, who))
-        return writeError(responder, *e);
+    if (!admitAdmin(ctx, request, responder, who))
+        return;
     const QUrlQuery query(request.url());
     bool ok = true;
     const qint64 after =

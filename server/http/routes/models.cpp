@@ -8,6 +8,8 @@
 // "path" must lie in [model] folders or be [model] path: an admin key names models, it does not open arbitrary files.
 #include "http/server/routes.h"
 
+#include "http/routes/admin_request.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -101,8 +103,8 @@ bool allowedPath(const RouteContext &ctx, const QString &path)
 void handleList(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    if (auto e = ctx.auth->authenticateAdmin(request, who))
-        return writeError(responder, *e);
+    if (!admitAdmin(ctx, request, responder, who))
+        return;
     QJsonArray held, available;
     QStringList names;
     for (const auto &s : ctx.models->loaded()) {
@@ -150,11 +152,9 @@ void handleLoad(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
                 QTcpSocket *socket)
 {
     Principal who;
-    if (auto e = ctx.auth->authenticateAdmin(request, who))
-        return writeError(responder, *e);
     QJsonObject body;
-    if (auto e = jsonBody(request, body))
-        return writeError(responder, *e);
+    if (!admitAdmin(ctx, request, responder, who, &body))
+        return;
     QString name;
     if (auto e = modelName(body, name))
         return writeError(responder, *e);
@@ -189,11 +189,9 @@ void handleLoad(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
 void handleUnload(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
     Principal who;
-    if (auto e = ctx.auth->authenticateAdmin(request, who))
-        return writeError(responder, *e);
     QJsonObject body;
-    if (auto e = jsonBody(request, body))
-        return writeError(responder, *e);
+    if (!admitAdmin(ctx, request, responder, who, &body))
+        return;
     QString name;
     if (auto e = modelName(body, name))
         return writeError(responder, *e);
