@@ -1,5 +1,6 @@
-// The quantized matmul kernels (kernels/quant_matmul.h) on random blocks of every type they read: the AVX2 kernel
-// equals the portable one bit for bit; an output never depends on the batch it was computed in; and each kernel
+// The quantized matmul kernels (kernels/quant_matmul.h) on random blocks of every type they read: the AVX2 and
+// AVX512-VNNI kernels (their batched tiles over groups of 8 sequences and their row-at-a-time remainder) equal the
+// portable one bit for bit; an output never depends on the batch it was computed in; and each kernel
 // computes exactly the product of the dequantized weights (gguf/ggml_type.cpp, itself checked against llama.cpp's
 // files in test_gguf) with the 8-bit activations, up to float32 rounding.
 #include <QtTest>
@@ -86,7 +87,7 @@ private Q_SLOTS:
         const gguf::GgmlTypeInfo &info = *gguf::ggmlTypeInfo(t);
         QVERIFY(quantKernelSupports(uint32_t(type)));
         std::mt19937 rng(uint32_t(type) * 7919u + 1);
-        const int64_t rows = 37, B = 11;
+        const int64_t rows = 37, B = 19; // two packed groups of 8 sequences and 3 more; rows: 9 tiles of 4 and 1
         const uint64_t rowBytes = uint64_t(cols / info.blockSize * info.blockBytes);
         const auto w = randomWeights(t, rows, cols, rng);
         const auto xf = randomActivations(B * cols, rng);
@@ -137,7 +138,20 @@ private Q_SLOTS:
         quantMatmulRowsAvx2(uint32_t(type), w.data(), rowBytes, x, avx2.data(), rows, 0, rows, false);
         QVERIFY2(std::memcmp(avx2.data(), portable.data(), avx2.size() * sizeof(float)) == 0,
                  "the AVX2 kernel differs from the portable one");
-        QCOMPARE(QString(quantKernelName()), QString("avx2"));
+        // Accumulating through the tiles too.
+        std::vector<float> avx2Acc(size_t(B * rows), 1.0f);
+        quantMatmulRowsAvx2(uint32_t(type), w.data(), rowBytes, x, avx2Acc.data(), rows, 0, rows, true);
+        QVERIFY(std::memcmp(avx2Acc.data(), acc.data(), acc.size() * sizeof(float)) == 0);
+        if (!quantVnniAvailable()) {
+            QCOMPARE(QString(quantKernelName()), QString("avx2"));
+            QSKIP("this CPU has no AVX512-VNNI: the AVX2 and portable kernels were compared");
+        }
+        std::vector<float> vnni(size_t(B * rows), 1.0f);
+        quantMatmulRowsVnni(uint32_t(type), w.data(), rowBytes, x, vnni.data(), rows, 0, 20, false);
+        quantMatmulRowsVnni(uint32_t(type), w.data(), rowBytes, x, vnni.data(), rows, 20, rows, false);
+        QVERIFY2(std::memcmp(vnni.data(), portable.data(), vnni.size() * sizeof(float)) == 0,
+                 "the AVX512-VNNI kernel differs from the portable one");
+        QCOMPARE(QString(quantKernelName()), QString("avx512-vnni"));
     }
 
     void activationQuantization()

@@ -27,4 +27,18 @@ bool cpuHasF16c()
 #endif
 }
 
+// __builtin_cpu_supports checks that the OS saves the AVX-512 registers; VNNI itself is read from CPUID (leaf 7,
+// ECX bit 11), a name older compilers' builtin may not know.
+bool cpuHasAvx512Vnni()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1u << 11)) != 0;
+#else
+    return false;
+#endif
+}
+
 } // namespace smartbot::engine::kernels

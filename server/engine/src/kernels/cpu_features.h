@@ -4,7 +4,8 @@
 
 namespace smartbot::engine::kernels {
 
-bool cpuHasAvx2Fma(); // AVX2 and FMA
-bool cpuHasF16c();    // half/float conversions (vcvtph2ps)
+bool cpuHasAvx2Fma();    // AVX2 and FMA
+bool cpuHasF16c();       // half/float conversions (vcvtph2ps)
+bool cpuHasAvx512Vnni(); // AVX512-VNNI and AVX512-VL, with the OS saving AVX-512 state
 
 } // namespace smartbot::engine::kernels

@@ -140,15 +140,17 @@ template <class Isa> RowDot rowDotFor(uint32_t type)
     }
 }
 
-// Each weight row is read once per call and serves every activation row while it sits in L1.
+// Each weight row is read once per call and serves every activation row from seqBegin on while it sits in L1.
 template <class Isa>
 void matmulRows(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y, int64_t yStride,
-                int64_t rowBegin, int64_t rowEnd, bool accumulate)
+                int64_t rowBegin, int64_t rowEnd, bool accumulate, int64_t seqBegin = 0)
 {
+    if (seqBegin >= x.rows)
+        return;
     const RowDot dot = rowDotFor<Isa>(type);
     for (int64_t r = rowBegin; r < rowEnd; ++r) {
         const uint8_t *wr = w + uint64_t(r) * rowBytes;
-        for (int64_t b = 0; b < x.rows; ++b) {
+        for (int64_t b = seqBegin; b < x.rows; ++b) {
             const float v = dot(wr, x.qRow(b), x.dRow(b), x.sumRow(b), x.cols);
             float &out = y[b * yStride + r];
             out = accumulate ? out + v : v;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "kernels/cpu_features.h"
 #include "kernels/quant_block_math.h"
@@ -97,10 +98,17 @@ struct Choice {
     const char *name;
 };
 
+// AVX512-VNNI's 256-bit vpdpbusd needs AVX512-VL; the rest of that kernel is AVX2 code.
+bool hasVnniKernel()
+{
+    return hasAvx2Kernel() && cpuHasAvx512Vnni();
+}
+
 const Choice &choice()
 {
-    static const Choice chosen =
-        hasAvx2Kernel() ? Choice{quantMatmulRowsAvx2, "avx2"} : Choice{quantMatmulRowsPortable, "portable"};
+    static const Choice chosen = hasVnniKernel()   ? Choice{quantMatmulRowsVnni, "avx512-vnni"}
+                                 : hasAvx2Kernel() ? Choice{quantMatmulRowsAvx2, "avx2"}
+                                                   : Choice{quantMatmulRowsPortable, "portable"};
     return chosen;
 }
 
@@ -133,6 +141,23 @@ void Q8Activations::quantize(const float *x, int64_t xStride, int64_t rowCount, 
             sums[size_t(r * cols / 16 + 2 * j + 1)] = s[1];
         }
     }
+    const int64_t groups = rows / 8;
+    packedQ.resize(size_t(groups * cols * 8));
+    packedD.resize(size_t(groups * blocks * 8));
+    packedSums.resize(size_t(groups * blocks * 8));
+    for (int64_t g = 0; g < groups; ++g)
+        for (int64_t s = 0; s < 8; ++s) {
+            const int64_t r = 8 * g + s;
+            const int8_t *qr = q.data() + r * cols;
+            for (int64_t j = 0; j < blocks; ++j) {
+                int8_t *dst = packedQ.data() + (g * blocks + j) * 256 + 4 * s;
+                for (int l = 0; l < 8; ++l)
+                    std::memcpy(dst + 32 * l, qr + 32 * j + 4 * l, 4);
+                packedD[size_t((g * blocks + j) * 8 + s)] = d[size_t(r * blocks + j)];
+                packedSums[size_t((g * blocks + j) * 8 + s)] =
+                    sums[size_t(r * cols / 16 + 2 * j)] + sums[size_t(r * cols / 16 + 2 * j + 1)];
+            }
+        }
 }
 
 void quantMatmulRowsPortable(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
@@ -154,6 +179,11 @@ QuantMatmulFn quantMatmulRows()
 bool quantAvx2Available()
 {
     return hasAvx2Kernel();
+}
+
+bool quantVnniAvailable()
+{
+    return hasVnniKernel();
 }
 
 const char *quantKernelName()

@@ -32,6 +32,18 @@ struct Q8Activations {
     const int8_t *qRow(int64_t r) const { return q.data() + r * cols; }
     const float *dRow(int64_t r) const { return d.data() + r * (cols / 32); }
     const int32_t *sumRow(int64_t r) const { return sums.data() + r * (cols / 16); }
+
+    // The same values for the batched kernels, in groups of 8 rows (rows 8g..8g+7; a last partial group is not
+    // packed), laid out so that one 256-bit load gives 4 consecutive values of each of the 8 rows: for block J of
+    // group g, step l < 8 holds values 32J + 4l .. +3 of row 8g + s at bytes 4s .. 4s+3. Filled by quantize() when
+    // rows >= 8.
+    std::vector<int8_t> packedQ;     // groups x cols x 8
+    std::vector<float> packedD;      // groups x cols / 32 x 8: d of block J of each row of the group
+    std::vector<int32_t> packedSums; // the same layout: the sum of the block's 32 values
+    int64_t packedGroups() const { return rows / 8; }
+    const int8_t *groupQ(int64_t g) const { return packedQ.data() + g * cols * 8; }
+    const float *groupD(int64_t g) const { return packedD.data() + g * (cols / 32) * 8; }
+    const int32_t *groupSums(int64_t g) const { return packedSums.data() + g * (cols / 32) * 8; }
 };
 
 // Rows [rowBegin, rowEnd) of W (rowBytes apart, `x.cols` values each, in GGUF block layout of `type`, a GgmlType id)
@@ -44,11 +56,18 @@ bool quantKernelSupports(uint32_t type);
 QuantMatmulFn quantMatmulRows();
 const char *quantKernelName();
 
-// The implementations, for tests that compare them; call the AVX2 one only where quantAvx2Available().
+// The implementations, for tests that compare them; call the AVX2 one only where quantAvx2Available(), the
+// AVX512-VNNI one where quantVnniAvailable(). The SIMD kernels take whole groups of 8 activation rows through
+// register tiles (quant_tile_x86.h: one weight row's values broadcast 4 at a time against 8 sequences' packed
+// activations, the integer sums of 8 sequences in one vector, no horizontal adds) and the rest one row at a time;
+// both give the portable kernel's bits.
 bool quantAvx2Available(); // AVX2, FMA and F16C
+bool quantVnniAvailable(); // those and AVX512-VNNI with AVX512-VL (256-bit vpdpbusd)
 void quantMatmulRowsPortable(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
                              int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
 void quantMatmulRowsAvx2(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                         int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
+void quantMatmulRowsVnni(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
                          int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
 
 } // namespace smartbot::engine::kernels

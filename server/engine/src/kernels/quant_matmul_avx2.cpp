@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include "kernels/quant_block_math.h"
+#include "kernels/quant_tile_x86.h"
 #endif
 
 namespace smartbot::engine::kernels {
@@ -157,12 +158,38 @@ struct Avx2 {
     }
 };
 
+// The batched tiles' products (quant_tile_x86.h) with the same sign trick: |w| x sign(x, w), pairs into int16,
+// then pairs into int32.
+struct Avx2Dot {
+    static float half(const uint8_t *p) { return quant::halfF16c(p); }
+    static void sums16(const int8_t *, int64_t, int32_t *) {} // finish() needs no weight sums
+    static __m256i prep(__m256i x) { return x; }
+    static __m256i step(__m256i acc, __m256i x, const int8_t *w4)
+    {
+        const __m256i w = quant::broadcast4(w4);
+        return _mm256_add_epi32(acc,
+                                _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w)),
+                                                  _mm256_set1_epi16(1)));
+    }
+    static __m256i finish(__m256i acc, int32_t) { return acc; }
+};
+
 } // namespace
 
 void quantMatmulRowsAvx2(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
                          int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate)
 {
-    quant::matmulRows<Avx2>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate);
+    int64_t seqBegin = 0;
+    if (x.packedGroups() > 0 &&
+        quant::matmulGroups<Avx2Dot>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate))
+        seqBegin = 8 * x.packedGroups();
+    quant::matmulRows<Avx2>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
+}
+
+void quant::matmulRowsAvx2From(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                               int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate, int64_t seqBegin)
+{
+    quant::matmulRows<Avx2>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
 }
 
 #else

@@ -232,6 +232,30 @@ torch::Tensor LlamaModel::finishLayer(const torch::Tensor &x, const torch::Tenso
 torch::Tensor LlamaModel::attendDense(const torch::Tensor &q, const torch::Tensor &keys, const torch::Tensor &values,
                                       const torch::Tensor &mask) const
 {
+    // Query rows go in chunks whose score matrices stay under kScoresBytes. Row i of the n new ones is position
+    // total - n + i, so a chunk only needs the keys up to its last row's position: a causal prompt does half the
+    // work of one [n, total] product. Measured on the 768x12x32000 model, a 2,000-token prefill in one piece made
+    // 192 MB score tensors per layer (over the allocator's mmap threshold: page-faulted afresh in every layer,
+    // and then zeroed, added to, soft-maxed): 95 tokens/s, against 681 at 512 tokens.
+    constexpr int64_t kScoresBytes = 8 << 20;
+    const int64_t n = q.size(0), total = keys.size(1);
+    const int64_t rowBytes = config_.numHeads * total * int64_t(q.element_size());
+    const int64_t chunk = std::max<int64_t>(16, kScoresBytes / rowBytes);
+    if (n <= chunk)
+        return attendChunk(q, keys, values, mask);
+    auto out = torch::empty({n, q.size(1) * q.size(2)}, q.options());
+    for (int64_t i0 = 0; i0 < n; i0 += chunk) {
+        const int64_t c = std::min(chunk, n - i0), visible = total - n + i0 + c;
+        out.narrow(0, i0, c).copy_(attendChunk(q.narrow(0, i0, c), keys.narrow(1, 0, visible),
+                                               values.narrow(1, 0, visible),
+                                               mask.defined() ? mask.narrow(0, i0, c).narrow(1, 0, visible) : mask));
+    }
+    return out;
+}
+
+torch::Tensor LlamaModel::attendChunk(const torch::Tensor &q, const torch::Tensor &keys, const torch::Tensor &values,
+                                      const torch::Tensor &mask) const
+{
     const auto &c = config_;
     const int64_t H = c.numHeads, KV = c.numKvHeads, hd = c.headDim, G = H / KV;
     const int64_t n = q.size(0), total = keys.size(1);

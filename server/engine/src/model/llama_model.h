@@ -73,8 +73,12 @@ private:
                    const torch::Tensor &sin) const;
     torch::Tensor finishLayer(const torch::Tensor &x, const torch::Tensor &attn, const Layer &L) const;
     // Dense attention of q [n, H, hd] over keys/values [KV, total, hd] with an additive mask [n, total] (undefined:
-    // none); returns [n, H*hd]. Shared by the cached pass and the packed one.
+    // none); returns [n, H*hd]. Shared by the cached pass and the packed one. Query row i is position total - n + i
+    // and sees no key after it (the mask says so; the chunking relies on it).
     torch::Tensor attendDense(const torch::Tensor &q, const torch::Tensor &keys, const torch::Tensor &values,
+                              const torch::Tensor &mask) const;
+    // One chunk of query rows of attendDense, in one pair of batched products.
+    torch::Tensor attendChunk(const torch::Tensor &q, const torch::Tensor &keys, const torch::Tensor &values,
                               const torch::Tensor &mask) const;
     // llama_decode_torch.cpp: the decode step for a batch in libtorch operators (CUDA, non-float32 dtypes).
     torch::Tensor stepBatchTorch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
