@@ -154,6 +154,31 @@ private Q_SLOTS:
         QCOMPARE(QString(quantKernelName()), QString("avx512-vnni"));
     }
 
+    void activationQuantizersAgree()
+    {
+        // The AVX2 quantizer equals the portable one bit for bit: random rows (with a stride), a block of zeros,
+        // and a block whose products land exactly on .5 (amax 127: inv = 1; nearest-even decides).
+        constexpr int64_t rows = 5, cols = 96, stride = 100;
+        std::mt19937 rng(5);
+        auto x = randomActivations(rows * stride, rng);
+        std::fill(x.begin() + 32, x.begin() + 64, 0.0f);
+        const float ties[] = {127.0f, 2.5f, -3.5f, 0.5f, -0.5f, 1.5f, 126.5f, -126.5f};
+        for (int i = 0; i < 32; ++i)
+            x[size_t(stride + i)] = ties[i % 8];
+        std::vector<int8_t> q[2] = {std::vector<int8_t>(rows * cols), std::vector<int8_t>(rows * cols)};
+        std::vector<float> d[2] = {std::vector<float>(rows * cols / 32), std::vector<float>(rows * cols / 32)};
+        std::vector<int32_t> sums[2] = {std::vector<int32_t>(rows * cols / 16), std::vector<int32_t>(rows * cols / 16)};
+        quantizeActivationsPortable(x.data(), stride, rows, cols, q[0].data(), d[0].data(), sums[0].data());
+        QCOMPARE(int(q[0][size_t(cols + 1)]), 2); // 2.5 to even
+        QCOMPARE(int(q[0][size_t(cols + 2)]), -4);
+        if (!quantAvx2Available())
+            QSKIP("this CPU has no AVX2: only the portable quantizer runs here");
+        quantizeActivationsAvx2(x.data(), stride, rows, cols, q[1].data(), d[1].data(), sums[1].data());
+        QVERIFY(q[0] == q[1]);
+        QVERIFY(std::memcmp(d[0].data(), d[1].data(), d[0].size() * sizeof(float)) == 0);
+        QVERIFY(sums[0] == sums[1]);
+    }
+
     void activationQuantization()
     {
         const std::vector<float> x = {0.5f, -1.0f, 0.25f, 0.0f};

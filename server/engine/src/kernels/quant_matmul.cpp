@@ -114,6 +114,31 @@ const Choice &choice()
 
 } // namespace
 
+void quantizeActivationsPortable(const float *x, int64_t xStride, int64_t rows, int64_t cols, int8_t *q, float *d,
+                                 int32_t *sums)
+{
+    const int64_t blocks = cols / 32;
+    for (int64_t r = 0; r < rows; ++r) {
+        const float *xr = x + r * xStride;
+        int8_t *qr = q + r * cols;
+        for (int64_t j = 0; j < blocks; ++j) {
+            float amax = 0;
+            for (int i = 0; i < 32; ++i)
+                amax = std::max(amax, std::abs(xr[32 * j + i]));
+            const float scale = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
+            d[r * blocks + j] = scale;
+            int32_t s[2] = {0, 0};
+            for (int i = 0; i < 32; ++i) {
+                const int v = int(std::nearbyint(xr[32 * j + i] * inv));
+                qr[32 * j + i] = int8_t(std::clamp(v, -127, 127));
+                s[i / 16] += qr[32 * j + i];
+            }
+            sums[r * cols / 16 + 2 * j] = s[0];
+            sums[r * cols / 16 + 2 * j + 1] = s[1];
+        }
+    }
+}
+
 void Q8Activations::quantize(const float *x, int64_t xStride, int64_t rowCount, int64_t columns)
 {
     cols = columns;
@@ -122,25 +147,9 @@ void Q8Activations::quantize(const float *x, int64_t xStride, int64_t rowCount, 
     q.resize(size_t(rows * cols));
     d.resize(size_t(rows * blocks));
     sums.resize(size_t(rows * cols / 16));
-    for (int64_t r = 0; r < rows; ++r) {
-        const float *xr = x + r * xStride;
-        int8_t *qr = q.data() + r * cols;
-        for (int64_t j = 0; j < blocks; ++j) {
-            float amax = 0;
-            for (int i = 0; i < 32; ++i)
-                amax = std::max(amax, std::abs(xr[32 * j + i]));
-            const float scale = amax / 127.0f, inv = amax > 0 ? 127.0f / amax : 0.0f;
-            d[size_t(r * blocks + j)] = scale;
-            int32_t s[2] = {0, 0};
-            for (int i = 0; i < 32; ++i) {
-                const int v = int(std::nearbyint(xr[32 * j + i] * inv));
-                qr[32 * j + i] = int8_t(std::clamp(v, -127, 127));
-                s[i / 16] += qr[32 * j + i];
-            }
-            sums[size_t(r * cols / 16 + 2 * j)] = s[0];
-            sums[size_t(r * cols / 16 + 2 * j + 1)] = s[1];
-        }
-    }
+    // Measured 5% of a 64-stream decode step (on one thread, while the others wait) before the AVX2 version.
+    static const auto quantizeRows = hasAvx2Kernel() ? quantizeActivationsAvx2 : quantizeActivationsPortable;
+    quantizeRows(x, xStride, rows, cols, q.data(), d.data(), sums.data());
     const int64_t groups = rows / 8;
     packedQ.resize(size_t(groups * cols * 8));
     packedD.resize(size_t(groups * blocks * 8));

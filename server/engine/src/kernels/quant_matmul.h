@@ -5,9 +5,11 @@
 // per block, the int8 values, and their sums per 16), so that each weight block meets its activations in exact
 // integer arithmetic (int8 x int8 or uint8 x int8 products, summed in int32): the integer sum of a block is the
 // same whatever instructions computed it. What is float is the combination of a block's integer sums with the
-// weight's and the activation's scales; that is written once (quant_block_math.h) and compiled without FMA
-// contraction in every translation unit, so the AVX2 kernel equals the portable one bit for bit, and every output
-// is computed the same way whatever B is (the determinism contract of matmul.h holds).
+// weight's and the activation's scales; that is written once per block type (quant_block_math.h for one sequence,
+// quant_tile_x86.h for 8 at once, the same expressions lane by lane) and compiled without FMA contraction in every
+// translation unit, so the AVX2 and AVX512-VNNI kernels equal the portable one bit for bit, and every output is
+// computed the same way whatever B is and whichever path (tile or row) it took (the determinism contract of matmul.h
+// holds).
 //
 // Accuracy: each kernel computes the dequantized weights times the 8-bit activations to float32 rounding (measured
 // 4e-8 relative, test_quant_matmul); the 8-bit activations themselves move the logits of llama.cpp's random-256
@@ -45,6 +47,14 @@ struct Q8Activations {
     const float *groupD(int64_t g) const { return packedD.data() + g * (cols / 32) * 8; }
     const int32_t *groupSums(int64_t g) const { return packedSums.data() + g * (cols / 32) * 8; }
 };
+
+// The activation quantizer's implementations (Q8Activations::quantize picks the AVX2 one where it runs; the two
+// give the same bits): rows of cols floats, xStride apart, into q (rows x cols), d (rows x cols / 32) and sums
+// (rows x cols / 16).
+void quantizeActivationsPortable(const float *x, int64_t xStride, int64_t rows, int64_t cols, int8_t *q, float *d,
+                                 int32_t *sums);
+void quantizeActivationsAvx2(const float *x, int64_t xStride, int64_t rows, int64_t cols, int8_t *q, float *d,
+                             int32_t *sums);
 
 // Rows [rowBegin, rowEnd) of W (rowBytes apart, `x.cols` values each, in GGUF block layout of `type`, a GgmlType id)
 // times every activation row of x, into y (rows of yStride); accumulate adds to y.

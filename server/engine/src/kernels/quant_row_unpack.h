@@ -71,16 +71,20 @@ struct RowUnpack {
                 }
                 const uint8_t *qh = w + 16, *qs = five ? w + 48 : w + 16;
                 int8_t *o = v + 256 * s;
-                for (int k = 0; k < 4; ++k)
-                    for (int l = 0; l < 32; ++l) {
-                        int lo = qs[32 * k + l] & 0xf, hi = qs[32 * k + l] >> 4;
-                        if (five) {
-                            lo += ((qh[l] >> (2 * k)) & 1) * 16;
-                            hi += ((qh[l] >> (2 * k + 1)) & 1) * 16;
+                // Two loops rather than one with a test inside: each vectorises (the Q4_K one measured 7.7% of a
+                // 64-stream Q4_K_M decode before).
+                if (five)
+                    for (int k = 0; k < 4; ++k)
+                        for (int l = 0; l < 32; ++l) {
+                            o[64 * k + l] = int8_t((qs[32 * k + l] & 0xf) + ((qh[l] >> (2 * k)) & 1) * 16);
+                            o[64 * k + 32 + l] = int8_t((qs[32 * k + l] >> 4) + ((qh[l] >> (2 * k + 1)) & 1) * 16);
                         }
-                        o[64 * k + l] = int8_t(lo);
-                        o[64 * k + 32 + l] = int8_t(hi);
-                    }
+                else
+                    for (int k = 0; k < 4; ++k)
+                        for (int l = 0; l < 32; ++l) {
+                            o[64 * k + l] = int8_t(qs[32 * k + l] & 0xf);
+                            o[64 * k + 32 + l] = int8_t(qs[32 * k + l] >> 4);
+                        }
             }
             break;
         }
