@@ -220,11 +220,7 @@ void quantizeActivationsAvx2(const float *x, int64_t xStride, int64_t rows, int6
 void quantMatmulRowsAvx2(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
                          int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate)
 {
-    int64_t seqBegin = 0;
-    if (x.packedGroups() > 0 &&
-        quant::matmulGroups<Avx2Dot>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate))
-        seqBegin = 8 * x.packedGroups();
-    quant::matmulRows<Avx2>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
+    quant::matmulBatched<Avx2Dot>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate);
 }
 
 void quant::matmulRowsAvx2From(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,

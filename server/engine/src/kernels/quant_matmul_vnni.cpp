@@ -35,11 +35,7 @@ struct VnniDot {
 void quantMatmulRowsVnni(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
                          int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate)
 {
-    int64_t seqBegin = 0;
-    if (x.packedGroups() > 0 &&
-        quant::matmulGroups<VnniDot>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate))
-        seqBegin = 8 * x.packedGroups();
-    quant::matmulRowsAvx2From(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
+    quant::matmulBatched<VnniDot>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate);
 }
 
 #else

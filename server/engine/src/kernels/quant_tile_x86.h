@@ -172,4 +172,16 @@ bool matmulGroups(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Ac
     return true;
 }
 
+// A SIMD kernel's entry: the packed groups of 8 through the tiles, the activation rows after them (or all, for a
+// type the tiles do not read) one at a time.
+template <class Dot>
+void matmulBatched(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                   int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate)
+{
+    int64_t seqBegin = 0;
+    if (x.packedGroups() > 0 && matmulGroups<Dot>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate))
+        seqBegin = 8 * x.packedGroups();
+    matmulRowsAvx2From(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
+}
+
 } // namespace smartbot::engine::kernels::quant
