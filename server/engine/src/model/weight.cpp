@@ -77,7 +77,10 @@ torch::Tensor Weight::apply(const torch::Tensor &x, const torch::Tensor &bias) c
                 for (int64_t r = begin; r < end; ++r)
                     decodeRow(r0 + r, dst + r * cols);
             });
-            y.narrow(1, r0, len).copy_(torch::mm(xf, slice.narrow(0, 0, len).t()));
+            if (len == rows) // the whole matrix in one slice: straight into y, no strided copy of the product
+                torch::mm_out(y, xf, slice.t());
+            else
+                y.narrow(1, r0, len).copy_(torch::mm(xf, slice.narrow(0, 0, len).t()));
         }
     }
     if (bias.defined())
