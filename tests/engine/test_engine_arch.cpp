@@ -5,6 +5,7 @@
 
 #include "require_data.h"
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -330,6 +331,57 @@ private Q_SLOTS:
         QVERIFY(e.ok());
         QCOMPARE(e.value()->info().dtype, std::string("bfloat16"));
         batchedEqualsAlone(*e.value(), {1, 2, 3, 4, 5, 7, 9});
+    }
+
+    // A long prompt over many heads: prefill attention goes in chunks of query rows (llama_model.cpp keeps each
+    // chunk's scores under 8 MB: here 8 MB / (32 heads x 2,500 keys x 4 bytes) = 26 rows), each chunk seeing the keys
+    // up to its own last position. Its logits must be those of stepping the tokens one at a time (no chunks, a
+    // different order of float sums), and several long inputs packed into one pass (embeddings, a block-diagonal
+    // mask) must pool to what each gives alone.
+    void longPrefillAttendsInChunks()
+    {
+        RandomModelSpec s;
+        s.hidden = 256;
+        s.heads = 32;
+        s.kvHeads = 8;
+        s.layers = 1;
+        s.intermediate = 64;
+        s.maxPositions = 2560;
+        s.keepValues = false;
+        s.tokenizerDir = kTokenizerDir;
+        const std::string dir = path("long");
+        writeRandomModel(dir, s);
+        auto e = Engine::load(dir);
+        QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+        Engine &engine = *e.value();
+        std::mt19937 rng(3);
+        std::vector<int32_t> ids(2500);
+        for (auto &id : ids)
+            id = int32_t(rng() % 512);
+        auto chunked = engine.logits(ids, false), stepped = engine.logits(ids, true);
+        QVERIFY(chunked.ok() && stepped.ok());
+        double worst = 0, scale = 0;
+        for (size_t t = 0; t < ids.size(); ++t)
+            for (size_t v = 0; v < (*chunked)[t].size(); ++v) {
+                worst = std::max(worst, double(std::abs((*chunked)[t][v] - (*stepped)[t][v])));
+                scale = std::max(scale, double(std::abs((*stepped)[t][v])));
+            }
+        qInfo("2,500-token prefill in chunks vs stepped: max abs logit difference %.3g (logits up to %.3g)", worst,
+              scale);
+        QVERIFY2(worst < 1e-4 * std::max(1.0, scale), qPrintable(QString::number(worst)));
+
+        const std::vector<int32_t> a(ids.begin(), ids.begin() + 1300), b(ids.begin() + 1300, ids.end());
+        auto both = engine.embed({a, b});
+        QVERIFY2(both.ok(), both.ok() ? "" : both.error().c_str());
+        const std::vector<int32_t> *inputs[2] = {&a, &b};
+        for (int i = 0; i < 2; ++i) {
+            auto one = engine.embed({*inputs[i]});
+            QVERIFY(one.ok());
+            double d = 0;
+            for (size_t k = 0; k < one->at(0).size(); ++k)
+                d = std::max(d, double(std::abs(one->at(0)[k] - both->at(size_t(i))[k])));
+            QVERIFY2(d < 1e-4, qPrintable(QString("input %1: %2").arg(i).arg(d)));
+        }
     }
 
     void dtypeChoice()

@@ -8,6 +8,7 @@
 
 #include "kernels/cpu_features.h"
 #include "kernels/quant_block_math.h"
+#include "kernels/quant_row_unpack.h"
 
 namespace smartbot::engine::kernels {
 
@@ -198,6 +199,15 @@ bool quantVnniAvailable()
 const char *quantKernelName()
 {
     return choice().name;
+}
+
+void quant::RowUnpack::size(int64_t cols)
+{
+    q.resize(size_t(cols));
+    sum16.resize(size_t(cols / 16));
+    a.resize(size_t(cols / 32));
+    b.resize(size_t(cols / 32));
+    c.resize(size_t(cols / 16));
 }
 
 } // namespace smartbot::engine::kernels

@@ -191,7 +191,9 @@ void quantizeActivationsAvx2(const float *x, int64_t xStride, int64_t rows, int6
             __m256 m = _mm256_setzero_ps();
             for (int k = 0; k < 4; ++k) {
                 v[k] = _mm256_loadu_ps(xr + 32 * j + 8 * k);
-                m = _mm256_max_ps(m, _mm256_and_ps(v[k], absMask));
+                // maxps returns its second operand when either is NaN: m second, so a NaN is skipped as
+                // std::max(amax, |x|) skips it.
+                m = _mm256_max_ps(_mm256_and_ps(v[k], absMask), m);
             }
             __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
             m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));

@@ -27,17 +27,19 @@ struct RowUnpack {
     std::vector<float> a, b;    // cols / 32
     std::vector<int32_t> c;     // cols / 16 (Groups16)
 
+    // Sizes the buffers for rows of cols values. Defined in quant_matmul.cpp, built for baseline x86-64: the
+    // SIMD files that include this header are built with -mavx2 or -mavx512*, and a std::vector member they
+    // instantiated (resize's out-of-line growth) is a weak symbol the linker may keep for the whole program,
+    // AVX-512 instructions and all, which would then run on AVX2-only CPUs.
+    void size(int64_t cols);
+
     // Unpacks row w (GgmlType `type`, `cols` values); returns how blocks combine, false for a type it does not read.
     // Isa::half(p) reads a float16 (exact whichever way: the SIMD files pass their F16C conversion, which measured
     // 1.3% of a 64-stream decode as a call to gguf::halfToFloat); Isa::sums16(q, n, out) fills sum16 (or nothing,
     // for kernels that never read it).
     template <class Isa> bool unpack(uint32_t type, const uint8_t *w, int64_t cols, Combine &combine)
     {
-        q.resize(size_t(cols));
-        sum16.resize(size_t(cols / 16));
-        a.resize(size_t(cols / 32));
-        b.resize(size_t(cols / 32));
-        c.resize(size_t(cols / 16));
+        size(cols);
         int8_t *v = q.data();
         switch (gguf::GgmlType(type)) {
         case gguf::GgmlType::Q8_0:

@@ -30,12 +30,14 @@ namespace smartbot::engine::kernels::quant {
 void matmulRowsAvx2From(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
                         int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate, int64_t seqBegin);
 
-inline __m256i loadPacked(const int8_t *p)
+// Everything below has internal linkage (static, or templates over the including file's own Dot types): each SIMD
+// file gets its own copy built for its instruction set, never one the linker could share with another file.
+static inline __m256i loadPacked(const int8_t *p)
 {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
 }
 
-inline float halfF16c(const uint8_t *p)
+static inline float halfF16c(const uint8_t *p)
 {
     uint16_t h;
     __builtin_memcpy(&h, p, sizeof h);
@@ -44,7 +46,7 @@ inline float halfF16c(const uint8_t *p)
 
 // The sum of each 16 of n int8 values (n a multiple of 32): vpsadbw of the values offset to unsigned adds 8 bytes
 // per 64-bit lane.
-inline void sums16Sad(const int8_t *q, int64_t n, int32_t *out)
+static inline void sums16Sad(const int8_t *q, int64_t n, int32_t *out)
 {
     const __m256i offset = _mm256_set1_epi8(char(0x80)), zero = _mm256_setzero_si256();
     for (int64_t i = 0; i < n; i += 32) {
@@ -56,7 +58,7 @@ inline void sums16Sad(const int8_t *q, int64_t n, int32_t *out)
     }
 }
 
-inline __m256i broadcast4(const int8_t *w)
+static inline __m256i broadcast4(const int8_t *w)
 {
     int32_t v;
     __builtin_memcpy(&v, w, 4);
