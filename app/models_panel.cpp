@@ -401,6 +401,11 @@ bool ModelsPanel::loadSelected()
     }
     Q_EMIT statusMessage(tr("Loading %1…").arg(QFileInfo(path).fileName()));
     updateLoaded();
+    // The bar stays up until the next poll even when the load finished first: a small model loads in a few
+    // milliseconds on the worker thread, and the click would otherwise show nothing at all (and whether it showed
+    // would depend on thread timing).
+    progress_->setVisible(true);
+    poll_->start(100);
     return true;
 }
 
