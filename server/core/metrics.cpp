@@ -203,6 +203,9 @@ struct Metrics::Impl {
     qint64 modelMemoryBytes = 0, modelMemoryBudget = 0;
     int apiKeysRotationDue = 0;
     qint64 authFailures = 0;
+    std::map<std::pair<QString, QString>, quint64> providerRequests; // (provider, outcome) -> count
+    std::map<QString, Histogram> providerSeconds;                    // provider -> histogram
+    std::map<QString, std::pair<int, int>> providerState;            // provider -> (circuit state, in flight)
 };
 
 Metrics &Metrics::instance()
@@ -285,6 +288,19 @@ void Metrics::setApiKeysRotationDue(int n)
 {
     std::lock_guard lock(d_->mutex);
     d_->apiKeysRotationDue = n;
+}
+
+void Metrics::observeProviderRequest(const QString &provider, const QString &outcome, double seconds)
+{
+    std::lock_guard lock(d_->mutex);
+    ++d_->providerRequests[{provider, outcome}];
+    d_->providerSeconds.try_emplace(provider, kRequestBuckets).first->second.observe(seconds);
+}
+
+void Metrics::setProviderState(const QString &provider, int circuit, int inFlight)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->providerState[provider] = {circuit, inFlight};
 }
 
 void Metrics::addAuthFailure()
@@ -435,6 +451,26 @@ QByteArray Metrics::render() const
           num(double(d.apiKeysRotationDue)));
     counter(out, "smartbot_auth_failures_total", "Requests refused for a missing or bad credential.",
             num(quint64(d.authFailures)));
+
+    if (!d.providerState.empty()) {
+        family(out, "smartbot_provider_requests_total", "counter",
+               "Requests relayed to upstream providers, by provider and outcome (ok, unreachable, timeout, "
+               "rate_limited, key_refused, bad_request, upstream_error, stream_cut, busy, circuit_open, cancelled).");
+        for (const auto &[key, count] : d.providerRequests)
+            sample(out, "smartbot_provider_requests_total",
+                   label("provider", key.first) + ',' + label("outcome", key.second), num(count));
+        family(out, "smartbot_provider_request_duration_seconds", "histogram",
+               "Time from a relayed request's start to its last byte (or failure), by provider.");
+        for (const auto &[provider, h] : d.providerSeconds)
+            histogramSamples(out, "smartbot_provider_request_duration_seconds", label("provider", provider), h);
+        family(out, "smartbot_provider_circuit_state", "gauge",
+               "The circuit breaker of each provider: 0 closed, 1 open (requests refused), 2 half-open (one trial).");
+        for (const auto &[provider, st] : d.providerState)
+            sample(out, "smartbot_provider_circuit_state", label("provider", provider), num(double(st.first)));
+        family(out, "smartbot_provider_in_flight", "gauge", "Requests in flight to each provider.");
+        for (const auto &[provider, st] : d.providerState)
+            sample(out, "smartbot_provider_in_flight", label("provider", provider), num(double(st.second)));
+    }
 
     if (proc.residentBytes >= 0) {
         gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.", num(proc.residentBytes));

@@ -65,6 +65,10 @@ public:
     // Models held by the server (loaded or loading), the memory they are counted for, and the budget.
     void setModelsLoaded(int models, qint64 memoryBytes, qint64 budgetBytes);
     void setApiKeysRotationDue(int n);
+    // Relayed requests ([provider.NAME], server/relay/): one call per ended request, and each provider's circuit
+    // breaker state (0 closed, 1 open, 2 half-open) and requests in flight.
+    void observeProviderRequest(const QString &provider, const QString &outcome, double seconds);
+    void setProviderState(const QString &provider, int circuit, int inFlight);
     // Security.
     void addAuthFailure();
 

@@ -5,6 +5,7 @@
 #include <QStringList>
 
 #include "core/model_aliases.h"
+#include "core/provider_config.h"
 #include "smartbot/common/result.h"
 
 namespace smartbot {
@@ -72,6 +73,9 @@ struct ServerConfig {
     QString backupPassphraseFile; // seals the secrets of server-made backups; "" = none (then secrets are left out)
     QString backupSchedule = QStringLiteral("off"); // off, hourly or daily
     int backupKeep = 7;                             // server-made backups kept in backupDir
+
+    // [provider.NAME] (core/provider_config.h): upstream platforms requests naming "NAME/model" are relayed to
+    std::vector<ProviderConfig> providers;
 
     // [storage]
     QString dataDir; // absolute: the database, admin.key and auth/ (the signing keys); default the config folder

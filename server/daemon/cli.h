@@ -16,5 +16,6 @@ int runBackup(const QStringList &args);     // cli_backup.cpp
 int runConfig(const QStringList &args);     // cli_config.cpp
 int runStatus(const QStringList &args);     // cli_status.cpp
 int runModel(const QStringList &args);      // cli_model.cpp
+int runProvider(const QStringList &args);   // cli_provider.cpp
 
 } // namespace smartbot::daemon

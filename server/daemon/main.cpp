@@ -17,6 +17,8 @@ void usage()
         "  smartbotd model quantize IN OUT.gguf [--type f32|f16|q8_0|q4_0|q4_k_m]   (a model folder as GGUF)\n"
         "  smartbotd model list|load NAME [--path P] [--no-wait]|unload NAME --config DIR   (the running server's "
         "models; load of a loaded name is a hot swap)\n"
+        "  smartbotd provider set-key NAME|list|test NAME --config DIR   ([provider.NAME] upstream platforms; the "
+        "key on stdin)\n"
         "  smartbotd key create --config DIR --name N [--scope chat|admin] [--expires-days D] [--allow CIDR,...]\n"
         "                       [--rpm N] [--tpm N]   (prints the key once)\n"
         "  smartbotd key list|usage --config DIR [--json];  key revoke|rotate ID|PREFIX --config DIR\n"
@@ -50,7 +52,7 @@ int main(int argc, char **argv)
     static const std::pair<const char *, int (*)(const QStringList &)> kCommands[] = {
         {"serve", runServe},   {"generate", runGenerate}, {"tokenize", runTokenize},     {"key", runKey},
         {"token", runToken},   {"audit", runAudit},       {"backup", runBackup},         {"config", runConfig},
-        {"status", runStatus}, {"model", runModel},       {"perplexity", runPerplexity},
+        {"status", runStatus}, {"model", runModel},       {"perplexity", runPerplexity}, {"provider", runProvider},
     };
     for (const auto &[name, run] : kCommands)
         if (command == QLatin1String(name))

@@ -1,4 +1,4 @@
-// OpenAI-compatible routes: GET /v1/models, GET /v1/models/{id}, POST /v1/chat/completions (JSON or SSE streaming).
+// OpenAI-compatible routes: GET /v1/models, GET /v1/models/{path}, POST /v1/chat/completions (JSON or SSE streaming).
 #include "http/server/routes.h"
 
 #include <QDateTime>
@@ -9,6 +9,7 @@
 
 #include "core/secret_files.h"
 #include "http/routes/chat_dispatch.h"
+#include "http/routes/relay_completion.h"
 #include "http/protocol/logprobs_json.h"
 #include "http/protocol/openai_request.h"
 #include "http/protocol/request_helpers.h"
@@ -57,6 +58,12 @@ void handleCompletions(const RouteContext &ctx, const QHttpServerRequest &reques
     QJsonObject body;
     if (!admitGeneration(ctx, request, responder, who, body))
         return;
+    if (auto remote = relayTarget(ctx, body.value(QStringLiteral("model")))) {
+        if (const auto *e = std::get_if<ApiError>(&*remote))
+            return writeError(responder, *e);
+        return relayChatCompletion(ctx, who, std::move(body), std::get<relay::ProviderRelay::Target>(*remote), socket,
+                                   std::move(responder));
+    }
     if (auto e = refuseUnsupported(body))
         return writeError(responder, *e);
     service::InferenceWorker::Request job;
@@ -241,6 +248,16 @@ QJsonObject modelObject(const QString &id, const service::ModelPool::Status *hel
     return o;
 }
 
+// A provider's model ([provider.NAME]): relayed, so nothing is known of it here but its owner.
+QJsonObject remoteModelObject(const QString &id, const QString &provider)
+{
+    return {{QStringLiteral("id"), id},
+            {QStringLiteral("object"), QStringLiteral("model")},
+            {QStringLiteral("created"), 0},
+            {QStringLiteral("owned_by"), provider},
+            {QStringLiteral("status"), QStringLiteral("remote")}};
+}
+
 // The model object for a name a request may send (a model's own name or an alias), without loading anything; none
 // when the name stands for no model here.
 std::optional<QJsonObject> describeModel(const RouteContext &ctx, const QString &id,
@@ -283,10 +300,16 @@ void handleModels(const RouteContext &ctx, const QHttpServerRequest &request, QH
     for (const auto &[alias, target] : ctx.config->modelAliases)
         if (alias != QLatin1String("*"))
             add(alias);
+    if (ctx.relay)
+        for (const auto &m : ctx.relay->models())
+            if (!listed.contains(m.id)) {
+                data.append(remoteModelObject(m.id, m.provider));
+                listed << m.id;
+            }
     writeJson(responder, 200, {{QStringLiteral("object"), QStringLiteral("list")}, {QStringLiteral("data"), data}});
 }
 
-// GET /v1/models/{id} (the SDKs' models.retrieve, often a connection check): the model a request naming id gets.
+// GET /v1/models/{path} (the SDKs' models.retrieve, often a connection check): the model a request naming id gets.
 // It loads nothing.
 void handleModel(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
 {
@@ -296,6 +319,9 @@ void handleModel(const RouteContext &ctx, const QHttpServerRequest &request, QHt
     const QString id =
         QUrl::fromPercentEncoding(request.url().path(QUrl::FullyEncoded).section(QLatin1Char('/'), 3).toUtf8());
     auto o = describeModel(ctx, id, ctx.models->loaded());
+    if (auto remote = o ? std::nullopt : relayTarget(ctx, QJsonValue(id)))
+        if (const auto *target = std::get_if<relay::ProviderRelay::Target>(&*remote))
+            o = remoteModelObject(id, target->provider->config.name);
     if (!o) {
         ApiError e{404, QStringLiteral("model_not_found"), QStringLiteral("model '%1' is not available").arg(id)};
         e.param = QStringLiteral("model");
@@ -316,7 +342,7 @@ void installOpenAiRoutes(ApiServer &server, const RouteContext &ctx)
         Method::Get, QStringLiteral("/v1/models"),
         [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) { handleModels(ctx, req, r); });
     server.route(
-        Method::Get, QStringLiteral("/v1/models/{id}"),
+        Method::Get, QStringLiteral("/v1/models/{path}"), // ids may hold '/' ("NAME/model", "org/model")
         [ctx](const QHttpServerRequest &req, QHttpServerResponder &&r, QTcpSocket *) { handleModel(ctx, req, r); });
 }
 

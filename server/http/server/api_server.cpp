@@ -76,6 +76,15 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
                 byPath = withId;
                 path = withId.key();
             }
+    // A route ending in {path}: the rest of the path, slashes and all (a provider's model "NAME/model").
+    for (qsizetype cut = path.indexOf(QLatin1Char('/'), 1);
+         byPath == routes_.constEnd() && cut > 0 && cut + 1 < path.size();
+         cut = path.indexOf(QLatin1Char('/'), cut + 1))
+        if (const auto rest = routes_.constFind(path.left(cut) + QStringLiteral("/{path}"));
+            rest != routes_.constEnd()) {
+            byPath = rest;
+            path = rest.key();
+        }
     if (byPath == routes_.constEnd()) {
         beginRequest(socket, QStringLiteral("unmatched"), allowOrigin);
         writeError(responder, {404, QStringLiteral("not_found"), QStringLiteral("no route %1").arg(path)});

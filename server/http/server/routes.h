@@ -10,6 +10,10 @@
 #include "service/response_store.h"
 #include "service/model_pool.h"
 
+namespace smartbot::relay {
+class ProviderRelay;
+}
+
 namespace smartbot::http {
 
 struct RouteContext {
@@ -21,6 +25,7 @@ struct RouteContext {
     service::ConversationStore *conversations = nullptr; // /api/v1/chat conversation_id
     service::ResponseStore *responses = nullptr;         // /v1/responses previous_response_id
     std::shared_ptr<service::DrainState> draining;       // drain_reply.h: rejectIfDraining(ctx, responder)
+    relay::ProviderRelay *relay = nullptr;               // [provider.NAME] upstream platforms (null: none)
 };
 
 void installRoutes(ApiServer &server, const RouteContext &context); // all of the below

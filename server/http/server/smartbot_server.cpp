@@ -26,6 +26,7 @@
 #include "http/transport/guarded_tcp_server.h"
 #include "http/server/routes.h"
 #include "http/transport/tls_setup.h"
+#include "relay/provider_relay.h"
 #include "smartbot/common/units.h"
 
 namespace smartbot::http {
@@ -50,8 +51,9 @@ struct SmartbotServer::Impl {
     service::ConversationStore conversations;
     service::ResponseStore responses;
     std::unique_ptr<TokenService> tokens;
-    std::unique_ptr<Authenticator> auth;        // API keys, network allow list, rate limits, audit (authenticator.h)
-    std::unique_ptr<service::ModelPool> models; // the default model, preloads, on-demand models (model_pool.h)
+    std::unique_ptr<Authenticator> auth;         // API keys, network allow list, rate limits, audit (authenticator.h)
+    std::unique_ptr<service::ModelPool> models;  // the default model, preloads, on-demand models (model_pool.h)
+    std::unique_ptr<relay::ProviderRelay> relay; // [provider.NAME]; outlives the routes that refer to it
     std::unique_ptr<ApiServer> api;
     GuardedTcpServer *tcp = nullptr; // owned by api
     std::shared_ptr<service::DrainState> drainState = std::make_shared<service::DrainState>();
@@ -314,6 +316,10 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     routeContext.conversations = &d->conversations;
     routeContext.responses = &d->responses;
     routeContext.draining = d->drainState;
+    if (!config.providers.empty()) {
+        d->relay = std::make_unique<relay::ProviderRelay>(config.providers, config.configDir, overrides.providerKeys);
+        routeContext.relay = d->relay.get();
+    }
     d->drain = std::make_unique<DrainController>(d->drainState, d->models.get(), d->tcp, config.drainTimeoutS);
     d->drainState->begin = [this] { drain(QStringLiteral("POST /admin/drain")); };
     connect(d->drain.get(), &DrainController::finished, this, [this](bool complete) {
@@ -381,7 +387,8 @@ void SmartbotServer::stop()
     d_->drain.reset();
     d_->drainState->begin = nullptr;
     d_->tcp->close();
-    d_->api.reset(); // closes connections
+    d_->api.reset();   // closes connections
+    d_->relay.reset(); // aborts relayed requests still in flight
     d_->models->shutdown();
     d_->models.reset();
     d_->running = false;

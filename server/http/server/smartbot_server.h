@@ -1,6 +1,7 @@
 // SmartbotServer: the whole server behind one start()/stop(), used in-process by the GUI and by smartbotd.
 #pragma once
 
+#include <QMap>
 #include <QObject>
 #include <QUrl>
 #include <memory>
@@ -22,6 +23,8 @@ struct ServerOverrides {
     // admin.key and $SMARTBOT_ADMIN_KEY are not used. Empty: the files, as smartbotd does.
     QByteArray jwtSecret;
     QByteArray adminKey;
+    // Platform keys by provider name ([provider.NAME]); a provider not here reads <config>/providers/NAME.env.
+    QMap<QString, QByteArray> providerKeys;
 };
 
 class SmartbotServer : public QObject {

@@ -1,0 +1,204 @@
+#include "relay/provider_relay.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+
+#include "core/metrics.h"
+
+namespace smartbot::relay {
+
+namespace {
+constexpr int kDiscoverIntervalMs = 10 * 60 * 1000;
+} // namespace
+
+ProviderRelay::ProviderRelay(const std::vector<ProviderConfig> &providers, const QString &configDir,
+                             const QMap<QString, QByteArray> &keys, QObject *parent)
+    : QObject(parent), network_(new QNetworkAccessManager(this))
+{
+    // No proxy from the environment and no cookies: the relay talks to base_url and to nothing else.
+    network_->setProxy(QNetworkProxy::NoProxy);
+    for (const ProviderConfig &config : providers) {
+        auto p = std::make_unique<ProviderState>(config);
+        p->clock.start();
+        if (keys.contains(config.name)) {
+            p->key = keys.value(config.name);
+        } else if (auto key = readProviderKey(configDir, config.name); key) {
+            p->key = key->key;
+            p->keySetAt = key->setAt;
+        } else {
+            p->keyProblem = QString::fromStdString(key.error());
+            qWarning("provider %s: %s", qPrintable(config.name), qPrintable(p->keyProblem));
+        }
+        if (!config.caFile.isEmpty()) {
+            p->caCertificates = QSslCertificate::fromPath(config.caFile, QSsl::Pem);
+            if (p->caCertificates.isEmpty())
+                qWarning("provider %s: ca_file %s holds no PEM certificate", qPrintable(config.name),
+                         qPrintable(config.caFile));
+        }
+        QStringList urls;
+        for (const QUrl &u : config.baseUrls)
+            urls << u.toString();
+        qInfo("provider %s: %s, models %s", qPrintable(config.name), qPrintable(urls.join(QStringLiteral(", "))),
+              config.discoverModels ? "* (asked from the provider)"
+                                    : qPrintable(config.models.join(QStringLiteral(", "))));
+        providers_.push_back(std::move(p));
+    }
+    discoverTimer_.setInterval(kDiscoverIntervalMs);
+    connect(&discoverTimer_, &QTimer::timeout, this, &ProviderRelay::discover);
+    if (std::any_of(providers_.begin(), providers_.end(), [](const auto &p) { return p->config.discoverModels; })) {
+        discoverTimer_.start();
+        QTimer::singleShot(0, this, &ProviderRelay::discover);
+    }
+    publishMetrics();
+}
+
+ProviderRelay::~ProviderRelay()
+{
+    // Calls in flight go first: they refer to the provider states.
+    for (UpstreamCall *call : findChildren<UpstreamCall *>(QString(), Qt::FindDirectChildrenOnly))
+        delete call;
+}
+
+std::optional<Result<ProviderRelay::Target>> ProviderRelay::resolve(const QString &name) const
+{
+    const qsizetype slash = name.indexOf(QLatin1Char('/'));
+    if (slash <= 0)
+        return std::nullopt;
+    const QString provider = name.left(slash), model = name.mid(slash + 1);
+    for (const auto &p : providers_) {
+        if (p->config.name != provider)
+            continue;
+        if (model.isEmpty() || !p->config.serves(model))
+            return Result<Target>(makeError(QStringLiteral("provider '%1' serves no model '%2' here (its models: %3)")
+                                                .arg(provider, model, p->config.models.join(QStringLiteral(", ")))
+                                                .toStdString(),
+                                            ErrorCode::NotFound));
+        return Result<Target>(Target{p.get(), model});
+    }
+    return std::nullopt;
+}
+
+QPointer<UpstreamCall> ProviderRelay::post(const Target &target, const QString &path, const QByteArray &body,
+                                           RelayHandlers handlers)
+{
+    ProviderState *p = target.provider;
+    const auto refuse = [&](RelayError e, const char *outcome) {
+        Metrics::instance().observeProviderRequest(p->config.name, QLatin1String(outcome), 0);
+        publishMetrics();
+        if (handlers.failed)
+            handlers.failed(e);
+        return QPointer<UpstreamCall>();
+    };
+    if (p->inFlight >= p->config.maxConcurrent) {
+        RelayError e{RelayError::Kind::Busy, QStringLiteral("provider '%1' has %2 requests in flight, its "
+                                                            "max_concurrent; try again shortly")
+                                                 .arg(p->config.name)
+                                                 .arg(p->config.maxConcurrent)};
+        e.retryAfterS = 1;
+        return refuse(e, "busy");
+    }
+    if (!p->breaker.allow(p->nowMs())) {
+        RelayError e{RelayError::Kind::CircuitOpen,
+                     QStringLiteral("provider '%1' failed %2 times in a row; requests to it pause until a trial after "
+                                    "the cool-down succeeds")
+                         .arg(p->config.name)
+                         .arg(p->config.breakerFailures)};
+        e.retryAfterS = int((p->breaker.retryAfterMs(p->nowMs()) + 999) / 1000);
+        return refuse(e, "circuit_open");
+    }
+    // The breaker's state moves as calls end: publish it then.
+    auto finish = [this, f = std::move(handlers.finished)] {
+        publishMetrics();
+        if (f)
+            f();
+    };
+    auto failed = [this, f = std::move(handlers.failed)](const RelayError &e) {
+        publishMetrics();
+        if (f)
+            f(e);
+    };
+    handlers.finished = std::move(finish);
+    handlers.failed = std::move(failed);
+    auto *call = new UpstreamCall(network_, p, UpstreamCall::Method::Post, path, body, std::move(handlers), this);
+    call->start();
+    return call;
+}
+
+std::vector<ProviderRelay::Listed> ProviderRelay::models() const
+{
+    std::vector<Listed> out;
+    for (const auto &p : providers_)
+        for (const QString &m : p->config.discoverModels ? p->discovered : p->config.models)
+            out.push_back({p->config.name + QLatin1Char('/') + m, p->config.name});
+    return out;
+}
+
+std::vector<ProviderRelay::Status> ProviderRelay::status() const
+{
+    std::vector<Status> out;
+    for (const auto &p : providers_) {
+        Status s{p->config.name, {}, !p->key.isEmpty(), p->keySetAt, p->inFlight, p->breaker.state(p->nowMs())};
+        for (const QUrl &u : p->config.baseUrls)
+            s.baseUrls << u.toString();
+        out.push_back(s);
+    }
+    return out;
+}
+
+void ProviderRelay::listUpstreamModels(const QString &provider, std::function<void(const Result<QStringList> &)> done)
+{
+    ProviderState *p = nullptr;
+    for (const auto &s : providers_)
+        if (s->config.name == provider)
+            p = s.get();
+    if (!p)
+        return done(makeError("no [provider." + provider.toStdString() + "] in server.conf", ErrorCode::NotFound));
+    auto body = std::make_shared<QByteArray>();
+    RelayHandlers h;
+    h.data = [body](const QByteArray &bytes) {
+        if (body->size() < 16 * 1024 * 1024)
+            *body += bytes;
+    };
+    h.finished = [body, done, this] {
+        QStringList ids;
+        for (const QJsonValue &m : QJsonDocument::fromJson(*body).object().value(QStringLiteral("data")).toArray())
+            if (const QString id = m.toObject().value(QStringLiteral("id")).toString(); !id.isEmpty())
+                ids << id;
+        publishMetrics();
+        done(ids);
+    };
+    h.failed = [done, this](const RelayError &e) {
+        publishMetrics();
+        done(makeError(e.message.toStdString(), ErrorCode::Unavailable));
+    };
+    auto *call =
+        new UpstreamCall(network_, p, UpstreamCall::Method::Get, QStringLiteral("/models"), {}, std::move(h), this);
+    call->start();
+}
+
+void ProviderRelay::discover()
+{
+    for (const auto &p : providers_) {
+        if (!p->config.discoverModels || p->key.isEmpty())
+            continue;
+        listUpstreamModels(p->config.name, [state = p.get()](const Result<QStringList> &ids) {
+            if (ids)
+                state->discovered = ids.value();
+            else
+                qWarning("provider %s: cannot list its models: %s", qPrintable(state->config.name),
+                         ids.error().c_str());
+        });
+    }
+}
+
+void ProviderRelay::publishMetrics() const
+{
+    for (const auto &p : providers_)
+        Metrics::instance().setProviderState(p->config.name, int(p->breaker.state(p->nowMs())), p->inFlight);
+}
+
+} // namespace smartbot::relay

@@ -1,0 +1,49 @@
+// ProviderState: what the relay keeps per [provider.NAME] while the server runs: its settings, its platform key,
+// its circuit breaker, the requests in flight (in all and per base_url) and the model names it listed.
+// Owned by ProviderRelay; used on its thread only.
+#pragma once
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QList>
+#include <QSslCertificate>
+#include <QStringList>
+#include <vector>
+
+#include "core/provider_config.h"
+#include "relay/circuit_breaker.h"
+
+namespace smartbot::relay {
+
+struct ProviderState {
+    explicit ProviderState(ProviderConfig c)
+        : config(std::move(c)), breaker(config.breakerFailures, qint64(config.breakerCooldownS) * 1000),
+          outstanding(size_t(config.baseUrls.size()), 0)
+    {
+    }
+    ProviderConfig config;
+    QByteArray key;                        // the platform key (never logged, never sent anywhere but to base_url)
+    QString keyProblem;                    // why there is no key (the relay answers 502 naming it)
+    QDateTime keySetAt;                    // when the key was set (rotation is due after [auth] key_rotation_days)
+    QList<QSslCertificate> caCertificates; // ca_file
+    CircuitBreaker breaker;
+    std::vector<int> outstanding; // requests in flight per base_url (least-outstanding balancing)
+    int inFlight = 0;
+    QStringList discovered; // models = *: the names the provider's /models listed
+    QElapsedTimer clock;    // monotonic time for the breaker
+
+    qint64 nowMs() const { return clock.isValid() ? clock.elapsed() : 0; }
+    // The base_url with the fewest requests in flight (the first of equals), avoiding `avoid` when another exists.
+    int pickEndpoint(int avoid) const
+    {
+        int best = -1;
+        for (int i = 0; i < int(outstanding.size()); ++i)
+            if ((i != avoid || outstanding.size() == 1) &&
+                (best < 0 || outstanding[size_t(i)] < outstanding[size_t(best)]))
+                best = i;
+        return best;
+    }
+};
+
+} // namespace smartbot::relay
