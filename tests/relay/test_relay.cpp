@@ -290,6 +290,62 @@ private Q_SLOTS:
         QVERIFY(usage["completion_tokens"].toInt() > 0);
     }
 
+    void seedChatRouteRelaysWithItsConversation()
+    {
+        // The deployment guide's route: greedy, the conversation kept here and sent along on the next turn.
+        auto directFor = [&](const QJsonArray &messages) {
+            QJsonObject body{{"model", "stories260K"}, {"messages", messages}, {"max_tokens", 12}, {"temperature", 0}};
+            return upstream.postJson("/v1/chat/completions", body, {{"Authorization", "Bearer " + upstreamToken}})
+                .json()["choices"]
+                .toArray()[0]
+                .toObject()["message"]
+                .toObject()["content"]
+                .toString();
+        };
+        const Reply first =
+            post(relayd.port(), "/api/v1/chat",
+                 {{"message", "Once upon a time"}, {"model", "up/stories260K"}, {"max_tokens", 12}}, token);
+        QCOMPARE(first.status, 200);
+        const QString reply1 = first.json()["reply"].toString();
+        QCOMPARE(reply1, directFor({QJsonObject{{"role", "user"}, {"content", "Once upon a time"}}}));
+        QCOMPARE(first.json()["model"].toString(), QStringLiteral("up/stories260K"));
+        QVERIFY(first.json()["usage"].toObject()["completion_tokens"].toInt() > 0);
+        const QString conversation = first.json()["conversation_id"].toString();
+        QVERIFY(!conversation.isEmpty());
+
+        const Reply second = post(relayd.port(), "/api/v1/chat",
+                                  {{"message", "The end"},
+                                   {"model", "up/stories260K"},
+                                   {"max_tokens", 12},
+                                   {"conversation_id", conversation},
+                                   {"stream", true}},
+                                  token);
+        QCOMPARE(second.status, 200);
+        QString streamed;
+        QJsonObject last;
+        for (const QJsonObject &e : second.events()) {
+            streamed += e["delta"].toString();
+            if (e["done"].toBool() && e.contains("reply"))
+                last = e;
+        }
+        const QString expected = directFor({QJsonObject{{"role", "user"}, {"content", "Once upon a time"}},
+                                            QJsonObject{{"role", "assistant"}, {"content", reply1}},
+                                            QJsonObject{{"role", "user"}, {"content", "The end"}}});
+        QCOMPARE(streamed, expected);
+        QCOMPARE(last["reply"].toString(), expected);
+        QCOMPARE(last["conversation_id"].toString(), conversation);
+        QVERIFY(last["usage"].toObject()["completion_tokens"].toInt() > 0);
+        // Another caller cannot continue it.
+        const QByteArray other = relayd.postJson("/admin/token", {{"username", "someone-else"}}, admin())
+                                     .json()["token"]
+                                     .toString()
+                                     .toLatin1();
+        QCOMPARE(post(relayd.port(), "/api/v1/chat",
+                      {{"message", "x"}, {"model", "up/stories260K"}, {"conversation_id", conversation}}, other)
+                     .status,
+                 404);
+    }
+
     void listsProviderModels()
     {
         auto models = relayd.request("GET", "/v1/models", {}, {{"Authorization", "Bearer " + token}});

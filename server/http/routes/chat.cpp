@@ -7,6 +7,7 @@
 
 #include "http/protocol/openai_request.h"
 #include "http/routes/chat_dispatch.h"
+#include "http/routes/relay_completion.h"
 #include "http/protocol/request_helpers.h"
 #include "http/protocol/sse_stream.h"
 
@@ -34,14 +35,20 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
     bool stream = false;
     if (auto e = boolean(body, QStringLiteral("stream"), stream))
         return writeError(responder, *e);
+    const auto remote = relayTarget(ctx, body.value(QStringLiteral("model")));
+    if (remote)
+        if (const auto *e = std::get_if<ApiError>(&*remote))
+            return writeError(responder, *e);
     service::InferenceWorker::Request job;
-    if (auto e = parseSampling(body, *ctx.config, 0.0, job.params))
-        return writeError(responder, *e);
-    if (auto e = parseResponseFormat(body, request.body(), job.params)) // structured replies, as on /v1
-        return writeError(responder, *e);
     SelectedModel selected;
-    if (auto e = selectModel(ctx, body.value(QStringLiteral("model")), selected))
-        return writeError(responder, *e);
+    if (!remote) {
+        if (auto e = parseSampling(body, *ctx.config, 0.0, job.params))
+            return writeError(responder, *e);
+        if (auto e = parseResponseFormat(body, request.body(), job.params)) // structured replies, as on /v1
+            return writeError(responder, *e);
+        if (auto e = selectModel(ctx, body.value(QStringLiteral("model")), selected))
+            return writeError(responder, *e);
+    }
 
     // Conversation: continue the caller's own one, or start a new one.
     const QJsonValue conv = body.value(QStringLiteral("conversation_id"));
@@ -62,6 +69,12 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
         conversationId = ctx.conversations->create(subject);
     }
     const std::string userText = message.toString().toStdString();
+    if (remote) {
+        const SeedChat chat{userText, stream, conversationId, history, body.value(QStringLiteral("model")).toString(),
+                            body};
+        return relaySeedChat(ctx, who, chat, std::get<relay::ProviderRelay::Target>(*remote), socket,
+                             std::move(responder));
+    }
     if (history.empty()) {
         job.prompt = userText; // the seed's plain prompt: BOS + message
     } else {

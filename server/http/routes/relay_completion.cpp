@@ -113,22 +113,24 @@ ApiError relayError(const relay::RelayError &e)
     return out;
 }
 
-void relayChatCompletion(const RouteContext &ctx, const Principal &who, QJsonObject body,
-                         const relay::ProviderRelay::Target &target, QTcpSocket *socket,
-                         QHttpServerResponder &&responder)
+namespace {
+
+// How one route shapes a relayed exchange for its clients; the machinery below (usage, SSE reading, failures,
+// cancellation) is the same for all.
+struct Shape {
+    // Plain: the provider's chat.completion object; writes the response.
+    std::function<void(QJsonObject answer, QHttpServerResponder &responder)> answer;
+    // Streamed: one event of the provider's (not [DONE]).
+    std::function<void(QJsonObject event, SseStream &sse)> event;
+    // Streamed: the provider's stream ended with [DONE]; writes what follows and ends the stream.
+    std::function<void(SseStream &sse)> end;
+};
+
+void relayExchange(const RouteContext &ctx, const Principal &who, const QJsonObject &upstreamBody, bool stream,
+                   const relay::ProviderRelay::Target &target, QTcpSocket *socket, QHttpServerResponder &&responder,
+                   Shape shape)
 {
-    bool stream = false;
-    if (auto e = boolean(body, QStringLiteral("stream"), stream))
-        return writeError(responder, *e);
-    const QString clientModel = body.value(QStringLiteral("model")).toString();
-    const qsizetype promptChars = promptCharacters(body);
-    QJsonObject options = body.value(QStringLiteral("stream_options")).toObject();
-    const bool clientWantsUsage = options.value(QStringLiteral("include_usage")).toBool();
-    body.insert(QStringLiteral("model"), target.model);
-    if (stream) { // usage is charged from the provider's count, so it is asked for whatever the client asked
-        options.insert(QStringLiteral("include_usage"), true);
-        body.insert(QStringLiteral("stream_options"), options);
-    }
+    const qsizetype promptChars = promptCharacters(upstreamBody);
     auto sse = std::make_shared<SseStream>(std::move(responder));
     struct State {
         QByteArray plain; // a non-streamed answer, gathered
@@ -144,12 +146,13 @@ void relayChatCompletion(const RouteContext &ctx, const Principal &who, QJsonObj
             state->usage.value_or(std::pair{estimateTokens(promptChars), estimateTokens(state->replyChars)});
         auth->recordTokens(subject, prompt, completion);
     };
+    auto shared = std::make_shared<Shape>(std::move(shape));
     relay::RelayHandlers h;
     h.started = [sse, stream] {
         if (stream)
             sse->begin(); // the client sees its head as soon as the provider's arrives
     };
-    h.data = [sse, state, stream, clientModel, clientWantsUsage](const QByteArray &bytes) {
+    h.data = [sse, state, stream, shared](const QByteArray &bytes) {
         if (!stream) {
             state->plain += bytes;
             return;
@@ -160,7 +163,7 @@ void relayChatCompletion(const RouteContext &ctx, const Principal &who, QJsonObj
                 return;
             }
             QJsonParseError error{};
-            QJsonObject event = QJsonDocument::fromJson(data, &error).object();
+            const QJsonObject event = QJsonDocument::fromJson(data, &error).object();
             if (error.error != QJsonParseError::NoError)
                 return sse->sendRaw(data); // not ours to judge: passed on as it came
             if (auto usage = readUsage(event.value(QStringLiteral("usage"))))
@@ -172,22 +175,14 @@ void relayChatCompletion(const RouteContext &ctx, const Principal &who, QJsonObj
                                          .value(QStringLiteral("content"))
                                          .toString()
                                          .size();
-            if (!clientWantsUsage) {
-                if (event.value(QStringLiteral("choices")).toArray().isEmpty() &&
-                    event.contains(QStringLiteral("usage")))
-                    return; // the usage event the client did not ask for
-                event.remove(QStringLiteral("usage"));
-            }
-            if (event.contains(QStringLiteral("model")))
-                event.insert(QStringLiteral("model"), clientModel);
-            sse->send(event);
+            shared->event(event, *sse);
         });
     };
-    h.finished = [sse, state, stream, clientModel, charge] {
+    h.finished = [sse, state, stream, shared, charge] {
         QObject::disconnect(state->watch);
         if (!stream) {
             QJsonParseError error{};
-            QJsonObject o = QJsonDocument::fromJson(state->plain, &error).object();
+            const QJsonObject o = QJsonDocument::fromJson(state->plain, &error).object();
             if (error.error != QJsonParseError::NoError || o.isEmpty())
                 return writeError(sse->responder(), {502, QStringLiteral("upstream_error"),
                                                      QStringLiteral("the provider's answer is not a JSON object")});
@@ -200,17 +195,18 @@ void relayChatCompletion(const RouteContext &ctx, const Principal &who, QJsonObj
                                          .toString()
                                          .size();
             charge();
-            o.insert(QStringLiteral("model"), clientModel);
-            return writeJson(sse->responder(), 200, o);
+            return shared->answer(o, sse->responder());
         }
         charge();
-        if (!state->done) // a clean end without [DONE]: the provider's stream was cut
+        if (!state->done) { // a clean end without [DONE]: the provider's stream was cut
             sse->send({{QStringLiteral("error"),
                         QJsonObject{{QStringLiteral("code"), QStringLiteral("upstream_error")},
                                     {QStringLiteral("message"),
                                      QStringLiteral("the provider's stream ended without its [DONE] event")}}}});
-        sse->sendRaw("[DONE]");
-        sse->end();
+            sse->sendRaw("[DONE]");
+            return sse->end();
+        }
+        shared->end(*sse);
     };
     h.failed = [sse, state, charge](const relay::RelayError &e) {
         QObject::disconnect(state->watch);
@@ -223,13 +219,137 @@ void relayChatCompletion(const RouteContext &ctx, const Principal &who, QJsonObj
         sse->sendRaw("[DONE]");
         sse->end();
     };
-    QPointer<relay::UpstreamCall> call = ctx.relay->post(
-        target, QStringLiteral("/chat/completions"), QJsonDocument(body).toJson(QJsonDocument::Compact), std::move(h));
+    QPointer<relay::UpstreamCall> call =
+        ctx.relay->post(target, QStringLiteral("/chat/completions"),
+                        QJsonDocument(upstreamBody).toJson(QJsonDocument::Compact), std::move(h));
     if (call) // the client goes away: the provider's request is aborted (and no longer billed)
         state->watch = QObject::connect(socket, &QTcpSocket::disconnected, call, [call] {
             if (call)
                 call->cancel();
         });
+}
+
+QString firstChoiceText(const QJsonObject &o, const QString &part)
+{
+    return o.value(QStringLiteral("choices"))
+        .toArray()
+        .at(0)
+        .toObject()
+        .value(part)
+        .toObject()
+        .value(QStringLiteral("content"))
+        .toString();
+}
+
+} // namespace
+
+void relayChatCompletion(const RouteContext &ctx, const Principal &who, QJsonObject body,
+                         const relay::ProviderRelay::Target &target, QTcpSocket *socket,
+                         QHttpServerResponder &&responder)
+{
+    bool stream = false;
+    if (auto e = boolean(body, QStringLiteral("stream"), stream))
+        return writeError(responder, *e);
+    const QString clientModel = body.value(QStringLiteral("model")).toString();
+    QJsonObject options = body.value(QStringLiteral("stream_options")).toObject();
+    const bool clientWantsUsage = options.value(QStringLiteral("include_usage")).toBool();
+    body.insert(QStringLiteral("model"), target.model);
+    if (stream) { // usage is charged from the provider's count, so it is asked for whatever the client asked
+        options.insert(QStringLiteral("include_usage"), true);
+        body.insert(QStringLiteral("stream_options"), options);
+    }
+    Shape shape;
+    shape.answer = [clientModel](QJsonObject o, QHttpServerResponder &responder) {
+        o.insert(QStringLiteral("model"), clientModel);
+        writeJson(responder, 200, o);
+    };
+    shape.event = [clientModel, clientWantsUsage](QJsonObject event, SseStream &sse) {
+        if (!clientWantsUsage) {
+            if (event.value(QStringLiteral("choices")).toArray().isEmpty() && event.contains(QStringLiteral("usage")))
+                return; // the usage event the client did not ask for
+            event.remove(QStringLiteral("usage"));
+        }
+        if (event.contains(QStringLiteral("model")))
+            event.insert(QStringLiteral("model"), clientModel);
+        sse.send(event);
+    };
+    shape.end = [](SseStream &sse) {
+        sse.sendRaw("[DONE]");
+        sse.end();
+    };
+    relayExchange(ctx, who, body, stream, target, socket, std::move(responder), std::move(shape));
+}
+
+void relaySeedChat(const RouteContext &ctx, const Principal &who, const SeedChat &chat,
+                   const relay::ProviderRelay::Target &target, QTcpSocket *socket, QHttpServerResponder &&responder)
+{
+    // The seed's fields as a chat completion: the conversation so far, then the message; its sampling fields as
+    // they are (the provider judges them), with the seed route's defaults (greedy, [model] max_tokens).
+    QJsonArray messages;
+    for (const auto &[role, content] : chat.history)
+        messages.append(QJsonObject{{QStringLiteral("role"), QString::fromStdString(role)},
+                                    {QStringLiteral("content"), QString::fromStdString(content)}});
+    messages.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                                {QStringLiteral("content"), QString::fromStdString(chat.message)}});
+    QJsonObject body{{QStringLiteral("model"), target.model},
+                     {QStringLiteral("messages"), messages},
+                     {QStringLiteral("temperature"), 0.0},
+                     {QStringLiteral("max_tokens"), ctx.config->maxTokens}};
+    for (const char *field : {"temperature", "top_p", "max_tokens", "seed", "stop", "presence_penalty",
+                              "frequency_penalty", "response_format"})
+        if (chat.body.contains(QLatin1String(field)))
+            body.insert(QLatin1String(field), chat.body.value(QLatin1String(field)));
+    if (chat.stream) {
+        body.insert(QStringLiteral("stream"), true);
+        body.insert(QStringLiteral("stream_options"), QJsonObject{{QStringLiteral("include_usage"), true}});
+    }
+    service::ConversationStore *store = ctx.conversations;
+    const QString id = chat.conversationId, model = chat.clientModel;
+    const std::string userText = chat.message;
+    auto reply = [id, model](const QString &text, const QJsonValue &finish, const QJsonValue &usage) {
+        return QJsonObject{{QStringLiteral("reply"), text},
+                           {QStringLiteral("model"), model},
+                           {QStringLiteral("conversation_id"), id},
+                           {QStringLiteral("finish_reason"), finish},
+                           {QStringLiteral("usage"), usage}};
+    };
+    Shape shape;
+    shape.answer = [store, id, userText, reply](const QJsonObject &o, QHttpServerResponder &responder) {
+        const QString text = firstChoiceText(o, QStringLiteral("message"));
+        store->append(id, {"user", userText}, {"assistant", text.toStdString()});
+        writeJson(
+            responder, 200,
+            reply(text,
+                  o.value(QStringLiteral("choices")).toArray().at(0).toObject().value(QStringLiteral("finish_reason")),
+                  o.value(QStringLiteral("usage"))));
+    };
+    struct Streamed {
+        QString text;
+        QJsonValue finish;
+        QJsonValue usage;
+    };
+    auto streamed = std::make_shared<Streamed>();
+    shape.event = [streamed, id](const QJsonObject &event, SseStream &sse) {
+        if (event.value(QStringLiteral("usage")).isObject())
+            streamed->usage = event.value(QStringLiteral("usage"));
+        const QJsonObject choice = event.value(QStringLiteral("choices")).toArray().at(0).toObject();
+        if (const QJsonValue finish = choice.value(QStringLiteral("finish_reason")); finish.isString())
+            streamed->finish = finish;
+        const QString delta = firstChoiceText(event, QStringLiteral("delta"));
+        if (delta.isEmpty())
+            return;
+        streamed->text += delta;
+        sse.send({{QStringLiteral("conversation_id"), id}, {QStringLiteral("delta"), delta}});
+    };
+    shape.end = [streamed, store, id, userText, reply](SseStream &sse) {
+        store->append(id, {"user", userText}, {"assistant", streamed->text.toStdString()});
+        QJsonObject done = reply(streamed->text, streamed->finish, streamed->usage);
+        done.insert(QStringLiteral("done"), true);
+        sse.send(done);
+        sse.sendRaw("[DONE]");
+        sse.end();
+    };
+    relayExchange(ctx, who, body, chat.stream, target, socket, std::move(responder), std::move(shape));
 }
 
 } // namespace smartbot::http

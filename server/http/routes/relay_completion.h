@@ -1,9 +1,10 @@
-// A chat completion whose model names an upstream provider ("NAME/model", or an alias of one): relayed by
-// relay::ProviderRelay, the caller already authenticated and rate-limited as for local models. The answer is the
-// provider's, with "model" as the client named it; a stream is passed on event by event as it arrives (nothing is
-// held back), usage is charged to the caller from the provider's "usage" (asked for in streams too, and dropped
-// again when the client did not ask), and failures become 502 upstream_error, 504 upstream_timeout, 429 (with the
-// provider's Retry-After) or 503, with messages that never hold the platform key or the provider's headers.
+// A chat request (POST /v1/chat/completions or the seed's POST /api/v1/chat) whose model names an upstream provider
+// ("NAME/model", or an alias of one): relayed by relay::ProviderRelay, the caller already authenticated and
+// rate-limited as for local models. The answer is the provider's, with "model" as the client named it; a stream is
+// passed on event by event as it arrives (nothing is held back), usage is charged to the caller from the provider's
+// "usage" (asked for in streams too, and dropped again when the client did not ask), and failures become 502
+// upstream_error, 504 upstream_timeout, 429 (with the provider's Retry-After) or 503, with messages that never hold the
+// platform key or the provider's headers.
 #pragma once
 
 #include <QJsonObject>
@@ -31,5 +32,20 @@ ApiError relayError(const relay::RelayError &e);
 void relayChatCompletion(const RouteContext &ctx, const Principal &who, QJsonObject body,
                          const relay::ProviderRelay::Target &target, QTcpSocket *socket,
                          QHttpServerResponder &&responder);
+
+// POST /api/v1/chat as the route has read it, for a relay.
+struct SeedChat {
+    std::string message;
+    bool stream = false;
+    QString conversationId; // created or continued by the route (the caller's own)
+    std::vector<service::ConversationStore::Message> history;
+    QString clientModel; // the model field as the client sent it
+    QJsonObject body;    // the whole request (its sampling fields are passed on)
+};
+// Relays the seed's chat route to target as a chat completion; the answer has the seed's shape (reply,
+// conversation_id, finish_reason, usage; streamed: {"conversation_id", "delta"} events and a last one with
+// "done": true), and the exchange is appended to the conversation as for a local model.
+void relaySeedChat(const RouteContext &ctx, const Principal &who, const SeedChat &chat,
+                   const relay::ProviderRelay::Target &target, QTcpSocket *socket, QHttpServerResponder &&responder);
 
 } // namespace smartbot::http
