@@ -206,6 +206,7 @@ struct Metrics::Impl {
     std::map<std::pair<QString, QString>, quint64> providerRequests; // (provider, outcome) -> count
     std::map<QString, Histogram> providerSeconds;                    // provider -> histogram
     std::map<QString, std::pair<int, int>> providerState;            // provider -> (circuit state, in flight)
+    std::map<std::pair<QString, QString>, std::pair<bool, int>> providerEndpoints; // (provider, url) -> (up, in flight)
 };
 
 Metrics &Metrics::instance()
@@ -301,6 +302,12 @@ void Metrics::setProviderState(const QString &provider, int circuit, int inFligh
 {
     std::lock_guard lock(d_->mutex);
     d_->providerState[provider] = {circuit, inFlight};
+}
+
+void Metrics::setProviderEndpoint(const QString &provider, const QString &url, bool up, int inFlight)
+{
+    std::lock_guard lock(d_->mutex);
+    d_->providerEndpoints[{provider, url}] = {up, inFlight};
 }
 
 void Metrics::addAuthFailure()
@@ -470,6 +477,16 @@ QByteArray Metrics::render() const
         family(out, "smartbot_provider_in_flight", "gauge", "Requests in flight to each provider.");
         for (const auto &[provider, st] : d.providerState)
             sample(out, "smartbot_provider_in_flight", label("provider", provider), num(double(st.second)));
+        family(out, "smartbot_provider_endpoint_up", "gauge",
+               "Each base_url of each provider: 1 while it takes requests, 0 after a failed connection or health "
+               "check.");
+        for (const auto &[key, st] : d.providerEndpoints)
+            sample(out, "smartbot_provider_endpoint_up",
+                   label("provider", key.first) + ',' + label("endpoint", key.second), num(double(st.first)));
+        family(out, "smartbot_provider_endpoint_in_flight", "gauge", "Requests in flight to each base_url.");
+        for (const auto &[key, st] : d.providerEndpoints)
+            sample(out, "smartbot_provider_endpoint_in_flight",
+                   label("provider", key.first) + ',' + label("endpoint", key.second), num(double(st.second)));
     }
 
     if (proc.residentBytes >= 0) {

@@ -69,6 +69,9 @@ public:
     // breaker state (0 closed, 1 open, 2 half-open) and requests in flight.
     void observeProviderRequest(const QString &provider, const QString &outcome, double seconds);
     void setProviderState(const QString &provider, int circuit, int inFlight);
+    // One base_url of a provider: whether it takes requests (its last connection or health check worked) and the
+    // requests in flight to it.
+    void setProviderEndpoint(const QString &provider, const QString &url, bool up, int inFlight);
     // Security.
     void addAuthFailure();
 

@@ -93,6 +93,7 @@ Result<ProviderConfig> parseOne(const ConfigFile &s, const QString &section, con
         {"retries", &ProviderConfig::retries, 0, 10},
         {"breaker_failures", &ProviderConfig::breakerFailures, 1, 1000},
         {"breaker_cooldown_s", &ProviderConfig::breakerCooldownS, 1, int(kSecondsPerDay)},
+        {"health_check_s", &ProviderConfig::healthCheckS, 0, 3600},
     };
     for (const auto &n : numbers) {
         auto v = intValue(s, key + QLatin1String(n.key), p.*n.member, n.lo, n.hi);

@@ -30,6 +30,7 @@ struct ProviderConfig {
     QString caFile;              // ca_file: PEM CA certificates trusted for this provider (besides the system's)
     int breakerFailures = 5;     // breaker_failures: consecutive failures that open the circuit
     int breakerCooldownS = 30;   // breaker_cooldown_s: how long it stays open before one trial request
+    int healthCheckS = 10;       // health_check_s: a fleet's base_urls are probed (GET /models) this often; 0 = off
 
     // The model a client names (after "NAME/") is one this provider serves here.
     bool serves(const QString &model) const { return discoverModels || models.contains(model); }

@@ -26,12 +26,9 @@ ProviderRelay::ProviderRelay(const std::vector<ProviderConfig> &providers, const
         p->clock.start();
         if (keys.contains(config.name)) {
             p->key = keys.value(config.name);
-        } else if (auto key = readProviderKey(configDir, config.name); key) {
-            p->key = key->key;
-            p->keySetAt = key->setAt;
+            keysFromCaller_ << config.name;
         } else {
-            p->keyProblem = QString::fromStdString(key.error());
-            qWarning("provider %s: %s", qPrintable(config.name), qPrintable(p->keyProblem));
+            readKey(*p, configDir);
         }
         if (!config.caFile.isEmpty()) {
             p->caCertificates = QSslCertificate::fromPath(config.caFile, QSsl::Pem);
@@ -53,7 +50,29 @@ ProviderRelay::ProviderRelay(const std::vector<ProviderConfig> &providers, const
         discoverTimer_.start();
         QTimer::singleShot(0, this, &ProviderRelay::discover);
     }
+    for (const auto &p : providers_) {
+        if (p->config.baseUrls.size() < 2 || p->config.healthCheckS == 0)
+            continue;
+        auto timer = std::make_unique<QTimer>();
+        timer->setInterval(p->config.healthCheckS * 1000);
+        connect(timer.get(), &QTimer::timeout, this, [this, state = p.get()] { probe(state); });
+        timer->start();
+        healthTimers_.push_back(std::move(timer));
+    }
     publishMetrics();
+}
+
+void ProviderRelay::probe(ProviderState *p)
+{
+    for (int i = 0; i < int(p->config.baseUrls.size()); ++i) {
+        RelayHandlers h;
+        h.finished = [this] { publishMetrics(); };
+        h.failed = [this](const RelayError &) { publishMetrics(); };
+        auto *call =
+            new UpstreamCall(network_, p, UpstreamCall::Method::Get, QStringLiteral("/models"), {}, std::move(h), this);
+        call->pinEndpoint(i);
+        call->start();
+    }
 }
 
 ProviderRelay::~ProviderRelay()
@@ -61,6 +80,30 @@ ProviderRelay::~ProviderRelay()
     // Calls in flight go first: they refer to the provider states.
     for (UpstreamCall *call : findChildren<UpstreamCall *>(QString(), Qt::FindDirectChildrenOnly))
         delete call;
+}
+
+bool ProviderRelay::readKey(ProviderState &p, const QString &configDir)
+{
+    const QByteArray before = p.key;
+    if (auto key = readProviderKey(configDir, p.config.name); key) {
+        p.key = key->key;
+        p.keySetAt = key->setAt;
+        p.keyProblem.clear();
+    } else {
+        p.key.clear();
+        p.keyProblem = QString::fromStdString(key.error());
+        qWarning("provider %s: %s", qPrintable(p.config.name), qPrintable(p.keyProblem));
+    }
+    return p.key != before;
+}
+
+QStringList ProviderRelay::reloadKeys(const QString &configDir)
+{
+    QStringList changed;
+    for (const auto &p : providers_)
+        if (!keysFromCaller_.contains(p->config.name) && readKey(*p, configDir))
+            changed << p->config.name;
+    return changed;
 }
 
 std::optional<Result<ProviderRelay::Target>> ProviderRelay::resolve(const QString &name) const
@@ -197,8 +240,12 @@ void ProviderRelay::discover()
 
 void ProviderRelay::publishMetrics() const
 {
-    for (const auto &p : providers_)
+    for (const auto &p : providers_) {
         Metrics::instance().setProviderState(p->config.name, int(p->breaker.state(p->nowMs())), p->inFlight);
+        for (int i = 0; i < int(p->config.baseUrls.size()); ++i)
+            Metrics::instance().setProviderEndpoint(p->config.name, p->config.baseUrls[i].toString(),
+                                                    p->healthy[size_t(i)], p->outstanding[size_t(i)]);
+    }
 }
 
 } // namespace smartbot::relay

@@ -1,7 +1,8 @@
 // ProviderRelay: the [provider.NAME] platforms of server.conf and the requests relayed to them. It resolves a
 // client's model name to a provider ("NAME/model"), applies the provider's limits (max_concurrent, the circuit
 // breaker) and starts UpstreamCalls; it lists the providers' models for /v1/models (asking each provider with
-// models = * for its /models at start and every 10 minutes).
+// models = * for its /models at start and every 10 minutes), and probes the base_urls of fleets every health_check_s
+// (a base_url that refused a connection gets no requests until a probe passes).
 // Threading: one thread (the server's), where it is created; every callback runs there.
 #pragma once
 
@@ -31,6 +32,10 @@ public:
     ~ProviderRelay() override;
 
     bool empty() const { return providers_.empty(); }
+
+    // Reads providers/NAME.env again for the providers whose key came from there (SIGHUP, the app's reload): a
+    // rotated key is used from the next request on. Returns the names whose key changed (a problem is logged).
+    QStringList reloadKeys(const QString &configDir);
 
     struct Target {
         ProviderState *provider = nullptr;
@@ -66,11 +71,15 @@ public:
     void listUpstreamModels(const QString &provider, std::function<void(const Result<QStringList> &)> done);
 
 private:
+    bool readKey(ProviderState &p, const QString &configDir); // providers/NAME.env; true when the key changed
     void discover();
+    void probe(ProviderState *provider); // GET /models at each of its base_urls (health_check_s)
     void publishMetrics() const;
     QNetworkAccessManager *network_;
     std::vector<std::unique_ptr<ProviderState>> providers_;
+    QStringList keysFromCaller_; // providers whose key the caller passed (not read from files)
     QTimer discoverTimer_;
+    std::vector<std::unique_ptr<QTimer>> healthTimers_;
 };
 
 } // namespace smartbot::relay

@@ -19,7 +19,7 @@ namespace smartbot::relay {
 struct ProviderState {
     explicit ProviderState(ProviderConfig c)
         : config(std::move(c)), breaker(config.breakerFailures, qint64(config.breakerCooldownS) * 1000),
-          outstanding(size_t(config.baseUrls.size()), 0)
+          outstanding(size_t(config.baseUrls.size()), 0), healthy(size_t(config.baseUrls.size()), true)
     {
     }
     ProviderConfig config;
@@ -29,18 +29,26 @@ struct ProviderState {
     QList<QSslCertificate> caCertificates; // ca_file
     CircuitBreaker breaker;
     std::vector<int> outstanding; // requests in flight per base_url (least-outstanding balancing)
+    // Per base_url: false after a connect failure or a failed health check, true again after a passed one. Requests
+    // go to healthy base_urls while there is one.
+    std::vector<bool> healthy;
     int inFlight = 0;
     QStringList discovered; // models = *: the names the provider's /models listed
     QElapsedTimer clock;    // monotonic time for the breaker
 
     qint64 nowMs() const { return clock.isValid() ? clock.elapsed() : 0; }
-    // The base_url with the fewest requests in flight (the first of equals), avoiding `avoid` when another exists.
-    int pickEndpoint(int avoid) const
+    // The base_url for the next attempt: a healthy one not tried yet by this request, with the fewest requests in
+    // flight (the first of equals); else an untried one; else any. tried: one flag per base_url.
+    int pickEndpoint(const std::vector<bool> &tried) const
     {
         int best = -1;
+        auto better = [&](int i) {
+            auto rank = [&](int k) { return (healthy[size_t(k)] ? 0 : 2) + (tried[size_t(k)] ? 1 : 0); };
+            return best < 0 || rank(i) < rank(best) ||
+                   (rank(i) == rank(best) && outstanding[size_t(i)] < outstanding[size_t(best)]);
+        };
         for (int i = 0; i < int(outstanding.size()); ++i)
-            if ((i != avoid || outstanding.size() == 1) &&
-                (best < 0 || outstanding[size_t(i)] < outstanding[size_t(best)]))
+            if (better(i))
                 best = i;
         return best;
     }

@@ -84,8 +84,11 @@ QString UpstreamCall::describe() const
 void UpstreamCall::start()
 {
     startedAtMs_ = provider_->nowMs();
-    ++provider_->inFlight;
-    counted_ = true;
+    tried_.assign(provider_->outstanding.size(), false);
+    if (pinned_ < 0) { // a health check is not a client's request
+        ++provider_->inFlight;
+        counted_ = true;
+    }
     attempt();
 }
 
@@ -105,9 +108,9 @@ void UpstreamCall::attempt()
         return fail({RelayError::Kind::KeyRefused, QStringLiteral("provider '%1' has no platform key: %2")
                                                        .arg(provider_->config.name, provider_->keyProblem)},
                     false);
-    endpoint_ = provider_->pickEndpoint(endpoint_);
+    endpoint_ = pinned_ >= 0 ? pinned_ : provider_->pickEndpoint(tried_);
+    tried_[size_t(endpoint_)] = true;
     ++provider_->outstanding[size_t(endpoint_)];
-    ++attempts_;
     connected_ = timedOut_ = false;
     errorBody_.clear();
     QUrl url = provider_->config.baseUrls[endpoint_];
@@ -149,7 +152,9 @@ void UpstreamCall::onHead()
     started_ = true;
     connected_ = true;
     timer_.start(provider_->config.timeoutS * 1000);
-    provider_->breaker.succeeded();
+    markHealth(true);
+    if (pinned_ < 0)
+        provider_->breaker.succeeded();
     if (handlers_.started)
         handlers_.started();
 }
@@ -209,7 +214,8 @@ void UpstreamCall::onFinished()
         if (error != QNetworkReply::NoError)
             return fail({Kind::StreamCut, QStringLiteral("%1 ended its answer early (%2)").arg(who, errorText)}, false);
         done_ = true;
-        record(QStringLiteral("ok"));
+        if (pinned_ < 0)
+            record(QStringLiteral("ok"));
         release();
         if (handlers_.finished)
             handlers_.finished();
@@ -217,6 +223,7 @@ void UpstreamCall::onFinished()
         return;
     }
     if (timedOut_) {
+        noConnection_ = !connected_;
         if (!connected_)
             return fail({Kind::Timeout, QStringLiteral("%1 did not accept a connection within %2 s")
                                             .arg(who)
@@ -227,6 +234,7 @@ void UpstreamCall::onFinished()
             false); // it may still be working on it: a second try would pay twice
     }
     if (status == 0) {
+        noConnection_ = true;
         const bool tls = error == QNetworkReply::SslHandshakeFailedError; // a configuration problem: no retry
         return fail({Kind::Unreachable, QStringLiteral("%1 could not be reached: %2").arg(who, errorText)}, !tls);
     }
@@ -269,8 +277,33 @@ void UpstreamCall::fail(const RelayError &error, bool retryable)
     // Only failures of the provider count against it: a client's bad request or a rate limit says it is up.
     const bool providerFault = error.kind == Kind::Unreachable || error.kind == Kind::Timeout ||
                                error.kind == Kind::StreamCut || error.kind == Kind::Upstream;
-    if (retryable && attempts_ <= provider_->config.retries && !started_) {
-        int waitMs = std::min(kBackoffMs << (attempts_ - 1), kMaxBackoffMs);
+    if (noConnection_)
+        markHealth(false);
+    noConnection_ = false;
+    if (pinned_ >= 0) { // a health check: its verdict is the health mark
+        if (providerFault)
+            markHealth(false);
+        done_ = true;
+        release();
+        if (handlers_.failed)
+            handlers_.failed(error);
+        deleteLater();
+        return;
+    }
+    // Another base_url of a fleet not tried yet: at once, not counted as a retry (this one never got the request).
+    if (retryable && !started_ && error.kind != Kind::RateLimited &&
+        std::find(tried_.begin(), tried_.end(), false) != tried_.end() &&
+        (error.kind == Kind::Unreachable || error.kind == Kind::Timeout)) {
+        QTimer::singleShot(0, this, [this] {
+            if (!done_)
+                attempt();
+        });
+        return;
+    }
+    if (retryable && retriesUsed_ < provider_->config.retries && !started_) {
+        int waitMs = std::min(kBackoffMs << retriesUsed_, kMaxBackoffMs);
+        ++retriesUsed_;
+        std::fill(tried_.begin(), tried_.end(), false);
         if (error.kind == Kind::RateLimited && error.retryAfterS >= 0)
             waitMs = std::max(waitMs, error.retryAfterS * 1000);
         QTimer::singleShot(waitMs, this, [this] {
@@ -321,6 +354,19 @@ void UpstreamCall::cancel()
     record(QStringLiteral("cancelled"));
     release();
     deleteLater();
+}
+
+void UpstreamCall::markHealth(bool up)
+{
+    if (endpoint_ < 0 || provider_->healthy[size_t(endpoint_)] == up)
+        return;
+    provider_->healthy[size_t(endpoint_)] = up;
+    const QString url = provider_->config.baseUrls[endpoint_].toString();
+    if (up)
+        qInfo("provider %s: %s is reachable again", qPrintable(provider_->config.name), qPrintable(url));
+    else
+        qWarning("provider %s: %s is unreachable; requests go to its other base_urls until a health check passes",
+                 qPrintable(provider_->config.name), qPrintable(url));
 }
 
 void UpstreamCall::record(const QString &outcome)

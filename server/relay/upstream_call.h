@@ -10,6 +10,7 @@
 #include <QPointer>
 #include <QTimer>
 #include <functional>
+#include <vector>
 
 #include "relay/relay_error.h"
 
@@ -34,6 +35,8 @@ public:
     // path: appended to the base_url ("/chat/completions"). body: sent as application/json (Post).
     UpstreamCall(QNetworkAccessManager *network, ProviderState *provider, Method method, QString path, QByteArray body,
                  RelayHandlers handlers, QObject *parent);
+    // A health check: one attempt at this base_url only, no retry, not counted in the provider's requests.
+    void pinEndpoint(int endpoint) { pinned_ = endpoint; }
     ~UpstreamCall() override;
     void start();
     // The client went away: the upstream request is aborted; no callback runs after this.
@@ -48,6 +51,7 @@ private:
     void fail(const RelayError &error, bool retryable);
     void release(); // the endpoint's and provider's in-flight counts
     void record(const QString &outcome);
+    void markHealth(bool up); // of the base_url this attempt used
     QString describe() const; // "provider 'NAME' (host:port)"
 
     QNetworkAccessManager *network_;
@@ -57,10 +61,13 @@ private:
     QByteArray body_;
     RelayHandlers handlers_;
     QPointer<QNetworkReply> reply_;
-    QTimer timer_;      // connect timeout, then the longest silence
-    int endpoint_ = -1; // index into the provider's base_urls
-    int attempts_ = 0;
+    QTimer timer_;            // connect timeout, then the longest silence
+    int endpoint_ = -1;       // index into the provider's base_urls
+    int pinned_ = -1;         // pinEndpoint
+    std::vector<bool> tried_; // base_urls this request has tried
+    int retriesUsed_ = 0;
     bool connected_ = false;
+    bool noConnection_ = false; // this attempt never connected (refused, unknown host, connect timeout)
     bool timedOut_ = false;
     bool started_ = false;
     bool done_ = false;

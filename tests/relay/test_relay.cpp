@@ -12,8 +12,12 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <csignal>
+#include <sys/types.h>
 
 #include "../http/daemon_process.h"
 #include "../support/require_data.h"
@@ -157,43 +161,29 @@ private Q_SLOTS:
 
         const QByteArray up = "http://127.0.0.1:" + QByteArray::number(upstream.port()) + "/v1";
         const QByteArray fakeBase = "http://127.0.0.1:" + QByteArray::number(fake.port());
-        QByteArray conf = "[model]\npath = none\naliases = storyteller: up/stories260K\n"
-                          "[provider.up]\nbase_url = " +
-                          up +
-                          "\nmodels = stories260K\n"
-                          "[provider.discover]\nbase_url = " +
-                          up +
-                          "\nmodels = *\n"
-                          "[provider.badkey]\nbase_url = " +
-                          up +
-                          "\nmodels = stories260K\n"
-                          "[provider.loose]\nbase_url = " +
-                          up +
-                          "\nmodels = stories260K\n"
-                          "[provider.down]\nbase_url = http://127.0.0.1:" +
-                          QByteArray::number(deadPort()) +
-                          "/v1\nmodels = m\nretries = 1\nbreaker_failures = 2\nbreaker_cooldown_s = 60\n"
-                          "[provider.slow]\nbase_url = " +
-                          fakeBase +
-                          "/slow/v1\nmodels = m\ntimeout_s = 2\n"
-                          "[provider.ratelimited]\nbase_url = " +
-                          fakeBase +
-                          "/r429/v1\nmodels = m\nretries = 1\n"
-                          "[provider.cut]\nbase_url = " +
-                          fakeBase +
-                          "/cut/v1\nmodels = m\n"
-                          "[provider.hang]\nbase_url = " +
-                          fakeBase +
-                          "/hang/v1\nmodels = m\n"
-                          "[provider.leak]\nbase_url = " +
-                          fakeBase +
-                          "/leak/v1\nmodels = m\n"
-                          "[provider.redirect]\nbase_url = " +
-                          fakeBase + "/redirect/v1\nmodels = m\n";
+        const QByteArray dead = "http://127.0.0.1:" + QByteArray::number(deadPort()) + "/v1";
+        const QList<QPair<QByteArray, QByteArray>> providers = {
+            {"up", "base_url = " + up + "\nmodels = stories260K"},
+            {"discover", "base_url = " + up + "\nmodels = *"},
+            {"badkey", "base_url = " + up + "\nmodels = stories260K"},
+            {"loose", "base_url = " + up + "\nmodels = stories260K"},
+            {"down", "base_url = " + dead + "\nmodels = m\nretries = 1\nbreaker_failures = 2\nbreaker_cooldown_s = 60"},
+            {"slow", "base_url = " + fakeBase + "/slow/v1\nmodels = m\ntimeout_s = 2"},
+            {"ratelimited", "base_url = " + fakeBase + "/r429/v1\nmodels = m\nretries = 1"},
+            {"cut", "base_url = " + fakeBase + "/cut/v1\nmodels = m"},
+            {"hang", "base_url = " + fakeBase + "/hang/v1\nmodels = m"},
+            {"leak", "base_url = " + fakeBase + "/leak/v1\nmodels = m"},
+            {"redirect", "base_url = " + fakeBase + "/redirect/v1\nmodels = m"},
+            {"fleet", "base_url = " + dead + ", " + up + "\nmodels = stories260K\nretries = 0\nhealth_check_s = 1"},
+        };
+        QByteArray conf = "[model]\npath = none\naliases = storyteller: up/stories260K\n";
+        for (const auto &[name, settings] : providers)
+            conf += "[provider." + name + "]\n" + settings + "\n";
         writeFile(relayDir.filePath("server.conf"), conf, QFile::ReadOwner | QFile::WriteOwner);
 
         // The platform keys go in through the CLI, on stdin.
-        for (const char *name : {"up", "discover", "slow", "ratelimited", "cut", "hang", "leak", "redirect", "down"}) {
+        for (const char *name :
+             {"up", "discover", "slow", "ratelimited", "cut", "hang", "leak", "redirect", "down", "fleet"}) {
             auto [code, out] = providerCli({"set-key", name}, upstreamToken + "\n");
             QVERIFY2(code == 0, qPrintable(out));
         }
@@ -390,6 +380,36 @@ private Q_SLOTS:
         QCOMPARE(redirect.status, 502);
         QVERIFY2(redirect.errorMessage().contains("redirect"), redirect.body.constData());
         QVERIFY(!redirect.body.contains("192.0.2.1"));
+    }
+
+    void fleetFailsOverAndMarksTheDeadBaseUrl()
+    {
+        // Two base_urls, the first dead: the request goes to the second before any byte reached the client, even
+        // with retries = 0, and the dead one is marked down until a health check passes.
+        for (int i = 0; i < 3; ++i) {
+            const Reply r = post(relayd.port(), "/v1/chat/completions", chat("fleet/stories260K"), token);
+            QCOMPARE(r.status, 200);
+        }
+        const QByteArray metrics = relayd.request("GET", "/metrics", {}, admin()).body;
+        QVERIFY2(metrics.contains("smartbot_provider_endpoint_up{provider=\"fleet\",endpoint=\"" +
+                                  QByteArray("http://127.0.0.1:") + QByteArray::number(upstream.port()) + "/v1\"} 1"),
+                 metrics.constData());
+        QVERIFY2(QRegularExpression("smartbot_provider_endpoint_up\\{provider=\"fleet\",endpoint=\"[^\"]+\"\\} 0")
+                     .match(QString::fromLatin1(metrics))
+                     .hasMatch(),
+                 metrics.constData());
+        QVERIFY2(relayd.waitForLog("is unreachable; requests go to its other base_urls", 5000),
+                 qPrintable(relayd.output()));
+    }
+
+    void rotatedKeyIsUsedAfterReload()
+    {
+        QCOMPARE(post(relayd.port(), "/v1/chat/completions", chat("badkey/stories260K"), token).status, 502);
+        auto [code, out] = providerCli({"set-key", "badkey"}, upstreamToken + "\n");
+        QVERIFY2(code == 0, qPrintable(out));
+        ::kill(pid_t(relayd.process().processId()), SIGHUP);
+        QVERIFY2(relayd.waitForLog("platform keys reloaded: badkey", 10000), qPrintable(relayd.output()));
+        QCOMPARE(post(relayd.port(), "/v1/chat/completions", chat("badkey/stories260K"), token).status, 200);
     }
 
     void downProviderFailsFastThenTheCircuitOpens()

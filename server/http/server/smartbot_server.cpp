@@ -202,6 +202,10 @@ Result<QString> SmartbotServer::reloadSettings()
     if (!waiting.isEmpty())
         text += QStringLiteral("; changed but applied only at the next restart: %1")
                     .arg(waiting.join(QStringLiteral(", ")));
+    // Platform keys are rotated without a restart: providers/NAME.env is read again.
+    if (d_->relay)
+        if (const QStringList changed = d_->relay->reloadKeys(d_->config.configDir); !changed.isEmpty())
+            text += QStringLiteral("; platform keys reloaded: %1").arg(changed.join(QStringLiteral(", ")));
     return text;
 }
 
