@@ -17,6 +17,7 @@
 #include <QVBoxLayout>
 
 #include "app/panel_text.h"
+#include "app/providers_group.h"
 #include "core/api_keys.h"
 #include "core/audit_log.h"
 #include "http/auth/authenticator.h"
@@ -135,10 +136,18 @@ KeysPanel::KeysPanel(http::SmartbotServer *server, QWidget *parent) : QWidget(pa
     layout->addWidget(createGroup_);
     layout->addWidget(newKeyLabel_);
     layout->addLayout(newKeyRow);
+    providers_ = new ProvidersGroup(server_, this);
+    connect(providers_, &ProvidersGroup::statusMessage, this, &KeysPanel::statusMessage);
+    layout->addWidget(providers_);
 
     connect(server_, &http::SmartbotServer::runningChanged, this, &KeysPanel::refresh);
     retranslateUi();
     refresh();
+}
+
+void KeysPanel::setConfigDir(const QString &dir)
+{
+    providers_->setConfigDir(dir);
 }
 
 void KeysPanel::refresh()

@@ -1,8 +1,9 @@
 // KeysPanel: the API keys of the running server, as `smartbotd key ...` and /admin/keys manage them (the same
 // ApiKeyStore and audit log, through SmartbotServer::authenticator()): a filterable table (name, prefix, scope, allow
 // list, limits, created, last used, expiry, state with "rotation due"), create (the key is shown once, with Copy),
-// revoke and rotate. Every action is audited as "gui (<user>)". Disabled, with a line saying why, while the server is
-// stopped. Threading: GUI thread (the server runs on it too).
+// revoke and rotate; below them the upstream providers' platform keys (providers_group.h). Every action is audited as
+// "gui (<user>)". Disabled, with a line saying why, while the server is stopped. Threading: GUI thread (the server runs
+// on it too).
 #pragma once
 
 #include <QWidget>
@@ -25,12 +26,17 @@ class SmartbotServer;
 
 namespace smartbot::gui {
 
+class ProvidersGroup;
+
 class KeysPanel : public QWidget {
     Q_OBJECT
 public:
     explicit KeysPanel(http::SmartbotServer *server, QWidget *parent = nullptr);
 
     void refresh(); // re-reads the keys (also on server start/stop)
+    // The server's config folder: the upstream providers below the keys are read from and saved to it.
+    void setConfigDir(const QString &dir);
+    ProvidersGroup *providers() const { return providers_; }
 
 Q_SIGNALS:
     void statusMessage(const QString &text); // for the status bar: what an action did (never a secret)
@@ -69,6 +75,7 @@ private:
     QLabel *scopeLabel_ = nullptr;
     QLabel *expiresLabel_ = nullptr;
     QLabel *allowLabel_ = nullptr;
+    ProvidersGroup *providers_ = nullptr;
 };
 
 } // namespace smartbot::gui

@@ -90,6 +90,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     modelsPanel_->setObjectName(QStringLiteral("modelsPanel"));
     addPanel(modelsPanel_, QT_TR_NOOP("Models"));
     modelsPanel_->setConfigDir(serverPanel_->configDir());
+    keysPanel_->setConfigDir(serverPanel_->configDir());
+    connect(serverPanel_, &ServerPanel::configDirChanged, keysPanel_, &KeysPanel::setConfigDir);
     connect(serverPanel_, &ServerPanel::configDirChanged, modelsPanel_, &ModelsPanel::setConfigDir);
     auditPanel_ = new AuditPanel(server_, this);
     auditPanel_->setObjectName(QStringLiteral("auditPanel"));

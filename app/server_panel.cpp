@@ -32,6 +32,7 @@
 #include "core/secret_files.h"
 #include "core/server_config.h"
 #include "http/server/smartbot_server.h"
+#include "app/provider_key_store.h"
 #ifdef SMARTBOT_HAVE_KEYCHAIN
 #include "app/keychain_store.h"
 #endif
@@ -408,6 +409,9 @@ void ServerPanel::loadSecrets(const QString &configDir, http::ServerOverrides &o
     if (admin.ok() && jwt.ok()) {
         overrides.adminKey = adminKey_ = admin.value();
         overrides.jwtSecret = jwt.value();
+        // Platform keys saved in the Keys panel live in the keychain too; the others in providers/NAME.env.
+        if (auto config = ServerConfig::readOrDefaults(configDir); config)
+            overrides.providerKeys = app::ProviderKeyStore(configDir).keychainKeys(config->providers);
         return;
     }
     const std::string why = admin.ok() ? jwt.error() : admin.error();

@@ -1444,6 +1444,149 @@ Qt %2
     </message>
 </context>
 <context>
+    <name>smartbot::gui::ProvidersGroup</name>
+    <message>
+        <source>Provider</source>
+        <translation>服务商</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Platform key</source>
+        <translation>平台密钥</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>not set</source>
+        <translation>未设置</translation>
+    </message>
+    <message>
+        <source>set %1</source>
+        <translation>设置于 %1</translation>
+    </message>
+    <message>
+        <source>rotation due</source>
+        <translation>需要轮换</translation>
+    </message>
+    <message>
+        <source>not loaded (restart the server)</source>
+        <translation>未加载（请重启服务器）</translation>
+    </message>
+    <message>
+        <source>server stopped</source>
+        <translation>服务器已停止</translation>
+    </message>
+    <message>
+        <source>ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>circuit open</source>
+        <translation>熔断中</translation>
+    </message>
+    <message>
+        <source>trying again</source>
+        <translation>正在重试</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n in flight</source>
+        <translation>
+            <numerusform>%n 个请求处理中</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>unchanged (type a new key to rotate it)</source>
+        <translation>不变（输入新密钥即可轮换）</translation>
+    </message>
+    <message>
+        <source>Type the platform key of %1: it is needed to reach the provider.</source>
+        <translation>请输入 %1 的平台密钥：访问该服务商需要它。</translation>
+    </message>
+    <message>
+        <source>Saved %1 in server.conf. The server uses it from its next start.</source>
+        <translation>已将 %1 保存到 server.conf。服务器下次启动时生效。</translation>
+    </message>
+    <message>
+        <source>Saved %1 in server.conf and its key in %2. The server uses them from its next start.</source>
+        <translation>已将 %1 保存到 server.conf，其密钥保存在 %2。服务器下次启动时生效。</translation>
+    </message>
+    <message>
+        <source>Provider %1 saved</source>
+        <translation>服务商 %1 已保存</translation>
+    </message>
+    <message>
+        <source>Type the platform key to test with.</source>
+        <translation>请输入用于测试的平台密钥。</translation>
+    </message>
+    <message>
+        <source>Asking %1 for its models…</source>
+        <translation>正在向 %1 查询模型列表…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Connected: the provider lists %n model(s): %1</source>
+        <translation>
+            <numerusform>已连接：服务商列出 %n 个模型：%1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Not connected: %1</source>
+        <translation>未连接：%1</translation>
+    </message>
+    <message>
+        <source>Upstream providers</source>
+        <translation>上游服务商</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Address:</source>
+        <translation>地址：</translation>
+    </message>
+    <message>
+        <source>Models:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <source>Platform key:</source>
+        <translation>平台密钥：</translation>
+    </message>
+    <message>
+        <source>e.g. openai (clients ask for openai/MODEL)</source>
+        <translation>例如 openai（客户端请求 openai/模型名）</translation>
+    </message>
+    <message>
+        <source>https://api.example.com/v1 (several: separated by commas)</source>
+        <translation>https://api.example.com/v1（多个地址以逗号分隔）</translation>
+    </message>
+    <message>
+        <source>gpt-4o-mini, … or * for all</source>
+        <translation>gpt-4o-mini, …，或 * 表示全部</translation>
+    </message>
+    <message>
+        <source>kept in the OS keychain (without one: providers/NAME.env, mode 600), never in server.conf</source>
+        <translation>保存在系统钥匙串中（没有钥匙串时：providers/NAME.env，权限 600），绝不写入 server.conf</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>测试连接</translation>
+    </message>
+</context>
+<context>
     <name>smartbot::gui::ServerPanel</name>
     <message>
         <source>Choose the config folder</source>

@@ -148,8 +148,24 @@ Result<ProviderKey> readProviderKey(const QString &configDir, const QString &nam
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
         return makeError("cannot read " + path.toStdString() + ": " + f.errorString().toStdString());
+    auto parsed = parseProviderKeyText(f.read(64 * 1024));
+    if (!parsed)
+        return makeError(path.toStdString() + " " + parsed.error(), ErrorCode::InvalidArgument);
+    ProviderKey out = parsed.value();
+    if (!out.setAt.isValid())
+        out.setAt = QFileInfo(path).lastModified();
+    return out;
+}
+
+QByteArray providerKeyText(const QByteArray &key, const QDateTime &setAt)
+{
+    return "API_KEY=" + key.trimmed() + "\nAPI_KEY_SET_AT=" + setAt.toUTC().toString(Qt::ISODate).toLatin1() + "\n";
+}
+
+Result<ProviderKey> parseProviderKeyText(const QByteArray &text)
+{
     ProviderKey out;
-    for (const QByteArray &raw : f.read(64 * 1024).split('\n')) {
+    for (const QByteArray &raw : text.split('\n')) {
         const QByteArray line = raw.trimmed();
         if (line.startsWith("API_KEY="))
             out.key = line.mid(8).trimmed();
@@ -160,9 +176,7 @@ Result<ProviderKey> readProviderKey(const QString &configDir, const QString &nam
     if (out.key.size() >= 2 && (out.key.front() == '"' || out.key.front() == '\'') && out.key.back() == out.key.front())
         out.key = out.key.mid(1, out.key.size() - 2);
     if (out.key.isEmpty())
-        return makeError(path.toStdString() + " holds no API_KEY=... line", ErrorCode::InvalidArgument);
-    if (!out.setAt.isValid())
-        out.setAt = QFileInfo(path).lastModified();
+        return makeError("holds no API_KEY=... line", ErrorCode::InvalidArgument);
     return out;
 }
 
@@ -178,9 +192,7 @@ Result<void> writeProviderKey(const QString &configDir, const QString &name, con
     const QString dir = QFileInfo(providerKeyPath(configDir, name)).absolutePath();
     if (!QFileInfo::exists(dir) && ::mkdir(QFile::encodeName(dir).constData(), 0700) != 0)
         return makeError("cannot create " + dir.toStdString());
-    return writePrivateFile(
-        providerKeyPath(configDir, name),
-        "API_KEY=" + clean + "\nAPI_KEY_SET_AT=" + now.toUTC().toString(Qt::ISODate).toLatin1() + "\n", 0600);
+    return writePrivateFile(providerKeyPath(configDir, name), providerKeyText(clean, now), 0600);
 }
 
 } // namespace smartbot

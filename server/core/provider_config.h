@@ -47,6 +47,12 @@ struct ProviderKey {
     QDateTime setAt; // when it was set (API_KEY_SET_AT=, written by set-key; else the file's modification time)
 };
 
+// The text of a key file (and of the desktop's keychain entry): "API_KEY=...\nAPI_KEY_SET_AT=<ISO time>\n".
+QByteArray providerKeyText(const QByteArray &key, const QDateTime &setAt);
+// The key and date of such a text (quotes around the key removed); an error when it holds no API_KEY= line.
+// setAt is invalid when the text has no API_KEY_SET_AT= line.
+Result<ProviderKey> parseProviderKeyText(const QByteArray &text);
+
 // <configDir>/providers/NAME.env
 QString providerKeyPath(const QString &configDir, const QString &name);
 // Reads the key file: refused when group or others may read it, or when it holds no API_KEY= line.

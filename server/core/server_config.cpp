@@ -150,6 +150,29 @@ passphrase_file =
 ; off, hourly or daily (first one an hour or a day after start), keeping the newest `keep` backups in dir.
 schedule = off
 keep = 7
+
+; Upstream platforms: a request whose model is "NAME/model" (or an alias of one, see [model] aliases) is relayed to
+; the provider NAME, an OpenAI-compatible API, with the same client keys, scopes, rate limits and usage ledger as local
+; models. The platform key is not kept here: smartbotd provider set-key NAME (on stdin) writes providers/NAME.env
+; (mode 600); smartbotd provider test NAME checks it; systemctl reload (SIGHUP) reads a rotated one.
+;[provider.example]
+; One address, or several equal servers separated by commas (least busy first; one that refuses connections is
+; skipped until its health check, GET /models every health_check_s, passes).
+;base_url = https://api.example.com/v1
+; The model names clients may ask for (as example/NAME), or * for whatever the provider's /models lists.
+;models = gpt-4o-mini
+; Longest wait for the answer's head and then between two of its bytes (504), and for a connection.
+;timeout_s = 120
+;connect_timeout_s = 10
+; Requests in flight to the provider at most (more get 503); extra attempts after a connection error, a 429 or a
+; 5xx, only before the first byte reached the client.
+;max_concurrent = 32
+;retries = 2
+; After breaker_failures failures in a row, requests are refused (503) for breaker_cooldown_s, then one is tried.
+;breaker_failures = 5
+;breaker_cooldown_s = 30
+; PEM CA certificates trusted for this provider besides the system's (a private CA).
+;ca_file =
 )");
 }
 

@@ -16,7 +16,7 @@ constexpr int kDiscoverIntervalMs = 10 * 60 * 1000;
 } // namespace
 
 ProviderRelay::ProviderRelay(const std::vector<ProviderConfig> &providers, const QString &configDir,
-                             const QMap<QString, QByteArray> &keys, QObject *parent)
+                             const QMap<QString, ProviderKey> &keys, QObject *parent)
     : QObject(parent), network_(new QNetworkAccessManager(this))
 {
     // No proxy from the environment and no cookies: the relay talks to base_url and to nothing else.
@@ -25,7 +25,8 @@ ProviderRelay::ProviderRelay(const std::vector<ProviderConfig> &providers, const
         auto p = std::make_unique<ProviderState>(config);
         p->clock.start();
         if (keys.contains(config.name)) {
-            p->key = keys.value(config.name);
+            p->key = keys.value(config.name).key;
+            p->keySetAt = keys.value(config.name).setAt;
             keysFromCaller_ << config.name;
         } else {
             readKey(*p, configDir);
@@ -189,6 +190,14 @@ std::vector<ProviderRelay::Status> ProviderRelay::status() const
             s.baseUrls << u.toString();
         out.push_back(s);
     }
+    return out;
+}
+
+std::vector<ProviderConfig> ProviderRelay::configs() const
+{
+    std::vector<ProviderConfig> out;
+    for (const auto &p : providers_)
+        out.push_back(p->config);
     return out;
 }
 

@@ -28,7 +28,7 @@ public:
     // others are read from <configDir>/providers/NAME.env. A provider without a usable key stays configured and
     // its requests get 502 naming the problem (a start-up warning says so too).
     ProviderRelay(const std::vector<ProviderConfig> &providers, const QString &configDir,
-                  const QMap<QString, QByteArray> &keys = {}, QObject *parent = nullptr);
+                  const QMap<QString, ProviderKey> &keys = {}, QObject *parent = nullptr);
     ~ProviderRelay() override;
 
     bool empty() const { return providers_.empty(); }
@@ -66,6 +66,8 @@ public:
         CircuitBreaker::State circuit = CircuitBreaker::State::Closed;
     };
     std::vector<Status> status() const;
+    // The configured providers (server.conf order).
+    std::vector<ProviderConfig> configs() const;
 
     // GET <base_url>/models with the platform key; done gets the model ids or the error. For `provider test`.
     void listUpstreamModels(const QString &provider, std::function<void(const Result<QStringList> &)> done);

@@ -95,6 +95,12 @@ void makeData(gui::MainWindow &w)
     child<QPushButton>(keys, "rotateKeyButton")->click();
     table->selectRow(0);
     child<QPushButton>(keys, "revokeKeyButton")->click();
+    // An upstream provider saved in the Keys panel (not reached: the tour makes no request to it).
+    child<QLineEdit>(keys, "providerNameEdit")->setText(QStringLiteral("openai"));
+    child<QLineEdit>(keys, "providerUrlEdit")->setText(QStringLiteral("https://api.openai.com/v1"));
+    child<QLineEdit>(keys, "providerModelsEdit")->setText(QStringLiteral("gpt-4o-mini, gpt-4o"));
+    child<QLineEdit>(keys, "providerKeyEdit")->setText(QStringLiteral("sk-tour-not-a-real-key"));
+    child<QPushButton>(keys, "saveProviderButton")->click();
 
     QWidget *tokens = w.tokensPanel();
     for (const char *user : {"bob", "alice"}) {

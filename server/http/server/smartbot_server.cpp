@@ -491,6 +491,11 @@ Authenticator *SmartbotServer::authenticator() const
     return d_->running ? d_->auth.get() : nullptr;
 }
 
+relay::ProviderRelay *SmartbotServer::providerRelay() const
+{
+    return d_->running ? d_->relay.get() : nullptr;
+}
+
 QString SmartbotServer::modelPath() const
 {
     return d_->modelPath;

@@ -9,6 +9,10 @@
 #include "core/server_config.h"
 #include "service/model_pool.h"
 
+namespace smartbot::relay {
+class ProviderRelay;
+}
+
 namespace smartbot::http {
 
 class Authenticator;
@@ -24,7 +28,7 @@ struct ServerOverrides {
     QByteArray jwtSecret;
     QByteArray adminKey;
     // Platform keys by provider name ([provider.NAME]); a provider not here reads <config>/providers/NAME.env.
-    QMap<QString, QByteArray> providerKeys;
+    QMap<QString, ProviderKey> providerKeys;
 };
 
 class SmartbotServer : public QObject {
@@ -75,6 +79,8 @@ public:
     // The running server's Authenticator (keys, audit, usage, tokens), for the desktop app's panels: the same
     // services the HTTP routes use. Null while stopped. Server thread only.
     Authenticator *authenticator() const;
+    // The upstream providers ([provider.NAME]) of the running server; null when stopped or none is configured.
+    relay::ProviderRelay *providerRelay() const;
     // Brings the inference figures in Metrics up to date (queue, running sequences, KV cache): for in-process
     // readers of Metrics::snapshot(). Does nothing while stopped.
     void publishMetrics() const;
