@@ -31,6 +31,15 @@ qint64 estimateTokens(qsizetype characters)
     return (qint64(characters) + 3) / 4;
 }
 
+// The characters of every choice's content in an answer (part "message") or a stream event (part "delta").
+qsizetype contentCharacters(const QJsonObject &o, const QString &part)
+{
+    qsizetype n = 0;
+    for (const QJsonValue &c : o.value(QStringLiteral("choices")).toArray())
+        n += c.toObject().value(part).toObject().value(QStringLiteral("content")).toString().size();
+    return n;
+}
+
 qsizetype promptCharacters(const QJsonObject &body)
 {
     qsizetype n = 0;
@@ -40,12 +49,19 @@ qsizetype promptCharacters(const QJsonObject &body)
 }
 
 // SSE events from a byte stream that arrives in pieces: the "data:" payload of each complete event.
+// A provider's answer is held at most this large (a plain one whole; a streamed one's unfinished event): beyond it
+// the relay stops reading it and answers 502, rather than let one upstream take the server's memory.
+constexpr qsizetype kMaxAnswerBytes = 64 * 1024 * 1024;
+
 class SseReader {
 public:
-    void feed(const QByteArray &bytes, const std::function<void(const QByteArray &)> &onEvent)
+    // False when an event grew past kMaxAnswerBytes without ending.
+    bool feed(const QByteArray &bytes, const std::function<void(const QByteArray &)> &onEvent)
     {
         buffer_ += bytes;
-        buffer_.replace("\r\n", "\n");
+        buffer_.replace('\r', ""); // CRLF line ends (split anywhere between two reads) read as LF
+        if (buffer_.size() > kMaxAnswerBytes)
+            return false;
         qsizetype end;
         while ((end = buffer_.indexOf("\n\n")) >= 0) {
             const QByteArray event = buffer_.left(end);
@@ -60,11 +76,23 @@ public:
             if (!data.isEmpty())
                 onEvent(data);
         }
+        return true;
     }
 
 private:
     QByteArray buffer_;
 };
+
+// A failure: the JSON error when nothing was sent yet, else an error event, [DONE] and the end of the stream.
+void endWithError(SseStream &sse, const ApiError &e)
+{
+    if (!sse.begun())
+        return writeError(sse.responder(), e);
+    sse.send({{QStringLiteral("error"),
+               QJsonObject{{QStringLiteral("code"), e.code}, {QStringLiteral("message"), e.message}}}});
+    sse.sendRaw("[DONE]");
+    sse.end();
+}
 
 } // namespace
 
@@ -139,6 +167,7 @@ void relayExchange(const RouteContext &ctx, const Principal &who, const QJsonObj
         std::optional<std::pair<qint64, qint64>> usage;
         qsizetype replyChars = 0;
         QMetaObject::Connection watch;
+        bool tooLarge = false;
     };
     auto state = std::make_shared<State>();
     auto charge = [auth = ctx.auth, subject = who.subject, state, promptChars] {
@@ -153,11 +182,14 @@ void relayExchange(const RouteContext &ctx, const Principal &who, const QJsonObj
             sse->begin(); // the client sees its head as soon as the provider's arrives
     };
     h.data = [sse, state, stream, shared](const QByteArray &bytes) {
+        if (state->tooLarge)
+            return;
         if (!stream) {
             state->plain += bytes;
+            state->tooLarge = state->plain.size() > kMaxAnswerBytes;
             return;
         }
-        state->reader.feed(bytes, [&](const QByteArray &data) {
+        state->tooLarge = !state->reader.feed(bytes, [&](const QByteArray &data) {
             if (data.trimmed() == "[DONE]") {
                 state->done = true;
                 return;
@@ -168,18 +200,18 @@ void relayExchange(const RouteContext &ctx, const Principal &who, const QJsonObj
                 return sse->sendRaw(data); // not ours to judge: passed on as it came
             if (auto usage = readUsage(event.value(QStringLiteral("usage"))))
                 state->usage = usage;
-            for (const QJsonValue &c : event.value(QStringLiteral("choices")).toArray())
-                state->replyChars += c.toObject()
-                                         .value(QStringLiteral("delta"))
-                                         .toObject()
-                                         .value(QStringLiteral("content"))
-                                         .toString()
-                                         .size();
+            state->replyChars += contentCharacters(event, QStringLiteral("delta"));
             shared->event(event, *sse);
         });
     };
     h.finished = [sse, state, stream, shared, charge] {
         QObject::disconnect(state->watch);
+        if (state->tooLarge) {
+            charge();
+            return endWithError(
+                *sse, {502, QStringLiteral("upstream_error"),
+                       QStringLiteral("the provider's answer is larger than %1 MiB").arg(kMaxAnswerBytes >> 20)});
+        }
         if (!stream) {
             QJsonParseError error{};
             const QJsonObject o = QJsonDocument::fromJson(state->plain, &error).object();
@@ -187,37 +219,21 @@ void relayExchange(const RouteContext &ctx, const Principal &who, const QJsonObj
                 return writeError(sse->responder(), {502, QStringLiteral("upstream_error"),
                                                      QStringLiteral("the provider's answer is not a JSON object")});
             state->usage = readUsage(o.value(QStringLiteral("usage")));
-            for (const QJsonValue &c : o.value(QStringLiteral("choices")).toArray())
-                state->replyChars += c.toObject()
-                                         .value(QStringLiteral("message"))
-                                         .toObject()
-                                         .value(QStringLiteral("content"))
-                                         .toString()
-                                         .size();
+            state->replyChars += contentCharacters(o, QStringLiteral("message"));
             charge();
             return shared->answer(o, sse->responder());
         }
         charge();
-        if (!state->done) { // a clean end without [DONE]: the provider's stream was cut
-            sse->send({{QStringLiteral("error"),
-                        QJsonObject{{QStringLiteral("code"), QStringLiteral("upstream_error")},
-                                    {QStringLiteral("message"),
-                                     QStringLiteral("the provider's stream ended without its [DONE] event")}}}});
-            sse->sendRaw("[DONE]");
-            return sse->end();
-        }
+        if (!state->done) // a clean end without [DONE]: the provider's stream was cut
+            return endWithError(*sse, {502, QStringLiteral("upstream_error"),
+                                       QStringLiteral("the provider's stream ended without its [DONE] event")});
         shared->end(*sse);
     };
     h.failed = [sse, state, charge](const relay::RelayError &e) {
         QObject::disconnect(state->watch);
-        const ApiError error = relayError(e);
-        if (!sse->begun())
-            return writeError(sse->responder(), error);
-        charge(); // what was streamed was paid for upstream
-        sse->send({{QStringLiteral("error"),
-                    QJsonObject{{QStringLiteral("code"), error.code}, {QStringLiteral("message"), error.message}}}});
-        sse->sendRaw("[DONE]");
-        sse->end();
+        if (sse->begun())
+            charge(); // what was streamed was paid for upstream
+        endWithError(*sse, relayError(e));
     };
     QPointer<relay::UpstreamCall> call =
         ctx.relay->post(target, QStringLiteral("/chat/completions"),
