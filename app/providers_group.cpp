@@ -234,8 +234,8 @@ void ProvidersGroup::test()
     }
     testButton_->setEnabled(false);
     resultLabel_->setText(tr("Asking %1 for its models…").arg(urlEdit_->text().trimmed()));
-    testRelay_ =
-        std::make_unique<relay::ProviderRelay>(providers.value(), configDir_, QMap<QString, ProviderKey>{{name, key}});
+    testRelay_ = std::make_unique<relay::ProviderRelay>(
+        providers.value(), configDir_, QMap<QString, ProviderKey>{{name, key}}, relay::ProviderRelay::Mode::OneShot);
     testRelay_->listUpstreamModels(name, [this](const Result<QStringList> &ids) {
         testButton_->setEnabled(true);
         if (ids)
@@ -243,8 +243,8 @@ void ProvidersGroup::test()
                                       .arg(ids->mid(0, 8).join(QStringLiteral(", "))));
         else
             resultLabel_->setText(tr("Not connected: %1").arg(QString::fromStdString(ids.error())));
+        testRelay_.release()->deleteLater(); // not from inside its own call, and before a slot may test again
         Q_EMIT tested(ids.ok());
-        testRelay_.release()->deleteLater(); // not from inside its own call
     });
 }
 

@@ -107,7 +107,7 @@ int test(const QStringList &args)
         return fail("no [provider." + name.toStdString() + "] in server.conf");
     if (auto key = readProviderKey(config->configDir, name); !key)
         return fail(key.error());
-    relay::ProviderRelay relay({*provider}, config->configDir);
+    relay::ProviderRelay relay({*provider}, config->configDir, {}, relay::ProviderRelay::Mode::OneShot);
     int code = 1;
     relay.listUpstreamModels(name, [&](const Result<QStringList> &ids) {
         if (ids) {

@@ -9,39 +9,45 @@ CircuitBreaker::State CircuitBreaker::state(qint64 nowMs) const
     return nowMs - openedAt_ >= cooldownMs_ ? State::HalfOpen : State::Open;
 }
 
-bool CircuitBreaker::allow(qint64 nowMs)
+CircuitBreaker::Admission CircuitBreaker::allow(qint64 nowMs)
 {
     switch (state(nowMs)) {
     case State::Closed:
-        return true;
+        return Admission::Allowed;
     case State::Open:
-        return false;
+        return Admission::Refused;
     case State::HalfOpen:
         if (trialInFlight_)
-            return false;
+            return Admission::Refused;
         trialInFlight_ = true;
-        return true;
+        return Admission::Trial;
     }
-    return false;
+    return Admission::Refused;
 }
 
-void CircuitBreaker::succeeded()
+void CircuitBreaker::succeeded(bool trial)
 {
     consecutive_ = 0;
-    openedAt_ = -1;
-    trialInFlight_ = false;
+    openedAt_ = -1; // any answer shows the provider is up again, the trial's or an older request's
+    if (trial)
+        trialInFlight_ = false;
 }
 
-void CircuitBreaker::failed(qint64 nowMs)
+void CircuitBreaker::failed(qint64 nowMs, bool trial)
 {
-    trialInFlight_ = false;
-    if (openedAt_ >= 0 || ++consecutive_ >= threshold_) // a failed trial opens it again
+    if (trial) {
+        trialInFlight_ = false;
+        openedAt_ = nowMs; // a failed trial opens it again
+        return;
+    }
+    if (openedAt_ < 0 && ++consecutive_ >= threshold_)
         openedAt_ = nowMs;
 }
 
-void CircuitBreaker::abandoned()
+void CircuitBreaker::abandoned(bool trial)
 {
-    trialInFlight_ = false;
+    if (trial)
+        trialInFlight_ = false;
 }
 
 qint64 CircuitBreaker::retryAfterMs(qint64 nowMs) const

@@ -14,12 +14,14 @@ public:
     enum class State { Closed = 0, Open = 1, HalfOpen = 2 };
     CircuitBreaker(int failures, qint64 cooldownMs) : threshold_(failures), cooldownMs_(cooldownMs) {}
 
-    // Whether a request may go now; in half-open state only one at a time (the trial).
-    bool allow(qint64 nowMs);
-    void succeeded();
-    void failed(qint64 nowMs);
-    // A request that was allowed ended without telling either way (cancelled by its client).
-    void abandoned();
+    enum class Admission { Refused, Allowed, Trial };
+    // Whether a request may go now; in half-open state only one at a time: the trial, whose outcome decides.
+    Admission allow(qint64 nowMs);
+    // The end of an admitted request; trial: it was admitted as the trial (only its end frees the next one).
+    void succeeded(bool trial);
+    void failed(qint64 nowMs, bool trial);
+    // It ended without telling either way (cancelled by its client, a rate limit, a refused key).
+    void abandoned(bool trial);
     State state(qint64 nowMs) const;
     // Milliseconds until a trial may go (0 when closed or half-open).
     qint64 retryAfterMs(qint64 nowMs) const;

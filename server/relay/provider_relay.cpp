@@ -16,8 +16,8 @@ constexpr int kDiscoverIntervalMs = 10 * 60 * 1000;
 } // namespace
 
 ProviderRelay::ProviderRelay(const std::vector<ProviderConfig> &providers, const QString &configDir,
-                             const QMap<QString, ProviderKey> &keys, QObject *parent)
-    : QObject(parent), network_(new QNetworkAccessManager(this))
+                             const QMap<QString, ProviderKey> &keys, Mode mode, QObject *parent)
+    : QObject(parent), network_(new QNetworkAccessManager(this)), mode_(mode)
 {
     // No proxy from the environment and no cookies: the relay talks to base_url and to nothing else.
     network_->setProxy(QNetworkProxy::NoProxy);
@@ -45,6 +45,8 @@ ProviderRelay::ProviderRelay(const std::vector<ProviderConfig> &providers, const
                                     : qPrintable(config.models.join(QStringLiteral(", "))));
         providers_.push_back(std::move(p));
     }
+    if (mode_ == Mode::OneShot)
+        return; // no model listing, no health checks, nothing in the server's metrics
     discoverTimer_.setInterval(kDiscoverIntervalMs);
     connect(&discoverTimer_, &QTimer::timeout, this, &ProviderRelay::discover);
     if (std::any_of(providers_.begin(), providers_.end(), [](const auto &p) { return p->config.discoverModels; })) {
@@ -66,11 +68,21 @@ ProviderRelay::ProviderRelay(const std::vector<ProviderConfig> &providers, const
 void ProviderRelay::probe(ProviderState *p)
 {
     for (int i = 0; i < int(p->config.baseUrls.size()); ++i) {
+        if (p->probing[size_t(i)]) // the last one has not ended (a slow server): no pile of them
+            continue;
+        p->probing[size_t(i)] = true;
         RelayHandlers h;
-        h.finished = [this] { publishMetrics(); };
-        h.failed = [this](const RelayError &) { publishMetrics(); };
+        h.finished = [this, p, i] {
+            p->probing[size_t(i)] = false;
+            publishMetrics();
+        };
+        h.failed = [this, p, i](const RelayError &) {
+            p->probing[size_t(i)] = false;
+            publishMetrics();
+        };
         auto *call =
             new UpstreamCall(network_, p, UpstreamCall::Method::Get, QStringLiteral("/models"), {}, std::move(h), this);
+        call->setProbe();
         call->pinEndpoint(i);
         call->start();
     }
@@ -145,7 +157,8 @@ QPointer<UpstreamCall> ProviderRelay::post(const Target &target, const QString &
         e.retryAfterS = 1;
         return refuse(e, "busy");
     }
-    if (!p->breaker.allow(p->nowMs())) {
+    const CircuitBreaker::Admission admission = p->breaker.allow(p->nowMs());
+    if (admission == CircuitBreaker::Admission::Refused) {
         RelayError e{RelayError::Kind::CircuitOpen,
                      QStringLiteral("provider '%1' failed %2 times in a row; requests to it pause until a trial after "
                                     "the cool-down succeeds")
@@ -168,6 +181,7 @@ QPointer<UpstreamCall> ProviderRelay::post(const Target &target, const QString &
     handlers.finished = std::move(finish);
     handlers.failed = std::move(failed);
     auto *call = new UpstreamCall(network_, p, UpstreamCall::Method::Post, path, body, std::move(handlers), this);
+    call->setTrial(admission == CircuitBreaker::Admission::Trial);
     call->start();
     return call;
 }
@@ -229,6 +243,7 @@ void ProviderRelay::listUpstreamModels(const QString &provider, std::function<vo
     };
     auto *call =
         new UpstreamCall(network_, p, UpstreamCall::Method::Get, QStringLiteral("/models"), {}, std::move(h), this);
+    call->setProbe();
     call->start();
 }
 
@@ -249,6 +264,8 @@ void ProviderRelay::discover()
 
 void ProviderRelay::publishMetrics() const
 {
+    if (mode_ == Mode::OneShot)
+        return;
     for (const auto &p : providers_) {
         Metrics::instance().setProviderState(p->config.name, int(p->breaker.state(p->nowMs())), p->inFlight);
         for (int i = 0; i < int(p->config.baseUrls.size()); ++i)

@@ -27,8 +27,11 @@ public:
     // keys: the platform key per provider name where the caller has it (the desktop app, from the keychain); the
     // others are read from <configDir>/providers/NAME.env. A provider without a usable key stays configured and
     // its requests get 502 naming the problem (a start-up warning says so too).
+    // Serving: the server's relay (model listing for models = *, health checks, metrics). OneShot: a connection test
+    // (`provider test`, the app's Test connection) that must not touch the running server's metrics.
+    enum class Mode { Serving, OneShot };
     ProviderRelay(const std::vector<ProviderConfig> &providers, const QString &configDir,
-                  const QMap<QString, ProviderKey> &keys = {}, QObject *parent = nullptr);
+                  const QMap<QString, ProviderKey> &keys = {}, Mode mode = Mode::Serving, QObject *parent = nullptr);
     ~ProviderRelay() override;
 
     bool empty() const { return providers_.empty(); }
@@ -80,6 +83,7 @@ private:
     QNetworkAccessManager *network_;
     std::vector<std::unique_ptr<ProviderState>> providers_;
     QStringList keysFromCaller_; // providers whose key the caller passed (not read from files)
+    Mode mode_;
     QTimer discoverTimer_;
     std::vector<std::unique_ptr<QTimer>> healthTimers_;
 };

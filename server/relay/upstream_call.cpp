@@ -85,7 +85,7 @@ void UpstreamCall::start()
 {
     startedAtMs_ = provider_->nowMs();
     tried_.assign(provider_->outstanding.size(), false);
-    if (pinned_ < 0) { // a health check is not a client's request
+    if (!probe_) { // a health check or a model listing is not a client's request
         ++provider_->inFlight;
         counted_ = true;
     }
@@ -118,6 +118,9 @@ void UpstreamCall::attempt()
     QNetworkRequest request(url);
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    // No cookies either way: what one client's request set must not ride along with another's.
+    request.setAttribute(QNetworkRequest::CookieLoadControlAttribute, QNetworkRequest::Manual);
+    request.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
     request.setRawHeader("Authorization", "Bearer " + provider_->key);
     request.setRawHeader("Accept", "application/json, text/event-stream");
     request.setRawHeader("User-Agent", "SmartBot relay");
@@ -153,8 +156,8 @@ void UpstreamCall::onHead()
     connected_ = true;
     timer_.start(provider_->config.timeoutS * 1000);
     markHealth(true);
-    if (pinned_ < 0)
-        provider_->breaker.succeeded();
+    if (!probe_)
+        provider_->breaker.succeeded(trial_);
     if (handlers_.started)
         handlers_.started();
 }
@@ -166,6 +169,8 @@ void UpstreamCall::onData()
     timer_.start(provider_->config.timeoutS * 1000);
     if (!started_) {
         onHead();
+        if (done_ || !reply_) // the started handler cancelled the call
+            return;
         if (!started_) {
             errorBody_ += reply_->read(kMaxErrorBody - errorBody_.size());
             reply_->readAll(); // the rest of an oversized error body is dropped
@@ -214,7 +219,7 @@ void UpstreamCall::onFinished()
         if (error != QNetworkReply::NoError)
             return fail({Kind::StreamCut, QStringLiteral("%1 ended its answer early (%2)").arg(who, errorText)}, false);
         done_ = true;
-        if (pinned_ < 0)
+        if (!probe_)
             record(QStringLiteral("ok"));
         release();
         if (handlers_.finished)
@@ -233,6 +238,10 @@ void UpstreamCall::onFinished()
             {Kind::Timeout, QStringLiteral("%1 did not answer within %2 s").arg(who).arg(provider_->config.timeoutS)},
             false); // it may still be working on it: a second try would pay twice
     }
+    if (status == 0 && connected_) // it had the request: retrying could make (and bill) it twice
+        return fail(
+            {Kind::Upstream, QStringLiteral("%1 closed the connection before answering (%2)").arg(who, errorText)},
+            false);
     if (status == 0) {
         noConnection_ = true;
         const bool tls = error == QNetworkReply::SslHandshakeFailedError; // a configuration problem: no retry
@@ -267,8 +276,10 @@ void UpstreamCall::onFinished()
                      said.isEmpty() ? QStringLiteral("%1 refused the request (HTTP %2)").arg(who).arg(status) : said,
                      status},
                     false);
+    // 502 and 503 say the request did not get through (a gateway without a backend, an overloaded server); a 500 or
+    // a 504 may come after the work was done, and a retry could make and bill it twice.
     fail({Kind::Upstream, QStringLiteral("%1 answered HTTP %2%3").arg(who).arg(status).arg(detail), status},
-         status >= 500);
+         status == 502 || status == 503);
 }
 
 void UpstreamCall::fail(const RelayError &error, bool retryable)
@@ -277,12 +288,11 @@ void UpstreamCall::fail(const RelayError &error, bool retryable)
     // Only failures of the provider count against it: a client's bad request or a rate limit says it is up.
     const bool providerFault = error.kind == Kind::Unreachable || error.kind == Kind::Timeout ||
                                error.kind == Kind::StreamCut || error.kind == Kind::Upstream;
-    if (noConnection_)
-        markHealth(false);
+    const bool noConnection = noConnection_;
     noConnection_ = false;
-    if (pinned_ >= 0) { // a health check: its verdict is the health mark
-        if (providerFault)
-            markHealth(false);
+    if (noConnection || (pinned_ >= 0 && providerFault)) // a health check's verdict is the health mark
+        markHealth(false);
+    if (probe_) {
         done_ = true;
         release();
         if (handlers_.failed)
@@ -291,9 +301,7 @@ void UpstreamCall::fail(const RelayError &error, bool retryable)
         return;
     }
     // Another base_url of a fleet not tried yet: at once, not counted as a retry (this one never got the request).
-    if (retryable && !started_ && error.kind != Kind::RateLimited &&
-        std::find(tried_.begin(), tried_.end(), false) != tried_.end() &&
-        (error.kind == Kind::Unreachable || error.kind == Kind::Timeout)) {
+    if (retryable && !started_ && noConnection && std::find(tried_.begin(), tried_.end(), false) != tried_.end()) {
         QTimer::singleShot(0, this, [this] {
             if (!done_)
                 attempt();
@@ -304,6 +312,8 @@ void UpstreamCall::fail(const RelayError &error, bool retryable)
         int waitMs = std::min(kBackoffMs << retriesUsed_, kMaxBackoffMs);
         ++retriesUsed_;
         std::fill(tried_.begin(), tried_.end(), false);
+        if (tried_.size() > 1) // the next base_url first
+            tried_[size_t(endpoint_)] = true;
         if (error.kind == Kind::RateLimited && error.retryAfterS >= 0)
             waitMs = std::max(waitMs, error.retryAfterS * 1000);
         QTimer::singleShot(waitMs, this, [this] {
@@ -314,11 +324,11 @@ void UpstreamCall::fail(const RelayError &error, bool retryable)
     }
     done_ = true;
     if (providerFault)
-        provider_->breaker.failed(provider_->nowMs());
+        provider_->breaker.failed(provider_->nowMs(), trial_);
     else if (error.kind == Kind::BadRequest)
-        provider_->breaker.succeeded();
+        provider_->breaker.succeeded(trial_);
     else
-        provider_->breaker.abandoned();
+        provider_->breaker.abandoned(trial_);
     static const struct {
         Kind kind;
         const char *outcome;
@@ -349,9 +359,11 @@ void UpstreamCall::cancel()
         reply_->deleteLater();
         reply_ = nullptr;
     }
-    if (!started_)
-        provider_->breaker.abandoned();
-    record(QStringLiteral("cancelled"));
+    if (!probe_) {
+        if (!started_)
+            provider_->breaker.abandoned(trial_);
+        record(QStringLiteral("cancelled"));
+    }
     release();
     deleteLater();
 }
@@ -361,6 +373,7 @@ void UpstreamCall::markHealth(bool up)
     if (endpoint_ < 0 || provider_->healthy[size_t(endpoint_)] == up)
         return;
     provider_->healthy[size_t(endpoint_)] = up;
+    provider_->downAtMs[size_t(endpoint_)] = up ? -1 : provider_->nowMs();
     const QString url = provider_->config.baseUrls[endpoint_].toString();
     if (up)
         qInfo("provider %s: %s is reachable again", qPrintable(provider_->config.name), qPrintable(url));

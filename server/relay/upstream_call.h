@@ -35,8 +35,13 @@ public:
     // path: appended to the base_url ("/chat/completions"). body: sent as application/json (Post).
     UpstreamCall(QNetworkAccessManager *network, ProviderState *provider, Method method, QString path, QByteArray body,
                  RelayHandlers handlers, QObject *parent);
-    // A health check: one attempt at this base_url only, no retry, not counted in the provider's requests.
+    // A health check or a model listing: not a client's request, so not counted in the provider's requests or
+    // limits and not judged by its circuit breaker.
+    void setProbe() { probe_ = true; }
+    // A health check: one attempt at this base_url only; its outcome marks the base_url up or down.
     void pinEndpoint(int endpoint) { pinned_ = endpoint; }
+    // The circuit breaker admitted this request as its half-open trial: its outcome decides the circuit.
+    void setTrial(bool trial) { trial_ = trial; }
     ~UpstreamCall() override;
     void start();
     // The client went away: the upstream request is aborted; no callback runs after this.
@@ -66,6 +71,8 @@ private:
     int pinned_ = -1;         // pinEndpoint
     std::vector<bool> tried_; // base_urls this request has tried
     int retriesUsed_ = 0;
+    bool probe_ = false;
+    bool trial_ = false;
     bool connected_ = false;
     bool noConnection_ = false; // this attempt never connected (refused, unknown host, connect timeout)
     bool timedOut_ = false;

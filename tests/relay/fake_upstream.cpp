@@ -81,6 +81,12 @@ void FakeUpstream::onReadable(QTcpSocket *s)
         s->write(response("400 Bad Request",
                           R"({"error":{"message":"Bad request from the holder of key )" + key + R"("}})"));
         buffer.clear();
+    } else if (mode == "e500" || mode == "e503") {
+        s->write(response(mode == "e500" ? "500 Internal Server Error" : "503 Service Unavailable",
+                          R"({"error":{"message":"down for a moment"}})"));
+        buffer.clear();
+    } else if (mode == "drop") {
+        s->disconnectFromHost(); // had the request, answers nothing
     } else if (mode == "redirect") {
         s->write(response("302 Found", "{}", "Location: http://192.0.2.1/v1/chat/completions\r\n"));
         buffer.clear();

@@ -6,6 +6,8 @@
 //   /hang/...   starts an SSE answer, sends one event, then waits (closedEarly() tells when the relay hangs up)
 //   /leak/...   answers 400 quoting the bearer key back in its error message, as some platforms do
 //   /redirect/... answers 302 to another host
+//   /e500/, /e503/ answer 500 or 503 every time
+//   /drop/...   reads the request and closes the connection without a word
 #pragma once
 
 #include <QByteArray>

@@ -28,34 +28,39 @@ private Q_SLOTS:
         QFETCH(int, state);
         CircuitBreaker b(threshold, 1000);
         for (QChar e : events) {
-            QVERIFY(b.allow(0) || e == 's');
+            QVERIFY(b.allow(0) != CircuitBreaker::Admission::Refused || e == 's');
             if (e == 'f')
-                b.failed(0);
+                b.failed(0, false);
             else
-                b.succeeded();
+                b.succeeded(false);
         }
         QCOMPARE(int(b.state(10)), state);
     }
 
     void halfOpenLetsOneTrialThrough()
     {
+        using Admission = CircuitBreaker::Admission;
         CircuitBreaker b(2, 1000);
-        b.failed(0);
-        b.failed(100); // open at 100
-        QVERIFY(!b.allow(500));
+        QCOMPARE(b.allow(0), Admission::Allowed);
+        b.failed(0, false);
+        b.failed(100, false); // open at 100
+        QCOMPARE(b.allow(500), Admission::Refused);
         QCOMPARE(b.retryAfterMs(500), 600);
         QCOMPARE(b.state(1100), State::HalfOpen);
-        QVERIFY(b.allow(1100));  // the trial
-        QVERIFY(!b.allow(1101)); // only one at a time
-        b.failed(1200);          // the trial failed: open for another cool-down
+        QCOMPARE(b.allow(1100), Admission::Trial);
+        QCOMPARE(b.allow(1101), Admission::Refused); // only one at a time
+        b.abandoned(false);                          // an older request's end does not free the trial
+        b.failed(1150, false);                       // nor does its failure count twice
+        QCOMPARE(b.allow(1102), Admission::Refused);
+        b.failed(1200, true); // the trial failed: open for another cool-down
         QCOMPARE(b.state(1300), State::Open);
-        QVERIFY(!b.allow(2100));
-        QVERIFY(b.allow(2200)); // the next trial
-        b.abandoned();          // its client went away: another may try
-        QVERIFY(b.allow(2201));
-        b.succeeded();
+        QCOMPARE(b.allow(2100), Admission::Refused);
+        QCOMPARE(b.allow(2200), Admission::Trial);
+        b.abandoned(true); // its client went away: another may try
+        QCOMPARE(b.allow(2201), Admission::Trial);
+        b.succeeded(true);
         QCOMPARE(b.state(2300), State::Closed);
-        QVERIFY(b.allow(2300) && b.allow(2300));
+        QCOMPARE(b.allow(2300), Admission::Allowed);
     }
 };
 

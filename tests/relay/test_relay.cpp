@@ -174,6 +174,9 @@ private Q_SLOTS:
             {"hang", "base_url = " + fakeBase + "/hang/v1\nmodels = m"},
             {"leak", "base_url = " + fakeBase + "/leak/v1\nmodels = m"},
             {"redirect", "base_url = " + fakeBase + "/redirect/v1\nmodels = m"},
+            {"e500", "base_url = " + fakeBase + "/e500/v1\nmodels = m\nretries = 2"},
+            {"e503", "base_url = " + fakeBase + "/e503/v1\nmodels = m\nretries = 1"},
+            {"drop", "base_url = " + fakeBase + "/drop/v1\nmodels = m\nretries = 2"},
             {"fleet", "base_url = " + dead + ", " + up + "\nmodels = stories260K\nretries = 0\nhealth_check_s = 1"},
         };
         QByteArray conf = "[model]\npath = none\naliases = storyteller: up/stories260K\n";
@@ -182,8 +185,8 @@ private Q_SLOTS:
         writeFile(relayDir.filePath("server.conf"), conf, QFile::ReadOwner | QFile::WriteOwner);
 
         // The platform keys go in through the CLI, on stdin.
-        for (const char *name :
-             {"up", "discover", "slow", "ratelimited", "cut", "hang", "leak", "redirect", "down", "fleet"}) {
+        for (const char *name : {"up", "discover", "slow", "ratelimited", "cut", "hang", "leak", "redirect", "down",
+                                 "fleet", "e500", "e503", "drop"}) {
             auto [code, out] = providerCli({"set-key", name}, upstreamToken + "\n");
             QVERIFY2(code == 0, qPrintable(out));
         }
@@ -440,6 +443,25 @@ private Q_SLOTS:
         QCOMPARE(slow.errorCode(), QStringLiteral("upstream_timeout"));
         QVERIFY2(slow.ms >= 1900 && slow.ms < 6000, QByteArray::number(slow.ms).constData()); // timeout_s = 2
         QCOMPARE(fake.requests("slow"), 1); // a silent provider may be working on it: not sent twice
+    }
+
+    void onlyFailuresThatDidNotReachTheModelAreRetried()
+    {
+        // 503: the request did not get through, retried (retries = 1: two requests in all).
+        const Reply unavailable = post(relayd.port(), "/v1/chat/completions", chat("e503/m"), token);
+        QCOMPARE(unavailable.status, 502);
+        QVERIFY2(unavailable.errorMessage().contains("answered HTTP 503: down for a moment"),
+                 unavailable.body.constData());
+        QCOMPARE(fake.requests("e503"), 2);
+        // 500, or a connection closed after the request went: the work may have been done; once only.
+        QCOMPARE(post(relayd.port(), "/v1/chat/completions", chat("e500/m"), token).status, 502);
+        QCOMPARE(fake.requests("e500"), 1);
+        const Reply dropped = post(relayd.port(), "/v1/chat/completions", chat("drop/m"), token);
+        QCOMPARE(dropped.status, 502);
+        QVERIFY2(dropped.errorMessage().contains("closed the connection before answering"), dropped.body.constData());
+        // Qt's HTTP client itself sends a request once more when its connection closes with nothing read (a stale
+        // keep-alive connection looks the same); the relay's own retries (2 here) would make it 3 or more.
+        QVERIFY2(fake.requests("drop") <= 2, QByteArray::number(fake.requests("drop")).constData());
     }
 
     void rateLimitedOnceIsRetried()

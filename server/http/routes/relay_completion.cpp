@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTcpSocket>
+#include <QTimer>
 
 #include "http/protocol/request_helpers.h"
 #include "http/protocol/sse_stream.h"
@@ -55,15 +56,17 @@ constexpr qsizetype kMaxAnswerBytes = 64 * 1024 * 1024;
 
 class SseReader {
 public:
-    // False when an event grew past kMaxAnswerBytes without ending.
+    // False when an event grew past kMaxEventBytes without ending.
     bool feed(const QByteArray &bytes, const std::function<void(const QByteArray &)> &onEvent)
     {
-        buffer_ += bytes;
-        buffer_.replace('\r', ""); // CRLF line ends (split anywhere between two reads) read as LF
-        if (buffer_.size() > kMaxAnswerBytes)
-            return false;
+        QByteArray fresh = bytes;
+        fresh.replace('\r', ""); // CRLF line ends (split anywhere between two reads) read as LF
+        buffer_ += fresh;
         qsizetype end;
-        while ((end = buffer_.indexOf("\n\n")) >= 0) {
+        // Only the new bytes are searched (one before them: a "\n" may end the last read), so a long event read in
+        // many pieces costs linear time.
+        while ((end = buffer_.indexOf("\n\n", std::max<qsizetype>(0, scanned_ - 1))) >= 0) {
+            scanned_ = 0;
             const QByteArray event = buffer_.left(end);
             buffer_.remove(0, end + 2);
             QByteArray data;
@@ -76,11 +79,14 @@ public:
             if (!data.isEmpty())
                 onEvent(data);
         }
-        return true;
+        scanned_ = buffer_.size();
+        return buffer_.size() <= kMaxEventBytes;
     }
 
 private:
+    static constexpr qsizetype kMaxEventBytes = 8 * 1024 * 1024; // one event (a chunk is a few hundred bytes)
     QByteArray buffer_;
+    qsizetype scanned_ = 0; // bytes of buffer_ searched for an event's end
 };
 
 // A failure: the JSON error when nothing was sent yet, else an error event, [DONE] and the end of the stream.
@@ -167,7 +173,9 @@ void relayExchange(const RouteContext &ctx, const Principal &who, const QJsonObj
         std::optional<std::pair<qint64, qint64>> usage;
         qsizetype replyChars = 0;
         QMetaObject::Connection watch;
+        QPointer<relay::UpstreamCall> call;
         bool tooLarge = false;
+        bool ended = false; // the client has its answer (or its error)
     };
     auto state = std::make_shared<State>();
     auto charge = [auth = ctx.auth, subject = who.subject, state, promptChars] {
@@ -181,12 +189,28 @@ void relayExchange(const RouteContext &ctx, const Principal &who, const QJsonObj
         if (stream)
             sse->begin(); // the client sees its head as soon as the provider's arrives
     };
-    h.data = [sse, state, stream, shared](const QByteArray &bytes) {
+    // Past the size limit: the provider is cut off at once (not read to its end) and the client gets the error.
+    auto overflow = [sse, state, charge] {
+        QTimer::singleShot(0, state->call, [sse, state, charge] { // not from inside the call's own signal
+            if (state->ended)
+                return;
+            state->ended = true;
+            QObject::disconnect(state->watch);
+            if (state->call)
+                state->call->cancel();
+            charge();
+            endWithError(*sse,
+                         {502, QStringLiteral("upstream_error"),
+                          QStringLiteral("the provider's answer is larger than %1 MiB").arg(kMaxAnswerBytes >> 20)});
+        });
+    };
+    h.data = [sse, state, stream, shared, overflow](const QByteArray &bytes) {
         if (state->tooLarge)
             return;
         if (!stream) {
             state->plain += bytes;
-            state->tooLarge = state->plain.size() > kMaxAnswerBytes;
+            if ((state->tooLarge = state->plain.size() > kMaxAnswerBytes))
+                overflow();
             return;
         }
         state->tooLarge = !state->reader.feed(bytes, [&](const QByteArray &data) {
@@ -196,22 +220,21 @@ void relayExchange(const RouteContext &ctx, const Principal &who, const QJsonObj
             }
             QJsonParseError error{};
             const QJsonObject event = QJsonDocument::fromJson(data, &error).object();
-            if (error.error != QJsonParseError::NoError)
-                return sse->sendRaw(data); // not ours to judge: passed on as it came
+            if (error.error != QJsonParseError::NoError) // not ours to judge: passed on as it came, line by line
+                return sse->sendRaw(QByteArray(data).replace("\n", "\ndata: "));
             if (auto usage = readUsage(event.value(QStringLiteral("usage"))))
                 state->usage = usage;
             state->replyChars += contentCharacters(event, QStringLiteral("delta"));
             shared->event(event, *sse);
         });
+        if (state->tooLarge)
+            overflow();
     };
     h.finished = [sse, state, stream, shared, charge] {
+        if (state->ended) // cut off by overflow()
+            return;
+        state->ended = true;
         QObject::disconnect(state->watch);
-        if (state->tooLarge) {
-            charge();
-            return endWithError(
-                *sse, {502, QStringLiteral("upstream_error"),
-                       QStringLiteral("the provider's answer is larger than %1 MiB").arg(kMaxAnswerBytes >> 20)});
-        }
         if (!stream) {
             QJsonParseError error{};
             const QJsonObject o = QJsonDocument::fromJson(state->plain, &error).object();
@@ -230,18 +253,27 @@ void relayExchange(const RouteContext &ctx, const Principal &who, const QJsonObj
         shared->end(*sse);
     };
     h.failed = [sse, state, charge](const relay::RelayError &e) {
+        if (state->ended)
+            return;
+        state->ended = true;
         QObject::disconnect(state->watch);
         if (sse->begun())
             charge(); // what was streamed was paid for upstream
         endWithError(*sse, relayError(e));
     };
-    QPointer<relay::UpstreamCall> call =
-        ctx.relay->post(target, QStringLiteral("/chat/completions"),
-                        QJsonDocument(upstreamBody).toJson(QJsonDocument::Compact), std::move(h));
-    if (call) // the client goes away: the provider's request is aborted (and no longer billed)
-        state->watch = QObject::connect(socket, &QTcpSocket::disconnected, call, [call] {
-            if (call)
-                call->cancel();
+    state->call = ctx.relay->post(target, QStringLiteral("/chat/completions"),
+                                  QJsonDocument(upstreamBody).toJson(QJsonDocument::Compact), std::move(h));
+    // The client goes away: the provider's request is aborted; what was streamed to it is charged (else hanging up
+    // before the usage event would be free).
+    if (state->call)
+        state->watch = QObject::connect(socket, &QTcpSocket::disconnected, state->call, [sse, state, charge] {
+            if (state->ended)
+                return;
+            state->ended = true;
+            if (sse->begun())
+                charge();
+            if (state->call)
+                state->call->cancel();
         });
 }
 
