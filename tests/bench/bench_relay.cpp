@@ -123,9 +123,10 @@ int main(int argc, char **argv)
     }
     std::printf("bench_relay: %d streamed requests each, stories260K, 16 tokens, one at a time\n", n);
     for (const Side *side : {&direct, &relayed})
-        std::printf("RESULT %-8s first event median %6.2f ms p90 %6.2f ms; [DONE] median %6.2f ms p90 %6.2f ms (%zu ok)\n",
-                    side->name, percentile(side->first, 0.5), percentile(side->first, 0.9), percentile(side->done, 0.5),
-                    percentile(side->done, 0.9), side->first.size());
+        std::printf(
+            "RESULT %-8s first event median %6.2f ms p90 %6.2f ms; [DONE] median %6.2f ms p90 %6.2f ms (%zu ok)\n",
+            side->name, percentile(side->first, 0.5), percentile(side->first, 0.9), percentile(side->done, 0.5),
+            percentile(side->done, 0.9), side->first.size());
     std::printf("RESULT relay adds %.2f ms to the first event and %.2f ms to [DONE] (medians)\n",
                 percentile(relayed.first, 0.5) - percentile(direct.first, 0.5),
                 percentile(relayed.done, 0.5) - percentile(direct.done, 0.5));
