@@ -175,6 +175,45 @@ void ConfigFile::setValue(const QString &section, const QString &key, const QStr
     lines_.push_back(parseLine(text, section));
 }
 
+bool ConfigFile::removeSection(const QString &section)
+{
+    const auto isHeader = [](const Line &l) {
+        return l.key.isEmpty() && l.text.trimmed().startsWith(QLatin1Char('['));
+    };
+    bool removed = false;
+    for (size_t i = 0; i < lines_.size(); ++i) {
+        if (!isHeader(lines_[i]) || lines_[i].section != section || section.isEmpty())
+            continue;
+        size_t end = i + 1;
+        while (end < lines_.size() && !isHeader(lines_[end]))
+            ++end;
+        // A comment block right before the next header belongs to that section: keep it (and the blank before it).
+        size_t keepFrom = end;
+        if (end < lines_.size()) {
+            size_t j = end;
+            while (j > i + 1 && lines_[j - 1].key.isEmpty() && !lines_[j - 1].malformed &&
+                   isComment(lines_[j - 1].text.trimmed()))
+                --j;
+            while (j > i + 1 && j < end && lines_[j - 1].text.trimmed().isEmpty())
+                --j;
+            keepFrom = j;
+        }
+        // The blank lines that separated the removed section from the one before it go too when nothing follows.
+        size_t start = i;
+        if (keepFrom == lines_.size())
+            while (start > 0 && lines_[start - 1].text.trimmed().isEmpty())
+                --start;
+        lines_.erase(lines_.begin() + qsizetype(start), lines_.begin() + qsizetype(keepFrom));
+        // The kept lines were parsed as part of the removed section; they now follow the section before the header.
+        const QString before = start > 0 ? lines_[start - 1].section : QString();
+        for (size_t k = start; k < lines_.size() && !isHeader(lines_[k]); ++k)
+            lines_[k].section = before;
+        i = start == 0 ? size_t(-1) : start - 1; // look again from here (the for loop's ++ comes next)
+        removed = true;
+    }
+    return removed;
+}
+
 Result<void> ConfigFile::write(const QString &path) const
 {
     QSaveFile f(path);

@@ -15,8 +15,9 @@ namespace smartbot {
 using ModelAliases = QList<QPair<QString, QString>>; // {name, target}, in the order written
 
 // The pairs of a comma-separated list; an entry without "name: target", or a name given twice, is an error
-// naming it.
-Result<ModelAliases> parseModelAliases(const QString &text);
+// naming it and where ("[model] aliases", "[provider.up] aliases"). allowAny: "*" may be a name.
+Result<ModelAliases> parseModelAliases(const QString &text, const QString &where = QStringLiteral("[model] aliases"),
+                                       bool allowAny = true);
 // The target name asks for (an exact entry first, then "*"), or "" when no alias applies.
 QString resolveModelAlias(const ModelAliases &aliases, const QString &name);
 

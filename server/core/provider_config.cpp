@@ -101,6 +101,16 @@ Result<ProviderConfig> parseOne(const ConfigFile &s, const QString &section, con
             return v.failure();
         p.*n.member = int(v.value());
     }
+    auto aliases = parseModelAliases(stringValue(s, key + QStringLiteral("aliases")),
+                                     QStringLiteral("[%1] aliases").arg(section), false);
+    if (!aliases)
+        return aliases.failure();
+    for (const auto &[alias, target] : aliases.value())
+        if (!p.serves(target))
+            return makeError(QStringLiteral("server.conf: [%1] aliases: '%2' points at '%3', which is not in models")
+                                 .arg(section, alias, target)
+                                 .toStdString());
+    p.aliases = aliases.value();
     if (const QString ca = stringValue(s, key + QStringLiteral("ca_file")); !ca.isEmpty())
         p.caFile = QDir(configDir).absoluteFilePath(ca);
     return p;
@@ -126,6 +136,12 @@ Result<std::vector<ProviderConfig>> parseProviders(const ConfigFile &file, const
         auto p = parseOne(file, section, configDir);
         if (!p)
             return p.failure();
+        for (const auto &[alias, unused] : p.value().aliases)
+            for (const ProviderConfig &earlier : out)
+                if (!resolveModelAlias(earlier.aliases, alias).isEmpty())
+                    return makeError(QStringLiteral("server.conf: the alias '%1' is in both [provider.%2] and [%3]")
+                                         .arg(alias, earlier.name, section)
+                                         .toStdString());
         out.push_back(std::move(p.value()));
     }
     return out;

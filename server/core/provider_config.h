@@ -12,6 +12,7 @@
 #include <QUrl>
 #include <vector>
 
+#include "core/model_aliases.h"
 #include "smartbot/common/result.h"
 
 namespace smartbot {
@@ -31,12 +32,17 @@ struct ProviderConfig {
     int breakerFailures = 5;     // breaker_failures: consecutive failures that open the circuit
     int breakerCooldownS = 30;   // breaker_cooldown_s: how long it stays open before one trial request
     int healthCheckS = 10;       // health_check_s: a fleet's base_urls are probed (GET /models) this often; 0 = off
+    // aliases = "name: upstream model, ...": names clients may use instead of "NAME/model" (e.g. "gpt-4o-mini:
+    // gpt-4o-mini", so that an application written for the platform works unchanged). Each target is one of models
+    // (any name with models = *); a name belongs to one provider only. [model] aliases are looked up first.
+    ModelAliases aliases;
 
     // The model a client names (after "NAME/") is one this provider serves here.
     bool serves(const QString &model) const { return discoverModels || models.contains(model); }
 };
 
 // The [provider.*] sections of file, in file order. Errors read "server.conf: [provider.NAME] key ...".
+// An alias two providers both claim is an error naming both.
 Result<std::vector<ProviderConfig>> parseProviders(const ConfigFile &file, const QString &configDir);
 
 // A provider name as [provider.NAME] and the key file allow it.

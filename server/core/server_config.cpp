@@ -171,6 +171,9 @@ keep = 7
 ; After breaker_failures failures in a row, requests are refused (503) for breaker_cooldown_s, then one is tried.
 ;breaker_failures = 5
 ;breaker_cooldown_s = 30
+; Names clients may use instead of example/NAME ("name: upstream model", each one of models), so that applications
+; written for the platform work unchanged.
+;aliases = gpt-4o-mini: gpt-4o-mini
 ; PEM CA certificates trusted for this provider besides the system's (a private CA).
 ;ca_file =
 )");

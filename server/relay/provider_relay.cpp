@@ -4,8 +4,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
-#include <QNetworkProxy>
 
 #include "core/metrics.h"
 
@@ -17,10 +15,8 @@ constexpr int kDiscoverIntervalMs = 10 * 60 * 1000;
 
 ProviderRelay::ProviderRelay(const std::vector<ProviderConfig> &providers, const QString &configDir,
                              const QMap<QString, ProviderKey> &keys, Mode mode, QObject *parent)
-    : QObject(parent), network_(new QNetworkAccessManager(this)), mode_(mode)
+    : QObject(parent), mode_(mode)
 {
-    // No proxy from the environment and no cookies: the relay talks to base_url and to nothing else.
-    network_->setProxy(QNetworkProxy::NoProxy);
     for (const ProviderConfig &config : providers) {
         auto p = std::make_unique<ProviderState>(config);
         p->clock.start();
@@ -80,8 +76,7 @@ void ProviderRelay::probe(ProviderState *p)
             p->probing[size_t(i)] = false;
             publishMetrics();
         };
-        auto *call =
-            new UpstreamCall(network_, p, UpstreamCall::Method::Get, QStringLiteral("/models"), {}, std::move(h), this);
+        auto *call = new UpstreamCall(p, UpstreamCall::Method::Get, QStringLiteral("/models"), {}, std::move(h), this);
         call->setProbe();
         call->pinEndpoint(i);
         call->start();
@@ -121,6 +116,9 @@ QStringList ProviderRelay::reloadKeys(const QString &configDir)
 
 std::optional<Result<ProviderRelay::Target>> ProviderRelay::resolve(const QString &name) const
 {
+    for (const auto &p : providers_) // a provider's alias ([provider.NAME] aliases), checked against models at start
+        if (const QString model = resolveModelAlias(p->config.aliases, name); !model.isEmpty())
+            return Result<Target>(Target{p.get(), model});
     const qsizetype slash = name.indexOf(QLatin1Char('/'));
     if (slash <= 0)
         return std::nullopt;
@@ -180,7 +178,7 @@ QPointer<UpstreamCall> ProviderRelay::post(const Target &target, const QString &
     };
     handlers.finished = std::move(finish);
     handlers.failed = std::move(failed);
-    auto *call = new UpstreamCall(network_, p, UpstreamCall::Method::Post, path, body, std::move(handlers), this);
+    auto *call = new UpstreamCall(p, UpstreamCall::Method::Post, path, body, std::move(handlers), this);
     call->setTrial(admission == CircuitBreaker::Admission::Trial);
     call->start();
     return call;
@@ -189,9 +187,12 @@ QPointer<UpstreamCall> ProviderRelay::post(const Target &target, const QString &
 std::vector<ProviderRelay::Listed> ProviderRelay::models() const
 {
     std::vector<Listed> out;
-    for (const auto &p : providers_)
+    for (const auto &p : providers_) {
         for (const QString &m : p->config.discoverModels ? p->discovered : p->config.models)
             out.push_back({p->config.name + QLatin1Char('/') + m, p->config.name});
+        for (const auto &[alias, unused] : p->config.aliases)
+            out.push_back({alias, p->config.name});
+    }
     return out;
 }
 
@@ -241,8 +242,7 @@ void ProviderRelay::listUpstreamModels(const QString &provider, std::function<vo
         publishMetrics();
         done(makeError(e.message.toStdString(), ErrorCode::Unavailable));
     };
-    auto *call =
-        new UpstreamCall(network_, p, UpstreamCall::Method::Get, QStringLiteral("/models"), {}, std::move(h), this);
+    auto *call = new UpstreamCall(p, UpstreamCall::Method::Get, QStringLiteral("/models"), {}, std::move(h), this);
     call->setProbe();
     call->start();
 }

@@ -17,8 +17,6 @@
 #include "relay/provider_state.h"
 #include "relay/upstream_call.h"
 
-class QNetworkAccessManager;
-
 namespace smartbot::relay {
 
 class ProviderRelay : public QObject {
@@ -44,8 +42,8 @@ public:
         ProviderState *provider = nullptr;
         QString model; // the upstream's name for it
     };
-    // "NAME/model" with NAME a configured provider: that provider, or an error (NotFound) when it does not serve
-    // model; std::nullopt when the name is not a provider's.
+    // A provider's alias, or "NAME/model" with NAME a configured provider: that provider, or an error (NotFound)
+    // when it does not serve model; std::nullopt when the name is not a provider's.
     std::optional<Result<Target>> resolve(const QString &name) const;
 
     // Relays a POST of body to target's provider at path ("/chat/completions"). Null (and failed already called
@@ -54,7 +52,7 @@ public:
                                 RelayHandlers handlers);
 
     struct Listed {
-        QString id;       // "NAME/model"
+        QString id;       // "NAME/model", or one of the provider's aliases
         QString provider; // NAME
     };
     // Every model clients may name, provider by provider.
@@ -80,7 +78,6 @@ private:
     void discover();
     void probe(ProviderState *provider); // GET /models at each of its base_urls (health_check_s)
     void publishMetrics() const;
-    QNetworkAccessManager *network_;
     std::vector<std::unique_ptr<ProviderState>> providers_;
     QStringList keysFromCaller_; // providers whose key the caller passed (not read from files)
     Mode mode_;

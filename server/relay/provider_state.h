@@ -1,5 +1,6 @@
 // ProviderState: what the relay keeps per [provider.NAME] while the server runs: its settings, its platform key,
-// its circuit breaker, the requests in flight (in all and per base_url) and the model names it listed.
+// its circuit breaker, the requests in flight (in all and per base_url), the model names it listed and its
+// connections.
 // Owned by ProviderRelay; used on its thread only.
 #pragma once
 
@@ -13,6 +14,7 @@
 
 #include "core/provider_config.h"
 #include "relay/circuit_breaker.h"
+#include "relay/network_pool.h"
 
 namespace smartbot::relay {
 
@@ -20,7 +22,8 @@ struct ProviderState {
     explicit ProviderState(ProviderConfig c)
         : config(std::move(c)), breaker(config.breakerFailures, qint64(config.breakerCooldownS) * 1000),
           outstanding(size_t(config.baseUrls.size()), 0), healthy(size_t(config.baseUrls.size()), true),
-          downAtMs(size_t(config.baseUrls.size()), -1), probing(size_t(config.baseUrls.size()), false)
+          downAtMs(size_t(config.baseUrls.size()), -1), probing(size_t(config.baseUrls.size()), false),
+          networks(config.maxConcurrent)
     {
     }
     ProviderConfig config;
@@ -38,6 +41,7 @@ struct ProviderState {
     int inFlight = 0;
     QStringList discovered; // models = *: the names the provider's /models listed
     QElapsedTimer clock;    // monotonic time for the breaker
+    NetworkPool networks;   // this provider's own connections (network_pool.h)
 
     qint64 nowMs() const { return clock.isValid() ? clock.elapsed() : 0; }
     // A base_url takes requests while it is up; without health checks one marked down is tried again after the

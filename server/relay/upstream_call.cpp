@@ -52,10 +52,10 @@ QString upstreamMessage(const QByteArray &body, const QByteArray &key)
 
 } // namespace
 
-UpstreamCall::UpstreamCall(QNetworkAccessManager *network, ProviderState *provider, Method method, QString path,
-                           QByteArray body, RelayHandlers handlers, QObject *parent)
-    : QObject(parent), network_(network), provider_(provider), method_(method), path_(std::move(path)),
-      body_(std::move(body)), handlers_(std::move(handlers))
+UpstreamCall::UpstreamCall(ProviderState *provider, Method method, QString path, QByteArray body,
+                           RelayHandlers handlers, QObject *parent)
+    : QObject(parent), provider_(provider), method_(method), path_(std::move(path)), body_(std::move(body)),
+      handlers_(std::move(handlers))
 {
     timer_.setSingleShot(true);
     connect(&timer_, &QTimer::timeout, this, &UpstreamCall::onTimeout);
@@ -95,11 +95,18 @@ void UpstreamCall::start()
 void UpstreamCall::release()
 {
     if (endpoint_ >= 0 && size_t(endpoint_) < provider_->outstanding.size() && reply_)
-        --provider_->outstanding[size_t(endpoint_)];
+        endAttemptCounts();
     if (counted_) {
         --provider_->inFlight;
         counted_ = false;
     }
+}
+
+void UpstreamCall::endAttemptCounts()
+{
+    --provider_->outstanding[size_t(endpoint_)];
+    provider_->networks.release(networkSlot_);
+    networkSlot_ = -1;
 }
 
 void UpstreamCall::attempt()
@@ -129,11 +136,13 @@ void UpstreamCall::attempt()
         tls.addCaCertificates(provider_->caCertificates);
         request.setSslConfiguration(tls);
     }
+    const NetworkPool::Lease lease = provider_->networks.acquire();
+    networkSlot_ = lease.slot;
     if (method_ == Method::Post) {
         request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
-        reply_ = network_->post(request, body_);
+        reply_ = lease.network->post(request, body_);
     } else {
-        reply_ = network_->get(request);
+        reply_ = lease.network->get(request);
     }
     connect(reply_, &QNetworkReply::requestSent, this, [this] {
         connected_ = true; // now the provider's turn: timeout_s of silence at most
@@ -203,7 +212,7 @@ void UpstreamCall::onFinished()
     const QNetworkReply::NetworkError error = reply->error();
     const QByteArray retryAfter = reply->rawHeader("Retry-After");
     const QString errorText = reply->errorString();
-    --provider_->outstanding[size_t(endpoint_)];
+    endAttemptCounts();
     reply->disconnect(this);
     reply->deleteLater();
     reply_ = nullptr;
@@ -353,7 +362,7 @@ void UpstreamCall::cancel()
     done_ = true;
     timer_.stop();
     if (reply_) {
-        --provider_->outstanding[size_t(endpoint_)];
+        endAttemptCounts();
         reply_->disconnect(this);
         reply_->abort();
         reply_->deleteLater();

@@ -33,8 +33,8 @@ class UpstreamCall : public QObject {
 public:
     enum class Method { Get, Post };
     // path: appended to the base_url ("/chat/completions"). body: sent as application/json (Post).
-    UpstreamCall(QNetworkAccessManager *network, ProviderState *provider, Method method, QString path, QByteArray body,
-                 RelayHandlers handlers, QObject *parent);
+    UpstreamCall(ProviderState *provider, Method method, QString path, QByteArray body, RelayHandlers handlers,
+                 QObject *parent);
     // A health check or a model listing: not a client's request, so not counted in the provider's requests or
     // limits and not judged by its circuit breaker.
     void setProbe() { probe_ = true; }
@@ -54,12 +54,12 @@ private:
     void onFinished();
     void onTimeout();
     void fail(const RelayError &error, bool retryable);
-    void release(); // the endpoint's and provider's in-flight counts
+    void release();          // the endpoint's and provider's in-flight counts
+    void endAttemptCounts(); // this attempt's: its base_url's in-flight count and its network lease
     void record(const QString &outcome);
     void markHealth(bool up); // of the base_url this attempt used
     QString describe() const; // "provider 'NAME' (host:port)"
 
-    QNetworkAccessManager *network_;
     ProviderState *provider_;
     Method method_;
     QString path_;
@@ -68,6 +68,7 @@ private:
     QPointer<QNetworkReply> reply_;
     QTimer timer_;            // connect timeout, then the longest silence
     int endpoint_ = -1;       // index into the provider's base_urls
+    int networkSlot_ = -1;    // the provider's NetworkPool lease of this attempt
     int pinned_ = -1;         // pinEndpoint
     std::vector<bool> tried_; // base_urls this request has tried
     int retriesUsed_ = 0;

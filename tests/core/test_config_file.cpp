@@ -115,6 +115,46 @@ private Q_SLOTS:
         QCOMPARE(ConfigFile::fromText(file.text()).value(section, key), value); // reads back as written
     }
 
+    // removeSection drops the section's header and lines; the rest stays byte for byte, and a comment right
+    // before the next header stays with that header.
+    void removeSectionKeepsTheRest_data()
+    {
+        QTest::addColumn<QString>("before");
+        QTest::addColumn<QString>("section");
+        QTest::addColumn<bool>("removed");
+        QTest::addColumn<QString>("after");
+        QTest::newRow("middle") << "; top\n[a]\nx = 1\n\n[b]\ny = 2\n; b's note\n\n[c]\nz = 3\n"
+                                << "b" << true << "; top\n[a]\nx = 1\n\n[c]\nz = 3\n";
+        QTest::newRow("comment for the next one") << "[a]\nx = 1\n\n[b]\ny = 2\n\n; the c section\n[c]\nz = 3\n"
+                                                  << "b" << true << "[a]\nx = 1\n\n\n; the c section\n[c]\nz = 3\n";
+        QTest::newRow("last") << "[a]\nx = 1\n\n[provider.up]\nbase_url = http://h/v1\nmodels = m\n"
+                              << "provider.up" << true << "[a]\nx = 1\n";
+        QTest::newRow("first") << "[a]\nx = 1\n\n[b]\ny = 2\n"
+                               << "a" << true << "[b]\ny = 2\n";
+        QTest::newRow("twice") << "[a]\nx = 1\n[b]\ny = 2\n[a]\nw = 4\n[c]\nz = 3\n"
+                               << "a" << true << "[b]\ny = 2\n[c]\nz = 3\n";
+        QTest::newRow("absent") << "[a]\nx = 1\n"
+                                << "b" << false << "[a]\nx = 1\n";
+        QTest::newRow("keys outside sections stay") << "top = 1\n[a]\nx = 1\n"
+                                                    << "" << false << "top = 1\n[a]\nx = 1\n";
+    }
+    void removeSectionKeepsTheRest()
+    {
+        QFETCH(QString, before);
+        QFETCH(QString, section);
+        QFETCH(bool, removed);
+        QFETCH(QString, after);
+        ConfigFile file = ConfigFile::fromText(before);
+        QCOMPARE(file.removeSection(section), removed);
+        QCOMPARE(file.text(), after);
+        for (const QString &key : file.keys())
+            QVERIFY2(!key.startsWith(section + "/") || section.isEmpty(), qPrintable(key));
+        // What is left reads as it did, and a value set afterwards lands in its own section.
+        file.setValue("c", "added", "1");
+        QCOMPARE(ConfigFile::fromText(file.text()).value("c", "added"), QString("1"));
+        QVERIFY(file.problem().isEmpty());
+    }
+
     void malformedLineIsNamed_data()
     {
         QTest::addColumn<QString>("text");

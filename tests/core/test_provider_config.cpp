@@ -42,6 +42,20 @@ private Q_SLOTS:
                                   << "a provider name has";
         QTest::newRow("timeout range") << "[provider.up]\nbase_url = http://h/v1\nmodels = a\ntimeout_s = 0\n"
                                        << "[provider.up] timeout_s = '0' must be a whole number from 1";
+        QTest::newRow("aliases") << "[provider.up]\nbase_url = http://h/v1\nmodels = gpt-4o, mini\n"
+                                    "aliases = gpt4: gpt-4o, small: mini\n"
+                                 << "";
+        QTest::newRow("alias to any name") << "[provider.up]\nbase_url = http://h/v1\nmodels = *\naliases = a: b\n"
+                                           << "";
+        QTest::newRow("alias outside models") << "[provider.up]\nbase_url = http://h/v1\nmodels = a\naliases = x: b\n"
+                                              << "[provider.up] aliases: 'x' points at 'b', which is not in models";
+        QTest::newRow("alias malformed") << "[provider.up]\nbase_url = http://h/v1\nmodels = a\naliases = x\n"
+                                         << "[provider.up] aliases entry 'x' is not 'name: target'";
+        QTest::newRow("alias star") << "[provider.up]\nbase_url = http://h/v1\nmodels = a\naliases = *: a\n"
+                                    << "[provider.up] aliases entry '*: a'";
+        QTest::newRow("alias in two providers") << "[provider.p]\nbase_url = http://h/v1\nmodels = a\naliases = x: a\n"
+                                                   "[provider.q]\nbase_url = http://g/v1\nmodels = b\naliases = x: b\n"
+                                                << "the alias 'x' is in both [provider.p] and [provider.q]";
         QTest::newRow("retries range") << "[provider.up]\nbase_url = http://h/v1\nmodels = a\nretries = 11\n"
                                        << "retries = '11'";
     }
@@ -63,6 +77,7 @@ private Q_SLOTS:
             ConfigFile::fromText("[provider.b]\nbase_url = https://api.example.com/v1/\nmodels = x, y, x\n"
                                  "timeout_s = 7\nconnect_timeout_s = 3\nmax_concurrent = 4\nretries = 0\n"
                                  "ca_file = certs/ca.pem\nbreaker_failures = 9\nbreaker_cooldown_s = 11\n"
+                                 "aliases = fast: y, slow: x\n"
                                  "[provider.a]\nbase_url = http://10.0.0.1/v1, http://10.0.0.2/v1\nmodels = *\n"),
             QStringLiteral("/etc/smartbot"));
         QVERIFY(r.ok());
@@ -79,6 +94,7 @@ private Q_SLOTS:
         QCOMPARE(b.caFile, QStringLiteral("/etc/smartbot/certs/ca.pem"));
         QCOMPARE(b.breakerFailures, 9);
         QCOMPARE(b.breakerCooldownS, 11);
+        QCOMPARE(b.aliases, (ModelAliases{{"fast", "y"}, {"slow", "x"}}));
         const ProviderConfig &a = r.value()[1];
         QCOMPARE(a.baseUrls.size(), 2);
         QVERIFY(a.discoverModels && a.serves("anything"));

@@ -37,6 +37,12 @@ FakeUpstream::FakeUpstream(QObject *parent) : QObject(parent)
     });
 }
 
+FakeUpstream::~FakeUpstream()
+{
+    for (QTcpSocket *s : findChildren<QTcpSocket *>() + server_.findChildren<QTcpSocket *>())
+        s->disconnect(this);
+}
+
 void FakeUpstream::onReadable(QTcpSocket *s)
 {
     QByteArray &buffer = buffers_[s];

@@ -20,6 +20,7 @@ class FakeUpstream : public QObject {
     Q_OBJECT
 public:
     explicit FakeUpstream(QObject *parent = nullptr);
+    ~FakeUpstream() override; // connections still open (held streams) must not call back into a half-destroyed one
     quint16 port() const { return server_.serverPort(); }
     int requests(const QByteArray &mode) const { return requests_.value(mode); }
     bool closedEarly() const { return hangClosed_; }

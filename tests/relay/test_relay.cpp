@@ -1,9 +1,9 @@
 // The relay to upstream providers ([provider.NAME], server/relay/) through real sockets: a second smartbotd is the
 // provider (plain and streamed relays equal its direct answers, usage is charged on the relaying side, an alias
-// reaches it, a wrong platform key is a clear 502), and a misbehaving provider on loopback (fake_upstream.h) drives
-// the failure paths: down (502 fast), silent (504 at timeout_s), 429 then success (one retry), a stream cut
-// mid-way (an error event), a client that hangs up (the upstream request is aborted), a key quoted back (never
-// echoed), a redirect (not followed), and the circuit breaker.
+// reaches it, a wrong platform key is a clear 502, a provider over https is verified against its ca_file), and a
+// misbehaving provider on loopback (fake_upstream.h) drives the failure paths: down (502 fast), silent (504 at
+// timeout_s), 429 then success (one retry), a stream cut mid-way (an error event), a client that hangs up (the upstream
+// request is aborted), a key quoted back (never echoed), a redirect (not followed), and the circuit breaker.
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
@@ -119,8 +119,8 @@ quint16 deadPort()
 
 class TestRelay : public QObject {
     Q_OBJECT
-    QTemporaryDir upstreamDir, relayDir;
-    DaemonProcess upstream, relayd;
+    QTemporaryDir upstreamDir, relayDir, tlsDir;
+    DaemonProcess upstream, relayd, tlsUpstream; // tlsUpstream: https, with a self-signed certificate
     FakeUpstream fake;
     QByteArray upstreamToken, token;
     const QByteArray adminKey = "relay-test-admin-key-0123456789";
@@ -146,6 +146,40 @@ class TestRelay : public QObject {
     }
     void drainLogs() { relayd.waitForLog(QStringLiteral("\x01"), 1); }
 
+    // A provider over TLS: smartbotd with a self-signed certificate for 127.0.0.1 (made here with the openssl CLI)
+    // and an API key of its own (key create). Returns that key.
+    QByteArray startTlsUpstream()
+    {
+        QProcess openssl;
+        openssl.setProcessChannelMode(QProcess::MergedChannels);
+        openssl.start("openssl",
+                      {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                       tlsDir.filePath("server.key"), "-out", tlsDir.filePath("server.pem"), "-days", "3", "-subj",
+                       "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"});
+        if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0) {
+            qWarning("openssl: %s", openssl.readAll().constData());
+            return {};
+        }
+        QFile::setPermissions(tlsDir.filePath("server.key"), QFile::ReadOwner | QFile::WriteOwner);
+        writeFile(tlsDir.filePath("server.conf"),
+                  "[network]\nssl_enable = true\nssl_cert = server.pem\n"
+                  "ssl_key = server.key\n",
+                  QFile::ReadOwner | QFile::WriteOwner);
+        QProcess create;
+        create.start(smartbotdPath(), {"key", "create", "--config", tlsDir.path(), "--name", "platform"});
+        if (!create.waitForFinished(30000) || create.exitCode() != 0) {
+            qWarning("key create: %s", create.readAllStandardError().constData());
+            return {};
+        }
+        const QByteArray key = create.readAllStandardOutput().trimmed();
+        if (!tlsUpstream.start(tlsDir.path(), {"--model", sharedModelDir()}, env()) ||
+            !tlsUpstream.waitForLog("model stories260K ready")) {
+            qWarning("tls upstream: %s", qPrintable(tlsUpstream.output()));
+            return {};
+        }
+        return key;
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -159,11 +193,17 @@ private Q_SLOTS:
                             .toLatin1();
         QVERIFY(!upstreamToken.isEmpty());
 
+        const QByteArray tlsKey = startTlsUpstream();
+        QVERIFY(!tlsKey.isEmpty());
+        const QByteArray tlsUp = "https://127.0.0.1:" + QByteArray::number(tlsUpstream.port()) + "/v1";
         const QByteArray up = "http://127.0.0.1:" + QByteArray::number(upstream.port()) + "/v1";
         const QByteArray fakeBase = "http://127.0.0.1:" + QByteArray::number(fake.port());
         const QByteArray dead = "http://127.0.0.1:" + QByteArray::number(deadPort()) + "/v1";
         const QList<QPair<QByteArray, QByteArray>> providers = {
-            {"up", "base_url = " + up + "\nmodels = stories260K"},
+            {"up", "base_url = " + up + "\nmodels = stories260K\naliases = tale: stories260K"},
+            {"tls", "base_url = " + tlsUp +
+                        "\nmodels = stories260K\nca_file = " + QFile::encodeName(tlsDir.filePath("server.pem"))},
+            {"untrusted", "base_url = " + tlsUp + "\nmodels = stories260K\nretries = 2"},
             {"discover", "base_url = " + up + "\nmodels = *"},
             {"badkey", "base_url = " + up + "\nmodels = stories260K"},
             {"loose", "base_url = " + up + "\nmodels = stories260K"},
@@ -191,6 +231,10 @@ private Q_SLOTS:
             QVERIFY2(code == 0, qPrintable(out));
         }
         QCOMPARE(QFileInfo(relayDir.filePath("providers/up.env")).permissions() & 0x0077, QFile::Permissions());
+        for (const char *name : {"tls", "untrusted"}) {
+            auto [code, out] = providerCli({"set-key", name}, tlsKey + "\n");
+            QVERIFY2(code == 0, qPrintable(out));
+        }
         auto [badCode, badOut] = providerCli({"set-key", "badkey"}, "not-a-valid-platform-key\n");
         QVERIFY2(badCode == 0, qPrintable(badOut));
         auto [noSection, noSectionOut] = providerCli({"set-key", "nosuch"}, "k\n");
@@ -238,6 +282,12 @@ private Q_SLOTS:
         QCOMPARE(aliased.status, 200);
         QCOMPARE(aliased.json()["choices"].toArray()[0].toObject()["message"].toObject()["content"].toString(),
                  d["choices"].toArray()[0].toObject()["message"].toObject()["content"].toString());
+        // So does a provider's own alias ([provider.up] aliases = tale: stories260K), answered under that name.
+        const Reply providerAlias = post(relayd.port(), "/v1/chat/completions", chat("tale"), token);
+        QCOMPARE(providerAlias.status, 200);
+        QCOMPARE(providerAlias.json()["model"].toString(), QStringLiteral("tale"));
+        QCOMPARE(providerAlias.json()["choices"].toArray()[0].toObject()["message"].toObject()["content"].toString(),
+                 d["choices"].toArray()[0].toObject()["message"].toObject()["content"].toString());
         // Usage is charged on the relaying side, from the provider's own count.
         const int prompt = d["usage"].toObject()["prompt_tokens"].toInt();
         const int completion = d["usage"].toObject()["completion_tokens"].toInt();
@@ -245,8 +295,8 @@ private Q_SLOTS:
             [&] {
                 for (const QJsonValue &u : relayd.request("GET", "/admin/usage", {}, admin()).json()["usage"].toArray())
                     if (u["subject"].toString() == QLatin1String("user:relay-client"))
-                        return u["generated_tokens"].toInt() == 2 * completion &&
-                               u["prompt_tokens"].toInt() == 2 * prompt;
+                        return u["generated_tokens"].toInt() == 3 * completion &&
+                               u["prompt_tokens"].toInt() == 3 * prompt;
                 return false;
             }(),
             10000);
@@ -346,7 +396,8 @@ private Q_SLOTS:
         QStringList ids;
         for (const QJsonValue &m : models.json()["data"].toArray())
             ids << m["id"].toString();
-        QVERIFY2(ids.contains("up/stories260K") && ids.contains("slow/m"), qPrintable(ids.join(',')));
+        QVERIFY2(ids.contains("up/stories260K") && ids.contains("slow/m") && ids.contains("tale"),
+                 qPrintable(ids.join(',')));
         // models = *: what the provider's /models lists, asked at start.
         QTRY_VERIFY_WITH_TIMEOUT(relayd.request("GET", "/v1/models", {}, {{"Authorization", "Bearer " + token}})
                                      .body.contains("\"discover/stories260K\""),
@@ -359,6 +410,29 @@ private Q_SLOTS:
             QCOMPARE(one.json()["owned_by"].toString(), QStringLiteral("up"));
         }
         QCOMPARE(relayd.request("GET", "/v1/models/up/nope", {}, {{"Authorization", "Bearer " + token}}).status, 404);
+    }
+
+    // A provider over https: verified against its ca_file; without one, the self-signed certificate is refused
+    // with a clear 502 on the first attempt (a TLS failure is configuration, not retried).
+    void tlsProviderIsVerified()
+    {
+        const Reply direct = post(relayd.port(), "/v1/chat/completions", chat("up/stories260K"), token);
+        const Reply tls = post(relayd.port(), "/v1/chat/completions", chat("tls/stories260K"), token);
+        QVERIFY2(tls.status == 200, tls.body.constData());
+        QCOMPARE(tls.json()["choices"].toArray()[0].toObject()["message"].toObject()["content"].toString(),
+                 direct.json()["choices"].toArray()[0].toObject()["message"].toObject()["content"].toString());
+        const Reply streamed = post(relayd.port(), "/v1/chat/completions", chat("tls/stories260K", true), token);
+        QCOMPARE(streamed.status, 200);
+        QVERIFY(streamed.events().last()["done"].toBool());
+        QVERIFY(!streamed.streamedText().isEmpty());
+
+        const Reply untrusted = post(relayd.port(), "/v1/chat/completions", chat("untrusted/stories260K"), token);
+        QCOMPARE(untrusted.status, 502);
+        QCOMPARE(untrusted.errorCode(), QStringLiteral("upstream_error"));
+        QVERIFY2(untrusted.errorMessage().contains("could not be reached") &&
+                     untrusted.errorMessage().contains("certificate", Qt::CaseInsensitive),
+                 untrusted.body.constData());
+        QVERIFY2(untrusted.ms < 3000, "not retried with backoff");
     }
 
     void keyProblemsAreClear502s()
@@ -493,9 +567,36 @@ private Q_SLOTS:
         drainLogs();
     }
 
+    // Twelve streams to one provider at once all reach it (Qt 6.4's network manager alone would hold every stream
+    // past the 6th back until one of the first ended: network_pool.h), and all are let go when the clients leave.
+    void concurrentStreamsAllReachTheProvider()
+    {
+        const int before = fake.requests("hang");
+        constexpr int n = 12;
+        std::vector<std::unique_ptr<QNetworkAccessManager>> clients; // one each: a client manager has 6 connections
+        QList<QNetworkReply *> replies;
+        for (int i = 0; i < n; ++i) {
+            clients.push_back(std::make_unique<QNetworkAccessManager>());
+            QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1/v1/chat/completions").arg(relayd.port())));
+            request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+            request.setRawHeader("Authorization", "Bearer " + token);
+            replies << clients.back()->post(request, QJsonDocument(chat("hang/m", true)).toJson());
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(fake.requests("hang") - before, n, 10000);
+        for (QNetworkReply *r : replies) {
+            QTRY_VERIFY_WITH_TIMEOUT(r->bytesAvailable() > 0, 5000); // each got its first event
+            QVERIFY(r->readAll().contains("Once"));
+            r->abort();
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(relayd.request("GET", "/metrics", {}, admin())
+                                     .body.contains("smartbot_provider_in_flight{provider=\"hang\"} 0"),
+                                 10000);
+    }
+
     void cleanupTestCase()
     {
         relayd.stop();
+        tlsUpstream.stop();
         upstream.stop();
     }
 };

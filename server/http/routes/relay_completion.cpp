@@ -107,7 +107,13 @@ std::optional<std::variant<ApiError, relay::ProviderRelay::Target>> relayTarget(
 {
     if (!ctx.relay || ctx.relay->empty() || !model.isString())
         return std::nullopt;
-    QString name = resolveModelName(ctx, model.toString());
+    // An exact [model] aliases entry first; the "*" entry must not catch a provider's names, so only exact ones.
+    QString name = model.toString();
+    for (const auto &[alias, to] : ctx.config->modelAliases)
+        if (alias == name) {
+            name = to;
+            break;
+        }
     auto target = ctx.relay->resolve(name);
     if (!target)
         return std::nullopt;
