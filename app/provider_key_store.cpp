@@ -48,6 +48,22 @@ Result<ProviderKey> ProviderKeyStore::load(const QString &name) const
     return readProviderKey(configDir_, name);
 }
 
+Result<void> ProviderKeyStore::remove(const QString &name) const
+{
+    if (!isValidProviderName(name))
+        return makeError("'" + name.toStdString() + "' is not a provider name", ErrorCode::InvalidArgument);
+#ifdef SMARTBOT_HAVE_KEYCHAIN
+    const KeychainStore keychain(KeychainStore::serviceFor(configDir_));
+    (void)keychain.remove(entryName(name)); // absent is fine; checked below
+    if (keychain.read(entryName(name)).ok())
+        return makeError("the OS keychain kept the key of provider '" + name.toStdString() + "'");
+#endif
+    const QString path = providerKeyPath(configDir_, name);
+    if (QFile::exists(path) && !QFile::remove(path))
+        return makeError("cannot remove " + path.toStdString());
+    return {};
+}
+
 QMap<QString, ProviderKey> ProviderKeyStore::keychainKeys(const std::vector<ProviderConfig> &providers) const
 {
     QMap<QString, ProviderKey> out;

@@ -20,6 +20,8 @@ public:
     Result<QString> save(const QString &name, const QByteArray &key, const QDateTime &now) const;
     // The keychain's entry, else the file's.
     Result<ProviderKey> load(const QString &name) const;
+    // Forgets the key: the keychain's entry and the file, wherever it is. An error only when one remains.
+    Result<void> remove(const QString &name) const;
     // The keys held in the keychain for these providers (the server reads the others from their files): what the
     // app passes as ServerOverrides::providerKeys.
     QMap<QString, ProviderKey> keychainKeys(const std::vector<ProviderConfig> &providers) const;

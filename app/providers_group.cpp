@@ -1,6 +1,7 @@
 #include "app/providers_group.h"
 
 #include <QDateTime>
+#include <algorithm>
 #include <QDir>
 #include <QEvent>
 #include <QFormLayout>
@@ -8,6 +9,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -60,12 +62,15 @@ ProvidersGroup::ProvidersGroup(http::SmartbotServer *server, QWidget *parent) : 
     saveButton_->setObjectName(QStringLiteral("saveProviderButton"));
     testButton_ = new QPushButton(this);
     testButton_->setObjectName(QStringLiteral("testProviderButton"));
+    removeButton_ = new QPushButton(this);
+    removeButton_->setObjectName(QStringLiteral("removeProviderButton"));
     resultLabel_ = new QLabel(this);
     resultLabel_->setObjectName(QStringLiteral("providerTestLabel"));
     resultLabel_->setWordWrap(true);
     resultLabel_->setTextInteractionFlags(Qt::TextSelectableByMouse);
     connect(saveButton_, &QPushButton::clicked, this, &ProvidersGroup::save);
     connect(testButton_, &QPushButton::clicked, this, &ProvidersGroup::test);
+    connect(removeButton_, &QPushButton::clicked, this, &ProvidersGroup::remove);
     nameLabel_ = new QLabel(this);
     urlLabel_ = new QLabel(this);
     modelsLabel_ = new QLabel(this);
@@ -82,6 +87,7 @@ ProvidersGroup::ProvidersGroup(http::SmartbotServer *server, QWidget *parent) : 
     keyRow->addWidget(keyEdit_, 1);
     keyRow->addWidget(testButton_);
     keyRow->addWidget(saveButton_);
+    keyRow->addWidget(removeButton_);
     form->addRow(keyLabel_, keyRow);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(table_);
@@ -211,6 +217,47 @@ bool ProvidersGroup::save()
     return true;
 }
 
+void ProvidersGroup::remove()
+{
+    const QString name = nameEdit_->text().trimmed();
+    const QString path = QDir(configDir_).filePath(QStringLiteral("server.conf"));
+    auto file = ConfigFile::read(path);
+    const QString section = QStringLiteral("provider.") + name;
+    const QStringList keys = file ? file->keys() : QStringList();
+    if (name.isEmpty() || std::none_of(keys.begin(), keys.end(),
+                                       [&](const QString &k) { return k.startsWith(section + QLatin1Char('/')); })) {
+        resultLabel_->setText(tr("There is no provider %1 in server.conf.").arg(name));
+        return;
+    }
+    QMessageBox question(QMessageBox::Question, tr("Remove the provider?"),
+                         tr("Remove %1 from server.conf and forget its platform key? Requests for %1/… fail from "
+                            "the server's next start.")
+                             .arg(name),
+                         QMessageBox::Yes | QMessageBox::No, this);
+    question.setObjectName(QStringLiteral("removeProviderQuestion"));
+    question.setDefaultButton(QMessageBox::No);
+    if (question.exec() != QMessageBox::Yes)
+        return;
+    ConfigFile edited = file.value();
+    edited.removeSection(section);
+    if (auto written = edited.write(path); !written) {
+        resultLabel_->setText(QString::fromStdString(written.error()));
+        return;
+    }
+    if (auto forgotten = app::ProviderKeyStore(configDir_).remove(name); !forgotten) {
+        resultLabel_->setText(QString::fromStdString(forgotten.error()));
+        return;
+    }
+    nameEdit_->clear();
+    urlEdit_->clear();
+    modelsEdit_->clear();
+    keyEdit_->clear();
+    resultLabel_->setText(
+        tr("Removed %1 and its platform key. The server stops using it at its next start.").arg(name));
+    Q_EMIT statusMessage(tr("Provider %1 removed").arg(name));
+    refresh();
+}
+
 void ProvidersGroup::test()
 {
     const QString name = nameEdit_->text().trimmed().isEmpty() ? QStringLiteral("test") : nameEdit_->text().trimmed();
@@ -275,6 +322,7 @@ void ProvidersGroup::retranslateUi()
         tr("kept in the OS keychain (without one: providers/NAME.env, mode 600), never in server.conf"));
     saveButton_->setText(tr("Save"));
     testButton_->setText(tr("Test connection"));
+    removeButton_->setText(tr("Remove"));
 }
 
 } // namespace smartbot::gui

@@ -3,7 +3,8 @@
 // while the server runs, the circuit breaker and requests in flight), and a form that adds or edits one: the
 // section is written to server.conf (comments and order kept, ConfigFile), the platform key to the OS keychain
 // (ProviderKeyStore; providers/NAME.env, 0600, without one). "Test connection" asks the provider's /models with the
-// form's address and key, as the server would, and says what came back. Changes apply at the server's next start.
+// form's address and key, as the server would, and says what came back. "Remove" deletes the section (the rest of
+// server.conf stays as written) and the key. Changes apply at the server's next start.
 // Threading: GUI thread.
 #pragma once
 
@@ -46,6 +47,7 @@ private:
     void retranslateUi();
     bool save();
     void test();
+    void remove(); // the provider named in the form: its section (after a question) and its key
     void fillForm(int row);
 
     http::SmartbotServer *server_;
@@ -57,6 +59,7 @@ private:
     QLineEdit *keyEdit_ = nullptr;
     QPushButton *saveButton_ = nullptr;
     QPushButton *testButton_ = nullptr;
+    QPushButton *removeButton_ = nullptr;
     QLabel *resultLabel_ = nullptr;
     QLabel *nameLabel_ = nullptr;
     QLabel *urlLabel_ = nullptr;

@@ -1585,6 +1585,30 @@ Qt %2
         <source>Test connection</source>
         <translation>测试连接</translation>
     </message>
+    <message>
+        <source>There is no provider %1 in server.conf.</source>
+        <translation>server.conf 中没有服务商 %1。</translation>
+    </message>
+    <message>
+        <source>Remove the provider?</source>
+        <translation>删除该服务商？</translation>
+    </message>
+    <message>
+        <source>Remove %1 from server.conf and forget its platform key? Requests for %1/… fail from the server&apos;s next start.</source>
+        <translation>从 server.conf 删除 %1 并清除其平台密钥？服务器下次启动后，对 %1/… 的请求将失败。</translation>
+    </message>
+    <message>
+        <source>Removed %1 and its platform key. The server stops using it at its next start.</source>
+        <translation>已删除 %1 及其平台密钥。服务器下次启动后不再使用它。</translation>
+    </message>
+    <message>
+        <source>Provider %1 removed</source>
+        <translation>已删除服务商 %1</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
 </context>
 <context>
     <name>smartbot::gui::ServerPanel</name>

@@ -1,18 +1,21 @@
 // ProvidersGroup (app/providers_group.h) offscreen, with a real keychain (run_with_keyring.sh) and two in-process
 // servers: one serves stories260K and stands for the provider; the form tests the connection (a wrong key, then the
 // right one), saves the section to server.conf and the key to the keychain, and a relaying server started with the
-// keys the app passes answers a request for up/stories260K.
+// keys the app passes answers a request for up/stories260K; Remove then deletes the section and the key.
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QApplication>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include "app/provider_key_store.h"
 #include "app/providers_group.h"
@@ -124,6 +127,37 @@ private Q_SLOTS:
         QTRY_COMPARE(table->item(group.rowOf(QStringLiteral("up")), 4)->text(), QStringLiteral("ready"));
         relayServer.stop();
         up.stop();
+
+        // Remove: asked first (No keeps it), then the section and the key are gone; the rest of server.conf stays.
+        const auto answer = [](QMessageBox::StandardButton button) {
+            QTimer::singleShot(0, [button] {
+                QTRY_VERIFY(qobject_cast<QMessageBox *>(QApplication::activeModalWidget()));
+                auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+                QCOMPARE(box->objectName(), QStringLiteral("removeProviderQuestion"));
+                box->button(button)->click();
+            });
+        };
+        child<QLineEdit>(&group, "providerNameEdit")->setText(QStringLiteral("up"));
+        answer(QMessageBox::No);
+        child<QPushButton>(&group, "removeProviderButton")->click();
+        QVERIFY(group.rowOf(QStringLiteral("up")) >= 0);
+        answer(QMessageBox::Yes);
+        child<QPushButton>(&group, "removeProviderButton")->click();
+        QVERIFY2(label->text().startsWith(QStringLiteral("Removed up")), qPrintable(label->text()));
+        QCOMPARE(group.rowOf(QStringLiteral("up")), -1);
+        QVERIFY(!app::ProviderKeyStore(relayDir.path()).load(QStringLiteral("up")).ok());
+        QVERIFY(!QFile::exists(providerKeyPath(relayDir.path(), QStringLiteral("up"))));
+        auto after = ServerConfig::readOrDefaults(relayDir.path());
+        QVERIFY(after.ok());
+        QVERIFY(after->providers.empty());
+        QFile confAfter(relayDir.filePath(QStringLiteral("server.conf")));
+        QVERIFY(confAfter.open(QIODevice::ReadOnly));
+        const QByteArray textAfter = confAfter.readAll();
+        QVERIFY(!textAfter.contains("[provider.up]") && textAfter.contains("[network]"));
+        // A name with no section says so and asks nothing.
+        child<QLineEdit>(&group, "providerNameEdit")->setText(QStringLiteral("up"));
+        child<QPushButton>(&group, "removeProviderButton")->click();
+        QVERIFY2(label->text().contains(QStringLiteral("There is no provider up")), qPrintable(label->text()));
     }
 };
 
