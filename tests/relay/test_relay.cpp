@@ -219,7 +219,7 @@ private Q_SLOTS:
             {"drop", "base_url = " + fakeBase + "/drop/v1\nmodels = m\nretries = 2"},
             {"fleet", "base_url = " + dead + ", " + up + "\nmodels = stories260K\nretries = 0\nhealth_check_s = 1"},
         };
-        QByteArray conf = "[model]\npath = none\naliases = storyteller: up/stories260K\n";
+        QByteArray conf = "[model]\npath = none\naliases = storyteller: up/stories260K, *: up/stories260K\n";
         for (const auto &[name, settings] : providers)
             conf += "[provider." + name + "]\n" + settings + "\n";
         writeFile(relayDir.filePath("server.conf"), conf, QFile::ReadOwner | QFile::WriteOwner);
@@ -282,6 +282,12 @@ private Q_SLOTS:
         QCOMPARE(aliased.status, 200);
         QCOMPARE(aliased.json()["choices"].toArray()[0].toObject()["message"].toObject()["content"].toString(),
                  d["choices"].toArray()[0].toObject()["message"].toObject()["content"].toString());
+        // A name known neither here nor to a provider goes where the * alias points; a provider's names stay theirs.
+        const Reply anyName = post(relayd.port(), "/v1/chat/completions", chat("gpt-3.5-turbo"), token);
+        QCOMPARE(anyName.status, 200);
+        QCOMPARE(anyName.json()["model"].toString(), QStringLiteral("gpt-3.5-turbo"));
+        QCOMPARE(anyName.json()["choices"].toArray()[0].toObject()["message"].toObject()["content"].toString(),
+                 d["choices"].toArray()[0].toObject()["message"].toObject()["content"].toString());
         // So does a provider's own alias ([provider.up] aliases = tale: stories260K), answered under that name.
         const Reply providerAlias = post(relayd.port(), "/v1/chat/completions", chat("tale"), token);
         QCOMPARE(providerAlias.status, 200);
@@ -295,8 +301,8 @@ private Q_SLOTS:
             [&] {
                 for (const QJsonValue &u : relayd.request("GET", "/admin/usage", {}, admin()).json()["usage"].toArray())
                     if (u["subject"].toString() == QLatin1String("user:relay-client"))
-                        return u["generated_tokens"].toInt() == 3 * completion &&
-                               u["prompt_tokens"].toInt() == 3 * prompt;
+                        return u["generated_tokens"].toInt() == 4 * completion &&
+                               u["prompt_tokens"].toInt() == 4 * prompt;
                 return false;
             }(),
             10000);

@@ -115,6 +115,10 @@ std::optional<std::variant<ApiError, relay::ProviderRelay::Target>> relayTarget(
             break;
         }
     auto target = ctx.relay->resolve(name);
+    // Not a provider's name: the "*" alias may still send a name unknown here to one ("*: cloud/gpt-4o-mini").
+    if (!target)
+        if (const QString any = resolveModelName(ctx, model.toString()); !any.isEmpty() && any != name)
+            target = ctx.relay->resolve(any);
     if (!target)
         return std::nullopt;
     if (!*target) {
