@@ -126,6 +126,10 @@ max_tokens_limit = 4096
 ; log), admin.key and auth/ (the token signing keys). Relative to this folder; empty = this folder. A system
 ; install keeps this folder read-only for the service and points here to /var/lib/smartbot (created 700).
 data_dir =
+; normal: nothing acknowledged is lost when the server process dies (kill -9, a crash), and the database stays
+; intact on a power cut, which may lose the last moments' writes. full: an fsync per write, so that also a power cut
+; loses nothing acknowledged (API keys created, revocations), at a cost in write speed.
+synchronous = normal
 
 [logging]
 ; The log is written to DIR/smartbot.log (mode 640, the folder 750; relative to this folder; none = no file), as well
@@ -351,6 +355,12 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
                          c.logLevel.toStdString() + "')");
     const QString data = stringValue(s, QStringLiteral("storage/data_dir"));
     c.dataDir = data.isEmpty() ? c.configDir : QDir::cleanPath(QDir(c.configDir).absoluteFilePath(data));
+    if (const QString sync = stringValue(s, QStringLiteral("storage/synchronous"), QStringLiteral("normal")).toLower();
+        sync == QLatin1String("full"))
+        c.storageSync = ServerConfig::SqliteSync::Full;
+    else if (sync != QLatin1String("normal"))
+        return makeError("server.conf: [storage] synchronous must be normal or full (not '" + sync.toStdString() +
+                         "')");
     c.backupDir =
         QDir(c.configDir).absoluteFilePath(stringValue(s, QStringLiteral("backup/dir"), QStringLiteral("backups")));
     if (const QString pass = stringValue(s, QStringLiteral("backup/passphrase_file")); !pass.isEmpty())

@@ -79,6 +79,9 @@ struct ServerConfig {
 
     // [storage]
     QString dataDir; // absolute: the database, admin.key and auth/ (the signing keys); default the config folder
+    // synchronous = normal | full: SQLite's fsync policy in WAL mode (core/storage.h says what each survives).
+    enum class SqliteSync { Normal, Full };
+    SqliteSync storageSync = SqliteSync::Normal;
 
     QString configDir; // where server.conf lives
 

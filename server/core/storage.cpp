@@ -51,7 +51,7 @@ Storage::~Storage()
     }
 }
 
-Result<std::unique_ptr<Storage>> Storage::open(const QString &configDir)
+Result<std::unique_ptr<Storage>> Storage::open(const QString &configDir, ServerConfig::SqliteSync sync)
 {
     std::unique_ptr<Storage> s(new Storage);
     s->path_ = QDir(configDir).filePath(QStringLiteral("smartbot.db"));
@@ -74,8 +74,11 @@ Result<std::unique_ptr<Storage>> Storage::open(const QString &configDir)
     // WAL: the CLI and a running server share the file; readers do not block the writer.
     if (auto r = s->exec(QStringLiteral("PRAGMA journal_mode=WAL")); !r)
         return r.failure();
-    // NORMAL is safe with WAL (no corruption); a power cut may lose the last usage counts, not the schema.
-    s->exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+    // NORMAL is safe with WAL (no corruption); a power cut may lose the last commits. FULL: none (storage.h).
+    if (auto r = s->exec(sync == ServerConfig::SqliteSync::Full ? QStringLiteral("PRAGMA synchronous=FULL")
+                                                                : QStringLiteral("PRAGMA synchronous=NORMAL"));
+        !r)
+        return r.failure();
     if (auto r = s->migrate(); !r)
         return r.failure();
     for (const char *suffix : {"-wal", "-shm"})

@@ -219,6 +219,8 @@ private Q_SLOTS:
         QTest::newRow("keep") << QByteArray("[backup]\nkeep = 0\n") << "[backup] keep";
         QTest::newRow("log level") << QByteArray("[logging]\nlevel = loud\n") << "[logging] level";
         QTest::newRow("log keep") << QByteArray("[logging]\nkeep = 0\n") << "[logging] keep";
+        QTest::newRow("synchronous") << QByteArray("[storage]\nsynchronous = off\n")
+                                     << "[storage] synchronous must be normal or full";
         QTest::newRow("log daily") << QByteArray("[logging]\nrotate_daily = sometimes\n") << "[logging] rotate_daily";
         QTest::newRow("alias without target") << QByteArray("[model]\naliases = gpt-4o-mini\n") << "[model] aliases";
         QTest::newRow("alias twice") << QByteArray("[model]\naliases = a: default, a: b\n") << "twice";

@@ -296,7 +296,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     for (const QString &name : config.preload)
         if (auto path = d->models->pathOf(name); !path)
             return makeError("[model] preload: " + path.error());
-    auto storage = Storage::open(config.dataDir);
+    auto storage = Storage::open(config.dataDir, config.storageSync);
     if (!storage)
         return storage.failure();
     d->auth = std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(),
