@@ -52,15 +52,18 @@ Result<void> ProviderKeyStore::remove(const QString &name) const
 {
     if (!isValidProviderName(name))
         return makeError("'" + name.toStdString() + "' is not a provider name", ErrorCode::InvalidArgument);
+        // Success means the app can no longer load a key for name, from either place.
 #ifdef SMARTBOT_HAVE_KEYCHAIN
     const KeychainStore keychain(KeychainStore::serviceFor(configDir_));
-    (void)keychain.remove(entryName(name)); // absent is fine; checked below
-    if (keychain.read(entryName(name)).ok())
-        return makeError("the OS keychain kept the key of provider '" + name.toStdString() + "'");
+    if (auto removed = keychain.remove(entryName(name));
+        !removed && removed.code() != ErrorCode::NotFound && keychain.read(entryName(name)).ok())
+        return makeError("the OS keychain kept the key of provider '" + name.toStdString() + "': " + removed.error());
 #endif
     const QString path = providerKeyPath(configDir_, name);
     if (QFile::exists(path) && !QFile::remove(path))
         return makeError("cannot remove " + path.toStdString());
+    if (load(name))
+        return makeError("the key of provider '" + name.toStdString() + "' is still stored");
     return {};
 }
 

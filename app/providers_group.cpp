@@ -238,14 +238,15 @@ void ProvidersGroup::remove()
     question.setDefaultButton(QMessageBox::No);
     if (question.exec() != QMessageBox::Yes)
         return;
+    // The key first: should that fail, the section is still there and Remove can be tried again.
+    if (auto forgotten = app::ProviderKeyStore(configDir_).remove(name); !forgotten) {
+        resultLabel_->setText(QString::fromStdString(forgotten.error()));
+        return;
+    }
     ConfigFile edited = file.value();
     edited.removeSection(section);
     if (auto written = edited.write(path); !written) {
         resultLabel_->setText(QString::fromStdString(written.error()));
-        return;
-    }
-    if (auto forgotten = app::ProviderKeyStore(configDir_).remove(name); !forgotten) {
-        resultLabel_->setText(QString::fromStdString(forgotten.error()));
         return;
     }
     nameEdit_->clear();

@@ -198,9 +198,14 @@ bool ConfigFile::removeSection(const QString &section)
                 --j;
             keepFrom = j;
         }
-        // The blank lines that separated the removed section from the one before it go too when nothing follows.
+        // The comment block right above the header describes this section: it goes too. So do the blank lines that
+        // separated the section from the one before when nothing follows, or when a blank line follows anyway.
         size_t start = i;
-        if (keepFrom == lines_.size())
+        while (start > 0 && lines_[start - 1].key.isEmpty() && !lines_[start - 1].malformed &&
+               isComment(lines_[start - 1].text.trimmed()))
+            --start;
+        const bool blankAfter = keepFrom < lines_.size() && lines_[keepFrom].text.trimmed().isEmpty();
+        if (keepFrom == lines_.size() || blankAfter)
             while (start > 0 && lines_[start - 1].text.trimmed().isEmpty())
                 --start;
         lines_.erase(lines_.begin() + qsizetype(start), lines_.begin() + qsizetype(keepFrom));

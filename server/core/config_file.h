@@ -31,8 +31,9 @@ public:
     // Replaces the value in place (every line that sets it); a new key goes after its section's last key, a new
     // section at the end. The value is quoted when it would not read back as written.
     void setValue(const QString &section, const QString &key, const QString &value);
-    // Removes every [section] header and the lines under it, up to the next header. Comment lines right before the
-    // next header stay (they describe that one); so does everything outside the section. False when absent.
+    // Removes every [section] header and the lines under it, up to the next header, with the comment block right
+    // above the header (it describes this section). Comment lines right before the next header stay (they describe
+    // that one); so does everything else. False when absent.
     bool removeSection(const QString &section);
     // Atomically (QSaveFile), mode 0600 whatever the umask: server.conf names the secrets' files.
     Result<void> write(const QString &path) const;

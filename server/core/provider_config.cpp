@@ -105,11 +105,17 @@ Result<ProviderConfig> parseOne(const ConfigFile &s, const QString &section, con
                                      QStringLiteral("[%1] aliases").arg(section), false);
     if (!aliases)
         return aliases.failure();
-    for (const auto &[alias, target] : aliases.value())
+    for (const auto &[alias, target] : aliases.value()) {
+        if (alias.contains(QLatin1Char('/')))
+            return makeError(QStringLiteral("server.conf: [%1] aliases: '%2' has a '/' (NAME/model already names "
+                                            "a provider's model)")
+                                 .arg(section, alias)
+                                 .toStdString());
         if (!p.serves(target))
             return makeError(QStringLiteral("server.conf: [%1] aliases: '%2' points at '%3', which is not in models")
                                  .arg(section, alias, target)
                                  .toStdString());
+    }
     p.aliases = aliases.value();
     if (const QString ca = stringValue(s, key + QStringLiteral("ca_file")); !ca.isEmpty())
         p.caFile = QDir(configDir).absoluteFilePath(ca);

@@ -34,7 +34,8 @@ struct ProviderConfig {
     int healthCheckS = 10;       // health_check_s: a fleet's base_urls are probed (GET /models) this often; 0 = off
     // aliases = "name: upstream model, ...": names clients may use instead of "NAME/model" (e.g. "gpt-4o-mini:
     // gpt-4o-mini", so that an application written for the platform works unchanged). Each target is one of models
-    // (any name with models = *); a name belongs to one provider only. [model] aliases are looked up first.
+    // (any name with models = *); a name has no '/' and belongs to one provider only, and not to [model] aliases.
+    // A local model of the same name wins: prompts do not leave the machine because an alias shadows a model.
     ModelAliases aliases;
 
     // The model a client names (after "NAME/") is one this provider serves here.

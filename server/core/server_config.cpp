@@ -385,6 +385,14 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
     if (!providers)
         return providers.failure();
     c.providers = std::move(providers.value());
+    for (const ProviderConfig &p : c.providers)
+        for (const auto &[alias, unused] : p.aliases)
+            for (const auto &[name, target] : c.modelAliases)
+                if (name == alias)
+                    return makeError("server.conf: the alias '" + alias.toStdString() +
+                                     "' is in both [model] aliases "
+                                     "and [provider." +
+                                     p.name.toStdString() + "] aliases");
     c.dtype = stringValue(s, QStringLiteral("model/dtype"), c.dtype);
     if (!QStringList{"auto", "float32", "bfloat16", "float16"}.contains(c.dtype))
         return makeError("server.conf: [model] dtype must be auto, float32, bfloat16 or float16 (not '" +

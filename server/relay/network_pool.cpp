@@ -5,7 +5,7 @@
 
 namespace smartbot::relay {
 
-NetworkPool::NetworkPool(int maxConcurrent) : limit_(std::max(1, (maxConcurrent + kPerManager - 1) / kPerManager)) {}
+NetworkPool::NetworkPool(int maxRequests) : limit_(std::max(1, (maxRequests + kPerManager - 1) / kPerManager)) {}
 
 NetworkPool::~NetworkPool() = default;
 

@@ -2,7 +2,8 @@
 // HTTP/1.1 connections per host:port and queues every further request inside itself (the number is fixed until
 // Qt 6.5's QHttp1Configuration), so with one manager the 7th concurrent stream to a llama-server or vLLM base_url
 // waited for one of the first 6 to end, and its connect timeout could expire while it waited. A pool holds one
-// manager per 6 requests in flight, made when needed (up to max_concurrent / 6, rounded up), and each attempt takes
+// manager per 6 requests in flight, made when needed (up to maxRequests / 6, rounded up; each has its own network
+// thread, kept until the server stops), and each attempt takes
 // the least loaded one. A pool per provider also keeps providers' connections apart: Qt's connection cache is keyed
 // by host and port, not by TLS settings, so a connection verified with one provider's ca_file must never carry
 // another provider's request (seen in test_relay: an https provider without ca_file got answers over a connection
@@ -19,7 +20,8 @@ namespace smartbot::relay {
 
 class NetworkPool {
 public:
-    explicit NetworkPool(int maxConcurrent);
+    // maxRequests: the most requests in flight at once (client requests, health probes and model listings).
+    explicit NetworkPool(int maxRequests);
     ~NetworkPool();
     NetworkPool(const NetworkPool &) = delete;
     NetworkPool &operator=(const NetworkPool &) = delete;

@@ -23,7 +23,7 @@ struct ProviderState {
         : config(std::move(c)), breaker(config.breakerFailures, qint64(config.breakerCooldownS) * 1000),
           outstanding(size_t(config.baseUrls.size()), 0), healthy(size_t(config.baseUrls.size()), true),
           downAtMs(size_t(config.baseUrls.size()), -1), probing(size_t(config.baseUrls.size()), false),
-          networks(config.maxConcurrent)
+          networks(config.maxConcurrent + int(config.baseUrls.size()) + 1) // + a health probe each, + a listing
     {
     }
     ProviderConfig config;

@@ -223,6 +223,10 @@ private Q_SLOTS:
                                      << "[storage] synchronous must be normal or full";
         QTest::newRow("log daily") << QByteArray("[logging]\nrotate_daily = sometimes\n") << "[logging] rotate_daily";
         QTest::newRow("alias without target") << QByteArray("[model]\naliases = gpt-4o-mini\n") << "[model] aliases";
+        QTest::newRow("alias here and at a provider")
+            << QByteArray("[model]\naliases = fast: default\n[provider.up]\nbase_url = http://h/v1\nmodels = m\n"
+                          "aliases = fast: m\n")
+            << "the alias 'fast' is in both [model] aliases and [provider.up] aliases";
         QTest::newRow("alias twice") << QByteArray("[model]\naliases = a: default, a: b\n") << "twice";
         QTest::newRow("not a setting") << QByteArray("[network]\nport 80\n") << "line 2: 'port 80'";
     }

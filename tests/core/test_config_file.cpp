@@ -126,7 +126,10 @@ private Q_SLOTS:
         QTest::newRow("middle") << "; top\n[a]\nx = 1\n\n[b]\ny = 2\n; b's note\n\n[c]\nz = 3\n"
                                 << "b" << true << "; top\n[a]\nx = 1\n\n[c]\nz = 3\n";
         QTest::newRow("comment for the next one") << "[a]\nx = 1\n\n[b]\ny = 2\n\n; the c section\n[c]\nz = 3\n"
-                                                  << "b" << true << "[a]\nx = 1\n\n\n; the c section\n[c]\nz = 3\n";
+                                                  << "b" << true << "[a]\nx = 1\n\n; the c section\n[c]\nz = 3\n";
+        QTest::newRow("its own comment goes")
+            << "[a]\nx = 1\n\n; the b section\n; two lines\n[b]\ny = 2\n\n[c]\nz = 3\n"
+            << "b" << true << "[a]\nx = 1\n\n[c]\nz = 3\n";
         QTest::newRow("last") << "[a]\nx = 1\n\n[provider.up]\nbase_url = http://h/v1\nmodels = m\n"
                               << "provider.up" << true << "[a]\nx = 1\n";
         QTest::newRow("first") << "[a]\nx = 1\n\n[b]\ny = 2\n"

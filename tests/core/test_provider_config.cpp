@@ -53,6 +53,9 @@ private Q_SLOTS:
                                          << "[provider.up] aliases entry 'x' is not 'name: target'";
         QTest::newRow("alias star") << "[provider.up]\nbase_url = http://h/v1\nmodels = a\naliases = *: a\n"
                                     << "[provider.up] aliases entry '*: a'";
+        QTest::newRow("alias with a slash")
+            << "[provider.up]\nbase_url = http://h/v1\nmodels = a\naliases = other/a: a\n"
+            << "[provider.up] aliases: 'other/a' has a '/'";
         QTest::newRow("alias in two providers") << "[provider.p]\nbase_url = http://h/v1\nmodels = a\naliases = x: a\n"
                                                    "[provider.q]\nbase_url = http://g/v1\nmodels = b\naliases = x: b\n"
                                                 << "the alias 'x' is in both [provider.p] and [provider.q]";

@@ -129,20 +129,34 @@ private Q_SLOTS:
         up.stop();
 
         // Remove: asked first (No keeps it), then the section and the key are gone; the rest of server.conf stays.
-        const auto answer = [](QMessageBox::StandardButton button) {
-            QTimer::singleShot(0, [button] {
-                QTRY_VERIFY(qobject_cast<QMessageBox *>(QApplication::activeModalWidget()));
+        // The answer is clicked from a timer while the dialog runs; whatever the dialog is, it gets closed, so that a
+        // wrong one fails the checks after it instead of hanging the test.
+        QString asked;
+        const auto answer = [&asked](QMessageBox::StandardButton button) {
+            auto *poll = new QTimer;
+            QObject::connect(poll, &QTimer::timeout, poll, [poll, button, &asked] {
                 auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
-                QCOMPARE(box->objectName(), QStringLiteral("removeProviderQuestion"));
-                box->button(button)->click();
+                if (!box)
+                    return;
+                asked = box->objectName();
+                if (QAbstractButton *b = box->button(button))
+                    b->click();
+                else
+                    box->reject();
+                poll->deleteLater();
             });
+            poll->start(20);
         };
         child<QLineEdit>(&group, "providerNameEdit")->setText(QStringLiteral("up"));
         answer(QMessageBox::No);
         child<QPushButton>(&group, "removeProviderButton")->click();
+        QCOMPARE(asked, QStringLiteral("removeProviderQuestion"));
         QVERIFY(group.rowOf(QStringLiteral("up")) >= 0);
+        QVERIFY(app::ProviderKeyStore(relayDir.path()).load(QStringLiteral("up")).ok()); // No keeps the key too
+        asked.clear();
         answer(QMessageBox::Yes);
         child<QPushButton>(&group, "removeProviderButton")->click();
+        QCOMPARE(asked, QStringLiteral("removeProviderQuestion"));
         QVERIFY2(label->text().startsWith(QStringLiteral("Removed up")), qPrintable(label->text()));
         QCOMPARE(group.rowOf(QStringLiteral("up")), -1);
         QVERIFY(!app::ProviderKeyStore(relayDir.path()).load(QStringLiteral("up")).ok());

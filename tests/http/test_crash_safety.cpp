@@ -89,10 +89,20 @@ private:
     std::vector<std::unique_ptr<QNetworkAccessManager>> clients_;
 };
 
+// PRAGMA integrity_check by the sqlite3 CLI, on a copy of the database and its WAL as they are: opening the original
+// would recover and checkpoint it, and the next start would no longer meet the state the kill left.
 QString integrityCheck(const QString &db)
 {
+    QTemporaryDir copy;
+    const QString target = copy.filePath(QStringLiteral("copy.db"));
+    if (db != QLatin1String(":memory:"))
+        for (const char *suffix : {"", "-wal"})
+            if (QFile::exists(db + QLatin1String(suffix)) &&
+                !QFile::copy(db + QLatin1String(suffix), target + QLatin1String(suffix)))
+                return QStringLiteral("cannot copy ") + db + QLatin1String(suffix);
     QProcess p;
-    p.start(QStringLiteral("sqlite3"), {db, QStringLiteral("PRAGMA integrity_check;")});
+    p.start(QStringLiteral("sqlite3"),
+            {db == QLatin1String(":memory:") ? db : target, QStringLiteral("PRAGMA integrity_check;")});
     if (!p.waitForFinished(30000))
         return QStringLiteral("sqlite3 did not finish");
     return QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError()).trimmed();

@@ -203,8 +203,8 @@ private Q_SLOTS:
             {"up", "base_url = " + up + "\nmodels = stories260K\naliases = tale: stories260K"},
             {"tls", "base_url = " + tlsUp +
                         "\nmodels = stories260K\nca_file = " + QFile::encodeName(tlsDir.filePath("server.pem"))},
-            {"untrusted", "base_url = " + tlsUp + "\nmodels = stories260K\nretries = 2"},
-            {"discover", "base_url = " + up + "\nmodels = *"},
+            {"untrusted", "base_url = " + tlsUp + "\nmodels = stories260K\nretries = 4"}, // backoff would be 3.75 s
+            {"discover", "base_url = " + up + "\nmodels = *\naliases = stories260K: stories260K"},
             {"badkey", "base_url = " + up + "\nmodels = stories260K"},
             {"loose", "base_url = " + up + "\nmodels = stories260K"},
             {"down", "base_url = " + dead + "\nmodels = m\nretries = 1\nbreaker_failures = 2\nbreaker_cooldown_s = 60"},
@@ -254,7 +254,9 @@ private Q_SLOTS:
         QCOMPARE(wrongCode, 1);
         QVERIFY2(wrongOut.contains("refused the platform key (HTTP 401)"), qPrintable(wrongOut));
 
-        QVERIFY2(relayd.start(relayDir.path(), {}, env()), qPrintable(relayd.output()));
+        // The relaying server has a local model too (its alias test: a local name stays local).
+        QVERIFY2(relayd.start(relayDir.path(), {"--model", sharedModelDir()}, env()), qPrintable(relayd.output()));
+        QVERIFY2(relayd.waitForLog("model stories260K ready"), qPrintable(relayd.output()));
         QVERIFY2(relayd.output().contains("provider loose:") && relayd.output().contains("chmod 600"),
                  qPrintable(relayd.output()));
         token = relayd.postJson("/admin/token", {{"username", "relay-client"}}, admin())
@@ -438,7 +440,7 @@ private Q_SLOTS:
         QVERIFY2(untrusted.errorMessage().contains("could not be reached") &&
                      untrusted.errorMessage().contains("certificate", Qt::CaseInsensitive),
                  untrusted.body.constData());
-        QVERIFY2(untrusted.ms < 3000, "not retried with backoff");
+        QVERIFY2(untrusted.ms < 3000, "not retried (4 retries would wait 3.75 s)");
     }
 
     void keyProblemsAreClear502s()
@@ -597,6 +599,27 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(relayd.request("GET", "/metrics", {}, admin())
                                      .body.contains("smartbot_provider_in_flight{provider=\"hang\"} 0"),
                                  10000);
+    }
+
+    // [provider.discover] aliases = stories260K: ... names the relaying server's own local model: the local model
+    // answers (prompts stay on the machine); the provider gets nothing.
+    void localModelWinsOverAProviderAlias()
+    {
+        const auto relayedOk = [&] {
+            const QByteArray metrics = relayd.request("GET", "/metrics", {}, admin()).body;
+            const auto m =
+                QRegularExpression("smartbot_provider_requests_total\\{provider=\"discover\",outcome=\"ok\"\\} (\\d+)")
+                    .match(QString::fromLatin1(metrics));
+            return m.hasMatch() ? m.captured(1).toInt() : 0;
+        };
+        const int before = relayedOk();
+        const Reply local = post(relayd.port(), "/v1/chat/completions", chat("stories260K"), token);
+        QCOMPARE(local.status, 200);
+        QCOMPARE(local.json()["model"].toString(), QStringLiteral("stories260K"));
+        QCOMPARE(relayedOk(), before);
+        // The same request by the provider's name form is relayed.
+        QCOMPARE(post(relayd.port(), "/v1/chat/completions", chat("discover/stories260K"), token).status, 200);
+        QCOMPARE(relayedOk(), before + 1);
     }
 
     void cleanupTestCase()

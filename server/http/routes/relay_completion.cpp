@@ -114,6 +114,15 @@ std::optional<std::variant<ApiError, relay::ProviderRelay::Target>> relayTarget(
             name = to;
             break;
         }
+    // A local model of this name wins over a provider's alias (prompts stay on the machine); "NAME/model" is never
+    // a local name.
+    if (!name.contains(QLatin1Char('/'))) {
+        for (const auto &s : ctx.models->loaded())
+            if (s.name == name)
+                return std::nullopt;
+        if (ctx.models->pathOf(name))
+            return std::nullopt;
+    }
     auto target = ctx.relay->resolve(name);
     // Not a provider's name: the "*" alias may still send a name unknown here to one ("*: cloud/gpt-4o-mini").
     if (!target)

@@ -21,8 +21,8 @@ class QTcpSocket;
 namespace smartbot::http {
 
 // The provider a request's model field names (through an exact [model] aliases entry, then the providers' aliases
-// and "NAME/model", then the "*" alias for a name known neither here nor to a provider; a provider's alias wins over
-// a local model of the same name);
+// and "NAME/model", then the "*" alias for a name known neither here nor to a provider; a local model wins over a
+// provider's alias of the same name);
 // std::nullopt when it names none (a local model). An ApiError (404 model_not_found) when it names a provider that does
 // not serve that model.
 std::optional<std::variant<ApiError, relay::ProviderRelay::Target>> relayTarget(const RouteContext &ctx,
