@@ -23,6 +23,8 @@ PACKAGES=(
   desktop-file-utils nginx-light bc
   # tests: the desktop keychain (a private D-Bus session with gnome-keyring's Secret Service)
   dbus dbus-daemon gnome-keyring
+  # storage: PostgreSQL server for [database] driver = postgresql; the tests start their own cluster (initdb + pg_ctl)
+  postgresql
   # tests: TLS (test CA and certificates, s_client), HTTPS client (curl is in the toolchain line)
   openssl
   # benchmarks: HTTP load generators for tests/bench/bench_chat_qps.sh

@@ -37,7 +37,7 @@ bool ApiKeyStore::looksLikeKey(const QByteArray &credential)
     return credential.startsWith(kKeyPrefix);
 }
 
-ApiKeyInfo ApiKeyStore::fromQuery(const QSqlQuery &q) const
+ApiKeyInfo ApiKeyStore::fromQuery(const Storage::Query &q) const
 {
     ApiKeyInfo k;
     k.id = q.value(0).toLongLong();
@@ -73,15 +73,21 @@ Result<CreatedKey> ApiKeyStore::create(const NewKeyOptions &o) const
     out.key = randomToken(kKeyPrefix, 32);
     const qint64 now = clock_();
     const QString prefix = QString::fromLatin1(out.key.left(kVisiblePrefix));
-    auto r = storage_.exec(QStringLiteral("INSERT INTO api_keys (name, prefix, hash, scope, allow, created_at, "
-                                          "expires_at, requests_per_minute, tokens_per_minute) "
-                                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                           {o.name.trimmed(), prefix, sha256(out.key), o.scope, allow->toString(), now,
-                            orNull(o.expiresDays > 0 ? now + qint64(o.expiresDays) * kSecondsPerDay : 0),
-                            limitOrNull(o.requestsPerMinute), limitOrNull(o.tokensPerMinute)});
-    if (!r)
-        return r.failure();
-    auto info = find(QString::number(r->lastInsertId().toLongLong()));
+    qint64 id = 0;
+    { // the statement ends here: SQLite commits when it is reset, and find() may use another connection
+        auto r = storage_.exec(QStringLiteral("INSERT INTO api_keys (name, prefix, hash, scope, allow, created_at, "
+                                              "expires_at, requests_per_minute, tokens_per_minute) "
+                                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
+                               {o.name.trimmed(), prefix, sha256(out.key), o.scope, allow->toString(), now,
+                                orNull(o.expiresDays > 0 ? now + qint64(o.expiresDays) * kSecondsPerDay : 0),
+                                limitOrNull(o.requestsPerMinute), limitOrNull(o.tokensPerMinute)});
+        if (!r)
+            return r.failure();
+        if (!r->next())
+            return makeError("database: the new key's id did not come back");
+        id = r->value(0).toLongLong();
+    }
+    auto info = find(QString::number(id));
     if (!info)
         return info.failure();
     out.info = info.value();

@@ -71,7 +71,7 @@ public:
     static QJsonObject toJson(const ApiKeyInfo &key);
 
 private:
-    ApiKeyInfo fromQuery(const QSqlQuery &q) const;
+    ApiKeyInfo fromQuery(const Storage::Query &q) const;
     const Storage &storage_;
     Clock clock_;
     int rotationDays_;

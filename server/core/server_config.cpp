@@ -131,6 +131,32 @@ data_dir =
 ; loses nothing acknowledged (API keys created, revocations), at a cost in write speed.
 synchronous = normal
 
+[database]
+; sqlite: the database is smartbot.db in data_dir, for this server alone. postgresql: a PostgreSQL server (12 or
+; newer) that several SmartBot servers share behind a load balancer: API keys, revocations, usage and the audit log
+; are then the same on all of them, and a key revoked through one is refused by every other at its next request. The
+; schema is created and migrated when the server starts (or: smartbotd db status|migrate).
+driver = sqlite
+; PostgreSQL only: the server (a host name, an address, or the folder of its Unix socket), the database and the user
+; (create them with: createuser -P smartbot; createdb -O smartbot smartbot), and a file holding the password (its
+; first line; mode 600; relative to this folder; empty = no password). sslmode as libpq's: disable, allow, prefer,
+; require, verify-ca or verify-full. connect_timeout: seconds for one attempt to reach the server.
+host = 127.0.0.1
+port = 5432
+name = smartbot
+user = smartbot
+password_file =
+sslmode = prefer
+connect_timeout = 5
+; The connection pool (both drivers): at most max_connections open, pool_size of them kept open while idle; a request
+; that finds every connection in use waits up to timeout seconds, then gets 503 database_busy.
+max_connections = 100
+pool_size = 20
+timeout = 30
+; /api/v1/chat conversations are kept in the database this many days after their last message (0 = for ever); their
+; owner lists, reads and deletes them with GET /api/v1/conversations, GET and DELETE /api/v1/conversations/ID.
+conversation_retention_days = 30
+
 [logging]
 ; The log is written to DIR/smartbot.log (mode 640, the folder 750; relative to this folder; none = no file), as well
 ; as to stderr (journald under systemd) and the desktop app. One line per event; each request ends with a line
@@ -355,12 +381,10 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
                          c.logLevel.toStdString() + "')");
     const QString data = stringValue(s, QStringLiteral("storage/data_dir"));
     c.dataDir = data.isEmpty() ? c.configDir : QDir::cleanPath(QDir(c.configDir).absoluteFilePath(data));
-    if (const QString sync = stringValue(s, QStringLiteral("storage/synchronous"), QStringLiteral("normal")).toLower();
-        sync == QLatin1String("full"))
-        c.storageSync = ServerConfig::SqliteSync::Full;
-    else if (sync != QLatin1String("normal"))
-        return makeError("server.conf: [storage] synchronous must be normal or full (not '" + sync.toStdString() +
-                         "')");
+    auto database = parseDatabaseConfig(s, c.configDir);
+    if (!database)
+        return database.failure();
+    c.database = database.value();
     c.backupDir =
         QDir(c.configDir).absoluteFilePath(stringValue(s, QStringLiteral("backup/dir"), QStringLiteral("backups")));
     if (const QString pass = stringValue(s, QStringLiteral("backup/passphrase_file")); !pass.isEmpty())

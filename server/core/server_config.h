@@ -4,6 +4,7 @@
 #include <QString>
 #include <QStringList>
 
+#include "core/database_config.h"
 #include "core/model_aliases.h"
 #include "core/provider_config.h"
 #include "smartbot/common/result.h"
@@ -79,9 +80,8 @@ struct ServerConfig {
 
     // [storage]
     QString dataDir; // absolute: the database, admin.key and auth/ (the signing keys); default the config folder
-    // synchronous = normal | full: SQLite's fsync policy in WAL mode (core/storage.h says what each survives).
-    enum class SqliteSync { Normal, Full };
-    SqliteSync storageSync = SqliteSync::Normal;
+    // [database] and [storage] synchronous (core/database_config.h): SQLite in dataDir, or a PostgreSQL server.
+    DatabaseConfig database;
 
     QString configDir; // where server.conf lives
 

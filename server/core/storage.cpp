@@ -1,10 +1,11 @@
 #include "core/storage.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QSqlDriver>
 #include <QSqlError>
-#include <QThread>
-#include <QUuid>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,129 +16,317 @@
 namespace smartbot {
 
 namespace {
-// Each entry moves the schema from version i to i + 1. Never edit a released entry: append a new one.
-const char *const kMigrations[] = {
+// Each entry moves the schema from version i to i + 1, in both dialects. Never edit a released entry: append one.
+struct Migration {
+    const char *sqlite;
+    const char *postgresql;
+};
+const Migration kMigrations[] = {
     // 1: API keys, revoked JWTs, the audit log, usage counters.
-    "CREATE TABLE api_keys (id INTEGER PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, hash BLOB NOT NULL "
-    "UNIQUE, scope TEXT NOT NULL, allow TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, last_used_at "
-    "INTEGER, expires_at INTEGER, revoked_at INTEGER, rotated_to INTEGER, requests_per_minute INTEGER, "
-    "tokens_per_minute INTEGER);"
-    "CREATE INDEX api_keys_prefix ON api_keys(prefix);"
-    "CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL);"
-    "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, address TEXT NOT "
-    "NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
-    "CREATE TABLE usage (subject TEXT PRIMARY KEY, requests INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER NOT "
-    "NULL DEFAULT 0, generated_tokens INTEGER NOT NULL DEFAULT 0, last_at INTEGER);",
+    {"CREATE TABLE api_keys (id INTEGER PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, hash BLOB NOT NULL "
+     "UNIQUE, scope TEXT NOT NULL, allow TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, last_used_at "
+     "INTEGER, expires_at INTEGER, revoked_at INTEGER, rotated_to INTEGER, requests_per_minute INTEGER, "
+     "tokens_per_minute INTEGER);"
+     "CREATE INDEX api_keys_prefix ON api_keys(prefix);"
+     "CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL);"
+     "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, address TEXT NOT "
+     "NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
+     "CREATE TABLE usage (subject TEXT PRIMARY KEY, requests INTEGER NOT NULL DEFAULT 0, prompt_tokens INTEGER NOT "
+     "NULL DEFAULT 0, generated_tokens INTEGER NOT NULL DEFAULT 0, last_at INTEGER);",
+     "CREATE TABLE api_keys (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, prefix TEXT NOT NULL, hash BYTEA NOT NULL "
+     "UNIQUE, scope TEXT NOT NULL, allow TEXT NOT NULL DEFAULT '', created_at BIGINT NOT NULL, last_used_at "
+     "BIGINT, expires_at BIGINT, revoked_at BIGINT, rotated_to BIGINT, requests_per_minute INTEGER, "
+     "tokens_per_minute INTEGER);"
+     "CREATE INDEX api_keys_prefix ON api_keys(prefix);"
+     "CREATE TABLE revoked_tokens (jti TEXT PRIMARY KEY, expires_at BIGINT NOT NULL, revoked_at BIGINT NOT NULL);"
+     "CREATE TABLE audit_log (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL, address TEXT NOT "
+     "NULL, action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');"
+     "CREATE TABLE usage (subject TEXT PRIMARY KEY, requests BIGINT NOT NULL DEFAULT 0, prompt_tokens BIGINT NOT "
+     "NULL DEFAULT 0, generated_tokens BIGINT NOT NULL DEFAULT 0, last_at BIGINT);"},
     // 2: the tokens issued (core/token_ledger.h), never the tokens themselves.
-    "CREATE TABLE issued_tokens (jti TEXT PRIMARY KEY, subject TEXT NOT NULL, scope TEXT NOT NULL, issued_at INTEGER "
-    "NOT NULL, expires_at INTEGER NOT NULL, issuer TEXT NOT NULL);"
-    "CREATE INDEX issued_tokens_expires ON issued_tokens(expires_at);",
+    {"CREATE TABLE issued_tokens (jti TEXT PRIMARY KEY, subject TEXT NOT NULL, scope TEXT NOT NULL, issued_at INTEGER "
+     "NOT NULL, expires_at INTEGER NOT NULL, issuer TEXT NOT NULL);"
+     "CREATE INDEX issued_tokens_expires ON issued_tokens(expires_at);",
+     "CREATE TABLE issued_tokens (jti TEXT PRIMARY KEY, subject TEXT NOT NULL, scope TEXT NOT NULL, issued_at BIGINT "
+     "NOT NULL, expires_at BIGINT NOT NULL, issuer TEXT NOT NULL);"
+     "CREATE INDEX issued_tokens_expires ON issued_tokens(expires_at);"},
+    // 3: /api/v1/chat's conversations (service/conversation_store.h), one row per turn.
+    {"CREATE TABLE conversations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, model TEXT NOT NULL DEFAULT '', "
+     "created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+     "CREATE INDEX conversations_owner ON conversations(owner, updated_at);"
+     "CREATE INDEX conversations_updated ON conversations(updated_at);"
+     "CREATE TABLE conversation_turns (conversation_id TEXT NOT NULL, turn INTEGER NOT NULL, user_text TEXT NOT NULL, "
+     "assistant_text TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (conversation_id, turn));",
+     "CREATE TABLE conversations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, model TEXT NOT NULL DEFAULT '', "
+     "created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL);"
+     "CREATE INDEX conversations_owner ON conversations(owner, updated_at);"
+     "CREATE INDEX conversations_updated ON conversations(updated_at);"
+     "CREATE TABLE conversation_turns (conversation_id TEXT NOT NULL, turn INTEGER NOT NULL, user_text TEXT NOT NULL, "
+     "assistant_text TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (conversation_id, turn));"},
 };
 constexpr int kSchemaVersion = int(sizeof kMigrations / sizeof kMigrations[0]);
+// pg_advisory_xact_lock key: servers starting together migrate one after the other ("smbt").
+constexpr qint64 kMigrationLock = 0x736d6274;
 
 std::string sqlError(const QSqlError &e)
 {
-    return e.text().toStdString();
+    const QString db = e.databaseText().trimmed();
+    return (db.isEmpty() ? e.text() : db).simplified().toStdString();
+}
+
+// libpq's reasons for a refused connection -> what the operator should do. The first match wins.
+Error connectError(const DatabaseConfig &c, const QSqlError &e)
+{
+    const QString text = QString::fromStdString(sqlError(e));
+    const std::string where = c.describe().toStdString();
+    const struct {
+        const char *needle;
+        std::string advice;
+    } table[] = {
+        {"password authentication failed", "PostgreSQL refused the password of user '" + c.user.toStdString() +
+                                               "': check [database] user and the password in password_file"},
+        {"no password supplied",
+         "PostgreSQL wants a password for user '" + c.user.toStdString() + "': set [database] password_file"},
+        {"role", "PostgreSQL has no user '" + c.user.toStdString() + "': create it (createuser -P " +
+                     c.user.toStdString() + ") or fix [database] user"},
+        {"database", "PostgreSQL has no database '" + c.name.toStdString() + "': create it (createdb -O " +
+                         c.user.toStdString() + " " + c.name.toStdString() + ") or fix [database] name"},
+        {"pg_hba.conf", "PostgreSQL does not let user '" + c.user.toStdString() +
+                            "' connect from here: add a line for it to the server's pg_hba.conf"},
+        {"SSL", "the TLS connection to PostgreSQL failed: check [database] sslmode"},
+    };
+    for (const auto &row : table)
+        if (text.contains(QLatin1String(row.needle)) &&
+            (std::string_view(row.needle) != "role" || text.contains(QLatin1String("does not exist"))) &&
+            (std::string_view(row.needle) != "database" || text.contains(QLatin1String("does not exist"))))
+            return makeError("database " + where + ": " + row.advice + " (" + text.toStdString() + ")",
+                             ErrorCode::Unavailable);
+    return makeError("database " + where + ": cannot reach PostgreSQL at " + c.host.toStdString() + ":" +
+                         std::to_string(c.port) + ", is it running? Check [database] host and port (" +
+                         text.toStdString() + ")",
+                     ErrorCode::Unavailable);
+}
+
+Result<QString> readPassword(const QString &file)
+{
+    if (file.isEmpty())
+        return QString();
+    if (!QFileInfo::exists(file))
+        return makeError("[database] password_file " + file.toStdString() + " does not exist");
+    if (auto r = checkPrivateFile(file); !r)
+        return makeError("[database] password_file: " + r.error() + " (chmod 600 it)");
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly))
+        return makeError("[database] password_file " + file.toStdString() + ": " + f.errorString().toStdString());
+    const QString line = QString::fromUtf8(f.readLine()).trimmed();
+    if (line.isEmpty())
+        return makeError("[database] password_file " + file.toStdString() + " is empty");
+    return line;
+}
+
+Result<void> runOn(QSqlDatabase db, const QString &sql)
+{
+    QSqlQuery q(db);
+    if (!q.exec(sql))
+        return makeError("database: " + sqlError(q.lastError()));
+    return {};
+}
+
+bool isSelect(const QString &sql)
+{
+    return sql.trimmed().startsWith(QLatin1String("SELECT"), Qt::CaseInsensitive);
 }
 } // namespace
 
-Storage::~Storage()
+Storage::~Storage() = default;
+
+int Storage::currentSchemaVersion()
 {
-    if (!connection_.isEmpty()) {
-        {
-            QSqlDatabase::database(connection_).close();
-        }
-        QSqlDatabase::removeDatabase(connection_);
-    }
+    return kSchemaVersion;
 }
 
-Result<std::unique_ptr<Storage>> Storage::open(const QString &configDir, ServerConfig::SqliteSync sync)
+QString Storage::describe() const
+{
+    return config_.isPostgreSql() ? config_.describe() : path_;
+}
+
+Result<std::unique_ptr<Storage>> Storage::open(const QString &dataDir, const DatabaseConfig &config, Migrate migrate)
 {
     std::unique_ptr<Storage> s(new Storage);
-    s->path_ = QDir(configDir).filePath(QStringLiteral("smartbot.db"));
-    // Create the file ourselves first so that it never exists with a wider mode than 0600.
-    const QByteArray native = QFile::encodeName(s->path_);
-    const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return makeError("cannot create " + s->path_.toStdString());
-    ::close(fd);
-    // The database holds API keys, revocations and the audit log: refuse one that others could write.
-    for (const char *suffix : {"", "-wal", "-shm"})
-        if (auto r = checkTrustedPath(s->path_ + QLatin1String(suffix)); !r)
+    s->config_ = config;
+    DatabasePool::Options options{
+        .maxConnections = config.maxConnections, .poolSize = config.poolSize, .timeoutMs = config.timeoutS * 1000};
+    if (config.isPostgreSql()) {
+        auto password = readPassword(config.passwordFile);
+        if (!password)
+            return password.failure();
+        options.driver = QStringLiteral("QPSQL");
+        options.open = [config, password = password.value()](QSqlDatabase &db) -> Result<void> {
+            db.setHostName(config.host);
+            db.setPort(config.port);
+            db.setDatabaseName(config.name);
+            db.setUserName(config.user);
+            db.setPassword(password);
+            db.setConnectOptions(QStringLiteral("connect_timeout=%1;sslmode=%2;application_name=smartbotd")
+                                     .arg(config.connectTimeoutS)
+                                     .arg(config.sslMode));
+            if (!db.open())
+                return connectError(config, db.lastError());
+            return {};
+        };
+    } else {
+        s->path_ = QDir(dataDir).filePath(QStringLiteral("smartbot.db"));
+        // Create the file ourselves first so that it never exists with a wider mode than 0600.
+        const QByteArray native = QFile::encodeName(s->path_);
+        const int fd = ::open(native.constData(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return makeError("cannot create " + s->path_.toStdString());
+        ::close(fd);
+        // The database holds API keys, revocations and the audit log: refuse one that others could write.
+        for (const char *suffix : {"", "-wal", "-shm"})
+            if (auto r = checkTrustedPath(s->path_ + QLatin1String(suffix)); !r)
+                return r.failure();
+        options.driver = QStringLiteral("QSQLITE");
+        options.open = [path = s->path_, sync = config.sqliteSync](QSqlDatabase &db) -> Result<void> {
+            db.setDatabaseName(path);
+            db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+            if (!db.open())
+                return makeError("cannot open " + path.toStdString() + ": " + sqlError(db.lastError()));
+            // WAL: the CLI and a running server share the file; readers do not block the writer. NORMAL is safe
+            // with WAL (no corruption); a power cut may lose the last commits. FULL: none (storage.h). Both are
+            // per-connection settings.
+            if (auto r = runOn(db, QStringLiteral("PRAGMA journal_mode=WAL")); !r)
+                return r;
+            return runOn(db, sync == DatabaseConfig::SqliteSync::Full ? QStringLiteral("PRAGMA synchronous=FULL")
+                                                                      : QStringLiteral("PRAGMA synchronous=NORMAL"));
+        };
+    }
+    s->pool_ = DatabasePool::create(std::move(options));
+    // Connect now, so that a wrong address or password is a start-up error rather than every request's.
+    if (auto first = s->pool_->acquire(); !first)
+        return first.failure();
+    if (migrate == Migrate::Yes)
+        if (auto r = s->migrate(); !r)
             return r.failure();
-    s->connection_ = QStringLiteral("smartbot-%1").arg(QUuid::createUuid().toString(QUuid::Id128));
-    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), s->connection_);
-    db.setDatabaseName(s->path_);
-    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
-    if (!db.open())
-        return makeError("cannot open " + s->path_.toStdString() + ": " + sqlError(db.lastError()));
-    // WAL: the CLI and a running server share the file; readers do not block the writer.
-    if (auto r = s->exec(QStringLiteral("PRAGMA journal_mode=WAL")); !r)
-        return r.failure();
-    // NORMAL is safe with WAL (no corruption); a power cut may lose the last commits. FULL: none (storage.h).
-    if (auto r = s->exec(sync == ServerConfig::SqliteSync::Full ? QStringLiteral("PRAGMA synchronous=FULL")
-                                                                : QStringLiteral("PRAGMA synchronous=NORMAL"));
-        !r)
-        return r.failure();
-    if (auto r = s->migrate(); !r)
-        return r.failure();
-    for (const char *suffix : {"-wal", "-shm"})
-        ::chmod((native + suffix).constData(), 0600);
+    if (!s->path_.isEmpty())
+        for (const char *suffix : {"-wal", "-shm"})
+            ::chmod(QFile::encodeName(s->path_ + QLatin1String(suffix)).constData(), 0600);
     return s;
 }
 
-Result<QSqlQuery> Storage::exec(const QString &sql, const QVariantList &values) const
+Result<Storage::Query> Storage::exec(const QString &sql, const QVariantList &values) const
 {
-    QSqlQuery q(db());
-    if (!q.prepare(sql))
-        return makeError("database: " + sqlError(q.lastError()));
-    for (const QVariant &v : values) // a null QString would bind as SQL NULL: bind it as ''
-        q.addBindValue(v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral("")) : v);
-    if (!q.exec())
-        return makeError("database: " + sqlError(q.lastError()));
-    return q;
+    return run(sql, values, isSelect(sql));
 }
 
-int Storage::schemaVersion() const
+Result<Storage::Query> Storage::run(const QString &sql, const QVariantList &values, bool mayRetry) const
 {
-    QSqlQuery q(db());
-    if (!q.exec(QStringLiteral("SELECT MAX(version) FROM schema_version")) || !q.next())
+    auto lease = pool_->acquire();
+    if (!lease)
+        return lease.failure();
+    Query out;
+    out.q_ = std::make_unique<QSqlQuery>(lease->db());
+    out.q_->setForwardOnly(true);
+    const bool reused = lease->reused();
+    out.lease_ = std::move(lease.value());
+    QSqlQuery &q = *out.q_;
+    QSqlError error;
+    if (!q.prepare(sql))
+        error = q.lastError();
+    else {
+        for (const QVariant &v : values) // a null QString would bind as SQL NULL: bind it as ''
+            q.addBindValue(v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral(""))
+                                                                                     : v);
+        if (q.exec())
+            return out;
+        error = q.lastError();
+    }
+    // A statement error (a constraint, bad SQL) leaves the connection working; a dropped connection does not.
+    {
+        QSqlQuery probe(out.lease_.db());
+        if (out.lease_.db().isOpen() && probe.exec(QStringLiteral("SELECT 1")))
+            return makeError("database: " + sqlError(error));
+    }
+    out.q_.reset(); // before its connection is closed
+    out.lease_.discard();
+    out.lease_ = DatabasePool::Lease();
+    pool_->closeIdle();
+    if (mayRetry && reused)
+        return run(sql, values, false);
+    return makeError("database_unavailable: lost the connection to " + describe().toStdString() + ": " +
+                         sqlError(error),
+                     ErrorCode::Unavailable);
+}
+
+Result<void> Storage::ping() const
+{
+    auto r = exec(QStringLiteral("SELECT 1"));
+    if (!r)
+        return r.failure();
+    return {};
+}
+
+Result<int> Storage::schemaVersion() const
+{
+    auto exists = exec(config_.isPostgreSql() ? QStringLiteral("SELECT to_regclass('schema_version') IS NOT NULL")
+                                              : QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type = "
+                                                               "'table' AND name = 'schema_version'"));
+    if (!exists)
+        return exists.failure();
+    if (!exists->next() || !exists->value(0).toBool())
         return 0;
-    return q.value(0).toInt();
+    auto q = exec(QStringLiteral("SELECT MAX(version) FROM schema_version"));
+    if (!q)
+        return q.failure();
+    return q->next() ? q->value(0).toInt() : 0;
 }
 
 Result<void> Storage::migrate()
 {
-    QSqlDatabase d = db();
-    QSqlQuery q(d);
-    if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at "
-                               "INTEGER NOT NULL)")))
-        return makeError("database: " + sqlError(q.lastError()));
-    const int have = schemaVersion();
+    auto lease = pool_->acquire();
+    if (!lease)
+        return lease.failure();
+    QSqlDatabase db = lease->db();
+    const bool pg = config_.isPostgreSql();
+    // One transaction for all steps; in it, servers starting at the same time wait for each other (PostgreSQL: an
+    // advisory lock; SQLite: BEGIN IMMEDIATE takes the write lock), and the second finds the work done.
+    if (auto r = runOn(db, pg ? QStringLiteral("BEGIN") : QStringLiteral("BEGIN IMMEDIATE")); !r)
+        return r;
+    auto fail = [&](const std::string &what) -> Result<void> {
+        runOn(db, QStringLiteral("ROLLBACK"));
+        return makeError(what);
+    };
+    if (pg)
+        if (auto r = runOn(db, QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(kMigrationLock)); !r)
+            return fail(r.error());
+    if (auto r = runOn(db, QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
+                                          "applied_at BIGINT NOT NULL)"));
+        !r)
+        return fail(r.error());
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("SELECT MAX(version) FROM schema_version")))
+        return fail("database: " + sqlError(q.lastError()));
+    const int have = q.next() ? q.value(0).toInt() : 0;
+    q.finish();
     if (have > kSchemaVersion)
-        return makeError(path_.toStdString() + " has schema version " + std::to_string(have) +
-                         ", newer than this SmartBot (" + std::to_string(kSchemaVersion) + ")");
+        return fail(describe().toStdString() + " has schema version " + std::to_string(have) +
+                    ", newer than this SmartBot's (" + std::to_string(kSchemaVersion) +
+                    "): run the release that wrote it, or restore a backup made for this one");
     for (int v = have; v < kSchemaVersion; ++v) {
-        if (!d.transaction())
-            return makeError("database: " + sqlError(d.lastError()));
-        const QStringList statements = QString::fromLatin1(kMigrations[v]).split(';', Qt::SkipEmptyParts);
-        for (const QString &st : statements) {
-            if (st.trimmed().isEmpty())
-                continue;
-            if (!q.exec(st)) {
-                const std::string err = sqlError(q.lastError());
-                d.rollback();
-                return makeError("database migration to version " + std::to_string(v + 1) + ": " + err);
-            }
-        }
-        auto r =
-            exec(QStringLiteral("INSERT INTO schema_version (version, applied_at) VALUES (?, strftime('%s','now'))"),
-                 {v + 1});
-        if (!r || !d.commit()) {
-            d.rollback();
-            return makeError("database migration to version " + std::to_string(v + 1) + " failed");
-        }
+        const QString text = QString::fromLatin1(pg ? kMigrations[v].postgresql : kMigrations[v].sqlite);
+        for (const QString &st : text.split(QLatin1Char(';'), Qt::SkipEmptyParts))
+            if (!st.trimmed().isEmpty())
+                if (auto r = runOn(db, st); !r)
+                    return fail("database migration to version " + std::to_string(v + 1) + ": " + r.error());
+        QSqlQuery insert(db);
+        insert.prepare(QStringLiteral("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"));
+        insert.addBindValue(v + 1);
+        insert.addBindValue(QDateTime::currentSecsSinceEpoch());
+        if (!insert.exec())
+            return fail("database migration to version " + std::to_string(v + 1) + ": " + sqlError(insert.lastError()));
     }
+    if (auto r = runOn(db, QStringLiteral("COMMIT")); !r)
+        return fail(r.error());
     return {};
 }
 

@@ -1,45 +1,81 @@
-// Storage: the server's small database (QtSql). SQLite at <dataDir>/smartbot.db (mode 0600) by default; the
-// schema is versioned by a schema_version table and migrated forward on open. Written against QSqlDatabase with
-// portable SQL so that a PostgreSQL URL (QPSQL) can be added later; only SQLite is supported now.
-// Qt's rule: a connection is used from the thread that opened it. Open one Storage per thread.
+// Storage: the server's database (QtSql), through a DatabasePool (core/database_pool.h) so that any thread may use it.
+//  - SQLite (the default): <dataDir>/smartbot.db, mode 0600, in WAL mode; for one server.
+//  - PostgreSQL ([database] driver = postgresql, core/database_config.h): a database server that several smartbotd
+//    share, so that a key created or revoked through one is known to all of them at once (every check reads the
+//    database; nothing is cached here).
+// One schema in both, versioned by the schema_version table and migrated forward on open (or by `smartbotd db
+// migrate`); a database newer than this release is refused. SQL is written once for both (ON CONFLICT, RETURNING;
+// times are Unix seconds bound by the caller).
+// Errors: ErrorCode::Unavailable when the database cannot be reached (the HTTP layer's 503 database_unavailable),
+// ErrorCode::Busy when every connection stayed in use for [database] timeout (503 database_busy), Failed otherwise.
+// Threading: every member function may be called from any thread; a Query is used and destroyed on its thread.
 #pragma once
 
-#include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QString>
 #include <QVariant>
+#include <memory>
 
-#include "core/server_config.h"
+#include "core/database_config.h"
+#include "core/database_pool.h"
 
 namespace smartbot {
 
 class Storage {
 public:
+    // A statement's result rows; holds its connection until destroyed. A statement that returns rows stays open
+    // until then: on SQLite an INSERT ... RETURNING commits only when its Query goes, so read what it returns and
+    // let it go before anything else reads what it wrote.
+    class Query {
+    public:
+        bool next() { return q_->next(); }
+        QVariant value(int i) const { return q_->value(i); }
+        int rowsAffected() const { return q_->numRowsAffected(); }
+
+    private:
+        friend class Storage;
+        DatabasePool::Lease lease_; // declared first: the query goes before its connection
+        std::unique_ptr<QSqlQuery> q_;
+    };
+
+    enum class Migrate { Yes, No };
+
     ~Storage();
     Storage(const Storage &) = delete;
     Storage &operator=(const Storage &) = delete;
 
-    // Opens (creating and migrating) <dataDir>/smartbot.db, in WAL mode. sync (server.conf [storage] synchronous):
-    // Normal survives the death of the process with every committed write (WAL frames are in the OS's page cache
-    // when the commit returns; tests/http/test_crash_safety kills smartbotd under load ten times) and a power cut
-    // with an intact database that may lack the last commits; Full fsyncs each commit, so that a power cut loses
-    // nothing committed either.
-    static Result<std::unique_ptr<Storage>> open(const QString &dataDir,
-                                                 ServerConfig::SqliteSync sync = ServerConfig::SqliteSync::Normal);
+    // Opens the database config names (SQLite in dataDir) and, with Migrate::Yes, creates or migrates its schema.
+    // SQLite's [storage] synchronous: Normal survives the death of the process with every committed write (WAL frames
+    // are in the OS's page cache when the commit returns; tests/http/test_crash_safety kills smartbotd under load ten
+    // times) and a power cut with an intact database that may lack the last commits; Full fsyncs each commit, so
+    // that a power cut loses nothing committed either. A start-up error says what is wrong and how to fix it (server
+    // not reachable, password refused, no such database or user, a schema newer than this release).
+    static Result<std::unique_ptr<Storage>> open(const QString &dataDir, const DatabaseConfig &config = {},
+                                                 Migrate migrate = Migrate::Yes);
 
-    QSqlDatabase db() const { return QSqlDatabase::database(connection_); }
-    int schemaVersion() const;
-    QString path() const { return path_; }
+    // Prepares and runs one statement with positional (?) values. A SELECT that fails on a connection the server
+    // dropped (a database restart) is tried once more on a fresh one; other statements are not, since they may have
+    // been applied.
+    Result<Query> exec(const QString &sql, const QVariantList &values = {}) const;
+    // SELECT 1 on a connection: the health check's "database" entry.
+    Result<void> ping() const;
 
-    // Prepares and runs one statement with positional (?) values; the error names the statement's purpose.
-    Result<QSqlQuery> exec(const QString &sql, const QVariantList &values = {}) const;
+    Result<int> schemaVersion() const; // 0 = empty database
+    static int currentSchemaVersion(); // what this release writes
+    Result<void> migrate();            // to currentSchemaVersion(); several servers may start at once
+
+    const DatabaseConfig &config() const { return config_; }
+    QString path() const { return path_; } // SQLite's file; empty for PostgreSQL
+    QString describe() const;              // the file, or postgresql://user@host:port/name
+    DatabasePool::Stats poolStats() const { return pool_->stats(); }
 
 private:
     Storage() = default;
-    Result<void> migrate();
+    Result<Query> run(const QString &sql, const QVariantList &values, bool mayRetry) const;
 
-    QString connection_;
+    DatabaseConfig config_;
     QString path_;
+    std::shared_ptr<DatabasePool> pool_;
 };
 
 } // namespace smartbot

@@ -34,6 +34,11 @@ public:
     Result<void> record(const TokenClaims &claims, const QString &issuer) const;
     // Tokens not yet expired, newest first; `revoked` from the revocation list.
     Result<QList<LedgerEntry>> listValid() const;
+    // Puts jti on the revocation list until expiresAt (and drops entries a day past their expiry: no clock skew can
+    // make those tokens valid again). Every issuer's revocation goes through here (the API, the CLI, the app).
+    Result<void> revoke(const QString &jti, qint64 expiresAt) const;
+    // Whether jti is on the revocation list; an error when the database cannot say.
+    Result<bool> isRevoked(const QString &jti) const;
 
 private:
     const Storage &storage_;

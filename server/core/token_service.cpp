@@ -132,8 +132,13 @@ Result<TokenClaims> TokenService::verify(const QByteArray &token) const
         return makeError("token audience is not smartbot");
     if (isRevoked_ && c.jti.isEmpty())
         return makeError("token has no jti");
-    if (isRevoked_ && isRevoked_(c.jti))
-        return makeError("token has been revoked");
+    if (isRevoked_) {
+        auto revoked = isRevoked_(c.jti);
+        if (!revoked)
+            return makeError("cannot check whether the token was revoked: " + revoked.error(), revoked.code());
+        if (revoked.value())
+            return makeError("token has been revoked");
+    }
     return c;
 }
 

@@ -50,8 +50,11 @@ public:
     };
     void setKeys(QByteArray current, QList<PreviousKey> previous);
     QString currentKeyId() const { return keyId(key_); } // the kid new tokens carry
-    // Returns true when a jti has been revoked.
-    void setRevocationCheck(std::function<bool(const QString &jti)> isRevoked) { isRevoked_ = std::move(isRevoked); }
+    // Whether a jti has been revoked; an error (the database is down) fails verify() with the error's code.
+    void setRevocationCheck(std::function<Result<bool>(const QString &jti)> isRevoked)
+    {
+        isRevoked_ = std::move(isRevoked);
+    }
 
     Result<IssuedToken> issue(const QString &subject, qint64 expiresInSeconds,
                               const QString &scope = QStringLiteral("chat")) const;
@@ -65,7 +68,7 @@ private:
     QList<PreviousKey> previous_;
     Clock clock_;
     qint64 leeway_ = kLeewaySeconds;
-    std::function<bool(const QString &)> isRevoked_;
+    std::function<Result<bool>(const QString &)> isRevoked_;
 };
 
 } // namespace smartbot

@@ -10,9 +10,9 @@ void UsageStore::add(const QString &subject, qint64 requests, qint64 promptToken
     auto r =
         storage_.exec(QStringLiteral("INSERT INTO usage (subject, requests, prompt_tokens, generated_tokens, last_at) "
                                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT(subject) DO UPDATE SET "
-                                     "requests = requests + excluded.requests, "
-                                     "prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
-                                     "generated_tokens = generated_tokens + excluded.generated_tokens, "
+                                     "requests = usage.requests + excluded.requests, "
+                                     "prompt_tokens = usage.prompt_tokens + excluded.prompt_tokens, "
+                                     "generated_tokens = usage.generated_tokens + excluded.generated_tokens, "
                                      "last_at = excluded.last_at"),
                       {subject, requests, promptTokens, generatedTokens, clock_()});
     if (!r)

@@ -17,5 +17,6 @@ int runConfig(const QStringList &args);     // cli_config.cpp
 int runStatus(const QStringList &args);     // cli_status.cpp
 int runModel(const QStringList &args);      // cli_model.cpp
 int runProvider(const QStringList &args);   // cli_provider.cpp
+int runDb(const QStringList &args);         // cli_db.cpp
 
 } // namespace smartbot::daemon

@@ -40,7 +40,7 @@ std::unique_ptr<AdminContext> openAdminContext(QCommandLineParser &p, const QStr
         fail(data.error());
         return nullptr;
     }
-    auto storage = Storage::open(ctx->config.dataDir, ctx->config.storageSync);
+    auto storage = Storage::open(ctx->config.dataDir, ctx->config.database);
     if (!storage) {
         fail(storage.error());
         return nullptr;

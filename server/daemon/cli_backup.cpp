@@ -46,7 +46,7 @@ void audit(const QString &configDir, const QString &action, const QString &detai
     auto config = ServerConfig::readOrDefaults(configDir);
     if (!config)
         return;
-    if (auto storage = Storage::open(config->dataDir, config->storageSync); storage)
+    if (auto storage = Storage::open(config->dataDir, config->database); storage)
         AuditLog(*storage.value()).record(cliActor(), QStringLiteral("local"), action, detail);
 }
 

@@ -89,9 +89,7 @@ int tokenRevoke(const QStringList &args)
         return fail("usage: smartbotd token revoke JTI --config DIR");
     const QString jti = p.positionalArguments().first();
     const qint64 now = QDateTime::currentSecsSinceEpoch();
-    auto r = ctx->storage->exec(QStringLiteral("INSERT OR REPLACE INTO revoked_tokens (jti, expires_at, revoked_at) "
-                                               "VALUES (?, ?, ?)"),
-                                {jti, now + acceptSeconds(ctx->config), now});
+    auto r = TokenLedger(*ctx->storage).revoke(jti, now + acceptSeconds(ctx->config));
     if (!r)
         return fail(r.error());
     AuditLog(*ctx->storage)

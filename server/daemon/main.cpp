@@ -25,6 +25,7 @@ void usage()
         "  smartbotd token issue --config DIR --user NAME [--expires SECONDS]\n"
         "  smartbotd token rotate-secret --config DIR;  token revoke JTI --config DIR\n"
         "  smartbotd audit list --config DIR [--limit N]\n"
+        "  smartbotd db status|migrate --config DIR   (the [database]'s schema: 0 up to date, 3 migrations pending)\n"
         "  smartbotd backup create --config DIR [--out FILE] [--passphrase-file F] [--without-secrets] "
         "[--with-models]\n"
         "  smartbotd backup verify FILE [--passphrase-file F];  backup list --config DIR\n"
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
         {"serve", runServe},   {"generate", runGenerate}, {"tokenize", runTokenize},     {"key", runKey},
         {"token", runToken},   {"audit", runAudit},       {"backup", runBackup},         {"config", runConfig},
         {"status", runStatus}, {"model", runModel},       {"perplexity", runPerplexity}, {"provider", runProvider},
+        {"db", runDb},
     };
     for (const auto &[name, run] : kCommands)
         if (command == QLatin1String(name))

@@ -1,57 +1,160 @@
 #include "service/conversation_store.h"
 
+#include <algorithm>
+
 #include "core/secret_files.h"
+#include "smartbot/common/units.h"
 
 namespace smartbot::service {
 
-ConversationStore::ConversationStore(int maxConversations, int maxMessages, qint64 ttlSeconds, Clock clock)
-    : maxConversations_(maxConversations), maxMessages_(maxMessages), ttl_(ttlSeconds), clock_(std::move(clock))
+namespace {
+Error notFound(const QString &id)
+{
+    return makeError("conversation '" + id.left(64).toStdString() + "' does not exist or has expired",
+                     ErrorCode::NotFound);
+}
+} // namespace
+
+ConversationStore::ConversationStore(const Storage &storage, int retentionDays, int maxMessages, Clock clock)
+    : storage_(storage), retentionDays_(retentionDays), maxMessages_(std::max(2, maxMessages)), clock_(std::move(clock))
 {
 }
 
-QString ConversationStore::create(const QString &owner)
+QString ConversationStore::newId() const
 {
-    evict();
-    const QString id = QStringLiteral("conv_") + QString::fromLatin1(randomBytes(12).toHex());
-    conversations_.insert(id, Conversation{owner, {}, clock_()});
-    return id;
+    return QStringLiteral("conv_") + QString::fromLatin1(randomBytes(12).toHex());
 }
 
-bool ConversationStore::lookup(const QString &id, const QString &owner, std::vector<Message> &history)
+qint64 ConversationStore::cutoff() const
 {
-    auto it = conversations_.find(id);
-    if (it == conversations_.end() || it->owner != owner || clock_() - it->lastUsed > ttl_)
-        return false;
-    it->lastUsed = clock_();
-    history = it->messages;
-    return true;
+    return retentionDays_ > 0 ? clock_() - qint64(retentionDays_) * kSecondsPerDay : 0;
 }
 
-void ConversationStore::append(const QString &id, const Message &user, const Message &assistant)
+Result<ConversationStore::Summary> ConversationStore::summary(const QString &id, const QString &owner) const
 {
-    auto it = conversations_.find(id);
-    if (it == conversations_.end())
-        return;
-    it->messages.push_back(user);
-    it->messages.push_back(assistant);
-    const size_t cap = size_t(std::max(2, maxMessages_));
-    if (it->messages.size() > cap)
-        it->messages.erase(it->messages.begin(), it->messages.begin() + long(it->messages.size() - cap));
-    it->lastUsed = clock_();
+    auto q = storage_.exec(QStringLiteral("SELECT c.model, c.created_at, c.updated_at, (SELECT COUNT(*) FROM "
+                                          "conversation_turns t WHERE t.conversation_id = c.id) FROM conversations c "
+                                          "WHERE c.id = ? AND c.owner = ? AND c.updated_at >= ?"),
+                           {id, owner, cutoff()});
+    if (!q)
+        return q.failure();
+    if (!q->next())
+        return notFound(id);
+    return Summary{id, q->value(0).toString(), q->value(1).toLongLong(), q->value(2).toLongLong(), q->value(3).toInt()};
 }
 
-void ConversationStore::evict()
+Result<std::vector<ConversationStore::Message>> ConversationStore::history(const QString &id,
+                                                                           const QString &owner) const
+{
+    if (auto s = summary(id, owner); !s)
+        return s.failure();
+    auto q = storage_.exec(QStringLiteral("SELECT user_text, assistant_text FROM conversation_turns WHERE "
+                                          "conversation_id = ? ORDER BY turn DESC LIMIT ?"),
+                           {id, maxMessages_ / 2});
+    if (!q)
+        return q.failure();
+    std::vector<Message> newestFirst;
+    while (q->next()) {
+        newestFirst.push_back({"assistant", q->value(1).toString().toStdString()});
+        newestFirst.push_back({"user", q->value(0).toString().toStdString()});
+    }
+    return std::vector<Message>(newestFirst.rbegin(), newestFirst.rend());
+}
+
+Result<void> ConversationStore::append(const QString &id, const QString &owner, const QString &model,
+                                       const Message &user, const Message &assistant) const
 {
     const qint64 now = clock_();
-    for (auto it = conversations_.begin(); it != conversations_.end();)
-        it = now - it->lastUsed > ttl_ ? conversations_.erase(it) : std::next(it);
-    while (conversations_.size() >= maxConversations_) {
-        auto oldest = conversations_.begin();
-        for (auto it = conversations_.begin(); it != conversations_.end(); ++it)
-            if (it->lastUsed < oldest->lastUsed)
-                oldest = it;
-        conversations_.erase(oldest);
-    }
+    // The conversation's row: created with the first turn, touched by the others (never another owner's).
+    auto head = storage_.exec(QStringLiteral("INSERT INTO conversations (id, owner, model, created_at, updated_at) "
+                                             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET model = "
+                                             "excluded.model, updated_at = excluded.updated_at WHERE "
+                                             "conversations.owner = excluded.owner"),
+                              {id, owner, model, now, now});
+    if (!head)
+        return head.failure();
+    if (head->rowsAffected() == 0)
+        return notFound(id);
+    // The next turn number in the same statement; a concurrent append of the same number fails on the primary key.
+    // The casts: PostgreSQL cannot infer a parameter's type in a SELECT list.
+    auto turn =
+        storage_.exec(QStringLiteral("INSERT INTO conversation_turns (conversation_id, turn, user_text, "
+                                     "assistant_text, at) SELECT CAST(? AS TEXT), COALESCE(MAX(turn), 0) + 1, "
+                                     "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT) FROM "
+                                     "conversation_turns WHERE conversation_id = ?"),
+                      {id, QString::fromStdString(user.second), QString::fromStdString(assistant.second), now, id});
+    if (!turn)
+        return turn.failure();
+    return {};
+}
+
+void ConversationStore::appendOrLog(const QString &id, const QString &owner, const QString &model,
+                                    const std::string &user, const std::string &assistant) const
+{
+    if (auto stored = append(id, owner, model, {"user", user}, {"assistant", assistant}); !stored)
+        qWarning("conversation %s: turn not stored: %s", qPrintable(id), stored.error().c_str());
+}
+
+Result<QList<ConversationStore::Summary>> ConversationStore::list(const QString &owner, int limit) const
+{
+    auto q = storage_.exec(QStringLiteral("SELECT c.id, c.model, c.created_at, c.updated_at, (SELECT COUNT(*) FROM "
+                                          "conversation_turns t WHERE t.conversation_id = c.id) FROM conversations c "
+                                          "WHERE c.owner = ? AND c.updated_at >= ? ORDER BY c.updated_at DESC, c.id "
+                                          "LIMIT ?"),
+                           {owner, cutoff(), limit});
+    if (!q)
+        return q.failure();
+    QList<Summary> out;
+    while (q->next())
+        out.push_back({q->value(0).toString(), q->value(1).toString(), q->value(2).toLongLong(),
+                       q->value(3).toLongLong(), q->value(4).toInt()});
+    return out;
+}
+
+Result<std::pair<ConversationStore::Summary, QList<ConversationStore::Turn>>>
+ConversationStore::find(const QString &id, const QString &owner) const
+{
+    auto s = summary(id, owner);
+    if (!s)
+        return s.failure();
+    auto q = storage_.exec(QStringLiteral("SELECT user_text, assistant_text, at FROM conversation_turns WHERE "
+                                          "conversation_id = ? ORDER BY turn"),
+                           {id});
+    if (!q)
+        return q.failure();
+    QList<Turn> turns;
+    while (q->next())
+        turns.push_back({q->value(0).toString(), q->value(1).toString(), q->value(2).toLongLong()});
+    return std::pair{s.value(), turns};
+}
+
+Result<void> ConversationStore::remove(const QString &id, const QString &owner) const
+{
+    auto r = storage_.exec(QStringLiteral("DELETE FROM conversations WHERE id = ? AND owner = ? AND updated_at >= ?"),
+                           {id, owner, cutoff()});
+    if (!r)
+        return r.failure();
+    if (r->rowsAffected() == 0)
+        return notFound(id);
+    if (auto t = storage_.exec(QStringLiteral("DELETE FROM conversation_turns WHERE conversation_id = ?"), {id}); !t)
+        return t.failure();
+    return {};
+}
+
+Result<int> ConversationStore::purgeExpired() const
+{
+    if (retentionDays_ <= 0)
+        return 0;
+    const qint64 before = cutoff();
+    auto turns = storage_.exec(QStringLiteral("DELETE FROM conversation_turns WHERE conversation_id IN (SELECT id "
+                                              "FROM conversations WHERE updated_at < ?)"),
+                               {before});
+    if (!turns)
+        return turns.failure();
+    auto r = storage_.exec(QStringLiteral("DELETE FROM conversations WHERE updated_at < ?"), {before});
+    if (!r)
+        return r.failure();
+    return r->rowsAffected();
 }
 
 } // namespace smartbot::service

@@ -1,46 +1,70 @@
-// ConversationStore: server-side chat history for /api/v1/chat's conversation_id. In memory, bounded (least
-// recently used conversations are dropped first), expiring after a quiet period, and owned by the token subject
-// that created them (another subject's id is "not found").
+// ConversationStore: the conversations of /api/v1/chat (conversation_id), kept in the database (core/storage.h), so
+// that they survive restarts and any server sharing a PostgreSQL database continues any of them. A conversation
+// belongs to the subject that started it (the token's user or the API key): to anyone else it does not exist, on
+// every route. It is kept for [database] conversation_retention_days after its last turn (0 = for ever); the model is
+// given its last maxMessages messages.
+// A conversation exists once its first turn is stored: newId() only names it, so that a failed first request leaves
+// nothing behind, and each turn costs the database two statements, not a transaction of its own.
+// Threading: any thread (Storage's rule); nothing is kept in memory here.
 #pragma once
 
-#include <QHash>
+#include <QList>
 #include <QString>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/clock.h"
-#include "smartbot/common/units.h"
+#include "core/storage.h"
 
 namespace smartbot::service {
 
 class ConversationStore {
 public:
     using Message = std::pair<std::string, std::string>; // (role, content)
+    struct Summary {
+        QString id;
+        QString model; // the model of the last turn (as the client named it)
+        qint64 createdAt = 0;
+        qint64 updatedAt = 0;
+        int turns = 0;
+    };
+    struct Turn {
+        QString user;
+        QString assistant;
+        qint64 at = 0;
+    };
 
-    explicit ConversationStore(int maxConversations = 1000, int maxMessages = 64, qint64 ttlSeconds = kSecondsPerHour,
+    explicit ConversationStore(const Storage &storage, int retentionDays = 30, int maxMessages = 64,
                                Clock clock = systemClock());
 
-    QString create(const QString &owner);
-    // The history of id if it exists, has not expired and belongs to owner.
-    bool lookup(const QString &id, const QString &owner, std::vector<Message> &history);
-    // Appends a user turn and the assistant's reply (oldest turns are dropped beyond maxMessages).
-    void append(const QString &id, const Message &user, const Message &assistant);
-    int size() const { return int(conversations_.size()); }
+    QString newId() const; // "conv_" + 24 hex digits
+    // The last maxMessages messages of id; NotFound when it does not exist, is not owner's, or has expired.
+    Result<std::vector<Message>> history(const QString &id, const QString &owner) const;
+    // Stores one turn (the user's message and the reply), creating the conversation with its first. Two servers
+    // appending to one conversation at the same moment: one of the two turns is refused (logged), none is mixed up.
+    Result<void> append(const QString &id, const QString &owner, const QString &model, const Message &user,
+                        const Message &assistant) const;
+    // append() for a reply already sent: a turn that cannot be stored is logged (the client has its answer).
+    void appendOrLog(const QString &id, const QString &owner, const QString &model, const std::string &user,
+                     const std::string &assistant) const;
+    // owner's conversations, most recently used first.
+    Result<QList<Summary>> list(const QString &owner, int limit) const;
+    // One conversation's summary and every turn, oldest first; NotFound as history().
+    Result<std::pair<Summary, QList<Turn>>> find(const QString &id, const QString &owner) const;
+    // NotFound as history().
+    Result<void> remove(const QString &id, const QString &owner) const;
+    // Drops conversations past their retention; the number dropped.
+    Result<int> purgeExpired() const;
 
 private:
-    struct Conversation {
-        QString owner;
-        std::vector<Message> messages;
-        qint64 lastUsed = 0;
-    };
-    void evict();
+    qint64 cutoff() const; // updated_at before this has expired (0: nothing expires)
+    Result<Summary> summary(const QString &id, const QString &owner) const;
 
-    int maxConversations_;
+    const Storage &storage_;
+    int retentionDays_;
     int maxMessages_;
-    qint64 ttl_;
     Clock clock_;
-    QHash<QString, Conversation> conversations_;
 };
 
 } // namespace smartbot::service

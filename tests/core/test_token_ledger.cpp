@@ -70,14 +70,15 @@ private Q_SLOTS:
             auto key = ApiKeyStore(*storage.value()).create({.name = QStringLiteral("old")});
             QVERIFY(key.ok());
             prefix = key->info.prefix;
-            // Back to what the previous release left: schema 1, no ledger table.
-            QVERIFY(storage.value()->exec(QStringLiteral("DROP TABLE issued_tokens")).ok());
+            // Back to what an old release left: schema 1, no ledger or conversation tables.
+            for (const char *table : {"issued_tokens", "conversations", "conversation_turns"})
+                QVERIFY(storage.value()->exec(QStringLiteral("DROP TABLE %1").arg(QLatin1String(table))).ok());
             QVERIFY(storage.value()->exec(QStringLiteral("DELETE FROM schema_version WHERE version > 1")).ok());
-            QCOMPARE(storage.value()->schemaVersion(), 1);
+            QCOMPARE(storage.value()->schemaVersion().value(), 1);
         }
         auto storage = Storage::open(dir.path());
         QVERIFY2(storage.ok(), storage.ok() ? "" : storage.error().c_str());
-        QCOMPARE(storage.value()->schemaVersion(), 2);
+        QCOMPARE(storage.value()->schemaVersion().value(), Storage::currentSchemaVersion());
         QVERIFY(TokenLedger(*storage.value(), clock).record(claims("x", "u", 60), QStringLiteral("cli (op)")).ok());
         auto kept = ApiKeyStore(*storage.value()).find(prefix);
         QVERIFY(kept.ok());

@@ -162,7 +162,7 @@ private Q_SLOTS:
     {
         TokenService t(key, clock);
         QSet<QString> revoked;
-        t.setRevocationCheck([&revoked](const QString &jti) { return revoked.contains(jti); });
+        t.setRevocationCheck([&revoked](const QString &jti) { return Result<bool>(revoked.contains(jti)); });
         auto tok = t.issue(QStringLiteral("frank"), 600);
         QVERIFY(t.verify(tok->token).ok());
         revoked.insert(tok->claims.jti);

@@ -180,7 +180,7 @@ private Q_SLOTS:
         QVERIFY(ok.finished);
         QCOMPARE(ok.error, QNetworkReply::NoError);
         QCOMPARE(ok.status, 200);
-        QCOMPARE(ok.body.trimmed(), QByteArray(R"({"status":"ok"})"));
+        QCOMPARE(ok.body.trimmed(), QByteArray(R"({"database":"ok","status":"ok"})"));
 
         // The fields were saved when the server started (0 = any port, as asked).
         QSettings settings(QStringLiteral("SmartBot"), QStringLiteral("smartbot"));

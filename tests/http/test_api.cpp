@@ -184,6 +184,48 @@ private Q_SLOTS:
                                       {{"Authorization", "Bearer " + bob.json().value("token").toString().toLatin1()}});
         QCOMPARE(stolen.status, 404);
         QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "x"}, {"conversation_id", 5}}, bearer()).status, 400);
+
+        // The owner lists and reads them; nobody else sees them.
+        const QList<QPair<QByteArray, QByteArray>> bobBearer{
+            {"Authorization", "Bearer " + bob.json().value("token").toString().toLatin1()}};
+        auto listed = daemon.request("GET", "/api/v1/conversations?limit=1000", {}, bearer());
+        QCOMPARE(listed.status, 200);
+        QStringList ids;
+        for (const QJsonValue &c : listed.json()["data"].toArray())
+            ids << c["id"].toString();
+        QVERIFY2(ids.contains(id), listed.body.constData());
+        QCOMPARE(daemon.request("GET", "/api/v1/conversations", {}, bobBearer).json()["data"].toArray().size(), 0);
+        QCOMPARE(daemon.request("GET", "/api/v1/conversations?limit=0", {}, bearer()).status, 400);
+        QCOMPARE(daemon.request("GET", "/api/v1/conversations").status, 401);
+        auto one = daemon.request("GET", "/api/v1/conversations/" + id.toLatin1(), {}, bearer());
+        QCOMPARE(one.status, 200);
+        QCOMPARE(one.json()["turns"].toInt(), 2);
+        QCOMPARE(one.json()["model"].toString(), QStringLiteral("stories260K"));
+        const QJsonArray messages = one.json()["messages"].toArray();
+        QCOMPARE(messages.size(), 4);
+        QCOMPARE(messages[0]["role"].toString(), QStringLiteral("user"));
+        QCOMPARE(messages[0]["content"].toString(), QStringLiteral("Once upon a time"));
+        QCOMPARE(messages[2]["content"].toString(), QStringLiteral("The end"));
+        QCOMPARE(messages[3]["content"].toString(), second.json().value("reply").toString());
+        QCOMPARE(daemon.request("GET", "/api/v1/conversations/" + id.toLatin1(), {}, bobBearer).status, 404);
+        QCOMPARE(daemon.request("DELETE", "/api/v1/conversations/" + id.toLatin1(), {}, bobBearer).status, 404);
+
+        // They survive a restart of the server (they are in the database), and the owner can delete them.
+        daemon.stop();
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.remove("SMARTBOT_ADMIN_KEY");
+        QVERIFY2(daemon.start(configDir.path(), {"--model", sharedModelDir()}, env), qPrintable(daemon.output()));
+        QVERIFY2(daemon.waitForLog("ready"), qPrintable(daemon.output()));
+        auto third = daemon.postJson("/api/v1/chat", {{"message", "Again"}, {"max_tokens", 4}, {"conversation_id", id}},
+                                     bearer());
+        QCOMPARE(third.status, 200);
+        QCOMPARE(daemon.request("GET", "/api/v1/conversations/" + id.toLatin1(), {}, bearer()).json()["turns"].toInt(),
+                 3);
+        auto deleted = daemon.request("DELETE", "/api/v1/conversations/" + id.toLatin1(), {}, bearer());
+        QCOMPARE(deleted.status, 200);
+        QCOMPARE(deleted.json()["deleted"].toBool(), true);
+        QCOMPARE(daemon.request("GET", "/api/v1/conversations/" + id.toLatin1(), {}, bearer()).status, 404);
+        QCOMPARE(daemon.postJson("/api/v1/chat", {{"message", "x"}, {"conversation_id", id}}, bearer()).status, 404);
     }
 
     void chatStreaming()

@@ -55,7 +55,7 @@ Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage
     if (auto t = AddressList::parse(config.trustedProxies))
         trustedProxies_ = t.value();
     tokens_->setLeeway(config.leewaySeconds);
-    tokens_->setRevocationCheck([this](const QString &jti) { return isRevoked(jti); });
+    tokens_->setRevocationCheck([this](const QString &jti) { return ledger_.isRevoked(jti); });
     reloadSigningKeys();
     const int due = keys_.rotationDueCount();
     Metrics::instance().setApiKeysRotationDue(due);
@@ -127,23 +127,9 @@ Result<QByteArray> Authenticator::rotateSigningKey()
     return fixedJwtKey_;
 }
 
-bool Authenticator::isRevoked(const QString &jti) const
-{
-    auto q = storage_->exec(QStringLiteral("SELECT 1 FROM revoked_tokens WHERE jti = ?"), {jti});
-    return !q || q->next(); // a database error fails closed
-}
-
 Result<void> Authenticator::revokeJti(const QString &jti, qint64 expiresAt) const
 {
-    const qint64 now = clock_();
-    storage_->exec(QStringLiteral("DELETE FROM revoked_tokens WHERE expires_at < ?"),
-                   {now - kSecondsPerDay}); // a day after expiry: no clock skew can make them valid again
-    auto r = storage_->exec(QStringLiteral("INSERT OR REPLACE INTO revoked_tokens (jti, expires_at, revoked_at) "
-                                           "VALUES (?, ?, ?)"),
-                            {jti, expiresAt, now});
-    if (!r)
-        return r.failure();
-    return {};
+    return ledger_.revoke(jti, expiresAt);
 }
 
 QHostAddress Authenticator::clientAddress(const QHttpServerRequest &request) const
@@ -219,6 +205,8 @@ std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest
     if (ApiKeyStore::looksLikeKey(credential)) {
         auto key = keys_.verify(credential, clientAddress(request));
         if (!key) {
+            if (isStorageOutage(key.failure()))
+                return storageFailure(key.failure(), {});
             Metrics::instance().addAuthFailure();
             const QString message = QString::fromStdString(key.error());
             if (key.code() == ErrorCode::PermissionDenied)
@@ -233,6 +221,8 @@ std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest
         reloadSigningKeys();
         auto claims = tokens_->verify(credential);
         if (!claims) {
+            if (isStorageOutage(claims.failure()))
+                return storageFailure(claims.failure(), {});
             Metrics::instance().addAuthFailure();
             return unauthorized(QString::fromStdString(claims.error()));
         }
@@ -279,6 +269,8 @@ std::optional<ApiError> Authenticator::authenticateAdmin(const QHttpServerReques
         return adminFailure(address, unauthorized(QStringLiteral("missing or wrong X-API-Key admin key")));
     auto k = keys_.verify(key, clientAddress(request));
     if (!k) {
+        if (isStorageOutage(k.failure()))
+            return storageFailure(k.failure(), {});
         const QString message = QString::fromStdString(k.error());
         if (k.code() == ErrorCode::PermissionDenied)
             return adminFailure(address, forbidden(QStringLiteral("address_not_allowed"), message));

@@ -77,11 +77,11 @@ public:
     const UsageStore &usage() const { return usage_; }
     const TokenLedger &tokenLedger() const { return ledger_; }
     const ServerConfig &config() const { return config_; }
+    const Storage &storage() const { return *storage_; }
     const TokenService &tokens() const { return *tokens_; }
 
 private:
     void reloadSigningKeys();
-    bool isRevoked(const QString &jti) const;
     std::optional<ApiError> adminFailure(const QString &address, ApiError error);
     std::optional<ApiError> applyRateLimits(Principal &who);
     void touchKey(qint64 id);

@@ -57,6 +57,22 @@ Headers errorHeaders(const ApiError &e)
 }
 } // namespace
 
+bool isStorageOutage(const Error &e)
+{
+    return e.code == ErrorCode::Unavailable || e.code == ErrorCode::Busy;
+}
+
+ApiError storageFailure(const Error &e, ApiError otherwise)
+{
+    if (!isStorageOutage(e))
+        return otherwise;
+    ApiError out{503,
+                 e.code == ErrorCode::Busy ? QStringLiteral("database_busy") : QStringLiteral("database_unavailable"),
+                 QString::fromStdString(e.message)};
+    out.retryAfterSeconds = e.code == ErrorCode::Busy ? 1 : 5;
+    return out;
+}
+
 ApiError badRequest(const QString &message, const QString &code, const QString &param)
 {
     ApiError e{400, code, message};

@@ -7,6 +7,8 @@
 #include <QJsonObject>
 #include <QString>
 
+#include "smartbot/common/result.h"
+
 namespace smartbot::http {
 
 using Headers = QList<QPair<QByteArray, QByteArray>>;
@@ -23,6 +25,10 @@ struct ApiError {
 ApiError badRequest(const QString &message, const QString &code = QStringLiteral("invalid_request"),
                     const QString &param = {});
 ApiError unauthorized(const QString &message);
+// A failure of the database (core/storage.h) is the server's, not the request's: 503 database_unavailable (it cannot
+// be reached) or database_busy (every connection in use), with Retry-After. Any other error: otherwise.
+ApiError storageFailure(const Error &e, ApiError otherwise);
+bool isStorageOutage(const Error &e);
 
 QByteArray errorBody(const ApiError &e);
 void writeJson(QHttpServerResponder &responder, int status, const QJsonObject &body, Headers extra = {});

@@ -23,8 +23,7 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
     QJsonObject body;
     if (!admitGeneration(ctx, request, responder, who, body))
         return;
-    // Conversations belong to the token's user (or the API key).
-    const QString subject = who.kind == QLatin1String("jwt") ? who.subject.mid(5) : who.subject;
+    const QString subject = conversationOwner(who);
     const QJsonValue message = body.value(QStringLiteral("message"));
     if (message.isUndefined())
         return writeError(responder, badRequest(QStringLiteral("field 'message' is required"),
@@ -60,18 +59,17 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
                               badRequest(QStringLiteral("field 'conversation_id' must be a string"),
                                          QStringLiteral("invalid_request"), QStringLiteral("conversation_id")));
         conversationId = conv.toString();
-        if (!ctx.conversations->lookup(conversationId, subject, history))
-            return writeError(
-                responder,
-                {404, QStringLiteral("conversation_not_found"),
-                 QStringLiteral("conversation '%1' does not exist or has expired").arg(forMessage(conversationId))});
+        auto found = ctx.conversations->history(conversationId, subject);
+        if (!found)
+            return writeError(responder, conversationError(found.failure(), conversationId));
+        history = std::move(found.value());
     } else {
-        conversationId = ctx.conversations->create(subject);
+        conversationId = ctx.conversations->newId();
     }
     const std::string userText = message.toString().toStdString();
     if (remote) {
-        const SeedChat chat{userText, stream, conversationId, history, body.value(QStringLiteral("model")).toString(),
-                            body};
+        const SeedChat chat{
+            userText, stream, conversationId, subject, history, body.value(QStringLiteral("model")).toString(), body};
         return relaySeedChat(ctx, who, chat, std::get<relay::ProviderRelay::Target>(*remote), socket,
                              std::move(responder));
     }
@@ -92,8 +90,8 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
                            {QStringLiteral("usage"), usageJson(r)}};
     };
     service::ConversationStore *store = ctx.conversations;
-    auto remember = [store, conversationId, userText](const engine::GenerationResult &r) {
-        store->append(conversationId, {"user", userText}, {"assistant", r.text});
+    auto remember = [store, conversationId, subject, model, userText](const engine::GenerationResult &r) {
+        store->appendOrLog(conversationId, subject, model, userText, r.text);
     };
 
     if (stream) {

@@ -40,14 +40,17 @@ QString resolveModelName(const RouteContext &ctx, const QString &asked)
         if (alias == QLatin1String("*"))
             wildcard = to;
     }
-    if (wildcard.isEmpty())
-        return asked;
-    for (const auto &s : ctx.models->loaded())
-        if (s.name == asked)
-            return asked;
-    if (ctx.models->pathOf(asked))
+    if (wildcard.isEmpty() || isLocalModelName(ctx, asked))
         return asked;
     return target(wildcard);
+}
+
+bool isLocalModelName(const RouteContext &ctx, const QString &name)
+{
+    for (const auto &s : ctx.models->loaded())
+        if (s.name == name)
+            return true;
+    return bool(ctx.models->pathOf(name));
 }
 
 ApiError modelPoolError(const Error &e)

@@ -116,13 +116,8 @@ std::optional<std::variant<ApiError, relay::ProviderRelay::Target>> relayTarget(
         }
     // A local model of this name wins over a provider's alias (prompts stay on the machine); "NAME/model" is never
     // a local name.
-    if (!name.contains(QLatin1Char('/'))) {
-        for (const auto &s : ctx.models->loaded())
-            if (s.name == name)
-                return std::nullopt;
-        if (ctx.models->pathOf(name))
-            return std::nullopt;
-    }
+    if (!name.contains(QLatin1Char('/')) && isLocalModelName(ctx, name))
+        return std::nullopt;
     auto target = ctx.relay->resolve(name);
     // Not a provider's name: the "*" alias may still send a name unknown here to one ("*: cloud/gpt-4o-mini").
     if (!target)
@@ -371,7 +366,7 @@ void relaySeedChat(const RouteContext &ctx, const Principal &who, const SeedChat
         body.insert(QStringLiteral("stream_options"), QJsonObject{{QStringLiteral("include_usage"), true}});
     }
     service::ConversationStore *store = ctx.conversations;
-    const QString id = chat.conversationId, model = chat.clientModel;
+    const QString id = chat.conversationId, model = chat.clientModel, owner = chat.owner;
     const std::string userText = chat.message;
     auto reply = [id, model](const QString &text, const QJsonValue &finish, const QJsonValue &usage) {
         return QJsonObject{{QStringLiteral("reply"), text},
@@ -381,9 +376,9 @@ void relaySeedChat(const RouteContext &ctx, const Principal &who, const SeedChat
                            {QStringLiteral("usage"), usage}};
     };
     Shape shape;
-    shape.answer = [store, id, userText, reply](const QJsonObject &o, QHttpServerResponder &responder) {
+    shape.answer = [store, id, owner, model, userText, reply](const QJsonObject &o, QHttpServerResponder &responder) {
         const QString text = firstChoiceText(o, QStringLiteral("message"));
-        store->append(id, {"user", userText}, {"assistant", text.toStdString()});
+        store->appendOrLog(id, owner, model, userText, text.toStdString());
         writeJson(
             responder, 200,
             reply(text,
@@ -408,8 +403,8 @@ void relaySeedChat(const RouteContext &ctx, const Principal &who, const SeedChat
         streamed->text += delta;
         sse.send({{QStringLiteral("conversation_id"), id}, {QStringLiteral("delta"), delta}});
     };
-    shape.end = [streamed, store, id, userText, reply](SseStream &sse) {
-        store->append(id, {"user", userText}, {"assistant", streamed->text.toStdString()});
+    shape.end = [streamed, store, id, owner, model, userText, reply](SseStream &sse) {
+        store->appendOrLog(id, owner, model, userText, streamed->text.toStdString());
         QJsonObject done = reply(streamed->text, streamed->finish, streamed->usage);
         done.insert(QStringLiteral("done"), true);
         sse.send(done);

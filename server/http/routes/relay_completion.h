@@ -41,6 +41,7 @@ struct SeedChat {
     std::string message;
     bool stream = false;
     QString conversationId; // created or continued by the route (the caller's own)
+    QString owner;          // the conversation's owner (the caller's subject)
     std::vector<service::ConversationStore::Message> history;
     QString clientModel; // the model field as the client sent it
     QJsonObject body;    // the whole request (its sampling fields are passed on)

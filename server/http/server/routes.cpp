@@ -16,6 +16,7 @@ void installRoutes(ApiServer &server, const RouteContext &context)
     installBackupRoutes(server, context);
     installLogRoutes(server, context);
     installModelRoutes(server, context);
+    installConversationRoutes(server, context);
 }
 
 } // namespace smartbot::http

@@ -39,8 +39,9 @@ void installEmbeddingRoutes(ApiServer &server, const RouteContext &context);  //
 void installResponsesRoutes(ApiServer &server, const RouteContext &context);  // routes/responses.cpp
 void installMetricsRoutes(ApiServer &server, const RouteContext &context);    // routes_metrics.cpp
 void installKeyRoutes(ApiServer &server, const RouteContext &context); // routes_keys.cpp (keys, audit, usage, revoke)
-void installBackupRoutes(ApiServer &server, const RouteContext &context); // routes/backups.cpp
-void installLogRoutes(ApiServer &server, const RouteContext &context);    // routes/logs.cpp
-void installModelRoutes(ApiServer &server, const RouteContext &context);  // routes/models.cpp
+void installBackupRoutes(ApiServer &server, const RouteContext &context);       // routes/backups.cpp
+void installLogRoutes(ApiServer &server, const RouteContext &context);          // routes/logs.cpp
+void installModelRoutes(ApiServer &server, const RouteContext &context);        // routes/models.cpp
+void installConversationRoutes(ApiServer &server, const RouteContext &context); // routes/conversations.cpp
 
 } // namespace smartbot::http

@@ -48,10 +48,11 @@ engine::LoadOptions loadOptions(const ServerConfig &config)
 
 struct SmartbotServer::Impl {
     ServerConfig config;
-    service::ConversationStore conversations;
     service::ResponseStore responses;
     std::unique_ptr<TokenService> tokens;
-    std::unique_ptr<Authenticator> auth;         // API keys, network allow list, rate limits, audit (authenticator.h)
+    std::unique_ptr<Authenticator> auth; // API keys, network allow list, rate limits, audit (authenticator.h)
+    std::unique_ptr<service::ConversationStore> conversations; // in auth's Storage: declared after it, gone before it
+    QTimer conversationPurge;                                  // hourly: [database] conversation_retention_days
     std::unique_ptr<service::ModelPool> models;  // the default model, preloads, on-demand models (model_pool.h)
     std::unique_ptr<relay::ProviderRelay> relay; // [provider.NAME]; outlives the routes that refer to it
     std::unique_ptr<ApiServer> api;
@@ -296,7 +297,7 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     for (const QString &name : config.preload)
         if (auto path = d->models->pathOf(name); !path)
             return makeError("[model] preload: " + path.error());
-    auto storage = Storage::open(config.dataDir, config.storageSync);
+    auto storage = Storage::open(config.dataDir, config.database);
     if (!storage)
         return storage.failure();
     d->auth = std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(),
@@ -317,7 +318,18 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     routeContext.corsOrigins = config.corsOrigins;
     if (!config.corsOrigins.isEmpty())
         qInfo("CORS allowed for %s", qPrintable(config.corsOrigins.join(QStringLiteral(", "))));
-    routeContext.conversations = &d->conversations;
+    d->conversations =
+        std::make_unique<service::ConversationStore>(d->auth->storage(), config.database.conversationRetentionDays);
+    routeContext.conversations = d->conversations.get();
+    auto purge = [store = d->conversations.get()] {
+        if (auto n = store->purgeExpired(); !n)
+            qWarning("conversations: %s", n.error().c_str());
+        else if (n.value() > 0)
+            qInfo("conversations: %d past [database] conversation_retention_days dropped", n.value());
+    };
+    purge();
+    QObject::connect(&d->conversationPurge, &QTimer::timeout, purge);
+    d->conversationPurge.start(std::chrono::hours(1));
     routeContext.responses = &d->responses;
     routeContext.draining = d->drainState;
     if (!config.providers.empty()) {

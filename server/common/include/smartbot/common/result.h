@@ -17,6 +17,7 @@ enum class ErrorCode {
     NotFound,         // the named thing (a key, a file, a keychain entry) does not exist
     PermissionDenied, // refused for who or where the caller is (e.g. an API key used from another address)
     Unavailable,      // a resource is not reachable now (a keychain service, a database)
+    Busy,             // a resource is reachable but saturated now (every database connection in use): retry later
 };
 
 struct Error {

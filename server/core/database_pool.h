@@ -1,0 +1,99 @@
+// DatabasePool: the QtSql connections to one database, shared by the threads of this process.
+// Qt's rule is that a connection is used only by the thread that opened it, so every connection here belongs to a
+// thread: acquire() hands the calling thread one of its own idle connections, or opens a new one while fewer than
+// max_connections are open in all; at the cap it waits up to the timeout and then fails with ErrorCode::Busy (the
+// HTTP layer's 503 database_busy + Retry-After). While a thread waits, a released connection is closed instead of
+// kept idle, so that the waiter can open one in its place. Idle connections beyond pool_size are closed on release,
+// and a thread's idle connections are closed when the thread ends.
+// A connection that broke (the database server restarted or went away) is given back with Lease::discard(); the
+// next acquire() opens a fresh one, which is how the server recovers by itself once the database is back.
+// Threading: every member function is thread-safe. A Lease is used and destroyed on the thread that acquired it.
+#pragma once
+
+#include <QSqlDatabase>
+#include <QString>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "smartbot/common/result.h"
+
+namespace smartbot {
+
+class DatabasePool : public std::enable_shared_from_this<DatabasePool> {
+public:
+    struct Options {
+        QString driver; // a QtSql driver: QSQLITE, QPSQL
+        // Configures and opens a new connection (names, options, pragmas). An error's code says why: Unavailable
+        // (cannot reach the server, wrong password, no such database) or Failed.
+        std::function<Result<void>(QSqlDatabase &)> open;
+        int maxConnections = 100;
+        int poolSize = 20;
+        int timeoutMs = 30000;
+    };
+    struct Stats {
+        int open = 0;    // connections open, in use or idle
+        int inUse = 0;   // leased now
+        int idle = 0;    // open and not leased
+        int waiting = 0; // threads waiting for a connection now
+        quint64 acquired = 0;
+        quint64 opened = 0;
+        quint64 waits = 0;    // acquire() calls that had to wait
+        quint64 timeouts = 0; // waits that ended in Busy
+        quint64 openFailures = 0;
+        double waitSeconds = 0; // all waits together
+    };
+
+    class Lease {
+    public:
+        Lease() = default;
+        Lease(Lease &&other) noexcept;
+        Lease &operator=(Lease &&other) noexcept;
+        ~Lease();
+        Lease(const Lease &) = delete;
+        Lease &operator=(const Lease &) = delete;
+
+        QSqlDatabase db() const;
+        bool reused() const { return reused_; } // an idle connection, not one opened for this lease
+        // The connection is broken: close it instead of keeping it.
+        void discard() { discard_ = true; }
+
+    private:
+        friend class DatabasePool;
+        void release();
+        std::shared_ptr<DatabasePool> pool_;
+        QString name_;
+        bool reused_ = false;
+        bool discard_ = false;
+    };
+
+    static std::shared_ptr<DatabasePool> create(Options options);
+    ~DatabasePool();
+    DatabasePool(const DatabasePool &) = delete;
+    DatabasePool &operator=(const DatabasePool &) = delete;
+
+    Result<Lease> acquire();
+    // Closes the calling thread's idle connections: one of them broke, so the others (to the same server) most
+    // likely did too, and the next acquire() should open a fresh one.
+    void closeIdle() { closeThreadIdle(); }
+    Stats stats() const;
+    const Options &options() const { return options_; }
+
+private:
+    explicit DatabasePool(Options options) : options_(std::move(options)) {}
+    void release(const QString &name, bool discard);
+    void closeThreadIdle(); // the calling thread's idle connections (its end, the pool's end)
+    static void closeConnection(const QString &name);
+
+    const Options options_;
+    mutable std::mutex mutex_;
+    std::condition_variable freed_;
+    std::unordered_map<std::thread::id, std::vector<QString>> idle_;
+    Stats stats_;
+};
+
+} // namespace smartbot

@@ -1,0 +1,296 @@
+// [database] driver = postgresql against a real PostgreSQL server the test starts itself (postgres_cluster.h):
+//  - `smartbotd db status|migrate` on an empty database, and two migrations racing on another;
+//  - start-up errors that say what is wrong: server not reachable, password refused, no such database or user, a
+//    password file others can read, TLS demanded of a server without it, a schema newer than this release;
+//  - two smartbotd with their own config folders on one database: a key created through A authenticates on B, and
+//    once revoked through A is refused by B at its next request; B lists A's audit entries; a conversation started
+//    on A continues on B;
+//  - the database stopped under a running server: 503 database_unavailable (Retry-After), /healthz "degraded",
+//    /readyz 503; started again: the same server answers 200 without a restart.
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "../support/require_data.h"
+#include "daemon_process.h"
+#include "postgres_cluster.h"
+
+namespace {
+
+const QString kPassword = QStringLiteral("pg-test-password-4711");
+const QByteArray kAdminKey = "postgres-test-admin-key-0123456789";
+
+struct CliResult {
+    int exitCode = -1;
+    QString output;
+};
+
+CliResult runCli(const QStringList &args)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(smartbotdPath(), args);
+    CliResult r;
+    if (!p.waitForFinished(60000)) {
+        p.kill();
+        p.waitForFinished();
+        r.output = QStringLiteral("(timed out) ");
+    }
+    r.output += QString::fromLocal8Bit(p.readAll());
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    return r;
+}
+
+quint16 closedPort()
+{
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost, 0);
+    return probe.serverPort(); // closed again when probe goes
+}
+
+QProcessEnvironment adminEnv()
+{
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("SMARTBOT_ADMIN_KEY"), QString::fromLatin1(kAdminKey));
+    return env;
+}
+
+} // namespace
+
+class TestPostgres : public QObject {
+    Q_OBJECT
+
+    PostgresCluster pg_;
+    QTemporaryDir root_;
+    int configs_ = 0;
+
+    // A config folder whose [database] points at the test cluster, with `overrides` (key = value lines) after it.
+    QString config(const QString &database, const QString &overrides = {}, const QString &password = kPassword,
+                   QFile::Permissions passwordMode = QFile::ReadOwner | QFile::WriteOwner)
+    {
+        QDir dir(root_.filePath(QStringLiteral("config%1").arg(++configs_)));
+        dir.mkpath(QStringLiteral("."));
+        QFile pass(dir.filePath(QStringLiteral("db.pass")));
+        pass.open(QIODevice::WriteOnly);
+        pass.write(password.toUtf8() + "\n");
+        pass.close();
+        pass.setPermissions(passwordMode);
+        QFile conf(dir.filePath(QStringLiteral("server.conf")));
+        conf.open(QIODevice::WriteOnly);
+        conf.write(QStringLiteral("[logging]\ndir = none\n[database]\ndriver = postgresql\nhost = 127.0.0.1\nport = "
+                                  "%1\nname = %2\nuser = smartbot\npassword_file = db.pass\npool_size = 4\n%3\n")
+                       .arg(pg_.port())
+                       .arg(database, overrides)
+                       .toUtf8());
+        conf.close();
+        conf.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+        return dir.path();
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        REQUIRE_DATA(sharedModelDir() + "/config.json");
+        const QString started = pg_.start();
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+        for (const char *db : {"smartbot", "cli", "race", "newer"}) {
+            const QString made = pg_.createDatabase(QString::fromLatin1(db), QStringLiteral("smartbot"), kPassword);
+            QVERIFY2(made.isEmpty(), qPrintable(made));
+        }
+    }
+
+    void migrateCommand()
+    {
+        const QString dir = config(QStringLiteral("cli"));
+        auto status = runCli({"db", "status", "--config", dir});
+        QCOMPARE(status.exitCode, 3);
+        QVERIFY2(status.output.contains(QStringLiteral("schema version: 0")), qPrintable(status.output));
+        QVERIFY2(status.output.contains(QStringLiteral("postgresql://smartbot@127.0.0.1:%1/cli").arg(pg_.port())),
+                 qPrintable(status.output));
+        QVERIFY2(!status.output.contains(kPassword), "the password must never be printed");
+        auto migrated = runCli({"db", "migrate", "--config", dir});
+        QCOMPARE(migrated.exitCode, 0);
+        QVERIFY2(migrated.output.contains(QStringLiteral("from schema version 0 to")), qPrintable(migrated.output));
+        status = runCli({"db", "status", "--config", dir});
+        QCOMPARE(status.exitCode, 0);
+        QVERIFY2(status.output.contains(QStringLiteral("up to date")), qPrintable(status.output));
+        QCOMPARE(runCli({"db", "migrate", "--config", dir}).exitCode, 0); // again: nothing to do
+        // The CLI's key commands work on PostgreSQL too.
+        auto key = runCli({"key", "create", "--config", dir, "--name", "from-cli"});
+        QVERIFY2(key.exitCode == 0 && key.output.contains(QStringLiteral("sb_")), qPrintable(key.output));
+        auto listed = runCli({"key", "list", "--config", dir});
+        QVERIFY2(listed.output.contains(QStringLiteral("from-cli")), qPrintable(listed.output));
+    }
+
+    void racingMigrationsApplyOnce()
+    {
+        // Servers starting together on an empty database: one migrates, the other waits and finds it done.
+        const QString a = config(QStringLiteral("race")), b = config(QStringLiteral("race"));
+        QProcess pa, pb;
+        pa.setProcessChannelMode(QProcess::MergedChannels);
+        pb.setProcessChannelMode(QProcess::MergedChannels);
+        pa.start(smartbotdPath(), {"db", "migrate", "--config", a});
+        pb.start(smartbotdPath(), {"db", "migrate", "--config", b});
+        QVERIFY(pa.waitForFinished(60000) && pb.waitForFinished(60000));
+        QVERIFY2(pa.exitCode() == 0, pa.readAll().constData());
+        QVERIFY2(pb.exitCode() == 0, pb.readAll().constData());
+        QString error;
+        const QString versions =
+            pg_.psql(QStringLiteral("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version"),
+                     QStringLiteral("race"), &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QStringList expected;
+        for (int v = 1; v <= versions.count(QLatin1Char(',')) + 1; ++v)
+            expected << QString::number(v);
+        QCOMPARE(versions, expected.join(QLatin1Char(','))); // each version once
+    }
+
+    void startupErrors_data()
+    {
+        QTest::addColumn<QString>("database");
+        QTest::addColumn<QString>("overrides");
+        QTest::addColumn<QString>("password");
+        QTest::addColumn<int>("passwordMode");
+        QTest::addColumn<QString>("expected");
+        const int owner = int(QFile::ReadOwner | QFile::WriteOwner);
+        const int world = owner | int(QFile::ReadOther | QFile::ReadGroup);
+        QTest::newRow("server not reachable") << "smartbot" << QStringLiteral("port = %1").arg(closedPort())
+                                              << kPassword << owner << "cannot reach PostgreSQL at 127.0.0.1";
+        QTest::newRow("wrong password") << "smartbot"
+                                        << ""
+                                        << "not-the-password" << owner << "refused the password of user 'smartbot'";
+        QTest::newRow("no such database") << "nope"
+                                          << "" << kPassword << owner << "has no database 'nope'";
+        QTest::newRow("no such user") << "smartbot"
+                                      << "user = ghost" << kPassword << owner << "user 'ghost'";
+        QTest::newRow("password file readable by others") << "smartbot"
+                                                          << "" << kPassword << world << "chmod 600";
+        QTest::newRow("password file missing") << "smartbot"
+                                               << "password_file = nothere" << kPassword << owner << "does not exist";
+        QTest::newRow("TLS demanded, server has none")
+            << "smartbot"
+            << "sslmode = require" << kPassword << owner << "check [database] sslmode";
+        QTest::newRow("unknown sslmode") << "smartbot"
+                                         << "sslmode = sometimes" << kPassword << owner << "sslmode must be one of";
+        QTest::newRow("unknown driver") << "smartbot"
+                                        << "driver = mysql" << kPassword << owner
+                                        << "driver must be sqlite or postgresql";
+        QTest::newRow("pool larger than the cap")
+            << "smartbot"
+            << "max_connections = 2\npool_size = 3" << kPassword << owner << "must not exceed max_connections";
+    }
+
+    void startupErrors()
+    {
+        QFETCH(QString, database);
+        QFETCH(QString, overrides);
+        QFETCH(QString, password);
+        QFETCH(int, passwordMode);
+        QFETCH(QString, expected);
+        const QString dir = config(database, overrides, password, QFile::Permissions(passwordMode));
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.setProcessEnvironment(adminEnv());
+        p.start(smartbotdPath(), {"serve", "--config", dir, "--port", "0", "--model", sharedModelDir()});
+        QVERIFY2(p.waitForFinished(30000), "smartbotd kept running with a database it cannot use");
+        const QString out = QString::fromLocal8Bit(p.readAll());
+        QVERIFY2(p.exitCode() != 0, qPrintable(out));
+        QVERIFY2(out.contains(expected), qPrintable(out));
+        QVERIFY2(!out.contains(kPassword) && !out.contains(QStringLiteral("not-the-password")),
+                 "a password was printed");
+    }
+
+    void newerSchemaRefused()
+    {
+        const QString dir = config(QStringLiteral("newer"));
+        QCOMPARE(runCli({"db", "migrate", "--config", dir}).exitCode, 0);
+        QString error;
+        pg_.psql(QStringLiteral("INSERT INTO schema_version (version, applied_at) VALUES (999, 0)"),
+                 QStringLiteral("newer"), &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        auto status = runCli({"db", "status", "--config", dir});
+        QCOMPARE(status.exitCode, 1);
+        QVERIFY2(status.output.contains(QStringLiteral("newer release")), qPrintable(status.output));
+        auto serve = runCli({"serve", "--config", dir, "--port", "0", "--model", sharedModelDir()});
+        QVERIFY(serve.exitCode != 0);
+        QVERIFY2(serve.output.contains(QStringLiteral("schema version 999, newer than this SmartBot")),
+                 qPrintable(serve.output));
+    }
+
+    void daemonsShareKeysAndRecoverFromOutage()
+    {
+        DaemonProcess a, b;
+        QVERIFY2(a.start(config(QStringLiteral("smartbot")), {"--model", sharedModelDir()}, adminEnv()),
+                 qPrintable(a.output()));
+        QVERIFY2(b.start(config(QStringLiteral("smartbot")), {"--model", sharedModelDir()}, adminEnv()),
+                 qPrintable(b.output()));
+        const QList<QPair<QByteArray, QByteArray>> admin{{"X-API-Key", kAdminKey}};
+
+        auto created = a.postJson("/admin/keys", {{"name", "shared"}}, admin);
+        QCOMPARE(created.status, 201);
+        const QByteArray key = created.json()["key"].toString().toLatin1();
+        const QString id = created.json()["id"].toVariant().toString();
+        const QList<QPair<QByteArray, QByteArray>> bearer{{"Authorization", "Bearer " + key}};
+        QCOMPARE(b.request("GET", "/v1/models", {}, bearer).status, 200);
+        const auto audit = b.request("GET", "/admin/audit?limit=50", {}, admin);
+        QCOMPARE(audit.status, 200);
+        QVERIFY2(audit.body.contains("key.create"), audit.body.constData());
+
+        // A conversation started on A continues on B, and A lists both turns.
+        auto started = a.postJson("/api/v1/chat", {{"message", "Once upon a time"}, {"max_tokens", 4}}, bearer);
+        QCOMPARE(started.status, 200);
+        const QString conversation = started.json()["conversation_id"].toString();
+        auto continued = b.postJson(
+            "/api/v1/chat", {{"message", "The end"}, {"max_tokens", 4}, {"conversation_id", conversation}}, bearer);
+        QCOMPARE(continued.status, 200);
+        QVERIFY(continued.json()["usage"].toObject()["prompt_tokens"].toInt() > 8); // the history was in the prompt
+        const auto both = a.request("GET", "/api/v1/conversations/" + conversation.toLatin1(), {}, bearer);
+        QCOMPARE(both.status, 200);
+        QCOMPARE(both.json()["turns"].toInt(), 2);
+
+        // Revoked through A: B refuses it at its next request (every check reads the database).
+        QCOMPARE(a.request("DELETE", "/admin/keys?id=" + id.toLatin1(), {}, admin).status, 200);
+        const auto refused = b.request("GET", "/v1/models", {}, bearer);
+        QCOMPARE(refused.status, 401);
+        QVERIFY2(refused.body.contains("revoked"), refused.body.constData());
+
+        auto live = a.postJson("/admin/keys", {{"name", "live"}}, admin);
+        QCOMPARE(live.status, 201);
+        const QList<QPair<QByteArray, QByteArray>> liveBearer{
+            {"Authorization", "Bearer " + live.json()["key"].toString().toLatin1()}};
+        QCOMPARE(a.request("GET", "/v1/models", {}, liveBearer).status, 200);
+        const auto metrics = a.request("GET", "/metrics");
+        QVERIFY2(metrics.body.contains("smartbot_db_connections{state=\"idle\"}"), metrics.body.constData());
+
+        // The database goes away: a clear 503, health says why; it comes back: the same server answers again.
+        QString stopped = pg_.stop();
+        QVERIFY2(stopped.isEmpty(), qPrintable(stopped));
+        const auto down = a.request("GET", "/v1/models", {}, liveBearer);
+        QCOMPARE(down.status, 503);
+        QCOMPARE(down.errorCode(), QStringLiteral("database_unavailable"));
+        QVERIFY(!down.header("Retry-After").isEmpty());
+        QCOMPARE(a.request("GET", "/admin/keys", {}, admin).status, 503);
+        const auto health = a.request("GET", "/healthz");
+        QCOMPARE(health.status, 200);
+        QCOMPARE(health.json()["status"].toString(), QStringLiteral("degraded"));
+        QCOMPARE(a.request("GET", "/readyz").status, 503);
+
+        const QString restarted = pg_.restart();
+        QVERIFY2(restarted.isEmpty(), qPrintable(restarted));
+        int status = 0;
+        for (int i = 0; i < 50 && status != 200; ++i) {
+            status = a.request("GET", "/v1/models", {}, liveBearer).status;
+            if (status != 200)
+                QTest::qWait(200);
+        }
+        QCOMPARE(status, 200);
+        QCOMPARE(a.request("GET", "/healthz").json()["status"].toString(), QStringLiteral("ok"));
+        QCOMPARE(b.request("GET", "/v1/models", {}, liveBearer).status, 200);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPostgres)
+#include "test_postgres.moc"
