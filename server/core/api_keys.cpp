@@ -61,14 +61,14 @@ ApiKeyInfo ApiKeyStore::fromQuery(const Storage::Query &q) const
 Result<CreatedKey> ApiKeyStore::create(const NewKeyOptions &o) const
 {
     if (o.name.trimmed().isEmpty() || o.name.size() > 128)
-        return makeError("a key needs a name of 1 to 128 characters");
+        return makeError("a key needs a name of 1 to 128 characters", ErrorCode::InvalidArgument);
     if (o.scope != QLatin1String("chat") && o.scope != QLatin1String("admin"))
-        return makeError("scope must be chat or admin");
+        return makeError("scope must be chat or admin", ErrorCode::InvalidArgument);
     if (o.expiresDays < 0 || o.expiresDays > 3650)
-        return makeError("expires days must be from 0 (never) to 3650");
+        return makeError("expires days must be from 0 (never) to 3650", ErrorCode::InvalidArgument);
     auto allow = AddressList::parse(o.allow);
     if (!allow)
-        return makeError("allow list: " + allow.error());
+        return makeError("allow list: " + allow.error(), ErrorCode::InvalidArgument);
     CreatedKey out;
     out.key = randomToken(kKeyPrefix, 32);
     const qint64 now = clock_();
@@ -117,7 +117,7 @@ Result<ApiKeyInfo> ApiKeyStore::find(const QString &ref) const
         return makeError("no API key '" + ref.toStdString() + "'", ErrorCode::NotFound);
     const ApiKeyInfo k = fromQuery(q.value());
     if (q->next())
-        return makeError("'" + ref.toStdString() + "' names more than one key: use the id");
+        return makeError("'" + ref.toStdString() + "' names more than one key: use the id", ErrorCode::InvalidArgument);
     return k;
 }
 
@@ -128,7 +128,7 @@ Result<ApiKeyInfo> ApiKeyStore::revoke(const QString &ref) const
         return k;
     const qint64 now = clock_();
     if (k->revokedAt > 0 && k->revokedAt <= now)
-        return makeError("API key " + k->prefix.toStdString() + " is already revoked");
+        return makeError("API key " + k->prefix.toStdString() + " is already revoked", ErrorCode::InvalidArgument);
     if (auto r = storage_.exec(QStringLiteral("UPDATE api_keys SET revoked_at = ? WHERE id = ?"), {now, k->id}); !r)
         return r.failure();
     return find(QString::number(k->id));
@@ -141,7 +141,8 @@ Result<CreatedKey> ApiKeyStore::rotate(const QString &ref, int graceHours) const
         return old.failure();
     const qint64 now = clock_();
     if ((old->revokedAt > 0 && old->revokedAt <= now) || old->rotatedTo > 0)
-        return makeError("API key " + old->prefix.toStdString() + " is revoked or already rotated");
+        return makeError("API key " + old->prefix.toStdString() + " is revoked or already rotated",
+                         ErrorCode::InvalidArgument);
     NewKeyOptions o;
     o.name = old->name;
     o.scope = old->scope;
@@ -168,19 +169,19 @@ Result<CreatedKey> ApiKeyStore::rotate(const QString &ref, int graceHours) const
 Result<ApiKeyInfo> ApiKeyStore::verify(const QByteArray &key, const QHostAddress &client) const
 {
     if (!looksLikeKey(key) || key.size() > 256)
-        return makeError("invalid API key");
+        return makeError("invalid API key", ErrorCode::NotFound);
     const QByteArray hash = sha256(key);
     auto q = storage_.exec(QStringLiteral("SELECT %1, hash FROM api_keys WHERE hash = ?").arg(kColumns), {hash});
     if (!q)
         return q.failure();
     if (!q->next() || !constantTimeEquals(q->value(12).toByteArray(), hash))
-        return makeError("invalid API key");
+        return makeError("invalid API key", ErrorCode::NotFound);
     const ApiKeyInfo k = fromQuery(q.value());
     const qint64 now = clock_();
     if (k.revokedAt > 0 && k.revokedAt <= now)
-        return makeError("API key " + k.prefix.toStdString() + " has been revoked");
+        return makeError("API key " + k.prefix.toStdString() + " has been revoked", ErrorCode::NotFound);
     if (k.expiresAt > 0 && k.expiresAt <= now)
-        return makeError("API key " + k.prefix.toStdString() + " has expired");
+        return makeError("API key " + k.prefix.toStdString() + " has expired", ErrorCode::NotFound);
     if (!client.isNull() && !k.allow.isEmpty()) {
         auto allow = AddressList::parse(k.allow);
         if (!allow || !allow->contains(client))

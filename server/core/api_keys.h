@@ -52,6 +52,10 @@ public:
 
     explicit ApiKeyStore(const Storage &storage, Clock clock = systemClock(), int rotationDays = 90);
 
+    // Errors: InvalidArgument (a bad option, a ref naming several keys, a key already revoked), NotFound (no such
+    // key; verify: unknown, revoked or expired), PermissionDenied (verify: not from this address), else the
+    // database's (Storage: an outage is Unavailable or Busy).
+
     Result<CreatedKey> create(const NewKeyOptions &options) const;
     Result<QList<ApiKeyInfo>> list() const;
     // ref: the numeric id or the visible prefix.

@@ -114,8 +114,19 @@ Result<DatabasePool::Lease> DatabasePool::acquire()
                 break;
             }
             if (stats_.open < options_.maxConnections) {
+                if (options_.reconnectBackoffMs > 0 && !openFailure_.empty() &&
+                    Clock::now() - openFailedAt_ < std::chrono::milliseconds(options_.reconnectBackoffMs))
+                    return makeError(openFailure_, ErrorCode::Unavailable);
                 ++stats_.open; // reserved; opened below, outside the lock
                 break;
+            }
+            if (auto mine = inUseBy_.find(tid); mine != inUseBy_.end() && mine->second >= stats_.open) {
+                // this thread holds them all: waiting would only time out
+                ++stats_.timeouts;
+                return makeError("database_busy: this thread already holds all " +
+                                     std::to_string(options_.maxConnections) +
+                                     " database connections ([database] max_connections)",
+                                 ErrorCode::Busy);
             }
             if (!waited) {
                 waited = true;
@@ -137,6 +148,7 @@ Result<DatabasePool::Lease> DatabasePool::acquire()
             stats_.waitSeconds += std::chrono::duration<double>(Clock::now() - started).count();
         ++stats_.inUse;
         ++stats_.acquired;
+        ++inUseBy_[tid];
     }
     lease.pool_ = shared_from_this();
     if (lease.reused_)
@@ -154,12 +166,15 @@ Result<DatabasePool::Lease> DatabasePool::acquire()
         {
             std::lock_guard lock(mutex_);
             ++stats_.openFailures;
+            openFailedAt_ = std::chrono::steady_clock::now();
+            openFailure_ = opened.error();
         }
         return opened.failure(); // the lease's destructor gives the reserved place back
     }
     {
         std::lock_guard lock(mutex_);
         ++stats_.opened;
+        openFailure_.clear();
     }
     // Register this pool with the thread once, so that the thread's end closes its idle connections.
     auto &mine = tlsConnections;
@@ -185,6 +200,8 @@ void DatabasePool::release(const QString &name, bool discard)
     {
         std::lock_guard lock(mutex_);
         --stats_.inUse;
+        if (auto it = inUseBy_.find(std::this_thread::get_id()); it != inUseBy_.end() && --it->second <= 0)
+            inUseBy_.erase(it);
         // Keep it for this thread's next request unless it broke, someone waits for a place, or enough are idle.
         close = discard || stats_.waiting > 0 || stats_.idle >= options_.poolSize;
         if (close)

@@ -3,8 +3,9 @@
 // thread: acquire() hands the calling thread one of its own idle connections, or opens a new one while fewer than
 // max_connections are open in all; at the cap it waits up to the timeout and then fails with ErrorCode::Busy (the
 // HTTP layer's 503 database_busy + Retry-After). While a thread waits, a released connection is closed instead of
-// kept idle, so that the waiter can open one in its place. Idle connections beyond pool_size are closed on release,
-// and a thread's idle connections are closed when the thread ends.
+// kept idle, so that the waiter can open one in its place. A thread that itself holds every open connection does not
+// wait (nobody else could give one back): Busy at once. Idle connections beyond pool_size are closed on release, and
+// a thread's idle connections are closed when the thread ends.
 // A connection that broke (the database server restarted or went away) is given back with Lease::discard(); the
 // next acquire() opens a fresh one, which is how the server recovers by itself once the database is back.
 // Threading: every member function is thread-safe. A Lease is used and destroyed on the thread that acquired it.
@@ -12,6 +13,8 @@
 
 #include <QSqlDatabase>
 #include <QString>
+#include <string>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -34,6 +37,9 @@ public:
         int maxConnections = 100;
         int poolSize = 20;
         int timeoutMs = 30000;
+        // After a failed open, acquire() fails at once (Unavailable) for this long instead of trying again: while a
+        // database server is unreachable, every request would otherwise wait out a connect timeout of its own.
+        int reconnectBackoffMs = 0;
     };
     struct Stats {
         int open = 0;    // connections open, in use or idle
@@ -93,6 +99,9 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable freed_;
     std::unordered_map<std::thread::id, std::vector<QString>> idle_;
+    std::unordered_map<std::thread::id, int> inUseBy_;
+    std::chrono::steady_clock::time_point openFailedAt_{};
+    std::string openFailure_;
     Stats stats_;
 };
 

@@ -77,12 +77,4 @@ qsizetype RateLimiter::eventCount() const
     return n;
 }
 
-int RateLimiter::hit(const QString &key, qint64 limit, qint64 amount)
-{
-    const int wait = retryAfter(key, limit, amount);
-    if (wait == 0)
-        add(key, amount);
-    return wait;
-}
-
 } // namespace smartbot

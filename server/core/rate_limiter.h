@@ -7,23 +7,20 @@
 #include <deque>
 
 #include "core/clock.h"
+#include "core/rate_counter.h"
 
 namespace smartbot {
 
-class RateLimiter {
+class RateLimiter : public RateCounter {
 public:
     explicit RateLimiter(qint64 windowSeconds, Clock clock = systemClock())
         : window_(windowSeconds), clock_(std::move(clock))
     {
     }
 
-    // Sum of the amounts added for key within the window.
-    qint64 total(const QString &key);
-    // Seconds until total(key) + amount would fit under limit (0 = it fits now).
-    int retryAfter(const QString &key, qint64 limit, qint64 amount = 1);
-    void add(const QString &key, qint64 amount = 1);
-    // retryAfter() then, when it fits, add(): 0 = allowed and counted.
-    int hit(const QString &key, qint64 limit, qint64 amount = 1);
+    qint64 total(const QString &key) override;
+    int retryAfter(const QString &key, qint64 limit, qint64 amount = 1) override;
+    void add(const QString &key, qint64 amount = 1) override;
     void clear(const QString &key) { events_.remove(key); }
     // Events held, all keys (tests: what add() keeps is bounded by the window).
     qsizetype eventCount() const;

@@ -63,6 +63,11 @@ const Migration kMigrations[] = {
      "CREATE INDEX conversations_updated ON conversations(updated_at);"
      "CREATE TABLE conversation_turns (conversation_id TEXT NOT NULL, turn INTEGER NOT NULL, user_text TEXT NOT NULL, "
      "assistant_text TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (conversation_id, turn));"},
+    // 4: rate-limit counters shared by the servers of one database (core/shared_rate_limiter.h).
+    {"CREATE TABLE rate_counters (counter TEXT NOT NULL, subject TEXT NOT NULL, window_start INTEGER NOT NULL, amount "
+     "INTEGER NOT NULL, PRIMARY KEY (counter, subject, window_start));",
+     "CREATE TABLE rate_counters (counter TEXT NOT NULL, subject TEXT NOT NULL, window_start BIGINT NOT NULL, amount "
+     "BIGINT NOT NULL, PRIMARY KEY (counter, subject, window_start));"},
 };
 constexpr int kSchemaVersion = int(sizeof kMigrations / sizeof kMigrations[0]);
 // pg_advisory_xact_lock key: servers starting together migrate one after the other ("smbt").
@@ -140,6 +145,17 @@ bool isSelect(const QString &sql)
 
 Storage::~Storage() = default;
 
+bool Storage::Query::next()
+{
+    if (!q_)
+        return false;
+    if (q_->next())
+        return true;
+    if (q_->lastError().isValid())
+        qWarning("database: reading rows: %s", sqlError(q_->lastError()).c_str());
+    return false;
+}
+
 int Storage::currentSchemaVersion()
 {
     return kSchemaVersion;
@@ -154,8 +170,10 @@ Result<std::unique_ptr<Storage>> Storage::open(const QString &dataDir, const Dat
 {
     std::unique_ptr<Storage> s(new Storage);
     s->config_ = config;
-    DatabasePool::Options options{
-        .maxConnections = config.maxConnections, .poolSize = config.poolSize, .timeoutMs = config.timeoutS * 1000};
+    DatabasePool::Options options{.maxConnections = config.maxConnections,
+                                  .poolSize = config.poolSize,
+                                  .timeoutMs = config.timeoutS * 1000,
+                                  .reconnectBackoffMs = 1000};
     if (config.isPostgreSql()) {
         auto password = readPassword(config.passwordFile);
         if (!password)
@@ -167,12 +185,16 @@ Result<std::unique_ptr<Storage>> Storage::open(const QString &dataDir, const Dat
             db.setDatabaseName(config.name);
             db.setUserName(config.user);
             db.setPassword(password);
-            db.setConnectOptions(QStringLiteral("connect_timeout=%1;sslmode=%2;application_name=smartbotd")
+            db.setConnectOptions(QStringLiteral("connect_timeout=%1;sslmode=%2;application_name=smartbotd;"
+                                                "keepalives=1;keepalives_idle=5;keepalives_interval=5;"
+                                                "keepalives_count=3;tcp_user_timeout=20000")
                                      .arg(config.connectTimeoutS)
                                      .arg(config.sslMode));
             if (!db.open())
                 return connectError(config, db.lastError());
-            return {};
+            // The server thread waits on every statement: a statement may take 15 s at most, and the keepalives
+            // (connect options) notice a server that vanished without closing the connection within about 20 s.
+            return runOn(db, QStringLiteral("SET statement_timeout = 15000"));
         };
     } else {
         s->path_ = QDir(dataDir).filePath(QStringLiteral("smartbot.db"));
@@ -237,8 +259,14 @@ Result<Storage::Query> Storage::run(const QString &sql, const QVariantList &valu
         for (const QVariant &v : values) // a null QString would bind as SQL NULL: bind it as ''
             q.addBindValue(v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral(""))
                                                                                      : v);
-        if (q.exec())
+        if (q.exec()) {
+            out.rowsAffected_ = q.numRowsAffected();
+            if (!q.isSelect()) { // nothing to read: the connection goes back now
+                out.q_.reset();
+                out.lease_ = DatabasePool::Lease();
+            }
             return out;
+        }
         error = q.lastError();
     }
     // A statement error (a constraint, bad SQL) leaves the connection working; a dropped connection does not.
@@ -268,12 +296,17 @@ Result<void> Storage::ping() const
 
 Result<int> Storage::schemaVersion() const
 {
-    auto exists = exec(config_.isPostgreSql() ? QStringLiteral("SELECT to_regclass('schema_version') IS NOT NULL")
-                                              : QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type = "
-                                                               "'table' AND name = 'schema_version'"));
-    if (!exists)
-        return exists.failure();
-    if (!exists->next() || !exists->value(0).toBool())
+    bool made = false;
+    { // each Query in its own scope: its connection goes back before the next statement
+        auto exists = exec(config_.isPostgreSql()
+                               ? QStringLiteral("SELECT to_regclass('schema_version') IS NOT NULL")
+                               : QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = "
+                                                "'schema_version'"));
+        if (!exists)
+            return exists.failure();
+        made = exists->next() && exists->value(0).toBool();
+    }
+    if (!made)
         return 0;
     auto q = exec(QStringLiteral("SELECT MAX(version) FROM schema_version"));
     if (!q)

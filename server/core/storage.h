@@ -23,19 +23,31 @@ namespace smartbot {
 
 class Storage {
 public:
-    // A statement's result rows; holds its connection until destroyed. A statement that returns rows stays open
-    // until then: on SQLite an INSERT ... RETURNING commits only when its Query goes, so read what it returns and
-    // let it go before anything else reads what it wrote.
+    // A statement's result. One that returns rows holds its connection, and stays open, until the Query goes: on
+    // SQLite an INSERT ... RETURNING commits only then, so read what it returns and let it go before anything else
+    // reads what it wrote. One without rows (INSERT, UPDATE, DELETE) gives its connection back at once.
     class Query {
     public:
-        bool next() { return q_->next(); }
-        QVariant value(int i) const { return q_->value(i); }
-        int rowsAffected() const { return q_->numRowsAffected(); }
+        Query() = default;
+        Query(Query &&) noexcept = default;
+        Query &operator=(Query &&other) noexcept
+        {
+            q_.reset(); // the statement before its connection
+            lease_ = std::move(other.lease_);
+            q_ = std::move(other.q_);
+            rowsAffected_ = other.rowsAffected_;
+            return *this;
+        }
+        // false at the end of the rows, or when reading them failed (logged; the rows read so far stand).
+        bool next();
+        QVariant value(int i) const { return q_ ? q_->value(i) : QVariant(); }
+        int rowsAffected() const { return rowsAffected_; }
 
     private:
         friend class Storage;
-        DatabasePool::Lease lease_; // declared first: the query goes before its connection
-        std::unique_ptr<QSqlQuery> q_;
+        DatabasePool::Lease lease_;    // declared first: the query goes before its connection
+        std::unique_ptr<QSqlQuery> q_; // null for a statement without rows: its connection went back at once
+        int rowsAffected_ = -1;
     };
 
     enum class Migrate { Yes, No };

@@ -135,7 +135,9 @@ Result<TokenClaims> TokenService::verify(const QByteArray &token) const
     if (isRevoked_) {
         auto revoked = isRevoked_(c.jti);
         if (!revoked)
-            return makeError("cannot check whether the token was revoked: " + revoked.error(), revoked.code());
+            // Not the token's fault: the server cannot tell (an outage, or a database error) -> 503.
+            return makeError("cannot check whether the token was revoked: " + revoked.error(),
+                             revoked.code() == ErrorCode::Busy ? ErrorCode::Busy : ErrorCode::Unavailable);
         if (revoked.value())
             return makeError("token has been revoked");
     }

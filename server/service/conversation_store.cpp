@@ -65,16 +65,18 @@ Result<void> ConversationStore::append(const QString &id, const QString &owner, 
                                        const Message &user, const Message &assistant) const
 {
     const qint64 now = clock_();
-    // The conversation's row: created with the first turn, touched by the others (never another owner's).
-    auto head = storage_.exec(QStringLiteral("INSERT INTO conversations (id, owner, model, created_at, updated_at) "
-                                             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET model = "
-                                             "excluded.model, updated_at = excluded.updated_at WHERE "
-                                             "conversations.owner = excluded.owner"),
-                              {id, owner, model, now, now});
-    if (!head)
-        return head.failure();
-    if (head->rowsAffected() == 0)
-        return notFound(id);
+    { // each Query in its own scope: its connection goes back before the next statement
+        // The conversation's row: created with the first turn, touched by the others (never another owner's).
+        auto head = storage_.exec(QStringLiteral("INSERT INTO conversations (id, owner, model, created_at, "
+                                                 "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                                                 "model = excluded.model, updated_at = excluded.updated_at WHERE "
+                                                 "conversations.owner = excluded.owner"),
+                                  {id, owner, model, now, now});
+        if (!head)
+            return head.failure();
+        if (head->rowsAffected() == 0)
+            return notFound(id);
+    }
     // The next turn number in the same statement; a concurrent append of the same number fails on the primary key.
     // The casts: PostgreSQL cannot infer a parameter's type in a SELECT list.
     auto turn =
@@ -130,14 +132,19 @@ ConversationStore::find(const QString &id, const QString &owner) const
 
 Result<void> ConversationStore::remove(const QString &id, const QString &owner) const
 {
+    // The turns first: if the second statement fails, nothing is left that purgeExpired() could not find. Plain
+    // DELETEs return no rows, so holding their Query holds no statement open.
+    auto turns = storage_.exec(QStringLiteral("DELETE FROM conversation_turns WHERE conversation_id IN (SELECT id FROM "
+                                              "conversations WHERE id = ? AND owner = ? AND updated_at >= ?)"),
+                               {id, owner, cutoff()});
+    if (!turns)
+        return turns.failure();
     auto r = storage_.exec(QStringLiteral("DELETE FROM conversations WHERE id = ? AND owner = ? AND updated_at >= ?"),
                            {id, owner, cutoff()});
     if (!r)
         return r.failure();
     if (r->rowsAffected() == 0)
         return notFound(id);
-    if (auto t = storage_.exec(QStringLiteral("DELETE FROM conversation_turns WHERE conversation_id = ?"), {id}); !t)
-        return t.failure();
     return {};
 }
 
@@ -154,6 +161,9 @@ Result<int> ConversationStore::purgeExpired() const
     auto r = storage_.exec(QStringLiteral("DELETE FROM conversations WHERE updated_at < ?"), {before});
     if (!r)
         return r.failure();
+    // Turns a remove() left behind when its second statement failed (the conversation's row is gone already).
+    storage_.exec(QStringLiteral("DELETE FROM conversation_turns WHERE conversation_id NOT IN (SELECT id FROM "
+                                 "conversations)"));
     return r->rowsAffected();
 }
 

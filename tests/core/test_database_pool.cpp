@@ -1,6 +1,7 @@
 // DatabasePool (core/database_pool.h) on real SQLite connections: a thread gets its own idle connection back; the cap
 // holds across threads, a waiter times out with Busy or gets the place a release frees; pool_size bounds the idle
-// ones; a thread's end closes its connections; a failed open or a discarded lease gives its place back.
+// ones; a thread's end closes its connections; a failed open or a discarded lease gives its place back; a thread
+// holding every connection fails at once; after a failed open, requests fail fast for the reconnect backoff.
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -26,6 +27,15 @@ DatabasePool::Options sqlite(const QString &path, int maxConnections, int poolSi
         return {};
     };
     return o;
+}
+// options' connections fail (a server not reachable) while *refuse is true.
+void refusable(DatabasePool::Options &options, const bool *refuse)
+{
+    options.open = [refuse, open = options.open](QSqlDatabase &db) -> Result<void> {
+        if (*refuse)
+            return makeError("server not reachable", ErrorCode::Unavailable);
+        return open(db);
+    };
 }
 } // namespace
 
@@ -145,12 +155,7 @@ private Q_SLOTS:
     {
         auto options = sqlite(path(), 1, 1, 200);
         bool refuse = true;
-        auto open = options.open;
-        options.open = [&refuse, open](QSqlDatabase &db) -> Result<void> {
-            if (refuse)
-                return makeError("server not reachable", ErrorCode::Unavailable);
-            return open(db);
-        };
+        refusable(options, &refuse);
         auto pool = DatabasePool::create(options);
         auto failed = pool->acquire();
         QVERIFY(!failed.ok());
@@ -167,6 +172,38 @@ private Q_SLOTS:
         auto fresh = pool->acquire();
         QVERIFY(fresh.ok() && !fresh->reused());
         QCOMPARE(pool->stats().opened, quint64(2));
+    }
+
+    // A thread that holds every connection would wait for itself: Busy at once, not after the timeout.
+    void holderOfAllFailsAtOnce()
+    {
+        auto pool = DatabasePool::create(sqlite(path(), 1, 1, 10000));
+        auto held = pool->acquire();
+        QVERIFY(held.ok());
+        QElapsedTimer t;
+        t.start();
+        auto again = pool->acquire();
+        QVERIFY(!again.ok());
+        QCOMPARE(again.code(), ErrorCode::Busy);
+        QVERIFY(t.elapsed() < 1000);
+    }
+
+    // After a failed open, requests fail at once for reconnectBackoffMs instead of each trying to connect.
+    void reconnectBackoff()
+    {
+        auto options = sqlite(path(), 4, 4, 1000);
+        options.reconnectBackoffMs = 300;
+        bool refuse = true;
+        refusable(options, &refuse);
+        auto pool = DatabasePool::create(options);
+        QCOMPARE(pool->acquire().code(), ErrorCode::Unavailable);
+        refuse = false;
+        auto soon = pool->acquire();
+        QVERIFY(!soon.ok());
+        QCOMPARE(soon.code(), ErrorCode::Unavailable);
+        QCOMPARE(pool->stats().openFailures, quint64(1)); // not tried again
+        QTest::qWait(350);
+        QVERIFY(pool->acquire().ok());
     }
 };
 

@@ -71,7 +71,7 @@ private Q_SLOTS:
             QVERIFY(key.ok());
             prefix = key->info.prefix;
             // Back to what an old release left: schema 1, no ledger or conversation tables.
-            for (const char *table : {"issued_tokens", "conversations", "conversation_turns"})
+            for (const char *table : {"issued_tokens", "conversations", "conversation_turns", "rate_counters"})
                 QVERIFY(storage.value()->exec(QStringLiteral("DROP TABLE %1").arg(QLatin1String(table))).ok());
             QVERIFY(storage.value()->exec(QStringLiteral("DELETE FROM schema_version WHERE version > 1")).ok());
             QCOMPARE(storage.value()->schemaVersion().value(), 1);

@@ -47,9 +47,15 @@ Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage
                              QByteArray adminKeyHash, Clock clock, QByteArray fixedJwtKey)
     : config_(config), storage_(std::move(storage)), tokens_(tokens), adminKeyHash_(std::move(adminKeyHash)),
       clock_(clock), keys_(*storage_, clock, config.keyRotationDays), audit_(*storage_, clock),
-      usage_(*storage_, clock), ledger_(*storage_, clock), requests_(60, clock), tokenCounts_(60, clock),
-      adminFailures_(config.adminFailureWindowS, clock), fixedJwtKey_(std::move(fixedJwtKey))
+      usage_(*storage_, clock), ledger_(*storage_, clock), adminFailures_(config.adminFailureWindowS, clock),
+      fixedJwtKey_(std::move(fixedJwtKey))
 {
+    // Servers sharing a PostgreSQL database hold each client to one limit together.
+    for (auto [counter, name] : {std::pair{&requests_, "requests"}, std::pair{&tokenCounts_, "tokens"}})
+        if (config.database.isPostgreSql())
+            *counter = std::make_unique<SharedRateLimiter>(*storage_, QString::fromLatin1(name), 60, clock);
+        else
+            *counter = std::make_unique<RateLimiter>(60, clock);
     if (auto a = AddressList::parse(config.allow))
         allow_ = a.value();
     if (auto t = AddressList::parse(config.trustedProxies))
@@ -169,17 +175,17 @@ std::optional<ApiError> Authenticator::applyRateLimits(Principal &who)
     const int rpm = who.requestsPerMinute >= 0 ? who.requestsPerMinute : config_.requestsPerMinute;
     const int tpm = who.tokensPerMinute >= 0 ? who.tokensPerMinute : config_.tokensPerMinute;
     std::optional<ApiError> refused;
-    if (tpm > 0 && tokenCounts_.total(who.subject) >= tpm)
+    if (tpm > 0 && tokenCounts_->total(who.subject) >= tpm)
         refused = tooMany(QStringLiteral("rate_limit_exceeded"),
                           QStringLiteral("token limit of %1 per minute reached").arg(tpm),
-                          std::max(1, tokenCounts_.retryAfter(who.subject, tpm)));
+                          std::max(1, tokenCounts_->retryAfter(who.subject, tpm)));
     if (rpm > 0 && !refused)
-        if (const int wait = requests_.hit(who.subject, rpm))
+        if (const int wait = requests_->hit(who.subject, rpm))
             refused = tooMany(QStringLiteral("rate_limit_exceeded"),
                               QStringLiteral("request limit of %1 per minute reached").arg(rpm), wait);
     // As OpenAI reports them (clients such as the openai SDKs read them to pace themselves); reset = seconds until
     // the window holds nothing of this caller's.
-    const auto report = [&](RateLimiter &limiter, int limit, const char *what) {
+    const auto report = [&](RateCounter &limiter, int limit, const char *what) {
         if (limit <= 0)
             return;
         const qint64 used = limiter.total(who.subject);
@@ -190,8 +196,8 @@ std::optional<ApiError> Authenticator::applyRateLimits(Principal &who)
         who.rateLimitHeaders.push_back(
             {"x-ratelimit-reset-" + name, QByteArray::number(used > 0 ? limiter.retryAfter(who.subject, 1) : 0) + "s"});
     };
-    report(requests_, rpm, "requests");
-    report(tokenCounts_, tpm, "tokens");
+    report(*requests_, rpm, "requests");
+    report(*tokenCounts_, tpm, "tokens");
     return refused;
 }
 
@@ -205,8 +211,8 @@ std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest
     if (ApiKeyStore::looksLikeKey(credential)) {
         auto key = keys_.verify(credential, clientAddress(request));
         if (!key) {
-            if (isStorageOutage(key.failure()))
-                return storageFailure(key.failure(), {});
+            if (const auto &e = key.failure(); e.code != ErrorCode::NotFound && e.code != ErrorCode::PermissionDenied)
+                return storageFailure(e, serverError(e)); // the database's failure, not the caller's
             Metrics::instance().addAuthFailure();
             const QString message = QString::fromStdString(key.error());
             if (key.code() == ErrorCode::PermissionDenied)
@@ -269,8 +275,8 @@ std::optional<ApiError> Authenticator::authenticateAdmin(const QHttpServerReques
         return adminFailure(address, unauthorized(QStringLiteral("missing or wrong X-API-Key admin key")));
     auto k = keys_.verify(key, clientAddress(request));
     if (!k) {
-        if (isStorageOutage(k.failure()))
-            return storageFailure(k.failure(), {});
+        if (const auto &e = k.failure(); e.code != ErrorCode::NotFound && e.code != ErrorCode::PermissionDenied)
+            return storageFailure(e, serverError(e)); // not a failed credential: no failure counted
         const QString message = QString::fromStdString(k.error());
         if (k.code() == ErrorCode::PermissionDenied)
             return adminFailure(address, forbidden(QStringLiteral("address_not_allowed"), message));
@@ -291,7 +297,7 @@ void Authenticator::audit(const Principal &who, const QHttpServerRequest &reques
 
 void Authenticator::recordTokens(const QString &subject, qint64 promptTokens, qint64 generatedTokens)
 {
-    tokenCounts_.add(subject, promptTokens + generatedTokens);
+    tokenCounts_->add(subject, promptTokens + generatedTokens);
     usage_.add(subject, 0, promptTokens, generatedTokens);
 }
 

@@ -21,6 +21,7 @@
 #include "core/api_keys.h"
 #include "core/audit_log.h"
 #include "core/rate_limiter.h"
+#include "core/shared_rate_limiter.h"
 #include "core/server_config.h"
 #include "core/storage.h"
 #include "core/token_service.h"
@@ -97,9 +98,10 @@ private:
     TokenLedger ledger_;
     AddressList allow_;
     AddressList trustedProxies_;
-    RateLimiter requests_;
-    RateLimiter tokenCounts_;
-    RateLimiter adminFailures_;
+    // requests/tokens per minute: in memory, or shared through the database when it is PostgreSQL (rate_counter.h)
+    std::unique_ptr<RateCounter> requests_;
+    std::unique_ptr<RateCounter> tokenCounts_;
+    RateLimiter adminFailures_; // per client address, this server's own
     QHash<qint64, qint64> lastTouched_;
     QString keyringStamp_;
     QByteArray fixedJwtKey_; // set: the only JWT signing key (from the caller, e.g. the GUI's keychain); auth/ unused

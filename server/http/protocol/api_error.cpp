@@ -66,11 +66,19 @@ ApiError storageFailure(const Error &e, ApiError otherwise)
 {
     if (!isStorageOutage(e))
         return otherwise;
-    ApiError out{503,
-                 e.code == ErrorCode::Busy ? QStringLiteral("database_busy") : QStringLiteral("database_unavailable"),
-                 QString::fromStdString(e.message)};
-    out.retryAfterSeconds = e.code == ErrorCode::Busy ? 1 : 5;
+    qWarning("database: %s", e.message.c_str());
+    const bool busy = e.code == ErrorCode::Busy;
+    ApiError out{503, busy ? QStringLiteral("database_busy") : QStringLiteral("database_unavailable"),
+                 busy ? QStringLiteral("every database connection is in use; try again shortly")
+                      : QStringLiteral("the database is unavailable; try again shortly")};
+    out.retryAfterSeconds = busy ? 1 : 5;
     return out;
+}
+
+ApiError serverError(const Error &e)
+{
+    qWarning("database: %s", e.message.c_str());
+    return {500, QStringLiteral("storage_error"), QStringLiteral("the server could not read or write its database")};
 }
 
 ApiError badRequest(const QString &message, const QString &code, const QString &param)

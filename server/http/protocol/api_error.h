@@ -27,8 +27,11 @@ ApiError badRequest(const QString &message, const QString &code = QStringLiteral
 ApiError unauthorized(const QString &message);
 // A failure of the database (core/storage.h) is the server's, not the request's: 503 database_unavailable (it cannot
 // be reached) or database_busy (every connection in use), with Retry-After. Any other error: otherwise.
+// The message is generic (the database's address and its own words go to the log, not to clients).
 ApiError storageFailure(const Error &e, ApiError otherwise);
 bool isStorageOutage(const Error &e);
+// 500 storage_error for a database failure that is not an outage; the detail is logged, not sent.
+ApiError serverError(const Error &e);
 
 QByteArray errorBody(const ApiError &e);
 void writeJson(QHttpServerResponder &responder, int status, const QJsonObject &body, Headers extra = {});

@@ -35,7 +35,7 @@ struct SelectedModel {
 std::optional<ApiError> selectModel(const RouteContext &ctx, const QJsonValue &model, SelectedModel &out);
 // The model name a request's model field stands for ("" = the default model): the name itself, or an alias's target.
 QString resolveModelName(const RouteContext &ctx, const QString &asked);
-// Whose conversations (service/conversation_store.h) a caller's are: the token's user, or "key:<prefix>".
+// Whose conversations (service/conversation_store.h) a caller's are: its subject, "user:<name>" or "key:<prefix>".
 QString conversationOwner(const Principal &who);
 // A conversation store error as the client sees it: 404 conversation_not_found, a database outage, else 500.
 ApiError conversationError(const Error &e, const QString &id);

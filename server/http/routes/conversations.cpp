@@ -122,7 +122,8 @@ auto handler(const RouteContext &ctx)
 
 QString conversationOwner(const Principal &who)
 {
-    return who.kind == QLatin1String("jwt") ? who.subject.mid(5) : who.subject; // the token's user, or "key:<prefix>"
+    // The whole subject ("user:<name>" or "key:<prefix>"): a user named "key:sb_..." is not that key.
+    return who.subject;
 }
 
 ApiError conversationError(const Error &e, const QString &id)
@@ -130,7 +131,7 @@ ApiError conversationError(const Error &e, const QString &id)
     if (e.code == ErrorCode::NotFound)
         return {404, QStringLiteral("conversation_not_found"),
                 QStringLiteral("conversation '%1' does not exist or has expired").arg(forMessage(id))};
-    return storageFailure(e, {500, QStringLiteral("storage_error"), QString::fromStdString(e.message)});
+    return storageFailure(e, serverError(e));
 }
 
 void installConversationRoutes(ApiServer &server, const RouteContext &ctx)

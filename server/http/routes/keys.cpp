@@ -92,7 +92,9 @@ ApiError notFoundOr400(const Error &error)
     const QString message = QString::fromStdString(error.message);
     if (error.code == ErrorCode::NotFound)
         return {404, QStringLiteral("key_not_found"), message};
-    return storageFailure(error, badRequest(message));
+    if (error.code == ErrorCode::InvalidArgument)
+        return badRequest(message);
+    return storageFailure(error, serverError(error));
 }
 
 void createKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttpServerResponder &responder)
@@ -125,8 +127,7 @@ void createKey(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
     o.tokensPerMinute = int(tpm);
     auto created = auth->keys().create(o);
     if (!created)
-        return writeError(responder,
-                          storageFailure(created.failure(), badRequest(QString::fromStdString(created.error()))));
+        return writeError(responder, notFoundOr400(created.failure()));
     auth->audit(who, request, QStringLiteral("key.create"),
                 QStringLiteral("%1 (%2) scope %3").arg(created->info.name, created->info.prefix, created->info.scope));
     writeCreatedKey(responder, created.value());
@@ -140,8 +141,7 @@ void listKeys(const RouteContext &ctx, const QHttpServerRequest &request, QHttpS
         return;
     auto keys = auth->keys().list();
     if (!keys)
-        return writeError(responder, storageFailure(keys.failure(), {500, QStringLiteral("storage_error"),
-                                                                     QString::fromStdString(keys.error())}));
+        return writeError(responder, storageFailure(keys.failure(), serverError(keys.failure())));
     QJsonArray a;
     for (const auto &k : keys.value())
         a.push_back(ApiKeyStore::toJson(k));
@@ -196,8 +196,7 @@ void revokeToken(const RouteContext &ctx, const QHttpServerRequest &request, QHt
     if (auto e = number(body, QStringLiteral("expires_at"), 0, 1e12, true, expiresAt))
         return writeError(responder, *e);
     if (auto r = auth->revokeJti(jti, qint64(expiresAt)); !r)
-        return writeError(responder, storageFailure(r.failure(), {500, QStringLiteral("storage_error"),
-                                                                  QString::fromStdString(r.error())}));
+        return writeError(responder, storageFailure(r.failure(), serverError(r.failure())));
     auth->audit(who, request, QStringLiteral("token.revoke"), QStringLiteral("jti ") + jti);
     writeJson(responder, 200, {{QStringLiteral("revoked"), jti}});
 }
@@ -215,8 +214,7 @@ void listAudit(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
     auth->audit(who, request, QStringLiteral("audit.list"));
     auto entries = auth->auditLog().list(limit);
     if (!entries)
-        return writeError(responder, storageFailure(entries.failure(), {500, QStringLiteral("storage_error"),
-                                                                        QString::fromStdString(entries.error())}));
+        return writeError(responder, storageFailure(entries.failure(), serverError(entries.failure())));
     writeJson(responder, 200, {{QStringLiteral("entries"), AuditLog::toJson(entries.value())}});
 }
 
@@ -228,8 +226,7 @@ void listUsage(const RouteContext &ctx, const QHttpServerRequest &request, QHttp
         return;
     auto rows = auth->usage().list();
     if (!rows)
-        return writeError(responder, storageFailure(rows.failure(), {500, QStringLiteral("storage_error"),
-                                                                     QString::fromStdString(rows.error())}));
+        return writeError(responder, storageFailure(rows.failure(), serverError(rows.failure())));
     auth->audit(who, request, QStringLiteral("usage.list"));
     writeJson(responder, 200, {{QStringLiteral("usage"), UsageStore::toJson(rows.value())}});
 }
