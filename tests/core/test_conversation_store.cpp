@@ -74,7 +74,9 @@ private Q_SLOTS:
         auto intrude = store.append(id, QStringLiteral("bob"), QStringLiteral("m"), {"user", "x"}, {"assistant", "y"});
         QCOMPARE(intrude.code(), ErrorCode::NotFound);
         QCOMPARE(store.find(id, QStringLiteral("alice"))->first.turns, 1); // bob's turn was not added
-        for (const auto &s : store.list(QStringLiteral("bob"), 100).value())
+        const auto bobs = store.list(QStringLiteral("bob"), 100);
+        QVERIFY(bobs.ok());
+        for (const auto &s : bobs.value())
             QVERIFY(s.id != id);
     }
 
