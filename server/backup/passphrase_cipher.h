@@ -7,6 +7,7 @@
 
 #include <QByteArray>
 
+#include "core/sealed_box.h"
 #include "smartbot/common/result.h"
 
 namespace smartbot::backup {
@@ -31,7 +32,7 @@ public:
     QByteArray mac(const QByteArray &data) const; // HMAC-SHA256 with the MAC key
 
 private:
-    QByteArray encryptionKey_;
+    SealedBox box_;
     QByteArray macKey_;
 };
 

@@ -78,6 +78,8 @@ Result<DatabaseConfig> parseDatabaseConfig(const ConfigFile &s, const QString &c
                          "')");
     if (const QString file = stringValue(s, QStringLiteral("database/password_file")); !file.isEmpty())
         c.passwordFile = QDir(configDir).absoluteFilePath(file);
+    if (const QString file = stringValue(s, QStringLiteral("database/secrets_key_file")); !file.isEmpty())
+        c.secretsKeyFile = QDir(configDir).absoluteFilePath(file);
     return c;
 }
 

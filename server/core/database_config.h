@@ -27,6 +27,10 @@ struct DatabaseConfig {
     QString name = QStringLiteral("smartbot");
     QString user = QStringLiteral("smartbot");
     QString passwordFile;
+    // secrets_key_file: 32 random bytes (base64, mode 0400) that seal the JWT signing keys kept in a PostgreSQL
+    // database (core/database_keyring.h), the same file on every server that shares it. Empty: auth/database.key in
+    // [storage] data_dir (created by the first server; the others get a copy). Unused with SQLite.
+    QString secretsKeyFile;
     QString sslMode =
         QStringLiteral("prefer"); // libpq's sslmode: disable, allow, prefer, require, verify-ca, verify-full
     int connectTimeoutS = 5;      // connect_timeout: one attempt to reach the server

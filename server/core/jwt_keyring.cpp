@@ -13,15 +13,7 @@ namespace smartbot {
 namespace {
 Result<QByteArray> readKey(const QString &path)
 {
-    if (auto r = checkPrivateFile(path); !r)
-        return r.failure();
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return makeError("cannot read " + path.toStdString());
-    const QByteArray key = QByteArray::fromBase64(f.read(4096).trimmed());
-    if (key.size() < 32)
-        return makeError(path.toStdString() + " must hold at least 32 bytes, base64-encoded");
-    return key;
+    return readKeyFile(path, 32);
 }
 
 QFileInfoList retiredFiles(const QString &configDir)

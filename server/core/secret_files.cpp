@@ -2,6 +2,7 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QRandomGenerator>
 
@@ -70,6 +71,20 @@ Result<void> checkPrivateFile(const QString &path)
                          path.toStdString() + ")");
     }
     return {};
+}
+
+Result<QByteArray> readKeyFile(const QString &path, int minBytes)
+{
+    if (auto r = checkPrivateFile(path); !r)
+        return r.failure();
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return makeError("cannot read " + path.toStdString());
+    const QByteArray key = QByteArray::fromBase64(f.read(4096).trimmed());
+    if (key.size() < minBytes)
+        return makeError(path.toStdString() + " must hold at least " + std::to_string(minBytes) +
+                         " bytes, base64-encoded");
+    return key;
 }
 
 Result<void> checkTrustedPath(const QString &path)

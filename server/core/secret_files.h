@@ -30,6 +30,9 @@ Result<Secrets> loadOrCreateSecrets(const QString &dataDir, const QByteArray &ad
 // Fails, naming the file and its mode, if path is accessible by group or others.
 Result<void> checkPrivateFile(const QString &path);
 
+// A key file: base64 of at least minBytes bytes, refused when readable by others (checkPrivateFile).
+Result<QByteArray> readKeyFile(const QString &path, int minBytes);
+
 // Fails, naming the path, its mode and the fix, if a file or folder the server trusts (the config folder,
 // server.conf, the database, auth/) is writable by group or others, or belongs to another user than this one or
 // root: another local user could then insert an admin key or change the configuration. A missing path passes.

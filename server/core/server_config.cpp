@@ -148,6 +148,11 @@ user = smartbot
 password_file =
 sslmode = prefer
 connect_timeout = 5
+; PostgreSQL only: the JWT signing keys are kept in the database, so that a token issued by one server is accepted by
+; all and a rotation (smartbotd token rotate-secret) reaches every server within a second.
+; They are sealed (AES-256-GCM) with the key in this file (mode 400; relative to this folder; empty =
+; auth/database.key in data_dir): the first server creates it, and every other server needs a copy of it.
+secrets_key_file =
 ; The connection pool (both drivers): at most max_connections open, pool_size of them kept open while idle; a request
 ; that finds every connection in use waits up to timeout seconds, then gets 503 database_busy.
 max_connections = 100

@@ -1,5 +1,7 @@
 #include "core/storage.h"
 
+#include <algorithm>
+
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -68,6 +70,11 @@ const Migration kMigrations[] = {
      "INTEGER NOT NULL, PRIMARY KEY (counter, subject, window_start));",
      "CREATE TABLE rate_counters (counter TEXT NOT NULL, subject TEXT NOT NULL, window_start BIGINT NOT NULL, amount "
      "BIGINT NOT NULL, PRIMARY KEY (counter, subject, window_start));"},
+    // 5: JWT signing keys shared by the servers of one database, sealed (core/database_keyring.h).
+    {"CREATE TABLE signing_keys (id INTEGER PRIMARY KEY, kid TEXT NOT NULL UNIQUE, sealed BLOB NOT NULL, created_at "
+     "INTEGER NOT NULL, retired_at INTEGER);",
+     "CREATE TABLE signing_keys (id BIGSERIAL PRIMARY KEY, kid TEXT NOT NULL UNIQUE, sealed BYTEA NOT NULL, created_at "
+     "BIGINT NOT NULL, retired_at BIGINT);"},
 };
 constexpr int kSchemaVersion = int(sizeof kMigrations / sizeof kMigrations[0]);
 // pg_advisory_xact_lock key: servers starting together migrate one after the other ("smbt").
@@ -314,8 +321,9 @@ Result<int> Storage::schemaVersion() const
     return q->next() ? q->value(0).toInt() : 0;
 }
 
-Result<void> Storage::migrate()
+Result<void> Storage::migrate(int toVersion)
 {
+    const int target = toVersion < 0 ? kSchemaVersion : std::min(toVersion, kSchemaVersion);
     auto lease = pool_->acquire();
     if (!lease)
         return lease.failure();
@@ -345,7 +353,7 @@ Result<void> Storage::migrate()
         return fail(describe().toStdString() + " has schema version " + std::to_string(have) +
                     ", newer than this SmartBot's (" + std::to_string(kSchemaVersion) +
                     "): run the release that wrote it, or restore a backup made for this one");
-    for (int v = have; v < kSchemaVersion; ++v) {
+    for (int v = have; v < target; ++v) {
         const QString text = QString::fromLatin1(pg ? kMigrations[v].postgresql : kMigrations[v].sqlite);
         for (const QString &st : text.split(QLatin1Char(';'), Qt::SkipEmptyParts))
             if (!st.trimmed().isEmpty())

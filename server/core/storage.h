@@ -74,7 +74,9 @@ public:
 
     Result<int> schemaVersion() const; // 0 = empty database
     static int currentSchemaVersion(); // what this release writes
-    Result<void> migrate();            // to currentSchemaVersion(); several servers may start at once
+    // To currentSchemaVersion(); several servers may start at once. toVersion: stop at an older schema, the one an
+    // earlier release made (for tests of the upgrade from it).
+    Result<void> migrate(int toVersion = -1);
 
     const DatabaseConfig &config() const { return config_; }
     QString path() const { return path_; } // SQLite's file; empty for PostgreSQL

@@ -79,6 +79,25 @@ Result<IssuedToken> TokenService::issue(const QString &subject, qint64 expiresIn
     return out;
 }
 
+bool TokenService::knowsKeyId(const QString &kid) const
+{
+    if (kid == kid_)
+        return true;
+    for (const auto &p : previous_)
+        if (keyId(p.key) == kid)
+            return true;
+    return false;
+}
+
+QString TokenService::keyIdOf(const QByteArray &token)
+{
+    const qsizetype dot = token.indexOf('.');
+    if (dot <= 0 || dot > 1024)
+        return {};
+    const QByteArray headerJson = QByteArray::fromBase64(token.left(dot), QByteArray::Base64UrlEncoding);
+    return QJsonDocument::fromJson(headerJson).object().value(QStringLiteral("kid")).toString();
+}
+
 Result<TokenClaims> TokenService::verify(const QByteArray &token) const
 {
     if (token.isEmpty())

@@ -50,6 +50,10 @@ public:
     };
     void setKeys(QByteArray current, QList<PreviousKey> previous);
     QString currentKeyId() const { return keyId(key_); } // the kid new tokens carry
+    // Whether kid is the current key's or a previous key's (accepted or not any more).
+    bool knowsKeyId(const QString &kid) const;
+    // The kid in a token's header; empty when it has none or is not a JWT.
+    static QString keyIdOf(const QByteArray &token);
     // Whether a jti has been revoked; an error (the database is down) fails verify() with the error's code.
     void setRevocationCheck(std::function<Result<bool>(const QString &jti)> isRevoked)
     {

@@ -6,7 +6,7 @@
 
 #include "core/audit_log.h"
 #include "core/token_ledger.h"
-#include "core/jwt_keyring.h"
+#include "core/jwt_key_source.h"
 #include "core/secret_files.h"
 #include "core/token_service.h"
 #include "daemon/cli.h"
@@ -15,11 +15,6 @@
 namespace smartbot::daemon {
 
 namespace {
-qint64 acceptSeconds(const ServerConfig &c)
-{
-    return qint64(c.maxTokenHours) * 3600 + c.leewaySeconds;
-}
-
 int tokenIssue(const QStringList &args)
 {
     QCommandLineParser p;
@@ -40,7 +35,11 @@ int tokenIssue(const QStringList &args)
                     " seconds ([auth] max_token_hours)");
     if (auto s = loadOrCreateSecrets(ctx->config.dataDir, qgetenv("SMARTBOT_ADMIN_KEY")); !s)
         return fail(s.error());
-    auto ring = loadJwtKeyring(ctx->config.dataDir, acceptSeconds(ctx->config));
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    auto source = openJwtKeySource(ctx->config, *ctx->storage, now);
+    if (!source)
+        return fail(source.error());
+    auto ring = source.value()->load(now);
     if (!ring)
         return fail(ring.error());
     TokenService tokens(ring->current);
@@ -66,7 +65,11 @@ int tokenRotateSecret(const QStringList &args)
         return 1;
     if (auto s = loadOrCreateSecrets(ctx->config.dataDir, qgetenv("SMARTBOT_ADMIN_KEY")); !s)
         return fail(s.error());
-    auto kid = rotateJwtSecret(ctx->config.dataDir, QDateTime::currentSecsSinceEpoch(), acceptSeconds(ctx->config));
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    auto source = openJwtKeySource(ctx->config, *ctx->storage, now);
+    if (!source)
+        return fail(source.error());
+    auto kid = source.value()->rotate(now);
     if (!kid)
         return fail(kid.error());
     AuditLog(*ctx->storage)
@@ -89,7 +92,7 @@ int tokenRevoke(const QStringList &args)
         return fail("usage: smartbotd token revoke JTI --config DIR");
     const QString jti = p.positionalArguments().first();
     const qint64 now = QDateTime::currentSecsSinceEpoch();
-    auto r = TokenLedger(*ctx->storage).revoke(jti, now + acceptSeconds(ctx->config));
+    auto r = TokenLedger(*ctx->storage).revoke(jti, now + retiredKeyAcceptSeconds(ctx->config));
     if (!r)
         return fail(r.error());
     AuditLog(*ctx->storage)

@@ -65,16 +65,15 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QString prefix;
         {
-            auto storage = Storage::open(dir.path());
+            // What the first release made: schema 1 (its own SQL), no ledger, conversation or signing-key tables.
+            auto storage = Storage::open(dir.path(), {}, Storage::Migrate::No);
             QVERIFY(storage.ok());
+            QVERIFY(storage.value()->migrate(1).ok());
+            QCOMPARE(storage.value()->schemaVersion().value(), 1);
+            QVERIFY(!storage.value()->exec(QStringLiteral("SELECT 1 FROM issued_tokens")).ok());
             auto key = ApiKeyStore(*storage.value()).create({.name = QStringLiteral("old")});
             QVERIFY(key.ok());
             prefix = key->info.prefix;
-            // Back to what an old release left: schema 1, no ledger or conversation tables.
-            for (const char *table : {"issued_tokens", "conversations", "conversation_turns", "rate_counters"})
-                QVERIFY(storage.value()->exec(QStringLiteral("DROP TABLE %1").arg(QLatin1String(table))).ok());
-            QVERIFY(storage.value()->exec(QStringLiteral("DELETE FROM schema_version WHERE version > 1")).ok());
-            QCOMPARE(storage.value()->schemaVersion().value(), 1);
         }
         auto storage = Storage::open(dir.path());
         QVERIFY2(storage.ok(), storage.ok() ? "" : storage.error().c_str());

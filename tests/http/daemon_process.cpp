@@ -92,7 +92,7 @@ void DaemonProcess::stop()
     drain();
 }
 
-HttpReply DaemonProcess::raw(const QByteArray &request, int timeoutMs) const
+HttpReply HttpEndpoint::raw(const QByteArray &request, int timeoutMs) const
 {
     HttpReply r;
     QTcpSocket s;
@@ -133,8 +133,8 @@ HttpReply DaemonProcess::raw(const QByteArray &request, int timeoutMs) const
     return r;
 }
 
-HttpReply DaemonProcess::request(const QByteArray &method, const QByteArray &path, const QByteArray &body,
-                                 const QList<QPair<QByteArray, QByteArray>> &headers) const
+HttpReply HttpEndpoint::request(const QByteArray &method, const QByteArray &path, const QByteArray &body,
+                                const QList<QPair<QByteArray, QByteArray>> &headers) const
 {
     QByteArray req = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     for (const auto &[k, v] : headers)
@@ -145,8 +145,8 @@ HttpReply DaemonProcess::request(const QByteArray &method, const QByteArray &pat
     return raw(req);
 }
 
-HttpReply DaemonProcess::postJson(const QByteArray &path, const QJsonObject &body,
-                                  const QList<QPair<QByteArray, QByteArray>> &headers) const
+HttpReply HttpEndpoint::postJson(const QByteArray &path, const QJsonObject &body,
+                                 const QList<QPair<QByteArray, QByteArray>> &headers) const
 {
     auto h = headers;
     h.push_back({"Content-Type", "application/json"});

@@ -16,17 +16,11 @@ struct HttpReply {
     QString errorCode() const;
 };
 
-class DaemonProcess {
+// Requests over real sockets to a port on 127.0.0.1: a daemon, or nginx in front of several.
+class HttpEndpoint {
 public:
-    ~DaemonProcess();
-    // Starts `smartbotd serve --config dir --port 0 [extra]`; waits for the "listening on" line.
-    bool start(const QString &configDir, const QStringList &extra = {},
-               const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
-    bool waitForLog(const QString &needle, int timeoutMs = 20000);
-    void stop();
+    explicit HttpEndpoint(quint16 port = 0) : port_(port) {}
     quint16 port() const { return port_; }
-    QString output() const { return output_; }
-    QProcess &process() { return proc_; }
     // Local address the test's client sockets bind to before connecting (e.g. 127.0.0.2); empty: any.
     void setSourceAddress(const QString &address) { sourceAddress_ = address; }
 
@@ -37,12 +31,31 @@ public:
     HttpReply postJson(const QByteArray &path, const QJsonObject &body,
                        const QList<QPair<QByteArray, QByteArray>> &headers = {}) const;
 
+protected:
+    quint16 port_ = 0;
+    QString sourceAddress_;
+};
+
+class DaemonProcess : public HttpEndpoint {
+public:
+    ~DaemonProcess();
+    // Starts `smartbotd serve --config dir --port 0 [extra]`; waits for the "listening on" line.
+    bool start(const QString &configDir, const QStringList &extra = {},
+               const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
+    bool waitForLog(const QString &needle, int timeoutMs = 20000);
+    void stop();
+    // Everything it has logged so far (stdout and stderr).
+    QString output()
+    {
+        drain();
+        return output_;
+    }
+    QProcess &process() { return proc_; }
+
 private:
     void drain();
     QProcess proc_;
     QString output_;
-    quint16 port_ = 0;
-    QString sourceAddress_;
 };
 
 QString smartbotdPath();

@@ -1,22 +1,32 @@
 // [database] driver = postgresql against a real PostgreSQL server the test starts itself (postgres_cluster.h):
-//  - `smartbotd db status|migrate` on an empty database, and two migrations racing on another;
+//  - `smartbotd db status|migrate` on an empty database, and two migrations racing on another; a database the
+//    previous release made, upgraded at start with its data kept;
 //  - start-up errors that say what is wrong: server not reachable, password refused, no such database or user, a
 //    password file others can read, TLS demanded of a server without it, a schema newer than this release;
 //  - two smartbotd with their own config folders on one database: a key created through A authenticates on B, and
 //    once revoked through A is refused by B at its next request; B lists A's audit entries; a conversation started
 //    on A continues on B;
-//  - [limits] requests_per_minute holds across two servers (core/shared_rate_limiter.h);
+//  - [limits] requests_per_minute and [auth] admin_max_failures hold across two servers (core/shared_rate_limiter.h);
+//  - JWT signing keys kept in the database, sealed (core/database_keyring.h): the first server creates the key file,
+//    a server without a copy is refused at start, a token issued by A is accepted by B, a rotation through the CLI
+//    reaches both within the stated second (and B accepts A's new tokens at once), no key is in the database in the
+//    clear;
 //  - the database stopped under a running server: 503 database_unavailable (Retry-After), /healthz "degraded",
 //    /readyz 503; started again: the same server answers 200 without a restart.
+#include <QElapsedTimer>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include "../support/require_data.h"
+#include "core/api_keys.h"
+#include "core/storage.h"
 #include "daemon_process.h"
 #include "postgres_cluster.h"
 
@@ -68,6 +78,7 @@ class TestPostgres : public QObject {
     PostgresCluster pg_;
     QTemporaryDir root_;
     int configs_ = 0;
+    QString secretsKeyFile_; // [database] secrets_key_file of the configs made (one for every server)
 
     // A config folder whose [database] points at the test cluster, with `overrides` (key = value lines) after it.
     QString config(const QString &database, const QString &overrides = {}, const QString &password = kPassword,
@@ -82,11 +93,13 @@ class TestPostgres : public QObject {
         pass.setPermissions(passwordMode);
         QFile conf(dir.filePath(QStringLiteral("server.conf")));
         conf.open(QIODevice::WriteOnly);
-        conf.write(QStringLiteral("[logging]\ndir = none\n[database]\ndriver = postgresql\nhost = 127.0.0.1\nport = "
-                                  "%1\nname = %2\nuser = smartbot\npassword_file = db.pass\npool_size = 4\n%3\n")
-                       .arg(pg_.port())
-                       .arg(database, overrides)
-                       .toUtf8());
+        conf.write(
+            QStringLiteral(
+                "[logging]\ndir = none\n[database]\ndriver = postgresql\nhost = 127.0.0.1\nport = "
+                "%1\nname = %2\nuser = smartbot\npassword_file = db.pass\npool_size = 4\nsecrets_key_file = %3\n%4\n")
+                .arg(pg_.port())
+                .arg(database, secretsKeyFile_, overrides)
+                .toUtf8());
         conf.close();
         conf.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
         return dir.path();
@@ -98,7 +111,8 @@ private Q_SLOTS:
         REQUIRE_DATA(sharedModelDir() + "/config.json");
         const QString started = pg_.start();
         QVERIFY2(started.isEmpty(), qPrintable(started));
-        for (const char *db : {"smartbot", "cli", "race", "newer"}) {
+        secretsKeyFile_ = root_.filePath(QStringLiteral("database.key"));
+        for (const char *db : {"smartbot", "cli", "race", "newer", "keys"}) {
             const QString made = pg_.createDatabase(QString::fromLatin1(db), QStringLiteral("smartbot"), kPassword);
             QVERIFY2(made.isEmpty(), qPrintable(made));
         }
@@ -228,6 +242,36 @@ private Q_SLOTS:
                  qPrintable(serve.output));
     }
 
+    // A database the previous release made (schema 4, by that release's own SQL: Storage::migrate(4)) with a key in
+    // it: the server upgrades it at start, the key still authenticates, and `db status` says it is current.
+    void upgradeFromPreviousRelease()
+    {
+        const QString made = pg_.createDatabase(QStringLiteral("upgrade"), QStringLiteral("smartbot"), kPassword);
+        QVERIFY2(made.isEmpty(), qPrintable(made));
+        const QString dir = config(QStringLiteral("upgrade"));
+        smartbot::DatabaseConfig db;
+        db.driver = smartbot::DatabaseConfig::Driver::PostgreSql;
+        db.port = pg_.port();
+        db.name = QStringLiteral("upgrade");
+        db.passwordFile = dir + QStringLiteral("/db.pass");
+        QByteArray key;
+        {
+            auto previous = smartbot::Storage::open(dir, db, smartbot::Storage::Migrate::No);
+            QVERIFY2(previous.ok(), previous.ok() ? "" : previous.error().c_str());
+            QVERIFY(previous.value()->migrate(smartbot::Storage::currentSchemaVersion() - 1).ok());
+            auto created = smartbot::ApiKeyStore(*previous.value()).create({.name = QStringLiteral("kept")});
+            QVERIFY(created.ok());
+            key = created->key;
+        }
+        auto status = runCli({"db", "status", "--config", dir});
+        QCOMPARE(status.exitCode, 3); // a migration pending
+        DaemonProcess d;
+        QVERIFY2(d.start(dir, {"--model", sharedModelDir()}, adminEnv()), qPrintable(d.output()));
+        QCOMPARE(d.request("GET", "/v1/models", {}, {{"Authorization", "Bearer " + key}}).status, 200);
+        status = runCli({"db", "status", "--config", dir});
+        QVERIFY2(status.exitCode == 0, qPrintable(status.output));
+    }
+
     void daemonsShareKeysAndRecoverFromOutage()
     {
         DaemonProcess a, b;
@@ -299,6 +343,97 @@ private Q_SLOTS:
         QCOMPARE(b.request("GET", "/v1/models", {}, liveBearer).status, 200);
     }
 
+    void signingKeysShared()
+    {
+        const QList<QPair<QByteArray, QByteArray>> admin{{"X-API-Key", kAdminKey}};
+        const QString ownFile = secretsKeyFile_;
+        secretsKeyFile_ = root_.filePath(QStringLiteral("keys.key"));
+        auto restore = qScopeGuard([&] { secretsKeyFile_ = ownFile; });
+        DaemonProcess a, b;
+        const QString dirA = config(QStringLiteral("keys"));
+        QVERIFY2(a.start(dirA, {"--model", sharedModelDir()}, adminEnv()), qPrintable(a.output()));
+        QVERIFY(QFileInfo::exists(secretsKeyFile_));
+        const QFile::Permissions mode = QFile(secretsKeyFile_).permissions(); // 0400
+        QCOMPARE(mode & (QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadGroup | QFile::WriteGroup |
+                         QFile::ExeGroup | QFile::ReadOther | QFile::WriteOther | QFile::ExeOther),
+                 QFile::ReadOwner);
+
+        // No key is in the database in the clear: A's own key (auth/secret.key) was sealed into it.
+        QFile own(dirA + QStringLiteral("/auth/secret.key"));
+        QVERIFY(own.open(QIODevice::ReadOnly));
+        const QByteArray ownHex = QByteArray::fromBase64(own.readAll().trimmed()).toHex();
+        QString error;
+        QCOMPARE(pg_.psql(QStringLiteral("SELECT count(*), sum(position(decode('%1', 'hex') in sealed)) FROM "
+                                         "signing_keys")
+                              .arg(QString::fromLatin1(ownHex)),
+                          QStringLiteral("keys"), &error)
+                     .trimmed(),
+                 QStringLiteral("1|0"));
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+
+        // A server without the file is refused at start, told what to copy.
+        secretsKeyFile_ = root_.filePath(QStringLiteral("missing.key"));
+        auto refused =
+            runCli({"serve", "--config", config(QStringLiteral("keys")), "--port", "0", "--model", sharedModelDir()});
+        QVERIFY(refused.exitCode != 0);
+        QVERIFY2(refused.output.contains(QStringLiteral("sealed with a key this server does not have")) &&
+                     refused.output.contains(QStringLiteral("copy ") + secretsKeyFile_),
+                 qPrintable(refused.output));
+        QVERIFY(!QFileInfo::exists(secretsKeyFile_));
+        secretsKeyFile_ = root_.filePath(QStringLiteral("keys.key"));
+
+        const QString dirB = config(QStringLiteral("keys"));
+        QVERIFY2(b.start(dirB, {"--model", sharedModelDir()}, adminEnv()), qPrintable(b.output()));
+        auto issue = [&](DaemonProcess &d) {
+            return d.postJson("/admin/token", {{"username", "alice"}, {"expires_in", 600}}, admin)
+                .json()["token"]
+                .toString()
+                .toLatin1();
+        };
+        auto models = [](DaemonProcess &d, const QByteArray &token) {
+            return d.request("GET", "/v1/models", {}, {{"Authorization", "Bearer " + token}}).status;
+        };
+        auto kidOf = [](const QByteArray &token) {
+            return QJsonDocument::fromJson(
+                       QByteArray::fromBase64(token.left(token.indexOf('.')), QByteArray::Base64UrlEncoding))
+                .object()["kid"]
+                .toString();
+        };
+        const QByteArray fromA = issue(a);
+        QVERIFY(!fromA.isEmpty());
+        QCOMPARE(models(b, fromA), 200); // issued by A, accepted by B
+        QCOMPARE(kidOf(issue(b)), kidOf(fromA));
+
+        // A rotation through the CLI (on B's config folder) reaches A within the stated second.
+        QCOMPARE(models(b, fromA), 200); // B has just looked at its keys
+        auto rotated = runCli({"token", "rotate-secret", "--config", dirB});
+        QVERIFY2(rotated.exitCode == 0, qPrintable(rotated.output));
+        const QString newKid =
+            QRegularExpression(QStringLiteral("new JWT signing key (\\S+);")).match(rotated.output).captured(1);
+        QVERIFY2(newKid.size() >= 8, qPrintable(rotated.output));
+        QElapsedTimer sinceRotation;
+        sinceRotation.start();
+        QByteArray rotatedToken;
+        while (sinceRotation.elapsed() < 5000) {
+            rotatedToken = issue(a);
+            if (kidOf(rotatedToken) == newKid)
+                break;
+            QTest::qWait(50);
+        }
+        QCOMPARE(kidOf(rotatedToken), newKid);
+        QVERIFY2(sinceRotation.elapsed() < 2000, qPrintable(QStringLiteral("%1 ms").arg(sinceRotation.elapsed())));
+        // B accepts it at once (a kid it does not know makes it look), and both still accept the old key's token.
+        QCOMPARE(models(b, rotatedToken), 200);
+        QCOMPARE(models(a, fromA), 200);
+        QCOMPARE(models(b, fromA), 200);
+        // A token signed with a key nobody has is refused, however often it is tried (the forced look is bounded).
+        QByteArray forged = rotatedToken;
+        forged[forged.size() - 2] = forged[forged.size() - 2] == 'A' ? 'B' : 'A';
+        QCOMPARE(models(b, forged), 401);
+        QCOMPARE(pg_.psql(QStringLiteral("SELECT count(*) FROM signing_keys"), QStringLiteral("keys")).trimmed(),
+                 QStringLiteral("2"));
+    }
+
     // [limits] requests_per_minute = 60 for one key, its requests spread over two servers: 60 pass in all (within
     // the stated tolerance: at most one more per server), not 60 each.
     void rateLimitHoldsAcrossDaemons()
@@ -324,6 +459,26 @@ private Q_SLOTS:
         }
         QVERIFY2(passed >= 60 && passed <= 62, qPrintable(QStringLiteral("%1 of 100 passed").arg(passed)));
         QCOMPARE(passed + limited, 100);
+    }
+
+    // [auth] admin_max_failures = 4 from one address, the wrong admin keys spread over two servers: the fifth attempt
+    // is refused with 429 by either, even with the right key (one server alone would have allowed 4 more).
+    void adminFailuresCountAcrossDaemons()
+    {
+        const QString limits = QStringLiteral("[auth]\nadmin_max_failures = 4");
+        DaemonProcess a, b;
+        QVERIFY2(a.start(config(QStringLiteral("smartbot"), limits), {"--model", sharedModelDir()}, adminEnv()),
+                 qPrintable(a.output()));
+        QVERIFY2(b.start(config(QStringLiteral("smartbot"), limits), {"--model", sharedModelDir()}, adminEnv()),
+                 qPrintable(b.output()));
+        const QList<QPair<QByteArray, QByteArray>> wrong{{"X-API-Key", "not-the-admin-key-000000000000"}};
+        for (int i = 0; i < 4; ++i)
+            QCOMPARE((i % 2 ? b : a).request("GET", "/admin/keys", {}, wrong).status, 401);
+        for (DaemonProcess *d : {&a, &b}) {
+            const auto r = d->request("GET", "/admin/keys", {}, {{"X-API-Key", kAdminKey}});
+            QCOMPARE(r.status, 429);
+            QCOMPARE(r.errorCode(), QStringLiteral("too_many_failures"));
+        }
     }
 };
 

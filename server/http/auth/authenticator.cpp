@@ -2,8 +2,8 @@
 
 #include <QHash>
 #include <QMutex>
+#include <tuple>
 
-#include "core/jwt_keyring.h"
 #include "core/metrics.h"
 #include "core/secret_files.h"
 #include "http/protocol/request_helpers.h"
@@ -44,18 +44,24 @@ Principal keyPrincipal(const ApiKeyInfo &k)
 } // namespace
 
 Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage> storage, TokenService *tokens,
-                             QByteArray adminKeyHash, Clock clock, QByteArray fixedJwtKey)
+                             QByteArray adminKeyHash, std::unique_ptr<JwtKeySource> keySource, Clock clock,
+                             QByteArray fixedJwtKey)
     : config_(config), storage_(std::move(storage)), tokens_(tokens), adminKeyHash_(std::move(adminKeyHash)),
       clock_(clock), keys_(*storage_, clock, config.keyRotationDays), audit_(*storage_, clock),
-      usage_(*storage_, clock), ledger_(*storage_, clock), adminFailures_(config.adminFailureWindowS, clock),
+      usage_(*storage_, clock), ledger_(*storage_, clock), keySource_(std::move(keySource)),
       fixedJwtKey_(std::move(fixedJwtKey))
 {
+    if (keySource_)
+        fixedJwtKey_.clear();
     // Servers sharing a PostgreSQL database hold each client to one limit together.
-    for (auto [counter, name] : {std::pair{&requests_, "requests"}, std::pair{&tokenCounts_, "tokens"}})
+    // So are failed admin credentials from one address: N servers do not give a guesser N times the attempts.
+    for (auto [counter, name, window] :
+         {std::tuple{&requests_, "requests", 60}, std::tuple{&tokenCounts_, "tokens", 60},
+          std::tuple{&adminFailures_, "admin_failures", config.adminFailureWindowS}})
         if (config.database.isPostgreSql())
-            *counter = std::make_unique<SharedRateLimiter>(*storage_, QString::fromLatin1(name), 60, clock);
+            *counter = std::make_unique<SharedRateLimiter>(*storage_, QString::fromLatin1(name), window, clock);
         else
-            *counter = std::make_unique<RateLimiter>(60, clock);
+            *counter = std::make_unique<RateLimiter>(window, clock);
     if (auto a = AddressList::parse(config.allow))
         allow_ = a.value();
     if (auto t = AddressList::parse(config.trustedProxies))
@@ -89,25 +95,32 @@ Authenticator::~Authenticator()
     tokens_->setRevocationCheck({});
 }
 
-void Authenticator::reloadSigningKeys()
+void Authenticator::reloadSigningKeys(bool force)
 {
-    if (!fixedJwtKey_.isEmpty()) { // supplied by the caller: nothing to reload from auth/
+    if (!keySource_) { // the caller's key: nothing to reload
         if (keyringStamp_.isEmpty()) {
             tokens_->setKeys(fixedJwtKey_, {});
             keyringStamp_ = QStringLiteral("fixed");
         }
         return;
     }
-    const QString stamp = jwtKeyringStamp(config_.dataDir);
-    if (stamp == keyringStamp_)
+    if (!force && keySource_->pollMs() > 0 && lastKeyPoll_.isValid() && lastKeyPoll_.elapsed() < keySource_->pollMs())
         return;
-    auto ring =
-        loadJwtKeyring(config_.dataDir, qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds);
-    if (!ring) {
-        qWarning("JWT signing keys not reloaded: %s", ring.error().c_str());
+    lastKeyPoll_.start();
+    auto stamp = keySource_->stamp();
+    if (stamp && stamp.value() == keyringStamp_) {
+        keySourceFailing_ = false;
         return;
     }
-    keyringStamp_ = stamp;
+    auto ring = stamp ? keySource_->load(clock_()) : Result<JwtKeyring>(stamp.failure());
+    if (!ring) {
+        if (!keySourceFailing_) // once per outage, not once per request
+            qWarning("JWT signing keys not reloaded (the ones loaded stay in use): %s", ring.error().c_str());
+        keySourceFailing_ = true;
+        return;
+    }
+    keySourceFailing_ = false;
+    keyringStamp_ = stamp.value();
     tokens_->setKeys(ring->current, ring->previous);
 }
 
@@ -115,11 +128,11 @@ Result<QByteArray> Authenticator::rotateSigningKey()
 {
     const qint64 now = clock_();
     const qint64 accept = qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds;
-    if (fixedJwtKey_.isEmpty()) {
-        auto kid = rotateJwtSecret(config_.dataDir, now, accept);
+    if (keySource_) {
+        auto kid = keySource_->rotate(now);
         if (!kid)
             return kid.failure();
-        reloadSigningKeys();
+        reloadSigningKeys(true);
         qInfo("JWT signing key rotated: new key %s", qPrintable(kid.value()));
         return QByteArray();
     }
@@ -225,6 +238,13 @@ std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest
         touchKey(key->id);
     } else {
         reloadSigningKeys();
+        // A kid this server does not know may be a key another server has just rotated to.
+        if (const QString kid = TokenService::keyIdOf(credential);
+            keySource_ && keySource_->shared() && !kid.isEmpty() && !tokens_->knowsKeyId(kid) &&
+            (!lastForcedPoll_.isValid() || lastForcedPoll_.elapsed() >= 100)) {
+            lastForcedPoll_.start();
+            reloadSigningKeys(true);
+        }
         auto claims = tokens_->verify(credential);
         if (!claims) {
             if (isStorageOutage(claims.failure()))
@@ -248,7 +268,7 @@ std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest
 std::optional<ApiError> Authenticator::adminFailure(const QString &address, ApiError error)
 {
     Metrics::instance().addAuthFailure();
-    adminFailures_.add(address);
+    adminFailures_->add(address);
     qWarning("refused admin credentials from %s (%s)", qPrintable(address), qPrintable(error.message));
     return error;
 }
@@ -257,7 +277,7 @@ std::optional<ApiError> Authenticator::authenticateAdmin(const QHttpServerReques
 {
     reloadSigningKeys(); // POST /admin/token signs with the newest key
     const QString address = clientAddress(request).toString();
-    if (const int wait = adminFailures_.retryAfter(address, config_.adminMaxFailures))
+    if (const int wait = adminFailures_->retryAfter(address, config_.adminMaxFailures))
         return tooMany(QStringLiteral("too_many_failures"),
                        QStringLiteral("too many failed admin credentials from this address; try again later"), wait);
     const QByteArray key = request.value("X-API-Key");

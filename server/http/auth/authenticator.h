@@ -5,12 +5,15 @@
 //  - [network] allow: checked at request start (403);
 //  - chat credentials: a JWT (scope chat, not revoked) or an API key of scope chat (IP allow list, expiry);
 //  - admin credentials: the foundation admin key or an API key of scope admin, in X-API-Key; repeated failures
-//    from one address get 429 + Retry-After;
+//    from one address get 429 + Retry-After (counted across the servers of a shared PostgreSQL database);
 //  - rate limits per key/subject ([limits] requests_per_minute, tokens_per_minute, per-key overrides) and usage.
 // API keys, revoked jtis, usage and the audit log are read from Storage on each request, so changes made by the
-// smartbotd CLI take effect at once; JWT signing keys are reloaded when auth/ changes.
+// smartbotd CLI take effect at once; JWT signing keys come from a JwtKeySource (core/jwt_key_source.h: auth/, or the
+// shared database) and are reloaded when it changes (at most every pollMs(), and at once for an unknown kid when the
+// keys are shared).
 #pragma once
 
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QHttpServerRequest>
 #include <QString>
@@ -20,6 +23,7 @@
 #include "core/address_list.h"
 #include "core/api_keys.h"
 #include "core/audit_log.h"
+#include "core/jwt_key_source.h"
 #include "core/rate_limiter.h"
 #include "core/shared_rate_limiter.h"
 #include "core/server_config.h"
@@ -45,8 +49,11 @@ struct Principal {
 
 class Authenticator {
 public:
+    // keySource: where the JWT signing keys live; null = fixedJwtKey is the only one (the app's keychain, for this
+    // server alone).
     Authenticator(const ServerConfig &config, std::unique_ptr<Storage> storage, TokenService *tokens,
-                  QByteArray adminKeyHash, Clock clock = systemClock(), QByteArray fixedJwtKey = {});
+                  QByteArray adminKeyHash, std::unique_ptr<JwtKeySource> keySource, Clock clock = systemClock(),
+                  QByteArray fixedJwtKey = {});
     ~Authenticator();
     Authenticator(const Authenticator &) = delete;
     Authenticator &operator=(const Authenticator &) = delete;
@@ -65,9 +72,9 @@ public:
     void recordTokens(const QString &subject, qint64 promptTokens, qint64 generatedTokens);
     Result<void> revokeJti(const QString &jti, qint64 expiresAt) const;
     // A new JWT signing key from now on; tokens signed with the old one stay valid until they expire (the old key
-    // is accepted for [auth] max_token_hours + leeway). Keys kept in auth/ (core/jwt_keyring.h): the files are
-    // rotated, and the result is empty. A key given by the caller (the app's keychain): the new key is returned for
-    // the caller to store, and the old one is accepted only while this server runs.
+    // is accepted for [auth] max_token_hours + leeway). Keys from a JwtKeySource (auth/ or the shared database):
+    // they are rotated there, and the result is empty. A key given by the caller (the app's keychain): the new key is
+    // returned for the caller to store, and the old one is accepted only while this server runs.
     Result<QByteArray> rotateSigningKey();
     // A reloaded server.conf (SmartbotServer::reload): the allow list, trusted proxies, rate limits, token lifetimes,
     // leeway and admin failure limit from now on. The data folder and the failure window stay as started.
@@ -82,7 +89,8 @@ public:
     const TokenService &tokens() const { return *tokens_; }
 
 private:
-    void reloadSigningKeys();
+    // Loads the signing keys again when their source changed; asks it at most every pollMs() unless forced.
+    void reloadSigningKeys(bool force = false);
     std::optional<ApiError> adminFailure(const QString &address, ApiError error);
     std::optional<ApiError> applyRateLimits(Principal &who);
     void touchKey(qint64 id);
@@ -101,9 +109,13 @@ private:
     // requests/tokens per minute: in memory, or shared through the database when it is PostgreSQL (rate_counter.h)
     std::unique_ptr<RateCounter> requests_;
     std::unique_ptr<RateCounter> tokenCounts_;
-    RateLimiter adminFailures_; // per client address, this server's own
+    std::unique_ptr<RateCounter> adminFailures_; // per client address (shared with PostgreSQL, as the two above)
     QHash<qint64, qint64> lastTouched_;
+    std::unique_ptr<JwtKeySource> keySource_;
     QString keyringStamp_;
+    QElapsedTimer lastKeyPoll_;     // the last stamp() asked of keySource_
+    QElapsedTimer lastForcedPoll_;  // the last one asked for a token's unknown kid (at most every 100 ms)
+    bool keySourceFailing_ = false; // warned once until it answers again
     QByteArray fixedJwtKey_; // set: the only JWT signing key (from the caller, e.g. the GUI's keychain); auth/ unused
     QList<TokenService::PreviousKey> retiredFixedKeys_; // fixed keys rotated away while running
 };

@@ -1,6 +1,7 @@
 #include "http/server/smartbot_server.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QCryptographicHash>
 #include <QSslCertificate>
@@ -16,6 +17,7 @@
 #include "core/log_buffer.h"
 #include "core/metrics.h"
 #include "core/rotating_log_file.h"
+#include "core/jwt_key_source.h"
 #include "core/secret_files.h"
 #include "core/token_service.h"
 #include "http/server/api_server.h"
@@ -300,8 +302,18 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     auto storage = Storage::open(config.dataDir, config.database);
     if (!storage)
         return storage.failure();
-    d->auth = std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(),
-                                              secrets->adminKeyHash, systemClock(), overrides.jwtSecret);
+    // The app's keychain key is this server's own, unless the keys are shared through the database.
+    std::unique_ptr<JwtKeySource> keySource;
+    if (overrides.jwtSecret.isEmpty() || config.database.isPostgreSql()) {
+        auto source =
+            openJwtKeySource(config, *storage.value(), QDateTime::currentSecsSinceEpoch(), overrides.jwtSecret);
+        if (!source)
+            return source.failure();
+        keySource = std::move(source.value());
+    }
+    d->auth =
+        std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(), secrets->adminKeyHash,
+                                        std::move(keySource), systemClock(), overrides.jwtSecret);
     d->api = std::make_unique<ApiServer>();
     d->api->setAccessCheck(
         [auth = d->auth.get()](const QHttpServerRequest &request) { return auth->checkNetwork(request); });
