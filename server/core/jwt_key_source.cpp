@@ -18,10 +18,10 @@ Result<std::unique_ptr<JwtKeySource>> openJwtKeySource(const ServerConfig &confi
                                                        const QByteArray &ownKey)
 {
     const qint64 accept = retiredKeyAcceptSeconds(config);
-    auto files = std::make_unique<JwtKeyFiles>(config.dataDir, accept);
+    auto files = std::make_unique<JwtKeyFiles>(config.dataDir);
     if (!config.database.isPostgreSql())
         return std::unique_ptr<JwtKeySource>(std::move(files));
-    auto own = ownKey.isEmpty() ? files->load(now) : Result<JwtKeyring>(JwtKeyring{ownKey, {}});
+    auto own = ownKey.isEmpty() ? files->load(now, accept) : Result<JwtKeyring>(JwtKeyring{ownKey, {}});
     if (!own)
         return own.failure();
     const QString keyFile = config.database.secretsKeyFile.isEmpty()

@@ -26,9 +26,12 @@ struct JwtKeyring {
 class JwtKeySource {
 public:
     virtual ~JwtKeySource() = default;
-    virtual Result<JwtKeyring> load(qint64 now) = 0;
-    // A new current key; the one before is accepted until the tokens it signed have expired. Returns the new kid.
-    virtual Result<QString> rotate(qint64 now) = 0;
+    // acceptSeconds: how long after its retirement a key still verifies (retiredKeyAcceptSeconds() of the
+    // configuration in force: a reload may change it).
+    virtual Result<JwtKeyring> load(qint64 now, qint64 acceptSeconds) = 0;
+    // A new current key; the one before is accepted for acceptSeconds more, older ones past that are deleted.
+    // Returns the new kid.
+    virtual Result<QString> rotate(qint64 now, qint64 acceptSeconds) = 0;
     // Changes whenever load() would return other keys. An error: cannot tell now (keep the keys already loaded).
     virtual Result<QString> stamp() = 0;
     // How often stamp() is worth asking: 0 = every time (a stat); more for a database round trip.
@@ -42,9 +45,10 @@ public:
 qint64 retiredKeyAcceptSeconds(const ServerConfig &config);
 
 // The source config names: the database when it is PostgreSQL, else auth/ in [storage] data_dir (whose keys
-// loadOrCreateSecrets() has created). With PostgreSQL the first use seals this server's own keys (ownKey when given,
-// the app's keychain key; else auth/'s) into the database when it holds none yet; the error says what to fix (a
-// missing or different [database] secrets_key_file).
+// loadOrCreateSecrets() has created). With PostgreSQL this server's own keys (ownKey when given, the app's keychain
+// key; else auth/'s) are sealed into the database: as its keys when it holds none yet, else as retired ones, so that
+// the tokens this server issued before stay valid. The error says what to fix (a missing or different [database]
+// secrets_key_file).
 Result<std::unique_ptr<JwtKeySource>> openJwtKeySource(const ServerConfig &config, Storage &storage, qint64 now,
                                                        const QByteArray &ownKey = {});
 

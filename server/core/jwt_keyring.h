@@ -21,16 +21,18 @@ QString jwtKeyringStamp(const QString &dataDir);
 // The functions above as a JwtKeySource.
 class JwtKeyFiles : public JwtKeySource {
 public:
-    JwtKeyFiles(QString dataDir, qint64 acceptSeconds) : dataDir_(std::move(dataDir)), acceptSeconds_(acceptSeconds) {}
-    Result<JwtKeyring> load(qint64) override { return loadJwtKeyring(dataDir_, acceptSeconds_); }
-    Result<QString> rotate(qint64 now) override { return rotateJwtSecret(dataDir_, now, acceptSeconds_); }
+    explicit JwtKeyFiles(QString dataDir) : dataDir_(std::move(dataDir)) {}
+    Result<JwtKeyring> load(qint64, qint64 acceptSeconds) override { return loadJwtKeyring(dataDir_, acceptSeconds); }
+    Result<QString> rotate(qint64 now, qint64 acceptSeconds) override
+    {
+        return rotateJwtSecret(dataDir_, now, acceptSeconds);
+    }
     Result<QString> stamp() override { return jwtKeyringStamp(dataDir_); }
     int pollMs() const override { return 0; }
     bool shared() const override { return false; }
 
 private:
     QString dataDir_;
-    qint64 acceptSeconds_;
 };
 
 } // namespace smartbot

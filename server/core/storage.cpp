@@ -77,8 +77,6 @@ const Migration kMigrations[] = {
      "BIGINT NOT NULL, retired_at BIGINT);"},
 };
 constexpr int kSchemaVersion = int(sizeof kMigrations / sizeof kMigrations[0]);
-// pg_advisory_xact_lock key: servers starting together migrate one after the other ("smbt").
-constexpr qint64 kMigrationLock = 0x736d6274;
 
 std::string sqlError(const QSqlError &e)
 {
@@ -324,51 +322,87 @@ Result<int> Storage::schemaVersion() const
 Result<void> Storage::migrate(int toVersion)
 {
     const int target = toVersion < 0 ? kSchemaVersion : std::min(toVersion, kSchemaVersion);
+    const bool pg = config_.isPostgreSql();
+    // One transaction for all steps; servers starting at the same time wait for each other in it, and the second
+    // finds the work done.
+    return transaction(kMigrationLock, [&](const Transaction &tx) -> Result<void> {
+        if (auto r = tx.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
+                                            "applied_at BIGINT NOT NULL)"));
+            !r)
+            return r.failure();
+        auto q = tx.exec(QStringLiteral("SELECT MAX(version) FROM schema_version"));
+        if (!q)
+            return q.failure();
+        const int have = q->next() ? q->value(0).toInt() : 0;
+        q = Storage::Query();
+        if (have > kSchemaVersion)
+            return makeError(describe().toStdString() + " has schema version " + std::to_string(have) +
+                             ", newer than this SmartBot's (" + std::to_string(kSchemaVersion) +
+                             "): run the release that wrote it, or restore a backup made for this one");
+        for (int v = have; v < target; ++v) {
+            const QString text = QString::fromLatin1(pg ? kMigrations[v].postgresql : kMigrations[v].sqlite);
+            for (const QString &st : text.split(QLatin1Char(';'), Qt::SkipEmptyParts))
+                if (!st.trimmed().isEmpty())
+                    if (auto r = tx.exec(st); !r)
+                        return makeError("database migration to version " + std::to_string(v + 1) + ": " + r.error());
+            if (auto r = tx.exec(QStringLiteral("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"),
+                                 {v + 1, QDateTime::currentSecsSinceEpoch()});
+                !r)
+                return makeError("database migration to version " + std::to_string(v + 1) + ": " + r.error());
+        }
+        return {};
+    });
+}
+
+Result<Storage::Query> Storage::Transaction::exec(const QString &sql, const QVariantList &values) const
+{
+    Query out;
+    out.q_ = std::make_unique<QSqlQuery>(db_);
+    out.q_->setForwardOnly(true);
+    QSqlQuery &q = *out.q_;
+    bool ok = false;
+    if (values.isEmpty())
+        ok = q.exec(sql);
+    else if (q.prepare(sql)) {
+        for (const QVariant &v : values) // a null QString would bind as SQL NULL: bind it as ''
+            q.addBindValue(v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral(""))
+                                                                                     : v);
+        ok = q.exec();
+    }
+    if (!ok)
+        return makeError("database: " + sqlError(q.lastError()));
+    out.rowsAffected_ = q.numRowsAffected();
+    if (!q.isSelect())
+        out.q_.reset();
+    return out;
+}
+
+Result<void> Storage::transaction(qint64 lock, const std::function<Result<void>(const Transaction &)> &work) const
+{
     auto lease = pool_->acquire();
     if (!lease)
         return lease.failure();
     QSqlDatabase db = lease->db();
     const bool pg = config_.isPostgreSql();
-    // One transaction for all steps; in it, servers starting at the same time wait for each other (PostgreSQL: an
-    // advisory lock; SQLite: BEGIN IMMEDIATE takes the write lock), and the second finds the work done.
-    if (auto r = runOn(db, pg ? QStringLiteral("BEGIN") : QStringLiteral("BEGIN IMMEDIATE")); !r)
+    if (auto r = runOn(db, pg ? QStringLiteral("BEGIN") : QStringLiteral("BEGIN IMMEDIATE")); !r) {
+        if (!db.isOpen() || !runOn(db, QStringLiteral("SELECT 1"))) { // the connection is gone, not the statement
+            lease->discard();
+            pool_->closeIdle();
+            return makeError("database_unavailable: " + r.error(), ErrorCode::Unavailable);
+        }
         return r;
-    auto fail = [&](const std::string &what) -> Result<void> {
-        runOn(db, QStringLiteral("ROLLBACK"));
-        return makeError(what);
-    };
-    if (pg)
-        if (auto r = runOn(db, QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(kMigrationLock)); !r)
-            return fail(r.error());
-    if (auto r = runOn(db, QStringLiteral("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
-                                          "applied_at BIGINT NOT NULL)"));
-        !r)
-        return fail(r.error());
-    QSqlQuery q(db);
-    if (!q.exec(QStringLiteral("SELECT MAX(version) FROM schema_version")))
-        return fail("database: " + sqlError(q.lastError()));
-    const int have = q.next() ? q.value(0).toInt() : 0;
-    q.finish();
-    if (have > kSchemaVersion)
-        return fail(describe().toStdString() + " has schema version " + std::to_string(have) +
-                    ", newer than this SmartBot's (" + std::to_string(kSchemaVersion) +
-                    "): run the release that wrote it, or restore a backup made for this one");
-    for (int v = have; v < target; ++v) {
-        const QString text = QString::fromLatin1(pg ? kMigrations[v].postgresql : kMigrations[v].sqlite);
-        for (const QString &st : text.split(QLatin1Char(';'), Qt::SkipEmptyParts))
-            if (!st.trimmed().isEmpty())
-                if (auto r = runOn(db, st); !r)
-                    return fail("database migration to version " + std::to_string(v + 1) + ": " + r.error());
-        QSqlQuery insert(db);
-        insert.prepare(QStringLiteral("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"));
-        insert.addBindValue(v + 1);
-        insert.addBindValue(QDateTime::currentSecsSinceEpoch());
-        if (!insert.exec())
-            return fail("database migration to version " + std::to_string(v + 1) + ": " + sqlError(insert.lastError()));
     }
-    if (auto r = runOn(db, QStringLiteral("COMMIT")); !r)
-        return fail(r.error());
-    return {};
+    Result<void> result =
+        pg && lock != 0 ? runOn(db, QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(lock)) : Result<void>{};
+    if (result)
+        result = work(Transaction(db));
+    if (result)
+        result = runOn(db, QStringLiteral("COMMIT"));
+    if (!result && !runOn(db, QStringLiteral("ROLLBACK"))) {
+        lease->discard(); // neither committed nor rolled back: not a connection to hand out again
+        pool_->closeIdle();
+    }
+    return result;
 }
 
 } // namespace smartbot

@@ -14,6 +14,7 @@
 #include <QSqlQuery>
 #include <QString>
 #include <QVariant>
+#include <functional>
 #include <memory>
 
 #include "core/database_config.h"
@@ -50,6 +51,19 @@ public:
         int rowsAffected_ = -1;
     };
 
+    // Statements of one transaction(), on its connection.
+    class Transaction {
+    public:
+        // As Storage::exec; a statement without values runs unprepared (PostgreSQL prepares no DDL). An error makes
+        // the transaction fail: return it from the work.
+        Result<Query> exec(const QString &sql, const QVariantList &values = {}) const;
+
+    private:
+        friend class Storage;
+        explicit Transaction(QSqlDatabase db) : db_(std::move(db)) {}
+        QSqlDatabase db_;
+    };
+
     enum class Migrate { Yes, No };
 
     ~Storage();
@@ -69,6 +83,13 @@ public:
     // dropped (a database restart) is tried once more on a fresh one; other statements are not, since they may have
     // been applied.
     Result<Query> exec(const QString &sql, const QVariantList &values = {}) const;
+    // Runs work in one transaction on one connection, for what several servers must not do at the same time (check,
+    // then write): PostgreSQL holds the advisory lock `lock` until the end, so transactions with the same lock run
+    // one after the other; SQLite takes its write lock at the start (BEGIN IMMEDIATE). Commits when work succeeds,
+    // rolls back when it fails (its error is returned). Locks: kMigrationLock (migrate()), kSigningKeysLock; 0 = none.
+    static constexpr qint64 kMigrationLock = 0x736d6274;   // "smbt"
+    static constexpr qint64 kSigningKeysLock = 0x736d6b79; // "smky"
+    Result<void> transaction(qint64 lock, const std::function<Result<void>(const Transaction &)> &work) const;
     // SELECT 1 on a connection: the health check's "database" entry.
     Result<void> ping() const;
 

@@ -82,8 +82,14 @@ int configCheck(const QStringList &args)
     if (c.dataDir != dir)
         if (auto r = checkTrustedPath(c.dataDir); !r)
             problems << QStringLiteral("[storage] data_dir: %1").arg(QString::fromStdString(r.error()));
-    for (const QString &secret : {QStringLiteral("admin.key"), QStringLiteral("auth/secret.key")})
-        if (const QString path = QDir(c.dataDir).filePath(secret); QFileInfo::exists(path))
+    QStringList secrets{QDir(c.dataDir).filePath(QStringLiteral("admin.key")),
+                        QDir(c.dataDir).filePath(QStringLiteral("auth/secret.key")),
+                        QDir(c.dataDir).filePath(QStringLiteral("auth/database.key"))};
+    for (const QString &file : {c.database.secretsKeyFile, c.database.passwordFile})
+        if (c.database.isPostgreSql() && !file.isEmpty())
+            secrets << file;
+    for (const QString &path : secrets)
+        if (QFileInfo::exists(path))
             if (auto r = checkPrivateFile(path); !r)
                 problems << QString::fromStdString(r.error());
     if (!c.backupPassphraseFile.isEmpty())

@@ -39,7 +39,7 @@ int tokenIssue(const QStringList &args)
     auto source = openJwtKeySource(ctx->config, *ctx->storage, now);
     if (!source)
         return fail(source.error());
-    auto ring = source.value()->load(now);
+    auto ring = source.value()->load(now, retiredKeyAcceptSeconds(ctx->config));
     if (!ring)
         return fail(ring.error());
     TokenService tokens(ring->current);
@@ -69,7 +69,7 @@ int tokenRotateSecret(const QStringList &args)
     auto source = openJwtKeySource(ctx->config, *ctx->storage, now);
     if (!source)
         return fail(source.error());
-    auto kid = source.value()->rotate(now);
+    auto kid = source.value()->rotate(now, retiredKeyAcceptSeconds(ctx->config));
     if (!kid)
         return fail(kid.error());
     AuditLog(*ctx->storage)

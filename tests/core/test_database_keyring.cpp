@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <thread>
 
 #include "core/database_keyring.h"
 #include "core/secret_files.h"
@@ -55,7 +56,7 @@ private Q_SLOTS:
         QVERIFY2(ring.ok(), ring.ok() ? "" : ring.error().c_str());
         QVERIFY(checkPrivateFile(keyFile).ok()); // created 0400
         QCOMPARE(QFile(keyFile).permissions() & (QFile::ReadOwner | QFile::WriteOwner), QFile::ReadOwner);
-        auto loaded = ring.value()->load(kStart);
+        auto loaded = ring.value()->load(kStart, kAccept);
         QVERIFY(loaded.ok());
         QCOMPARE(loaded->current, own.current);
         QCOMPARE(loaded->previous.size(), 1);
@@ -78,33 +79,75 @@ private Q_SLOTS:
         const QString keyFile = dir.filePath(QStringLiteral("database.key"));
         Server a{connect(dir.path()), {}};
         a.ring = std::move(DatabaseKeyring::open(*a.storage, keyFile, seed('a'), kAccept, kStart).value());
-        // B has other keys of its own; the database's win, and B's are not imported.
+        // B has a key of its own: the database's current key wins, and B's is kept as a retired one, so that the
+        // tokens B issued before it joined stay valid until they expire.
         Server b{connect(dir.path()), {}};
         auto rb = DatabaseKeyring::open(*b.storage, keyFile, seed('b'), kAccept, kStart);
         QVERIFY2(rb.ok(), rb.ok() ? "" : rb.error().c_str());
         b.ring = std::move(rb.value());
-        QCOMPARE(b.ring->load(kStart)->current, QByteArray(32, 'a'));
-        QCOMPARE(b.ring->load(kStart)->previous.size(), 0);
+        QCOMPARE(b.ring->load(kStart, kAccept)->current, QByteArray(32, 'a'));
+        QCOMPARE(b.ring->load(kStart, kAccept)->previous.size(), 1);
+        QCOMPARE(b.ring->load(kStart, kAccept)->previous[0].key, QByteArray(32, 'b'));
+        QCOMPARE(b.ring->load(kStart, kAccept)->previous[0].acceptUntil, kStart + kAccept);
+        QCOMPARE(a.ring->load(kStart, kAccept)->previous.size(), 1); // A sees it too
 
         // A rotation through A: B's stamp changes, and B loads the new key as current, the old one accepted.
         const QString stampBefore = b.ring->stamp().value();
-        auto kid = a.ring->rotate(kStart + 10);
+        auto kid = a.ring->rotate(kStart + 10, kAccept);
         QVERIFY(kid.ok());
         QVERIFY(b.ring->stamp().value() != stampBefore);
         QCOMPARE(b.ring->stamp().value(), a.ring->stamp().value());
-        auto afterB = b.ring->load(kStart + 10);
+        auto afterB = b.ring->load(kStart + 10, kAccept);
         QCOMPARE(TokenService::keyId(afterB->current), kid.value());
-        QCOMPARE(afterB->previous.size(), 1);
-        QCOMPARE(afterB->previous[0].key, QByteArray(32, 'a'));
+        QCOMPARE(afterB->previous.size(), 2);
+        QCOMPARE(afterB->previous[0].key, QByteArray(32, 'a')); // by age: A's first key, then B's own
         QCOMPARE(afterB->previous[0].acceptUntil, kStart + 10 + kAccept);
+        // The acceptance in force applies (a reload that changes max_token_hours changes it).
+        QCOMPARE(b.ring->load(kStart + 10, 2 * kAccept)->previous[0].acceptUntil, kStart + 10 + 2 * kAccept);
 
-        // Two rotations at once (one each): the newer is current, the other retired and still accepted.
-        auto k1 = a.ring->rotate(kStart + 20);
-        auto k2 = b.ring->rotate(kStart + 20);
-        const JwtKeyring both = a.ring->load(kStart + 20).value();
+        // Two rotations in a row (one each): the newer is current, the other retired and still accepted.
+        auto k1 = a.ring->rotate(kStart + 20, kAccept);
+        auto k2 = b.ring->rotate(kStart + 20, kAccept);
+        const JwtKeyring both = a.ring->load(kStart + 20, kAccept).value();
         QCOMPARE(TokenService::keyId(both.current), k2.value());
         QVERIFY(kids(both).contains(k1.value()));
-        QCOMPARE(kids(b.ring->load(kStart + 20).value()), kids(both));
+        QCOMPARE(kids(b.ring->load(kStart + 20, kAccept).value()), kids(both));
+    }
+
+    // Two servers starting at once on an empty database, each with its own (missing) key file: they take turns, so
+    // one seals the keys with the file it creates and the other is refused, told to copy that file, having written
+    // nothing. Before, both could seal keys with their own file and lock each other out for good.
+    void serversStartingTogether()
+    {
+        for (int round = 0; round < 5; ++round) {
+            QTemporaryDir dir;
+            connect(dir.path()); // the schema, before the race
+            const QStringList files{dir.filePath(QStringLiteral("a.key")), dir.filePath(QStringLiteral("b.key"))};
+            QString errors[2];
+            bool ok[2] = {false, false};
+            std::vector<std::thread> threads;
+            for (int i = 0; i < 2; ++i)
+                threads.emplace_back([&, i] {
+                    auto storage = connect(dir.path());
+                    auto ring = DatabaseKeyring::open(*storage, files[i], seed(char('a' + i)), kAccept, kStart);
+                    ok[i] = ring.ok();
+                    if (!ring)
+                        errors[i] = QString::fromStdString(ring.error());
+                });
+            for (auto &t : threads)
+                t.join();
+            QVERIFY2(ok[0] != ok[1], qPrintable(errors[0] + QLatin1Char('|') + errors[1]));
+            const int winner = ok[0] ? 0 : 1;
+            QVERIFY2(errors[1 - winner].contains(QLatin1String("copy ") + files[1 - winner]),
+                     qPrintable(errors[1 - winner]));
+            QVERIFY(QFileInfo::exists(files[winner]));
+            QVERIFY(!QFileInfo::exists(files[1 - winner]));
+            // Every row opens with the winner's file.
+            auto storage = connect(dir.path());
+            auto again = DatabaseKeyring::open(*storage, files[winner], seed('c'), kAccept, kStart);
+            QVERIFY2(again.ok(), again.ok() ? "" : again.error().c_str());
+            QCOMPARE(again.value()->load(kStart, kAccept)->current, QByteArray(32, char('a' + winner)));
+        }
     }
 
     void retiredKeysExpire()
@@ -114,9 +157,9 @@ private Q_SLOTS:
         auto ring = std::move(
             DatabaseKeyring::open(*storage, dir.filePath(QStringLiteral("k")), seed('a'), kAccept, kStart).value());
         const QString first = TokenService::keyId(QByteArray(32, 'a'));
-        ring->rotate(kStart + 100); // 'a' retired at +100, accepted until +100 + kAccept
-        QVERIFY(kids(ring->load(kStart + 100 + kAccept).value()).contains(first));
-        QVERIFY(!kids(ring->load(kStart + 101 + kAccept).value()).contains(first)); // no longer offered
+        ring->rotate(kStart + 100, kAccept); // 'a' retired at +100, accepted until +100 + kAccept
+        QVERIFY(kids(ring->load(kStart + 100 + kAccept, kAccept).value()).contains(first));
+        QVERIFY(!kids(ring->load(kStart + 101 + kAccept, kAccept).value()).contains(first)); // no longer offered
         // Its row goes at the next rotation after that.
         auto count = [&] {
             auto q = storage->exec(QStringLiteral("SELECT count(*) FROM signing_keys"));
@@ -124,7 +167,7 @@ private Q_SLOTS:
             return q->value(0).toInt();
         };
         QCOMPARE(count(), 2);
-        ring->rotate(kStart + 101 + kAccept);
+        ring->rotate(kStart + 101 + kAccept, kAccept);
         QCOMPARE(count(), 2); // 'a' deleted, the second key retired (still accepted), the third current
         auto q = storage->exec(QStringLiteral("SELECT count(*) FROM signing_keys WHERE kid = ?"), {first});
         q->next();
@@ -177,13 +220,13 @@ private Q_SLOTS:
         auto storage = connect(dir.path());
         const QString keyFile = dir.filePath(QStringLiteral("k"));
         auto ring = std::move(DatabaseKeyring::open(*storage, keyFile, seed('a'), kAccept, kStart).value());
-        ring->rotate(kStart + 1);
+        ring->rotate(kStart + 1, kAccept);
         QVERIFY(storage
                     ->exec(QStringLiteral("UPDATE signing_keys SET sealed = (SELECT sealed FROM signing_keys WHERE id "
                                           "= (SELECT min(id) FROM signing_keys)) WHERE id = (SELECT max(id) FROM "
                                           "signing_keys)"))
                     .ok());
-        auto loaded = ring->load(kStart + 1);
+        auto loaded = ring->load(kStart + 1, kAccept);
         QVERIFY(!loaded.ok());
         QVERIFY2(QString::fromStdString(loaded.error()).contains(QLatin1String("does not open")),
                  loaded.error().c_str());

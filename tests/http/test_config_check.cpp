@@ -51,6 +51,10 @@ private Q_SLOTS:
                                                "pass\n")
                                  << "admin-open"
                                  << QStringList{"[model] path", "admin.key", "[backup] passphrase_file"};
+        QTest::newRow("postgresql secret files readable by others")
+            << QByteArray("[model]\npath = none\n[database]\ndriver = postgresql\npassword_file = db.pass\n"
+                          "secrets_key_file = db.key\n")
+            << "db-open" << QStringList{"db.pass has mode 0644", "db.key has mode 0644"};
     }
     void problemsListed()
     {
@@ -62,6 +66,10 @@ private Q_SLOTS:
         writeFile(dir.filePath("server.conf"), conf, 0600);
         if (extra == "admin-open")
             writeFile(dir.filePath("admin.key"), "sbadmin_0123456789abcdefgh\n", 0644);
+        if (extra == "db-open") {
+            writeFile(dir.filePath("db.pass"), "password\n", 0644);
+            writeFile(dir.filePath("db.key"), QByteArray(32, 'k').toBase64() + "\n", 0644);
+        }
         const Run r = check(dir.path());
         if (problems.isEmpty()) {
             QVERIFY2(r.code == 0, qPrintable(r.out + r.err));

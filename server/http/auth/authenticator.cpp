@@ -2,7 +2,7 @@
 
 #include <QHash>
 #include <QMutex>
-#include <tuple>
+#include <algorithm>
 
 #include "core/metrics.h"
 #include "core/secret_files.h"
@@ -48,20 +48,23 @@ Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage
                              QByteArray fixedJwtKey)
     : config_(config), storage_(std::move(storage)), tokens_(tokens), adminKeyHash_(std::move(adminKeyHash)),
       clock_(clock), keys_(*storage_, clock, config.keyRotationDays), audit_(*storage_, clock),
-      usage_(*storage_, clock), ledger_(*storage_, clock), keySource_(std::move(keySource)),
-      fixedJwtKey_(std::move(fixedJwtKey))
+      usage_(*storage_, clock), ledger_(*storage_, clock), adminFailures_(config.adminFailureWindowS, clock),
+      keySource_(std::move(keySource)), fixedJwtKey_(std::move(fixedJwtKey))
 {
     if (keySource_)
         fixedJwtKey_.clear();
     // Servers sharing a PostgreSQL database hold each client to one limit together.
-    // So are failed admin credentials from one address: N servers do not give a guesser N times the attempts.
-    for (auto [counter, name, window] :
-         {std::tuple{&requests_, "requests", 60}, std::tuple{&tokenCounts_, "tokens", 60},
-          std::tuple{&adminFailures_, "admin_failures", config.adminFailureWindowS}})
+    for (auto [counter, name] : {std::pair{&requests_, "requests"}, std::pair{&tokenCounts_, "tokens"}})
         if (config.database.isPostgreSql())
-            *counter = std::make_unique<SharedRateLimiter>(*storage_, QString::fromLatin1(name), window, clock);
+            *counter = std::make_unique<SharedRateLimiter>(*storage_, QString::fromLatin1(name), 60, clock);
         else
-            *counter = std::make_unique<RateLimiter>(window, clock);
+            *counter = std::make_unique<RateLimiter>(60, clock);
+    // So are failed admin credentials from one address: N servers do not give a guesser N times the attempts. The
+    // server's own count stays beside it: the admin key is checked without the database, so an outage (or a pool
+    // an attacker keeps busy) must not lift the limit.
+    if (config.database.isPostgreSql())
+        sharedAdminFailures_ = std::make_unique<SharedRateLimiter>(*storage_, QStringLiteral("admin_failures"),
+                                                                   config.adminFailureWindowS, clock);
     if (auto a = AddressList::parse(config.allow))
         allow_ = a.value();
     if (auto t = AddressList::parse(config.trustedProxies))
@@ -108,11 +111,12 @@ void Authenticator::reloadSigningKeys(bool force)
         return;
     lastKeyPoll_.start();
     auto stamp = keySource_->stamp();
-    if (stamp && stamp.value() == keyringStamp_) {
+    if (stamp && stamp.value() == keyringStamp_ && !force) {
         keySourceFailing_ = false;
         return;
     }
-    auto ring = stamp ? keySource_->load(clock_()) : Result<JwtKeyring>(stamp.failure());
+    auto ring =
+        stamp ? keySource_->load(clock_(), retiredKeyAcceptSeconds(config_)) : Result<JwtKeyring>(stamp.failure());
     if (!ring) {
         if (!keySourceFailing_) // once per outage, not once per request
             qWarning("JWT signing keys not reloaded (the ones loaded stay in use): %s", ring.error().c_str());
@@ -127,9 +131,9 @@ void Authenticator::reloadSigningKeys(bool force)
 Result<QByteArray> Authenticator::rotateSigningKey()
 {
     const qint64 now = clock_();
-    const qint64 accept = qint64(config_.maxTokenHours) * kSecondsPerHour + config_.leewaySeconds;
+    const qint64 accept = retiredKeyAcceptSeconds(config_);
     if (keySource_) {
-        auto kid = keySource_->rotate(now);
+        auto kid = keySource_->rotate(now, accept);
         if (!kid)
             return kid.failure();
         reloadSigningKeys(true);
@@ -241,7 +245,7 @@ std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest
         // A kid this server does not know may be a key another server has just rotated to.
         if (const QString kid = TokenService::keyIdOf(credential);
             keySource_ && keySource_->shared() && !kid.isEmpty() && !tokens_->knowsKeyId(kid) &&
-            (!lastForcedPoll_.isValid() || lastForcedPoll_.elapsed() >= 100)) {
+            (!lastForcedPoll_.isValid() || lastForcedPoll_.elapsed() >= kForcedKeyReloadMs)) {
             lastForcedPoll_.start();
             reloadSigningKeys(true);
         }
@@ -268,7 +272,9 @@ std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest
 std::optional<ApiError> Authenticator::adminFailure(const QString &address, ApiError error)
 {
     Metrics::instance().addAuthFailure();
-    adminFailures_->add(address);
+    adminFailures_.add(address);
+    if (sharedAdminFailures_)
+        sharedAdminFailures_->add(address);
     qWarning("refused admin credentials from %s (%s)", qPrintable(address), qPrintable(error.message));
     return error;
 }
@@ -277,7 +283,9 @@ std::optional<ApiError> Authenticator::authenticateAdmin(const QHttpServerReques
 {
     reloadSigningKeys(); // POST /admin/token signs with the newest key
     const QString address = clientAddress(request).toString();
-    if (const int wait = adminFailures_->retryAfter(address, config_.adminMaxFailures))
+    if (const int wait =
+            std::max(adminFailures_.retryAfter(address, config_.adminMaxFailures),
+                     sharedAdminFailures_ ? sharedAdminFailures_->retryAfter(address, config_.adminMaxFailures) : 0))
         return tooMany(QStringLiteral("too_many_failures"),
                        QStringLiteral("too many failed admin credentials from this address; try again later"), wait);
     const QByteArray key = request.value("X-API-Key");

@@ -109,12 +109,16 @@ private:
     // requests/tokens per minute: in memory, or shared through the database when it is PostgreSQL (rate_counter.h)
     std::unique_ptr<RateCounter> requests_;
     std::unique_ptr<RateCounter> tokenCounts_;
-    std::unique_ptr<RateCounter> adminFailures_; // per client address (shared with PostgreSQL, as the two above)
+    RateLimiter adminFailures_;                        // per client address, this server's own
+    std::unique_ptr<RateCounter> sharedAdminFailures_; // the same across the servers of a PostgreSQL database
     QHash<qint64, qint64> lastTouched_;
     std::unique_ptr<JwtKeySource> keySource_;
     QString keyringStamp_;
-    QElapsedTimer lastKeyPoll_;     // the last stamp() asked of keySource_
-    QElapsedTimer lastForcedPoll_;  // the last one asked for a token's unknown kid (at most every 100 ms)
+    QElapsedTimer lastKeyPoll_; // the last stamp() asked of keySource_
+    // A token's unknown kid makes the server look at once, but at most this often: a flood of made-up kids costs
+    // the database ten reads a second.
+    static constexpr int kForcedKeyReloadMs = 100;
+    QElapsedTimer lastForcedPoll_;  // the last look asked for by an unknown kid
     bool keySourceFailing_ = false; // warned once until it answers again
     QByteArray fixedJwtKey_; // set: the only JWT signing key (from the caller, e.g. the GUI's keychain); auth/ unused
     QList<TokenService::PreviousKey> retiredFixedKeys_; // fixed keys rotated away while running

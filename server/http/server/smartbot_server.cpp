@@ -305,11 +305,16 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     // The app's keychain key is this server's own, unless the keys are shared through the database.
     std::unique_ptr<JwtKeySource> keySource;
     if (overrides.jwtSecret.isEmpty() || config.database.isPostgreSql()) {
-        auto source =
-            openJwtKeySource(config, *storage.value(), QDateTime::currentSecsSinceEpoch(), overrides.jwtSecret);
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        auto source = openJwtKeySource(config, *storage.value(), now, overrides.jwtSecret);
         if (!source)
             return source.failure();
         keySource = std::move(source.value());
+        // Signing starts with these keys (the shared ones with PostgreSQL), whatever a first reload finds.
+        auto ring = keySource->load(now, retiredKeyAcceptSeconds(config));
+        if (!ring)
+            return ring.failure();
+        d->tokens->setKeys(ring->current, ring->previous);
     }
     d->auth =
         std::make_unique<Authenticator>(d->config, std::move(storage.value()), d->tokens.get(), secrets->adminKeyHash,
