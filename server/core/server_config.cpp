@@ -121,6 +121,14 @@ aliases =
 max_tokens = 256
 max_tokens_limit = 4096
 
+; One model's own settings: a [model.NAME] section (NAME as requests name it) with any of threads, dtype,
+; cpu_decode, kv_cache_mb, prefix_cache, quantize and keep_alive, over the ones above; and path, for a model outside
+; folders. E.g. a large model quantized at load and unloaded after ten idle minutes:
+;[model.llama-3-8b]
+;path = /srv/models/llama-3-8b
+;quantize = q4_k_m
+;keep_alive = 600
+
 [storage]
 ; Folder of what the server writes and must keep: the database (smartbot.db: API keys, revocations, usage, audit
 ; log), admin.key and auth/ (the token signing keys). Relative to this folder; empty = this folder. A system
@@ -317,9 +325,6 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
     SB_READ(adminFailureWindowS, "auth/admin_failure_window_s", 1, kSecondsPerDay);
     SB_READ(requestsPerMinute, "limits/requests_per_minute", 0, 1000000);
     SB_READ(tokensPerMinute, "limits/tokens_per_minute", 0, 1000000000);
-    SB_READ(threads, "model/threads", 0, 1024);
-    SB_READ(kvCacheMb, "model/kv_cache_mb", 0, 1 << 24);
-    SB_READ(keepAliveS, "model/keep_alive", -1, kSecondsPerDay * 365);
     SB_READ(memoryBudgetMb, "model/memory_budget_mb", 0, 1 << 30);
     SB_READ(maxTokens, "model/max_tokens", 1, 1 << 20);
     SB_READ(maxTokensLimit, "model/max_tokens_limit", 1, 1 << 20);
@@ -330,10 +335,14 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
     if (c.tokenExpireHours > c.maxTokenHours)
         return makeError("server.conf: [auth] token_expire_hours must not exceed max_token_hours");
 
-    auto prefix = boolValue(s, QStringLiteral("model/prefix_cache"), c.prefixCache);
-    if (!prefix)
-        return prefix.failure();
-    c.prefixCache = prefix.value();
+    auto model = readModelOptions(s, QStringLiteral("model"), c.modelOptions());
+    if (!model)
+        return model.failure();
+    c.setModelOptions(model.value());
+    auto sections = parseModelSections(s, c.configDir, model.value());
+    if (!sections)
+        return sections.failure();
+    c.modelSections = std::move(sections.value());
 
     auto ssl = boolValue(s, QStringLiteral("network/ssl_enable"), c.sslEnable);
     if (!ssl)
@@ -360,11 +369,11 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
         return makeError("server.conf: [network] cors_origins: " + origins.error());
     c.corsOrigins = origins.value();
 
-    const QString model = stringValue(s, QStringLiteral("model/path"));
-    if (model == QLatin1String(kNoModel))
-        c.modelPath = model;
-    else if (!model.isEmpty())
-        c.modelPath = QDir(c.configDir).absoluteFilePath(model);
+    const QString modelPath = stringValue(s, QStringLiteral("model/path"));
+    if (modelPath == QLatin1String(kNoModel))
+        c.modelPath = modelPath;
+    else if (!modelPath.isEmpty())
+        c.modelPath = QDir(c.configDir).absoluteFilePath(modelPath);
     for (const QString &folder : stringValue(s, QStringLiteral("model/folders"), QStringLiteral("models"))
                                      .split(QLatin1Char(','), Qt::SkipEmptyParts))
         if (!folder.trimmed().isEmpty())
@@ -402,14 +411,6 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
     if (!aliases)
         return aliases.failure();
     c.modelAliases = aliases.value();
-    c.cpuDecode = stringValue(s, QStringLiteral("model/cpu_decode"), c.cpuDecode);
-    if (c.cpuDecode != QLatin1String("fused") && c.cpuDecode != QLatin1String("libtorch"))
-        return makeError("server.conf: [model] cpu_decode must be fused or libtorch (not '" +
-                         c.cpuDecode.toStdString() + "')");
-    c.quantize = stringValue(s, QStringLiteral("model/quantize"), c.quantize).toLower();
-    if (!QStringList{"none", "q8_0", "q4_0", "q4_k_m", "q4_k"}.contains(c.quantize))
-        return makeError("server.conf: [model] quantize must be none, q8_0, q4_0 or q4_k_m (not '" +
-                         c.quantize.toStdString() + "')");
     auto providers = parseProviders(s, c.configDir);
     if (!providers)
         return providers.failure();
@@ -422,10 +423,6 @@ Result<ServerConfig> ServerConfig::parse(const ConfigFile &s, const QString &con
                                      "' is in both [model] aliases "
                                      "and [provider." +
                                      p.name.toStdString() + "] aliases");
-    c.dtype = stringValue(s, QStringLiteral("model/dtype"), c.dtype);
-    if (!QStringList{"auto", "float32", "bfloat16", "float16"}.contains(c.dtype))
-        return makeError("server.conf: [model] dtype must be auto, float32, bfloat16 or float16 (not '" +
-                         c.dtype.toStdString() + "')");
     return c;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/database_config.h"
 #include "core/model_aliases.h"
+#include "core/model_options.h"
 #include "core/provider_config.h"
 #include "smartbot/common/result.h"
 
@@ -60,7 +61,23 @@ struct ServerConfig {
     QString cpuDecode = QStringLiteral("fused"); // fused or libtorch (LoadOptions::fusedCpuDecode)
     QString quantize = QStringLiteral("none");   // safetensors models quantized at load (LoadOptions::quantize)
     ModelAliases modelAliases;                   // [model] aliases (core/model_aliases.h)
-    int maxTokens = 256;                         // default reply length cap
+    std::vector<ModelSection> modelSections;     // [model.NAME]: one model's options over the ones above
+    // The options above as one value (core/model_options.h), and back.
+    ModelOptions modelOptions() const
+    {
+        return {threads, kvCacheMb, keepAliveS, prefixCache, dtype, cpuDecode, quantize};
+    }
+    void setModelOptions(const ModelOptions &o)
+    {
+        threads = o.threads;
+        kvCacheMb = o.kvCacheMb;
+        keepAliveS = o.keepAliveS;
+        prefixCache = o.prefixCache;
+        dtype = o.dtype;
+        cpuDecode = o.cpuDecode;
+        quantize = o.quantize;
+    }
+    int maxTokens = 256; // default reply length cap
     int maxTokensLimit = 4096;
 
     // [logging] (core/rotating_log_file.h, core/log_buffer.h)

@@ -70,10 +70,17 @@ int configCheck(const QStringList &args)
     if (!c.modelPath.isEmpty() && c.modelPath != QLatin1String(kNoModel))
         if (auto model = engine::summarizeModel(QFile::encodeName(c.modelPath).toStdString()); !model)
             problems << QStringLiteral("[model] path: %1").arg(QString::fromStdString(model.error()));
+    for (const ModelSection &m : c.modelSections)
+        if (!m.path.isEmpty())
+            if (auto model = engine::summarizeModel(QFile::encodeName(m.path).toStdString()); !model)
+                problems << QStringLiteral("[model.%1] path: %2").arg(m.name, QString::fromStdString(model.error()));
     if (!c.preload.isEmpty()) {
         QStringList found;
         for (const auto &m : service::ModelPool::scanFolders(c.modelFolders))
             found << m.name;
+        for (const ModelSection &m : c.modelSections)
+            if (!m.path.isEmpty())
+                found << m.name;
         for (const QString &name : c.preload)
             if (!found.contains(name))
                 problems << QStringLiteral("[model] preload names '%1', which is not a model in [model] folders (%2)")

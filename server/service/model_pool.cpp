@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 
 #include <algorithm>
@@ -273,7 +274,7 @@ Result<void> ModelPool::load(const QString &name, const QString &path, bool pin,
             return found.failure();
         from = found.value();
     }
-    const engine::LoadOptions options = withOptions ? *withOptions : e ? e->options : settings_.load;
+    const engine::LoadOptions options = withOptions ? *withOptions : e ? e->options : optionsFor(name);
     if (e && e->current && e->current->modelState() == State::Loading && e->path == from && !e->next) {
         e->pinned = e->pinned || pin; // already on its way (a request began it, or a preload names the default)
         return {};
@@ -288,6 +289,7 @@ Result<void> ModelPool::load(const QString &name, const QString &path, bool pin,
         e->name = name;
     }
     e->options = options;
+    e->keepAliveSeconds = keepAliveFor(name);
     e->pinned = e->pinned || pin;
     e->error.clear();
     e->lastUsed = Clock::now();
@@ -400,13 +402,13 @@ void ModelPool::sweep()
     for (auto &e : entries_) {
         if (e->current && e->current->inFlight() > 0)
             e->lastUsed = now; // a long generation is use
-        if (settings_.keepAliveSeconds >= 0 && !e->pinned && !e->next && e->current &&
+        if (e->keepAliveSeconds >= 0 && !e->pinned && !e->next && e->current &&
             e->current->modelState() != State::Loading && e->current->inFlight() == 0 &&
-            now - e->lastUsed >= std::chrono::seconds(settings_.keepAliveSeconds))
+            now - e->lastUsed >= std::chrono::seconds(e->keepAliveSeconds))
             idle << e->name;
     }
     for (const QString &name : idle) {
-        qInfo("model %s idle for %d s ([model] keep_alive): unloading", qPrintable(name), settings_.keepAliveSeconds);
+        qInfo("model %s idle for %d s (keep_alive): unloading", qPrintable(name), keepAliveFor(name));
         (void)unload(name);
     }
     if (changed && idle.isEmpty())
@@ -425,8 +427,8 @@ std::vector<ModelPool::Status> ModelPool::loaded() const
         s.swapping = e->next != nullptr;
         s.memoryBytes = bytesOf(*e);
         s.lastUsedMs = msSinceEpoch(e->lastUsed);
-        if (!e->pinned && settings_.keepAliveSeconds >= 0)
-            s.unloadAtMs = s.lastUsedMs + qint64(settings_.keepAliveSeconds) * 1000;
+        if (!e->pinned && e->keepAliveSeconds >= 0)
+            s.unloadAtMs = s.lastUsedMs + qint64(e->keepAliveSeconds) * 1000;
         s.error = e->error;
         if (e->current) {
             s.state = e->current->modelState();
@@ -452,7 +454,14 @@ std::vector<ModelPool::Available> ModelPool::available() const
     const auto now = Clock::now();
     if (catalogAt_ != Clock::time_point{} && now - catalogAt_ < kCatalogTtl)
         return catalog_;
-    std::vector<Available> out = scanFolders(settings_.folders);
+    std::vector<Available> out;
+    for (const auto &[name, m] : settings_.models) // a section's path wins over a folder's model of its name
+        if (!m.path.isEmpty())
+            if (auto s = engine::summarizeModel(QFile::encodeName(m.path).toStdString()))
+                out.push_back({name, QString::fromStdString(s->path)});
+    for (Available &a : scanFolders(settings_.folders))
+        if (std::none_of(out.begin(), out.end(), [&](const Available &o) { return o.name == a.name; }))
+            out.push_back(std::move(a));
     catalog_ = out;
     catalogAt_ = now;
     return out;
@@ -471,6 +480,18 @@ std::vector<ModelPool::Available> ModelPool::scanFolders(const QStringList &fold
                 out.push_back({name, QString::fromStdString(s->path)});
         }
     return out;
+}
+
+engine::LoadOptions ModelPool::optionsFor(const QString &name) const
+{
+    const auto it = settings_.models.find(name);
+    return it != settings_.models.end() ? it->second.load : settings_.load;
+}
+
+int ModelPool::keepAliveFor(const QString &name) const
+{
+    const auto it = settings_.models.find(name);
+    return it != settings_.models.end() ? it->second.keepAliveSeconds : settings_.keepAliveSeconds;
 }
 
 Result<QString> ModelPool::pathOf(const QString &name) const

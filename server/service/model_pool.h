@@ -23,6 +23,7 @@
 #include <QTimer>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -41,6 +42,14 @@ public:
         QStringList folders;          // where named models are found ([model] folders), absolute
         int keepAliveSeconds = 300;   // idle on-demand models are unloaded after this; < 0: never
         qint64 memoryBudgetBytes = 0; // 0: the physical memory (what cannot fit in RAM at all is refused)
+        // One model's own settings ([model.NAME], core/model_options.h), by name: its options instead of load and
+        // keepAliveSeconds, and where it is (empty: found in folders; else it is available under that name).
+        struct PerModel {
+            QString path;
+            engine::LoadOptions load;
+            int keepAliveSeconds = 300;
+        };
+        std::map<QString, PerModel> models;
     };
     // A model held in memory (or loading), for GET /admin/models, /v1/models and the desktop app.
     struct Status {
@@ -68,7 +77,7 @@ public:
     // Loads path as the default model (pinned); the previous default, if another model, is unloaded gracefully. Under
     // the same name: a hot swap. Errors: a path that does not hold a model, or no memory room (see load()).
     Result<QString> setDefault(const QString &path, const engine::LoadOptions &options);
-    Result<QString> setDefault(const QString &path) { return setDefault(path, settings_.load); }
+    Result<QString> setDefault(const QString &path) { return setDefault(path, optionsFor(nameOf(path))); }
     // Unloads the default model gracefully; requests naming no model then get model_not_loaded.
     void clearDefault();
     InferenceWorker *defaultWorker() const; // the serving version of the default model; null when none
@@ -89,8 +98,9 @@ public:
     // Unloads name gracefully. NotFound when it is not loaded.
     Result<void> unload(const QString &name);
 
-    std::vector<Status> loaded() const;                // default first, then by name
-    std::vector<Available> available() const;          // the models in [model] folders (cached for two seconds)
+    std::vector<Status> loaded() const; // default first, then by name
+    // The models in [model] folders and the [model.NAME] sections with a path (cached for two seconds).
+    std::vector<Available> available() const;
     Result<QString> pathOf(const QString &name) const; // where available() finds name
     qint64 memoryBudget() const { return budget_; }
     qint64 memoryUsed() const;
@@ -99,6 +109,10 @@ public:
     void publishMetrics() const;
     // Stops every worker (queued and running requests are dropped, see InferenceWorker::shutdown).
     void shutdown();
+
+    // What a model called name loads with, and how long it may stay idle: its [model.NAME] settings, else [model]'s.
+    engine::LoadOptions optionsFor(const QString &name) const;
+    int keepAliveFor(const QString &name) const;
 
     // The name a model at path is served under: its folder's name, or a GGUF file's without .gguf.
     static QString nameOf(const QString &path);
@@ -119,6 +133,7 @@ private:
         qint64 estimate = 0;     // bytes of current before it is ready
         qint64 nextEstimate = 0; // of next
         bool pinned = false;
+        int keepAliveSeconds = 300; // keepAliveFor(name) when it was loaded
         std::chrono::steady_clock::time_point lastUsed;
         QString error;
     };

@@ -399,6 +399,76 @@ private Q_SLOTS:
         QVERIFY(list.json()["memory"].toObject()["used_bytes"].toDouble() <= 40.0 * 1024 * 1024);
     }
 
+    // [model.NAME] sections: beta quantized at load, with its own KV budget and a one-second keep_alive; "outside"
+    // a model outside [model] folders (its path), with [model]'s options (keep_alive 300). The default model
+    // keeps [model]'s options too.
+    void perModelSettings()
+    {
+        QTemporaryDir dir;
+        writeModels(dir.filePath("models"));
+        QDir().mkpath(dir.filePath("elsewhere"));
+        QVERIFY(QFile::link(configDir.filePath("models/beta"), dir.filePath("elsewhere/gamma")));
+        writeConfig(dir.path(), "[model]\nfolders = models\nkv_cache_mb = 16\nkeep_alive = 300\n"
+                                "[model.beta]\nkeep_alive = 1\nquantize = q8_0\nkv_cache_mb = 8\n"
+                                "[model.outside]\npath = elsewhere/gamma\n");
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("SMARTBOT_ADMIN_KEY", "models-test-admin-key");
+        DaemonProcess d;
+        QVERIFY2(d.start(dir.path(), {"--model", sharedModelDir()}, env), qPrintable(d.output()));
+        const QList<QPair<QByteArray, QByteArray>> auth{{"Authorization", "Bearer " + tokenFrom(d)}};
+        QStringList available;
+        for (const QJsonValue &m : d.request("GET", "/admin/models", {}, admin()).json()["available"].toArray())
+            available << m["name"].toString();
+        QVERIFY2(available.contains("outside") && available.contains("beta"), qPrintable(available.join(',')));
+
+        QCOMPARE(d.postJson("/v1/chat/completions", chatBody("beta", 4), auth).status, 200);
+        QCOMPARE(d.postJson("/v1/chat/completions", chatBody("outside", 4), auth).status, 200);
+        const auto list = d.request("GET", "/admin/models", {}, admin());
+        const QJsonObject beta = heldModel(list, "beta"), outside = heldModel(list, "outside"),
+                          stories = heldModel(list, "stories260K");
+        QVERIFY2(!beta["info"]["quantization"].toString().isEmpty(), qPrintable(list.body));
+        QVERIFY2(outside["info"]["quantization"].toString().isEmpty(), qPrintable(list.body));
+        QVERIFY2(stories["info"]["quantization"].toString().isEmpty(), qPrintable(list.body));
+        // Its own KV budget: 8 MiB less than the same weights with [model]'s 16 (and its weights quantized).
+        QVERIFY2(outside["memory_bytes"].toDouble() - beta["memory_bytes"].toDouble() >= 8.0 * 1024 * 1024,
+                 qPrintable(list.body));
+        const double outsideKeep = outside["unload_at_ms"].toDouble() - outside["last_used_ms"].toDouble();
+        const double betaKeep = beta["unload_at_ms"].toDouble() - beta["last_used_ms"].toDouble();
+        QCOMPARE(betaKeep, 1000.0);
+        QCOMPARE(outsideKeep, 300000.0);
+        // beta goes after its one idle second; outside stays.
+        QVERIFY2(d.waitForLog("model beta idle for 1 s", 10000), qPrintable(d.output()));
+        const auto later = d.request("GET", "/admin/models", {}, admin());
+        QVERIFY(heldModel(later, "beta").isEmpty());
+        QVERIFY(!heldModel(later, "outside").isEmpty());
+    }
+
+    void perModelSettingsRefused_data()
+    {
+        QTest::addColumn<QByteArray>("section");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("misspelt key") << QByteArray("[model.beta]\ndtyp = float32\n")
+                                      << "[model.beta] dtyp is not a model setting";
+        QTest::newRow("bad value") << QByteArray("[model.beta]\nquantize = q3\n")
+                                   << "[model.beta] quantize must be none, q8_0, q4_0 or q4_k_m (not 'q3')";
+        QTest::newRow("bad name") << QByteArray("[model.-x]\nthreads = 1\n") << "a model name is";
+        QTest::newRow("out of range") << QByteArray("[model.beta]\nkeep_alive = -5\n") << "[model.beta] keep_alive";
+    }
+    void perModelSettingsRefused()
+    {
+        QFETCH(QByteArray, section);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        writeConfig(dir.path(), "[model]\npath = none\n" + section);
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(smartbotdPath(), {"config", "check", "--config", dir.path()});
+        QVERIFY(p.waitForFinished(20000));
+        const QString out = QString::fromLocal8Bit(p.readAll());
+        QVERIFY(p.exitCode() != 0);
+        QVERIFY2(out.contains(expected), qPrintable(out));
+    }
+
     void cleanupTestCase() { daemon.stop(); }
 };
 

@@ -35,15 +35,15 @@ namespace smartbot::http {
 
 namespace {
 // How [model] in server.conf asks the engine to load.
-engine::LoadOptions loadOptions(const ServerConfig &config)
+engine::LoadOptions loadOptions(const ModelOptions &model)
 {
     engine::LoadOptions opts;
-    opts.threads = config.threads;
-    opts.kvCacheBytes = qint64(config.kvCacheMb) << 20;
-    opts.prefixCache = config.prefixCache;
-    opts.dtype = config.dtype.toStdString();
-    opts.fusedCpuDecode = config.cpuDecode == QLatin1String("fused");
-    opts.quantize = config.quantize.toStdString();
+    opts.threads = model.threads;
+    opts.kvCacheBytes = qint64(model.kvCacheMb) << 20;
+    opts.prefixCache = model.prefixCache;
+    opts.dtype = model.dtype.toStdString();
+    opts.fusedCpuDecode = model.cpuDecode == QLatin1String("fused");
+    opts.quantize = model.quantize.toStdString();
     return opts;
 }
 } // namespace
@@ -291,9 +291,11 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     service::ModelPool::Settings pool;
     pool.maxQueue = config.maxQueue;
     pool.maxBatch = config.maxSequences;
-    pool.load = loadOptions(config);
+    pool.load = loadOptions(config.modelOptions());
     pool.folders = config.modelFolders;
     pool.keepAliveSeconds = config.keepAliveS;
+    for (const ModelSection &m : config.modelSections)
+        pool.models[m.name] = {m.path, loadOptions(m.options), m.options.keepAliveS};
     pool.memoryBudgetBytes = qint64(config.memoryBudgetMb) << 20;
     d->models = std::make_unique<service::ModelPool>(pool);
     for (const QString &name : config.preload)
@@ -463,7 +465,7 @@ Result<void> SmartbotServer::loadModel(const QString &path, const QString &dtype
         return makeError("the server is not running", ErrorCode::Unavailable);
     if (path.isEmpty())
         return makeError("no model folder given", ErrorCode::InvalidArgument);
-    engine::LoadOptions options = loadOptions(d_->config);
+    engine::LoadOptions options = d_->models->optionsFor(service::ModelPool::nameOf(path));
     if (!dtype.isEmpty())
         options.dtype = dtype.toStdString();
     qInfo("loading model %s (asked by the desktop app)", qPrintable(path));
