@@ -1,6 +1,7 @@
 #include "app/models_panel.h"
 
 #include <QComboBox>
+#include <QDateTime>
 #include <QDir>
 #include <QEvent>
 #include <QFileInfo>
@@ -27,6 +28,7 @@
 #include "core/server_config.h"
 #include "core/server_config_edit.h"
 #include "http/server/smartbot_server.h"
+#include "service/model_pool.h"
 
 namespace smartbot::gui {
 
@@ -44,6 +46,16 @@ const char *const kColumnTitles[ColumnCount] = {
     QT_TRANSLATE_NOOP("smartbot::gui::ModelsPanel", "On disk"),
     QT_TRANSLATE_NOOP("smartbot::gui::ModelsPanel", "Chat template"),
     QT_TRANSLATE_NOOP("smartbot::gui::ModelsPanel", "Folder"),
+};
+
+enum HeldColumn { HeldName, HeldState, HeldMemory, HeldRequests, HeldUntil, HeldColumnCount };
+
+const char *const kHeldColumnTitles[HeldColumnCount] = {
+    QT_TRANSLATE_NOOP("smartbot::gui::ModelsPanel", "Model"),
+    QT_TRANSLATE_NOOP("smartbot::gui::ModelsPanel", "State"),
+    QT_TRANSLATE_NOOP("smartbot::gui::ModelsPanel", "Memory"),
+    QT_TRANSLATE_NOOP("smartbot::gui::ModelsPanel", "Requests"),
+    QT_TRANSLATE_NOOP("smartbot::gui::ModelsPanel", "Kept"),
 };
 
 // The compute dtypes a load may ask for on this build (float16 needs CUDA: the engine refuses it on the CPU).
@@ -97,6 +109,21 @@ ModelsPanel::ModelsPanel(http::SmartbotServer *server, const QString &demoModel,
     loadedRow->addLayout(loadedForm_, 1);
     loadedRow->addWidget(unloadButton_, 0, Qt::AlignTop);
 
+    heldTable_ = new QTableWidget(0, HeldColumnCount, this);
+    heldTable_->setObjectName(QStringLiteral("heldModelsTable"));
+    heldTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
+    heldTable_->setSelectionMode(QAbstractItemView::SingleSelection);
+    heldTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    heldTable_->verticalHeader()->setVisible(false);
+    heldTable_->horizontalHeader()->setStretchLastSection(true);
+    heldTable_->setMaximumHeight(150);
+    unloadHeldButton_ = new QPushButton(this);
+    unloadHeldButton_->setObjectName(QStringLiteral("unloadHeldButton"));
+    heldGroup_ = new QGroupBox(this);
+    auto *heldRow = new QHBoxLayout(heldGroup_);
+    heldRow->addWidget(heldTable_, 1);
+    heldRow->addWidget(unloadHeldButton_, 0, Qt::AlignTop);
+
     foldersLabel_ = new QLabel(this);
     foldersLabel_->setObjectName(QStringLiteral("modelFoldersLabel"));
     foldersLabel_->setWordWrap(true);
@@ -120,6 +147,8 @@ ModelsPanel::ModelsPanel(http::SmartbotServer *server, const QString &demoModel,
     loadButton_->setObjectName(QStringLiteral("loadModelButton"));
     startButton_ = new QPushButton(this);
     startButton_->setObjectName(QStringLiteral("useAtStartButton"));
+    besideButton_ = new QPushButton(this);
+    besideButton_->setObjectName(QStringLiteral("loadBesideButton"));
     startLabel_ = new QLabel(this);
     startLabel_->setObjectName(QStringLiteral("modelAtStartLabel"));
     startLabel_->setWordWrap(true);
@@ -136,6 +165,7 @@ ModelsPanel::ModelsPanel(http::SmartbotServer *server, const QString &demoModel,
     actions->addWidget(dtypeLabel_);
     actions->addWidget(dtypeCombo_);
     actions->addWidget(loadButton_);
+    actions->addWidget(besideButton_);
     actions->addWidget(startButton_);
     actions->addStretch(1);
     listLayout->addLayout(actions);
@@ -143,6 +173,7 @@ ModelsPanel::ModelsPanel(http::SmartbotServer *server, const QString &demoModel,
 
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(loadedGroup_);
+    layout->addWidget(heldGroup_);
     layout->addWidget(listGroup_, 1);
 
     poll_ = new QTimer(this);
@@ -164,6 +195,10 @@ ModelsPanel::ModelsPanel(http::SmartbotServer *server, const QString &demoModel,
     connect(loadButton_, &QPushButton::clicked, this, &ModelsPanel::loadSelected);
     connect(unloadButton_, &QPushButton::clicked, this, &ModelsPanel::unload);
     connect(startButton_, &QPushButton::clicked, this, &ModelsPanel::useSelectedAtStart);
+    connect(besideButton_, &QPushButton::clicked, this, &ModelsPanel::loadSelectedBeside);
+    connect(unloadHeldButton_, &QPushButton::clicked, this, &ModelsPanel::unloadSelectedHeld);
+    connect(heldTable_, &QTableWidget::itemSelectionChanged, this,
+            [this] { unloadHeldButton_->setEnabled(server_->isRunning() && !selectedHeld().isEmpty()); });
     connect(table_, &QTableWidget::itemSelectionChanged, this, &ModelsPanel::updateLoaded);
     connect(&scan_, &QFutureWatcher<std::vector<Listed>>::finished, this, [this] {
         listed_ = scan_.result();
@@ -190,6 +225,14 @@ void ModelsPanel::retranslateUi()
     setRowLabel(loadedForm_, memoryLabel_, tr("Memory:"));
     unloadButton_->setText(tr("Unload"));
     unloadButton_->setToolTip(tr("Frees the model's memory; chat requests answer 503 until a model is loaded."));
+    heldGroup_->setTitle(tr("Models in memory"));
+    QStringList heldTitles;
+    for (const char *title : kHeldColumnTitles)
+        heldTitles << tr(title);
+    heldTable_->setHorizontalHeaderLabels(heldTitles);
+    unloadHeldButton_->setText(tr("Unload"));
+    unloadHeldButton_->setToolTip(tr("Frees the chosen model's memory once its requests have finished; requests "
+                                     "naming it later load it again when it is in the folders."));
     listGroup_->setTitle(tr("Models"));
     rescanButton_->setText(tr("Rescan"));
     QStringList titles;
@@ -202,6 +245,9 @@ void ModelsPanel::retranslateUi()
     loadButton_->setText(tr("Load now"));
     loadButton_->setToolTip(tr("Loads the chosen model into the running server in place of the current one "
                                "(requests being answered end). Not saved."));
+    besideButton_->setText(tr("Load beside"));
+    besideButton_->setToolTip(tr("Loads the chosen model under its name beside the one being served, and keeps it "
+                                 "loaded: requests naming it are answered by it."));
     startButton_->setText(tr("Load at start"));
     startButton_->setToolTip(tr("Saves the chosen model and dtype as [model] path and dtype in server.conf."));
     fillTable();
@@ -385,6 +431,8 @@ void ModelsPanel::updateLoaded()
     unloadButton_->setEnabled(running && (state == State::Ready || state == State::Failed));
     const bool chosen = !selectedPath().isEmpty();
     loadButton_->setEnabled(running && chosen && state != State::Loading);
+    besideButton_->setEnabled(running && chosen);
+    fillHeld();
     startButton_->setEnabled(chosen && !configDir_.isEmpty());
 }
 
@@ -413,6 +461,99 @@ void ModelsPanel::unload()
 {
     server_->unloadModel();
     Q_EMIT statusMessage(tr("Model unloaded"));
+}
+
+void ModelsPanel::fillHeld()
+{
+    using State = service::InferenceWorker::ModelState;
+    const QString selected = selectedHeld();
+    heldTable_->setRowCount(0);
+    service::ModelPool *pool = server_->isRunning() ? server_->models() : nullptr;
+    if (pool) {
+        const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
+        for (const service::ModelPool::Status &m : pool->loaded()) {
+            const int row = heldTable_->rowCount();
+            heldTable_->insertRow(row);
+            QString state = m.state == State::Loading  ? tr("loading %1%").arg(qRound(m.progress * 100))
+                            : m.state == State::Ready  ? tr("ready")
+                            : m.state == State::Failed ? tr("failed: %1").arg(m.error)
+                                                       : tr("not loaded");
+            if (m.swapping)
+                state += tr(" (new version loading)");
+            if (m.isDefault)
+                state += tr(" (default)");
+            const QString kept = m.unloadAtMs > 0 ? tr("%n s more if idle", nullptr,
+                                                       int(std::max<qint64>(0, m.unloadAtMs - nowMs) / 1000))
+                                                  : tr("until unloaded");
+            const QString cells[HeldColumnCount] = {m.name, state, bytesText(m.memoryBytes),
+                                                    QLocale().toString(m.inFlight), kept};
+            for (int c = 0; c < HeldColumnCount; ++c) {
+                auto *item = new QTableWidgetItem(cells[c]);
+                item->setData(Qt::UserRole, m.name);
+                if (c == HeldName)
+                    item->setToolTip(QDir::toNativeSeparators(m.path));
+                heldTable_->setItem(row, c, item);
+            }
+            if (m.name == selected)
+                heldTable_->selectRow(row);
+        }
+    }
+    heldTable_->resizeColumnsToContents();
+    unloadHeldButton_->setEnabled(pool && !selectedHeld().isEmpty());
+}
+
+QString ModelsPanel::selectedHeld() const
+{
+    const auto rows = heldTable_->selectionModel()->selectedRows();
+    return rows.isEmpty() ? QString() : heldTable_->item(rows.first().row(), HeldName)->data(Qt::UserRole).toString();
+}
+
+int ModelsPanel::heldRowOf(const QString &name) const
+{
+    for (int r = 0; r < heldTable_->rowCount(); ++r)
+        if (heldTable_->item(r, HeldName)->data(Qt::UserRole).toString() == name)
+            return r;
+    return -1;
+}
+
+bool ModelsPanel::loadSelectedBeside()
+{
+    const QString path = selectedPath();
+    service::ModelPool *pool = server_->isRunning() ? server_->models() : nullptr;
+    if (path.isEmpty() || !pool)
+        return false;
+    const QString name = service::ModelPool::nameOf(path);
+    if (name == pool->defaultName()) { // the same name would replace it (a hot swap): that is "Load now"
+        Q_EMIT statusMessage(tr("%1 is the name of the model being served: use Load now to replace it").arg(name));
+        return false;
+    }
+    engine::LoadOptions options = pool->optionsFor(name);
+    options.dtype = dtypeCombo_->currentData().toString().toStdString();
+    if (auto r = pool->load(name, path, true, &options); !r) {
+        Q_EMIT statusMessage(localizedMessage(r.error()));
+        return false;
+    }
+    Q_EMIT statusMessage(tr("Loading %1 beside the model being served…").arg(name));
+    fillHeld();
+    poll_->start(100);
+    return true;
+}
+
+bool ModelsPanel::unloadSelectedHeld()
+{
+    const QString name = selectedHeld();
+    service::ModelPool *pool = server_->isRunning() ? server_->models() : nullptr;
+    if (name.isEmpty() || !pool)
+        return false;
+    if (name == pool->defaultName())
+        server_->unloadModel();
+    else if (auto r = pool->unload(name); !r) {
+        Q_EMIT statusMessage(localizedMessage(r.error()));
+        return false;
+    }
+    Q_EMIT statusMessage(tr("%1 unloaded").arg(name));
+    fillHeld();
+    return true;
 }
 
 bool ModelsPanel::useSelectedAtStart()

@@ -4,8 +4,11 @@
 // configured one; loads the chosen model into the running server as its default model, with a progress bar
 // (SmartbotServer::loadModel: running generations finish on the model they began on), unloads it, and makes it the
 // model loaded at start ([model] path and dtype in server.conf). Shows the loaded model's device, dtype, load time,
-// weights and KV-cache memory and the process's resident memory. Threading: GUI thread; the folder scan runs on Qt's
-// global thread pool.
+// weights and KV-cache memory and the process's resident memory. "Models in memory" lists every model the server
+// holds (service/model_pool.h: the default, preloaded and on-demand ones, with state, memory, requests in flight and
+// when the idle timer unloads it): a folder's model can be loaded beside the default one under its name (pinned, as
+// POST /admin/models/load does), and any held model unloaded (gracefully: its requests finish). Threading: GUI thread
+// (the in-process server lives there too); the folder scan runs on Qt's global thread pool.
 #pragma once
 
 #include <QFutureWatcher>
@@ -37,14 +40,17 @@ public:
     ModelsPanel(http::SmartbotServer *server, const QString &demoModel, QWidget *parent = nullptr);
     ~ModelsPanel() override;
 
-    void setConfigDir(const QString &dir); // re-reads [model] of its server.conf and rescans
-    int rowOf(const QString &name) const;  // the table row of a model by folder name; -1 when not listed
+    void setConfigDir(const QString &dir);    // re-reads [model] of its server.conf and rescans
+    int rowOf(const QString &name) const;     // the table row of a model by folder name; -1 when not listed
+    int heldRowOf(const QString &name) const; // the "Models in memory" row of a model by name; -1 when not held
 
 public Q_SLOTS:
     void rescan();
     bool loadSelected(); // into the running server
     void unload();
     bool useSelectedAtStart(); // [model] path (and dtype) in server.conf
+    bool loadSelectedBeside(); // under its name, the default model staying as it is
+    bool unloadSelectedHeld(); // the model chosen in "Models in memory"
 
 Q_SIGNALS:
     void scanned(); // the table has been refilled
@@ -62,7 +68,9 @@ private:
     void retranslateUi();
     void fillTable();
     void updateLoaded();
+    void fillHeld();
     QString selectedPath() const;
+    QString selectedHeld() const;
 
     http::SmartbotServer *server_;
     QString demoModel_;
@@ -83,6 +91,10 @@ private:
     QPushButton *unloadButton_ = nullptr;
     QTimer *poll_ = nullptr;
 
+    QGroupBox *heldGroup_ = nullptr;
+    QTableWidget *heldTable_ = nullptr;
+    QPushButton *unloadHeldButton_ = nullptr;
+
     QGroupBox *listGroup_ = nullptr;
     QLabel *foldersLabel_ = nullptr;
     QPushButton *rescanButton_ = nullptr;
@@ -91,6 +103,7 @@ private:
     QComboBox *dtypeCombo_ = nullptr;
     QPushButton *loadButton_ = nullptr;
     QPushButton *startButton_ = nullptr;
+    QPushButton *besideButton_ = nullptr;
     QLabel *startLabel_ = nullptr;
 };
 

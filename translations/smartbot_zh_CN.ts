@@ -1184,6 +1184,88 @@ Qt %2
         <source>%1 will be loaded at start</source>
         <translation>启动时将加载 %1</translation>
     </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation>内存</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>请求数</translation>
+    </message>
+    <message>
+        <source>Kept</source>
+        <translation>保留</translation>
+    </message>
+    <message>
+        <source>Models in memory</source>
+        <translation>内存中的模型</translation>
+    </message>
+    <message>
+        <source>Frees the chosen model&apos;s memory once its requests have finished; requests naming it later load it again when it is in the folders.</source>
+        <translation>在所选模型的请求完成后释放其内存；之后指定它的请求会在它位于模型文件夹中时重新加载它。</translation>
+    </message>
+    <message>
+        <source>Load beside</source>
+        <translation>并行加载</translation>
+    </message>
+    <message>
+        <source>Loads the chosen model under its name beside the one being served, and keeps it loaded: requests naming it are answered by it.</source>
+        <translation>以其名称在当前服务的模型之外加载所选模型并保持加载：指定它的请求由它回答。</translation>
+    </message>
+    <message>
+        <source>loading %1%</source>
+        <translation>加载中 %1%</translation>
+    </message>
+    <message>
+        <source>ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>failed: %1</source>
+        <translation>失败：%1</translation>
+    </message>
+    <message>
+        <source>not loaded</source>
+        <translation>未加载</translation>
+    </message>
+    <message>
+        <source> (new version loading)</source>
+        <translation>（新版本加载中）</translation>
+    </message>
+    <message>
+        <source> (default)</source>
+        <translation>（默认）</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n s more if idle</source>
+        <translation>
+            <numerusform>空闲时再保留 %n 秒</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>until unloaded</source>
+        <translation>直到卸载</translation>
+    </message>
+    <message>
+        <source>Loading %1 beside the model being served…</source>
+        <translation>正在当前服务的模型之外加载 %1…</translation>
+    </message>
+    <message>
+        <source>%1 unloaded</source>
+        <translation>%1 已卸载</translation>
+    </message>
+    <message>
+        <source>%1 is the name of the model being served: use Load now to replace it</source>
+        <translation>%1 是正在服务的模型的名称：请用“立即加载”替换它</translation>
+    </message>
 </context>
 <context>
     <name>smartbot::gui::NetworkPanel</name>

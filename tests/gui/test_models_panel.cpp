@@ -1,7 +1,8 @@
 // ModelsPanel, offscreen, against the real in-process server: the [model] folders of server.conf are scanned
 // (stories260K found with its architecture, size and context; a broken folder listed with the engine's reason);
 // Load shows progress and ends ready, after which chat answers; Unload makes chat answer 503; "Load at start"
-// writes [model] path and dtype to server.conf, and a restarted server loads that model.
+// writes [model] path and dtype to server.conf, and a restarted server loads that model; "Models in memory" lists
+// every model held, loads a folder's model beside the default one and unloads it again.
 #include <QComboBox>
 #include <QDir>
 #include <QLabel>
@@ -27,6 +28,14 @@ QByteArray tokenFor(quint16 port, const QTemporaryDir &config)
                                  adminKeyOf(config));
     const QJsonObject o = QJsonDocument::fromJson(r.body).object();
     return o.value(QStringLiteral("token")).toString().toLatin1();
+}
+
+// POST /v1/chat/completions naming model: the status.
+int chatNaming(quint16 port, const QByteArray &token, const char *model)
+{
+    const QByteArray body =
+        R"({"model":")" + QByteArray(model) + R"(","messages":[{"role":"user","content":"Once"}],"max_tokens":4})";
+    return postJson(port, QStringLiteral("/v1/chat/completions"), body, "Authorization", "Bearer " + token).status;
 }
 } // namespace
 
@@ -109,6 +118,67 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(server.modelState() == ModelState::Ready, 60000);
         QCOMPARE(server.modelInfo().name, std::string("stories"));
         server.stop();
+    }
+
+    // "Models in memory": a folder's model loaded beside the default one is listed with it and answers requests
+    // naming it; unloaded from the list, it goes and the default model stays.
+    void loadBesideAndUnloadHeld()
+    {
+        QTemporaryDir config;
+        QVERIFY(QDir(config.path()).mkpath(QStringLiteral("models")));
+        QVERIFY(QFile::link(kStoriesModel, config.filePath(QStringLiteral("models/tales"))));
+        // fables: a copy (a link would be the same files, listed once).
+        QVERIFY(QDir(config.path()).mkpath(QStringLiteral("models/fables")));
+        for (const QString &f : QDir(kStoriesModel).entryList(QDir::Files))
+            QVERIFY(QFile::copy(kStoriesModel + "/" + f, config.filePath(QStringLiteral("models/fables/") + f)));
+        smartbot::http::SmartbotServer server;
+        ModelsPanel panel(&server, QString());
+        panel.show();
+        QSignalSpy scanned(&panel, &ModelsPanel::scanned);
+        panel.setConfigDir(config.path());
+        QVERIFY(scanned.wait(10000));
+        smartbot::http::ServerOverrides o;
+        o.modelPath = config.filePath(QStringLiteral("models/tales"));
+        o.port = 0;
+        o.bindAddress = QStringLiteral("127.0.0.1");
+        QVERIFY(server.start(config.path(), o).ok());
+        QTRY_VERIFY_WITH_TIMEOUT(server.modelState() == ModelState::Ready, 60000);
+        const QByteArray token = tokenFor(server.port(), config);
+        auto chat = [&](const char *model) { return chatNaming(server.port(), token, model); };
+        auto *held = child<QTableWidget>(&panel, "heldModelsTable");
+        QTRY_COMPARE(held->rowCount(), 1);
+        QVERIFY(held->item(0, 1)->text().contains(QStringLiteral("default")));
+
+        // The model being served, chosen in the list: "beside" would replace it under its own name; refused.
+        child<QTableWidget>(&panel, "modelsTable")->selectRow(panel.rowOf(QStringLiteral("tales")));
+        QSignalSpy status(&panel, &ModelsPanel::statusMessage);
+        QVERIFY(!panel.loadSelectedBeside());
+        QVERIFY(status.last().first().toString().contains(QStringLiteral("Load now")));
+        QCOMPARE(held->rowCount(), 1);
+
+        child<QTableWidget>(&panel, "modelsTable")->selectRow(panel.rowOf(QStringLiteral("fables")));
+        auto *beside = child<QPushButton>(&panel, "loadBesideButton");
+        QVERIFY(beside->isEnabled());
+        beside->click();
+        QTRY_VERIFY_WITH_TIMEOUT(panel.heldRowOf(QStringLiteral("fables")) >= 0 &&
+                                     held->item(panel.heldRowOf(QStringLiteral("fables")), 1)->text() ==
+                                         QStringLiteral("ready"),
+                                 60000);
+        QCOMPARE(held->rowCount(), 2);
+        QCOMPARE(held->item(panel.heldRowOf(QStringLiteral("fables")), 4)->text(), QStringLiteral("until unloaded"));
+        QCOMPARE(chat("fables"), 200);
+        QCOMPARE(server.modelInfo().name, std::string("tales")); // the default is as it was
+
+        auto *unload = child<QPushButton>(&panel, "unloadHeldButton");
+        held->selectRow(panel.heldRowOf(QStringLiteral("fables")));
+        QVERIFY(unload->isEnabled());
+        unload->click();
+        QTRY_COMPARE(held->rowCount(), 1);
+        QCOMPARE(panel.heldRowOf(QStringLiteral("fables")), -1);
+        QVERIFY(server.modelState() == ModelState::Ready);
+        QCOMPARE(chat("tales"), 200);
+        server.stop();
+        QTRY_COMPARE(held->rowCount(), 0);
     }
 };
 
