@@ -134,6 +134,13 @@ Result<QString> readPassword(const QString &file)
     return line;
 }
 
+// Binds values to a prepared statement's placeholders, in order. A null QString would bind as SQL NULL: bound as ''.
+void bindValues(QSqlQuery &q, const QVariantList &values)
+{
+    for (const QVariant &v : values)
+        q.addBindValue(v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral("")) : v);
+}
+
 Result<void> runOn(QSqlDatabase db, const QString &sql)
 {
     QSqlQuery q(db);
@@ -261,9 +268,7 @@ Result<Storage::Query> Storage::run(const QString &sql, const QVariantList &valu
     if (!q.prepare(sql))
         error = q.lastError();
     else {
-        for (const QVariant &v : values) // a null QString would bind as SQL NULL: bind it as ''
-            q.addBindValue(v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral(""))
-                                                                                     : v);
+        bindValues(q, values);
         if (q.exec()) {
             out.rowsAffected_ = q.numRowsAffected();
             if (!q.isSelect()) { // nothing to read: the connection goes back now
@@ -364,9 +369,7 @@ Result<Storage::Query> Storage::Transaction::exec(const QString &sql, const QVar
     if (values.isEmpty())
         ok = q.exec(sql);
     else if (q.prepare(sql)) {
-        for (const QVariant &v : values) // a null QString would bind as SQL NULL: bind it as ''
-            q.addBindValue(v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral(""))
-                                                                                     : v);
+        bindValues(q, values);
         ok = q.exec();
     }
     if (!ok)
