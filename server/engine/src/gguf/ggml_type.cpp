@@ -3,6 +3,8 @@
 // the super-block's float16 ones.
 #include "gguf/ggml_type.h"
 
+#include "gguf/block_values.h"
+
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -79,88 +81,51 @@ void dequantizeQ8_0(const uint8_t *src, float *dst, int64_t blocks)
     }
 }
 
-// Q4_0: float16 d, then 16 bytes: value i < 16 is the low nibble of byte i, value 16 + i its high nibble; value =
-// d x (nibble - 8).
+// Q4_0: float16 d, then 16 bytes of nibbles (block_values.h); value = d x q.
 void dequantizeQ4_0(const uint8_t *src, float *dst, int64_t blocks)
 {
+    int8_t v[32];
     for (int64_t b = 0; b < blocks; ++b, src += 18, dst += 32) {
         const float d = halfAt(src);
-        const uint8_t *q = src + 2;
-        for (int i = 0; i < 16; ++i) {
-            dst[i] = d * float(int(q[i] & 0xf) - 8);
-            dst[i + 16] = d * float(int(q[i] >> 4) - 8);
-        }
+        q4_0Values(src + 2, v);
+        for (int i = 0; i < 32; ++i)
+            dst[i] = d * float(v[i]);
     }
 }
 
 // Q4_K (144 bytes / 256 values): float16 d and dmin, 12 bytes of packed sub-block scales and mins, 128 bytes of
-// nibbles. Values run in four chunks of 64: the low nibbles of 32 bytes (sub-block 2c), then their high nibbles
-// (sub-block 2c + 1); value = d x scale x q - dmin x min.
-void dequantizeQ4_K(const uint8_t *src, float *dst, int64_t blocks)
+// nibbles; Q5_K (176 bytes) has 32 bytes of fifth bits before the nibbles. Sub-block j of 32 values:
+// value = d x scale_j x q - dmin x min_j.
+template <int64_t kBytes, bool kFive> void dequantizeK(const uint8_t *src, float *dst, int64_t blocks)
 {
-    for (int64_t b = 0; b < blocks; ++b, src += 144, dst += 256) {
+    int8_t v[256];
+    for (int64_t b = 0; b < blocks; ++b, src += kBytes, dst += 256) {
         const float d = halfAt(src), dmin = halfAt(src + 2);
         uint8_t sc[8], m[8];
         kQuantScalesMins(src + 4, sc, m);
-        const uint8_t *qs = src + 16;
-        for (int c = 0; c < 4; ++c) {
-            const float d1 = d * sc[2 * c], o1 = dmin * m[2 * c], d2 = d * sc[2 * c + 1], o2 = dmin * m[2 * c + 1];
-            const uint8_t *q = qs + 32 * c;
-            float *y = dst + 64 * c;
-            for (int l = 0; l < 32; ++l) {
-                y[l] = d1 * float(q[l] & 0xf) - o1;
-                y[l + 32] = d2 * float(q[l] >> 4) - o2;
-            }
+        if (kFive)
+            q5_kValues(src + 16, src + 48, v);
+        else
+            q4_kValues(src + 16, v);
+        for (int j = 0; j < 8; ++j) {
+            const float dj = d * sc[j], oj = dmin * m[j];
+            for (int l = 0; l < 32; ++l)
+                dst[32 * j + l] = dj * float(v[32 * j + l]) - oj;
         }
     }
 }
 
-// Q5_K (176 bytes / 256 values): as Q4_K, plus 32 bytes of fifth bits before the nibbles: bit 2c of qh[l] belongs to
-// the low-nibble value l of chunk c, bit 2c + 1 to its high-nibble value.
-void dequantizeQ5_K(const uint8_t *src, float *dst, int64_t blocks)
-{
-    for (int64_t b = 0; b < blocks; ++b, src += 176, dst += 256) {
-        const float d = halfAt(src), dmin = halfAt(src + 2);
-        uint8_t sc[8], m[8];
-        kQuantScalesMins(src + 4, sc, m);
-        const uint8_t *qh = src + 16, *qs = src + 48;
-        for (int c = 0; c < 4; ++c) {
-            const float d1 = d * sc[2 * c], o1 = dmin * m[2 * c], d2 = d * sc[2 * c + 1], o2 = dmin * m[2 * c + 1];
-            const uint8_t lowBit = uint8_t(1u << (2 * c)), highBit = uint8_t(2u << (2 * c));
-            const uint8_t *q = qs + 32 * c;
-            float *y = dst + 64 * c;
-            for (int l = 0; l < 32; ++l) {
-                y[l] = d1 * float((q[l] & 0xf) + ((qh[l] & lowBit) ? 16 : 0)) - o1;
-                y[l + 32] = d2 * float((q[l] >> 4) + ((qh[l] & highBit) ? 16 : 0)) - o2;
-            }
-        }
-    }
-}
-
-// Q6_K (210 bytes / 256 values): 128 bytes of low nibbles, 64 bytes of 2-bit high parts, 16 int8 scales (one per
-// 16 values), float16 d last. Each half of 128 values: value l (l < 32) of its four quarters takes its low four
-// bits from ql[l] low, ql[l + 32] low, ql[l] high, ql[l + 32] high, and its top two bits from qh[l] bits 0-1, 2-3,
-// 4-5, 6-7; value = d x scale x (q - 32).
+// Q6_K (210 bytes / 256 values): 192 bytes of 6-bit values, 16 int8 scales (one per 16 values), float16 d last;
+// value = d x scale x q.
 void dequantizeQ6_K(const uint8_t *src, float *dst, int64_t blocks)
 {
+    int8_t v[256];
     for (int64_t b = 0; b < blocks; ++b, src += 210, dst += 256) {
         const float d = halfAt(src + 208);
-        for (int h = 0; h < 2; ++h) {
-            const uint8_t *ql = src + 64 * h, *qh = src + 128 + 32 * h;
-            const auto *sc = reinterpret_cast<const int8_t *>(src + 192) + 8 * h;
-            float *y = dst + 128 * h;
-            for (int l = 0; l < 32; ++l) {
-                const int is = l / 16;
-                const int q1 = int((ql[l] & 0xf) | (((qh[l] >> 0) & 3) << 4)) - 32;
-                const int q2 = int((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32;
-                const int q3 = int((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-                const int q4 = int((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-                y[l] = d * float(sc[is]) * float(q1);
-                y[l + 32] = d * float(sc[is + 2]) * float(q2);
-                y[l + 64] = d * float(sc[is + 4]) * float(q3);
-                y[l + 96] = d * float(sc[is + 6]) * float(q4);
-            }
-        }
+        const auto *sc = reinterpret_cast<const int8_t *>(src + 192);
+        q6_kValues(src, v);
+        for (int i = 0; i < 256; ++i)
+            dst[i] = d * float(sc[i / 16]) * float(v[i]);
     }
 }
 
@@ -177,8 +142,8 @@ constexpr std::array<GgmlTypeInfo, 34> kTypes{{
     {9, "Q8_1", 32, 36, nullptr},
     {10, "Q2_K", 256, 84, nullptr},
     {11, "Q3_K", 256, 110, nullptr},
-    {12, "Q4_K", 256, 144, dequantizeQ4_K},
-    {13, "Q5_K", 256, 176, dequantizeQ5_K},
+    {12, "Q4_K", 256, 144, dequantizeK<144, false>},
+    {13, "Q5_K", 256, 176, dequantizeK<176, true>},
     {14, "Q6_K", 256, 210, dequantizeQ6_K},
     {15, "Q8_K", 256, 292, nullptr},
     {16, "IQ2_XXS", 256, 66, nullptr},

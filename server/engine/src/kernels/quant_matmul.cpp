@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "gguf/block_values.h"
 #include "kernels/cpu_features.h"
 #include "kernels/quant_block_math.h"
 #include "kernels/quant_row_unpack.h"
@@ -16,20 +17,22 @@ namespace {
 
 struct Portable {
     static float half(const uint8_t *p) { return gguf::halfAt(p); }
-    static int32_t q8_0(const uint8_t *block, const int8_t *x)
+    static int32_t dot(const int8_t *w, const int8_t *x, int n)
     {
-        const auto *w = reinterpret_cast<const int8_t *>(block);
         int32_t s = 0;
-        for (int i = 0; i < 32; ++i)
+        for (int i = 0; i < n; ++i)
             s += int32_t(w[i]) * x[i];
         return s;
     }
+    static int32_t q8_0(const uint8_t *block, const int8_t *x)
+    {
+        return dot(reinterpret_cast<const int8_t *>(block), x, 32);
+    }
     static int32_t q4_0(const uint8_t *qs, const int8_t *x)
     {
-        int32_t s = 0;
-        for (int i = 0; i < 16; ++i)
-            s += (int32_t(qs[i] & 0xf) - 8) * x[i] + (int32_t(qs[i] >> 4) - 8) * x[i + 16];
-        return s;
+        int8_t v[32];
+        gguf::q4_0Values(qs, v);
+        return dot(v, x, 32);
     }
     static void q8_0x8(const uint8_t *blocks, const int8_t *x, int32_t out[8])
     {
@@ -43,48 +46,24 @@ struct Portable {
     }
     static void q4_k(const uint8_t *qs, const int8_t *x, int32_t out[8])
     {
-        for (int c = 0; c < 4; ++c) {
-            int32_t lo = 0, hi = 0;
-            for (int l = 0; l < 32; ++l) {
-                lo += int32_t(qs[32 * c + l] & 0xf) * x[64 * c + l];
-                hi += int32_t(qs[32 * c + l] >> 4) * x[64 * c + 32 + l];
-            }
-            out[2 * c] = lo;
-            out[2 * c + 1] = hi;
-        }
+        int8_t v[256];
+        gguf::q4_kValues(qs, v);
+        for (int j = 0; j < 8; ++j)
+            out[j] = dot(v + 32 * j, x + 32 * j, 32);
     }
     static void q5_k(const uint8_t *qh, const uint8_t *qs, const int8_t *x, int32_t out[8])
     {
-        for (int c = 0; c < 4; ++c) {
-            int32_t lo = 0, hi = 0;
-            for (int l = 0; l < 32; ++l) {
-                const int32_t a = (qs[32 * c + l] & 0xf) + ((qh[l] >> (2 * c)) & 1) * 16;
-                const int32_t b = (qs[32 * c + l] >> 4) + ((qh[l] >> (2 * c + 1)) & 1) * 16;
-                lo += a * x[64 * c + l];
-                hi += b * x[64 * c + 32 + l];
-            }
-            out[2 * c] = lo;
-            out[2 * c + 1] = hi;
-        }
+        int8_t v[256];
+        gguf::q5_kValues(qh, qs, v);
+        for (int j = 0; j < 8; ++j)
+            out[j] = dot(v + 32 * j, x + 32 * j, 32);
     }
-    // Value v of the super-block: half h = v / 128; within it quarter k = (v % 128) / 32 and l = v % 32.
     static void q6_k(const uint8_t *block, const int8_t *x, int32_t out[16])
     {
+        int8_t v[256];
+        gguf::q6_kValues(block, v);
         for (int g = 0; g < 16; ++g)
-            out[g] = 0;
-        for (int h = 0; h < 2; ++h) {
-            const uint8_t *ql = block + 64 * h, *qh = block + 128 + 32 * h;
-            for (int l = 0; l < 32; ++l) {
-                const int32_t q[4] = {int32_t((ql[l] & 0xf) | ((qh[l] & 3) << 4)) - 32,
-                                      int32_t((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32,
-                                      int32_t((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32,
-                                      int32_t((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32};
-                for (int k = 0; k < 4; ++k) {
-                    const int v = 128 * h + 32 * k + l;
-                    out[v / 16] += q[k] * x[v];
-                }
-            }
-        }
+            out[g] = dot(v + 16 * g, x + 16 * g, 16);
     }
 };
 
