@@ -1,6 +1,6 @@
 // Single-stream decode and prefill throughput of the engine, plus load time. Prints figures; asserts nothing
 // about speed. Usage: bench_decode [model_dir or .gguf] [new_tokens] [rounds] [threads] [dtype] [fused|torch]
-// [quantize]
+// [quantize]; rounds 0 loads the model (three times) and stops.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -45,6 +45,8 @@ int main(int argc, char **argv)
                 (long long)engine->info().parameters, engine->info().dtype.c_str(), engine->info().device.c_str());
     std::printf("load-to-ready: %.2f ms (best of 3, warm page cache)\n",
                 *std::min_element(loads.begin(), loads.end()) * 1000);
+    if (rounds == 0) // load only (for profiling a load)
+        return 0;
 
     // Decode: greedy, no early stop (ignore EOS by sampling a long story; count what was generated).
     GenerationParams p;

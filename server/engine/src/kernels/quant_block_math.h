@@ -20,7 +20,8 @@ namespace smartbot::engine::kernels::quant {
 constexpr int64_t kQ8_0Bytes = 34, kQ4_0Bytes = 18, kQ4_KBytes = 144, kQ5_KBytes = 176, kQ6_KBytes = 210;
 
 // Each row dot below: w one weight row, xq/xd/xs the activation row's int8 values, block scales and sums per 16.
-// Isa provides: half(p) -> float; and per block type the integer sums:
+// Isa provides: half(p) -> float; kTerms(...) and q6Terms(...), the results of kTermsScalar and q6TermsScalar below
+// (with its own instructions, by the same operations); and per block type the integer sums:
 //   void q8_0x8(const uint8_t *blocks, const int8_t *x, int32_t out[8])  eight consecutive blocks: sum of w x each
 //   void q4_0x8(const uint8_t *blocks, const int8_t *x, int32_t out[8])  the same, sum of (w - 8) x
 //   int32_t q8_0(const uint8_t *qs, const int8_t *x), q4_0(...)         one block (past its scale)
@@ -59,14 +60,15 @@ template <class Isa> float rowQ4_0(const uint8_t *w, const int8_t *xq, const flo
 }
 
 // Q4_K and Q5_K: value = d x scale x q - dmin x min, so a sub-block j adds dx_j (d sc_j isum_j - dmin m_j xsum_j).
-inline float kSuperBlock(float acc, float d, float dmin, const uint8_t sc[8], const uint8_t m[8], const int32_t isum[8],
-                         const float *xd, const int32_t *xs)
+// The eight terms, one per sub-block; the SIMD kernels compute them eight lanes at a time with these very operations
+// (Isa::kTerms), and the row adds them to its sum in sub-block order either way.
+static inline void kTermsScalar(float d, float dmin, const uint8_t sc[8], const uint8_t m[8], const int32_t isum[8],
+                                const float *xd, const int32_t *xs, float out[8])
 {
     for (int j = 0; j < 8; ++j) {
         const int32_t xsum = xs[2 * j] + xs[2 * j + 1];
-        acc += xd[j] * ((d * float(sc[j])) * float(isum[j]) - (dmin * float(m[j])) * float(xsum));
+        out[j] = xd[j] * ((d * float(sc[j])) * float(isum[j]) - (dmin * float(m[j])) * float(xsum));
     }
-    return acc;
 }
 
 // The K types' integer sums of one super-block: Q4_K reads nibbles (qs at byte 16), Q5_K fifth bits (at 16) then
@@ -89,7 +91,10 @@ float rowK(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *x
         gguf::kQuantScalesMins(w + 4, sc, m);
         int32_t isum[8];
         kSums(w, xq + 256 * s, isum);
-        acc = kSuperBlock(acc, Isa::half(w), Isa::half(w + 2), sc, m, isum, xd + 8 * s, xs + 16 * s);
+        float terms[8];
+        Isa::kTerms(Isa::half(w), Isa::half(w + 2), sc, m, isum, xd + 8 * s, xs + 16 * s, terms);
+        for (int j = 0; j < 8; ++j)
+            acc += terms[j];
     }
     return acc;
 }
@@ -105,7 +110,13 @@ template <class Isa> float rowQ5_K(const uint8_t *w, const int8_t *xq, const flo
 }
 
 // Q6_K: value = d x scale_g x (q - 32) per group g of 16; the two groups of an activation block combine in int32
-// (|scale x isum| < 2^23).
+// (|scale x isum| < 2^23). The eight terms of a super-block, as kTermsScalar (Isa::q6Terms the same, eight lanes).
+static inline void q6TermsScalar(float d, const int8_t sc[16], const int32_t isum[16], const float *xd, float out[8])
+{
+    for (int j = 0; j < 8; ++j)
+        out[j] = (d * xd[j]) * float(sc[2 * j] * isum[2 * j] + sc[2 * j + 1] * isum[2 * j + 1]);
+}
+
 template <class Isa> float rowQ6_K(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *, int64_t cols)
 {
     float acc = 0;
@@ -114,8 +125,10 @@ template <class Isa> float rowQ6_K(const uint8_t *w, const int8_t *xq, const flo
         const auto *sc = reinterpret_cast<const int8_t *>(w + 192);
         int32_t isum[16];
         Isa::q6_k(w, xq + 256 * s, isum);
+        float terms[8];
+        Isa::q6Terms(d, sc, isum, xd + 8 * s, terms);
         for (int j = 0; j < 8; ++j)
-            acc += (d * xd[8 * s + j]) * float(sc[2 * j] * isum[2 * j] + sc[2 * j + 1] * isum[2 * j + 1]);
+            acc += terms[j];
     }
     return acc;
 }

@@ -17,6 +17,15 @@ namespace {
 
 struct Portable {
     static float half(const uint8_t *p) { return gguf::halfAt(p); }
+    static void kTerms(float d, float dmin, const uint8_t sc[8], const uint8_t m[8], const int32_t isum[8],
+                       const float *xd, const int32_t *xs, float out[8])
+    {
+        quant::kTermsScalar(d, dmin, sc, m, isum, xd, xs, out);
+    }
+    static void q6Terms(float d, const int8_t sc[16], const int32_t isum[16], const float *xd, float out[8])
+    {
+        quant::q6TermsScalar(d, sc, isum, xd, out);
+    }
     static int32_t dot(const int8_t *w, const int8_t *x, int n)
     {
         int32_t s = 0;

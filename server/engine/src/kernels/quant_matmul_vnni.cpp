@@ -1,6 +1,7 @@
-// The AVX512-VNNI quantized kernel (see quant_matmul.h): the AVX2 kernel with the batched tiles' products done by
-// 256-bit vpdpbusd (one instruction for 32 multiply-adds, against three). This file alone is built with AVX512-F/VL/
-// BW/VNNI (and -ffp-contract=off); it runs only where quantMatmulRows() found them.
+// The AVX512-VNNI quantized kernel (see quant_matmul.h): the AVX2 kernel with its products done by 256-bit vpdpbusd
+// (one instruction for 32 multiply-adds, against three), in the batched tiles and in the row-at-a-time kernel. This
+// file alone is built with AVX512-F/VL/ BW/VNNI (and -ffp-contract=off); it runs only where quantMatmulRows() found
+// them.
 //
 // vpdpbusd multiplies unsigned bytes by signed bytes, so the activations go in offset by 128 (x + 128 is in 1..255,
 // the activations being within +-127) and the block's sum loses 128 x (the sum of its weights), known per row from
@@ -10,6 +11,7 @@
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
 #include <immintrin.h>
 
+#include "kernels/quant_rows_x86.h"
 #include "kernels/quant_tile_x86.h"
 #endif
 
@@ -18,6 +20,16 @@ namespace smartbot::engine::kernels {
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
 
 namespace {
+
+// The row-at-a-time products with vpdpbusd (unsigned x signed bytes, 4 products into each int32 lane, no int16
+// step): the unsigned values as they are, signed ones as |a| x sign(b, a).
+struct VnniProd {
+    static __m256i dotSigned(__m256i a, __m256i b)
+    {
+        return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+    }
+    static __m256i dotUnsigned(__m256i a, __m256i b) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b); }
+};
 
 struct VnniDot {
     static float half(const uint8_t *p) { return quant::halfF16c(p); }
@@ -28,6 +40,11 @@ struct VnniDot {
         return _mm256_dpbusd_epi32(acc, x, quant::broadcast4(w4));
     }
     static __m256i finish(__m256i acc, int32_t wsum) { return _mm256_sub_epi32(acc, _mm256_set1_epi32(128 * wsum)); }
+    static void rowsFrom(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                         int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate, int64_t seqBegin)
+    {
+        quant::matmulRowsFrom<VnniProd>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
+    }
 };
 
 } // namespace

@@ -6,6 +6,8 @@
 //   __m256i Dot::finish(__m256i acc, int32_t wsum)    the exact sums, given the sum of the weights stepped
 //   float Dot::half(const uint8_t *p)                 a float16 scale (F16C)
 //   void Dot::sums16(const int8_t *q, int64_t n, int32_t *out)  the weight sums finish() needs, per 16 values
+//   void Dot::rowsFrom(...)                           the row-at-a-time kernel (quant_rows_x86.h) for the activation
+//                                                     rows from seqBegin on (a last partial group, or all below 8)
 //
 // Why this layout: one weight row is unpacked once (quant_row_unpack.h) and 4 of its values at a time are broadcast
 // to all 8 lanes; Q8Activations' packed layout puts 4 consecutive values of each of 8 sequences in those lanes. So
@@ -24,11 +26,6 @@
 #include "kernels/quant_row_unpack.h"
 
 namespace smartbot::engine::kernels::quant {
-
-// The AVX2 row-at-a-time kernel for activation rows [seqBegin, x.rows) only (quant_matmul_avx2.cpp): the rows of a
-// last partial group, for the VNNI kernel too.
-void matmulRowsAvx2From(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
-                        int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate, int64_t seqBegin);
 
 // Everything below has internal linkage (static, or templates over the including file's own Dot types): each SIMD
 // file gets its own copy built for its instruction set, never one the linker could share with another file.
@@ -183,7 +180,7 @@ void matmulBatched(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8A
     int64_t seqBegin = 0;
     if (x.packedGroups() > 0 && matmulGroups<Dot>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate))
         seqBegin = 8 * x.packedGroups();
-    matmulRowsAvx2From(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
+    Dot::rowsFrom(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
 }
 
 } // namespace smartbot::engine::kernels::quant
