@@ -19,6 +19,7 @@
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_model.h"
 #include "gguf/gguf_vocab.h"
+#include "tokenizer/tokenizer_from_json.h"
 #include "gguf/gguf_writer.h"
 #include "gguf/quantize.h"
 #include "random_model.h"
@@ -342,7 +343,7 @@ private Q_SLOTS:
         QVERIFY(f.ok());
         auto v = gguf::vocabJson(*f.value());
         QVERIFY2(v.ok(), v.ok() ? "" : v.error().c_str());
-        auto tok = Tokenizer::fromJson(v->tokenizerJson, v->tokenizerConfigJson, "stories260K-F32.gguf");
+        auto tok = Tokenizer::fromJson(v->tokenizerJson(), v->tokenizerConfigJson(), "stories260K-F32.gguf");
         QVERIFY2(tok.ok(), tok.ok() ? "" : tok.error().c_str());
         QStringList failures;
         const int passed = checkVectors(*tok.value(), kShared + "/tokenizers/stories260K/vectors.jsonl", failures);
@@ -370,7 +371,7 @@ private Q_SLOTS:
         QVERIFY2(f.ok(), f.ok() ? "" : f.error().c_str());
         auto v = gguf::vocabJson(*f.value());
         QVERIFY2(v.ok(), v.ok() ? "" : v.error().c_str());
-        auto tok = Tokenizer::fromJson(v->tokenizerJson, v->tokenizerConfigJson, family.toStdString());
+        auto tok = Tokenizer::fromJson(v->tokenizerJson(), v->tokenizerConfigJson(), family.toStdString());
         QVERIFY2(tok.ok(), tok.ok() ? "" : tok.error().c_str());
         QStringList failures;
         const int passed = checkVectors(*tok.value(), dir + "/vectors.jsonl", failures);
@@ -388,6 +389,38 @@ private Q_SLOTS:
         QVERIFY2(v.error().find("tokenizer.ggml.pre 'falcon-x' is not supported (supported: default, gpt2") !=
                      std::string::npos,
                  v.error().c_str());
+    }
+
+    void invalidUtf8TokensAsTheirJsonText()
+    {
+        // A vocabulary may hold partial characters: the tokenizer gets each token text as tokenizer.json's text
+        // would give it back (U+FFFD for a bad sequence), though no text is written any more.
+        json tj = readJson(kShared + "/tokenizers/gpt2/tokenizer.json");
+        const std::string partial = "\xe4\xb8", withBad = "ab\xff"
+                                                          "c";
+        const int32_t first = int32_t(tj["model"]["vocab"].size()) + 10;
+        tj["added_tokens"].push_back({{"id", first}, {"content", partial}, {"special", false}});
+        tj["added_tokens"].push_back({{"id", first + 1}, {"content", withBad}, {"special", false}});
+        auto f = gguf::File::fromMemory(byteLevelVocab(tj, "gpt2").bytes());
+        QVERIFY(f.ok());
+        auto v = gguf::vocabJson(*f.value());
+        QVERIFY2(v.ok(), v.ok() ? "" : v.error().c_str());
+        const auto asText = [](const std::string &s) {
+            return json::parse(json(s).dump(-1, ' ', false, json::error_handler_t::replace)).get<std::string>();
+        };
+        QVERIFY(asText(partial) != partial);
+        int seen = 0;
+        for (const json &t : v->tokenizer["added_tokens"]) {
+            if (t["id"] == first || t["id"] == first + 1) {
+                QCOMPARE(t["content"].get<std::string>(), asText(t["id"] == first ? partial : withBad));
+                ++seen;
+            }
+        }
+        QCOMPARE(seen, 2);
+        QVERIFY(json::parse(v->tokenizerJson()) == v->tokenizer); // the values are their own text's parse
+        auto tok = tokenizerFromJson(v->tokenizer, &v->config, "test");
+        QVERIFY2(tok.ok(), tok.ok() ? "" : tok.error().c_str());
+        QCOMPARE(tok.value()->decode({first + 1}, false), asText(withBad));
     }
 
     void storiesGreedyEqualsReference()

@@ -6,6 +6,7 @@
 
 #include "gguf/gguf_vocab.h"
 #include "gguf/llama_tensor_map.h"
+#include "tokenizer/tokenizer_from_json.h"
 
 namespace smartbot::engine::gguf {
 
@@ -265,8 +266,8 @@ Result<Model> loadModel(const std::string &path)
     auto vocab = vocabJson(*file);
     if (!vocab)
         return fail(vocab.error());
-    auto tok = Tokenizer::fromJson(vocab.value().tokenizerJson, vocab.value().tokenizerConfigJson,
-                                   path + " (tokenizer.ggml.*)");
+    auto tok =
+        tokenizerFromJson(std::move(vocab.value().tokenizer), &vocab.value().config, path + " (tokenizer.ggml.*)");
     if (!tok)
         return tok.failure();
     m.tokenizer = std::move(tok.value());

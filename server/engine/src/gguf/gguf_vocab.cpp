@@ -3,11 +3,47 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "tokenizer/utf8.h"
+
 namespace smartbot::engine::gguf {
 
 namespace {
 
 using json = nlohmann::json;
+
+// What dump() with error_handler_t::replace writes for s, read back: s itself when it is valid UTF-8, else s with
+// each invalid sequence replaced by U+FFFD.
+std::string asDumped(const std::string &s)
+{
+    if (tokenizer_detail::isValidUtf8(s))
+        return s;
+    return json::parse(json(s).dump(-1, ' ', false, json::error_handler_t::replace)).get<std::string>();
+}
+
+// Every string and key of v made what its JSON text would give back (see VocabJson).
+void makeValidUtf8(json &v)
+{
+    if (v.is_string()) {
+        auto &s = v.get_ref<std::string &>();
+        if (!tokenizer_detail::isValidUtf8(s))
+            s = asDumped(s);
+    } else if (v.is_array()) {
+        for (json &e : v)
+            makeValidUtf8(e);
+    } else if (v.is_object()) {
+        bool badKey = false;
+        for (auto it = v.begin(); it != v.end(); ++it) {
+            makeValidUtf8(it.value());
+            badKey = badKey || !tokenizer_detail::isValidUtf8(it.key());
+        }
+        if (badKey) { // rebuilt in key order, a later duplicate winning, as a parse of the text would
+            json fixed = json::object();
+            for (auto it = v.begin(); it != v.end(); ++it)
+                fixed[asDumped(it.key())] = std::move(it.value());
+            v = std::move(fixed);
+        }
+    }
+}
 
 // tokenizer.ggml.token_type values.
 enum TokenType { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
@@ -240,10 +276,21 @@ Result<VocabJson> vocabJson(const File &f)
                    {"add_eos_token", addEos.value() && eos.value() >= 0},
                    {"bos_token", bos.value() >= 0 ? json(out.bosToken) : json(nullptr)},
                    {"eos_token", eos.value() >= 0 ? json(out.eosToken) : json(nullptr)}};
-    // dump() replaces invalid UTF-8 in token texts rather than throwing (a vocabulary may hold partial characters).
-    out.tokenizerJson = root.dump(-1, ' ', false, json::error_handler_t::replace);
-    out.tokenizerConfigJson = config.dump(-1, ' ', false, json::error_handler_t::replace);
+    makeValidUtf8(root);
+    makeValidUtf8(config);
+    out.tokenizer = std::move(root);
+    out.config = std::move(config);
     return out;
+}
+
+std::string VocabJson::tokenizerJson() const
+{
+    return tokenizer.dump();
+}
+
+std::string VocabJson::tokenizerConfigJson() const
+{
+    return config.dump();
 }
 
 } // namespace smartbot::engine::gguf

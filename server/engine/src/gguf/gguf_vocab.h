@@ -11,14 +11,20 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "gguf/gguf_file.h"
 
 namespace smartbot::engine::gguf {
 
+// The tokenizer.json and tokenizer_config.json a GGUF vocabulary is equivalent to, as JSON values. Every string in
+// them is valid UTF-8: a token text that is not (a vocabulary may hold partial characters) is replaced by what
+// writing it out as JSON text would give (U+FFFD for each bad sequence), so the values equal their text's parse.
 struct VocabJson {
-    std::string tokenizerJson;
-    std::string tokenizerConfigJson;
-    std::string bosToken, eosToken; // texts, for the chat template ("" when none)
+    nlohmann::json tokenizer, config;
+    std::string bosToken, eosToken;    // texts, for the chat template ("" when none)
+    std::string tokenizerJson() const; // the texts
+    std::string tokenizerConfigJson() const;
 };
 
 Result<VocabJson> vocabJson(const File &file);

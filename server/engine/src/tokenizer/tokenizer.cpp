@@ -15,6 +15,7 @@
 #include "tokenizer/json.h"
 #include "tokenizer/normalizer.h"
 #include "tokenizer/pretokenizer.h"
+#include "tokenizer/tokenizer_from_json.h"
 
 namespace smartbot::engine {
 
@@ -393,6 +394,18 @@ Tokenizer::fromJson(const std::string &tokenizerJson, const std::string &tokeniz
         root = json::parse(tokenizerJson);
         if (!tokenizerConfigJson.empty()) {
             config = json::parse(tokenizerConfigJson);
+            haveConfig = true;
+        }
+    });
+}
+
+Result<std::unique_ptr<Tokenizer>> tokenizerFromJson(nlohmann::json root, const nlohmann::json *config,
+                                                     const std::string &origin)
+{
+    return buildTokenizer(origin, [&](json &r, json &c, bool &haveConfig) {
+        r = std::move(root);
+        if (config) {
+            c = *config;
             haveConfig = true;
         }
     });
