@@ -505,16 +505,20 @@ private Q_SLOTS:
             forced.insert(forced.end(), greedy.begin(), greedy.end() - 1);
             auto rows = e.value()->logits(forced, true);
             QVERIFY(rows.ok());
-            // A prefill of at least Weight::kDenseFrom tokens decodes the blocks and multiplies in float32: its
-            // first rows are the reference's to float32 rounding.
+            // A prefill (8 sequences and more go through the kernels' register tiles) and the decode steps run the
+            // same 8-bit products, which give the same bits whatever the batch: only attention's float sums differ
+            // (measured 2e-7 to 5e-7), except where such a difference moves an activation across an 8-bit rounding
+            // step (measured once in six cases: 1.5e-2, the 8-bit bound).
             QVERIFY(forced.size() >= 16);
-            auto dense = e.value()->logits(forced, false);
-            QVERIFY(dense.ok());
-            const double denseWorst =
-                maxAbsDiff(std::vector<std::vector<float>>(dense->begin(), dense->begin() + long(ids.size())), want);
-            qInfo("%s prefill of %zu tokens: max abs logit difference vs float64 reference: %.3g", qPrintable(type),
-                  forced.size(), denseWorst);
-            QVERIFY2(denseWorst < 1e-5, qPrintable(QString::number(denseWorst)));
+            auto prefill = e.value()->logits(forced, false);
+            QVERIFY(prefill.ok());
+            double apart = 0;
+            for (size_t t = 0; t < forced.size(); ++t)
+                for (size_t v = 0; v < (*rows)[t].size(); ++v)
+                    apart = std::max(apart, double(std::abs((*prefill)[t][v] - (*rows)[t][v])));
+            qInfo("%s prefill of %zu tokens against its decode steps: max abs logit difference %.3g", qPrintable(type),
+                  forced.size(), apart);
+            QVERIFY2(apart < kTolerance, qPrintable(QString::number(apart)));
             int ties = 0;
             for (size_t t = 0; t < greedy.size(); ++t) {
                 const auto &row = (*rows)[ids.size() - 1 + t];

@@ -25,16 +25,12 @@ struct Weight {
     // The blocks' memory when they were made at load ([model] quantize) rather than read from a mapped file.
     std::shared_ptr<const std::vector<uint8_t>> owned;
 
-    // apply() to at least this many rows of quantized blocks decodes the weights and multiplies in float32.
-    static constexpr int64_t kDenseFrom = 16;
-
     bool quantized() const { return blocks != nullptr; }
     int64_t bytes() const; // held in memory: the blocks, or the dense tensor's
     // A dense float matrix quantized to `type` (rows whole blocks of it), rows spread over the intra-op threads.
     static Weight quantize(const torch::Tensor &dense, uint32_t type);
-    // x [n, cols] -> x W^T [n, rows] (+ bias): torch::linear; for quantized blocks (float32 on the CPU), below
-    // kDenseFrom rows x quantized to 8 bits and the quantized kernel (what decode steps use), from kDenseFrom rows
-    // (a prefill) the blocks decoded slice by slice and a float32 product.
+    // x [n, cols] -> x W^T [n, rows] (+ bias): torch::linear; for quantized blocks (float32 on the CPU), x quantized
+    // to 8 bits and the quantized kernel, for a decode step and a prefill alike.
     torch::Tensor apply(const torch::Tensor &x, const torch::Tensor &bias = {}) const;
     // The rows named by ids (an embedding lookup) in `dtype`: index_select, or the rows' blocks decoded.
     torch::Tensor select(const torch::Tensor &ids, torch::ScalarType dtype) const;
