@@ -398,20 +398,20 @@ void ModelPool::sweep()
 {
     const bool changed = freeFinished();
     const auto now = Clock::now();
-    QStringList idle;
+    std::vector<std::pair<QString, int>> idle; // name, the keep_alive it was loaded with (what applied)
     for (auto &e : entries_) {
         if (e->current && e->current->inFlight() > 0)
             e->lastUsed = now; // a long generation is use
         if (e->keepAliveSeconds >= 0 && !e->pinned && !e->next && e->current &&
             e->current->modelState() != State::Loading && e->current->inFlight() == 0 &&
             now - e->lastUsed >= std::chrono::seconds(e->keepAliveSeconds))
-            idle << e->name;
+            idle.emplace_back(e->name, e->keepAliveSeconds);
     }
-    for (const QString &name : idle) {
-        qInfo("model %s idle for %d s (keep_alive): unloading", qPrintable(name), keepAliveFor(name));
+    for (const auto &[name, seconds] : idle) {
+        qInfo("model %s idle for %d s (keep_alive): unloading", qPrintable(name), seconds);
         (void)unload(name);
     }
-    if (changed && idle.isEmpty())
+    if (changed && idle.empty())
         Q_EMIT modelsChanged();
 }
 

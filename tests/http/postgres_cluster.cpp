@@ -9,14 +9,31 @@
 #include <pwd.h>
 #include <unistd.h>
 
-namespace {
-quint16 freePort()
+quint16 PostgresCluster::freePort()
 {
     QTcpServer probe;
     probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
+    return probe.serverPort(); // closed again when probe goes
 }
-} // namespace
+
+QString PostgresCluster::databaseSection(const QString &name, const QString &extra, const QString &user) const
+{
+    return QStringLiteral("[database]\ndriver = postgresql\nhost = 127.0.0.1\nport = %1\nname = %2\nuser = %3\n"
+                          "password_file = db.pass\n%4\n")
+        .arg(port_)
+        .arg(name, user, extra);
+}
+
+QString PostgresCluster::writePasswordFile(const QString &dir, const QString &password, QFile::Permissions mode)
+{
+    QFile pass(QDir(dir).filePath(QStringLiteral("db.pass")));
+    if (!pass.open(QIODevice::WriteOnly) || pass.write(password.toUtf8() + "\n") < 0)
+        return QStringLiteral("cannot write %1: %2").arg(pass.fileName(), pass.errorString());
+    pass.close();
+    if (!pass.setPermissions(mode))
+        return QStringLiteral("cannot set the mode of %1").arg(pass.fileName());
+    return {};
+}
 
 QString PostgresCluster::binDir()
 {

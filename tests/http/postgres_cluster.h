@@ -5,6 +5,7 @@
 // server's, need a password (scram-sha-256).
 #pragma once
 
+#include <QFile>
 #include <QString>
 #include <QStringList>
 #include <QTemporaryDir>
@@ -25,6 +26,16 @@ public:
     QString createDatabase(const QString &name, const QString &user, const QString &password);
     // The folder holding initdb and pg_ctl (PATH, or Debian's /usr/lib/postgresql/N/bin); empty when not installed.
     static QString binDir();
+    // A loopback port that nobody listened on a moment ago (the cluster's own, or one to find closed).
+    static quint16 freePort();
+
+    // What a smartbotd config needs to use this cluster: the lines of a [database] section for database `name`
+    // as `user` over TCP, with password_file = db.pass and then `extra` lines; and that db.pass written into
+    // `dir` (mode `mode`). Empty on success, else why not.
+    QString databaseSection(const QString &name, const QString &extra = {},
+                            const QString &user = QStringLiteral("smartbot")) const;
+    static QString writePasswordFile(const QString &dir, const QString &password,
+                                     QFile::Permissions mode = QFile::ReadOwner | QFile::WriteOwner);
 
 private:
     QString run(const QString &program, const QStringList &args, int timeoutMs = 60000, bool *ok = nullptr);

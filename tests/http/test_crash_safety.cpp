@@ -157,14 +157,9 @@ private Q_SLOTS:
             if (!synchronous.isEmpty())
                 conf.write("[storage]\nsynchronous = " + synchronous + "\n");
             if (postgresql) {
-                conf.write(
-                    "[database]\ndriver = postgresql\nhost = 127.0.0.1\nport = " + QByteArray::number(pg.port()) +
-                    "\nname = crash\nuser = smartbot\npassword_file = db.pass\n");
-                QFile pass(dir.filePath("db.pass"));
-                QVERIFY(pass.open(QIODevice::WriteOnly));
-                pass.write(kPgPassword.toUtf8() + "\n");
-                pass.close();
-                QVERIFY(pass.setPermissions(QFile::ReadOwner | QFile::WriteOwner));
+                conf.write(pg.databaseSection(QStringLiteral("crash")).toUtf8());
+                const QString written = PostgresCluster::writePasswordFile(dir.path(), kPgPassword);
+                QVERIFY2(written.isEmpty(), qPrintable(written));
             }
             conf.close();
             QVERIFY(conf.setPermissions(QFile::ReadOwner | QFile::WriteOwner));

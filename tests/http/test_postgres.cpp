@@ -21,7 +21,6 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QScopeGuard>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -59,13 +58,6 @@ CliResult runCli(const QStringList &args)
     return r;
 }
 
-quint16 closedPort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort(); // closed again when probe goes
-}
-
 QProcessEnvironment adminEnv()
 {
     auto env = QProcessEnvironment::systemEnvironment();
@@ -89,19 +81,13 @@ class TestPostgres : public QObject {
     {
         QDir dir(root_.filePath(QStringLiteral("config%1").arg(++configs_)));
         dir.mkpath(QStringLiteral("."));
-        QFile pass(dir.filePath(QStringLiteral("db.pass")));
-        pass.open(QIODevice::WriteOnly);
-        pass.write(password.toUtf8() + "\n");
-        pass.close();
-        pass.setPermissions(passwordMode);
+        PostgresCluster::writePasswordFile(dir.path(), password, passwordMode);
         QFile conf(dir.filePath(QStringLiteral("server.conf")));
         conf.open(QIODevice::WriteOnly);
         conf.write(
-            QStringLiteral(
-                "[logging]\ndir = none\n[database]\ndriver = postgresql\nhost = 127.0.0.1\nport = "
-                "%1\nname = %2\nuser = smartbot\npassword_file = db.pass\npool_size = 4\nsecrets_key_file = %3\n%4\n")
-                .arg(pg_.port())
-                .arg(database, secretsKeyFile_, overrides)
+            "[logging]\ndir = none\n" +
+            pg_.databaseSection(
+                   database, QStringLiteral("pool_size = 4\nsecrets_key_file = %1\n%2").arg(secretsKeyFile_, overrides))
                 .toUtf8());
         conf.close();
         conf.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
@@ -193,8 +179,9 @@ private Q_SLOTS:
         QTest::addColumn<QString>("expected");
         const int owner = int(QFile::ReadOwner | QFile::WriteOwner);
         const int world = owner | int(QFile::ReadOther | QFile::ReadGroup);
-        QTest::newRow("server not reachable") << "smartbot" << QStringLiteral("port = %1").arg(closedPort())
-                                              << kPassword << owner << "cannot reach PostgreSQL at 127.0.0.1";
+        QTest::newRow("server not reachable")
+            << "smartbot" << QStringLiteral("port = %1").arg(PostgresCluster::freePort()) << kPassword << owner
+            << "cannot reach PostgreSQL at 127.0.0.1";
         QTest::newRow("wrong password") << "smartbot"
                                         << ""
                                         << "not-the-password" << owner << "refused the password of user 'smartbot'";

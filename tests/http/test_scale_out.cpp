@@ -16,7 +16,6 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
-#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -31,13 +30,6 @@ namespace {
 const QString kPassword = QStringLiteral("scale-test-password-0815");
 const QByteArray kAdminKey = "scale-out-test-admin-key-0123456789";
 using Headers = QList<QPair<QByteArray, QByteArray>>;
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort(); // closed again when probe goes
-}
 
 QString findProgram(const QString &name)
 {
@@ -55,7 +47,7 @@ public:
     {
         dir_ = dir;
         QDir(dir).mkpath(QStringLiteral("tmp"));
-        port_ = freePort();
+        port_ = PostgresCluster::freePort();
         QString servers;
         for (quint16 p : upstreams)
             servers += QStringLiteral("        server 127.0.0.1:%1 max_fails=1 fail_timeout=10s;\n").arg(p);
@@ -186,19 +178,14 @@ class TestScaleOut : public QObject {
     {
         QDir dir(root_.filePath(QStringLiteral("server%1").arg(i)));
         dir.mkpath(QStringLiteral("."));
-        QFile pass(dir.filePath(QStringLiteral("db.pass")));
-        pass.open(QIODevice::WriteOnly);
-        pass.write(kPassword.toUtf8() + "\n");
-        pass.close();
-        pass.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+        PostgresCluster::writePasswordFile(dir.path(), kPassword);
         QFile conf(dir.filePath(QStringLiteral("server.conf")));
         conf.open(QIODevice::WriteOnly);
-        conf.write(QStringLiteral("[network]\ntrusted_proxies = 127.0.0.1\n[logging]\ndir = none\n[database]\ndriver "
-                                  "= postgresql\nhost = 127.0.0.1\nport = %1\nname = scale\nuser = smartbot\n"
-                                  "password_file = db.pass\npool_size = 4\nsecrets_key_file = %2\n")
-                       .arg(pg_.port())
-                       .arg(root_.filePath(QStringLiteral("database.key")))
-                       .toUtf8());
+        conf.write(
+            "[network]\ntrusted_proxies = 127.0.0.1\n[logging]\ndir = none\n" +
+            pg_.databaseSection(QStringLiteral("scale"), QStringLiteral("pool_size = 4\nsecrets_key_file = %1")
+                                                             .arg(root_.filePath(QStringLiteral("database.key"))))
+                .toUtf8());
         conf.close();
         conf.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
         return dir.path();

@@ -41,6 +41,13 @@ Principal keyPrincipal(const ApiKeyInfo &k)
     p.tokensPerMinute = k.tokensPerMinute;
     return p;
 }
+
+// Whether a key was refused for what the caller sent (unknown, revoked or expired: NotFound; an address outside its
+// list: PermissionDenied) rather than because the store behind it failed.
+bool refusedCredential(const Error &e)
+{
+    return e.code == ErrorCode::NotFound || e.code == ErrorCode::PermissionDenied;
+}
 } // namespace
 
 Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage> storage, TokenService *tokens,
@@ -228,7 +235,7 @@ std::optional<ApiError> Authenticator::authenticateChat(const QHttpServerRequest
     if (ApiKeyStore::looksLikeKey(credential)) {
         auto key = keys_.verify(credential, clientAddress(request));
         if (!key) {
-            if (const auto &e = key.failure(); e.code != ErrorCode::NotFound && e.code != ErrorCode::PermissionDenied)
+            if (const auto &e = key.failure(); !refusedCredential(e))
                 return storageFailure(e, serverError(e)); // the database's failure, not the caller's
             Metrics::instance().addAuthFailure();
             const QString message = QString::fromStdString(key.error());
@@ -303,7 +310,7 @@ std::optional<ApiError> Authenticator::authenticateAdmin(const QHttpServerReques
         return adminFailure(address, unauthorized(QStringLiteral("missing or wrong X-API-Key admin key")));
     auto k = keys_.verify(key, clientAddress(request));
     if (!k) {
-        if (const auto &e = k.failure(); e.code != ErrorCode::NotFound && e.code != ErrorCode::PermissionDenied)
+        if (const auto &e = k.failure(); !refusedCredential(e))
             return storageFailure(e, serverError(e)); // not a failed credential: no failure counted
         const QString message = QString::fromStdString(k.error());
         if (k.code() == ErrorCode::PermissionDenied)
