@@ -98,6 +98,12 @@ void quantizeActivationsAvx2(const float *x, int64_t xStride, int64_t rows, int6
     }
 }
 
+void quant::matmulRowsAvx2From(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                               int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate, int64_t seqBegin)
+{
+    quant::matmulRowsFrom<Avx2Prod>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
+}
+
 void quantMatmulRowsAvx2(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
                          int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate)
 {

@@ -11,7 +11,6 @@
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
 #include <immintrin.h>
 
-#include "kernels/quant_rows_x86.h"
 #include "kernels/quant_tile_x86.h"
 #endif
 
@@ -20,16 +19,6 @@ namespace smartbot::engine::kernels {
 #if defined(__AVX512VNNI__) && defined(__AVX512VL__)
 
 namespace {
-
-// The row-at-a-time products with vpdpbusd (unsigned x signed bytes, 4 products into each int32 lane, no int16
-// step): the unsigned values as they are, signed ones as |a| x sign(b, a).
-struct VnniProd {
-    static __m256i dotSigned(__m256i a, __m256i b)
-    {
-        return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
-    }
-    static __m256i dotUnsigned(__m256i a, __m256i b) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), a, b); }
-};
 
 struct VnniDot {
     static float half(const uint8_t *p) { return quant::halfF16c(p); }
@@ -40,10 +29,13 @@ struct VnniDot {
         return _mm256_dpbusd_epi32(acc, x, quant::broadcast4(w4));
     }
     static __m256i finish(__m256i acc, int32_t wsum) { return _mm256_sub_epi32(acc, _mm256_set1_epi32(128 * wsum)); }
+    // The row kernel compiled in the AVX2 file: here vpdpbusd gained nothing on Q8_0 and Q4_K rows and this file's
+    // build of the same code ran Q6_K rows (the output matrix of Q4_K_M files) 13% slower (bench_quant_kernel, one
+    // thread: 14.4 against 16.5 GMAC/s).
     static void rowsFrom(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
                          int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate, int64_t seqBegin)
     {
-        quant::matmulRowsFrom<VnniProd>(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
+        quant::matmulRowsAvx2From(type, w, rowBytes, x, y, yStride, rowBegin, rowEnd, accumulate, seqBegin);
     }
 };
 

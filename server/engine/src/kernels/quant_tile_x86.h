@@ -27,6 +27,11 @@
 
 namespace smartbot::engine::kernels::quant {
 
+// The AVX2 file's row-at-a-time kernel (quant_rows_x86.h) for activation rows [seqBegin, x.rows): the VNNI kernel's
+// rows too.
+void matmulRowsAvx2From(uint32_t type, const uint8_t *w, uint64_t rowBytes, const Q8Activations &x, float *y,
+                        int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate, int64_t seqBegin);
+
 // Everything below has internal linkage (static, or templates over the including file's own Dot types): each SIMD
 // file gets its own copy built for its instruction set, never one the linker could share with another file.
 static inline __m256i loadPacked(const int8_t *p)
