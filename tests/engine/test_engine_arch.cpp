@@ -317,6 +317,56 @@ private Q_SLOTS:
         batchedEqualsAlone(*t.value(), {1, 3, 9});
     }
 
+    // Up to 128 positions (LlamaModel::kFusedPrefillMax) run through the fused CPU pass at once, each row attending
+    // to the rows before it in the same pass: every position's logits are the very bits that stepping the tokens one
+    // at a time gives (the prefill of a generated text is that pass, with the last row's logits only). A longer
+    // input goes through libtorch's operators: the same within float32 rounding. Odd sizes (GQA, head_dim 18) in
+    // float32, and weights quantized to Q8_0 on load (8-bit activations, each row quantized alone).
+    void promptPassEqualsDecodeSteps_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<int>("length");
+        QTest::addColumn<bool>("sameBits");
+        for (const char *model : {"odd-f32", "q8_0"}) {
+            for (const int n : {1, 2, 12, 127, 128})
+                QTest::addRow("%s %d", model, n) << model << n << true;
+            QTest::addRow("%s %d", model, 129) << model << 129 << false;
+        }
+    }
+    void promptPassEqualsDecodeSteps()
+    {
+        QFETCH(QString, model);
+        QFETCH(int, length);
+        QFETCH(bool, sameBits);
+        const std::string dir = path(model == "odd-f32" ? "prompt-odd" : "prompt-q8");
+        if (!std::filesystem::exists(dir + "/config.json"))
+            writeRandomModel(dir, model == "odd-f32" ? oddSpec("F32") : spec());
+        LoadOptions o;
+        o.quantize = model == "odd-f32" ? "none" : "q8_0";
+        auto e = Engine::load(dir, o);
+        QVERIFY2(e.ok(), e.ok() ? "" : e.error().c_str());
+        std::mt19937 rng{uint32_t(length)};
+        std::vector<int32_t> ids{1};
+        while (int(ids.size()) < length)
+            ids.push_back(int32_t(3 + rng() % 509));
+        auto pass = e.value()->logits(ids, /*incremental=*/false);
+        auto steps = e.value()->logits(ids, /*incremental=*/true);
+        QVERIFY(pass.ok() && steps.ok());
+        QCOMPARE(pass->size(), size_t(length));
+        double worst = 0, scale = 0;
+        for (size_t t = 0; t < steps->size(); ++t)
+            for (size_t i = 0; i < (*steps)[t].size(); ++i) {
+                worst = std::max(worst, std::abs(double((*pass)[t][i]) - double((*steps)[t][i])));
+                scale = std::max(scale, std::abs(double((*steps)[t][i])));
+            }
+        qInfo("%s: max abs difference %.3g (logits up to %.3g)", QTest::currentDataTag(), worst, scale);
+        if (sameBits)
+            QCOMPARE(worst, 0.0);
+        else
+            QVERIFY2(worst <= 1e-5 * std::max(1.0, scale) || (model == "q8_0" && worst <= 2e-2 * std::max(1.0, scale)),
+                     qPrintable(QString::number(worst)));
+    }
+
     // The fused bfloat16 decode step on the same odd sizes: batched sequences generate exactly what each generates
     // alone.
     void bf16FusedBatchedEqualsAlone()

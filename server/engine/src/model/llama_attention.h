@@ -69,21 +69,27 @@ void attendHead(const float *q, const T *keys, const T *values, int64_t total, i
 
 } // namespace attention_detail
 
-// Float32 arithmetic over A (activations: q, k, v, out) and T (KV cache storage), each float or bfloat16:
-// appends k/v at pos to the cache (converted to T), then softmax(q k^T / sqrt(hd)) v per head, summed as S says.
-// scores: pos+1 floats. Every sequence's result depends only on its own inputs, so it does not depend on the batch.
-template <AttnSum S = AttnSum::Sequential, typename A, typename T>
-void attendOne(const A *q, const A *k, const A *v, T *kc, T *vc, int64_t capacity, int64_t pos, int64_t H, int64_t KV,
-               int64_t hd, float *scores, A *out)
+// Appends one position's k and v (KV heads of hd values, in A) to a layer's cache at pos, converted to T.
+template <typename A, typename T>
+void storeKv(const A *k, const A *v, T *kc, T *vc, int64_t capacity, int64_t pos, int64_t KV, int64_t hd)
 {
-    static_assert(S == AttnSum::Sequential || (std::is_same_v<A, float> && std::is_same_v<T, float>),
-                  "Lanes8 sums float32 activations over a float32 cache");
     for (int64_t j = 0; j < KV; ++j) {
         for (int64_t e = 0; e < hd; ++e) {
             kc[(j * capacity + pos) * hd + e] = T(k[j * hd + e]);
             vc[(j * capacity + pos) * hd + e] = T(v[j * hd + e]);
         }
     }
+}
+
+// Float32 arithmetic over A (activations: q, out) and T (KV cache storage), each float or bfloat16: softmax(q k^T /
+// sqrt(hd)) v per head over the cached positions 0..pos, summed as S says. scores: pos+1 floats. The result depends
+// only on q and those positions, so it does not depend on the batch, nor on which other rows share the cache.
+template <AttnSum S = AttnSum::Sequential, typename A, typename T>
+void attendCached(const A *q, const T *kc, const T *vc, int64_t capacity, int64_t pos, int64_t H, int64_t KV,
+                  int64_t hd, float *scores, A *out)
+{
+    static_assert(S == AttnSum::Sequential || (std::is_same_v<A, float> && std::is_same_v<T, float>),
+                  "Lanes8 sums float32 activations over a float32 cache");
     const int64_t G = H / KV, total = pos + 1;
     const float scale = float(1.0 / std::sqrt(double(hd)));
     for (int64_t i = 0; i < H; ++i) {
@@ -99,6 +105,15 @@ void attendOne(const A *q, const A *k, const A *v, T *kc, T *vc, int64_t capacit
             std::transform(acc.begin(), acc.end(), out + i * hd, [](float x) { return A(x); });
         }
     }
+}
+
+// A decode row's attention: appends k/v at pos, then attends over 0..pos (storeKv, then attendCached).
+template <AttnSum S = AttnSum::Sequential, typename A, typename T>
+void attendOne(const A *q, const A *k, const A *v, T *kc, T *vc, int64_t capacity, int64_t pos, int64_t H, int64_t KV,
+               int64_t hd, float *scores, A *out)
+{
+    storeKv(k, v, kc, vc, capacity, pos, KV, hd);
+    attendCached<S>(q, kc, vc, capacity, pos, H, KV, hd, scores, out);
 }
 
 } // namespace smartbot::engine

@@ -1,11 +1,13 @@
-// The decode step on the CPU, fused by hand, for a batch of sequences: float32 models, and bfloat16 ones (bfloat16
-// weights, embeddings, norms and KV cache, read with exact widening; float32 activations and arithmetic). For small and
-// medium models libtorch's per-operator overhead (~2-3 us x ~30 ops per layer) dominates a decode step; this path does
-// the same arithmetic as LlamaModel::forward() in plain loops. Matrix products go through the register-tiled kernels of
-// matmul_kernels.h: weights stream from memory once per step for the whole batch and each loaded weight vector serves
-// several sequences, so a batch costs far less than B single steps. Every output element is computed the same way
-// whatever B is (see the kernels' determinism contract), so results do not depend on B; a lone sequence goes through
-// the very same code (step() is stepBatch() of one).
+// The forward pass on the CPU, fused by hand, over rows of tokens: a decode step for a batch of sequences (one row
+// each), or a short prompt's positions (consecutive rows of one sequence). Float32 models, and bfloat16 ones (bfloat16
+// weights, embeddings, norms and KV cache, read with exact widening; float32 activations and arithmetic), and the
+// quantized matrices of either. For small and medium models libtorch's per-operator overhead (~2-3 us x ~30 ops per
+// layer) dominates a step; this path does the same arithmetic as LlamaModel::hidden() in plain loops. Matrix products
+// go through the register-tiled kernels of matmul.h and quant_matmul.h: weights stream from memory once per pass for
+// all rows and each loaded weight vector serves several rows, so a batch costs far less than B single steps. Every
+// output element is computed the same way whatever the rows are (see the kernels' determinism contract), so results do
+// not depend on the batch; a lone sequence goes through the very same code (step() is stepBatch() of one), and a
+// prompt run through here gives the bits its positions would get as decode steps one at a time.
 #include "model/llama_attention.h"
 #include "model/llama_model.h"
 #include "kernels/matmul.h"
@@ -13,6 +15,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <type_traits>
@@ -20,32 +23,6 @@
 namespace smartbot::engine {
 
 namespace {
-
-// Y[b, rows] (+)= W[rows, cols] X[b, cols] for b < B; X rows are xStride apart, Y rows yStride apart.
-// Large products are split over the intra-op threads by weight rows (splitRows). The kernel is looked up once.
-template <typename WT>
-void matmul(const WT *w, const float *x, int64_t xStride, float *y, int64_t yStride, int64_t rows, int64_t cols,
-            int64_t B, bool accumulate = false)
-{
-    static const auto kernel = [] {
-        if constexpr (std::is_same_v<WT, float>)
-            return kernels::matmulRows();
-        else
-            return kernels::matmulRowsBf16();
-    }();
-    splitRows(rows, cols * B,
-              [&](int64_t begin, int64_t end) { kernel(w, cols, x, xStride, B, y, yStride, begin, end, accumulate); });
-}
-
-// The same for a Weight: quantized blocks take the activations quantized to 8 bits (once per call, for all B rows).
-template <typename T>
-void project(const Weight &W, const float *x, int64_t xStride, float *y, int64_t yStride, int64_t B,
-             bool accumulate = false);
-
-// Several weights over the same input whose outputs lie side by side in each y row (q|k|v, gate|up): see below.
-template <typename T>
-void projectSideBySide(std::initializer_list<const Weight *> parts, const float *x, int64_t xStride, float *y,
-                       int64_t yStride, int64_t B);
 
 template <typename T> void rmsNormInto(const float *x, const T *w, float *out, int64_t n, double eps)
 {
@@ -89,25 +66,17 @@ template <typename T> const float *asFloat(const T *p, int64_t n, std::vector<fl
     }
 }
 
+// Y[b, rows] (+)= W[rows, cols] X[b, cols] for b < B, for one weight or for several over the same input whose outputs
+// lie side by side in each y row (q|k|v, gate|up); X rows are xStride apart, Y rows yStride apart. Quantized blocks
+// take the activations quantized to 8 bits, once for all parts and all B rows; dense weights (T: float or
+// c10::BFloat16) go through the register-tiled kernels of matmul.h. The parts' rows are split over the intra-op
+// threads together (splitRows): where a call per weight quantized the same input again and woke the thread pool once
+// per weight, a single-stream step of the 768x12 model woke it 85 times; with q|k|v and gate|up taken together, 49.
+// Each output row is computed by the same kernel call on the same inputs whatever the split, so the results are the
+// same bits.
 template <typename T>
-void project(const Weight &W, const float *x, int64_t xStride, float *y, int64_t yStride, int64_t B, bool accumulate)
-{
-    if (W.quantized()) {
-        thread_local kernels::Q8Activations q;
-        q.quantize(x, xStride, B, W.cols);
-        W.matmul(q, y, yStride, accumulate);
-    } else {
-        matmul(weights<T>(W.dense), x, xStride, y, yStride, W.rows, W.cols, B, accumulate);
-    }
-}
-
-// One activation quantization and one split of all the parts' rows over the threads, where a project() per weight
-// quantized the same input again and woke the thread pool once per weight. A single-stream step of the 768x12 model
-// woke it 85 times; with q|k|v and gate|up taken together, 49. Each output row is computed by the same kernel call
-// on the same inputs whatever the split, so the results are the same bits.
-template <typename T>
-void projectSideBySide(std::initializer_list<const Weight *> parts, const float *x, int64_t xStride, float *y,
-                       int64_t yStride, int64_t B)
+void project(std::initializer_list<const Weight *> parts, const float *x, int64_t xStride, float *y, int64_t yStride,
+             int64_t B, bool accumulate = false)
 {
     static const kernels::QuantMatmulFn quantKernel = kernels::quantMatmulRows();
     static const auto denseKernel = [] {
@@ -134,9 +103,9 @@ void projectSideBySide(std::initializer_list<const Weight *> parts, const float 
             const int64_t b = std::max(begin, start) - start, e = std::min(end, start + w->rows) - start;
             if (b < e) {
                 if (w->quantized())
-                    quantKernel(w->type, w->blocks, w->rowBytes, xq, y + start, yStride, b, e, false);
+                    quantKernel(w->type, w->blocks, w->rowBytes, xq, y + start, yStride, b, e, accumulate);
                 else
-                    denseKernel(weights<T>(w->dense), cols, x, xStride, B, y + start, yStride, b, e, false);
+                    denseKernel(weights<T>(w->dense), cols, x, xStride, B, y + start, yStride, b, e, accumulate);
             }
             start += w->rows;
         }
@@ -144,6 +113,16 @@ void projectSideBySide(std::initializer_list<const Weight *> parts, const float 
 }
 
 } // namespace
+
+bool LlamaModel::fusedCpu() const
+{
+    return device_.is_cpu() && fusedCpuDecode_ && (dtype_ == torch::kFloat32 || dtype_ == torch::kBFloat16);
+}
+
+torch::Tensor LlamaModel::forwardRows(const CpuRows &rows) const
+{
+    return dtype_ == torch::kFloat32 ? forwardRowsCpu<float>(rows) : forwardRowsCpu<c10::BFloat16>(rows);
+}
 
 torch::Tensor LlamaModel::step(int32_t id, KvCache &cache) const
 {
@@ -158,47 +137,71 @@ torch::Tensor LlamaModel::stepBatch(const std::vector<int32_t> &ids, const std::
                     "context length exceeded");
         TORCH_CHECK(ids[b] >= 0 && ids[b] < config_.vocabSize, "token id out of range");
     }
-    if (device_.is_cpu() && fusedCpuDecode_ && dtype_ == torch::kFloat32)
-        return stepBatchCpu<float>(ids, caches);
-    if (device_.is_cpu() && fusedCpuDecode_ && dtype_ == torch::kBFloat16)
-        return stepBatchCpu<c10::BFloat16>(ids, caches);
-    return stepBatchTorch(ids, caches);
+    if (!fusedCpu())
+        return stepBatchTorch(ids, caches);
+    CpuRows rows{.ids = ids, .caches = caches};
+    for (size_t b = 0; b < ids.size(); ++b) {
+        rows.positions.push_back(caches[b]->length);
+        rows.logitRows.push_back(int64_t(b));
+    }
+    return forwardRows(rows);
+}
+
+torch::Tensor LlamaModel::prefillCpu(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
+{
+    TORCH_CHECK(n > 0, "nothing to run");
+    TORCH_CHECK(cache.length + n <= cache.capacity && cache.length + n <= config_.maxPositions,
+                "context length exceeded");
+    for (int64_t i = 0; i < n; ++i)
+        TORCH_CHECK(ids[i] >= 0 && ids[i] < config_.vocabSize, "token id out of range");
+    CpuRows rows{.ids = std::vector<int32_t>(ids, ids + n), .caches = std::vector<KvCache *>(size_t(n), &cache)};
+    for (int64_t i = 0; i < n; ++i) {
+        rows.positions.push_back(cache.length + i);
+        if (allLogits || i == n - 1)
+            rows.logitRows.push_back(i);
+    }
+    return forwardRows(rows);
 }
 
 // T: the model's storage dtype (float or c10::BFloat16) for weights, embeddings, norms, RoPE tables and KV cache.
 // Activations are float32 either way. The float32 instance is the original float32 step, operation for operation.
-template <typename T>
-torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const
+template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &rows) const
 {
     constexpr bool kFloat = std::is_same_v<T, float>;
     const auto &c = config_;
     const int64_t D = c.hiddenSize, I = c.intermediateSize, H = c.numHeads, KV = c.numKvHeads, hd = c.headDim;
-    const int64_t half = hd / 2, B = int64_t(ids.size());
+    const int64_t half = hd / 2, R = int64_t(rows.ids.size());
     const int64_t qDim = H * hd, kvDim = KV * hd, qkvDim = qDim + 2 * kvDim;
-    // Scratch, one row per sequence: x, h, q|k|v, attention output, gate|up. Attention scores are per thread.
-    std::vector<float> x(static_cast<size_t>(B * D)), h(static_cast<size_t>(B * D)),
-        qkv(static_cast<size_t>(B * qkvDim)), att(static_cast<size_t>(B * qDim)), gu(static_cast<size_t>(B * 2 * I));
-    for (int64_t b = 0; b < B; ++b) {
+    // Rows of one sequence lie next to each other: then every row's k and v go into the cache before any row attends
+    // (a row reads the positions of the rows before it). A decode batch, one row per cache, does both in one pass.
+    bool sharedCache = false;
+    for (int64_t r = 1; r < R; ++r)
+        sharedCache = sharedCache || rows.caches[size_t(r)] == rows.caches[size_t(r - 1)];
+    // Scratch, one row each: x, h, q|k|v, attention output, gate|up. Attention scores are per thread.
+    std::vector<float> x(static_cast<size_t>(R * D)), h(static_cast<size_t>(R * D)),
+        qkv(static_cast<size_t>(R * qkvDim)), att(static_cast<size_t>(R * qDim)), gu(static_cast<size_t>(R * 2 * I));
+    for (int64_t r = 0; r < R; ++r) {
         if (embed_.quantized()) {
-            embed_.decodeRow(ids[size_t(b)], &x[size_t(b * D)]);
+            embed_.decodeRow(rows.ids[size_t(r)], &x[size_t(r * D)]);
         } else {
-            const T *emb = embed_.dense.data_ptr<T>() + int64_t(ids[size_t(b)]) * D;
-            std::transform(emb, emb + D, x.begin() + b * D, [](T v) { return float(v); });
+            const T *emb = embed_.dense.data_ptr<T>() + int64_t(rows.ids[size_t(r)]) * D;
+            std::transform(emb, emb + D, x.begin() + r * D, [](T v) { return float(v); });
         }
     }
     const T *cosBase = cos_.data_ptr<T>(), *sinBase = sin_.data_ptr<T>();
 
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const Layer &L = layers_[size_t(l)];
-        forEachSequence(B, [&](int64_t b) {
-            rmsNormInto(&x[size_t(b * D)], L.attnNorm.data_ptr<T>(), &h[size_t(b * D)], D, c.rmsNormEps);
+        forEachSequence(R, [&](int64_t r) {
+            rmsNormInto(&x[size_t(r * D)], L.attnNorm.data_ptr<T>(), &h[size_t(r * D)], D, c.rmsNormEps);
         });
         float *q0 = qkv.data();
-        projectSideBySide<T>({&L.wq, &L.wk, &L.wv}, h.data(), D, q0, qkvDim, B);
-        forEachSequence(B, [&](int64_t b) {
-            KvCache &cache = *caches[size_t(b)];
-            const int64_t pos = cache.length, total = pos + 1;
-            float *q = q0 + b * qkvDim, *k = q + qDim, *v = k + kvDim;
+        project<T>({&L.wq, &L.wk, &L.wv}, h.data(), D, q0, qkvDim, R);
+        // Bias, RoPE at the row's position, and its k and v into the cache.
+        const auto store = [&](int64_t r) {
+            KvCache &cache = *rows.caches[size_t(r)];
+            const int64_t pos = rows.positions[size_t(r)];
+            float *q = q0 + r * qkvDim, *k = q + qDim, *v = k + kvDim;
             if (L.bq.defined()) {
                 const T *bias[3] = {L.bq.data_ptr<T>(), L.bk.data_ptr<T>(), L.bv.data_ptr<T>()};
                 const int64_t sizes[3] = {qDim, kvDim, kvDim};
@@ -207,47 +210,67 @@ torch::Tensor LlamaModel::stepBatchCpu(const std::vector<int32_t> &ids, const st
                     for (int64_t i = 0; i < sizes[j]; ++i)
                         outs[j][i] += float(bias[j][i]);
             }
-            // Per thread (sequences may run in parallel), kept between steps to spare allocations.
-            thread_local std::vector<float> scores, cosBuf, sinBuf;
-            scores.resize(static_cast<size_t>(total));
+            thread_local std::vector<float> cosBuf, sinBuf; // per thread: rows may run in parallel
             const float *cosP = asFloat(cosBase + pos * half, half, cosBuf);
             const float *sinP = asFloat(sinBase + pos * half, half, sinBuf);
             for (int64_t i = 0; i < H; ++i)
                 ropeInPlace(q + i * hd, cosP, sinP, half);
             for (int64_t j = 0; j < KV; ++j)
                 ropeInPlace(k + j * hd, cosP, sinP, half);
-            T *kc = cache.k[size_t(l)].data_ptr<T>(), *vc = cache.v[size_t(l)].data_ptr<T>();
+            storeKv(k, v, cache.k[size_t(l)].data_ptr<T>(), cache.v[size_t(l)].data_ptr<T>(), cache.capacity, pos, KV,
+                    hd);
+        };
+        // Attention of the row's q over the cache's positions up to its own.
+        const auto attend = [&](int64_t r) {
+            KvCache &cache = *rows.caches[size_t(r)];
+            const int64_t pos = rows.positions[size_t(r)];
+            thread_local std::vector<float> scores; // per thread, kept between steps to spare allocations
+            scores.resize(static_cast<size_t>(pos + 1));
             // The shared attention routine; float32 keeps its eight-lane sums (see AttnSum).
             constexpr AttnSum kSum = kFloat ? AttnSum::Lanes8 : AttnSum::Sequential;
-            attendOne<kSum>(q, k, v, kc, vc, cache.capacity, pos, H, KV, hd, scores.data(), &att[size_t(b * qDim)]);
+            attendCached<kSum>(q0 + r * qkvDim, cache.k[size_t(l)].data_ptr<T>(), cache.v[size_t(l)].data_ptr<T>(),
+                               cache.capacity, pos, H, KV, hd, scores.data(), &att[size_t(r * qDim)]);
+        };
+        if (sharedCache) {
+            forEachSequence(R, store);
+            forEachSequence(R, attend);
+        } else {
+            forEachSequence(R, [&](int64_t r) {
+                store(r);
+                attend(r);
+            });
+        }
+        project<T>({&L.wo}, att.data(), qDim, x.data(), D, R, /*accumulate=*/true);
+        forEachSequence(R, [&](int64_t r) {
+            rmsNormInto(&x[size_t(r * D)], L.mlpNorm.data_ptr<T>(), &h[size_t(r * D)], D, c.rmsNormEps);
         });
-        project<T>(L.wo, att.data(), qDim, x.data(), D, B, /*accumulate=*/true);
-        forEachSequence(B, [&](int64_t b) {
-            rmsNormInto(&x[size_t(b * D)], L.mlpNorm.data_ptr<T>(), &h[size_t(b * D)], D, c.rmsNormEps);
-        });
-        projectSideBySide<T>({&L.wgate, &L.wup}, h.data(), D, gu.data(), 2 * I, B);
-        forEachSequence(B, [&](int64_t b) {
-            float *row = &gu[size_t(b * 2 * I)];
+        project<T>({&L.wgate, &L.wup}, h.data(), D, gu.data(), 2 * I, R);
+        forEachSequence(R, [&](int64_t r) {
+            float *row = &gu[size_t(r * 2 * I)];
             for (int64_t i = 0; i < I; ++i) {
                 const float g = row[i];
                 row[i] = g / (1.0f + std::exp(-g)) * row[I + i];
             }
         });
-        project<T>(L.wdown, gu.data(), 2 * I, x.data(), D, B, /*accumulate=*/true);
+        project<T>({&L.wdown}, gu.data(), 2 * I, x.data(), D, R, /*accumulate=*/true);
     }
-    for (KvCache *cache : caches)
-        cache->length += 1;
-    forEachSequence(B, [&](int64_t b) {
-        rmsNormInto(&x[size_t(b * D)], finalNorm_.data_ptr<T>(), &h[size_t(b * D)], D, c.rmsNormEps);
+    for (int64_t r = 0; r < R; ++r) {
+        KvCache &cache = *rows.caches[size_t(r)];
+        cache.length = std::max(cache.length, rows.positions[size_t(r)] + 1);
+    }
+    // The output layer only for the rows asked for (a prompt needs its last position's logits).
+    const int64_t N = int64_t(rows.logitRows.size());
+    forEachSequence(N, [&](int64_t i) {
+        rmsNormInto(&x[size_t(rows.logitRows[size_t(i)] * D)], finalNorm_.data_ptr<T>(), &h[size_t(i * D)], D,
+                    c.rmsNormEps);
     });
-    auto logits = torch::empty({B, c.vocabSize}, torch::kFloat32);
-    project<T>(lmHead_, h.data(), D, logits.data_ptr<float>(), c.vocabSize, B);
+    auto logits = torch::empty({N, c.vocabSize}, torch::kFloat32);
+    if (N > 0)
+        project<T>({&lmHead_}, h.data(), D, logits.data_ptr<float>(), c.vocabSize, N);
     return logits;
 }
 
-template torch::Tensor LlamaModel::stepBatchCpu<float>(const std::vector<int32_t> &,
-                                                       const std::vector<KvCache *> &) const;
-template torch::Tensor LlamaModel::stepBatchCpu<c10::BFloat16>(const std::vector<int32_t> &,
-                                                               const std::vector<KvCache *> &) const;
+template torch::Tensor LlamaModel::forwardRowsCpu<float>(const CpuRows &) const;
+template torch::Tensor LlamaModel::forwardRowsCpu<c10::BFloat16>(const CpuRows &) const;
 
 } // namespace smartbot::engine
