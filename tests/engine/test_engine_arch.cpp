@@ -13,6 +13,7 @@
 #include <random>
 
 // Engine-private but Qt- and torch-free: the decode step's matrix kernels, whose batch-independence is tested here.
+#include "kernels/attention_scores.h"
 #include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
 #include "random_model.h"
@@ -289,6 +290,52 @@ private Q_SLOTS:
             if (QTest::currentTestFailed())
                 return;
         }
+    }
+
+    // The attention-score kernels give dot8's bits (attention_scores.h): every head size around the 8-value blocks,
+    // runs of positions that are and are not multiples of the AVX2 kernel's 8, and a zero and a negative zero key.
+    void attentionScoresKernels_data()
+    {
+        QTest::addColumn<int>("hd");
+        for (const int hd : {1, 7, 8, 9, 16, 18, 64, 100, 128})
+            QTest::addRow("hd %d", hd) << hd;
+    }
+    void attentionScoresKernels()
+    {
+        namespace k = smartbot::engine::kernels;
+        QFETCH(int, hd);
+        std::mt19937 rng{uint32_t(hd)};
+        std::normal_distribution<float> normal;
+        const int64_t maxTotal = 37;
+        std::vector<float> q(static_cast<size_t>(hd)), keys(static_cast<size_t>(maxTotal * hd));
+        for (float &v : q)
+            v = normal(rng);
+        for (float &v : keys)
+            v = normal(rng);
+        keys[0] = 0.0f;
+        keys[size_t(hd)] = -0.0f;
+        const float scale = float(1.0 / std::sqrt(double(hd)));
+        std::vector<std::pair<const char *, k::AttentionScoresFn>> impls{{"portable", k::attentionScoresPortable}};
+#if defined(__x86_64__)
+        if (k::cpuHasAvx2Fma())
+            impls.emplace_back("avx2", k::attentionScoresAvx2);
+#endif
+        qInfo("attention-score kernels compared: %zu", impls.size());
+        for (int64_t total = 1; total <= maxTotal; ++total)
+            for (const auto &[name, fn] : impls) {
+                std::vector<float> got(size_t(total), -1.0f);
+                fn(q.data(), keys.data(), total, hd, scale, got.data());
+                for (int64_t t = 0; t < total; ++t) {
+                    const float want = k::dot8(q.data(), keys.data() + t * hd, hd) * scale;
+                    QVERIFY2(!std::memcmp(&got[size_t(t)], &want, sizeof want),
+                             qPrintable(QString("%1 total %2 position %3: %4 against %5")
+                                            .arg(name)
+                                            .arg(total)
+                                            .arg(t)
+                                            .arg(got[size_t(t)], 0, 'g', 9)
+                                            .arg(want, 0, 'g', 9)));
+                }
+            }
     }
 
     // A model whose sizes are no multiple of the kernels' tiles or vector width (hidden 72, intermediate 101,
