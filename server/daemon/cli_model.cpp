@@ -25,7 +25,7 @@ int quantize(const QStringList &args)
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("Writes a Hugging Face model folder as a GGUF file."));
     p.addHelpOption();
-    p.addOption({QStringLiteral("type"), QStringLiteral("f32, f16, q8_0, q4_0 or q4_k_m (default q8_0)."),
+    p.addOption({QStringLiteral("type"), QStringLiteral("f32, f16, bf16, q8_0, q4_0 or q4_k_m (default q8_0)."),
                  QStringLiteral("T"), QStringLiteral("q8_0")});
     p.addPositionalArgument(QStringLiteral("IN"), QStringLiteral("Model folder (config.json, safetensors)."));
     p.addPositionalArgument(QStringLiteral("OUT"), QStringLiteral("GGUF file to write."));

@@ -14,7 +14,7 @@ void usage()
         "[--ids]\n"
         "  smartbotd tokenize --model DIR      (UTF-8 lines on stdin -> one JSON array of ids per line)\n"
         "  smartbotd perplexity --model M --file TEXT [--ctx N]   (last line: {\"tokens\", \"nll\", \"ppl\"})\n"
-        "  smartbotd model quantize IN OUT.gguf [--type f32|f16|q8_0|q4_0|q4_k_m]   (a model folder as GGUF)\n"
+        "  smartbotd model quantize IN OUT.gguf [--type f32|f16|bf16|q8_0|q4_0|q4_k_m]   (a model folder as GGUF)\n"
         "  smartbotd model list|load NAME [--path P] [--no-wait]|unload NAME --config DIR   (the running server's "
         "models; load of a loaded name is a hot swap)\n"
         "  smartbotd provider set-key NAME|list|test NAME --config DIR   ([provider.NAME] upstream platforms; the "

@@ -655,6 +655,7 @@ private Q_SLOTS:
         QTest::newRow("Q4_K") << int(gguf::GgmlType::Q4_K) << 0.12;
         QTest::newRow("Q6_K") << int(gguf::GgmlType::Q6_K) << 0.03;
         QTest::newRow("F16") << int(gguf::GgmlType::F16) << 0.001;
+        QTest::newRow("BF16") << int(gguf::GgmlType::BF16) << 1.0 / 256;
     }
 
     void quantizeRoundTrip()
@@ -788,7 +789,7 @@ private Q_SLOTS:
         o.type = "q3_k";
         auto r = exportGguf(kStoriesDir, tmp.path().toStdString() + "/x.gguf", o);
         QVERIFY(!r.ok());
-        QVERIFY2(r.error().find("unknown type 'q3_k' (use f32, f16, q8_0, q4_0 or q4_k_m)") != std::string::npos,
+        QVERIFY2(r.error().find("unknown type 'q3_k' (use f32, f16, bf16, q8_0, q4_0 or q4_k_m)") != std::string::npos,
                  r.error().c_str());
         o.type = "q8_0";
         r = exportGguf(tmp.path().toStdString(), tmp.path().toStdString() + "/x.gguf", o);

@@ -210,7 +210,8 @@ Result<std::unique_ptr<Engine>> Engine::load(const std::string &modelDir, const 
     const gguf::QuantScheme *quantize = nullptr;
     if (options.quantize != "none" && options.quantize != "") {
         quantize = gguf::findQuantScheme(options.quantize);
-        if (!quantize || quantize->matrix == gguf::GgmlType::F32 || quantize->matrix == gguf::GgmlType::F16)
+        if (!quantize || quantize->matrix == gguf::GgmlType::F32 || quantize->matrix == gguf::GgmlType::F16 ||
+            quantize->matrix == gguf::GgmlType::BF16)
             return makeError("unknown quantize '" + options.quantize + "' (use none, q8_0, q4_0 or q4_k_m)");
         if (!gguf.value().empty()) {
             quantize = nullptr; // a GGUF file is served in the types it was written in

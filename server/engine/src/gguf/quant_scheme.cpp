@@ -6,6 +6,7 @@ namespace {
 constexpr QuantScheme kSchemes[] = {
     {"f32", "F32", 0, GgmlType::F32, GgmlType::F32, false},
     {"f16", "F16", 1, GgmlType::F16, GgmlType::F16, false},
+    {"bf16", "BF16", 32, GgmlType::BF16, GgmlType::BF16, false},
     {"q8_0", "Q8_0", 7, GgmlType::Q8_0, GgmlType::Q8_0, false},
     {"q4_0", "Q4_0", 2, GgmlType::Q4_0, GgmlType::Q6_K, false},
     {"q4_k_m", "Q4_K_M", 15, GgmlType::Q4_K, GgmlType::Q6_K, true},

@@ -1,5 +1,5 @@
-// QuantScheme: which GGUF type each weight matrix of a Llama-family model gets in a file type (F32, F16, Q8_0, Q4_0,
-// Q4_K_M). One table for the two places that quantize: `smartbotd model quantize` writing a GGUF file
+// QuantScheme: which GGUF type each weight matrix of a Llama-family model gets in a file type (F32, F16, BF16, Q8_0,
+// Q4_0, Q4_K_M). One table for the two places that quantize: `smartbotd model quantize` writing a GGUF file
 // (gguf_export.cpp) and a safetensors model quantized as it loads ([model] quantize, model/llama_model.cpp), so the
 // two give the same blocks for the same weights.
 // Torch-free; pure functions over a constant table.
@@ -23,7 +23,7 @@ struct QuantScheme {
 
 // The scheme an option names ("q4_k" is taken for "q4_k_m"); null when none does.
 const QuantScheme *findQuantScheme(const std::string &option);
-// The options, for messages: "f32, f16, q8_0, q4_0 or q4_k_m".
+// The options, for messages: "f32, f16, bf16, q8_0, q4_0 or q4_k_m".
 std::string quantSchemeOptions();
 
 // The type of one matrix whose rows hold cols values: output for the lm_head, wide for attn_v / ffn_down, layer its

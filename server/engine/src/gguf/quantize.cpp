@@ -8,6 +8,17 @@ namespace smartbot::engine::gguf {
 
 namespace {
 
+// float32 to bfloat16, rounded to nearest even as torch and ggml round it; a NaN stays a (quiet) NaN, where the
+// rounding could carry its payload into the exponent and make it an infinity.
+void putBf16(uint8_t *p, float v)
+{
+    uint32_t u;
+    std::memcpy(&u, &v, sizeof u);
+    const uint16_t b = (u & 0x7fffffffu) > 0x7f800000u ? uint16_t((u >> 16) | 0x40u)
+                                                       : uint16_t((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    std::memcpy(p, &b, sizeof b);
+}
+
 void putHalf(uint8_t *p, float v)
 {
     const uint16_t h = floatToHalf(v);
@@ -126,7 +137,7 @@ struct Quantizer {
     BlockFn block; // nullptr: a plain conversion per value
 };
 constexpr Quantizer kQuantizers[] = {
-    {GgmlType::F32, nullptr}, {GgmlType::F16, nullptr}, {GgmlType::Q8_0, q8_0},
+    {GgmlType::F32, nullptr}, {GgmlType::F16, nullptr}, {GgmlType::BF16, nullptr}, {GgmlType::Q8_0, q8_0},
     {GgmlType::Q4_0, q4_0},   {GgmlType::Q4_K, q4_k},   {GgmlType::Q6_K, q6_k},
 };
 
@@ -156,6 +167,9 @@ void quantizeRow(GgmlType type, const float *x, int64_t n, std::vector<uint8_t> 
     } else if (type == GgmlType::F16) {
         for (int64_t i = 0; i < n; ++i)
             putHalf(dst + 2 * i, x[i]);
+    } else if (type == GgmlType::BF16) {
+        for (int64_t i = 0; i < n; ++i)
+            putBf16(dst + 2 * i, x[i]);
     } else {
         const BlockFn block = quantizer(type)->block;
         for (int64_t i = 0; i < n / info.blockSize; ++i)
