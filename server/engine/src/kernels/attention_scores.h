@@ -1,13 +1,14 @@
 // Attention scores of one query head against a run of cached keys, for the fused CPU pass's float32 attention
 // (AttnSum::Lanes8 in model/llama_attention.h): scores[t] = dot8(q, keys + t * hd, hd) * scale for t < total.
 //
-// Why a kernel: the seed model's heads have 8 values (stories260K), so a head's dot product is one short vector
-// whose eight lanes are then summed across; under bench_chat_qps that loop was 25% of the engine thread's time. The
-// AVX2 kernel computes 8 positions at once instead: it transposes 8 keys' blocks of 8 values so that lane k of every
-// position sits in one register, and then does dot8's very operations (acc[k] += q[k] * key[k] in each block, a
-// multiply and an add, never fused; the lanes summed as ((0+4)+(1+5))+((2+6)+(3+7)); the values past the last whole
-// block added one by one) for 8 positions side by side. So both kernels give dot8's bits, and a score never depends
-// on which kernel, or which of the 8 slots, computed it.
+// Why a kernel: the seed model's heads have 8 values (stories260K), so a head's dot product is one short vector whose
+// eight lanes are then summed across; under bench_chat_qps that loop was a quarter of the engine thread's time, built
+// for baseline x86-64 (SSE2: two 4-lane halves and a scalar sum of the lanes). The AVX2 kernel holds dot8's eight
+// accumulators in the eight lanes of one register (acc[k] += q[k] * key[k] over each block of 8, a multiply and an
+// add, never fused), sums them as dot8 does, ((0+4)+(1+5))+((2+6)+(3+7)), and adds the values past the last whole
+// block one by one. So both kernels give dot8's bits, and a score never depends on which kernel computed it. (A
+// first version computed 8 positions at once, transposing 8 keys' blocks: as fast at 8 values per head, but 8%
+// slower on the 768x12 model at 64 streams, 64 values per head, where the transposes cost more than the sums.)
 //
 // Threading: pure functions.
 #pragma once
