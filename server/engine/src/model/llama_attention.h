@@ -34,7 +34,7 @@ template <typename Fn> void forEachSequence(int64_t B, const Fn &fn)
 // The order of a head's float32 sums. Both are fixed (never depend on the batch) and differ in the last bits;
 // each caller keeps the one it has always had, so results stay bit for bit what they were.
 //  Sequential: left-to-right dot products, weights score / sum: the libtorch path and the fused bfloat16 step.
-//  Lanes8: kernels::dot8's eight accumulators (kernels::attentionScores(), 8 positions at a time with dot8's bits),
+//  Lanes8: kernels::dot8's eight accumulators (kernels::attentionScores(), with dot8's bits on every CPU),
 //  weights score * (1 / sum): the fused float32 step (float cache).
 enum class AttnSum { Sequential, Lanes8 };
 
