@@ -124,6 +124,14 @@ torch::Tensor LlamaModel::forwardRows(const CpuRows &rows) const
     return dtype_ == torch::kFloat32 ? forwardRowsCpu<float>(rows) : forwardRowsCpu<c10::BFloat16>(rows);
 }
 
+void LlamaModel::checkAppend(const int32_t *ids, int64_t n, const KvCache &cache) const
+{
+    TORCH_CHECK(cache.length + n <= cache.capacity && cache.length + n <= config_.maxPositions,
+                "context length exceeded");
+    for (int64_t i = 0; i < n; ++i)
+        TORCH_CHECK(ids[i] >= 0 && ids[i] < config_.vocabSize, "token id out of range");
+}
+
 torch::Tensor LlamaModel::step(int32_t id, KvCache &cache) const
 {
     return stepBatch({id}, {&cache});
@@ -131,12 +139,8 @@ torch::Tensor LlamaModel::step(int32_t id, KvCache &cache) const
 
 torch::Tensor LlamaModel::stepBatch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const
 {
-    for (size_t b = 0; b < ids.size(); ++b) {
-        const KvCache &cache = *caches[b];
-        TORCH_CHECK(cache.length + 1 <= cache.capacity && cache.length + 1 <= config_.maxPositions,
-                    "context length exceeded");
-        TORCH_CHECK(ids[b] >= 0 && ids[b] < config_.vocabSize, "token id out of range");
-    }
+    for (size_t b = 0; b < ids.size(); ++b)
+        checkAppend(&ids[b], 1, *caches[b]);
     if (!fusedCpu())
         return stepBatchTorch(ids, caches);
     CpuRows rows{.ids = ids, .caches = caches};
@@ -150,10 +154,7 @@ torch::Tensor LlamaModel::stepBatch(const std::vector<int32_t> &ids, const std::
 torch::Tensor LlamaModel::prefillCpu(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
 {
     TORCH_CHECK(n > 0, "nothing to run");
-    TORCH_CHECK(cache.length + n <= cache.capacity && cache.length + n <= config_.maxPositions,
-                "context length exceeded");
-    for (int64_t i = 0; i < n; ++i)
-        TORCH_CHECK(ids[i] >= 0 && ids[i] < config_.vocabSize, "token id out of range");
+    checkAppend(ids, n, cache);
     CpuRows rows{.ids = std::vector<int32_t>(ids, ids + n), .caches = std::vector<KvCache *>(size_t(n), &cache)};
     for (int64_t i = 0; i < n; ++i) {
         rows.positions.push_back(cache.length + i);

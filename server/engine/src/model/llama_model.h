@@ -98,6 +98,9 @@ private:
         std::vector<int64_t> positions;
         std::vector<int64_t> logitRows;
     };
+    // Throws unless n more positions fit in the cache and the model's context and every id is in the vocabulary:
+    // the checks of a decode step (one id per sequence) and of a fused prompt pass alike.
+    void checkAppend(const int32_t *ids, int64_t n, const KvCache &cache) const;
     // Whether the fused pass applies: float32 or bfloat16 storage on the CPU, unless the operator path was asked for.
     bool fusedCpu() const;
     torch::Tensor forwardRows(const CpuRows &rows) const;
