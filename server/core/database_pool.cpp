@@ -21,8 +21,16 @@ struct ThreadConnections {
 thread_local ThreadConnections tlsConnections;
 } // namespace
 
+struct DatabasePool::Lease::Connection {
+    QString name; // the QSqlDatabase's
+    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> statements;
+};
+
+DatabasePool::Lease::Lease() = default;
+
 DatabasePool::Lease::Lease(Lease &&other) noexcept
-    : pool_(std::move(other.pool_)), name_(std::move(other.name_)), reused_(other.reused_), discard_(other.discard_)
+    : pool_(std::move(other.pool_)), connection_(std::move(other.connection_)), reused_(other.reused_),
+      discard_(other.discard_)
 {
     other.pool_.reset();
 }
@@ -32,7 +40,7 @@ DatabasePool::Lease &DatabasePool::Lease::operator=(Lease &&other) noexcept
     if (this != &other) {
         release();
         pool_ = std::move(other.pool_);
-        name_ = std::move(other.name_);
+        connection_ = std::move(other.connection_);
         reused_ = other.reused_;
         discard_ = other.discard_;
         other.pool_.reset();
@@ -47,13 +55,39 @@ DatabasePool::Lease::~Lease()
 
 QSqlDatabase DatabasePool::Lease::db() const
 {
-    return QSqlDatabase::database(name_, false);
+    return connection_ ? QSqlDatabase::database(connection_->name, false) : QSqlDatabase();
+}
+
+QSqlQuery *DatabasePool::Lease::statement(const QString &sql) const
+{
+    if (!connection_)
+        return nullptr;
+    auto it = connection_->statements.find(sql);
+    return it == connection_->statements.end() ? nullptr : it->second.get();
+}
+
+QSqlQuery *DatabasePool::Lease::keepStatement(const QString &sql, std::unique_ptr<QSqlQuery> query)
+{
+    {
+        std::lock_guard lock(pool_->mutex_);
+        ++pool_->stats_.prepared;
+    }
+    auto &kept = connection_->statements;
+    if (kept.size() >= kMaxStatements)
+        kept.clear();
+    return (kept[sql] = std::move(query)).get();
+}
+
+void DatabasePool::Lease::dropStatement(const QString &sql)
+{
+    if (connection_)
+        connection_->statements.erase(sql);
 }
 
 void DatabasePool::Lease::release()
 {
     if (pool_) {
-        pool_->release(name_, discard_);
+        pool_->release(std::move(connection_), discard_);
         pool_.reset();
     }
 }
@@ -63,35 +97,47 @@ std::shared_ptr<DatabasePool> DatabasePool::create(Options options)
     return std::shared_ptr<DatabasePool>(new DatabasePool(std::move(options)));
 }
 
+DatabasePool::DatabasePool(Options options) : options_(std::move(options)) {}
+
 DatabasePool::~DatabasePool()
 {
     closeThreadIdle();
+    // Other threads' idle connections cannot be closed from this one (Qt's rule): they stay open, statements and all,
+    // as the connections themselves always did.
+    for (auto &[thread, connections] : idle_)
+        for (auto &c : connections)
+            (void)c.release();
 }
 
-void DatabasePool::closeConnection(const QString &name)
+void DatabasePool::closeConnection(std::unique_ptr<Lease::Connection> connection)
 {
+    if (!connection)
+        return;
+    connection->statements.clear();
+    if (!QSqlDatabase::contains(connection->name))
+        return;
     {
-        QSqlDatabase db = QSqlDatabase::database(name, false);
+        QSqlDatabase db = QSqlDatabase::database(connection->name, false);
         db.close();
     }
-    QSqlDatabase::removeDatabase(name);
+    QSqlDatabase::removeDatabase(connection->name);
 }
 
 void DatabasePool::closeThreadIdle()
 {
-    std::vector<QString> names;
+    std::vector<std::unique_ptr<Lease::Connection>> connections;
     {
         std::lock_guard lock(mutex_);
         auto it = idle_.find(std::this_thread::get_id());
         if (it == idle_.end())
             return;
-        names.swap(it->second);
+        connections.swap(it->second);
         idle_.erase(it);
-        stats_.open -= int(names.size());
-        stats_.idle -= int(names.size());
+        stats_.open -= int(connections.size());
+        stats_.idle -= int(connections.size());
     }
-    for (const QString &name : names)
-        closeConnection(name);
+    for (auto &c : connections)
+        closeConnection(std::move(c));
     freed_.notify_all();
 }
 
@@ -107,7 +153,7 @@ Result<DatabasePool::Lease> DatabasePool::acquire()
         bool waited = false;
         for (;;) {
             if (auto it = idle_.find(tid); it != idle_.end() && !it->second.empty()) {
-                lease.name_ = it->second.back();
+                lease.connection_ = std::move(it->second.back());
                 it->second.pop_back();
                 lease.reused_ = true;
                 --stats_.idle;
@@ -154,8 +200,9 @@ Result<DatabasePool::Lease> DatabasePool::acquire()
     if (lease.reused_)
         return lease;
 
-    lease.name_ = QStringLiteral("smartbot-db-%1").arg(QUuid::createUuid().toString(QUuid::Id128));
-    QSqlDatabase db = QSqlDatabase::addDatabase(options_.driver, lease.name_);
+    lease.connection_ = std::make_unique<Lease::Connection>();
+    lease.connection_->name = QStringLiteral("smartbot-db-%1").arg(QUuid::createUuid().toString(QUuid::Id128));
+    QSqlDatabase db = QSqlDatabase::addDatabase(options_.driver, lease.connection_->name);
     Result<void> opened =
         db.isValid()
             ? options_.open(db)
@@ -194,7 +241,7 @@ Result<DatabasePool::Lease> DatabasePool::acquire()
     return lease;
 }
 
-void DatabasePool::release(const QString &name, bool discard)
+void DatabasePool::release(std::unique_ptr<Lease::Connection> connection, bool discard)
 {
     bool close = false;
     {
@@ -207,13 +254,12 @@ void DatabasePool::release(const QString &name, bool discard)
         if (close)
             --stats_.open;
         else {
-            idle_[std::this_thread::get_id()].push_back(name);
+            idle_[std::this_thread::get_id()].push_back(std::move(connection));
             ++stats_.idle;
         }
     }
     if (close) {
-        if (QSqlDatabase::contains(name))
-            closeConnection(name);
+        closeConnection(std::move(connection));
         freed_.notify_all();
     }
 }

@@ -4,7 +4,13 @@
 #include <QFile>
 #include <QFileInfo>
 
+#include <algorithm>
 #include <cstdio>
+#include <dirent.h>
+#include <string>
+#include <string_view>
+#include <sys/stat.h>
+#include <vector>
 
 #include "core/secret_files.h"
 
@@ -65,14 +71,32 @@ Result<QString> rotateJwtSecret(const QString &configDir, qint64 now, qint64 acc
     return TokenService::keyId(fresh);
 }
 
+// Asked before every token is verified, so it reads the folder with readdir(2) and one stat(2): QDir's listing (a
+// QFileInfo per entry and a wildcard compiled to a regular expression) was 3.5% of the server's time under
+// bench_chat_qps. The same things as the keys' load: the current key's file (a new inode when it is replaced, its
+// time and size when it is rewritten) and the retired keys' names.
 QString jwtKeyringStamp(const QString &configDir)
 {
-    QString stamp;
-    const QFileInfo current(QDir(configDir).filePath(QStringLiteral("auth/secret.key")));
-    stamp += QString::number(current.lastModified().toMSecsSinceEpoch()) + QString::number(current.size());
-    for (const QFileInfo &f : retiredFiles(configDir))
-        stamp += f.fileName();
-    return stamp;
+    const QByteArray auth = QFile::encodeName(QDir(configDir).filePath(QStringLiteral("auth")));
+    struct stat st {};
+    QByteArray stamp;
+    if (::stat((auth + "/secret.key").constData(), &st) == 0)
+        stamp = QByteArray::number(qulonglong(st.st_ino)) + ':' + QByteArray::number(qlonglong(st.st_mtim.tv_sec)) +
+                '.' + QByteArray::number(qlonglong(st.st_mtim.tv_nsec)) + ':' +
+                QByteArray::number(qlonglong(st.st_size));
+    std::vector<std::string> retired;
+    if (DIR *dir = ::opendir(auth.constData())) {
+        while (const dirent *e = ::readdir(dir)) {
+            const std::string_view name(e->d_name);
+            if (name.starts_with("retired-") && name.ends_with(".key"))
+                retired.emplace_back(name);
+        }
+        ::closedir(dir);
+    }
+    std::sort(retired.begin(), retired.end());
+    for (const std::string &name : retired)
+        stamp += '/' + QByteArray::fromStdString(name);
+    return QString::fromLatin1(stamp);
 }
 
 } // namespace smartbot

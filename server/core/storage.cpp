@@ -135,10 +135,13 @@ Result<QString> readPassword(const QString &file)
 }
 
 // Binds values to a prepared statement's placeholders, in order. A null QString would bind as SQL NULL: bound as ''.
+// By position, so that a kept statement's values from its last run are all replaced.
 void bindValues(QSqlQuery &q, const QVariantList &values)
 {
-    for (const QVariant &v : values)
-        q.addBindValue(v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral("")) : v);
+    for (int i = 0; i < values.size(); ++i) {
+        const QVariant &v = values[i];
+        q.bindValue(i, v.typeId() == QMetaType::QString && v.toString().isNull() ? QVariant(QStringLiteral("")) : v);
+    }
 }
 
 Result<void> runOn(QSqlDatabase db, const QString &sql)
@@ -156,6 +159,33 @@ bool isSelect(const QString &sql)
 } // namespace
 
 Storage::~Storage() = default;
+
+Storage::Query::Query(Query &&other) noexcept
+    : lease_(std::move(other.lease_)), owned_(std::move(other.owned_)), q_(std::exchange(other.q_, nullptr)),
+      rowsAffected_(other.rowsAffected_)
+{
+}
+
+Storage::Query &Storage::Query::operator=(Query &&other) noexcept
+{
+    if (this != &other) {
+        close();
+        lease_ = std::move(other.lease_);
+        owned_ = std::move(other.owned_);
+        q_ = std::exchange(other.q_, nullptr);
+        rowsAffected_ = other.rowsAffected_;
+    }
+    return *this;
+}
+
+void Storage::Query::close()
+{
+    if (q_ && !owned_)
+        q_->finish();
+    q_ = nullptr;
+    owned_.reset(); // the statement before its connection
+    lease_ = DatabasePool::Lease();
+}
 
 bool Storage::Query::next()
 {
@@ -259,25 +289,30 @@ Result<Storage::Query> Storage::run(const QString &sql, const QVariantList &valu
     if (!lease)
         return lease.failure();
     Query out;
-    out.q_ = std::make_unique<QSqlQuery>(lease->db());
-    out.q_->setForwardOnly(true);
     const bool reused = lease->reused();
     out.lease_ = std::move(lease.value());
-    QSqlQuery &q = *out.q_;
     QSqlError error;
-    if (!q.prepare(sql))
-        error = q.lastError();
-    else {
-        bindValues(q, values);
-        if (q.exec()) {
-            out.rowsAffected_ = q.numRowsAffected();
-            if (!q.isSelect()) { // nothing to read: the connection goes back now
-                out.q_.reset();
-                out.lease_ = DatabasePool::Lease();
-            }
+    QSqlQuery *q = out.lease_.statement(sql);
+    if (!q) {
+        auto made = std::make_unique<QSqlQuery>(out.lease_.db());
+        made->setForwardOnly(true);
+        if (made->prepare(sql))
+            q = out.lease_.keepStatement(sql, std::move(made));
+        else
+            error = made->lastError();
+    }
+    if (q) {
+        bindValues(*q, values);
+        out.q_ = q;
+        if (q->exec()) {
+            out.rowsAffected_ = q->numRowsAffected();
+            if (!q->isSelect()) // nothing to read: the connection goes back now
+                out.close();
             return out;
         }
-        error = q.lastError();
+        error = q->lastError();
+        out.q_ = nullptr;
+        out.lease_.dropStatement(sql); // the connection stays for the check below
     }
     // A statement error (a constraint, bad SQL) leaves the connection working; a dropped connection does not.
     {
@@ -285,7 +320,6 @@ Result<Storage::Query> Storage::run(const QString &sql, const QVariantList &valu
         if (out.lease_.db().isOpen() && probe.exec(QStringLiteral("SELECT 1")))
             return makeError("database: " + sqlError(error));
     }
-    out.q_.reset(); // before its connection is closed
     out.lease_.discard();
     out.lease_ = DatabasePool::Lease();
     pool_->closeIdle();
@@ -362,9 +396,10 @@ Result<void> Storage::migrate(int toVersion)
 Result<Storage::Query> Storage::Transaction::exec(const QString &sql, const QVariantList &values) const
 {
     Query out;
-    out.q_ = std::make_unique<QSqlQuery>(db_);
-    out.q_->setForwardOnly(true);
-    QSqlQuery &q = *out.q_;
+    out.owned_ = std::make_unique<QSqlQuery>(db_);
+    out.owned_->setForwardOnly(true);
+    QSqlQuery &q = *out.owned_;
+    out.q_ = &q;
     bool ok = false;
     if (values.isEmpty())
         ok = q.exec(sql);
@@ -376,7 +411,7 @@ Result<Storage::Query> Storage::Transaction::exec(const QString &sql, const QVar
         return makeError("database: " + sqlError(q.lastError()));
     out.rowsAffected_ = q.numRowsAffected();
     if (!q.isSelect())
-        out.q_.reset();
+        out.close();
     return out;
 }
 

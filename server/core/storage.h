@@ -30,15 +30,9 @@ public:
     class Query {
     public:
         Query() = default;
-        Query(Query &&) noexcept = default;
-        Query &operator=(Query &&other) noexcept
-        {
-            q_.reset(); // the statement before its connection
-            lease_ = std::move(other.lease_);
-            q_ = std::move(other.q_);
-            rowsAffected_ = other.rowsAffected_;
-            return *this;
-        }
+        Query(Query &&other) noexcept;
+        Query &operator=(Query &&other) noexcept;
+        ~Query() { close(); }
         // false at the end of the rows, or when reading them failed (logged; the rows read so far stand).
         bool next();
         QVariant value(int i) const { return q_ ? q_->value(i) : QVariant(); }
@@ -46,8 +40,12 @@ public:
 
     private:
         friend class Storage;
-        DatabasePool::Lease lease_;    // declared first: the query goes before its connection
-        std::unique_ptr<QSqlQuery> q_; // null for a statement without rows: its connection went back at once
+        // Lets go of the rows (a statement kept on the connection is reset, which ends its read), then of the
+        // connection.
+        void close();
+        DatabasePool::Lease lease_;
+        std::unique_ptr<QSqlQuery> owned_; // a transaction's statement; exec()'s are kept on lease_'s connection
+        QSqlQuery *q_ = nullptr;           // owned_ or the kept one; null once there is nothing (more) to read
         int rowsAffected_ = -1;
     };
 

@@ -3,6 +3,7 @@
 // tests of their own.
 #include <QtTest>
 
+#include <cstdio>
 #include <sys/stat.h>
 
 #include "core/address_list.h"
@@ -165,6 +166,47 @@ private Q_SLOTS:
         // Retired keys past their deadline are removed at the next rotation.
         QVERIFY(rotateJwtSecret(d.path(), now + 7200, 3600).ok());
         QCOMPARE(QDir(d.filePath("auth")).entryList({"retired-*.key"}).size(), 1);
+    }
+
+    // The keyring's stamp (asked before every verification) changes with every change a reload would see, done by
+    // hand as well as by a rotation, and with nothing else.
+    void keyringStampFollowsTheKeys_data()
+    {
+        QTest::addColumn<QString>("change");
+        QTest::addColumn<bool>("changes");
+        QTest::newRow("nothing") << "nothing" << false;
+        QTest::newRow("other file") << "other file" << false;
+        QTest::newRow("rotation") << "rotation" << true;
+        QTest::newRow("retired key removed") << "retired key removed" << true;
+        QTest::newRow("retired key added") << "retired key added" << true;
+        QTest::newRow("current key replaced") << "current key replaced" << true;
+    }
+    void keyringStampFollowsTheKeys()
+    {
+        QFETCH(QString, change);
+        QFETCH(bool, changes);
+        QTemporaryDir d;
+        QVERIFY(loadOrCreateSecrets(d.path(), {}).ok());
+        QVERIFY(rotateJwtSecret(d.path(), now, 3600).ok());
+        const QString auth = d.filePath("auth");
+        const QString retired = QDir(auth).entryList({"retired-*.key"}).value(0);
+        QVERIFY(!retired.isEmpty());
+        const QString before = jwtKeyringStamp(d.path());
+        QVERIFY(!before.isEmpty());
+        if (change == "other file")
+            QVERIFY(QFile(auth + "/notes.txt").open(QIODevice::WriteOnly));
+        else if (change == "rotation")
+            QVERIFY(rotateJwtSecret(d.path(), now + 1, 3600).ok());
+        else if (change == "retired key removed")
+            QVERIFY(QFile::remove(auth + "/" + retired));
+        else if (change == "retired key added")
+            QVERIFY(QFile::copy(auth + "/" + retired, auth + "/retired-1700000100.key"));
+        else if (change == "current key replaced") { // the same bytes in a new file put in its place
+            QVERIFY(QFile::copy(auth + "/secret.key", auth + "/secret.key.new"));
+            QVERIFY(::rename(QFile::encodeName(auth + "/secret.key.new").constData(),
+                             QFile::encodeName(auth + "/secret.key").constData()) == 0);
+        }
+        QCOMPARE(jwtKeyringStamp(d.path()) != before, changes);
     }
 };
 

@@ -78,6 +78,95 @@ private Q_SLOTS:
         QVERIFY(s.value()->ping().ok());
     }
 
+    // exec() keeps each statement prepared on its connection: run again with other values, it gives their rows and
+    // is not prepared again; a SELECT held open (its rows unread) makes the next run use another connection, prepared
+    // there; a failed run is prepared afresh next time.
+    void keptStatementsRunWithTheirValues_data()
+    {
+        QTest::addColumn<QString>("sql");
+        QTest::addColumn<int>("runs");
+        QTest::newRow("select") << QStringLiteral("SELECT ? + 1") << 100;
+        QTest::newRow("select-bound-twice") << QStringLiteral("SELECT ? * 2 + ?") << 40;
+        QTest::newRow("insert-returning")
+            << QStringLiteral("INSERT INTO usage (subject, requests) VALUES (?, ?) RETURNING requests + 1") << 30;
+    }
+    void keptStatementsRunWithTheirValues()
+    {
+        QFETCH(QString, sql);
+        QFETCH(int, runs);
+        QTemporaryDir dir;
+        auto s = Storage::open(dir.path());
+        QVERIFY(s.ok());
+        Storage &st = *s.value();
+        const int placeholders = int(sql.count(QLatin1Char('?')));
+        auto valuesOf = [&](int i) {
+            QVariantList v;
+            if (placeholders == 1)
+                v = {i};
+            else if (sql.startsWith(QLatin1String("INSERT")))
+                v = {QStringLiteral("s%1").arg(i), i};
+            else
+                v = {i, 7};
+            return v;
+        };
+        auto expected = [&](int i) {
+            return placeholders == 1 || sql.startsWith(QLatin1String("INSERT")) ? i + 1 : i * 2 + 7;
+        };
+        const quint64 before = st.poolStats().prepared;
+        for (int i = 0; i < runs; ++i) {
+            auto q = st.exec(sql, valuesOf(i));
+            QVERIFY2(q.ok(), q.ok() ? "" : q.error().c_str());
+            QVERIFY(q->next());
+            QCOMPARE(q->value(0).toInt(), expected(i));
+            QVERIFY(!q->next());
+        }
+        QCOMPARE(st.poolStats().prepared, before + 1);
+
+        const bool insert = sql.startsWith(QLatin1String("INSERT"));
+        if (!insert) {                                // (an INSERT held open would hold SQLite's write lock: storage.h)
+            auto held = st.exec(sql, valuesOf(runs)); // rows not read yet: its connection stays leased
+            QVERIFY(held.ok());
+            auto other = st.exec(sql, valuesOf(runs + 1));
+            QVERIFY(other.ok() && other->next());
+            QCOMPARE(other->value(0).toInt(), expected(runs + 1));
+            QVERIFY(held->next());
+            QCOMPARE(held->value(0).toInt(), expected(runs));
+            QCOMPARE(st.poolStats().prepared, before + 2);
+            held = Storage::Query();
+            other = Storage::Query();
+        }
+
+        if (insert) { // a run that fails (the subject exists) is prepared again
+            QVERIFY(!st.exec(sql, valuesOf(0)).ok());
+            const quint64 afterFailure = st.poolStats().prepared;
+            auto again = st.exec(sql, valuesOf(runs + 2));
+            QVERIFY(again.ok() && again->next());
+            QCOMPARE(again->value(0).toInt(), expected(runs + 2));
+            QCOMPARE(st.poolStats().prepared, afterFailure + 1);
+        }
+    }
+
+    // A kept SELECT whose rows were not all read ends its read when its Query goes: a checkpoint can then copy every
+    // WAL frame back and truncate the WAL (an open read would pin them: busy = 1).
+    void keptSelectEndsItsRead()
+    {
+        QTemporaryDir dir;
+        auto s = Storage::open(dir.path());
+        QVERIFY(s.ok());
+        Storage &st = *s.value();
+        for (int i = 0; i < 20; ++i)
+            QVERIFY(st.exec(QStringLiteral("INSERT INTO usage (subject) VALUES (?)"), {QString::number(i)}));
+        {
+            auto rows = st.exec(QStringLiteral("SELECT subject FROM usage"));
+            QVERIFY(rows.ok() && rows->next()); // one row of twenty
+        }
+        QVERIFY(st.exec(QStringLiteral("INSERT INTO usage (subject) VALUES ('late')")));
+        auto checkpoint = st.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)"));
+        QVERIFY(checkpoint.ok() && checkpoint->next());
+        QCOMPARE(checkpoint->value(0).toInt(), 0); // busy
+        QCOMPARE(checkpoint->value(1).toInt(), 0); // frames left in the WAL: it was truncated
+    }
+
     void newerSchemaIsRefused()
     {
         QTemporaryDir dir;
