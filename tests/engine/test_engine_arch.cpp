@@ -16,6 +16,7 @@
 #include "kernels/attention_scores.h"
 #include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
+#include "kernels/softmax_exp.h"
 #include "random_model.h"
 #include "smartbot/engine/engine.h"
 
@@ -336,6 +337,96 @@ private Q_SLOTS:
                                             .arg(want, 0, 'g', 9)));
                 }
             }
+    }
+
+    // The softmax-numerator kernels (softmax_exp.h): the portable and AVX2 ones give the same bits, for runs of 1 to
+    // 37 scores (whole blocks of 8 and tails); every numerator is e^(score - max) within 2 float ulps of double
+    // precision (0 below e^-87), and the sum within 1e-6 relative. Spreads from narrow to past the underflow, ties,
+    // signed zeros and a NaN.
+    void softmaxExpKernels_data()
+    {
+        QTest::addColumn<double>("spread"); // scores drawn uniformly from [-spread, spread]
+        QTest::addColumn<QString>("special");
+        QTest::newRow("narrow") << 0.5 << "";
+        QTest::newRow("wide") << 30.0 << "";
+        QTest::newRow("past underflow") << 150.0 << "";
+        QTest::newRow("ties and zeros") << 4.0 << "ties";
+        QTest::newRow("nan") << 4.0 << "nan";
+    }
+    void softmaxExpKernels()
+    {
+        namespace k = smartbot::engine::kernels;
+        QFETCH(double, spread);
+        QFETCH(QString, special);
+        std::mt19937 rng{uint32_t(spread * 10) + uint32_t(special.size())};
+        std::uniform_real_distribution<float> uniform(float(-spread), float(spread));
+        std::vector<std::pair<const char *, k::SoftmaxExpFn>> impls{{"portable", k::softmaxExpPortable}};
+#if defined(__x86_64__)
+        if (k::cpuHasAvx2Fma())
+            impls.emplace_back("avx2", k::softmaxExpAvx2);
+#endif
+        qInfo("softmax-numerator kernels compared: %zu", impls.size());
+        double worstUlps = 0;
+        for (int64_t total = 1; total <= 37; ++total) {
+            std::vector<float> scores(static_cast<size_t>(total));
+            for (float &v : scores)
+                v = uniform(rng);
+            if (special == "ties")
+                for (int64_t t = 0; t < total; ++t)
+                    scores[size_t(t)] = t % 3 == 0 ? 0.0f : t % 3 == 1 ? -0.0f : scores[0];
+            if (special == "nan")
+                scores[size_t(total / 2)] = std::nanf("");
+            std::vector<std::vector<float>> out;
+            std::vector<float> sums;
+            for (const auto &[name, fn] : impls) {
+                out.push_back(scores);
+                sums.push_back(fn(out.back().data(), total));
+            }
+            for (size_t i = 1; i < impls.size(); ++i) {
+                QVERIFY2(!std::memcmp(out[i].data(), out[0].data(), sizeof(float) * size_t(total)) ||
+                             special == "nan", // NaN payloads aside, checked below
+                         qPrintable(QString("%1 differs from portable at total %2").arg(impls[i].first).arg(total)));
+                QVERIFY2(!std::memcmp(&sums[i], &sums[0], sizeof(float)) || special == "nan",
+                         qPrintable(QString("%1's sum differs at total %2").arg(impls[i].first).arg(total)));
+            }
+            float m = -INFINITY;
+            for (float v : scores)
+                if (!std::isnan(v))
+                    m = std::max(m, v);
+            double exactSum = 0;
+            for (int64_t t = 0; t < total; ++t) {
+                // The difference rounded to float, as the kernels take it (that rounding is the caller's, not e^x's).
+                const double x = double(scores[size_t(t)] - m);
+                for (const auto &o : out) {
+                    const float got = o[size_t(t)];
+                    if (std::isnan(x)) {
+                        QVERIFY(std::isnan(got));
+                        continue;
+                    }
+                    const double want = std::exp(x);
+                    if (x < -87.0) {
+                        QVERIFY2(got == 0.0f, qPrintable(QString("e^%1 gave %2").arg(x).arg(got)));
+                        continue;
+                    }
+                    const double ulps = std::abs(double(got) - want) / (want * 0x1p-23);
+                    worstUlps = std::max(worstUlps, ulps);
+                    QVERIFY2(ulps <= 2, qPrintable(QString("e^%1: %2 against %3 (%4 ulps)")
+                                                       .arg(x, 0, 'g', 9)
+                                                       .arg(got, 0, 'g', 9)
+                                                       .arg(want, 0, 'g', 17)
+                                                       .arg(ulps)));
+                }
+                if (!std::isnan(x) && x >= -87.0)
+                    exactSum += std::exp(x);
+            }
+            for (float sum : sums)
+                if (special == "nan")
+                    QVERIFY(std::isnan(sum));
+                else
+                    QVERIFY2(std::abs(sum - exactSum) <= 1e-6 * exactSum,
+                             qPrintable(QString("sum %1 against %2").arg(sum, 0, 'g', 9).arg(exactSum, 0, 'g', 17)));
+        }
+        qInfo("worst numerator error: %.2f ulps", worstUlps);
     }
 
     // A model whose sizes are no multiple of the kernels' tiles or vector width (hidden 72, intermediate 101,

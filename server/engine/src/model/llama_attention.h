@@ -6,6 +6,7 @@
 
 #include "kernels/attention_scores.h"
 #include "kernels/matmul.h"
+#include "kernels/softmax_exp.h"
 
 #include <ATen/Parallel.h>
 
@@ -31,11 +32,12 @@ template <typename Fn> void forEachSequence(int64_t B, const Fn &fn)
             fn(b);
 }
 
-// The order of a head's float32 sums. Both are fixed (never depend on the batch) and differ in the last bits;
-// each caller keeps the one it has always had, so results stay bit for bit what they were.
+// How a head's float32 softmax is computed. Both are fixed (never depend on the batch, so a batched step equals each
+// sequence stepped alone) and differ in the last bits.
 //  Sequential: left-to-right dot products, weights score / sum: the libtorch path and the fused bfloat16 step.
-//  Lanes8: kernels::dot8's eight accumulators (kernels::attentionScores(), with dot8's bits on every CPU),
-//  weights score * (1 / sum): the fused float32 step (float cache).
+//  Lanes8: kernels::dot8's eight accumulators (kernels::attentionScores(), with dot8's bits on every CPU), the
+//  numerators and their sum from kernels::softmaxExp() (its own e^x, the same bits on every CPU), weights
+//  score * (1 / sum): the fused float32 step (float cache).
 enum class AttnSum { Sequential, Lanes8 };
 
 namespace attention_detail {
@@ -46,13 +48,14 @@ template <AttnSum S, typename T>
 void attendHead(const float *q, const T *keys, const T *values, int64_t total, int64_t hd, float scale, float *scores,
                 float *out)
 {
-    float maxScore = -INFINITY;
+    float sum = 0;
     if constexpr (S == AttnSum::Lanes8) {
         static const kernels::AttentionScoresFn scoresFn = kernels::attentionScores();
+        static const kernels::SoftmaxExpFn expFn = kernels::softmaxExp();
         scoresFn(q, keys, total, hd, scale, scores);
-        for (int64_t t = 0; t < total; ++t)
-            maxScore = std::max(maxScore, scores[t]);
+        sum = expFn(scores, total);
     } else {
+        float maxScore = -INFINITY;
         for (int64_t t = 0; t < total; ++t) {
             float dot = 0;
             for (int64_t e = 0; e < hd; ++e)
@@ -60,10 +63,9 @@ void attendHead(const float *q, const T *keys, const T *values, int64_t total, i
             scores[t] = dot * scale;
             maxScore = std::max(maxScore, scores[t]);
         }
+        for (int64_t t = 0; t < total; ++t)
+            sum += (scores[t] = std::exp(scores[t] - maxScore));
     }
-    float sum = 0;
-    for (int64_t t = 0; t < total; ++t)
-        sum += (scores[t] = std::exp(scores[t] - maxScore));
     const float inv = 1.0f / sum;
     // out[e] = sum over t of p_t v_t[e], from 0 in order of t. A head of up to 8 values sums in a local block the
     // compiler keeps in registers: summed into out itself it must store and reload out for every position (out might
