@@ -16,7 +16,7 @@
 #include "kernels/attention_scores.h"
 #include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
-#include "kernels/softmax_exp.h"
+#include "kernels/exp_kernels.h"
 #include "random_model.h"
 #include "smartbot/engine/engine.h"
 
@@ -339,7 +339,7 @@ private Q_SLOTS:
             }
     }
 
-    // The softmax-numerator kernels (softmax_exp.h): the portable and AVX2 ones give the same bits, for runs of 1 to
+    // The softmax-numerator kernels (exp_kernels.h): the portable and AVX2 ones give the same bits, for runs of 1 to
     // 37 scores (whole blocks of 8 and tails); every numerator is e^(score - max) within 2 float ulps of double
     // precision (0 below e^-87), and the sum within 1e-6 relative. Spreads from narrow to past the underflow, ties,
     // signed zeros and a NaN.
@@ -427,6 +427,84 @@ private Q_SLOTS:
                              qPrintable(QString("sum %1 against %2").arg(sum, 0, 'g', 9).arg(exactSum, 0, 'g', 17)));
         }
         qInfo("worst numerator error: %.2f ulps", worstUlps);
+    }
+
+    // The SiLU-gate kernels (exp_kernels.h): the portable and AVX2 ones give the same bits for 1 to 37 values (whole
+    // vectors and tails), and silu(g) * u is within 4 float ulps of double precision; past e^x's range, the limits
+    // (g where e^-g is 0, -0 where it is +inf). Zeros, signed zeros and a NaN.
+    void siluGateKernels_data()
+    {
+        QTest::addColumn<double>("spread"); // gates drawn uniformly from [-spread, spread]
+        QTest::addColumn<QString>("special");
+        QTest::newRow("narrow") << 0.5 << "";
+        QTest::newRow("wide") << 30.0 << "";
+        QTest::newRow("past the range") << 150.0 << "";
+        QTest::newRow("zeros") << 4.0 << "zeros";
+        QTest::newRow("nan") << 4.0 << "nan";
+    }
+    void siluGateKernels()
+    {
+        namespace k = smartbot::engine::kernels;
+        QFETCH(double, spread);
+        QFETCH(QString, special);
+        std::mt19937 rng{uint32_t(spread * 10) + uint32_t(special.size())};
+        std::uniform_real_distribution<float> uniform(float(-spread), float(spread));
+        std::vector<std::pair<const char *, k::SiluGateFn>> impls{{"portable", k::siluGatePortable}};
+#if defined(__x86_64__)
+        if (k::cpuHasAvx2Fma())
+            impls.emplace_back("avx2", k::siluGateAvx2);
+#endif
+        double worstUlps = 0;
+        for (int64_t n = 1; n <= 37; ++n) {
+            std::vector<float> gate(static_cast<size_t>(n)), up(static_cast<size_t>(n));
+            for (size_t i = 0; i < gate.size(); ++i) {
+                gate[i] = uniform(rng);
+                up[i] = uniform(rng) / float(spread);
+            }
+            if (special == "zeros")
+                for (size_t i = 0; i < gate.size(); i += 2)
+                    gate[i] = i % 4 == 0 ? 0.0f : -0.0f;
+            if (special == "nan")
+                gate[size_t(n / 2)] = std::nanf("");
+            std::vector<std::vector<float>> out;
+            for (const auto &[name, fn] : impls) {
+                out.push_back(gate);
+                fn(out.back().data(), up.data(), n);
+            }
+            for (size_t i = 1; i < impls.size(); ++i)
+                QVERIFY2(!std::memcmp(out[i].data(), out[0].data(), sizeof(float) * size_t(n)) || special == "nan",
+                         qPrintable(QString("%1 differs from portable at n %2").arg(impls[i].first).arg(n)));
+            for (int64_t i = 0; i < n; ++i) {
+                const double g = gate[size_t(i)], u = up[size_t(i)];
+                for (const auto &o : out) {
+                    const float got = o[size_t(i)];
+                    if (std::isnan(g)) {
+                        QVERIFY(std::isnan(got));
+                        continue;
+                    }
+                    if (g > 87.0 || g < -88.0) { // e^-g is 0 or +inf: g * u, or -0 * u
+                        const float limit = g > 0 ? float(g * u) : -0.0f * float(u);
+                        QVERIFY2(!std::memcmp(&got, &limit, sizeof got),
+                                 qPrintable(QString("silu(%1) * %2 gave %3").arg(g).arg(u).arg(got)));
+                        continue;
+                    }
+                    const double want = g / (1.0 + std::exp(-g)) * u;
+                    if (want == 0) {
+                        QCOMPARE(double(got), 0.0);
+                        continue;
+                    }
+                    const double ulps = std::abs(double(got) - want) / (std::abs(want) * 0x1p-23);
+                    worstUlps = std::max(worstUlps, ulps);
+                    QVERIFY2(ulps <= 4, qPrintable(QString("silu(%1) * %2: %3 against %4 (%5 ulps)")
+                                                       .arg(g, 0, 'g', 9)
+                                                       .arg(u, 0, 'g', 9)
+                                                       .arg(got, 0, 'g', 9)
+                                                       .arg(want, 0, 'g', 17)
+                                                       .arg(ulps)));
+                }
+            }
+        }
+        qInfo("worst silu error: %.2f ulps", worstUlps);
     }
 
     // A model whose sizes are no multiple of the kernels' tiles or vector width (hidden 72, intermediate 101,

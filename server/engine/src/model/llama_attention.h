@@ -6,7 +6,7 @@
 
 #include "kernels/attention_scores.h"
 #include "kernels/matmul.h"
-#include "kernels/softmax_exp.h"
+#include "kernels/exp_kernels.h"
 
 #include <ATen/Parallel.h>
 

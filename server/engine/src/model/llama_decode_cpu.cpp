@@ -10,6 +10,7 @@
 // prompt run through here gives the bits its positions would get as decode steps one at a time.
 #include "model/llama_attention.h"
 #include "model/llama_model.h"
+#include "kernels/exp_kernels.h"
 #include "kernels/matmul.h"
 #include "model/row_split.h"
 
@@ -169,6 +170,7 @@ torch::Tensor LlamaModel::prefillCpu(const int32_t *ids, int64_t n, KvCache &cac
 template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &rows) const
 {
     constexpr bool kFloat = std::is_same_v<T, float>;
+    static const kernels::SiluGateFn siluFn = kernels::siluGate();
     const auto &c = config_;
     const int64_t D = c.hiddenSize, I = c.intermediateSize, H = c.numHeads, KV = c.numKvHeads, hd = c.headDim;
     const int64_t half = hd / 2, R = int64_t(rows.ids.size());
@@ -248,10 +250,7 @@ template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &ro
         project<T>({&L.wgate, &L.wup}, h.data(), D, gu.data(), 2 * I, R);
         forEachSequence(R, [&](int64_t r) {
             float *row = &gu[size_t(r * 2 * I)];
-            for (int64_t i = 0; i < I; ++i) {
-                const float g = row[i];
-                row[i] = g / (1.0f + std::exp(-g)) * row[I + i];
-            }
+            siluFn(row, row + I, I);
         });
         project<T>({&L.wdown}, gu.data(), 2 * I, x.data(), D, R, /*accumulate=*/true);
     }

@@ -1,4 +1,4 @@
-#include "kernels/softmax_exp.h"
+#include "kernels/exp_kernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,14 +10,16 @@ namespace smartbot::engine::kernels {
 
 namespace {
 
-// e^x for x <= 0, as softmax_exp.h describes; the AVX2 kernel does the same operations lane by lane.
-float expNonPositive(float x)
+// e^x as exp_kernels.h describes; the AVX2 kernels do the same operations lane by lane.
+float expBounded(float x)
 {
-    using namespace softmax_exp;
+    using namespace exp_kernels;
     if (std::isnan(x))
         return x;
     if (x < kMin)
         return 0.0f;
+    if (x > kMax)
+        return INFINITY;
     const float n = std::nearbyint(x * kLog2e);
     const float r = (x - n * kLn2Hi) - n * kLn2Lo;
     float p = kTaylor[0];
@@ -42,16 +44,28 @@ float softmaxExpPortable(float *scores, int64_t total)
     int64_t t = 0;
     for (; t + 8 <= total; t += 8)
         for (int k = 0; k < 8; ++k)
-            acc[k] += (scores[t + k] = expNonPositive(scores[t + k] - m));
+            acc[k] += (scores[t + k] = expBounded(scores[t + k] - m));
     float sum = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
     for (; t < total; ++t)
-        sum += (scores[t] = expNonPositive(scores[t] - m));
+        sum += (scores[t] = expBounded(scores[t] - m));
     return sum;
+}
+
+void siluGatePortable(float *gate, const float *up, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i)
+        gate[i] = gate[i] / (1.0f + expBounded(-gate[i])) * up[i];
 }
 
 SoftmaxExpFn softmaxExp()
 {
     static const SoftmaxExpFn fn = cpuHasAvx2Fma() ? softmaxExpAvx2 : softmaxExpPortable;
+    return fn;
+}
+
+SiluGateFn siluGate()
+{
+    static const SiluGateFn fn = cpuHasAvx2Fma() ? siluGateAvx2 : siluGatePortable;
     return fn;
 }
 
