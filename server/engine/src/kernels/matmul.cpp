@@ -1,4 +1,4 @@
-// The portable matmul kernel and the once-per-process choice of kernel (see matmul_kernels.h).
+// The portable matmul kernel and the once-per-process choice of kernel (see matmul.h).
 #include "kernels/matmul.h"
 
 #include "kernels/cpu_features.h"
@@ -20,7 +20,7 @@ inline float dot8(const uint16_t *a, const float *b, int64_t n)
         s += bf16ToFloat(a[i]) * b[i];
     return s;
 }
-using kernels::dot8; // the float32 one (matmul_kernels.h), beside this overload
+using kernels::dot8; // the float32 one (matmul.h), beside this overload
 
 struct Choice {
     MatmulRowsFn fn;

@@ -1,4 +1,4 @@
-// The AVX2+FMA matmul kernel (see matmul_kernels.h). This file alone is compiled with -mavx2 -mfma
+// The AVX2+FMA matmul kernel (see matmul.h). This file alone is compiled with -mavx2 -mfma
 // (server/engine/CMakeLists.txt); it runs only where matmulRows() found those features.
 //
 // Tile: 4 weight rows x 3 sequences = 12 __m256 accumulators, plus 3 activation vectors and one weight vector:

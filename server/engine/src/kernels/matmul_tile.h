@@ -1,4 +1,4 @@
-// The register-tiled matmul loop shared by the SIMD kernels (see matmul_kernels.h for the contract). Included
+// The register-tiled matmul loop shared by the SIMD kernels (see matmul.h for the contract). Included
 // only by the per-instruction-set translation units, each compiled with its own -m flags; V describes the
 // vector type: Reg, kWidth, zero(), load(p), loadTail(p, n) (lanes >= n read as 0), fma(a, b, acc), reduce(v).
 // The weights' element type WT is float or uint16_t (bfloat16 bits): V::load/loadTail take either and give
