@@ -74,6 +74,46 @@ double compare(const std::string &dir, const RandomModel &m, const LoadOptions &
     }
     return worst / std::max(1.0, scale);
 }
+
+// The rows of the e^x kernels' tests: values drawn uniformly from [-spread, spread], from narrow to past e^x's
+// range, then zeros and ties, then a NaN among them.
+void addExpKernelRows()
+{
+    QTest::addColumn<double>("spread");
+    QTest::addColumn<QString>("special");
+    QTest::newRow("narrow") << 0.5 << "";
+    QTest::newRow("wide") << 30.0 << "";
+    QTest::newRow("past the range") << 150.0 << "";
+    QTest::newRow("zeros") << 4.0 << "zeros";
+    QTest::newRow("nan") << 4.0 << "nan";
+}
+// The current row of addExpKernelRows(), with a generator of values seeded from it.
+struct ExpKernelRow {
+    double spread;
+    QString special;
+    std::mt19937 rng;
+    std::uniform_real_distribution<float> uniform;
+    float draw() { return uniform(rng); }
+};
+ExpKernelRow fetchExpKernelRow()
+{
+    QFETCH(double, spread);
+    QFETCH(QString, special);
+    return {spread, special, std::mt19937{uint32_t(spread * 10) + uint32_t(special.size())},
+            std::uniform_real_distribution<float>(float(-spread), float(spread))};
+}
+// The portable kernel, and the AVX2 one where this CPU has it.
+template <typename Fn> std::vector<std::pair<const char *, Fn>> portableAndAvx2(Fn portable, Fn avx2)
+{
+    std::vector<std::pair<const char *, Fn>> impls{{"portable", portable}};
+#if defined(__x86_64__)
+    if (smartbot::engine::kernels::cpuHasAvx2Fma())
+        impls.emplace_back("avx2", avx2);
+#endif
+    qInfo("kernels compared: %zu", impls.size());
+    return impls;
+}
+
 } // namespace
 
 class TestEngineArch : public QObject {
@@ -345,33 +385,20 @@ private Q_SLOTS:
     // signed zeros and a NaN.
     void softmaxExpKernels_data()
     {
-        QTest::addColumn<double>("spread"); // scores drawn uniformly from [-spread, spread]
-        QTest::addColumn<QString>("special");
-        QTest::newRow("narrow") << 0.5 << "";
-        QTest::newRow("wide") << 30.0 << "";
-        QTest::newRow("past underflow") << 150.0 << "";
-        QTest::newRow("ties and zeros") << 4.0 << "ties";
-        QTest::newRow("nan") << 4.0 << "nan";
+        addExpKernelRows();
     }
     void softmaxExpKernels()
     {
         namespace k = smartbot::engine::kernels;
-        QFETCH(double, spread);
-        QFETCH(QString, special);
-        std::mt19937 rng{uint32_t(spread * 10) + uint32_t(special.size())};
-        std::uniform_real_distribution<float> uniform(float(-spread), float(spread));
-        std::vector<std::pair<const char *, k::SoftmaxExpFn>> impls{{"portable", k::softmaxExpPortable}};
-#if defined(__x86_64__)
-        if (k::cpuHasAvx2Fma())
-            impls.emplace_back("avx2", k::softmaxExpAvx2);
-#endif
-        qInfo("softmax-numerator kernels compared: %zu", impls.size());
+        ExpKernelRow row = fetchExpKernelRow();
+        const QString special = row.special;
+        const auto impls = portableAndAvx2(k::softmaxExpPortable, k::softmaxExpAvx2);
         double worstUlps = 0;
         for (int64_t total = 1; total <= 37; ++total) {
             std::vector<float> scores(static_cast<size_t>(total));
             for (float &v : scores)
-                v = uniform(rng);
-            if (special == "ties")
+                v = row.draw();
+            if (special == "zeros") // ties, and signed zeros
                 for (int64_t t = 0; t < total; ++t)
                     scores[size_t(t)] = t % 3 == 0 ? 0.0f : t % 3 == 1 ? -0.0f : scores[0];
             if (special == "nan")
@@ -434,32 +461,20 @@ private Q_SLOTS:
     // (g where e^-g is 0, -0 where it is +inf). Zeros, signed zeros and a NaN.
     void siluGateKernels_data()
     {
-        QTest::addColumn<double>("spread"); // gates drawn uniformly from [-spread, spread]
-        QTest::addColumn<QString>("special");
-        QTest::newRow("narrow") << 0.5 << "";
-        QTest::newRow("wide") << 30.0 << "";
-        QTest::newRow("past the range") << 150.0 << "";
-        QTest::newRow("zeros") << 4.0 << "zeros";
-        QTest::newRow("nan") << 4.0 << "nan";
+        addExpKernelRows();
     }
     void siluGateKernels()
     {
         namespace k = smartbot::engine::kernels;
-        QFETCH(double, spread);
-        QFETCH(QString, special);
-        std::mt19937 rng{uint32_t(spread * 10) + uint32_t(special.size())};
-        std::uniform_real_distribution<float> uniform(float(-spread), float(spread));
-        std::vector<std::pair<const char *, k::SiluGateFn>> impls{{"portable", k::siluGatePortable}};
-#if defined(__x86_64__)
-        if (k::cpuHasAvx2Fma())
-            impls.emplace_back("avx2", k::siluGateAvx2);
-#endif
+        ExpKernelRow row = fetchExpKernelRow();
+        const QString special = row.special;
+        const auto impls = portableAndAvx2(k::siluGatePortable, k::siluGateAvx2);
         double worstUlps = 0;
         for (int64_t n = 1; n <= 37; ++n) {
             std::vector<float> gate(static_cast<size_t>(n)), up(static_cast<size_t>(n));
             for (size_t i = 0; i < gate.size(); ++i) {
-                gate[i] = uniform(rng);
-                up[i] = uniform(rng) / float(spread);
+                gate[i] = row.draw();
+                up[i] = row.draw() / float(row.spread);
             }
             if (special == "zeros")
                 for (size_t i = 0; i < gate.size(); i += 2)
