@@ -157,11 +157,13 @@ class TestEngineArch : public QObject {
         }
     }
 
-    // One kernel fn over weights w (values wf as floats) against the float64 product, then bitwise against itself
-    // across batch sizes, batch offsets, row splits and accumulation (see matmulKernelsIndependentOfBatch).
+    // One kernel fn over weights w (values wf as floats) against the float64 product with the activations the
+    // kernel multiplies (xf: x itself, or x rounded to bfloat16), then bitwise against itself across batch sizes,
+    // batch offsets, row splits and accumulation (see matmulKernelsIndependentOfBatch).
     template <typename WT, typename Fn>
     void checkKernel(const std::string &name, Fn fn, const WT *w, const std::vector<float> &wf, int64_t cols,
-                     int64_t rows, int64_t maxB, const std::vector<float> &x, const std::vector<float> &bias)
+                     int64_t rows, int64_t maxB, const std::vector<float> &x, const std::vector<float> &xf,
+                     const std::vector<float> &bias)
     {
         const int64_t xStride = cols + 3, yStride = rows + 2;
         const QByteArray what = QByteArray::fromStdString(name + " cols " + std::to_string(cols));
@@ -172,8 +174,8 @@ class TestEngineArch : public QObject {
             for (int64_t r = 0; r < rows; ++r) {
                 double ref = 0, mag = 0;
                 for (int64_t i = 0; i < cols; ++i) {
-                    ref += double(wf[size_t(r * cols + i)]) * double(x[size_t(b * xStride + i)]);
-                    mag += std::abs(double(wf[size_t(r * cols + i)]) * double(x[size_t(b * xStride + i)]));
+                    ref += double(wf[size_t(r * cols + i)]) * double(xf[size_t(b * xStride + i)]);
+                    mag += std::abs(double(wf[size_t(r * cols + i)]) * double(xf[size_t(b * xStride + i)]));
                 }
                 QVERIFY2(std::abs(alone[size_t(b * yStride + r)] - ref) <= 1e-5 * mag, what);
             }
@@ -246,9 +248,10 @@ private Q_SLOTS:
         QTest::newRow("bf16 compute") << "Qwen2ForCausalLM"
                                       << "BF16"
                                       << "" << 0 << true << 2e-2 << "bfloat16" << false;
-        // The fused CPU decode step in bfloat16: bfloat16 weights, RoPE tables and KV cache, float32 activations.
-        // Measured on its own rows (decode steps after a bfloat16 prefill of the first token; see compare()):
-        // 4.3e-4, the KV cache's rounding mostly, 8x better than bfloat16 compute.
+        // The fused CPU decode step in bfloat16: bfloat16 weights, RoPE tables and KV cache, float32 activations
+        // rounded to bfloat16 only as each matrix product's input (matmul.h). Measured on its own rows (decode
+        // steps after a bfloat16 prefill of the first token; see compare()): 9.7e-4 (4.3e-4 when the products took
+        // float32 activations), 3.5x better than bfloat16 compute.
         QTest::newRow("bf16 fused") << "Qwen2ForCausalLM"
                                     << "BF16"
                                     << "" << 0 << true << 2e-3 << "bfloat16" << true;
@@ -290,7 +293,7 @@ private Q_SLOTS:
     // The matmul kernels' contract: each output element is computed identically (bitwise) whatever the batch
     // size, wherever its sequence falls in a register tile and however the rows are split between threads, on
     // sizes that are no multiple of the tile (4 rows x 3 sequences) or of the vector width (8 or 16 floats).
-    // For float32 weights and for bfloat16 ones (whose products with float32 activations are exact).
+    // For float32 weights and for bfloat16 ones (whose activations are rounded to bfloat16: exact products).
     void matmulKernelsIndependentOfBatch()
     {
         namespace k = smartbot::engine::kernels;
@@ -302,11 +305,13 @@ private Q_SLOTS:
             impls.emplace_back("avx2-fma", k::matmulRowsAvx2);
             bf16Impls.emplace_back("bf16 avx2-fma", k::matmulRowsBf16Avx2);
         }
+        if (kernels::cpuHasAvx512Bf16())
+            bf16Impls.emplace_back("bf16 avx512-bf16", k::matmulRowsBf16Avx512);
 #endif
-        qInfo("decode kernel in use: %s", k::matmulKernelName());
+        qInfo("decode kernels in use: %s, bfloat16 %s", k::matmulKernelName(), k::matmulBf16KernelName());
         std::mt19937 rng(5);
         std::normal_distribution<float> normal;
-        for (const int64_t cols : {1, 7, 8, 17, 64, 72, 100, 101}) {
+        for (const int64_t cols : {1, 7, 8, 17, 32, 33, 64, 72, 100, 101}) {
             const int64_t rows = 37, maxB = 11;
             std::vector<float> w(size_t(rows * cols)), x(size_t(maxB * (cols + 3))), bias(size_t(maxB * (rows + 2)));
             for (float &v : w)
@@ -315,21 +320,116 @@ private Q_SLOTS:
                 v = normal(rng);
             for (float &v : bias)
                 v = normal(rng);
-            // bfloat16 weights: the upper halves of w, and the floats they stand for (for the reference).
+            // bfloat16 weights: the upper halves of w, and the floats they stand for (for the reference); the
+            // activations as the bfloat16 kernels round them.
             std::vector<uint16_t> wb(w.size());
-            std::vector<float> wbf(w.size());
+            std::vector<float> wbf(w.size()), xbf(x.size());
             for (size_t i = 0; i < w.size(); ++i) {
                 uint32_t u;
                 std::memcpy(&u, &w[i], sizeof u);
                 wb[i] = uint16_t(u >> 16);
                 wbf[i] = k::bf16ToFloat(wb[i]);
             }
+            for (size_t i = 0; i < x.size(); ++i)
+                xbf[i] = k::bf16ToFloat(k::floatToBf16(x[i]));
             for (const auto &[name, fn] : impls)
-                checkKernel(name, fn, w.data(), w, cols, rows, maxB, x, bias);
+                checkKernel(name, fn, w.data(), w, cols, rows, maxB, x, x, bias);
             for (const auto &[name, fn] : bf16Impls)
-                checkKernel(name, fn, wb.data(), wbf, cols, rows, maxB, x, bias);
+                checkKernel(name, fn, wb.data(), wbf, cols, rows, maxB, x, xbf, bias);
             if (QTest::currentTestFailed())
                 return;
+        }
+    }
+
+    // float to bfloat16: to nearest with ties to even, NaN kept (quiet), subnormals to a zero of their sign,
+    // overflow to infinity.
+    void floatToBf16Rounds_data()
+    {
+        QTest::addColumn<quint32>("in");
+        QTest::addColumn<quint16>("want");
+        QTest::newRow("one") << 0x3f800000u << quint16(0x3f80);
+        QTest::newRow("below half") << 0x3f807fffu << quint16(0x3f80);
+        QTest::newRow("tie to even, down") << 0x3f808000u << quint16(0x3f80);
+        QTest::newRow("tie to even, up") << 0x3f818000u << quint16(0x3f82);
+        QTest::newRow("above half") << 0x3f808001u << quint16(0x3f81);
+        QTest::newRow("negative") << 0xc0490fdbu << quint16(0xc049);
+        QTest::newRow("carry into exponent") << 0x3fffffffu << quint16(0x4000);
+        QTest::newRow("largest float to inf") << 0x7f7fffffu << quint16(0x7f80);
+        QTest::newRow("inf") << 0x7f800000u << quint16(0x7f80);
+        QTest::newRow("-inf") << 0xff800000u << quint16(0xff80);
+        QTest::newRow("nan, payload low") << 0x7f800001u << quint16(0x7fc0);
+        QTest::newRow("-nan") << 0xffc00000u << quint16(0xffc0);
+        QTest::newRow("smallest normal") << 0x00800000u << quint16(0x0080);
+        QTest::newRow("subnormal") << 0x007fffffu << quint16(0x0000);
+        QTest::newRow("-subnormal") << 0x80000001u << quint16(0x8000);
+        QTest::newRow("-0") << 0x80000000u << quint16(0x8000);
+    }
+    void floatToBf16Rounds()
+    {
+        QFETCH(quint32, in);
+        QFETCH(quint16, want);
+        float f;
+        std::memcpy(&f, &in, sizeof f);
+        QCOMPARE(quint16(kernels::floatToBf16(f)), want);
+    }
+
+    // Every bfloat16 kernel this CPU can run gives the portable kernel's bits (matmul.h: VDPBF16PS's sums),
+    // on row lengths around the 32-column chunk and the shapes of the seed model (172) and the benchmark (768),
+    // with weights and activations over several orders of magnitude, an infinite weight and a NaN activation.
+    void bf16KernelsSameBits_data()
+    {
+        QTest::addColumn<int>("cols");
+        QTest::addColumn<bool>("specials");
+        for (const int cols : {1, 15, 16, 31, 32, 33, 64, 100, 172, 768})
+            QTest::addRow("cols %d", cols) << cols << false;
+        QTest::newRow("cols 100, inf and nan") << 100 << true;
+    }
+    void bf16KernelsSameBits()
+    {
+        namespace k = smartbot::engine::kernels;
+        QFETCH(int, cols);
+        QFETCH(bool, specials);
+        std::vector<std::pair<const char *, k::MatmulRowsBf16Fn>> impls;
+#if defined(__x86_64__)
+        if (kernels::cpuHasAvx2Fma())
+            impls.emplace_back("avx2-fma", k::matmulRowsBf16Avx2);
+        if (kernels::cpuHasAvx512Bf16())
+            impls.emplace_back("avx512-bf16", k::matmulRowsBf16Avx512);
+#endif
+        if (impls.empty())
+            QSKIP("no SIMD bfloat16 kernel on this CPU: only the portable one runs");
+        std::mt19937 rng{uint32_t(cols)};
+        std::normal_distribution<float> normal;
+        std::uniform_real_distribution<float> exponent(-8.0f, 8.0f);
+        const int64_t rows = 21, B = 7;
+        std::vector<uint16_t> w(size_t(rows * cols));
+        std::vector<float> x(size_t(B * cols));
+        for (auto &v : w)
+            v = k::floatToBf16(normal(rng) * std::exp2(exponent(rng)));
+        for (auto &v : x)
+            v = normal(rng) * std::exp2(exponent(rng));
+        if (specials) {
+            w[5] = 0x7f80;                           // +inf in row 0
+            x[size_t(2 * cols + 7)] = std::nanf(""); // sequence 2
+        }
+        std::vector<float> want(size_t(B * rows)), got(want.size());
+        k::matmulRowsBf16Portable(w.data(), cols, x.data(), cols, B, want.data(), rows, 0, rows, false);
+        for (const auto &[name, fn] : impls) {
+            std::fill(got.begin(), got.end(), -1.0f);
+            fn(w.data(), cols, x.data(), cols, B, got.data(), rows, 0, rows, false);
+            for (size_t i = 0; i < want.size(); ++i)
+                QVERIFY2(!std::memcmp(&got[i], &want[i], sizeof(float)) || (std::isnan(got[i]) && std::isnan(want[i])),
+                         qPrintable(QString("%1: sequence %2 row %3: %4 vs portable %5")
+                                        .arg(name)
+                                        .arg(i / size_t(rows))
+                                        .arg(i % size_t(rows))
+                                        .arg(double(got[i]), 0, 'g', 9)
+                                        .arg(double(want[i]), 0, 'g', 9)));
+        }
+        if (specials) { // the infinite weight's row is infinite, the NaN activation's sequence NaN
+            QVERIFY(std::isinf(want[0]) && std::isinf(want[size_t(rows)]));
+            for (int64_t r = 0; r < rows; ++r)
+                QVERIFY(std::isnan(want[size_t(2 * rows + r)]));
         }
     }
 

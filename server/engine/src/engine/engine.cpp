@@ -17,6 +17,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
 #include "model/llama_model.h"
 #include "model/config.h"
@@ -38,6 +39,7 @@ Engine::~Engine() = default;
 std::string runtimeDescription()
 {
     return std::string("libtorch ") + TORCH_VERSION + ", CPU matmul kernel " + kernels::matmulKernelName() +
+           " (bfloat16: " + kernels::matmulBf16KernelName() + ")" +
            (torch::cuda::is_available() ? ", CUDA available" : ", no CUDA");
 }
 
@@ -104,11 +106,7 @@ Result<torch::ScalarType> chooseDtype(const std::string &requested, torch::Devic
         return torch::kBFloat16;
     const TensorView *embed = weights.find("model.embed_tokens.weight");
     const bool storedBf16 = embed && embed->dtype == DType::BF16;
-#if defined(__x86_64__) && defined(__GNUC__)
-    const bool fastBf16 = __builtin_cpu_supports("avx512bf16");
-#else
-    const bool fastBf16 = false;
-#endif
+    const bool fastBf16 = kernels::cpuHasAvx512Bf16();
     return storedBf16 && fastBf16 ? torch::kBFloat16 : torch::kFloat32;
 }
 

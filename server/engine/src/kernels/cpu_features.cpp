@@ -41,4 +41,17 @@ bool cpuHasAvx512Vnni()
 #endif
 }
 
+// AVX512-BF16 from CPUID leaf 7, sub-leaf 1, EAX bit 5 (GCC 12's builtin knows it, older compilers may not).
+bool cpuHasAvx512Bf16()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5)) != 0;
+#else
+    return false;
+#endif
+}
+
 } // namespace smartbot::engine::kernels

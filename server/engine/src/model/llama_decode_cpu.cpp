@@ -1,6 +1,7 @@
 // The forward pass on the CPU, fused by hand, over rows of tokens: a decode step for a batch of sequences (one row
 // each), or a short prompt's positions (consecutive rows of one sequence). Float32 models, and bfloat16 ones (bfloat16
-// weights, embeddings, norms and KV cache, read with exact widening; float32 activations and arithmetic), and the
+// weights, embeddings, norms and KV cache, read with exact widening; float32 activations and arithmetic, except
+// that their matrix products take the activations rounded to bfloat16, as VDPBF16PS does: see matmul.h), and the
 // quantized matrices of either. For small and medium models libtorch's per-operator overhead (~2-3 us x ~30 ops per
 // layer) dominates a step; this path does the same arithmetic as LlamaModel::hidden() in plain loops. Matrix products
 // go through the register-tiled kernels of matmul.h and quant_matmul.h: weights stream from memory once per pass for

@@ -112,7 +112,8 @@ private:
     // from 504 to 867 chat requests/s (bench_chat_qps); on the 768x12x32000 model F32 pp16 284 -> 314-515, pp64 625
     // -> 643, pp128 ~equal, pp256 836 -> 628 (OpenBLAS's sgemm pulls ahead, and the fused attention runs row by
     // row); Q8_0 pp32 700 -> 901, pp256 1007 -> 1200, pp512 857 -> 750. bfloat16 pp16 511-702 -> 337-570: oneDNN's
-    // bfloat16 products use the AVX512-BF16 dot instructions, the fused kernels widen every weight to float32.
+    // bfloat16 products used the AVX512-BF16 dot instructions when the fused kernels widened every weight to
+    // float32 (they use the instruction too now, matmul.h; bfloat16 prompts still go through the operators).
     static constexpr int64_t kFusedPrefillMax = 128;
     // forward() in one forwardRows() pass (scratch ~35 KB a position on the 768x12 model).
     torch::Tensor prefillCpu(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const;
