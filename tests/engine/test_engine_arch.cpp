@@ -8,9 +8,11 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <random>
+#include <tuple>
 
 // Engine-private but Qt- and torch-free: the decode step's matrix kernels, whose batch-independence is tested here.
 #include "kernels/attention_scores.h"
@@ -461,13 +463,38 @@ private Q_SLOTS:
         if (k::cpuHasAvx2Fma())
             impls.emplace_back("avx2", k::attentionScoresAvx2);
 #endif
-        qInfo("attention-score kernels compared: %zu", impls.size());
+        // A bfloat16 cache's keys, and the floats they stand for: its kernels give dot8's bits over those.
+        std::vector<uint16_t> keysBf16(keys.size());
+        std::vector<float> keysWidened(keys.size());
+        for (size_t i = 0; i < keys.size(); ++i) {
+            keysBf16[i] = k::floatToBf16(keys[i]);
+            keysWidened[i] = k::bf16ToFloat(keysBf16[i]);
+        }
+        using Run = std::function<void(int64_t total, float *scores)>;
+        std::vector<std::tuple<QString, Run, const float *>> runs;
+        for (const auto &[name, fn] : impls)
+            runs.emplace_back(name, Run([&, fn = fn](int64_t total, float *out) {
+                                  fn(q.data(), keys.data(), total, hd, scale, out);
+                              }),
+                              keys.data());
+        std::vector<std::pair<const char *, k::AttentionScoresBf16Fn>> bf16Impls{
+            {"bf16 portable", k::attentionScoresBf16Portable}};
+#if defined(__x86_64__)
+        if (k::cpuHasAvx2Fma())
+            bf16Impls.emplace_back("bf16 avx2", k::attentionScoresBf16Avx2);
+#endif
+        for (const auto &[name, fn] : bf16Impls)
+            runs.emplace_back(name, Run([&, fn = fn](int64_t total, float *out) {
+                                  fn(q.data(), keysBf16.data(), total, hd, scale, out);
+                              }),
+                              keysWidened.data());
+        qInfo("attention-score kernels compared: %zu", runs.size());
         for (int64_t total = 1; total <= maxTotal; ++total)
-            for (const auto &[name, fn] : impls) {
+            for (const auto &[name, run, floats] : runs) {
                 std::vector<float> got(size_t(total), -1.0f);
-                fn(q.data(), keys.data(), total, hd, scale, got.data());
+                run(total, got.data());
                 for (int64_t t = 0; t < total; ++t) {
-                    const float want = k::dot8(q.data(), keys.data() + t * hd, hd) * scale;
+                    const float want = k::dot8(q.data(), floats + t * hd, hd) * scale;
                     QVERIFY2(!std::memcmp(&got[size_t(t)], &want, sizeof want),
                              qPrintable(QString("%1 total %2 position %3: %4 against %5")
                                             .arg(name)

@@ -10,6 +10,9 @@
 // first version computed 8 positions at once, transposing 8 keys' blocks: as fast at 8 values per head, but 8%
 // slower on the 768x12 model at 64 streams, 64 values per head, where the transposes cost more than the sums.)
 //
+// The same over a bfloat16 KV cache (the fused bfloat16 pass): each key value widens to float exactly, then the very
+// operations above, so a bfloat16 cache's scores are dot8's over the floats it stands for, on every CPU.
+//
 // Threading: pure functions.
 #pragma once
 
@@ -26,5 +29,13 @@ AttentionScoresFn attentionScores();
 // The implementations, for tests that compare them; call the AVX2 one only where cpuHasAvx2Fma().
 void attentionScoresPortable(const float *q, const float *keys, int64_t total, int64_t hd, float scale, float *scores);
 void attentionScoresAvx2(const float *q, const float *keys, int64_t total, int64_t hd, float scale, float *scores);
+
+using AttentionScoresBf16Fn = void (*)(const float *q, const uint16_t *keys, int64_t total, int64_t hd, float scale,
+                                       float *scores);
+AttentionScoresBf16Fn attentionScoresBf16();
+void attentionScoresBf16Portable(const float *q, const uint16_t *keys, int64_t total, int64_t hd, float scale,
+                                 float *scores);
+void attentionScoresBf16Avx2(const float *q, const uint16_t *keys, int64_t total, int64_t hd, float scale,
+                             float *scores);
 
 } // namespace smartbot::engine::kernels

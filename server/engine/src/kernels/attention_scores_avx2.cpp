@@ -2,6 +2,8 @@
 // -ffp-contract=off (server/engine/CMakeLists.txt): a multiply and an add must stay two roundings, as in dot8.
 #include "kernels/attention_scores.h"
 
+#include <bit>
+
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -10,23 +12,57 @@ namespace smartbot::engine::kernels {
 
 #if defined(__AVX2__)
 
-void attentionScoresAvx2(const float *q, const float *keys, int64_t total, int64_t hd, float scale, float *scores)
+namespace {
+__m256 load8(const float *p)
+{
+    return _mm256_loadu_ps(p);
+}
+// Eight bfloat16 values widened to float: zero-extended to 32 bits, shifted into the upper half (exact).
+__m256 load8(const uint16_t *p)
+{
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+float widen(float v)
+{
+    return v;
+}
+// Not matmul.h's inline bf16ToFloat: an inline function compiled here, with -mavx2, could become everybody's copy.
+float widen(uint16_t v)
+{
+    return std::bit_cast<float>(uint32_t(v) << 16);
+}
+
+template <typename K>
+void scoresAvx2(const float *q, const K *keys, int64_t total, int64_t hd, float scale, float *scores)
 {
     const int64_t whole = hd / 8 * 8;
     for (int64_t t = 0; t < total; ++t) {
-        const float *k = keys + t * hd;
+        const K *k = keys + t * hd;
         // dot8's eight accumulators are the eight lanes of one register: acc[k] += q[8i + k] * key[8i + k].
         __m256 acc = _mm256_setzero_ps();
         for (int64_t i = 0; i < whole; i += 8)
-            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(q + i), _mm256_loadu_ps(k + i)));
+            acc = _mm256_add_ps(acc, _mm256_mul_ps(_mm256_loadu_ps(q + i), load8(k + i)));
         // ((0+4) + (1+5)) + ((2+6) + (3+7)), as dot8 sums its lanes.
         const __m128 pairs = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
         const __m128 halves = _mm_add_ps(pairs, _mm_shuffle_ps(pairs, pairs, 0xB1)); // (0+4)+(1+5) in lane 0
         float s = _mm_cvtss_f32(_mm_add_ss(halves, _mm_movehl_ps(halves, halves)));
         for (int64_t e = whole; e < hd; ++e)
-            s += q[e] * k[e];
+            s += q[e] * widen(k[e]);
         scores[t] = s * scale;
     }
+}
+} // namespace
+
+void attentionScoresAvx2(const float *q, const float *keys, int64_t total, int64_t hd, float scale, float *scores)
+{
+    scoresAvx2(q, keys, total, hd, scale, scores);
+}
+
+void attentionScoresBf16Avx2(const float *q, const uint16_t *keys, int64_t total, int64_t hd, float scale,
+                             float *scores)
+{
+    scoresAvx2(q, keys, total, hd, scale, scores);
 }
 
 #else
@@ -34,6 +70,12 @@ void attentionScoresAvx2(const float *q, const float *keys, int64_t total, int64
 void attentionScoresAvx2(const float *q, const float *keys, int64_t total, int64_t hd, float scale, float *scores)
 {
     attentionScoresPortable(q, keys, total, hd, scale, scores);
+}
+
+void attentionScoresBf16Avx2(const float *q, const uint16_t *keys, int64_t total, int64_t hd, float scale,
+                             float *scores)
+{
+    attentionScoresBf16Portable(q, keys, total, hd, scale, scores);
 }
 
 #endif

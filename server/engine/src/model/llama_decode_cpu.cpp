@@ -170,7 +170,6 @@ torch::Tensor LlamaModel::prefillCpu(const int32_t *ids, int64_t n, KvCache &cac
 // Activations are float32 either way. The float32 instance is the original float32 step, operation for operation.
 template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &rows) const
 {
-    constexpr bool kFloat = std::is_same_v<T, float>;
     static const kernels::SiluGateFn siluFn = kernels::siluGate();
     const auto &c = config_;
     const int64_t D = c.hiddenSize, I = c.intermediateSize, H = c.numHeads, KV = c.numKvHeads, hd = c.headDim;
@@ -230,10 +229,10 @@ template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &ro
             const int64_t pos = rows.positions[size_t(r)];
             thread_local std::vector<float> scores; // per thread, kept between steps to spare allocations
             scores.resize(static_cast<size_t>(pos + 1));
-            // The shared attention routine; float32 keeps its eight-lane sums (see AttnSum).
-            constexpr AttnSum kSum = kFloat ? AttnSum::Lanes8 : AttnSum::Sequential;
-            attendCached<kSum>(q0 + r * qkvDim, cache.k[size_t(l)].data_ptr<T>(), cache.v[size_t(l)].data_ptr<T>(),
-                               cache.capacity, pos, H, KV, hd, scores.data(), &att[size_t(r * qDim)]);
+            // The shared attention routine, with its eight-lane sums (see AttnSum).
+            attendCached<AttnSum::Lanes8>(q0 + r * qkvDim, cache.k[size_t(l)].data_ptr<T>(),
+                                          cache.v[size_t(l)].data_ptr<T>(), cache.capacity, pos, H, KV, hd,
+                                          scores.data(), &att[size_t(r * qDim)]);
         };
         if (sharedCache) {
             forEachSequence(R, store);
