@@ -309,7 +309,7 @@ torch::Tensor LlamaModel::head(const torch::Tensor &hidden) const
 
 torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
 {
-    if (fusedCpu() && dtype_ == torch::kFloat32 && n <= kFusedPrefillMax)
+    if (fusedCpu() && n <= (dtype_ == torch::kFloat32 ? kFusedPrefillMax : kFusedPrefillMaxBf16))
         return prefillCpu(ids, n, cache, allLogits);
     const torch::Tensor h = hidden(ids, n, cache);
     return head(allLogits ? h : h.narrow(0, n - 1, 1));

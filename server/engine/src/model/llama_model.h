@@ -107,14 +107,15 @@ private:
     // T is the storage dtype, float or c10::BFloat16 (instantiated there for both).
     template <typename T> torch::Tensor forwardRowsCpu(const CpuRows &rows) const;
     // forward() takes float32 inputs (quantized matrices included) of up to kFusedPrefillMax positions through
-    // prefillCpu(); longer ones, and bfloat16 ones, through libtorch's operators. Measured on the 2-core EPYC
-    // (bench_prefill, tokens/s, operators -> fused): the seed model stories260K, all per-operator overhead, went
-    // from 504 to 867 chat requests/s (bench_chat_qps); on the 768x12x32000 model F32 pp16 284 -> 314-515, pp64 625
-    // -> 643, pp128 ~equal, pp256 836 -> 628 (OpenBLAS's sgemm pulls ahead, and the fused attention runs row by
-    // row); Q8_0 pp32 700 -> 901, pp256 1007 -> 1200, pp512 857 -> 750. bfloat16 pp16 511-702 -> 337-570: oneDNN's
-    // bfloat16 products used the AVX512-BF16 dot instructions when the fused kernels widened every weight to
-    // float32 (they use the instruction too now, matmul.h; bfloat16 prompts still go through the operators).
+    // prefillCpu(), bfloat16 ones of up to kFusedPrefillMaxBf16; longer ones through libtorch's operators. Measured
+    // on the 2-core EPYC (bench_prefill, tokens/s, operators -> fused): the seed model stories260K, all per-operator
+    // overhead, went from 504 to 867 chat requests/s (bench_chat_qps); on the 768x12x32000 model F32 pp16 284 ->
+    // 314-515, pp64 625 -> 643, pp128 ~equal, pp256 836 -> 628 (OpenBLAS's sgemm pulls ahead, and the fused attention
+    // runs row by row); Q8_0 pp32 700 -> 901, pp256 1007 -> 1200, pp512 857 -> 750. BF16, once the fused products
+    // used VDPBF16PS as oneDNN's do (matmul.h): pp16 507 -> 776, pp32 646 -> 1066, pp64 1173-1251 -> 1136-1335, pp96
+    // 1447 -> 1372, pp128 1438 -> 1270 (before, with every weight widened to float32, pp16 was 511-702 -> 337-570).
     static constexpr int64_t kFusedPrefillMax = 128;
+    static constexpr int64_t kFusedPrefillMaxBf16 = 64;
     // forward() in one forwardRows() pass (scratch ~35 KB a position on the 768x12 model).
     torch::Tensor prefillCpu(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const;
 
