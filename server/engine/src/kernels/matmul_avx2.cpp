@@ -27,6 +27,8 @@ namespace {
 
 struct Avx2 {
     using Reg = __m256;
+    using Acc = __m256;
+    using Pairs = __m256;
     static constexpr int kWidth = 8;
     static Reg zero() { return _mm256_setzero_ps(); }
     static Reg load(const float *p) { return _mm256_loadu_ps(p); }
@@ -35,7 +37,7 @@ struct Avx2 {
         const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes));
     }
-    static Reg fma(Reg a, Reg b, Reg acc) { return _mm256_fmadd_ps(a, b, acc); }
+    static Acc dot(Acc acc, Reg w, Reg x) { return _mm256_fmadd_ps(w, x, acc); }
     // Lanes folded in one fixed order: (hi128 + lo128), then the upper pair onto the lower, then lane 1 onto 0.
     static float reduce(Reg v)
     {
@@ -48,6 +50,7 @@ struct Avx2 {
 
 // VDPBF16PS in AVX2 (see the top of the file).
 struct Avx2Bf16Pairs {
+    static constexpr int kWidth = 32;
     struct Pairs {
         __m256 odd[2], even[2]; // columns 2l+1 and 2l of the chunk's first 16 columns ([0]) and last 16 ([1])
     };

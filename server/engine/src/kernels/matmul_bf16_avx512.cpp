@@ -21,6 +21,7 @@ namespace {
 struct Avx512Bf16 {
     using Pairs = __m512bh;
     using Acc = __m512;
+    static constexpr int kWidth = 32;
     static Acc zero() { return _mm512_setzero_ps(); }
     static Pairs load(const uint16_t *p) { return reinterpret_cast<__m512bh>(_mm512_loadu_si512(p)); }
     static Pairs loadTail(const uint16_t *p, int n)

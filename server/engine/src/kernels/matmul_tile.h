@@ -1,9 +1,11 @@
 // The register-tiled matmul loop shared by the SIMD kernels (see matmul.h for the contract). Included
 // only by the per-instruction-set translation units, each compiled with its own -m flags; V describes the
-// vector type: Reg, kWidth, zero(), load(p), loadTail(p, n) (lanes >= n read as 0), fma(a, b, acc), reduce(v).
-// Float32 weights; the bfloat16 ones have their own loop (bf16_pair_tile.h).
+// instruction set: Acc (one output's accumulator), Pairs (an operand register), kWidth (columns per step),
+// zero(), load(p), loadTail(p, n) (the first n columns, the others read as 0), dot(acc, w, x), reduce(acc).
+// Float32 weights and activations (WT = XT = float: dot is an FMA), or bfloat16 ones (uint16_t: see
+// bf16_pair_tile.h).
 //
-// Every output gets one accumulator: acc = 0; acc = fma(w[i..], x[i..], acc) over full chunks of kWidth columns;
+// Every output gets one accumulator: acc = 0; acc = dot(acc, w[i..], x[i..]) over full chunks of kWidth columns;
 // the last partial chunk the same way through loadTail (masked lanes add 0 * 0); then V::reduce, whose lane
 // order is fixed. A tile of R rows x S sequences only runs such independent outputs side by side: each weight
 // load serves S sequences and each activation load R rows. The loop order (row tile outer, sequence tile inner)
@@ -17,33 +19,33 @@
 
 namespace smartbot::engine::kernels {
 
-template <class V, int R, int S>
-void matmulTile(const float *w, int64_t cols, const float *const *xs, float *out, int outStride)
+template <class V, int R, int S, typename WT, typename XT>
+void matmulTile(const WT *w, int64_t cols, const XT *const *xs, float *out, int outStride)
 {
-    typename V::Reg acc[R][S];
+    typename V::Acc acc[R][S];
     for (int r = 0; r < R; ++r)
         for (int s = 0; s < S; ++s)
             acc[r][s] = V::zero();
     int64_t i = 0;
     for (; i + V::kWidth <= cols; i += V::kWidth) {
-        typename V::Reg xv[S];
+        typename V::Pairs xv[S];
         for (int s = 0; s < S; ++s)
             xv[s] = V::load(xs[s] + i);
         for (int r = 0; r < R; ++r) {
-            const typename V::Reg wv = V::load(w + r * cols + i);
+            const typename V::Pairs wv = V::load(w + r * cols + i);
             for (int s = 0; s < S; ++s)
-                acc[r][s] = V::fma(wv, xv[s], acc[r][s]);
+                acc[r][s] = V::dot(acc[r][s], wv, xv[s]);
         }
     }
     if (i < cols) {
         const int n = int(cols - i);
-        typename V::Reg xv[S];
+        typename V::Pairs xv[S];
         for (int s = 0; s < S; ++s)
             xv[s] = V::loadTail(xs[s] + i, n);
         for (int r = 0; r < R; ++r) {
-            const typename V::Reg wv = V::loadTail(w + r * cols + i, n);
+            const typename V::Pairs wv = V::loadTail(w + r * cols + i, n);
             for (int s = 0; s < S; ++s)
-                acc[r][s] = V::fma(wv, xv[s], acc[r][s]);
+                acc[r][s] = V::dot(acc[r][s], wv, xv[s]);
         }
     }
     for (int r = 0; r < R; ++r)
@@ -53,21 +55,27 @@ void matmulTile(const float *w, int64_t cols, const float *const *xs, float *out
 
 using TileFn = void (*)(const float *w, int64_t cols, const float *const *xs, float *out, int outStride);
 
-// fn[R - 1][S - 1] = matmulTile<V, R, S> for every tile shape up to kRows x kSeqs (edges use the smaller ones).
-template <class V, int kRows, int kSeqs> struct TileTable {
-    TileFn fn[kRows][kSeqs];
-    TileTable() { fill<0, 0>(); }
+// fn[R - 1][S - 1] = Tiles::tile<R, S> for every tile shape up to kRows x kSeqs (edges use the smaller ones): the
+// table of tile functions a tiled kernel indexes by the shape left at the edges. Shared with bf16_pair_tile.h.
+template <class Tiles, int kRows, int kSeqs> struct ShapeTable {
+    typename Tiles::Fn fn[kRows][kSeqs];
+    ShapeTable() { fill<0, 0>(); }
     template <int R, int S> void fill()
     {
         if constexpr (R < kRows) {
             if constexpr (S < kSeqs) {
-                fn[R][S] = matmulTile<V, R + 1, S + 1>;
+                fn[R][S] = Tiles::template tile<R + 1, S + 1>;
                 fill<R, S + 1>();
             } else {
                 fill<R + 1, 0>();
             }
         }
     }
+};
+
+template <class V> struct FloatTiles {
+    using Fn = TileFn;
+    template <int R, int S> static constexpr Fn tile = matmulTile<V, R, S, float, float>;
 };
 
 // Rows [rowBegin, rowEnd) of all B sequences in tiles of at most kRows x kSeqs: tile(r0, R, b0, S, out) computes
@@ -100,7 +108,7 @@ template <class V, int kRows, int kSeqs>
 void matmulRowsTiled(const float *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y,
                      int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate)
 {
-    static const TileTable<V, kRows, kSeqs> tiles;
+    static const ShapeTable<FloatTiles<V>, kRows, kSeqs> tiles;
     forEachTile<kRows, kSeqs>(rowBegin, rowEnd, B, y, yStride, accumulate,
                               [&](int64_t r0, int R, int64_t b0, int S, float *out) {
                                   const float *xs[kSeqs];
