@@ -11,6 +11,7 @@
 #include <functional>
 #include <fstream>
 #include <map>
+#include <limits>
 #include <random>
 #include <tuple>
 
@@ -19,6 +20,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
 #include "kernels/exp_kernels.h"
+#include "model/llama_attention.h"
 #include "random_model.h"
 #include "smartbot/engine/engine.h"
 
@@ -304,6 +306,8 @@ private Q_SLOTS:
             impls.emplace_back("avx2-fma", k::matmulRowsAvx2);
             bf16Impls.emplace_back("bf16 avx2-fma", k::matmulRowsBf16Avx2);
         }
+        if (kernels::cpuHasAvx512F())
+            impls.emplace_back("avx512f", k::matmulRowsAvx512);
         if (kernels::cpuHasAvx512Bf16())
             bf16Impls.emplace_back("bf16 avx512-bf16", k::matmulRowsBf16Avx512);
 #endif
@@ -430,6 +434,118 @@ private Q_SLOTS:
             for (int64_t r = 0; r < rows; ++r)
                 QVERIFY(std::isnan(want[size_t(2 * rows + r)]));
         }
+    }
+
+    // The AVX-512 float32 kernel gives the AVX2 kernel's bits (matmul_avx512.cpp), at batches below its 8-sequence
+    // tile (where it hands over to the AVX2 kernel), at odd ones (a pair with a zero partner) and at 64, on row
+    // lengths around the 8-column chunk and the seed (64, 172) and benchmark (768) shapes, with a negative zero weight,
+    // an infinite weight and a NaN activation.
+    void float32Avx512GivesAvx2Bits_data()
+    {
+        QTest::addColumn<int>("cols");
+        QTest::addColumn<int>("B");
+        QTest::addColumn<bool>("specials");
+        for (const int cols : {1, 7, 8, 9, 15, 16, 17, 64, 100, 172, 768})
+            for (const int B : {7, 8, 9, 13, 64})
+                QTest::addRow("cols %d, B %d", cols, B) << cols << B << false;
+        QTest::newRow("cols 100, B 9, inf and nan") << 100 << 9 << true;
+    }
+    void float32Avx512GivesAvx2Bits()
+    {
+        namespace k = smartbot::engine::kernels;
+        QFETCH(int, cols);
+        QFETCH(int, B);
+        QFETCH(bool, specials);
+#if defined(__x86_64__)
+        if (!kernels::cpuHasAvx512F())
+            QSKIP("no AVX-512 on this CPU");
+#else
+        QSKIP("not x86-64");
+#endif
+        std::mt19937 rng{uint32_t(cols * 100 + B)};
+        std::normal_distribution<float> normal;
+        std::uniform_real_distribution<float> exponent(-8.0f, 8.0f);
+        const int64_t rows = 23, xStride = cols + 5;
+        std::vector<float> w(size_t(rows * cols)), x(size_t(B * xStride));
+        for (auto &v : w)
+            v = normal(rng) * std::exp2(exponent(rng));
+        for (auto &v : x)
+            v = normal(rng) * std::exp2(exponent(rng));
+        w[0] = -0.0f;
+        if (specials) {
+            w[size_t(cols + 3)] = std::numeric_limits<float>::infinity(); // row 1
+            x[size_t(4 * xStride + 9)] = std::nanf("");                   // sequence 4
+        }
+        std::vector<float> want(size_t(B * rows)), got(want.size(), -1.0f);
+        k::matmulRowsAvx2(w.data(), cols, x.data(), xStride, B, want.data(), rows, 0, rows, false);
+        k::matmulRowsAvx512(w.data(), cols, x.data(), xStride, B, got.data(), rows, 0, rows, false);
+        for (size_t i = 0; i < want.size(); ++i)
+            QVERIFY2(!std::memcmp(&got[i], &want[i], sizeof(float)) || (std::isnan(got[i]) && std::isnan(want[i])),
+                     qPrintable(QString("sequence %1 row %2: %3 vs avx2-fma %4")
+                                    .arg(i / size_t(rows))
+                                    .arg(i % size_t(rows))
+                                    .arg(double(got[i]), 0, 'g', 9)
+                                    .arg(double(want[i]), 0, 'g', 9)));
+        if (specials) {
+            QVERIFY(std::isinf(want[1]));
+            QVERIFY(std::isnan(want[size_t(4 * rows)]));
+        }
+    }
+
+    // A row's attention over 8-value heads runs four heads at a time (attendCached: every head's numerators, then
+    // headValues4x8): each head's result has the bits of that head attended alone (attendHead), with head counts
+    // that are and are not multiples of four, grouped-query heads sharing a cache row, and one to 64 positions; and
+    // the portable and AVX2 value kernels agree bit for bit.
+    void fourHeadAttentionSameBits_data()
+    {
+        QTest::addColumn<int>("H");
+        QTest::addColumn<int>("KV");
+        QTest::addColumn<int>("total");
+        QTest::newRow("4 heads, 1 position") << 4 << 4 << 1;
+        QTest::newRow("4 heads, 2 groups, 9 positions") << 4 << 2 << 9;
+        QTest::newRow("seed shape: 8 heads, 4 groups, 37 positions") << 8 << 4 << 37;
+        QTest::newRow("5 heads, 33 positions") << 5 << 5 << 33;
+        QTest::newRow("12 heads, 3 groups, 64 positions") << 12 << 3 << 64;
+    }
+    void fourHeadAttentionSameBits()
+    {
+        namespace k = smartbot::engine::kernels;
+        namespace e = smartbot::engine;
+        QFETCH(int, H);
+        QFETCH(int, KV);
+        QFETCH(int, total);
+        const int64_t hd = 8, capacity = total + 3, G = H / KV;
+        std::mt19937 rng{uint32_t(H * 1000 + total)};
+        std::normal_distribution<float> normal;
+        std::vector<float> q(size_t(H * hd)), kc(size_t(KV * capacity * hd)), vc(kc.size());
+        for (auto *v : {&q, &kc, &vc})
+            for (float &x : *v)
+                x = normal(rng) * 3.0f;
+        std::vector<float> scores(size_t(H * total)), got(size_t(H * hd), -1.0f), want(got.size(), -2.0f);
+        e::attendCached<e::AttnSum::Lanes8>(q.data(), kc.data(), vc.data(), capacity, total - 1, H, KV, hd,
+                                            scores.data(), got.data());
+        const float scale = float(1.0 / std::sqrt(double(hd)));
+        for (int64_t i = 0; i < H; ++i)
+            e::attention_detail::attendHead<e::AttnSum::Lanes8>(q.data() + i * hd, kc.data() + (i / G) * capacity * hd,
+                                                                vc.data() + (i / G) * capacity * hd, total, hd, scale,
+                                                                scores.data(), want.data() + i * hd);
+        QVERIFY(!std::memcmp(got.data(), want.data(), got.size() * sizeof(float)));
+        // The value kernels alone, on the numerators of heads 0-3 (their caches' rows as above).
+        std::vector<float> numerators(size_t(4 * total));
+        for (auto &x : numerators)
+            x = std::abs(normal(rng));
+        const float inv[4] = {0.5f, 0.25f, 1.0f / 3.0f, 0.1f};
+        const float *values[4];
+        for (int h = 0; h < 4; ++h)
+            values[h] = vc.data() + ((h % H) / G) * capacity * hd;
+        std::vector<float> portable(32), simd(32, -1.0f);
+        k::headValues4x8Portable(numerators.data(), total, inv, values, total, portable.data());
+#if defined(__x86_64__)
+        if (k::cpuHasAvx2Fma()) {
+            k::headValues4x8Avx2(numerators.data(), total, inv, values, total, simd.data());
+            QVERIFY(!std::memcmp(portable.data(), simd.data(), 32 * sizeof(float)));
+        }
+#endif
     }
 
     // The attention-score kernels give dot8's bits (attention_scores.h): every head size around the 8-value blocks,

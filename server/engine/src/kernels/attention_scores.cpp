@@ -34,6 +34,27 @@ void attentionScoresBf16Portable(const float *q, const uint16_t *keys, int64_t t
         scores[t] = dot8Bf16(q, keys + t * hd, hd) * scale;
 }
 
+void headValues4x8Portable(const float *scores, int64_t stride, const float *inv, const float *const *values,
+                           int64_t total, float *out)
+{
+    float acc[4][8] = {};
+    for (int64_t t = 0; t < total; ++t)
+        for (int h = 0; h < 4; ++h) {
+            const float p = scores[h * stride + t] * inv[h];
+            for (int e = 0; e < 8; ++e)
+                acc[h][e] += p * values[h][t * 8 + e];
+        }
+    for (int h = 0; h < 4; ++h)
+        for (int e = 0; e < 8; ++e)
+            out[8 * h + e] = acc[h][e];
+}
+
+HeadValues4x8Fn headValues4x8()
+{
+    static const HeadValues4x8Fn fn = cpuHasAvx2Fma() ? headValues4x8Avx2 : headValues4x8Portable;
+    return fn;
+}
+
 AttentionScoresBf16Fn attentionScoresBf16()
 {
     static const AttentionScoresBf16Fn fn = cpuHasAvx2Fma() ? attentionScoresBf16Avx2 : attentionScoresBf16Portable;

@@ -38,4 +38,16 @@ void attentionScoresBf16Portable(const float *q, const uint16_t *keys, int64_t t
 void attentionScoresBf16Avx2(const float *q, const uint16_t *keys, int64_t total, int64_t hd, float scale,
                              float *scores);
 
+// The other end of a head of 8 values (model/llama_attention.h, float32 cache): for four heads h < 4 at once,
+// out[8h + e] = sum over t < total of (scores[h * stride + t] * inv[h]) * values[h][8t + e], from 0 in order of t, a
+// multiply and an add each rounded (never fused), so every kernel gives the portable one's bits. Four heads, because
+// one head's sum waits on each add before the next; the AVX2 kernel holds a head's 8 sums in one register.
+using HeadValues4x8Fn = void (*)(const float *scores, int64_t stride, const float *inv, const float *const *values,
+                                 int64_t total, float *out);
+HeadValues4x8Fn headValues4x8();
+void headValues4x8Portable(const float *scores, int64_t stride, const float *inv, const float *const *values,
+                           int64_t total, float *out);
+void headValues4x8Avx2(const float *scores, int64_t stride, const float *inv, const float *const *values, int64_t total,
+                       float *out);
+
 } // namespace smartbot::engine::kernels

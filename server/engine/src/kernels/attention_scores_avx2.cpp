@@ -65,6 +65,19 @@ void attentionScoresBf16Avx2(const float *q, const uint16_t *keys, int64_t total
     scoresAvx2(q, keys, total, hd, scale, scores);
 }
 
+void headValues4x8Avx2(const float *scores, int64_t stride, const float *inv, const float *const *values, int64_t total,
+                       float *out)
+{
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t t = 0; t < total; ++t)
+        for (int h = 0; h < 4; ++h) {
+            const __m256 p = _mm256_set1_ps(scores[h * stride + t] * inv[h]);
+            acc[h] = _mm256_add_ps(acc[h], _mm256_mul_ps(p, _mm256_loadu_ps(values[h] + t * 8)));
+        }
+    for (int h = 0; h < 4; ++h)
+        _mm256_storeu_ps(out + 8 * h, acc[h]);
+}
+
 #else
 
 void attentionScoresAvx2(const float *q, const float *keys, int64_t total, int64_t hd, float scale, float *scores)
@@ -76,6 +89,12 @@ void attentionScoresBf16Avx2(const float *q, const uint16_t *keys, int64_t total
                              float *scores)
 {
     attentionScoresBf16Portable(q, keys, total, hd, scale, scores);
+}
+
+void headValues4x8Avx2(const float *scores, int64_t stride, const float *inv, const float *const *values, int64_t total,
+                       float *out)
+{
+    headValues4x8Portable(scores, stride, inv, values, total, out);
 }
 
 #endif

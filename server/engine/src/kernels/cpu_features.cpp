@@ -16,6 +16,17 @@ bool cpuHasAvx2Fma()
 #endif
 }
 
+bool cpuHasAvx512F()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+#else
+    return false;
+#endif
+}
+
 // Read from CPUID (leaf 1, ECX bit 29): clang 14's __builtin_cpu_supports does not know the name "f16c".
 bool cpuHasF16c()
 {

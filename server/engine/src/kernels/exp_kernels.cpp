@@ -51,6 +51,12 @@ float softmaxExpPortable(float *scores, int64_t total)
     return sum;
 }
 
+void softmaxExp4Portable(float *scores, int64_t stride, int64_t total, float *sums)
+{
+    for (int h = 0; h < 4; ++h)
+        sums[h] = softmaxExpPortable(scores + h * stride, total);
+}
+
 void siluGatePortable(float *gate, const float *up, int64_t n)
 {
     for (int64_t i = 0; i < n; ++i)
@@ -60,6 +66,12 @@ void siluGatePortable(float *gate, const float *up, int64_t n)
 SoftmaxExpFn softmaxExp()
 {
     static const SoftmaxExpFn fn = cpuHasAvx2Fma() ? softmaxExpAvx2 : softmaxExpPortable;
+    return fn;
+}
+
+SoftmaxExp4Fn softmaxExp4()
+{
+    static const SoftmaxExp4Fn fn = cpuHasAvx2Fma() ? softmaxExp4Avx2 : softmaxExp4Portable;
     return fn;
 }
 

@@ -27,14 +27,20 @@ namespace smartbot::engine::kernels {
 
 using SoftmaxExpFn = float (*)(float *scores, int64_t total);
 using SiluGateFn = void (*)(float *gate, const float *up, int64_t n);
+// softmaxExp on four heads at once: head h's scores at scores + h * stride (total each), its sum into sums[h]; each
+// head's bits are softmaxExp's.
+using SoftmaxExp4Fn = void (*)(float *scores, int64_t stride, int64_t total, float *sums);
 
 // The kernels for this CPU (chosen on first call, then fixed).
 SoftmaxExpFn softmaxExp();
 SiluGateFn siluGate();
+SoftmaxExp4Fn softmaxExp4();
 
 // The implementations, for tests that compare them; call the AVX2 ones only where cpuHasAvx2Fma().
 float softmaxExpPortable(float *scores, int64_t total);
 float softmaxExpAvx2(float *scores, int64_t total);
+void softmaxExp4Portable(float *scores, int64_t stride, int64_t total, float *sums);
+void softmaxExp4Avx2(float *scores, int64_t stride, int64_t total, float *sums);
 void siluGatePortable(float *gate, const float *up, int64_t n);
 void siluGateAvx2(float *gate, const float *up, int64_t n);
 

@@ -3,6 +3,7 @@
 
 #include <bit>
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -43,8 +44,9 @@ struct Choice {
 
 const Choice &choice()
 {
-    static const Choice chosen =
-        cpuHasAvx2Fma() ? Choice{matmulRowsAvx2, "avx2-fma"} : Choice{matmulRowsPortable, "portable"};
+    static const Choice chosen = cpuHasAvx512F()   ? Choice{matmulRowsAvx512, "avx512f"}
+                                 : cpuHasAvx2Fma() ? Choice{matmulRowsAvx2, "avx2-fma"}
+                                                   : Choice{matmulRowsPortable, "portable"};
     return chosen;
 }
 
@@ -114,6 +116,22 @@ const uint16_t *bf16Activations(const float *x, int64_t xStride, int64_t B, int6
             out[i] = roundToBf16(std::bit_cast<uint32_t>(in[i]));
         for (int64_t i = cols; i < stride; ++i)
             out[i] = 0;
+    }
+    return buf.data();
+}
+
+const float *f32PairActivations(const float *x, int64_t xStride, int64_t B, int64_t cols)
+{
+    thread_local std::vector<float> buf;
+    const int64_t stride = f32PairStride(cols), full = cols / 8;
+    buf.assign(std::size_t((B + 1) / 2 * stride), 0.0f);
+    for (int64_t b = 0; b < B; ++b) {
+        const float *in = x + b * xStride;
+        float *out = buf.data() + b / 2 * stride + b % 2 * 8;
+        for (int64_t c = 0; c < full; ++c)
+            std::memcpy(out + 16 * c, in + 8 * c, 8 * sizeof(float));
+        if (cols > 8 * full)
+            std::memcpy(out + 16 * full, in + 8 * full, std::size_t(cols - 8 * full) * sizeof(float));
     }
     return buf.data();
 }

@@ -1,7 +1,6 @@
 // Matrix-times-batch kernels for the CPU decode step: Y[b, r] (+)= dot(W[r, :], X[b, :]) for a range of weight
 // rows r and every sequence b < B. One implementation is chosen once per process from the CPU's features
-// (AVX2+FMA, else portable C++); the library itself is built for baseline x86-64. (An AVX-512 variant, 16-lane
-// 4x4 tiles, measured no faster on Zen 4, whose 512-bit FMAs issue as two 256-bit halves, so there is none.)
+// (AVX-512, else AVX2+FMA, else portable C++); the library itself is built for baseline x86-64.
 //
 // Determinism contract (callers rely on it: a batched decode step must equal each sequence stepped alone):
 // every output element is computed by exactly the same sequence of floating-point operations whatever B is,
@@ -35,8 +34,9 @@ inline float dot8(const float *a, const float *b, int64_t n)
 using MatmulRowsFn = void (*)(const float *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y,
                               int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
 
-// The kernel for this CPU (chosen on first call, then fixed) and its name ("avx2-fma" or "portable"). Results
-// differ between kernels in the last bits (FMA, lane layout), never between batch sizes with one kernel.
+// The kernel for this CPU (chosen on first call, then fixed) and its name ("avx512f", "avx2-fma" or "portable").
+// Results differ between the portable kernel and the SIMD ones in the last bits (FMA, lane layout), never between
+// batch sizes with one kernel; the AVX-512 kernel gives the AVX2 kernel's bits.
 MatmulRowsFn matmulRows();
 const char *matmulKernelName();
 
@@ -46,6 +46,19 @@ void matmulRowsPortable(const float *w, int64_t cols, const float *x, int64_t xS
                         int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
 void matmulRowsAvx2(const float *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y, int64_t yStride,
                     int64_t rowBegin, int64_t rowEnd, bool accumulate);
+// Needs AVX512F, AVX512DQ and AVX512VL (cpuHasAvx512F()).
+void matmulRowsAvx512(const float *w, int64_t cols, const float *x, int64_t xStride, int64_t B, float *y,
+                      int64_t yStride, int64_t rowBegin, int64_t rowEnd, bool accumulate);
+
+// The AVX-512 kernel's activations: sequences 2p and 2p+1 interleaved in chunks of 8 columns (8 of 2p, then the
+// same 8 of 2p+1), the last chunk padded with zeros, and a zero sequence after an odd B. Pair p starts at
+// p * f32PairStride(cols). In a buffer of the calling thread's own, valid until its next call; out of line in a
+// baseline file (see bf16Activations).
+constexpr int64_t f32PairStride(int64_t cols)
+{
+    return (cols + 7) / 8 * 16;
+}
+const float *f32PairActivations(const float *x, int64_t xStride, int64_t B, int64_t cols);
 
 // The same with bfloat16 weights (uint16_t bit patterns, as c10::BFloat16 stores them). The float32 activations
 // are rounded to bfloat16 first (bf16Activations below), as libtorch's bfloat16 operators and llama.cpp's BF16

@@ -43,11 +43,25 @@ enum class AttnSum { Sequential, Lanes8 };
 
 namespace attention_detail {
 
-// One head over `total` cached positions: scores = q k^T * scale, softmax, then out = sum_t p_t v_t.
-// q, out: hd floats. keys, values: total rows of hd. scores: total floats of scratch.
+// out = sum over t < total of p_t values[t], p_t = scores[t] * inv (Lanes8) or scores[t] / sum, for a head of
+// kHd values (0: hd, at most 8, read at run time), summed in a local block from 0 in order of t.
+template <AttnSum S, int kHd, typename T>
+void sumValuesSmall(const float *scores, float sum, float inv, const T *values, int64_t total, int64_t hd, float *out)
+{
+    const int64_t n = kHd > 0 ? kHd : hd;
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t t = 0; t < total; ++t) {
+        const float p = S == AttnSum::Lanes8 ? scores[t] * inv : scores[t] / sum;
+        for (int64_t e = 0; e < n; ++e)
+            acc[e] += p * float(values[t * n + e]);
+    }
+    std::copy(acc, acc + n, out);
+}
+
+// One head's softmax numerators over `total` cached positions into scores (scores = q k^T * scale, then the
+// numerators, as S says), returning their sum. q: hd floats. keys: total rows of hd.
 template <AttnSum S, typename T>
-void attendHead(const float *q, const T *keys, const T *values, int64_t total, int64_t hd, float scale, float *scores,
-                float *out)
+float headSoftmax(const float *q, const T *keys, int64_t total, int64_t hd, float scale, float *scores)
 {
     float sum = 0;
     if constexpr (S == AttnSum::Lanes8) {
@@ -73,28 +87,56 @@ void attendHead(const float *q, const T *keys, const T *values, int64_t total, i
         for (int64_t t = 0; t < total; ++t)
             sum += (scores[t] = std::exp(scores[t] - maxScore));
     }
+    return sum;
+}
+
+// One head over `total` cached positions: scores = q k^T * scale, softmax, then out = sum_t p_t v_t.
+// q, out: hd floats. keys, values: total rows of hd. scores: total floats of scratch.
+template <AttnSum S, typename T>
+void attendHead(const float *q, const T *keys, const T *values, int64_t total, int64_t hd, float scale, float *scores,
+                float *out)
+{
+    const float sum = headSoftmax<S>(q, keys, total, hd, scale, scores);
     const float inv = 1.0f / sum;
     // out[e] = sum over t of p_t v_t[e], from 0 in order of t. A head of up to 8 values sums in a local block the
     // compiler keeps in registers: summed into out itself it must store and reload out for every position (out might
-    // alias the values), which with the seed model's 8-value heads made this loop half of the attention's time.
-    // Wider heads keep the loop over out: block by block (a pass over the positions per 8 values) measured ~10%
-    // slower on the 768x12 model at 64 streams (64 values per head). Both orders give the same bits.
-    if (hd <= 8) {
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (int64_t t = 0; t < total; ++t) {
-            const float p = S == AttnSum::Lanes8 ? scores[t] * inv : scores[t] / sum;
-            for (int64_t e = 0; e < hd; ++e)
-                acc[e] += p * float(values[t * hd + e]);
-        }
-        std::copy(acc, acc + hd, out);
-        return;
-    }
+    // alias the values), which with the seed model's 8-value heads made this loop half of the attention's time; and
+    // the block stays in registers only when its width is known when compiling (with hd read at run time, GCC kept it
+    // on the stack: a store and a reload per position, most of this function's time under bench_chat_qps), hence 8
+    // as a constant. Wider heads keep the loop over out: block by block (a pass over the positions per 8 values)
+    // measured ~10% slower on the 768x12 model at 64 streams (64 values per head). All orders give the same bits.
+    if (hd == 8)
+        return sumValuesSmall<S, 8>(scores, sum, inv, values, total, hd, out);
+    if (hd < 8)
+        return sumValuesSmall<S, 0>(scores, sum, inv, values, total, hd, out);
     std::fill(out, out + hd, 0.0f);
     for (int64_t t = 0; t < total; ++t) {
         const float p = S == AttnSum::Lanes8 ? scores[t] * inv : scores[t] / sum;
         for (int64_t e = 0; e < hd; ++e)
             out[e] += p * float(values[t * hd + e]);
     }
+}
+
+// sumValuesSmall<S, 8> for four heads at once, position by position: four independent chains of adds where one head
+// alone waits on each add before the next (the seed model's 8-value heads: with one head at a time this sum was a
+// third of the attention's time under bench_chat_qps, bound by that latency). Each head's sums are its own, in the
+// same order: the same bits. scores + h * stride: head h's numerators; values[h]: its rows; out + 8h: its result.
+template <AttnSum S, typename T>
+void sumValues4Heads8(const float *scores, int64_t stride, const float *sums, const T *const *values, int64_t total,
+                      float *out)
+{
+    float acc[4][8] = {};
+    float inv[4];
+    for (int h = 0; h < 4; ++h)
+        inv[h] = 1.0f / sums[h];
+    for (int64_t t = 0; t < total; ++t)
+        for (int h = 0; h < 4; ++h) {
+            const float p = S == AttnSum::Lanes8 ? scores[h * stride + t] * inv[h] : scores[h * stride + t] / sums[h];
+            for (int e = 0; e < 8; ++e)
+                acc[h][e] += p * float(values[h][t * 8 + e]);
+        }
+    for (int h = 0; h < 4; ++h)
+        std::copy(acc[h], acc[h] + 8, out + 8 * h);
 }
 
 } // namespace attention_detail
@@ -112,8 +154,8 @@ void storeKv(const A *k, const A *v, T *kc, T *vc, int64_t capacity, int64_t pos
 }
 
 // Float32 arithmetic over A (activations: q, out) and T (KV cache storage), each float or bfloat16: softmax(q k^T /
-// sqrt(hd)) v per head over the cached positions 0..pos, summed as S says. scores: pos+1 floats. The result depends
-// only on q and those positions, so it does not depend on the batch, nor on which other rows share the cache.
+// sqrt(hd)) v per head over the cached positions 0..pos, summed as S says. scores: H * (pos+1) floats. The result
+// depends only on q and those positions, so it does not depend on the batch, nor on which other rows share the cache.
 template <AttnSum S = AttnSum::Sequential, typename A, typename T>
 void attendCached(const A *q, const T *kc, const T *vc, int64_t capacity, int64_t pos, int64_t H, int64_t KV,
                   int64_t hd, float *scores, A *out)
@@ -121,6 +163,37 @@ void attendCached(const A *q, const T *kc, const T *vc, int64_t capacity, int64_
     static_assert(S == AttnSum::Sequential || std::is_same_v<A, float>, "Lanes8 sums float32 activations");
     const int64_t G = H / KV, total = pos + 1;
     const float scale = float(1.0 / std::sqrt(double(hd)));
+    if constexpr (std::is_same_v<A, float>) {
+        if (hd == 8) { // every head's numerators, then the values of four heads at a time (sumValues4Heads8)
+            float sums[4];
+            const T *values[4];
+            int64_t i = 0;
+            for (; i + 4 <= H; i += 4) {
+                for (int h = 0; h < 4; ++h)
+                    values[h] = vc + (i + h) / G * capacity * hd;
+                if constexpr (S == AttnSum::Lanes8 && std::is_same_v<T, float>) { // the same sums, in kernels
+                    static const kernels::AttentionScoresFn scoresFn = kernels::attentionScores();
+                    static const kernels::SoftmaxExp4Fn expFn = kernels::softmaxExp4();
+                    static const kernels::HeadValues4x8Fn valuesFn = kernels::headValues4x8();
+                    for (int h = 0; h < 4; ++h)
+                        scoresFn(q + (i + h) * hd, kc + (i + h) / G * capacity * hd, total, hd, scale,
+                                 scores + h * total);
+                    expFn(scores, total, total, sums);
+                    const float inv[4] = {1.0f / sums[0], 1.0f / sums[1], 1.0f / sums[2], 1.0f / sums[3]};
+                    valuesFn(scores, total, inv, values, total, out + i * hd);
+                } else {
+                    for (int h = 0; h < 4; ++h)
+                        sums[h] = attention_detail::headSoftmax<S>(q + (i + h) * hd, kc + (i + h) / G * capacity * hd,
+                                                                   total, hd, scale, scores + h * total);
+                    attention_detail::sumValues4Heads8<S>(scores, total, sums, values, total, out + i * hd);
+                }
+            }
+            for (; i < H; ++i)
+                attention_detail::attendHead<S>(q + i * hd, kc + (i / G) * capacity * hd, vc + (i / G) * capacity * hd,
+                                                total, hd, scale, scores, out + i * hd);
+            return;
+        }
+    }
     for (int64_t i = 0; i < H; ++i) {
         const T *keys = kc + (i / G) * capacity * hd, *values = vc + (i / G) * capacity * hd;
         if constexpr (std::is_same_v<A, float>) {

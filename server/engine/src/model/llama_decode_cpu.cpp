@@ -228,7 +228,7 @@ template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &ro
             KvCache &cache = *rows.caches[size_t(r)];
             const int64_t pos = rows.positions[size_t(r)];
             thread_local std::vector<float> scores; // per thread, kept between steps to spare allocations
-            scores.resize(static_cast<size_t>(pos + 1));
+            scores.resize(static_cast<size_t>(H * (pos + 1)));
             // The shared attention routine, with its eight-lane sums (see AttnSum).
             attendCached<AttnSum::Lanes8>(q0 + r * qkvDim, cache.k[size_t(l)].data_ptr<T>(),
                                           cache.v[size_t(l)].data_ptr<T>(), cache.capacity, pos, H, KV, hd,

@@ -24,7 +24,7 @@ void attendBatch(const torch::Tensor &q, const torch::Tensor &k, const torch::Te
     forEachSequence(B, [&](int64_t b) {
         thread_local std::vector<float> scores;
         KvCache &cache = *caches[size_t(b)];
-        scores.resize(size_t(positions[size_t(b)] + 1));
+        scores.resize(size_t(H * (positions[size_t(b)] + 1)));
         attendOne(qp + b * H * hd, kp + b * KV * hd, vp + b * KV * hd, cache.k[size_t(layer)].data_ptr<T>(),
                   cache.v[size_t(layer)].data_ptr<T>(), cache.capacity, positions[size_t(b)], H, KV, hd, scores.data(),
                   op + b * H * hd);
