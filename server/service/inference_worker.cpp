@@ -54,9 +54,10 @@ void InferenceWorker::run()
     for (;;) {
         std::function<void()> control;
         std::vector<Job> joining;
+        bool busy = false;
         {
             std::unique_lock lock(mutex_);
-            const bool busy = !active_.empty() || !embedding_.empty();
+            busy = !active_.empty() || !embedding_.empty();
             wake_.wait(lock, [&] { return stopping_ || !tasks_.empty() || !queue_.empty() || busy; });
             if (stopping_)
                 return;
@@ -64,9 +65,9 @@ void InferenceWorker::run()
                 control = std::move(tasks_.front());
                 tasks_.pop_front();
             } else {
-                // Fill the batch; while sequences are running, one prefill per step keeps them flowing.
+                // Fill the batch (while sequences run, within kPrefillTokensPerStep: see below).
                 const size_t room = size_t(maxBatch_) - active_.size();
-                const size_t take = std::min(queue_.size(), busy ? std::min<size_t>(1, room) : room);
+                const size_t take = std::min(queue_.size(), room);
                 for (size_t i = 0; i < take; ++i) {
                     joining.push_back(std::move(queue_.front()));
                     queue_.pop_front();
@@ -77,10 +78,17 @@ void InferenceWorker::run()
             control();
             continue;
         }
+        int64_t prefilled = 0;
         for (size_t i = 0; i < joining.size(); ++i) {
-            if (admit(joining[i]) != Admit::Wait)
+            // Running sequences wait for these prefills: past the step's token budget the rest wait for the next.
+            const bool full = busy && prefilled >= kPrefillTokensPerStep;
+            int64_t tokens = 0;
+            if (!full && admit(joining[i], &tokens) != Admit::Wait) {
+                prefilled += tokens;
                 continue;
-            // Not enough KV memory until running sequences finish: back to the head of the queue, in order.
+            }
+            // Past the budget, or not enough KV memory until running sequences finish: back to the head of the
+            // queue, in order.
             std::lock_guard lock(mutex_);
             for (size_t j = joining.size(); j-- > i;)
                 queue_.push_front(std::move(joining[j]));
@@ -283,7 +291,7 @@ void InferenceWorker::deliver(Job &job, Reply reply)
         Qt::QueuedConnection);
 }
 
-InferenceWorker::Admit InferenceWorker::admit(Job &job)
+InferenceWorker::Admit InferenceWorker::admit(Job &job, int64_t *promptTokens)
 {
     auto fail = [&](int status, const char *code, const QString &message, const char *param = "") {
         deliver(job, Reply::failure(status, QString::fromLatin1(code), message, QString::fromLatin1(param)));
@@ -357,6 +365,8 @@ InferenceWorker::Admit InferenceWorker::admit(Job &job)
     auto id = engine_->begin(ids, job.request.params, events);
     if (!id)
         return fail(400, "invalid_request", QString::fromStdString(id.error()));
+    if (promptTokens)
+        *promptTokens = int64_t(ids.size());
     active_.emplace(id.value(), std::move(job));
     handle(events);
     return Admit::Begun;

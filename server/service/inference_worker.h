@@ -1,7 +1,8 @@
 // InferenceWorker: owns the Engine on its own thread and schedules generations with continuous batching:
-// queued requests join the running batch between decode steps (one prefill per step while others run, so
-// running streams are not starved) and leave it when they finish or their client goes away. The HTTP thread
-// only queues work and gets pieces and results posted back to a context object's thread: it never waits.
+// queued requests join the running batch between decode steps (while others run, prompts of up to
+// kPrefillTokensPerStep tokens in all per step, at least one, so running streams are not starved) and leave it when
+// they finish or their client goes away. The HTTP thread only queues work and gets pieces and results posted back
+// to a context object's thread: it never waits.
 #pragma once
 
 #include <QObject>
@@ -142,7 +143,13 @@ private:
     void run();
     void post(std::function<void()> task);
     // Tokenizes and begins a sequence (worker thread); Wait leaves job as it was, for when KV memory frees up.
-    Admit admit(Job &job);
+    // promptTokens: the prompt's length when it began (its prefill), else 0.
+    Admit admit(Job &job, int64_t *promptTokens = nullptr);
+    // While sequences run, each step waits for the prefills admitted before it: at least one prompt joins per step,
+    // then more while their tokens total at most this (as llama-server and vLLM bound a step's batch in tokens).
+    // One prompt per step kept the seed chat's batch at about 32 of its 64 streams: a stream lives 32 steps, so at
+    // one admission per step only 32 ever ran at once, and the rest waited in the queue.
+    static constexpr int64_t kPrefillTokensPerStep = 256;
     Admit admitEmbedding(Job &job);
     void embedStep(); // one packed pass for the first embedding job (worker thread)
     void handle(std::vector<engine::Engine::StepEvent> &events);
