@@ -788,23 +788,26 @@ private Q_SLOTS:
         batchedEqualsAlone(*t.value(), {1, 3, 9});
     }
 
-    // Up to 128 positions (LlamaModel::kFusedPrefillMax) run through the fused CPU pass at once, each row attending
+    // Up to 512 positions (LlamaModel::fusedPrefillMax()) run through the fused CPU pass at once, each row attending
     // to the rows before it in the same pass: every position's logits are the very bits that stepping the tokens one
     // at a time gives (the prefill of a generated text is that pass, with the last row's logits only). A longer
     // input goes through libtorch's operators: the same within float32 rounding. Odd sizes (GQA, head_dim 18) in
-    // float32, and weights quantized to Q8_0 on load (8-bit activations, each row quantized alone). In bfloat16
-    // the pass takes up to 64 positions (kFusedPrefillMaxBf16); longer ones, libtorch's bfloat16 operators, are
-    // the same within bfloat16 rounding.
+    // float32, and weights quantized to Q8_0 on load (8-bit activations, each row quantized alone; up to 128
+    // positions in the pass). In bfloat16 the pass takes up to 64 positions; longer ones, libtorch's bfloat16
+    // operators, are the same within bfloat16 rounding.
     void promptPassEqualsDecodeSteps_data()
     {
         QTest::addColumn<QString>("model");
         QTest::addColumn<int>("length");
         QTest::addColumn<bool>("sameBits");
-        for (const char *model : {"odd-f32", "q8_0"}) {
-            for (const int n : {1, 2, 12, 127, 128})
-                QTest::addRow("%s %d", model, n) << model << n << true;
-            QTest::addRow("%s %d", model, 129) << model << 129 << false;
-        }
+        // The fused pass takes float32 prompts of up to 512 positions, quantized ones of up to 128 and bfloat16
+        // ones of up to 64 (LlamaModel::fusedPrefillMax); longer ones go through libtorch's operators.
+        for (const int n : {1, 2, 12, 128, 129, 511, 512})
+            QTest::addRow("odd-f32 %d", n) << "odd-f32" << n << true;
+        QTest::addRow("odd-f32 513") << "odd-f32" << 513 << false;
+        for (const int n : {1, 2, 12, 127, 128})
+            QTest::addRow("q8_0 %d", n) << "q8_0" << n << true;
+        QTest::addRow("q8_0 129") << "q8_0" << 129 << false;
         for (const int n : {1, 2, 12, 63, 64})
             QTest::addRow("odd-bf16 %d", n) << "odd-bf16" << n << true;
         QTest::addRow("odd-bf16 65") << "odd-bf16" << 65 << false;
@@ -815,8 +818,11 @@ private Q_SLOTS:
         QFETCH(int, length);
         QFETCH(bool, sameBits);
         const std::string dir = path(qPrintable("prompt-" + model));
-        if (!std::filesystem::exists(dir + "/config.json"))
-            writeRandomModel(dir, model == "q8_0" ? spec() : oddSpec(model == "odd-bf16" ? "BF16" : "F32"));
+        if (!std::filesystem::exists(dir + "/config.json")) {
+            RandomModelSpec s = model == "q8_0" ? spec() : oddSpec(model == "odd-bf16" ? "BF16" : "F32");
+            s.maxPositions = 640; // room for the 513-position prompt
+            writeRandomModel(dir, s);
+        }
         LoadOptions o;
         o.quantize = model == "q8_0" ? "q8_0" : "none";
         if (model == "odd-bf16")

@@ -307,9 +307,16 @@ torch::Tensor LlamaModel::head(const torch::Tensor &hidden) const
     return lmHead_.apply(hidden).to(torch::kCPU, torch::kFloat32).contiguous();
 }
 
+int64_t LlamaModel::fusedPrefillMax() const
+{
+    if (dtype_ != torch::kFloat32)
+        return kFusedPrefillMaxBf16;
+    return !layers_.empty() && layers_.front().wq.quantized() ? kFusedPrefillMaxQuantized : kFusedPrefillMax;
+}
+
 torch::Tensor LlamaModel::forward(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
 {
-    if (fusedCpu() && n <= (dtype_ == torch::kFloat32 ? kFusedPrefillMax : kFusedPrefillMaxBf16))
+    if (fusedCpu() && n <= fusedPrefillMax())
         return prefillCpu(ids, n, cache, allLogits);
     const torch::Tensor h = hidden(ids, n, cache);
     return head(allLogits ? h : h.narrow(0, n - 1, 1));

@@ -106,16 +106,20 @@ private:
     torch::Tensor forwardRows(const CpuRows &rows) const;
     // T is the storage dtype, float or c10::BFloat16 (instantiated there for both).
     template <typename T> torch::Tensor forwardRowsCpu(const CpuRows &rows) const;
-    // forward() takes float32 inputs (quantized matrices included) of up to kFusedPrefillMax positions through
-    // prefillCpu(), bfloat16 ones of up to kFusedPrefillMaxBf16; longer ones through libtorch's operators. Measured
-    // on the 2-core EPYC (bench_prefill, tokens/s, operators -> fused): the seed model stories260K, all per-operator
-    // overhead, went from 504 to 867 chat requests/s (bench_chat_qps); on the 768x12x32000 model F32 pp16 284 ->
-    // 314-515, pp64 625 -> 643, pp128 ~equal, pp256 836 -> 628 (OpenBLAS's sgemm pulls ahead, and the fused attention
-    // runs row by row); Q8_0 pp32 700 -> 901, pp256 1007 -> 1200, pp512 857 -> 750. BF16, once the fused products
-    // used VDPBF16PS as oneDNN's do (matmul.h): pp16 507 -> 776, pp32 646 -> 1066, pp64 1173-1251 -> 1136-1335, pp96
-    // 1447 -> 1372, pp128 1438 -> 1270 (before, with every weight widened to float32, pp16 was 511-702 -> 337-570).
-    static constexpr int64_t kFusedPrefillMax = 128;
+    // forward() takes prompts of up to fusedPrefillMax() positions through prefillCpu(), longer ones through
+    // libtorch's operators. Measured on the 2-core EPYC (bench_prefill, tokens/s, operators -> fused): the seed model
+    // stories260K, all per-operator overhead, went from 504 to 867 chat requests/s (bench_chat_qps); on the
+    // 768x12x32000 model F32 pp16 284 -> 314-515, pp64 625 -> 643; Q8_0 pp32 700 -> 901, pp256 1007 -> 1200, pp512
+    // 857 -> 750 (and on Zen 5, 1867 -> 1671 at pp256: 128 for quantized matrices). Float32 weights, once their
+    // products ran in AVX-512 (matmul_avx512.cpp, Zen 5): pp256 836-886 -> 1310-1474, pp512 872-937 -> 1035-1098,
+    // pp1024 695 -> 635 (the fused attention runs row by row): 512 for them (it was 128 with the AVX2 tile, where
+    // OpenBLAS's sgemm pulled ahead from 256 on). BF16, once the fused products used VDPBF16PS as oneDNN's do
+    // (matmul.h): pp16 507 -> 776, pp32 646 -> 1066, pp64 1173-1251 -> 1136-1335, pp96 1447 -> 1372, pp128 1438 ->
+    // 1270.
+    static constexpr int64_t kFusedPrefillMax = 512;          // float32 weights
+    static constexpr int64_t kFusedPrefillMaxQuantized = 128; // float32 activations over quantized matrices
     static constexpr int64_t kFusedPrefillMaxBf16 = 64;
+    int64_t fusedPrefillMax() const;
     // forward() in one forwardRows() pass (scratch ~35 KB a position on the 768x12 model).
     torch::Tensor prefillCpu(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const;
 
