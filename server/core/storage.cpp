@@ -152,6 +152,21 @@ Result<void> runOn(QSqlDatabase db, const QString &sql)
     return {};
 }
 
+// The statement kept on lease's connection for sql, prepared (and kept) now if there is none; null with error set
+// when sql does not prepare.
+QSqlQuery *keptStatement(DatabasePool::Lease &lease, const QString &sql, QSqlError &error)
+{
+    if (QSqlQuery *q = lease.statement(sql))
+        return q;
+    auto made = std::make_unique<QSqlQuery>(lease.db());
+    made->setForwardOnly(true);
+    if (!made->prepare(sql)) {
+        error = made->lastError();
+        return nullptr;
+    }
+    return lease.keepStatement(sql, std::move(made));
+}
+
 bool isSelect(const QString &sql)
 {
     return sql.trimmed().startsWith(QLatin1String("SELECT"), Qt::CaseInsensitive);
@@ -292,15 +307,7 @@ Result<Storage::Query> Storage::run(const QString &sql, const QVariantList &valu
     const bool reused = lease->reused();
     out.lease_ = std::move(lease.value());
     QSqlError error;
-    QSqlQuery *q = out.lease_.statement(sql);
-    if (!q) {
-        auto made = std::make_unique<QSqlQuery>(out.lease_.db());
-        made->setForwardOnly(true);
-        if (made->prepare(sql))
-            q = out.lease_.keepStatement(sql, std::move(made));
-        else
-            error = made->lastError();
-    }
+    QSqlQuery *q = keptStatement(out.lease_, sql, error);
     if (q) {
         bindValues(*q, values);
         out.q_ = q;
@@ -396,21 +403,27 @@ Result<void> Storage::migrate(int toVersion)
 Result<Storage::Query> Storage::Transaction::exec(const QString &sql, const QVariantList &values) const
 {
     Query out;
-    out.owned_ = std::make_unique<QSqlQuery>(db_);
-    out.owned_->setForwardOnly(true);
-    QSqlQuery &q = *out.owned_;
-    out.q_ = &q;
-    bool ok = false;
-    if (values.isEmpty())
-        ok = q.exec(sql);
-    else if (q.prepare(sql)) {
-        bindValues(q, values);
-        ok = q.exec();
+    if (values.isEmpty()) {
+        out.owned_ = std::make_unique<QSqlQuery>(lease_.db());
+        out.owned_->setForwardOnly(true);
+        out.q_ = out.owned_.get();
+        if (!out.q_->exec(sql))
+            return makeError("database: " + sqlError(out.q_->lastError()));
+    } else {
+        QSqlError error;
+        QSqlQuery *q = keptStatement(lease_, sql, error);
+        if (!q)
+            return makeError("database: " + sqlError(error));
+        bindValues(*q, values);
+        if (!q->exec()) {
+            const std::string error = sqlError(q->lastError());
+            lease_.dropStatement(sql);
+            return makeError("database: " + error);
+        }
+        out.q_ = q; // kept: close() finish()es it, which ends its read before the transaction goes on
     }
-    if (!ok)
-        return makeError("database: " + sqlError(q.lastError()));
-    out.rowsAffected_ = q.numRowsAffected();
-    if (!q.isSelect())
+    out.rowsAffected_ = out.q_->numRowsAffected();
+    if (!out.q_->isSelect())
         out.close();
     return out;
 }
@@ -433,7 +446,7 @@ Result<void> Storage::transaction(qint64 lock, const std::function<Result<void>(
     Result<void> result =
         pg && lock != 0 ? runOn(db, QStringLiteral("SELECT pg_advisory_xact_lock(%1)").arg(lock)) : Result<void>{};
     if (result)
-        result = work(Transaction(db));
+        result = work(Transaction(*lease));
     if (result)
         result = runOn(db, QStringLiteral("COMMIT"));
     if (!result && !runOn(db, QStringLiteral("ROLLBACK"))) {

@@ -52,14 +52,16 @@ public:
     // Statements of one transaction(), on its connection.
     class Transaction {
     public:
-        // As Storage::exec; a statement without values runs unprepared (PostgreSQL prepares no DDL). An error makes
-        // the transaction fail: return it from the work.
+        // As Storage::exec; a statement without values runs unprepared (PostgreSQL prepares no DDL), one with values
+        // is kept prepared on the connection as exec() keeps its (the per-request ones, ConversationStore::append,
+        // would otherwise be prepared afresh each time). An error makes the transaction fail: return it from the
+        // work.
         Result<Query> exec(const QString &sql, const QVariantList &values = {}) const;
 
     private:
         friend class Storage;
-        explicit Transaction(QSqlDatabase db) : db_(std::move(db)) {}
-        QSqlDatabase db_;
+        explicit Transaction(DatabasePool::Lease &lease) : lease_(lease) {}
+        DatabasePool::Lease &lease_;
     };
 
     enum class Migrate { Yes, No };

@@ -15,9 +15,17 @@ Error notFound(const QString &id)
 }
 } // namespace
 
-ConversationStore::ConversationStore(const Storage &storage, int retentionDays, int maxMessages, Clock clock)
-    : storage_(storage), retentionDays_(retentionDays), maxMessages_(std::max(2, maxMessages)), clock_(std::move(clock))
+ConversationStore::ConversationStore(const Storage &storage, int retentionDays, int maxMessages, Clock clock,
+                                     WriteBatch *batch)
+    : storage_(storage), retentionDays_(retentionDays), maxMessages_(std::max(2, maxMessages)),
+      clock_(std::move(clock)), batch_(batch)
 {
+}
+
+void ConversationStore::flushBatch() const
+{
+    if (batch_)
+        batch_->flush();
 }
 
 QString ConversationStore::newId() const
@@ -32,6 +40,7 @@ qint64 ConversationStore::cutoff() const
 
 Result<ConversationStore::Summary> ConversationStore::summary(const QString &id, const QString &owner) const
 {
+    flushBatch();
     auto q = storage_.exec(QStringLiteral("SELECT c.model, c.created_at, c.updated_at, (SELECT COUNT(*) FROM "
                                           "conversation_turns t WHERE t.conversation_id = c.id) FROM conversations c "
                                           "WHERE c.id = ? AND c.owner = ? AND c.updated_at >= ?"),
@@ -61,17 +70,15 @@ Result<std::vector<ConversationStore::Message>> ConversationStore::history(const
     return std::vector<Message>(newestFirst.rbegin(), newestFirst.rend());
 }
 
-Result<void> ConversationStore::append(const QString &id, const QString &owner, const QString &model,
-                                       const Message &user, const Message &assistant) const
+Result<void> ConversationStore::write(const Storage::Transaction &tx, const QString &id, const QString &owner,
+                                      const QString &model, const QString &user, const QString &assistant, qint64 now)
 {
-    const qint64 now = clock_();
-    { // each Query in its own scope: its connection goes back before the next statement
-        // The conversation's row: created with the first turn, touched by the others (never another owner's).
-        auto head = storage_.exec(QStringLiteral("INSERT INTO conversations (id, owner, model, created_at, "
-                                                 "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                                                 "model = excluded.model, updated_at = excluded.updated_at WHERE "
-                                                 "conversations.owner = excluded.owner"),
-                                  {id, owner, model, now, now});
+    { // The conversation's row: created with the first turn, touched by the others (never another owner's).
+        auto head = tx.exec(QStringLiteral("INSERT INTO conversations (id, owner, model, created_at, updated_at) "
+                                           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET model = "
+                                           "excluded.model, updated_at = excluded.updated_at WHERE "
+                                           "conversations.owner = excluded.owner"),
+                            {id, owner, model, now, now});
         if (!head)
             return head.failure();
         if (head->rowsAffected() == 0)
@@ -79,15 +86,45 @@ Result<void> ConversationStore::append(const QString &id, const QString &owner, 
     }
     // The next turn number in the same statement; a concurrent append of the same number fails on the primary key.
     // The casts: PostgreSQL cannot infer a parameter's type in a SELECT list.
-    auto turn =
-        storage_.exec(QStringLiteral("INSERT INTO conversation_turns (conversation_id, turn, user_text, "
-                                     "assistant_text, at) SELECT CAST(? AS TEXT), COALESCE(MAX(turn), 0) + 1, "
-                                     "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT) FROM "
-                                     "conversation_turns WHERE conversation_id = ?"),
-                      {id, QString::fromStdString(user.second), QString::fromStdString(assistant.second), now, id});
+    auto turn = tx.exec(QStringLiteral("INSERT INTO conversation_turns (conversation_id, turn, user_text, "
+                                       "assistant_text, at) SELECT CAST(? AS TEXT), COALESCE(MAX(turn), 0) + 1, "
+                                       "CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT) FROM conversation_turns "
+                                       "WHERE conversation_id = ?"),
+                        {id, user, assistant, now, id});
     if (!turn)
         return turn.failure();
     return {};
+}
+
+Result<void> ConversationStore::append(const QString &id, const QString &owner, const QString &model,
+                                       const Message &user, const Message &assistant) const
+{
+    flushBatch(); // turns queued before this one come first
+    const qint64 now = clock_();
+    const QString u = QString::fromStdString(user.second);
+    const QString a = QString::fromStdString(assistant.second);
+    // One transaction: the turn is never stored without its conversation's row.
+    return storage_.transaction(0,
+                                [&](const Storage::Transaction &tx) { return write(tx, id, owner, model, u, a, now); });
+}
+
+void ConversationStore::appendThen(const QString &id, const QString &owner, const QString &model,
+                                   const std::string &user, const std::string &assistant, QObject *context,
+                                   std::function<void()> then) const
+{
+    if (!batch_) {
+        appendOrLog(id, owner, model, user, assistant);
+        then();
+        return;
+    }
+    batch_->add([id, owner, model, u = QString::fromStdString(user), a = QString::fromStdString(assistant),
+                 now = clock_()](const Storage::Transaction &tx) { return write(tx, id, owner, model, u, a, now); },
+                [id, then = std::move(then)](const Result<void> &stored) {
+                    if (!stored)
+                        qWarning("conversation %s: turn not stored: %s", qPrintable(id), stored.error().c_str());
+                    then();
+                },
+                context);
 }
 
 void ConversationStore::appendOrLog(const QString &id, const QString &owner, const QString &model,
@@ -99,6 +136,7 @@ void ConversationStore::appendOrLog(const QString &id, const QString &owner, con
 
 Result<QList<ConversationStore::Summary>> ConversationStore::list(const QString &owner, int limit) const
 {
+    flushBatch();
     auto q = storage_.exec(QStringLiteral("SELECT c.id, c.model, c.created_at, c.updated_at, (SELECT COUNT(*) FROM "
                                           "conversation_turns t WHERE t.conversation_id = c.id) FROM conversations c "
                                           "WHERE c.owner = ? AND c.updated_at >= ? ORDER BY c.updated_at DESC, c.id "
@@ -132,6 +170,7 @@ ConversationStore::find(const QString &id, const QString &owner) const
 
 Result<void> ConversationStore::remove(const QString &id, const QString &owner) const
 {
+    flushBatch();
     // The turns first: if the second statement fails, nothing is left that purgeExpired() could not find. Plain
     // DELETEs return no rows, so holding their Query holds no statement open.
     auto turns = storage_.exec(QStringLiteral("DELETE FROM conversation_turns WHERE conversation_id IN (SELECT id FROM "
@@ -152,6 +191,7 @@ Result<int> ConversationStore::purgeExpired() const
 {
     if (retentionDays_ <= 0)
         return 0;
+    flushBatch();
     const qint64 before = cutoff();
     auto turns = storage_.exec(QStringLiteral("DELETE FROM conversation_turns WHERE conversation_id IN (SELECT id "
                                               "FROM conversations WHERE updated_at < ?)"),

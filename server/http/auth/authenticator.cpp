@@ -53,10 +53,11 @@ bool refusedCredential(const Error &e)
 Authenticator::Authenticator(const ServerConfig &config, std::unique_ptr<Storage> storage, TokenService *tokens,
                              QByteArray adminKeyHash, std::unique_ptr<JwtKeySource> keySource, Clock clock,
                              QByteArray fixedJwtKey)
-    : config_(config), storage_(std::move(storage)), tokens_(tokens), adminKeyHash_(std::move(adminKeyHash)),
-      clock_(clock), keys_(*storage_, clock, config.keyRotationDays), audit_(*storage_, clock),
-      usage_(*storage_, clock), ledger_(*storage_, clock), adminFailures_(config.adminFailureWindowS, clock),
-      keySource_(std::move(keySource)), fixedJwtKey_(std::move(fixedJwtKey))
+    : config_(config), storage_(std::move(storage)), writes_(std::make_unique<WriteBatch>(*storage_)), tokens_(tokens),
+      adminKeyHash_(std::move(adminKeyHash)), clock_(clock), keys_(*storage_, clock, config.keyRotationDays),
+      audit_(*storage_, clock), usage_(*storage_, clock, writes_.get()), ledger_(*storage_, clock),
+      adminFailures_(config.adminFailureWindowS, clock), keySource_(std::move(keySource)),
+      fixedJwtKey_(std::move(fixedJwtKey))
 {
     if (keySource_)
         fixedJwtKey_.clear();

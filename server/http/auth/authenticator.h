@@ -31,6 +31,7 @@
 #include "core/token_service.h"
 #include "core/token_ledger.h"
 #include "core/usage_store.h"
+#include "core/write_batch.h"
 #include "http/protocol/api_error.h"
 
 namespace smartbot::http {
@@ -86,6 +87,7 @@ public:
     const TokenLedger &tokenLedger() const { return ledger_; }
     const ServerConfig &config() const { return config_; }
     const Storage &storage() const { return *storage_; }
+    WriteBatch &writes() const { return *writes_; } // the server's batched writes, committed on this thread
     const TokenService &tokens() const { return *tokens_; }
 
 private:
@@ -97,6 +99,7 @@ private:
 
     ServerConfig config_;
     std::unique_ptr<Storage> storage_;
+    std::unique_ptr<WriteBatch> writes_; // usage here, turns in the server's ConversationStore (write_batch.h)
     TokenService *tokens_;
     QByteArray adminKeyHash_;
     Clock clock_;

@@ -90,8 +90,11 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
                            {QStringLiteral("usage"), usageJson(r)}};
     };
     service::ConversationStore *store = ctx.conversations;
-    auto remember = [store, conversationId, subject, model, userText](const engine::GenerationResult &r) {
-        store->appendOrLog(conversationId, subject, model, userText, r.text);
+    // The reply goes out once its turn is stored (in the server's write batch), so that a client continuing the
+    // conversation at once finds it, here or on another server of a shared database.
+    auto remember = [store, conversationId, subject, model, userText, socket](const engine::GenerationResult &r,
+                                                                              std::function<void()> then) {
+        store->appendThen(conversationId, subject, model, userText, r.text, socket, std::move(then));
     };
 
     if (stream) {
@@ -105,12 +108,12 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
                  [sse, finishJson, remember](const service::InferenceWorker::Reply &reply) {
                      if (!reply.ok)
                          return failStream(*sse, reply);
-                     remember(reply.result);
-                     QJsonObject done = finishJson(reply.result);
-                     done.insert(QStringLiteral("done"), true);
-                     sse->send(done);
-                     sse->sendRaw("[DONE]");
-                     sse->end();
+                     remember(reply.result, [sse, done = finishJson(reply.result)]() mutable {
+                         done.insert(QStringLiteral("done"), true);
+                         sse->send(done);
+                         sse->sendRaw("[DONE]");
+                         sse->end();
+                     });
                  });
         return;
     }
@@ -119,8 +122,8 @@ void handleChat(const RouteContext &ctx, const QHttpServerRequest &request, QHtt
              [held, finishJson, remember](const service::InferenceWorker::Reply &reply) {
                  if (!reply.ok)
                      return writeError(held->responder(), replyError(reply));
-                 remember(reply.result);
-                 writeJson(held->responder(), 200, finishJson(reply.result));
+                 remember(reply.result,
+                          [held, json = finishJson(reply.result)] { writeJson(held->responder(), 200, json); });
              });
 }
 
