@@ -852,6 +852,62 @@ private Q_SLOTS:
                      qPrintable(QString::number(worst)));
     }
 
+    // A short prompt runs in the next step's pass beside the running sequences' tokens (LlamaModel::stepSpans):
+    // its first (greedy) token is the one of the prompt's own pass (forward()), whether it joins alone, with
+    // other prompts or beside decode rows, and whatever its length up to the fused pass's limit.
+    void foldedPromptEqualsPrefill_data()
+    {
+        QTest::addColumn<int>("length");
+        QTest::addColumn<int>("running"); // sequences decoding when it joins
+        for (const int n : {1, 5, 12, 64, 512})
+            for (const int running : {0, 3})
+                QTest::addRow("%d positions beside %d", n, running) << n << running;
+    }
+    void foldedPromptEqualsPrefill()
+    {
+        QFETCH(int, length);
+        QFETCH(int, running);
+        const std::string dir = path("prompt-odd-f32");
+        if (!std::filesystem::exists(dir + "/config.json")) {
+            RandomModelSpec s = oddSpec("F32");
+            s.maxPositions = 640;
+            writeRandomModel(dir, s);
+        }
+        LoadOptions o;
+        o.prefixCache = false;
+        auto loaded = Engine::load(dir, o);
+        QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.error().c_str());
+        Engine &e = *loaded.value();
+        std::mt19937 rng{uint32_t(length)};
+        std::vector<int32_t> ids{1};
+        while (int(ids.size()) < length)
+            ids.push_back(int32_t(3 + rng() % 509));
+        auto pass = e.logits(ids, /*incremental=*/false); // forward(): the prompt's own pass
+        QVERIFY(pass.ok());
+        const std::vector<float> &last = pass->back();
+        const int32_t expected = int32_t(std::max_element(last.begin(), last.end()) - last.begin());
+        GenerationParams g;
+        g.maxTokens = 8;
+        std::vector<Engine::StepEvent> events;
+        for (int r = 0; r < running; ++r) { // decoding by the time the prompt joins
+            QVERIFY(e.begin({1, int32_t(10 + r)}, g, events).ok());
+            e.step(events);
+        }
+        GenerationParams one;
+        one.maxTokens = 1;
+        auto id = e.begin(ids, one, events);
+        QVERIFY(id.ok());
+        events.clear();
+        e.step(events);
+        bool found = false;
+        for (const auto &ev : events)
+            if (ev.id == id.value() && ev.finished) {
+                found = true;
+                QCOMPARE(ev.result.ids, std::vector<int32_t>{expected});
+            }
+        QVERIFY2(found, "the prompt's first token did not come from the step it joined");
+    }
+
     // The fused bfloat16 decode step on the same odd sizes: batched sequences generate exactly what each generates
     // alone.
     void bf16FusedBatchedEqualsAlone()

@@ -1,6 +1,8 @@
-// Continuous batching: begin() admits a sequence (prefill + first token), step() advances every active sequence
-// by one token in a single batched forward pass. Greedy results are identical alone or batched: each row of a
-// batched matrix product is computed exactly as the single-sequence one.
+// Continuous batching: begin() admits a sequence, step() advances every active sequence by one token in a single
+// batched forward pass. A prompt the fused CPU pass takes (LlamaModel::foldsPrompt) runs in the next step's pass with
+// the others' tokens, which gives its first token; other prompts are prefilled in begin(), first token included. Greedy
+// results are identical alone or batched: each row of a batched matrix product is computed exactly as the
+// single-sequence one.
 #include <chrono>
 #include <limits>
 
@@ -145,6 +147,10 @@ Result<Engine::SequenceId> Engine::begin(const std::vector<int32_t> &promptIds, 
             return id;
         }
         const int64_t start = s.cache.length;
+        if (d.model->foldsPrompt(int64_t(promptIds.size()) - start)) {
+            s.promptPending = true; // the next step runs it with the running sequences' tokens, in one pass
+            return id;
+        }
         torch::Tensor logits = d.model->forward(promptIds.data() + start, int64_t(promptIds.size()) - start, s.cache);
         s.out.prefillSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
         d.advance(s, d.pick(s, logits.data_ptr<float>(), logits.size(-1)), events);
@@ -172,17 +178,38 @@ void Engine::step(std::vector<StepEvent> &events)
     }
     if (!batch.empty()) {
         torch::InferenceMode guard;
-        std::vector<int32_t> tokens;
-        std::vector<KvCache *> caches;
+        std::vector<LlamaModel::Span> spans;
+        bool prompts = false;
         for (Sequence *s : batch) {
-            tokens.push_back(s->next);
-            caches.push_back(&s->cache);
+            if (s->promptPending) {
+                const int64_t start = s->cache.length;
+                spans.push_back({s->out.promptIds.data() + start, int64_t(s->out.promptIds.size()) - start, &s->cache});
+                prompts = true;
+            } else {
+                spans.push_back({&s->next, 1, &s->cache});
+            }
         }
         const auto t0 = Clock::now();
-        const torch::Tensor logits = d.model->stepBatch(tokens, caches); // [B, vocab]
+        torch::Tensor logits;
+        if (prompts) {
+            logits = d.model->stepSpans(spans); // [B, vocab]
+        } else {
+            std::vector<int32_t> tokens;
+            std::vector<KvCache *> caches;
+            for (const LlamaModel::Span &span : spans) {
+                tokens.push_back(*span.ids);
+                caches.push_back(span.cache);
+            }
+            logits = d.model->stepBatch(tokens, caches);
+        }
         const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
         for (size_t i = 0; i < batch.size(); ++i) {
-            batch[i]->decodeSeconds += dt;
+            if (batch[i]->promptPending) {
+                batch[i]->promptPending = false;
+                batch[i]->out.prefillSeconds = dt;
+            } else {
+                batch[i]->decodeSeconds += dt;
+            }
             const float *row = logits.data_ptr<float>() + int64_t(i) * logits.size(1);
             d.advance(*batch[i], d.pick(*batch[i], row, logits.size(1)), events);
         }

@@ -25,8 +25,9 @@ struct Sequence {
     StopMatcher stops;
     KvCache cache;
     int64_t maxNew = 0;
-    int64_t reservedBytes = 0; // KV memory counted against the budget while the sequence runs
-    int32_t next = -1;         // the sampled token to feed at the next step
+    int64_t reservedBytes = 0;  // KV memory counted against the budget while the sequence runs
+    int32_t next = -1;          // the sampled token to feed at the next step
+    bool promptPending = false; // its prompt runs in the next step's pass (LlamaModel::foldsPrompt)
     bool cancelled = false;
     bool done = false;
     double decodeSeconds = 0;

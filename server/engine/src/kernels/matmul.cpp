@@ -1,6 +1,7 @@
 // The portable matmul kernel and the once-per-process choice of kernel (see matmul.h).
 #include "kernels/matmul.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstring>
@@ -123,15 +124,24 @@ const uint16_t *bf16Activations(const float *x, int64_t xStride, int64_t B, int6
 const float *f32PairActivations(const float *x, int64_t xStride, int64_t B, int64_t cols)
 {
     thread_local std::vector<float> buf;
-    const int64_t stride = f32PairStride(cols), full = cols / 8;
-    buf.assign(std::size_t((B + 1) / 2 * stride), 0.0f);
+    const int64_t stride = f32PairStride(cols), full = cols / 8, tail = cols - 8 * full;
+    // Every float is written once: copied, or zero where the kernels read padding (the last block's missing columns,
+    // the missing partner of an odd B) and must find zeros.
+    buf.resize(std::size_t((B + 1) / 2 * stride));
     for (int64_t b = 0; b < B; ++b) {
         const float *in = x + b * xStride;
         float *out = buf.data() + b / 2 * stride + b % 2 * 8;
         for (int64_t c = 0; c < full; ++c)
             std::memcpy(out + 16 * c, in + 8 * c, 8 * sizeof(float));
-        if (cols > 8 * full)
-            std::memcpy(out + 16 * full, in + 8 * full, std::size_t(cols - 8 * full) * sizeof(float));
+        if (tail > 0) {
+            std::memcpy(out + 16 * full, in + 8 * full, std::size_t(tail) * sizeof(float));
+            std::fill(out + 16 * full + tail, out + 16 * full + 8, 0.0f);
+        }
+    }
+    if (B % 2 == 1) {
+        float *partner = buf.data() + B / 2 * stride + 8;
+        for (int64_t c = 0; c < stride / 16; ++c)
+            std::fill(partner + 16 * c, partner + 16 * c + 8, 0.0f);
     }
     return buf.data();
 }

@@ -166,25 +166,26 @@ void attendCached(const A *q, const T *kc, const T *vc, int64_t capacity, int64_
     if constexpr (std::is_same_v<A, float>) {
         if (hd == 8) { // every head's numerators, then the values of four heads at a time (sumValues4Heads8)
             float sums[4];
-            const T *values[4];
+            const T *keys[4], *values[4];
             int64_t i = 0;
             for (; i + 4 <= H; i += 4) {
-                for (int h = 0; h < 4; ++h)
+                for (int h = 0; h < 4; ++h) {
+                    keys[h] = kc + (i + h) / G * capacity * hd;
                     values[h] = vc + (i + h) / G * capacity * hd;
+                }
                 if constexpr (S == AttnSum::Lanes8 && std::is_same_v<T, float>) { // the same sums, in kernels
                     static const kernels::AttentionScoresFn scoresFn = kernels::attentionScores();
                     static const kernels::SoftmaxExp4Fn expFn = kernels::softmaxExp4();
                     static const kernels::HeadValues4x8Fn valuesFn = kernels::headValues4x8();
                     for (int h = 0; h < 4; ++h)
-                        scoresFn(q + (i + h) * hd, kc + (i + h) / G * capacity * hd, total, hd, scale,
-                                 scores + h * total);
+                        scoresFn(q + (i + h) * hd, keys[h], total, hd, scale, scores + h * total);
                     expFn(scores, total, total, sums);
                     const float inv[4] = {1.0f / sums[0], 1.0f / sums[1], 1.0f / sums[2], 1.0f / sums[3]};
                     valuesFn(scores, total, inv, values, total, out + i * hd);
                 } else {
                     for (int h = 0; h < 4; ++h)
-                        sums[h] = attention_detail::headSoftmax<S>(q + (i + h) * hd, kc + (i + h) / G * capacity * hd,
-                                                                   total, hd, scale, scores + h * total);
+                        sums[h] = attention_detail::headSoftmax<S>(q + (i + h) * hd, keys[h], total, hd, scale,
+                                                                   scores + h * total);
                     attention_detail::sumValues4Heads8<S>(scores, total, sums, values, total, out + i * hd);
                 }
             }

@@ -153,6 +153,25 @@ torch::Tensor LlamaModel::stepBatch(const std::vector<int32_t> &ids, const std::
     return forwardRows(rows);
 }
 
+torch::Tensor LlamaModel::stepSpans(const std::vector<Span> &spans) const
+{
+    CpuRows rows;
+    for (const Span &span : spans) {
+        TORCH_CHECK(span.n > 0 && (span.n == 1 || foldsPrompt(span.n)), "a span the fused pass does not take");
+        checkAppend(span.ids, span.n, *span.cache);
+        for (int64_t i = 0; i < span.n; ++i) {
+            rows.ids.push_back(span.ids[i]);
+            rows.caches.push_back(span.cache);
+            rows.positions.push_back(span.cache->length + i);
+        }
+        rows.logitRows.push_back(int64_t(rows.ids.size()) - 1);
+    }
+    if (fusedCpu())
+        return forwardRows(rows);
+    std::vector<KvCache *> caches(rows.caches.begin(), rows.caches.end()); // decode rows only (checked above)
+    return stepBatchTorch(rows.ids, caches);
+}
+
 torch::Tensor LlamaModel::prefillCpu(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
 {
     TORCH_CHECK(n > 0, "nothing to run");

@@ -53,6 +53,19 @@ public:
     torch::Tensor step(int32_t id, KvCache &cache) const;
     // One decode step for several sequences at once: logits [B, vocab]. Row b equals step(ids[b], *caches[b]).
     torch::Tensor stepBatch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const;
+    // A decode step and whole prompts in one pass: span s runs its n ids at the end of its cache (n = 1: a decode
+    // row), and logits row s is for its last id, equal to forward()'s or stepBatch()'s for it alone. The engine folds
+    // the prompts that join a step into it when foldsPrompt() says so: a prompt of a few tokens would otherwise pay a
+    // pass of its own, over small-row tiles (on the seed model, prefill passes were 15% of the engine thread under
+    // bench_chat_qps).
+    struct Span {
+        const int32_t *ids = nullptr;
+        int64_t n = 0;
+        KvCache *cache = nullptr;
+    };
+    torch::Tensor stepSpans(const std::vector<Span> &spans) const;
+    // Whether stepSpans() takes an n-position prompt in the fused pass (else it must go through forward()).
+    bool foldsPrompt(int64_t n) const { return fusedCpu() && n <= fusedPrefillMax(); }
 
 private:
     struct Layer {

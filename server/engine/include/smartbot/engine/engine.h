@@ -163,8 +163,10 @@ public:
     Result<std::vector<int32_t>> encodeChat(std::vector<ChatMessage> messages, const std::string &toolsJson) const;
     bool hasChatTemplate() const;
 
-    // Continuous batching: sequences join with begin() (which runs their prefill) and advance together, one
-    // token each per step() (one batched forward pass). Events carry text pieces and, last, the result.
+    // Continuous batching: sequences join with begin() and advance together, one token each per step() (one batched
+    // forward pass). A short prompt on the fused CPU path is prefilled in the next step's pass with the others (its
+    // first token comes from that step); other prompts are prefilled in begin(), which gives their first token. Events
+    // carry text pieces and, last, the result.
     using SequenceId = uint64_t;
     struct StepEvent {
         SequenceId id = 0;
