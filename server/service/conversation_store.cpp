@@ -13,6 +13,13 @@ Error notFound(const QString &id)
     return makeError("conversation '" + id.left(64).toStdString() + "' does not exist or has expired",
                      ErrorCode::NotFound);
 }
+
+// A reply goes out even when its turn could not be stored (the client has its answer; the history misses a turn).
+void warnIfNotStored(const QString &id, const Result<void> &stored)
+{
+    if (!stored)
+        qWarning("conversation %s: turn not stored: %s", qPrintable(id), stored.error().c_str());
+}
 } // namespace
 
 ConversationStore::ConversationStore(const Storage &storage, int retentionDays, int maxMessages, Clock clock,
@@ -120,8 +127,7 @@ void ConversationStore::appendThen(const QString &id, const QString &owner, cons
     batch_->add([id, owner, model, u = QString::fromStdString(user), a = QString::fromStdString(assistant),
                  now = clock_()](const Storage::Transaction &tx) { return write(tx, id, owner, model, u, a, now); },
                 [id, then = std::move(then)](const Result<void> &stored) {
-                    if (!stored)
-                        qWarning("conversation %s: turn not stored: %s", qPrintable(id), stored.error().c_str());
+                    warnIfNotStored(id, stored);
                     then();
                 },
                 context);
@@ -130,8 +136,7 @@ void ConversationStore::appendThen(const QString &id, const QString &owner, cons
 void ConversationStore::appendOrLog(const QString &id, const QString &owner, const QString &model,
                                     const std::string &user, const std::string &assistant) const
 {
-    if (auto stored = append(id, owner, model, {"user", user}, {"assistant", assistant}); !stored)
-        qWarning("conversation %s: turn not stored: %s", qPrintable(id), stored.error().c_str());
+    warnIfNotStored(id, append(id, owner, model, {"user", user}, {"assistant", assistant}));
 }
 
 Result<QList<ConversationStore::Summary>> ConversationStore::list(const QString &owner, int limit) const

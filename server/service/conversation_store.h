@@ -39,7 +39,8 @@ public:
     };
 
     // batch: where appendThen() queues its turns (null: each in a transaction of its own, at once).
-    explicit ConversationStore(const Storage &storage, int retentionDays = 30, int maxMessages = 64,
+    static constexpr int kDefaultMaxMessages = 64;
+    explicit ConversationStore(const Storage &storage, int retentionDays = 30, int maxMessages = kDefaultMaxMessages,
                                Clock clock = systemClock(), WriteBatch *batch = nullptr);
 
     QString newId() const; // "conv_" + 24 hex digits

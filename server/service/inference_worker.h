@@ -85,6 +85,12 @@ public:
         }
     };
 
+    // While sequences run, each step waits for the prefills admitted before it: at least one prompt joins per step,
+    // then more while their tokens total at most this (as llama-server and vLLM bound a step's batch in tokens).
+    // One prompt per step kept the seed chat's batch at about 32 of its 64 streams: a stream lives 32 steps, so at
+    // one admission per step only 32 ever ran at once, and the rest waited in the queue.
+    static constexpr int64_t kPrefillTokensPerStep = 256;
+
     explicit InferenceWorker(int maxQueue = 256, QObject *parent = nullptr, int maxBatch = 64);
     ~InferenceWorker() override;
 
@@ -145,11 +151,6 @@ private:
     // Tokenizes and begins a sequence (worker thread); Wait leaves job as it was, for when KV memory frees up.
     // promptTokens: the prompt's length when it began (its prefill), else 0.
     Admit admit(Job &job, int64_t *promptTokens = nullptr);
-    // While sequences run, each step waits for the prefills admitted before it: at least one prompt joins per step,
-    // then more while their tokens total at most this (as llama-server and vLLM bound a step's batch in tokens).
-    // One prompt per step kept the seed chat's batch at about 32 of its 64 streams: a stream lives 32 steps, so at
-    // one admission per step only 32 ever ran at once, and the rest waited in the queue.
-    static constexpr int64_t kPrefillTokensPerStep = 256;
     Admit admitEmbedding(Job &job);
     void embedStep(); // one packed pass for the first embedding job (worker thread)
     void handle(std::vector<engine::Engine::StepEvent> &events);

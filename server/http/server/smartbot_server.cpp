@@ -338,7 +338,8 @@ Result<void> SmartbotServer::start(const QString &configDir, const ServerOverrid
     if (!config.corsOrigins.isEmpty())
         qInfo("CORS allowed for %s", qPrintable(config.corsOrigins.join(QStringLiteral(", "))));
     d->conversations = std::make_unique<service::ConversationStore>(
-        d->auth->storage(), config.database.conversationRetentionDays, 64, systemClock(), &d->auth->writes());
+        d->auth->storage(), config.database.conversationRetentionDays, service::ConversationStore::kDefaultMaxMessages,
+        systemClock(), &d->auth->writes());
     routeContext.conversations = d->conversations.get();
     auto purge = [store = d->conversations.get()] {
         if (auto n = store->purgeExpired(); !n)
@@ -421,8 +422,8 @@ void SmartbotServer::stop()
         return;
     d_->drain.reset();
     d_->drainState->begin = nullptr;
-    d_->auth->writes()
-        .flush(); // the turns of replies not sent yet: stored, and the replies sent, before the sockets go
+    // The turns of replies not sent yet: stored, and the replies sent, before the sockets go.
+    d_->auth->writes().flush();
     d_->tcp->close();
     d_->api.reset();   // closes connections
     d_->relay.reset(); // aborts relayed requests still in flight

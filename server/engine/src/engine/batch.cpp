@@ -179,29 +179,16 @@ void Engine::step(std::vector<StepEvent> &events)
     if (!batch.empty()) {
         torch::InferenceMode guard;
         std::vector<LlamaModel::Span> spans;
-        bool prompts = false;
         for (Sequence *s : batch) {
             if (s->promptPending) {
                 const int64_t start = s->cache.length;
                 spans.push_back({s->out.promptIds.data() + start, int64_t(s->out.promptIds.size()) - start, &s->cache});
-                prompts = true;
             } else {
                 spans.push_back({&s->next, 1, &s->cache});
             }
         }
         const auto t0 = Clock::now();
-        torch::Tensor logits;
-        if (prompts) {
-            logits = d.model->stepSpans(spans); // [B, vocab]
-        } else {
-            std::vector<int32_t> tokens;
-            std::vector<KvCache *> caches;
-            for (const LlamaModel::Span &span : spans) {
-                tokens.push_back(*span.ids);
-                caches.push_back(span.cache);
-            }
-            logits = d.model->stepBatch(tokens, caches);
-        }
+        const torch::Tensor logits = d.model->stepSpans(spans); // [B, vocab]
         const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
         for (size_t i = 0; i < batch.size(); ++i) {
             if (batch[i]->promptPending) {

@@ -7,6 +7,7 @@
 #include "kernels/attention_scores.h"
 #include "kernels/matmul.h"
 #include "kernels/exp_kernels.h"
+#include "model/row_split.h"
 
 #include <ATen/Parallel.h>
 
@@ -17,20 +18,6 @@
 #include <vector>
 
 namespace smartbot::engine {
-
-// Runs fn(b) for every sequence b < B; over the intra-op threads when the batch is big enough to pay for it.
-// Sequences are independent (own rows of scratch, own KV cache), so the split never changes a result.
-template <typename Fn> void forEachSequence(int64_t B, const Fn &fn)
-{
-    if (B >= 4 && at::get_num_threads() > 1)
-        at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t b = begin; b < end; ++b)
-                fn(b);
-        });
-    else
-        for (int64_t b = 0; b < B; ++b)
-            fn(b);
-}
 
 // How a head's float32 softmax is computed. Both are fixed (never depend on the batch, so a batched step equals each
 // sequence stepped alone) and differ in the last bits.

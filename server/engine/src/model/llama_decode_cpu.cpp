@@ -18,8 +18,10 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <initializer_list>
+#include <memory>
 #include <type_traits>
 
 namespace smartbot::engine {
@@ -114,6 +116,49 @@ void project(std::initializer_list<const Weight *> parts, const float *x, int64_
     });
 }
 
+// The fused pass's activations: kept between passes on the calling thread (the engine's worker), so that a step does
+// not allocate and zero them afresh (a decode step of the seed model allocated five vectors per pass); a buffer
+// larger than kKeptFloats (a long prompt of a large model) is freed after its pass rather than held. Each region
+// starts on a 64-byte boundary: a head's 8 query values must not straddle two cache lines (with the regions packed
+// end to end, the seed model's attention scores took 20% longer).
+class PassScratch {
+public:
+    static constexpr size_t kMaxRegions = 8;
+    explicit PassScratch(std::initializer_list<int64_t> sizes)
+    {
+        int64_t total = kAlign;
+        for (int64_t n : sizes)
+            total += roundUp(n);
+        float *base = nullptr;
+        if (total <= kKeptFloats) {
+            thread_local std::unique_ptr<float[]> kept;
+            thread_local int64_t keptSize = 0;
+            if (keptSize < total) {
+                kept.reset(new float[size_t(total)]);
+                keptSize = total;
+            }
+            base = kept.get();
+        } else {
+            own_.reset(new float[size_t(total)]);
+            base = own_.get();
+        }
+        base += (kAlign - (reinterpret_cast<uintptr_t>(base) / sizeof(float)) % kAlign) % kAlign;
+        size_t i = 0;
+        for (int64_t n : sizes) {
+            regions_.at(i++) = base;
+            base += roundUp(n);
+        }
+    }
+    float *operator[](size_t i) const { return regions_[i]; }
+
+private:
+    static constexpr int64_t kAlign = 64 / sizeof(float);
+    static constexpr int64_t kKeptFloats = int64_t(4) << 20; // 16 MiB
+    static int64_t roundUp(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+    std::array<float *, kMaxRegions> regions_{};
+    std::unique_ptr<float[]> own_;
+};
+
 } // namespace
 
 bool LlamaModel::fusedCpu() const
@@ -141,16 +186,12 @@ torch::Tensor LlamaModel::step(int32_t id, KvCache &cache) const
 
 torch::Tensor LlamaModel::stepBatch(const std::vector<int32_t> &ids, const std::vector<KvCache *> &caches) const
 {
+    TORCH_CHECK(ids.size() == caches.size(), "one id per cache");
+    std::vector<Span> spans;
+    spans.reserve(ids.size());
     for (size_t b = 0; b < ids.size(); ++b)
-        checkAppend(&ids[b], 1, *caches[b]);
-    if (!fusedCpu())
-        return stepBatchTorch(ids, caches);
-    CpuRows rows{.ids = ids, .caches = caches};
-    for (size_t b = 0; b < ids.size(); ++b) {
-        rows.positions.push_back(caches[b]->length);
-        rows.logitRows.push_back(int64_t(b));
-    }
-    return forwardRows(rows);
+        spans.push_back({&ids[b], 1, caches[b]});
+    return stepSpans(spans);
 }
 
 torch::Tensor LlamaModel::stepSpans(const std::vector<Span> &spans) const
@@ -166,10 +207,8 @@ torch::Tensor LlamaModel::stepSpans(const std::vector<Span> &spans) const
         }
         rows.logitRows.push_back(int64_t(rows.ids.size()) - 1);
     }
-    if (fusedCpu())
-        return forwardRows(rows);
-    std::vector<KvCache *> caches(rows.caches.begin(), rows.caches.end()); // decode rows only (checked above)
-    return stepBatchTorch(rows.ids, caches);
+    // Without the fused pass every span is a decode row (checked above): one row per cache.
+    return fusedCpu() ? forwardRows(rows) : stepBatchTorch(rows.ids, rows.caches);
 }
 
 torch::Tensor LlamaModel::prefillCpu(const int32_t *ids, int64_t n, KvCache &cache, bool allLogits) const
@@ -199,33 +238,53 @@ template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &ro
     bool sharedCache = false;
     for (int64_t r = 1; r < R; ++r)
         sharedCache = sharedCache || rows.caches[size_t(r)] == rows.caches[size_t(r - 1)];
-    // Scratch, one row each: x, h, q|k|v, attention output, gate|up. Attention scores are per thread.
-    std::vector<float> x(static_cast<size_t>(R * D)), h(static_cast<size_t>(R * D)),
-        qkv(static_cast<size_t>(R * qkvDim)), att(static_cast<size_t>(R * qDim)), gu(static_cast<size_t>(R * 2 * I));
+    // Scratch, one row each: x, h, q|k|v, attention output, gate|up; every element is written before it is read.
+    // Attention scores are per thread.
+    const PassScratch scratch({R * D, R * D, R * qkvDim, R * qDim, R * 2 * I});
+    float *const x = scratch[0], *const h = scratch[1], *const qkv = scratch[2], *const att = scratch[3],
+                 *const gu = scratch[4];
+    const T *embed = embed_.quantized() ? nullptr : embed_.dense.data_ptr<T>();
     for (int64_t r = 0; r < R; ++r) {
-        if (embed_.quantized()) {
-            embed_.decodeRow(rows.ids[size_t(r)], &x[size_t(r * D)]);
+        if (!embed) {
+            embed_.decodeRow(rows.ids[size_t(r)], x + r * D);
         } else {
-            const T *emb = embed_.dense.data_ptr<T>() + int64_t(rows.ids[size_t(r)]) * D;
-            std::transform(emb, emb + D, x.begin() + r * D, [](T v) { return float(v); });
+            const T *emb = embed + int64_t(rows.ids[size_t(r)]) * D;
+            std::transform(emb, emb + D, x + r * D, [](T v) { return float(v); });
         }
     }
     const T *cosBase = cos_.data_ptr<T>(), *sinBase = sin_.data_ptr<T>();
+    // Each row's cache, layer by layer: [(r * layers + l) * 2] keys, + 1 values. Resolved once per pass, once per
+    // cache (a prompt's rows share theirs): data_ptr's checks per row per layer were 3% of the engine thread under
+    // bench_chat_qps.
+    const int64_t NL = c.numLayers;
+    std::vector<T *> kv(static_cast<size_t>(R * NL * 2));
+    for (int64_t r = 0; r < R; ++r) {
+        T **dst = &kv[size_t(r * NL * 2)];
+        if (r > 0 && rows.caches[size_t(r)] == rows.caches[size_t(r - 1)]) {
+            std::copy_n(dst - NL * 2, NL * 2, dst);
+            continue;
+        }
+        const KvCache &cache = *rows.caches[size_t(r)];
+        for (int64_t l = 0; l < NL; ++l) {
+            dst[2 * l] = cache.k[size_t(l)].data_ptr<T>();
+            dst[2 * l + 1] = cache.v[size_t(l)].data_ptr<T>();
+        }
+    }
 
     for (int64_t l = 0; l < c.numLayers; ++l) {
         const Layer &L = layers_[size_t(l)];
-        forEachSequence(R, [&](int64_t r) {
-            rmsNormInto(&x[size_t(r * D)], L.attnNorm.data_ptr<T>(), &h[size_t(r * D)], D, c.rmsNormEps);
-        });
-        float *q0 = qkv.data();
-        project<T>({&L.wq, &L.wk, &L.wv}, h.data(), D, q0, qkvDim, R);
+        const T *attnNorm = L.attnNorm.data_ptr<T>(), *mlpNorm = L.mlpNorm.data_ptr<T>();
+        const bool biased = L.bq.defined();
+        const T *bias[3] = {biased ? L.bq.data_ptr<T>() : nullptr, biased ? L.bk.data_ptr<T>() : nullptr,
+                            biased ? L.bv.data_ptr<T>() : nullptr};
+        forEachSequence(R, [&](int64_t r) { rmsNormInto(x + r * D, attnNorm, h + r * D, D, c.rmsNormEps); });
+        float *q0 = qkv;
+        project<T>({&L.wq, &L.wk, &L.wv}, h, D, q0, qkvDim, R);
         // Bias, RoPE at the row's position, and its k and v into the cache.
         const auto store = [&](int64_t r) {
-            KvCache &cache = *rows.caches[size_t(r)];
             const int64_t pos = rows.positions[size_t(r)];
             float *q = q0 + r * qkvDim, *k = q + qDim, *v = k + kvDim;
-            if (L.bq.defined()) {
-                const T *bias[3] = {L.bq.data_ptr<T>(), L.bk.data_ptr<T>(), L.bv.data_ptr<T>()};
+            if (biased) {
                 const int64_t sizes[3] = {qDim, kvDim, kvDim};
                 float *outs[3] = {q, k, v};
                 for (int j = 0; j < 3; ++j)
@@ -239,19 +298,18 @@ template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &ro
                 ropeInPlace(q + i * hd, cosP, sinP, half);
             for (int64_t j = 0; j < KV; ++j)
                 ropeInPlace(k + j * hd, cosP, sinP, half);
-            storeKv(k, v, cache.k[size_t(l)].data_ptr<T>(), cache.v[size_t(l)].data_ptr<T>(), cache.capacity, pos, KV,
-                    hd);
+            T *const *cacheKv = &kv[size_t((r * NL + l) * 2)];
+            storeKv(k, v, cacheKv[0], cacheKv[1], rows.caches[size_t(r)]->capacity, pos, KV, hd);
         };
         // Attention of the row's q over the cache's positions up to its own.
         const auto attend = [&](int64_t r) {
-            KvCache &cache = *rows.caches[size_t(r)];
             const int64_t pos = rows.positions[size_t(r)];
+            T *const *cacheKv = &kv[size_t((r * NL + l) * 2)];
             thread_local std::vector<float> scores; // per thread, kept between steps to spare allocations
             scores.resize(static_cast<size_t>(H * (pos + 1)));
             // The shared attention routine, with its eight-lane sums (see AttnSum).
-            attendCached<AttnSum::Lanes8>(q0 + r * qkvDim, cache.k[size_t(l)].data_ptr<T>(),
-                                          cache.v[size_t(l)].data_ptr<T>(), cache.capacity, pos, H, KV, hd,
-                                          scores.data(), &att[size_t(r * qDim)]);
+            attendCached<AttnSum::Lanes8>(q0 + r * qkvDim, cacheKv[0], cacheKv[1], rows.caches[size_t(r)]->capacity,
+                                          pos, H, KV, hd, scores.data(), att + r * qDim);
         };
         if (sharedCache) {
             forEachSequence(R, store);
@@ -262,16 +320,14 @@ template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &ro
                 attend(r);
             });
         }
-        project<T>({&L.wo}, att.data(), qDim, x.data(), D, R, /*accumulate=*/true);
+        project<T>({&L.wo}, att, qDim, x, D, R, /*accumulate=*/true);
+        forEachSequence(R, [&](int64_t r) { rmsNormInto(x + r * D, mlpNorm, h + r * D, D, c.rmsNormEps); });
+        project<T>({&L.wgate, &L.wup}, h, D, gu, 2 * I, R);
         forEachSequence(R, [&](int64_t r) {
-            rmsNormInto(&x[size_t(r * D)], L.mlpNorm.data_ptr<T>(), &h[size_t(r * D)], D, c.rmsNormEps);
-        });
-        project<T>({&L.wgate, &L.wup}, h.data(), D, gu.data(), 2 * I, R);
-        forEachSequence(R, [&](int64_t r) {
-            float *row = &gu[size_t(r * 2 * I)];
+            float *row = gu + r * 2 * I;
             siluFn(row, row + I, I);
         });
-        project<T>({&L.wdown}, gu.data(), 2 * I, x.data(), D, R, /*accumulate=*/true);
+        project<T>({&L.wdown}, gu, 2 * I, x, D, R, /*accumulate=*/true);
     }
     for (int64_t r = 0; r < R; ++r) {
         KvCache &cache = *rows.caches[size_t(r)];
@@ -279,13 +335,12 @@ template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &ro
     }
     // The output layer only for the rows asked for (a prompt needs its last position's logits).
     const int64_t N = int64_t(rows.logitRows.size());
-    forEachSequence(N, [&](int64_t i) {
-        rmsNormInto(&x[size_t(rows.logitRows[size_t(i)] * D)], finalNorm_.data_ptr<T>(), &h[size_t(i * D)], D,
-                    c.rmsNormEps);
-    });
+    const T *finalNorm = finalNorm_.data_ptr<T>();
+    forEachSequence(
+        N, [&](int64_t i) { rmsNormInto(x + rows.logitRows[size_t(i)] * D, finalNorm, h + i * D, D, c.rmsNormEps); });
     auto logits = torch::empty({N, c.vocabSize}, torch::kFloat32);
     if (N > 0)
-        project<T>({&lmHead_}, h.data(), D, logits.data_ptr<float>(), c.vocabSize, N);
+        project<T>({&lmHead_}, h, D, logits.data_ptr<float>(), c.vocabSize, N);
     return logits;
 }
 
