@@ -291,6 +291,10 @@ template <typename T> torch::Tensor LlamaModel::forwardRowsCpu(const CpuRows &ro
                     for (int64_t i = 0; i < sizes[j]; ++i)
                         outs[j][i] += float(bias[j][i]);
             }
+            if (!qFrom_.empty()) {
+                toHfOrder(q, qFrom_);
+                toHfOrder(k, kFrom_);
+            }
             thread_local std::vector<float> cosBuf, sinBuf; // per thread: rows may run in parallel
             const float *cosP = asFloat(cosBase + pos * half, half, cosBuf);
             const float *sinP = asFloat(sinBase + pos * half, half, sinBuf);

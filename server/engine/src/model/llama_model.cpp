@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "gguf/ggml_type.h"
+#include "gguf/llama_tensor_map.h"
 
 namespace smartbot::engine {
 namespace {
@@ -163,6 +164,20 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::load(const WeightSet &w, const M
 
     m->parameters_ = w.parameterCount();
 
+    // Where q and k rows are in GGUF's interleaved order (every layer's alike: gguf/llama_tensor_map.cpp).
+    const auto order = [&](const std::string &name, int64_t rows, std::vector<int64_t> &from, torch::Tensor &index) {
+        const TensorView *v = w.find(name);
+        if (!v || v->interleavedHeads <= 0)
+            return;
+        for (int64_t r = 0; r < rows; ++r)
+            from.push_back(gguf::interleavedRow(r, rows, v->interleavedHeads));
+        index = torch::tensor(from, torch::kLong).to(device);
+    };
+    if (c.numLayers > 0) {
+        order("model.layers.0.self_attn.q_proj.weight", qDim, m->qFrom_, m->qIndex_);
+        order("model.layers.0.self_attn.k_proj.weight", kvDim, m->kFrom_, m->kIndex_);
+    }
+
     // RoPE tables (rotate-half convention, after rope_scaling), computed in float64, stored in the compute dtype.
     const int64_t half = hd / 2;
     const std::vector<double> freqs = c.ropeInverseFrequencies();
@@ -218,8 +233,20 @@ LlamaModel::Qkv LlamaModel::projectQkv(const torch::Tensor &x, const Layer &L, i
 {
     const int64_t H = config_.numHeads, KV = config_.numKvHeads, hd = config_.headDim;
     auto h = rmsNorm(x, L.attnNorm);
-    return {rope(L.wq.apply(h, L.bq).view({n, H, hd}), cos, sin), rope(L.wk.apply(h, L.bk).view({n, KV, hd}), cos, sin),
+    const auto hfOrder = [](torch::Tensor t, const torch::Tensor &index) {
+        return index.defined() ? t.index_select(-1, index) : t;
+    };
+    return {rope(hfOrder(L.wq.apply(h, L.bq), qIndex_).view({n, H, hd}), cos, sin),
+            rope(hfOrder(L.wk.apply(h, L.bk), kIndex_).view({n, KV, hd}), cos, sin),
             L.wv.apply(h, L.bv).view({n, KV, hd})};
+}
+
+void LlamaModel::toHfOrder(float *values, const std::vector<int64_t> &from)
+{
+    thread_local std::vector<float> product; // per thread: rows run in parallel
+    product.assign(values, values + from.size());
+    for (size_t i = 0; i < from.size(); ++i)
+        values[i] = product[size_t(from[i])];
 }
 
 torch::Tensor LlamaModel::finishLayer(const torch::Tensor &x, const torch::Tensor &attn, const Layer &L) const

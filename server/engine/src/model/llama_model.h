@@ -145,6 +145,14 @@ private:
     torch::Tensor finalNorm_;
     torch::Tensor cos_, sin_; // [maxPositions, headDim/2]
     std::vector<Layer> layers_;
+    // GGUF llama files hold q and k rows (and their biases) in interleaved-pair order, read in place
+    // (TensorView::interleavedHeads): value i of a q (k) product in Hugging Face order, the order RoPE and attention
+    // take, is the product's value qFrom_[i] (kFrom_[i]). Empty when the rows are in that order already. The
+    // products' values are only moved, so every result has the bits it had with the rows reordered at load.
+    std::vector<int64_t> qFrom_, kFrom_;
+    torch::Tensor qIndex_, kIndex_; // the same on the device, for projectQkv()
+    // Puts a q (k) product row of qDim (kvDim) values in Hugging Face order, in place (the fused pass).
+    static void toHfOrder(float *values, const std::vector<int64_t> &from);
 };
 
 } // namespace smartbot::engine

@@ -28,6 +28,9 @@ struct TensorView {
     bool quantized = false;
     uint32_t ggmlType = 0;
     uint64_t rowBytes = 0;
+    // Rows (a vector's values) in GGUF's interleaved-pair order over this many heads (q and k of GGUF llama files),
+    // else 0: LlamaModel reads them in place and puts the products' values in Hugging Face order.
+    int interleavedHeads = 0;
     int64_t numel() const;
 };
 
